@@ -1,0 +1,168 @@
+//! An offline, stateful emulator of Ironclad's CLM Public API and its OAuth 2.0 server, built
+//! from Ironclad's published OpenAPI documents, for tests and demos.
+//!
+//! - `/oauth/authorize|token|userinfo|company-info` (module `oauth`); consent is automatic.
+//! - `/public/api/v1/**`: bearer token, acting user and scope checks (`auth`), then the
+//!   handlers by area (`workflows`, `workflow_schemas`); unknown routes answer Ironclad's
+//!   `NOT_FOUND` after authentication.
+//! - `/_emulator/**`: test controls (`admin`), not part of Ironclad: `POST expire-tokens`,
+//!   `GET requests` (the request log, secrets redacted), `POST reset-request-log`, `POST reset`.
+//!
+//! Everything starts from a [`Seed`] (`fixtures/emulator/seed.json` by default) and lives in
+//! memory (`state`). To grow it: add a module per area with a `routes()` merged into the
+//! authenticated router in [`Emulator::router`], handlers that begin with
+//! `actor.require_scope(..)`, errors as [`ApiError`], lists through `pagination::PageRequest`.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let emu = ironclad_emulator::start(([127, 0, 0, 1], 0).into()).await?;
+//! println!("{} — try client {}", emu.base_url(), emu.seed().clients[0].client_id);
+//! emu.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod admin;
+mod auth;
+mod errors;
+mod filter;
+mod ids;
+mod launch;
+mod oauth;
+mod pagination;
+mod query;
+mod request_log;
+mod seed;
+mod state;
+mod time;
+mod workflow_schemas;
+mod workflows;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{any, get, post};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use auth::Actor;
+pub use errors::{ApiError, OAuthError};
+pub use seed::{
+    Company, Creator, FieldOptions, FieldSchema, OAuthClient, Role, RoleAssignee, Seed, StepState,
+    Template, User, Workflow, default_seed,
+};
+pub use state::{Emulator, Grant};
+
+impl Emulator {
+    /// The whole HTTP surface, for serving or for driving in-process with `tower::ServiceExt`.
+    pub fn router(&self) -> Router {
+        // Everything that needs a bearer token, including unknown /public/api/v1 routes, which
+        // answer 404 only after authentication (as Ironclad does).
+        let authenticated = Router::new()
+            .merge(workflows::routes())
+            .merge(workflow_schemas::routes())
+            .route("/public/api/v1/oauth/userinfo", get(oauth::userinfo))
+            .route("/oauth/userinfo", get(oauth::userinfo))
+            .route("/oauth/company-info", get(oauth::company_info))
+            .route("/public/api/v1", any(errors::api_not_found))
+            .route("/public/api/v1/", any(errors::api_not_found))
+            .route("/public/api/v1/{*rest}", any(errors::api_not_found))
+            .method_not_allowed_fallback(errors::api_not_found)
+            .route_layer(from_fn_with_state(self.clone(), auth::authenticate));
+        Router::new()
+            .route("/oauth/authorize", get(oauth::authorize))
+            .route("/oauth/token", post(oauth::token))
+            .merge(authenticated)
+            .merge(admin::routes())
+            .fallback(errors::not_found)
+            .layer(from_fn_with_state(self.clone(), request_log::observe))
+            .with_state(self.clone())
+    }
+}
+
+/// An emulator serving on a local port until [`RunningEmulator::shutdown`] (or drop).
+pub struct RunningEmulator {
+    emulator: Emulator,
+    local_addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningEmulator {
+    /// `http://127.0.0.1:<port>`, no trailing slash.
+    pub fn base_url(&self) -> &str {
+        self.emulator.base_url()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The seed it started from (demo client ids/secrets, user emails).
+    pub fn seed(&self) -> &Seed {
+        self.emulator.seed()
+    }
+
+    /// The live state, e.g. to expire tokens or read the request log without HTTP.
+    pub fn emulator(&self) -> &Emulator {
+        &self.emulator
+    }
+
+    /// Stop serving and wait (briefly) for open connections to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Serve on `addr` (port 0 = ephemeral) in the current tokio runtime, from the built-in seed.
+pub async fn start(addr: SocketAddr) -> anyhow::Result<RunningEmulator> {
+    start_with_seed(addr, default_seed()).await
+}
+
+/// Serve on `addr` in the current tokio runtime, from `seed`.
+pub async fn start_with_seed(addr: SocketAddr, seed: Seed) -> anyhow::Result<RunningEmulator> {
+    seed.validate()
+        .context("the emulator seed is inconsistent")?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the emulator to {addr}"))?;
+    let mut local_addr = listener.local_addr()?;
+    if local_addr.ip().is_unspecified() {
+        local_addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let emulator = Emulator::new(seed, format!("http://{local_addr}"));
+    let app = emulator.router();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok(RunningEmulator {
+        emulator,
+        local_addr,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}

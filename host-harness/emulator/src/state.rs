@@ -1,0 +1,154 @@
+//! The in-memory store: everything mutable lives in one [`Data`] behind one lock, taken
+//! briefly and never across an `.await`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::Value;
+
+use crate::seed::{Seed, Workflow};
+use crate::time;
+
+/// Most entries the request log keeps (oldest dropped first).
+const REQUEST_LOG_CAP: usize = 10_000;
+
+/// How an access token was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    ClientCredentials,
+    AuthorizationCode,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub client_id: String,
+    pub grant: Grant,
+    /// The consenting user for authorization-code tokens.
+    pub user_id: Option<String>,
+    pub scopes: Vec<String>,
+    pub expires_at_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefreshGrant {
+    pub client_id: String,
+    pub user_id: String,
+    /// The scopes originally granted; a refresh may narrow but never widen them.
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthCode {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub user_id: String,
+    pub scopes: Vec<String>,
+    /// `(method, challenge)` when the authorize request carried PKCE.
+    pub pkce: Option<(String, String)>,
+    pub expires_at_ms: i64,
+}
+
+/// Everything that changes while the emulator runs.
+#[derive(Debug, Default)]
+pub struct Data {
+    pub workflows: Vec<Workflow>,
+    pub access_tokens: HashMap<String, AccessToken>,
+    pub refresh_tokens: HashMap<String, RefreshGrant>,
+    pub auth_codes: HashMap<String, AuthCode>,
+    pub request_log: Vec<Value>,
+    last_ms: i64,
+}
+
+impl Data {
+    fn from_seed(seed: &Seed) -> Self {
+        Self {
+            workflows: seed.workflows.clone(),
+            ..Self::default()
+        }
+    }
+
+    /// The clock, strictly increasing so that successive writes get distinct timestamps.
+    pub fn tick(&mut self) -> i64 {
+        self.last_ms = time::system_now_ms().max(self.last_ms + 1);
+        self.last_ms
+    }
+
+    /// The clock without advancing it.
+    pub fn now(&self) -> i64 {
+        time::system_now_ms().max(self.last_ms)
+    }
+}
+
+struct Inner {
+    seed: Seed,
+    base_url: String,
+    data: Mutex<Data>,
+}
+
+/// A handle on one emulated Ironclad tenant; cheap to clone, shared by every handler.
+#[derive(Clone)]
+pub struct Emulator {
+    inner: Arc<Inner>,
+}
+
+impl Emulator {
+    /// A tenant seeded from `seed`, serving absolute URLs (approval/signature links) on `base_url`.
+    pub fn new(seed: Seed, base_url: impl Into<String>) -> Self {
+        let data = Mutex::new(Data::from_seed(&seed));
+        Self {
+            inner: Arc::new(Inner {
+                seed,
+                base_url: base_url.into().trim_end_matches('/').to_owned(),
+                data,
+            }),
+        }
+    }
+
+    pub fn seed(&self) -> &Seed {
+        &self.inner.seed
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The mutable state, locked.
+    pub(crate) fn data(&self) -> MutexGuard<'_, Data> {
+        self.inner
+            .data
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Back to the seed: workflows, tokens, codes and the request log.
+    pub fn reset(&self) {
+        *self.data() = Data::from_seed(&self.inner.seed);
+    }
+
+    /// Expire every access token now; returns how many there were.
+    pub fn expire_tokens(&self) -> usize {
+        let mut data = self.data();
+        let now = data.now();
+        for token in data.access_tokens.values_mut() {
+            token.expires_at_ms = token.expires_at_ms.min(now - 1);
+        }
+        data.access_tokens.len()
+    }
+
+    /// The requests received so far (see `request_log`).
+    pub fn requests(&self) -> Vec<Value> {
+        self.data().request_log.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.data().request_log.clear();
+    }
+
+    pub(crate) fn log_request(&self, entry: Value) {
+        let mut data = self.data();
+        if data.request_log.len() >= REQUEST_LOG_CAP {
+            data.request_log.remove(0);
+        }
+        data.request_log.push(entry);
+    }
+}

@@ -1,0 +1,13 @@
+//! Host bindings for the `ipaas:connector` world. Imports are async (they do network I/O)
+//! and trappable (a host failure becomes a trap, never a panic).
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "connector",
+    imports: { default: async | trappable },
+    exports: { default: async },
+});
+
+pub use exports::ipaas::connector::{connection, metadata};
+pub use ipaas::connector::http;
+pub use ipaas::connector::types::ConnectorError;

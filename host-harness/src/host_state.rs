@@ -1,0 +1,67 @@
+//! Per-invocation store data: WASI (granting nothing), the HTTP policy and credentials of
+//! the connection the call runs for, and the log sink.
+
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::ipaas::connector::{log, types};
+use crate::oauth::Authenticator;
+use crate::policy::EgressPolicy;
+use crate::secret::Redactor;
+
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) http: reqwest::Client,
+    pub(crate) policy: EgressPolicy,
+    pub(crate) auth: Option<Arc<Authenticator>>,
+    pub(crate) redactor: Redactor,
+    pub(crate) verbose: bool,
+    pub(crate) requests_made: u32,
+}
+
+impl HostState {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        policy: EgressPolicy,
+        auth: Option<Arc<Authenticator>>,
+        redactor: Redactor,
+        verbose: bool,
+    ) -> Self {
+        HostState {
+            // No preopened directories, no environment, no inherited stdio: a connector gets
+            // nothing from WASI but clocks and randomness.
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            http,
+            policy,
+            auth,
+            redactor,
+            verbose,
+            requests_made: 0,
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl types::Host for HostState {}
+
+impl log::Host for HostState {
+    async fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
+        let show = self.verbose || matches!(level, log::Level::Warn | log::Level::Error);
+        if show {
+            eprintln!("[connector {level:?}] {}", self.redactor.redact(&message));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,147 @@
+//! The `http` import: the guest's only way out. Applies the egress policy, attaches
+//! credentials, and on a 401 renews the token once and retries once.
+
+use std::time::Duration;
+
+use crate::bindings::http::{self as wit, HttpError, Method, Request, Response};
+use crate::host_state::HostState;
+use crate::oauth::AuthError;
+use crate::secret::Secret;
+
+/// A guest may ask for less, never more.
+const MAX_TIMEOUT: Duration = Duration::from_secs(120);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Responses above this are refused rather than buffered.
+pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+
+impl wit::Host for HostState {
+    async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, HttpError>> {
+        Ok(self.send_checked(request).await)
+    }
+}
+
+impl HostState {
+    async fn send_checked(&mut self, request: Request) -> Result<Response, HttpError> {
+        self.policy.check(&request.url).map_err(HttpError::Denied)?;
+        if request
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            return Err(HttpError::InvalidRequest(
+                "the `authorization` header is set by the host".into(),
+            ));
+        }
+        self.requests_made += 1;
+        if !request.authenticate {
+            return self.transmit(&request, None).await;
+        }
+        let token = self.bearer(None).await?;
+        let response = self.transmit(&request, Some(&token)).await?;
+        if response.status != 401 {
+            return Ok(response);
+        }
+        // Exactly one renewal and retry; a second 401 is the connector's to report.
+        let token = self.bearer(Some(&token)).await?;
+        self.transmit(&request, Some(&token)).await
+    }
+
+    async fn bearer(&mut self, rejected: Option<&Secret>) -> Result<Secret, HttpError> {
+        let Some(auth) = &self.auth else {
+            return Err(HttpError::Unauthenticated(
+                "this connection has no credentials to attach".into(),
+            ));
+        };
+        let result = match rejected {
+            None => auth.bearer().await,
+            Some(old) => auth.after_rejection(old).await,
+        };
+        result.map_err(|e: AuthError| {
+            HttpError::Unauthenticated(self.redactor.redact(&e.to_string()))
+        })
+    }
+
+    async fn transmit(
+        &mut self,
+        request: &Request,
+        token: Option<&Secret>,
+    ) -> Result<Response, HttpError> {
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Head => reqwest::Method::HEAD,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let timeout = request
+            .timeout_ms
+            .map(|ms| Duration::from_millis(ms.into()).min(MAX_TIMEOUT))
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let mut builder = self.http.request(method, &request.url).timeout(timeout);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(token) = token {
+            builder = builder.bearer_auth(token.expose());
+        }
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        let response = builder.send().await.map_err(|e| {
+            if e.is_timeout() {
+                HttpError::Timeout
+            } else if e.is_builder() {
+                HttpError::InvalidRequest(e.without_url().to_string())
+            } else {
+                HttpError::Connect(describe_error(&e))
+            }
+        })?;
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_RESPONSE_BYTES)
+        {
+            return Err(HttpError::TooLarge(MAX_RESPONSE_BYTES));
+        }
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let body = read_capped(response).await?;
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, HttpError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        if e.is_timeout() {
+            HttpError::Timeout
+        } else {
+            HttpError::Connect(describe_error(&e))
+        }
+    })? {
+        if body.len() as u64 + chunk.len() as u64 > MAX_RESPONSE_BYTES {
+            return Err(HttpError::TooLarge(MAX_RESPONSE_BYTES));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// reqwest's top-level message is generic ("error sending request"); the cause says why.
+fn describe_error(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text = format!("{text}: {s}");
+        source = s.source();
+    }
+    text
+}

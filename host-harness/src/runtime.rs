@@ -1,0 +1,186 @@
+//! Loading a connector component and calling it. One `Engine`, one `Linker` and one
+//! `InstancePre` per loaded component; a fresh `Store` for every call, so no state leaks
+//! between invocations or tenants.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, Store};
+
+use crate::bindings::{Connector, ConnectorPre};
+use crate::host_state::HostState;
+use crate::policy::EgressPolicy;
+use crate::secret::Redactor;
+
+/// How a runtime is set up; the CLI's global flags map onto this.
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeOptions {
+    /// Permit `http://127.0.0.1:*` (tests and the emulator).
+    pub allow_loopback: bool,
+    /// Where compiled components are cached; None disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Show the connector's debug logs on stderr.
+    pub verbose: bool,
+}
+
+pub struct Runtime {
+    engine: Engine,
+    pre: ConnectorPre<HostState>,
+    http: reqwest::Client,
+    options: RuntimeOptions,
+    label: String,
+}
+
+impl Runtime {
+    pub fn load(component_path: &Path, options: RuntimeOptions) -> anyhow::Result<Runtime> {
+        let bytes = std::fs::read(component_path).with_context(|| {
+            format!(
+                "reading the connector component {} (build it with `cargo build --release --target wasm32-wasip2 -p ironclad-connector`)",
+                component_path.display()
+            )
+        })?;
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config)?;
+        let component = compile_cached(&engine, &bytes, options.cache_dir.as_deref())?;
+        let mut linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        Connector::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        let pre = ConnectorPre::new(linker.instantiate_pre(&component)?)?;
+        let http = reqwest::Client::builder()
+            // Redirects would bypass the egress policy; the connector sees 3xx as answers.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let label = component_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Runtime {
+            engine,
+            pre,
+            http,
+            options,
+            label,
+        })
+    }
+
+    pub fn options(&self) -> &RuntimeOptions {
+        &self.options
+    }
+
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// A fresh store and instance for one call.
+    pub(crate) async fn instantiate(
+        &self,
+        policy: EgressPolicy,
+        auth: Option<Arc<crate::oauth::Authenticator>>,
+        redactor: Redactor,
+    ) -> anyhow::Result<(Store<HostState>, Connector)> {
+        let state = HostState::new(
+            self.http.clone(),
+            policy,
+            auth,
+            redactor,
+            self.options.verbose,
+        );
+        let mut store = Store::new(&self.engine, state);
+        let instance = self
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("instantiating {}", self.label))?;
+        Ok((store, instance))
+    }
+
+    /// A store that may not reach the network at all (describe, plan).
+    pub(crate) async fn instantiate_offline(
+        &self,
+    ) -> anyhow::Result<(Store<HostState>, Connector)> {
+        self.instantiate(
+            EgressPolicy::new(Vec::new(), false),
+            None,
+            Redactor::default(),
+        )
+        .await
+    }
+}
+
+/// Compile, or load the artifact compiled earlier by this same engine configuration.
+/// Keyed by the component's hash and the engine's compatibility hash, so a changed
+/// component or wasmtime never loads a stale artifact.
+fn compile_cached(
+    engine: &Engine,
+    bytes: &[u8],
+    cache_dir: Option<&Path>,
+) -> anyhow::Result<Component> {
+    let Some(dir) = cache_dir else {
+        return Ok(Component::new(engine, bytes)?);
+    };
+    let path = dir.join(format!("{}.cwasm", cache_key(engine, bytes)));
+    if path.exists() {
+        // SAFETY: the file was written below by `precompile_component` of an engine with the
+        // same compatibility hash (part of the file name), in a directory this host owns.
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(component) => return Ok(component),
+            Err(e) => eprintln!("ignoring unusable compiled cache {}: {e:#}", path.display()),
+        }
+    }
+    let compiled = engine.precompile_component(bytes)?;
+    if let Err(e) = write_atomic(&path, &compiled) {
+        eprintln!(
+            "could not cache the compiled component in {}: {e:#}",
+            dir.display()
+        );
+    }
+    // SAFETY: these bytes were produced by `precompile_component` on this very engine.
+    Ok(unsafe { Component::deserialize(engine, &compiled) }?)
+}
+
+fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut h);
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("{hex}-{:016x}", h.finish())
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().context("cache path has no directory")?;
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// `$XDG_CACHE_HOME` or `~/.cache`, under `connector-harness/`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .map(|d| d.join("connector-harness"))
+}
+
+/// The release build next to the workspace (the CLI default).
+pub fn default_component_path() -> PathBuf {
+    let rel = Path::new("target/wasm32-wasip2/release/ironclad_connector.wasm");
+    // Running from the workspace (the README's commands) or from anywhere via the binary's
+    // location inside target/.
+    if rel.exists() {
+        return rel.to_path_buf();
+    }
+    let from_exe = std::env::current_exe().ok().and_then(|exe| {
+        exe.ancestors()
+            .find(|a| a.file_name().is_some_and(|n| n == "target"))
+            .map(|t| t.join("wasm32-wasip2/release/ironclad_connector.wasm"))
+    });
+    from_exe.unwrap_or_else(|| rel.to_path_buf())
+}

@@ -1,0 +1,250 @@
+//! A connection in use: the connector's plan for it, the credentials the host holds for it,
+//! and calls made through a fresh instance each time.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde_json::{Map, Value, json};
+
+use crate::bindings::connection::{AuthPlan, ConnectionPlan, GrantType};
+use crate::bindings::metadata::Manifest;
+use crate::oauth::{Authenticator, Grant, OAuthSettings};
+use crate::policy::EgressPolicy;
+use crate::report::{CallError, ErrorReport};
+use crate::runtime::Runtime;
+use crate::secret::{Redactor, Secret};
+use crate::token_store::TokenStore;
+
+/// What the guest sees in place of a secret value.
+const SECRET_PLACEHOLDER: &str = "<secret>";
+
+/// A connection form as filled in, secrets included. Only the host ever holds this.
+#[derive(Clone)]
+pub struct ConnectionConfig {
+    form: Map<String, Value>,
+}
+
+impl ConnectionConfig {
+    pub fn from_file(path: &std::path::Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading connection config {}", path.display()))?;
+        let value: Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not valid JSON", path.display()))?;
+        Self::from_value(value)
+    }
+
+    pub fn from_value(value: Value) -> anyhow::Result<Self> {
+        match value {
+            Value::Object(form) => Ok(ConnectionConfig { form }),
+            _ => anyhow::bail!("a connection config must be a JSON object"),
+        }
+    }
+
+    /// The form with every secret field's value replaced by a placeholder.
+    fn guest_view(&self, secret_fields: &[String]) -> String {
+        let mut form = self.form.clone();
+        for field in secret_fields {
+            if let Some(v) = form.get_mut(field)
+                && v.as_str().is_some_and(|s| !s.is_empty())
+            {
+                *v = Value::String(SECRET_PLACEHOLDER.into());
+            }
+        }
+        Value::Object(form).to_string()
+    }
+
+    fn secret(&self, field: &str) -> Option<Secret> {
+        self.form
+            .get(field)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(Secret::new)
+    }
+}
+
+impl std::fmt::Debug for ConnectionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConnectionConfig(<fields not shown>)")
+    }
+}
+
+pub struct Session<'r> {
+    runtime: &'r Runtime,
+    guest_config: String,
+    policy: EgressPolicy,
+    auth: Option<Arc<Authenticator>>,
+    redactor: Redactor,
+}
+
+impl Runtime {
+    pub async fn manifest(&self) -> anyhow::Result<Manifest> {
+        let (mut store, instance) = self.instantiate_offline().await?;
+        Ok(instance
+            .ipaas_connector_metadata()
+            .call_describe(&mut store)
+            .await?)
+    }
+
+    /// `describe` as JSON (schemas parsed, so the output is one JSON document).
+    pub async fn describe(&self) -> anyhow::Result<Value> {
+        Ok(manifest_json(&self.manifest().await?))
+    }
+
+    /// Validate the config through the connector, then set up credentials and policy.
+    pub async fn connect(
+        &self,
+        config: &ConnectionConfig,
+        tokens: TokenStore,
+    ) -> Result<Session<'_>, CallError> {
+        let secret_fields = secret_fields(&self.manifest().await?)?;
+        let guest_config = config.guest_view(&secret_fields);
+        let (mut store, instance) = self.instantiate_offline().await?;
+        let plan = instance
+            .ipaas_connector_connection()
+            .call_plan(&mut store, &guest_config)
+            .await??;
+        let policy = EgressPolicy::new(plan.allowed_origins.clone(), self.options().allow_loopback);
+        let mut redactor = Redactor::default();
+        let auth = self.authenticator(&plan, config, &policy, tokens, &mut redactor)?;
+        Ok(Session {
+            runtime: self,
+            guest_config,
+            policy,
+            auth,
+            redactor,
+        })
+    }
+
+    fn authenticator(
+        &self,
+        plan: &ConnectionPlan,
+        config: &ConnectionConfig,
+        policy: &EgressPolicy,
+        tokens: TokenStore,
+        redactor: &mut Redactor,
+    ) -> Result<Option<Arc<Authenticator>>, CallError> {
+        let AuthPlan::Oauth2(oauth) = &plan.auth else {
+            return Ok(None);
+        };
+        // The token endpoint is held to the same egress policy as the connector's requests.
+        policy.check(&oauth.token_url).map_err(|why| {
+            ErrorReport::new("invalid_config", format!("token endpoint refused: {why}"))
+                .with_field("instance_url")
+        })?;
+        let client_secret = config.secret(&oauth.client_secret_field).ok_or_else(|| {
+            ErrorReport::new("invalid_config", "required: the OAuth app's client secret")
+                .with_field(oauth.client_secret_field.clone())
+        })?;
+        redactor.add(&client_secret);
+        let settings = OAuthSettings {
+            grant: match oauth.grant {
+                GrantType::ClientCredentials => Grant::ClientCredentials,
+                GrantType::AuthorizationCode => Grant::AuthorizationCode,
+            },
+            token_url: oauth.token_url.clone(),
+            authorize_url: oauth.authorize_url.clone(),
+            client_id: oauth.client_id.clone(),
+            scopes: oauth.scopes.clone(),
+            client_secret,
+        };
+        Ok(Some(Arc::new(Authenticator::new(
+            settings,
+            tokens,
+            self.http_client().clone(),
+        ))))
+    }
+}
+
+impl Session<'_> {
+    pub fn authenticator(&self) -> Option<&Authenticator> {
+        self.auth.as_deref()
+    }
+
+    /// Who the connection acts as.
+    pub async fn test(&self) -> Result<Value, CallError> {
+        let (mut store, instance) = self.instance().await?;
+        let id = instance
+            .ipaas_connector_connection()
+            .call_test(&mut store, &self.guest_config)
+            .await??;
+        Ok(json!({
+            "user": { "id": id.user_id, "email": id.user_email, "name": id.user_name },
+            "company": { "id": id.company_id, "name": id.company_name },
+            "scopes": id.scopes,
+        }))
+    }
+
+    pub async fn execute(&self, action: &str, input: &Value) -> Result<Value, CallError> {
+        let (mut store, instance) = self.instance().await?;
+        let output = instance
+            .ipaas_connector_actions()
+            .call_execute(&mut store, &self.guest_config, action, &input.to_string())
+            .await??;
+        serde_json::from_str(&output).map_err(|e| {
+            CallError::Host(anyhow::anyhow!(
+                "the connector returned invalid JSON for {action}: {e}"
+            ))
+        })
+    }
+
+    async fn instance(
+        &self,
+    ) -> anyhow::Result<(
+        wasmtime::Store<crate::host_state::HostState>,
+        crate::bindings::Connector,
+    )> {
+        self.runtime
+            .instantiate(
+                self.policy.clone(),
+                self.auth.clone(),
+                self.redactor.clone(),
+            )
+            .await
+    }
+}
+
+/// Top-level connection-form properties marked `x-secret`.
+fn secret_fields(manifest: &Manifest) -> anyhow::Result<Vec<String>> {
+    let schema: Value = serde_json::from_str(&manifest.connection_schema)
+        .context("the connector's connection schema is not JSON")?;
+    Ok(schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|props| {
+            props
+                .iter()
+                .filter(|(_, p)| p.get("x-secret") == Some(&Value::Bool(true)))
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+fn manifest_json(m: &Manifest) -> Value {
+    let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::String(s.to_string()));
+    json!({
+        "id": m.id,
+        "name": m.name,
+        "version": m.version,
+        "description": m.description,
+        "connection_schema": parse(&m.connection_schema),
+        "actions": m.actions.iter().map(|a| json!({
+            "key": a.key,
+            "title": a.title,
+            "description": a.description,
+            "group": a.group,
+            "operation": a.operation,
+            "scopes": a.scopes,
+            "input_schema": parse(&a.input_schema),
+            "output_schema": parse(&a.output_schema),
+            "hints": { "read_only": a.hints.read_only, "destructive": a.hints.destructive, "idempotent": a.hints.idempotent },
+        })).collect::<Vec<_>>(),
+        "triggers": m.triggers.iter().map(|t| json!({
+            "key": t.key,
+            "title": t.title,
+            "description": t.description,
+            "input_schema": parse(&t.input_schema),
+            "output_schema": parse(&t.output_schema),
+        })).collect::<Vec<_>>(),
+    })
+}

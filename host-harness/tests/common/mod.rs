@@ -1,0 +1,177 @@
+//! Shared setup for the integration tests: the compiled component, an emulator per test,
+//! connection configs, and the CLI binary.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use host_harness::emulator::{self, OAuthClient, RunningEmulator};
+use host_harness::{ConnectionConfig, Runtime, RuntimeOptions, TokenStore};
+use serde_json::{Value, json};
+
+/// The release component built by `scripts/test` (or `$CONNECTOR_COMPONENT`). Missing is a
+/// failure, not a skip: these tests exist to drive the real component.
+pub fn component_path() -> PathBuf {
+    let path = std::env::var_os("CONNECTOR_COMPONENT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/wasm32-wasip2/release/ironclad_connector.wasm")
+        });
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo build --release --target wasm32-wasip2 -p ironclad-connector` (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+pub fn cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/connector-cache")
+}
+
+pub fn runtime() -> Runtime {
+    Runtime::load(
+        &component_path(),
+        RuntimeOptions {
+            allow_loopback: true,
+            cache_dir: Some(cache_dir()),
+            verbose: false,
+        },
+    )
+    .expect("component loads")
+}
+
+/// A private scratch directory per test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("harness-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub async fn start_emulator() -> RunningEmulator {
+    emulator::start(([127, 0, 0, 1], 0).into())
+        .await
+        .expect("emulator starts")
+}
+
+pub fn client(emu: &RunningEmulator, name: &str) -> OAuthClient {
+    emu.seed()
+        .clients
+        .iter()
+        .find(|c| c.name == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("seed client {name}"))
+}
+
+pub fn first_user_email(emu: &RunningEmulator) -> String {
+    emu.seed().users[0].email.clone()
+}
+
+/// A client-credentials form against the emulator; `patch` overrides fields (null removes).
+pub fn form(emu: &RunningEmulator, client_name: &str, patch: Value) -> Value {
+    let c = client(emu, client_name);
+    let mut form = json!({
+        "api_type": "clm_public",
+        "region": "custom",
+        "instance_url": emu.base_url(),
+        "grant_type": if c.grant_types.iter().any(|g| g == "client_credentials") { "client_credentials" } else { "authorization_code" },
+        "client_id": c.client_id,
+        "client_secret": c.client_secret,
+        "impersonate_user": first_user_email(emu),
+    });
+    for (k, v) in patch.as_object().unwrap() {
+        if v.is_null() {
+            form.as_object_mut().unwrap().remove(k);
+        } else {
+            form[k] = v.clone();
+        }
+    }
+    form
+}
+
+pub fn config(form: Value) -> ConnectionConfig {
+    ConnectionConfig::from_value(form).unwrap()
+}
+
+pub fn tokens(dir: &std::path::Path) -> TokenStore {
+    TokenStore::new(dir.join("tokens.json"))
+}
+
+/// The requests the emulator received (Authorization redacted by the emulator).
+pub async fn requests(emu: &RunningEmulator) -> Vec<Value> {
+    let url = format!("{}/_emulator/requests", emu.base_url());
+    let body: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    body.as_array()
+        .cloned()
+        .or_else(|| body["requests"].as_array().cloned())
+        .expect("request log is a list")
+}
+
+pub async fn admin(emu: &RunningEmulator, path: &str) {
+    let url = format!("{}/_emulator/{path}", emu.base_url());
+    let status = reqwest::Client::new()
+        .post(url)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success(), "admin {path}: {status}");
+}
+
+/// The result of one CLI run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    pub fn error_kind(&self) -> String {
+        assert_eq!(
+            self.code, 1,
+            "expected a connector error, stderr: {}",
+            self.stderr
+        );
+        self.json()["error"]["kind"].as_str().unwrap().to_string()
+    }
+}
+
+/// Run `connector-harness` with the test component, loopback allowed and a private token store.
+pub async fn cli(dir: &std::path::Path, args: &[&str]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_connector-harness"));
+    cmd.arg("--component")
+        .arg(component_path())
+        .arg("--allow-loopback");
+    cmd.arg("--cache-dir")
+        .arg(cache_dir())
+        .arg("--token-store")
+        .arg(dir.join("tokens.json"));
+    cmd.args(args);
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("harness runs"))
+        .await
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Write JSON to a file in `dir` and return its path as a string.
+pub fn write_json(dir: &std::path::Path, name: &str, value: &Value) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
+    path.to_string_lossy().into_owned()
+}

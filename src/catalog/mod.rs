@@ -1,0 +1,132 @@
+//! The action catalog: one row per upstream operation, generated from Ironclad's official
+//! OpenAPI by `tools/catalog-gen` (see `generated.rs`). The executor is driven entirely by
+//! these rows; only genuinely special operations get code of their own.
+
+mod generated;
+
+pub use generated::OPERATIONS;
+
+/// HTTP method of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// Where a parameter goes in the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamIn {
+    Path,
+    Query,
+    Header,
+}
+
+/// How a parameter value is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamStyle {
+    /// A scalar rendered as text.
+    Plain,
+    /// An array joined with commas into one value (Ironclad's `status=active,paused`).
+    CommaList,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    /// The spec's parameter name; also the input property name.
+    pub name: &'static str,
+    pub location: ParamIn,
+    pub required: bool,
+    pub style: ParamStyle,
+    /// Sent when the parameter is required and the input omits it (e.g. `form=launch`).
+    /// Such parameters are optional in the input schema for that reason.
+    pub default: Option<&'static str>,
+}
+
+/// The request body an operation takes; the input carries it under `body`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    None,
+    Json { required: bool },
+}
+
+/// What a successful response carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Response {
+    /// A JSON object, returned as the output.
+    JsonObject,
+    /// A JSON value that is not an object, returned as `{"result": value}`.
+    JsonValue,
+    /// No body (204, or any 2xx the spec gives no content), returned as `{"status": code}`.
+    Empty,
+}
+
+/// How a list operation pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pagination {
+    None,
+    /// Zero-based `page` + `pageSize` (max 100); the envelope has `page`, `pageSize`,
+    /// `list` and, when `has_count`, the total `count`.
+    PageSize {
+        has_count: bool,
+    },
+}
+
+/// One upstream operation exposed as an action.
+#[derive(Debug)]
+pub struct Operation {
+    /// Stable snake_case action key.
+    pub key: &'static str,
+    /// The OpenAPI `operationId`.
+    pub operation_id: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    /// The OpenAPI tag (area), e.g. `Workflows`.
+    pub area: &'static str,
+    pub method: Method,
+    /// Path template under the API base, e.g. `/workflows/{id}`.
+    pub path: &'static str,
+    pub params: &'static [Param],
+    pub body: Body,
+    pub response: Response,
+    pub pagination: Pagination,
+    pub scopes: &'static [&'static str],
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+    /// JSON Schema 2020-12 of the action input (params by name, `body`, `max_items`).
+    pub input_schema: &'static str,
+    /// JSON Schema 2020-12 of the action output.
+    pub output_schema: &'static str,
+}
+
+/// Find an operation by action key.
+pub fn find(key: &str) -> Option<&'static Operation> {
+    OPERATIONS.iter().find(|op| op.key == key)
+}
+
+/// Every scope some operation needs, in catalog order without repeats: the default request
+/// when a connection leaves `scopes` empty.
+pub fn all_scopes() -> Vec<String> {
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in OPERATIONS.iter().flat_map(|op| op.scopes) {
+        if !scopes.iter().any(|s| s == scope) {
+            scopes.push(scope.to_string());
+        }
+    }
+    scopes
+}

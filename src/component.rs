@@ -1,0 +1,216 @@
+//! The WIT boundary: converts between the generated bindings and the native logic.
+//! Nothing here decides anything.
+
+wit_bindgen::generate!({ path: "wit", world: "connector" });
+
+use exports::ipaas::connector::{actions, connection, metadata, triggers};
+use ipaas::connector::http as wit_http;
+use ipaas::connector::types::{self as wit, ConnectorError as WitError};
+
+use crate::error::ConnectorError;
+use crate::http::{HttpClient, Request, Response, TransportError};
+
+struct Component;
+
+export!(Component);
+
+/// The host's HTTP import as an [`HttpClient`].
+struct HostHttp;
+
+impl HttpClient for HostHttp {
+    fn send(&self, request: Request) -> Result<Response, TransportError> {
+        let method = match request.method.as_str() {
+            "GET" => wit_http::Method::Get,
+            "HEAD" => wit_http::Method::Head,
+            "POST" => wit_http::Method::Post,
+            "PUT" => wit_http::Method::Put,
+            "PATCH" => wit_http::Method::Patch,
+            "DELETE" => wit_http::Method::Delete,
+            other => {
+                return Err(TransportError::InvalidRequest(format!(
+                    "method {other} is not supported"
+                )));
+            }
+        };
+        let wire = wit_http::Request {
+            method,
+            url: request.url,
+            headers: request.headers,
+            body: request.body,
+            authenticate: request.authenticate,
+            timeout_ms: request.timeout_ms,
+        };
+        wit_http::send(&wire)
+            .map(|r| Response {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+            })
+            .map_err(|e| match e {
+                wit_http::HttpError::Denied(m) => TransportError::Denied(m),
+                wit_http::HttpError::InvalidRequest(m) => TransportError::InvalidRequest(m),
+                wit_http::HttpError::Connect(m) => TransportError::Connect(m),
+                wit_http::HttpError::Timeout => TransportError::Timeout,
+                wit_http::HttpError::TooLarge(n) => TransportError::TooLarge(n),
+                wit_http::HttpError::Unauthenticated(m) => TransportError::Unauthenticated(m),
+            })
+    }
+}
+
+impl From<ConnectorError> for WitError {
+    fn from(e: ConnectorError) -> Self {
+        match e {
+            ConnectorError::InvalidConfig { field, message } => {
+                WitError::InvalidConfig(wit::FieldError { field, message })
+            }
+            ConnectorError::InvalidInput { field, message } => {
+                WitError::InvalidInput(wit::FieldError { field, message })
+            }
+            ConnectorError::Unauthenticated(m) => WitError::Unauthenticated(m),
+            ConnectorError::Forbidden {
+                message,
+                missing_scope,
+            } => WitError::Forbidden(wit::ForbiddenError {
+                message,
+                missing_scope,
+            }),
+            ConnectorError::NotFound(m) => WitError::NotFound(m),
+            ConnectorError::Conflict(m) => WitError::Conflict(m),
+            ConnectorError::RateLimited {
+                message,
+                retry_after_ms,
+            } => WitError::RateLimited(wit::RateLimit {
+                message,
+                retry_after_ms,
+            }),
+            ConnectorError::Upstream(u) => WitError::Upstream(wit::UpstreamError {
+                status: u.status,
+                code: u.code,
+                message: u.message,
+                param: u.param,
+                request_id: u.request_id,
+            }),
+            ConnectorError::Timeout(m) => WitError::Timeout(m),
+            ConnectorError::Unsupported(m) => WitError::Unsupported(m),
+            ConnectorError::Internal(m) => WitError::Internal(m),
+        }
+    }
+}
+
+impl metadata::Guest for Component {
+    fn describe() -> metadata::Manifest {
+        let m = crate::describe();
+        metadata::Manifest {
+            id: m.id.into(),
+            name: m.name.into(),
+            version: m.version.into(),
+            description: m.description.into(),
+            connection_schema: m.connection_schema.into(),
+            actions: m
+                .actions
+                .into_iter()
+                .map(|a| metadata::ActionDef {
+                    key: a.key.into(),
+                    title: a.title.into(),
+                    description: a.description.into(),
+                    group: a.group.into(),
+                    operation: a.operation.map(Into::into),
+                    scopes: a.scopes.iter().map(|s| s.to_string()).collect(),
+                    input_schema: a.input_schema.into(),
+                    output_schema: a.output_schema.into(),
+                    hints: metadata::ActionHints {
+                        read_only: a.read_only,
+                        destructive: a.destructive,
+                        idempotent: a.idempotent,
+                    },
+                })
+                .collect(),
+            triggers: Vec::new(),
+        }
+    }
+}
+
+impl connection::Guest for Component {
+    fn plan(config: String) -> Result<connection::ConnectionPlan, WitError> {
+        let plan = crate::plan(&config)?;
+        let auth = match plan.oauth {
+            None => connection::AuthPlan::None,
+            Some(o) => connection::AuthPlan::Oauth2(connection::Oauth2 {
+                grant: match o.grant {
+                    crate::config::Grant::ClientCredentials => {
+                        connection::GrantType::ClientCredentials
+                    }
+                    crate::config::Grant::AuthorizationCode => {
+                        connection::GrantType::AuthorizationCode
+                    }
+                },
+                token_url: o.token_url,
+                authorize_url: o.authorize_url,
+                client_id: o.client_id,
+                scopes: o.scopes,
+                client_secret_field: o.client_secret_field.into(),
+            }),
+        };
+        Ok(connection::ConnectionPlan {
+            auth,
+            allowed_origins: plan.allowed_origins,
+            base_url: plan.base_url,
+        })
+    }
+
+    fn test(config: String) -> Result<connection::Identity, WitError> {
+        let id = crate::test_connection(&HostHttp, &config)?;
+        Ok(connection::Identity {
+            user_id: id.user_id,
+            user_email: id.user_email,
+            user_name: id.user_name,
+            company_id: id.company_id,
+            company_name: id.company_name,
+            scopes: id.scopes,
+        })
+    }
+}
+
+impl actions::Guest for Component {
+    fn execute(config: String, action: String, input: String) -> Result<String, WitError> {
+        let output = crate::execute(&HostHttp, &config, &action, &input)?;
+        Ok(output.to_string())
+    }
+}
+
+/// Triggers arrive with their own issue; until then every entry point says so plainly and
+/// `describe` lists no triggers.
+impl triggers::Guest for Component {
+    fn poll(
+        _: String,
+        trigger: String,
+        _: String,
+        _: Option<String>,
+    ) -> Result<triggers::PollResult, WitError> {
+        Err(no_trigger(&trigger))
+    }
+
+    fn subscribe(_: String, trigger: String, _: String, _: String) -> Result<String, WitError> {
+        Err(no_trigger(&trigger))
+    }
+
+    fn unsubscribe(_: String, trigger: String, _: String) -> Result<(), WitError> {
+        Err(no_trigger(&trigger))
+    }
+
+    fn handle_webhook(
+        _: String,
+        trigger: String,
+        _: String,
+        _: String,
+        _: triggers::WebhookRequest,
+    ) -> Result<Vec<triggers::Event>, WitError> {
+        Err(no_trigger(&trigger))
+    }
+}
+
+fn no_trigger(trigger: &str) -> WitError {
+    WitError::Unsupported(format!(
+        "trigger `{trigger}` is not offered by this connector version"
+    ))
+}

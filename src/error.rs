@@ -1,0 +1,111 @@
+//! The connector's typed errors. They mirror the WIT `connector-error` variant one to one, so
+//! the native logic and the component boundary speak the same language.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectorError {
+    /// The connection form is wrong. `field` is the form property.
+    InvalidConfig {
+        field: String,
+        message: String,
+    },
+    /// The action input is wrong. `field` is a JSON Pointer into the input.
+    InvalidInput {
+        field: String,
+        message: String,
+    },
+    Unauthenticated(String),
+    Forbidden {
+        message: String,
+        missing_scope: Option<String>,
+    },
+    NotFound(String),
+    Conflict(String),
+    RateLimited {
+        message: String,
+        retry_after_ms: Option<u64>,
+    },
+    Upstream(Upstream),
+    Timeout(String),
+    Unsupported(String),
+    Internal(String),
+}
+
+/// An upstream answer (or the lack of one) that no more specific case describes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Upstream {
+    pub status: Option<u16>,
+    pub code: Option<String>,
+    pub message: String,
+    pub param: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl ConnectorError {
+    pub fn config(field: &str, message: impl Into<String>) -> Self {
+        ConnectorError::InvalidConfig {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ConnectorError::InvalidInput {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        ConnectorError::Internal(message.into())
+    }
+
+    /// The CLI's `kind` string.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ConnectorError::InvalidConfig { .. } => "invalid_config",
+            ConnectorError::InvalidInput { .. } => "invalid_input",
+            ConnectorError::Unauthenticated(_) => "unauthenticated",
+            ConnectorError::Forbidden { .. } => "forbidden",
+            ConnectorError::NotFound(_) => "not_found",
+            ConnectorError::Conflict(_) => "conflict",
+            ConnectorError::RateLimited { .. } => "rate_limited",
+            ConnectorError::Upstream(_) => "upstream",
+            ConnectorError::Timeout(_) => "timeout",
+            ConnectorError::Unsupported(_) => "unsupported",
+            ConnectorError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl fmt::Display for ConnectorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectorError::InvalidConfig { field, message } => {
+                write!(f, "connection field `{field}`: {message}")
+            }
+            ConnectorError::InvalidInput { field, message } => {
+                write!(f, "input `{field}`: {message}")
+            }
+            ConnectorError::Forbidden {
+                message,
+                missing_scope: Some(scope),
+            } => write!(f, "{message} (add the scope `{scope}` to the connection)"),
+            ConnectorError::Forbidden { message, .. } => f.write_str(message),
+            ConnectorError::RateLimited { message, .. } => f.write_str(message),
+            ConnectorError::Upstream(u) => match u.status {
+                Some(status) => write!(f, "Ironclad answered {status}: {}", u.message),
+                None => f.write_str(&u.message),
+            },
+            ConnectorError::Unauthenticated(m)
+            | ConnectorError::NotFound(m)
+            | ConnectorError::Conflict(m)
+            | ConnectorError::Timeout(m)
+            | ConnectorError::Unsupported(m)
+            | ConnectorError::Internal(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for ConnectorError {}

@@ -1,0 +1,62 @@
+//! What `describe` returns: the connection form and every action, straight from the catalog.
+
+use crate::catalog::{Method, OPERATIONS, Operation};
+use crate::config::CONNECTION_SCHEMA;
+
+pub const CONNECTOR_ID: &str = "ironclad";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub version: &'static str,
+    pub description: &'static str,
+    pub connection_schema: &'static str,
+    pub actions: Vec<ActionDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionDef {
+    pub key: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub group: &'static str,
+    pub operation: Option<&'static str>,
+    pub scopes: &'static [&'static str],
+    pub input_schema: &'static str,
+    pub output_schema: &'static str,
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+}
+
+impl ActionDef {
+    fn from_operation(op: &'static Operation) -> Self {
+        debug_assert!(op.read_only == (op.method == Method::Get));
+        ActionDef {
+            key: op.key,
+            title: op.title,
+            description: op.description,
+            group: op.area,
+            operation: Some(op.operation_id),
+            scopes: op.scopes,
+            input_schema: op.input_schema,
+            output_schema: op.output_schema,
+            read_only: op.read_only,
+            destructive: op.destructive,
+            idempotent: op.idempotent,
+        }
+    }
+}
+
+pub fn describe() -> Manifest {
+    Manifest {
+        id: CONNECTOR_ID,
+        name: "Ironclad",
+        version: env!("CARGO_PKG_VERSION"),
+        description: "Ironclad contract lifecycle management: workflows, approvals, signatures, \
+                      records and more, through Ironclad's public API.",
+        connection_schema: CONNECTION_SCHEMA,
+        actions: OPERATIONS.iter().map(ActionDef::from_operation).collect(),
+    }
+}

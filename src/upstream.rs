@@ -1,0 +1,269 @@
+//! Turning what came back from Ironclad (or did not) into typed connector errors.
+
+use serde_json::Value;
+
+use crate::error::{ConnectorError, Upstream};
+use crate::http::{HttpClient, Request, Response, TransportError};
+
+/// Send a request; transport failures become typed errors.
+pub fn send(client: &dyn HttpClient, request: Request) -> Result<Response, ConnectorError> {
+    let url = request.url.clone();
+    client.send(request).map_err(|e| transport_error(e, &url))
+}
+
+/// Send and require a 2xx answer. `scopes` are the scopes the operation needs, used to say
+/// what to add when Ironclad answers 403 without naming one.
+pub fn send_ok(
+    client: &dyn HttpClient,
+    request: Request,
+    scopes: &[&str],
+) -> Result<Response, ConnectorError> {
+    let response = send(client, request)?;
+    if response.is_success() {
+        Ok(response)
+    } else {
+        Err(status_error(&response, scopes))
+    }
+}
+
+pub fn transport_error(error: TransportError, url: &str) -> ConnectorError {
+    match error {
+        TransportError::Denied(why) => ConnectorError::config(
+            "instance_url",
+            format!("the host refused to connect to {url}: {why}"),
+        ),
+        TransportError::InvalidRequest(why) => {
+            ConnectorError::internal(format!("invalid request to {url}: {why}"))
+        }
+        TransportError::Connect(why) => ConnectorError::Upstream(Upstream {
+            message: format!("could not reach {url}: {why}"),
+            ..Upstream::default()
+        }),
+        TransportError::Timeout => ConnectorError::Timeout(format!("no answer from {url} in time")),
+        TransportError::TooLarge(limit) => ConnectorError::Upstream(Upstream {
+            message: format!("the response from {url} exceeded the host's {limit}-byte limit"),
+            ..Upstream::default()
+        }),
+        TransportError::Unauthenticated(why) => ConnectorError::Unauthenticated(why),
+    }
+}
+
+/// Ironclad's error body: `{code, message, param}`; OAuth's `{error, error_description}`;
+/// exports' `{error}`. Anything else is shown as text.
+struct ErrorBody {
+    code: Option<String>,
+    message: Option<String>,
+    param: Option<String>,
+}
+
+fn error_body(response: &Response) -> ErrorBody {
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    match serde_json::from_slice::<Value>(&response.body) {
+        Ok(v) if v.is_object() => ErrorBody {
+            code: text(&v, "code")
+                .or_else(|| text(&v, "error").filter(|_| v.get("error_description").is_some())),
+            message: text(&v, "message")
+                .or_else(|| text(&v, "error_description"))
+                .or_else(|| text(&v, "error")),
+            param: text(&v, "param"),
+        },
+        _ => {
+            let raw = String::from_utf8_lossy(&response.body);
+            let snippet: String = raw.trim().chars().take(200).collect();
+            ErrorBody {
+                code: None,
+                message: (!snippet.is_empty()).then_some(snippet),
+                param: None,
+            }
+        }
+    }
+}
+
+pub fn status_error(response: &Response, scopes: &[&str]) -> ConnectorError {
+    let body = error_body(response);
+    let message = body
+        .message
+        .clone()
+        .unwrap_or_else(|| format!("HTTP {}", response.status));
+    match response.status {
+        401 => ConnectorError::Unauthenticated(format!(
+            "Ironclad refused the credentials ({message}); reconnect or check the OAuth app"
+        )),
+        403 => forbidden(message, scopes),
+        404 => ConnectorError::NotFound(with_param(message, &body.param)),
+        409 => ConnectorError::Conflict(with_param(message, &body.param)),
+        429 => ConnectorError::RateLimited {
+            retry_after_ms: response.header("retry-after").and_then(retry_after_ms),
+            message: format!("Ironclad rate limit reached: {message}"),
+        },
+        status => ConnectorError::Upstream(Upstream {
+            status: Some(status),
+            code: body.code,
+            message,
+            param: body.param,
+            request_id: response.header("x-ironclad-requestid").map(str::to_string),
+        }),
+    }
+}
+
+fn with_param(message: String, param: &Option<String>) -> String {
+    match param {
+        Some(p) => format!("{message} ({p})"),
+        None => message,
+    }
+}
+
+/// Ironclad names the missing scope in some 403s; otherwise we name the operation's scopes.
+fn forbidden(message: String, scopes: &[&str]) -> ConnectorError {
+    let named = message
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '\'' | '"' | '`' | '(' | ')'))
+        .find(|word| {
+            (word.starts_with("public.") || word.starts_with("scim."))
+                && word.matches('.').count() >= 2
+        })
+        .map(str::to_string);
+    let missing_scope = named.or_else(|| (scopes.len() == 1).then(|| scopes[0].to_string()));
+    let message = match (&missing_scope, scopes) {
+        (None, [_, ..]) => format!(
+            "{message}; this action needs the scopes {}",
+            scopes.join(", ")
+        ),
+        _ => message,
+    };
+    ConnectorError::Forbidden {
+        message,
+        missing_scope,
+    }
+}
+
+/// `Retry-After` is delay-seconds or an HTTP date; dates need a clock, so only seconds are
+/// converted here (Ironclad sends seconds).
+fn retry_after_ms(value: &str) -> Option<u64> {
+    let secs: f64 = value.trim().parse().ok()?;
+    (secs >= 0.0).then_some((secs * 1000.0) as u64)
+}
+
+/// Parse a JSON body, naming the endpoint when it is not JSON.
+pub fn json(response: &Response, what: &str) -> Result<Value, ConnectorError> {
+    if response.body.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(&response.body).map_err(|e| {
+        ConnectorError::internal(format!(
+            "{what}: Ironclad returned a body that is not JSON ({e})"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16, body: &str, headers: &[(&str, &str)]) -> Response {
+        Response {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn maps_ironclad_400_with_param_and_request_id() {
+        let r = resp(
+            400,
+            r#"{"code":"MISSING_PARAM","message":"missing required attribute","param":"counterpartyName"}"#,
+            &[("X-Ironclad-RequestId", "req-1")],
+        );
+        let ConnectorError::Upstream(u) = status_error(&r, &[]) else {
+            panic!()
+        };
+        assert_eq!(
+            (u.status, u.code.as_deref(), u.param.as_deref()),
+            (Some(400), Some("MISSING_PARAM"), Some("counterpartyName"))
+        );
+        assert_eq!(u.request_id.as_deref(), Some("req-1"));
+    }
+
+    #[test]
+    fn maps_403_scope_from_message_or_operation() {
+        let r = resp(
+            403,
+            r#"{"code":"FORBIDDEN","message":"token is missing required scope public.workflows.readSchemas","param":"scope"}"#,
+            &[],
+        );
+        assert_eq!(
+            status_error(&r, &[]),
+            ConnectorError::Forbidden {
+                message: "token is missing required scope public.workflows.readSchemas".into(),
+                missing_scope: Some("public.workflows.readSchemas".into()),
+            }
+        );
+        let r = resp(
+            403,
+            r#"{"code":"FORBIDDEN","message":"access forbidden"}"#,
+            &[],
+        );
+        let ConnectorError::Forbidden { missing_scope, .. } =
+            status_error(&r, &["public.records.readRecords"])
+        else {
+            panic!()
+        };
+        assert_eq!(missing_scope.as_deref(), Some("public.records.readRecords"));
+    }
+
+    #[test]
+    fn maps_401_404_429_and_oauth_bodies() {
+        assert_eq!(
+            status_error(
+                &resp(
+                    401,
+                    r#"{"code":"UNAUTHORIZED","message":"token has expired"}"#,
+                    &[]
+                ),
+                &[]
+            )
+            .kind(),
+            "unauthenticated"
+        );
+        assert_eq!(
+            status_error(
+                &resp(
+                    404,
+                    r#"{"code":"NOT_FOUND","message":"workflow does not exist","param":"workflowId"}"#,
+                    &[]
+                ),
+                &[]
+            ),
+            ConnectorError::NotFound("workflow does not exist (workflowId)".into())
+        );
+        let ConnectorError::RateLimited { retry_after_ms, .. } =
+            status_error(&resp(429, "", &[("retry-after", "2")]), &[])
+        else {
+            panic!()
+        };
+        assert_eq!(retry_after_ms, Some(2000));
+        let ConnectorError::Upstream(u) = status_error(
+            &resp(
+                400,
+                r#"{"error":"invalid_scope","error_description":"bad scope"}"#,
+                &[],
+            ),
+            &[],
+        ) else {
+            panic!()
+        };
+        assert_eq!(
+            (u.code.as_deref(), u.message.as_str()),
+            (Some("invalid_scope"), "bad scope")
+        );
+        let ConnectorError::Upstream(u) =
+            status_error(&resp(502, "<html>Bad gateway</html>", &[]), &[])
+        else {
+            panic!()
+        };
+        assert_eq!(u.message, "<html>Bad gateway</html>");
+    }
+}

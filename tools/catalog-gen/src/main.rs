@@ -1,0 +1,400 @@
+//! `catalog-gen`: generates the connector's action catalog (`src/catalog/generated.rs`) and its
+//! JSON listing (`fixtures/catalog/clm-public.json`) from Ironclad's official OpenAPI.
+//!
+//! ```text
+//! cargo run -p catalog-gen                      # regenerate both files
+//! cargo run -p catalog-gen -- --check           # CI: fail if either file is stale
+//! cargo run -p catalog-gen -- --spec X --out Y  # other locations (relative to the cwd)
+//! cargo run -p catalog-gen -- --all --out Y     # every operation the generator can handle
+//! ```
+
+mod render;
+mod row;
+mod schema;
+mod spec;
+
+use anyhow::{Context, Result, anyhow, bail};
+use row::{NeedsSpecialModule, Row};
+use spec::Spec;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The operations exposed as actions, by operationId; the catalog grows as the emulator covers
+/// more. Rows come out in spec order, whatever the order here.
+const ENABLED: &[&str] = &[
+    "list-all-workflows",
+    "retrieve-a-workflow",
+    "launch-a-new-workflow",
+    "list-all-workflow-schemas",
+    "retrieve-a-workflow-schema",
+];
+
+/// Defaults, relative to the workspace root.
+const DEFAULT_SPEC: &str = "../shared/ironclad/openapi/ironclad-public-api-openapi.yml";
+const DEFAULT_OUT: &str = "src/catalog/generated.rs";
+const DEFAULT_FIXTURE: &str = "fixtures/catalog/clm-public.json";
+
+const USAGE: &str = "usage: catalog-gen [--spec PATH] [--out PATH] [--fixture PATH] [--check] [--all]
+
+  --spec PATH     Ironclad's OpenAPI YAML (default: <workspace>/../shared/ironclad/openapi/ironclad-public-api-openapi.yml)
+  --out PATH      the Rust catalog to write (default: <workspace>/src/catalog/generated.rs)
+  --fixture PATH  the JSON listing to write (default: <workspace>/fixtures/catalog/clm-public.json)
+  --check         write nothing; exit 1 if either file differs from what would be generated
+  --all           ignore ENABLED: emit every operation that needs no special module (a test aid)";
+
+struct Args {
+    spec: PathBuf,
+    out: PathBuf,
+    fixture: PathBuf,
+    check: bool,
+    all: bool,
+}
+
+/// Which operations become rows.
+enum Selection<'a> {
+    /// Exactly these operationIds; any that cannot be generated is an error.
+    Only(&'a [&'a str]),
+    /// Every operation, skipping (and reporting) those that need a special module.
+    All,
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("catalog-gen: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<ExitCode> {
+    let workspace = workspace_root();
+    let Some(args) = parse_args(std::env::args().skip(1), &workspace)? else {
+        println!("{USAGE}");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let spec = Spec::load(&args.spec)?;
+    let selection = if args.all {
+        Selection::All
+    } else {
+        Selection::Only(ENABLED)
+    };
+    let rows = select_rows(&spec, &selection)?;
+    let rust = render::rustfmt(&render::rust_source(&rows), &workspace)?;
+    let fixture = render::fixture_json(&rows);
+    let outputs = [(&args.out, rust), (&args.fixture, fixture)];
+    if args.check {
+        return check(&outputs);
+    }
+    for (path, text) in &outputs {
+        write_if_changed(path, text)?;
+    }
+    eprintln!(
+        "catalog-gen: {} operations -> {}, {}",
+        rows.len(),
+        args.out.display(),
+        args.fixture.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The workspace this tool belongs to: `tools/catalog-gen/../..`.
+fn workspace_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
+}
+
+/// Parsed arguments, or `None` for `--help`.
+fn parse_args(mut args: impl Iterator<Item = String>, workspace: &Path) -> Result<Option<Args>> {
+    let mut parsed = Args {
+        spec: workspace.join(DEFAULT_SPEC),
+        out: workspace.join(DEFAULT_OUT),
+        fixture: workspace.join(DEFAULT_FIXTURE),
+        check: false,
+        all: false,
+    };
+    while let Some(arg) = args.next() {
+        let mut value = || {
+            args.next()
+                .map(PathBuf::from)
+                .ok_or_else(|| anyhow!("{arg} needs a value\n\n{USAGE}"))
+        };
+        match arg.as_str() {
+            "--spec" => parsed.spec = value()?,
+            "--out" => parsed.out = value()?,
+            "--fixture" => parsed.fixture = value()?,
+            "--check" => parsed.check = true,
+            "--all" => parsed.all = true,
+            "-h" | "--help" => return Ok(None),
+            other => bail!("unknown argument `{other}`\n\n{USAGE}"),
+        }
+    }
+    Ok(Some(parsed))
+}
+
+/// Rows for the selected operations, in spec order, with keys checked.
+fn select_rows(spec: &Spec, selection: &Selection<'_>) -> Result<Vec<Row>> {
+    let operations = spec.operations()?;
+    if let Selection::Only(enabled) = selection {
+        let known: Vec<&str> = operations
+            .iter()
+            .map(row::operation_id)
+            .collect::<Result<_>>()?;
+        if let Some(missing) = enabled.iter().find(|id| !known.contains(id)) {
+            bail!("ENABLED lists `{missing}`, which is not an operationId in the spec");
+        }
+    }
+    let mut rows = Vec::new();
+    for op in &operations {
+        let id = row::operation_id(op)?;
+        match selection {
+            Selection::Only(enabled) if !enabled.contains(&id) => continue,
+            Selection::Only(_) => rows.push(row::derive(spec, op)?),
+            Selection::All => match row::derive(spec, op) {
+                Ok(row) => rows.push(row),
+                Err(err) if err.is::<NeedsSpecialModule>() => {
+                    eprintln!("catalog-gen: skipped: {err}")
+                }
+                Err(err) => return Err(err),
+            },
+        }
+    }
+    check_keys(&rows)?;
+    Ok(rows)
+}
+
+/// Keys are the public action names: they must be well-formed and unique.
+fn check_keys(rows: &[Row]) -> Result<()> {
+    for (i, row) in rows.iter().enumerate() {
+        if !row::valid_key(&row.key) {
+            bail!(
+                "operation {}: key `{}` does not match ^[a-z][a-z0-9_]{{0,47}}$",
+                row.operation_id,
+                row.key
+            );
+        }
+        if let Some(other) = rows[..i].iter().find(|r| r.key == row.key) {
+            bail!(
+                "operations {} and {} both map to key `{}`",
+                other.operation_id,
+                row.operation_id,
+                row.key
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `--check`: compare without writing; report every stale file.
+fn check(outputs: &[(&PathBuf, String)]) -> Result<ExitCode> {
+    let mut stale = false;
+    for (path, expected) in outputs {
+        let problem = match std::fs::read_to_string(path) {
+            Ok(actual) if &actual == expected => continue,
+            Ok(_) => "is stale (differs from what the OpenAPI spec generates)",
+            Err(_) => "is missing",
+        };
+        eprintln!(
+            "catalog-gen: {} {problem}; regenerate with: cargo run -p catalog-gen",
+            path.display()
+        );
+        stale = true;
+    }
+    Ok(if stale {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Write only on change, so an unchanged catalog does not trigger a rebuild.
+fn write_if_changed(path: &Path, text: &str) -> Result<()> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use row::{BodyKind, Location, Method, ResponseKind, Style};
+
+    fn real_spec() -> Spec {
+        Spec::load(&workspace_root().join(DEFAULT_SPEC)).expect("the official spec is readable")
+    }
+
+    fn enabled_rows() -> Vec<Row> {
+        select_rows(&real_spec(), &Selection::Only(ENABLED)).unwrap()
+    }
+
+    fn find<'a>(rows: &'a [Row], key: &str) -> &'a Row {
+        rows.iter()
+            .find(|r| r.key == key)
+            .unwrap_or_else(|| panic!("no row {key}"))
+    }
+
+    #[test]
+    fn enabled_operations_in_spec_order() {
+        let keys: Vec<_> = enabled_rows().into_iter().map(|r| r.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "launch_new_workflow",
+                "list_workflows",
+                "retrieve_workflow",
+                "list_workflow_schemas",
+                "retrieve_workflow_schema"
+            ]
+        );
+    }
+
+    #[test]
+    fn enabled_operations_match_the_spec() {
+        let rows = enabled_rows();
+
+        let list = find(&rows, "list_workflows");
+        assert_eq!(
+            (list.method, list.path.as_str()),
+            (Method::Get, "/workflows")
+        );
+        assert_eq!(list.pagination, Some(true));
+        assert_eq!(list.scopes, ["public.workflows.readWorkflows"]);
+        assert!(list.read_only && list.idempotent && !list.destructive);
+        assert!(
+            !list
+                .params
+                .iter()
+                .any(|p| p.name == "page" || p.name == "pageSize" || p.name.starts_with("x-as-"))
+        );
+        let status = list.params.iter().find(|p| p.name == "status").unwrap();
+        assert_eq!(
+            (status.style, status.default.as_deref()),
+            (Style::CommaList, None)
+        );
+        assert!(list.input_schema.pointer("/properties/max_items").is_some());
+        assert!(list.output_schema.pointer("/properties/count").is_some());
+
+        let get = find(&rows, "retrieve_workflow");
+        assert_eq!(
+            (get.method, get.path.as_str(), get.pagination),
+            (Method::Get, "/workflows/{id}", None)
+        );
+        let id = get.params.iter().find(|p| p.name == "id").unwrap();
+        assert!(id.location == Location::Path && id.required);
+        assert_eq!(
+            get.input_schema.pointer("/properties/id/minLength"),
+            Some(&serde_json::json!(1))
+        );
+
+        let launch = find(&rows, "launch_new_workflow");
+        assert_eq!(
+            (launch.method, launch.path.as_str(), launch.pagination),
+            (Method::Post, "/workflows", None)
+        );
+        assert_eq!(
+            (launch.body, launch.response),
+            (BodyKind::Json { required: false }, ResponseKind::JsonObject)
+        );
+        assert!(!launch.read_only && !launch.idempotent && !launch.destructive);
+        assert!(
+            launch
+                .description
+                .starts_with("Launch a new Workflow synchronously.")
+                && !launch.description.contains("OAuth")
+        );
+
+        let schemas = find(&rows, "list_workflow_schemas");
+        assert_eq!(
+            (schemas.method, schemas.path.as_str(), schemas.pagination),
+            (Method::Get, "/workflow-schemas", None)
+        );
+        let form = schemas.params.iter().find(|p| p.name == "form").unwrap();
+        assert_eq!(
+            (form.required, form.default.as_deref()),
+            (true, Some("launch"))
+        );
+        // The executor fills the default, so the input may leave `form` out.
+        assert!(schemas.input_schema.get("required").is_none());
+
+        let schema = find(&rows, "retrieve_workflow_schema");
+        assert_eq!(schema.path, "/workflow-schemas/{id}");
+        let form = schema.params.iter().find(|p| p.name == "form").unwrap();
+        assert_eq!((form.required, form.default.as_deref()), (false, None));
+    }
+
+    #[test]
+    fn special_operations_fail_loudly() {
+        let spec = real_spec();
+        let multipart = select_rows(
+            &spec,
+            &Selection::Only(&["workflow-upload-signed-document"]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            multipart.to_string(),
+            "operation workflow-upload-signed-document needs a special module: multipart body"
+        );
+        let text = select_rows(
+            &spec,
+            &Selection::Only(&["retrieve-webhook-verification-key"]),
+        )
+        .unwrap_err();
+        assert!(
+            text.to_string()
+                .contains("needs a special module: `text/plain` response"),
+            "{text}"
+        );
+        let file =
+            select_rows(&spec, &Selection::Only(&["retrieve-a-workflow-document"])).unwrap_err();
+        assert!(file.to_string().contains("binary file download"), "{file}");
+        let unknown = select_rows(&spec, &Selection::Only(&["no-such-operation"])).unwrap_err();
+        assert!(unknown.to_string().contains("no-such-operation"));
+    }
+
+    #[test]
+    fn every_supported_operation_derives_with_unique_keys() {
+        let rows = select_rows(&real_spec(), &Selection::All).unwrap();
+        assert!(rows.len() > 60, "only {} rows", rows.len());
+        let webhooks = find(&rows, "list_webhooks");
+        assert_eq!(webhooks.pagination, Some(false));
+        assert!(
+            webhooks
+                .output_schema
+                .pointer("/properties/count")
+                .is_none()
+        );
+        let delete = find(&rows, "delete_webhook");
+        assert_eq!(
+            (delete.response, delete.destructive, delete.idempotent),
+            (ResponseKind::Empty, true, true)
+        );
+        let types = find(&rows, "get_entity_relationship_types");
+        assert_eq!(types.response, ResponseKind::JsonValue);
+    }
+
+    #[test]
+    fn args_default_to_the_workspace() {
+        let ws = Path::new("/ws");
+        let args = parse_args(std::iter::empty(), ws).unwrap().unwrap();
+        assert_eq!(args.out, ws.join(DEFAULT_OUT));
+        assert!(!args.check);
+        let args = parse_args(
+            ["--check", "--out", "x.rs"].map(String::from).into_iter(),
+            ws,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(args.check && args.out == Path::new("x.rs"));
+        assert!(parse_args(["--bogus".to_string()].into_iter(), ws).is_err());
+        assert!(
+            parse_args(["--help".to_string()].into_iter(), ws)
+                .unwrap()
+                .is_none()
+        );
+    }
+}
