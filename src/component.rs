@@ -5,6 +5,7 @@ wit_bindgen::generate!({ path: "wit", world: "connector" });
 
 use exports::ipaas::connector::{actions, connection, metadata, triggers};
 use ipaas::connector::http as wit_http;
+use ipaas::connector::log as wit_log;
 use ipaas::connector::types::{self as wit, ConnectorError as WitError};
 
 use crate::error::ConnectorError;
@@ -40,7 +41,14 @@ impl HttpClient for HostHttp {
             authenticate: request.authenticate,
             timeout_ms: request.timeout_ms,
         };
-        wit_http::send(&wire)
+        let line = format!("{} {}", request.method, path_and_query(&wire.url));
+        let result = wit_http::send(&wire);
+        let outcome = match &result {
+            Ok(r) => r.status.to_string(),
+            Err(e) => format!("{e:?}"),
+        };
+        wit_log::log(wit_log::Level::Debug, &format!("{line} -> {outcome}"));
+        result
             .map(|r| Response {
                 status: r.status,
                 headers: r.headers,
@@ -55,6 +63,13 @@ impl HttpClient for HostHttp {
                 wit_http::HttpError::Unauthenticated(m) => TransportError::Unauthenticated(m),
             })
     }
+}
+
+/// Logs show where a request went, not the host (which the host knows) — and never headers.
+fn path_and_query(url: &str) -> &str {
+    url.find("://")
+        .and_then(|i| url[i + 3..].find('/').map(|j| &url[i + 3 + j..]))
+        .unwrap_or(url)
 }
 
 impl From<ConnectorError> for WitError {

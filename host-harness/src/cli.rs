@@ -205,10 +205,17 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
             .await
             .map(|_| None)
             .map_err(Failure::Usage),
-        Command::Demo => crate::demo::run(load()?)
-            .await
-            .map(|_| None)
-            .map_err(Failure::Usage),
+        Command::Demo => {
+            let options = RuntimeOptions {
+                allow_loopback: true,
+                ..options
+            };
+            let runtime = Runtime::load(&component, options).map_err(Failure::Usage)?;
+            crate::demo::run(runtime)
+                .await
+                .map(|_| None)
+                .map_err(Failure::Usage)
+        }
     }
 }
 

@@ -2,16 +2,11 @@
 //! connector — connect, browse, launch, and the errors a recipe builder would meet.
 
 use anyhow::{Context, bail};
-use host_harness::{CallError, ConnectionConfig, Runtime, RuntimeOptions, TokenStore, emulator};
+use host_harness::{CallError, ConnectionConfig, Runtime, TokenStore, emulator};
 use serde_json::{Value, json};
 
+/// `runtime` must allow loopback: the demo's connector reaches the in-process emulator.
 pub async fn run(runtime: Runtime) -> anyhow::Result<()> {
-    // The demo's connector reaches only the in-process emulator on loopback.
-    let runtime = if runtime.options().allow_loopback {
-        runtime
-    } else {
-        reload_with_loopback(runtime)?
-    };
     let emu = emulator::start(([127, 0, 0, 1], 0).into()).await?;
     let dir = tempdir()?;
     let tokens = || TokenStore::new(dir.join("tokens.json"));
@@ -236,18 +231,6 @@ pub async fn run(runtime: Runtime) -> anyhow::Result<()> {
     std::fs::remove_dir_all(&dir).ok();
     step("Done");
     Ok(())
-}
-
-fn reload_with_loopback(_runtime: Runtime) -> anyhow::Result<Runtime> {
-    let options = RuntimeOptions {
-        allow_loopback: true,
-        ..RuntimeOptions::default()
-    };
-    let options = RuntimeOptions {
-        cache_dir: host_harness::runtime::default_cache_dir(),
-        ..options
-    };
-    Runtime::load(&host_harness::runtime::default_component_path(), options)
 }
 
 fn runtime_http(runtime: &Runtime) -> &reqwest::Client {

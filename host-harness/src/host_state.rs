@@ -58,9 +58,15 @@ impl types::Host for HostState {}
 
 impl log::Host for HostState {
     async fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
-        let show = self.verbose || matches!(level, log::Level::Warn | log::Level::Error);
-        if show {
-            eprintln!("[connector {level:?}] {}", self.redactor.redact(&message));
+        let label = match level {
+            log::Level::Trace => "trace",
+            log::Level::Debug => "debug",
+            log::Level::Info => "info",
+            log::Level::Warn => "warn",
+            log::Level::Error => "error",
+        };
+        if self.verbose || matches!(level, log::Level::Warn | log::Level::Error) {
+            eprintln!("[connector {label}] {}", self.redactor.redact(&message));
         }
         Ok(())
     }

@@ -11,6 +11,9 @@ use crate::secret::Secret;
 /// A guest may ask for less, never more.
 const MAX_TIMEOUT: Duration = Duration::from_secs(120);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// One invocation may not make more requests than this (the largest listing, 100,000 items
+/// at 100 a page, needs 1,000).
+pub const MAX_REQUESTS_PER_CALL: u32 = 2_000;
 /// Responses above this are refused rather than buffered.
 pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -31,6 +34,11 @@ impl HostState {
             return Err(HttpError::InvalidRequest(
                 "the `authorization` header is set by the host".into(),
             ));
+        }
+        if self.requests_made >= MAX_REQUESTS_PER_CALL {
+            return Err(HttpError::Denied(format!(
+                "more than {MAX_REQUESTS_PER_CALL} requests in one call"
+            )));
         }
         self.requests_made += 1;
         if !request.authenticate {

@@ -27,6 +27,8 @@ pub struct RuntimeOptions {
 }
 
 pub struct Runtime {
+    /// `describe` never changes for a loaded component: asked once.
+    pub(crate) manifest: tokio::sync::OnceCell<crate::bindings::metadata::Manifest>,
     engine: Engine,
     pre: ConnectorPre<HostState>,
     http: reqwest::Client,
@@ -59,6 +61,7 @@ impl Runtime {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         Ok(Runtime {
+            manifest: tokio::sync::OnceCell::new(),
             engine,
             pre,
             http,

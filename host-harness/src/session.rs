@@ -77,17 +77,21 @@ pub struct Session<'r> {
 }
 
 impl Runtime {
-    pub async fn manifest(&self) -> anyhow::Result<Manifest> {
-        let (mut store, instance) = self.instantiate_offline().await?;
-        Ok(instance
-            .ipaas_connector_metadata()
-            .call_describe(&mut store)
-            .await?)
+    pub async fn manifest(&self) -> anyhow::Result<&Manifest> {
+        self.manifest
+            .get_or_try_init(|| async {
+                let (mut store, instance) = self.instantiate_offline().await?;
+                Ok(instance
+                    .ipaas_connector_metadata()
+                    .call_describe(&mut store)
+                    .await?)
+            })
+            .await
     }
 
     /// `describe` as JSON (schemas parsed, so the output is one JSON document).
     pub async fn describe(&self) -> anyhow::Result<Value> {
-        Ok(manifest_json(&self.manifest().await?))
+        Ok(manifest_json(self.manifest().await?))
     }
 
     /// Validate the config through the connector, then set up credentials and policy.
@@ -96,7 +100,7 @@ impl Runtime {
         config: &ConnectionConfig,
         tokens: TokenStore,
     ) -> Result<Session<'_>, CallError> {
-        let secret_fields = secret_fields(&self.manifest().await?)?;
+        let secret_fields = secret_fields(self.manifest().await?)?;
         let guest_config = config.guest_view(&secret_fields);
         let (mut store, instance) = self.instantiate_offline().await?;
         let plan = instance
