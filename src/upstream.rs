@@ -113,7 +113,10 @@ fn with_param(message: String, param: &Option<String>) -> String {
     }
 }
 
-/// Ironclad names the missing scope in some 403s; otherwise we name the operation's scopes.
+/// Ironclad names the missing scope in some 403s. A 403 that speaks of scopes without naming
+/// one is pinned on the operation's scope when it has exactly one; other 403s (a user not
+/// assignable to a role, an inactive company) are permission problems, not scope problems,
+/// and only mention what the action needs.
 fn forbidden(message: String, scopes: &[&str]) -> ConnectorError {
     let named = message
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | '\'' | '"' | '`' | '(' | ')'))
@@ -122,10 +125,12 @@ fn forbidden(message: String, scopes: &[&str]) -> ConnectorError {
                 && word.matches('.').count() >= 2
         })
         .map(str::to_string);
-    let missing_scope = named.or_else(|| (scopes.len() == 1).then(|| scopes[0].to_string()));
+    let about_scopes = message.to_ascii_lowercase().contains("scope");
+    let missing_scope =
+        named.or_else(|| (about_scopes && scopes.len() == 1).then(|| scopes[0].to_string()));
     let message = match (&missing_scope, scopes) {
         (None, [_, ..]) => format!(
-            "{message}; this action needs the scopes {}",
+            "{message} (this action needs the scopes {})",
             scopes.join(", ")
         ),
         _ => message,
@@ -203,7 +208,7 @@ mod tests {
         );
         let r = resp(
             403,
-            r#"{"code":"FORBIDDEN","message":"access forbidden"}"#,
+            r#"{"code":"FORBIDDEN","message":"insufficient scope"}"#,
             &[],
         );
         let ConnectorError::Forbidden { missing_scope, .. } =
@@ -212,6 +217,20 @@ mod tests {
             panic!()
         };
         assert_eq!(missing_scope.as_deref(), Some("public.records.readRecords"));
+        let r = resp(
+            403,
+            r#"{"code":"FORBIDDEN","message":"user is not assignable to the role"}"#,
+            &[],
+        );
+        let ConnectorError::Forbidden {
+            missing_scope,
+            message,
+        } = status_error(&r, &["public.workflows.updateRoleAssignment"])
+        else {
+            panic!()
+        };
+        assert_eq!(missing_scope, None);
+        assert!(message.contains("needs the scopes public.workflows.updateRoleAssignment"));
     }
 
     #[test]

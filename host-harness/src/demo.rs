@@ -47,13 +47,15 @@ pub async fn run(runtime: Runtime) -> anyhow::Result<()> {
         manifest["version"].as_str().unwrap_or_default(),
         actions.len()
     ));
-    for a in actions {
-        say(&format!(
-            "  {:<28} {} ({})",
-            a["key"].as_str().unwrap_or_default(),
-            a["title"].as_str().unwrap_or_default(),
-            a["operation"].as_str().unwrap_or_default()
-        ));
+    let mut groups: Vec<(&str, usize)> = Vec::new();
+    for group in actions.iter().filter_map(|a| a["group"].as_str()) {
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, n)) => *n += 1,
+            None => groups.push((group, 1)),
+        }
+    }
+    for (group, n) in groups {
+        say(&format!("  {group:<28} {n} actions"));
     }
 
     step(&format!(

@@ -7,6 +7,10 @@
 //!   `NOT_FOUND` after authentication.
 //! - `/_emulator/**`: test controls (`admin`), not part of Ironclad: `POST expire-tokens`,
 //!   `GET requests` (the request log, secrets redacted), `POST reset-request-log`, `POST reset`.
+//! - Optionally (`start_with_contract`, [`Emulator::with_contract`]), every `/public/api/v1/**`
+//!   request is first judged against Ironclad's official OpenAPI (module `contract`): a
+//!   violation answers 400 `CONTRACT_VIOLATION` before any handler and is listed at
+//!   `GET /_emulator/contract-violations`.
 //!
 //! Everything starts from a [`Seed`] (`fixtures/emulator/seed.json` by default) and lives in
 //! memory (`state`). To grow it: add a module per area with a `routes()` merged into the
@@ -22,19 +26,31 @@
 //! ```
 
 mod admin;
+mod async_launch;
 mod auth;
+#[cfg(feature = "contract")]
+mod contract;
+mod entities;
 mod errors;
+mod exports;
 mod filter;
 mod ids;
 mod launch;
 mod oauth;
+mod obligations;
 mod pagination;
+mod platform;
 mod query;
+mod records;
 mod request_log;
+mod search;
 mod seed;
 mod state;
 mod time;
+mod webhooks;
+mod workflow_lifecycle;
 mod workflow_schemas;
+mod workflow_sign;
 mod workflows;
 
 use std::net::SocketAddr;
@@ -48,6 +64,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use auth::Actor;
+#[cfg(feature = "contract")]
+pub use contract::{Contract, Violation};
 pub use errors::{ApiError, OAuthError};
 pub use seed::{
     Company, Creator, FieldOptions, FieldSchema, OAuthClient, Role, RoleAssignee, Seed, StepState,
@@ -62,7 +80,16 @@ impl Emulator {
         // answer 404 only after authentication (as Ironclad does).
         let authenticated = Router::new()
             .merge(workflows::routes())
+            .merge(async_launch::routes())
+            .merge(webhooks::routes())
+            .merge(exports::routes())
+            .merge(search::routes())
             .merge(workflow_schemas::routes())
+            .merge(workflow_lifecycle::routes())
+            .merge(workflow_sign::routes())
+            .merge(records::routes())
+            .merge(entities::routes())
+            .merge(obligations::routes())
             .route("/public/api/v1/oauth/userinfo", get(oauth::userinfo))
             .route("/oauth/userinfo", get(oauth::userinfo))
             .route("/oauth/company-info", get(oauth::company_info))
@@ -71,13 +98,17 @@ impl Emulator {
             .route("/public/api/v1/{*rest}", any(errors::api_not_found))
             .method_not_allowed_fallback(errors::api_not_found)
             .route_layer(from_fn_with_state(self.clone(), auth::authenticate));
-        Router::new()
+        let app = Router::new()
             .route("/oauth/authorize", get(oauth::authorize))
             .route("/oauth/token", post(oauth::token))
             .merge(authenticated)
             .merge(admin::routes())
-            .fallback(errors::not_found)
-            .layer(from_fn_with_state(self.clone(), request_log::observe))
+            .fallback(errors::not_found);
+        #[cfg(feature = "contract")]
+        let app = app
+            .merge(contract::routes())
+            .layer(from_fn_with_state(self.clone(), contract::enforce));
+        app.layer(from_fn_with_state(self.clone(), request_log::observe))
             .with_state(self.clone())
     }
 }
@@ -140,6 +171,26 @@ pub async fn start(addr: SocketAddr) -> anyhow::Result<RunningEmulator> {
 
 /// Serve on `addr` in the current tokio runtime, from `seed`.
 pub async fn start_with_seed(addr: SocketAddr, seed: Seed) -> anyhow::Result<RunningEmulator> {
+    serve(addr, seed, |emulator| emulator).await
+}
+
+/// Serve on `addr` from `seed`, judging every Public API request against `contract` (see
+/// [`Contract`]): violations answer 400 `CONTRACT_VIOLATION` and are listed at
+/// `GET /_emulator/contract-violations`.
+#[cfg(feature = "contract")]
+pub async fn start_with_contract(
+    addr: SocketAddr,
+    seed: Seed,
+    contract: Contract,
+) -> anyhow::Result<RunningEmulator> {
+    serve(addr, seed, |emulator| emulator.with_contract(contract)).await
+}
+
+async fn serve(
+    addr: SocketAddr,
+    seed: Seed,
+    prepare: impl FnOnce(Emulator) -> Emulator,
+) -> anyhow::Result<RunningEmulator> {
     seed.validate()
         .context("the emulator seed is inconsistent")?;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -149,7 +200,7 @@ pub async fn start_with_seed(addr: SocketAddr, seed: Seed) -> anyhow::Result<Run
     if local_addr.ip().is_unspecified() {
         local_addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
-    let emulator = Emulator::new(seed, format!("http://{local_addr}"));
+    let emulator = prepare(Emulator::new(seed, format!("http://{local_addr}")));
     let app = emulator.router();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

@@ -56,6 +56,14 @@ pub struct Data {
     pub refresh_tokens: HashMap<String, RefreshGrant>,
     pub auth_codes: HashMap<String, AuthCode>,
     pub request_log: Vec<Value>,
+    /// Webhooks, export jobs and async launch jobs (`platform`).
+    pub platform: crate::platform::PlatformStore,
+    /// Approvals, turns, comments and participants per workflow (`workflow_lifecycle`).
+    pub workflow_lifecycle: crate::workflow_lifecycle::LifecycleStore,
+    /// Records, entities and obligations (`records`).
+    pub repository: crate::records::Repository,
+    /// Signature packets, packet document order and email threads per workflow (`workflow_sign`).
+    pub sign: crate::workflow_sign::SignStore,
     last_ms: i64,
 }
 
@@ -63,6 +71,10 @@ impl Data {
     fn from_seed(seed: &Seed) -> Self {
         Self {
             workflows: seed.workflows.clone(),
+            workflow_lifecycle: crate::workflow_lifecycle::LifecycleStore::from_seed(seed),
+            repository: crate::records::Repository::seeded(),
+            sign: crate::workflow_sign::SignStore::from_seed(seed),
+            platform: crate::platform::PlatformStore::seeded(),
             ..Self::default()
         }
     }
@@ -89,6 +101,9 @@ struct Inner {
 #[derive(Clone)]
 pub struct Emulator {
     inner: Arc<Inner>,
+    /// The OpenAPI contract enforced on requests, if any (see `contract`).
+    #[cfg(feature = "contract")]
+    pub(crate) contract: Option<Arc<crate::contract::Enforced>>,
 }
 
 impl Emulator {
@@ -101,6 +116,8 @@ impl Emulator {
                 base_url: base_url.into().trim_end_matches('/').to_owned(),
                 data,
             }),
+            #[cfg(feature = "contract")]
+            contract: None,
         }
     }
 

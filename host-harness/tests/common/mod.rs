@@ -51,10 +51,31 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// An emulator from the built-in seed that judges every Public API request against Ironclad's
+/// official OpenAPI (`CONTRACT_VIOLATION` 400s), when the reference material is beside the
+/// repository; without it, a plain emulator (and a note on stderr).
 pub async fn start_emulator() -> RunningEmulator {
-    emulator::start(([127, 0, 0, 1], 0).into())
-        .await
-        .expect("emulator starts")
+    static CONTRACT: std::sync::OnceLock<Option<emulator::Contract>> = std::sync::OnceLock::new();
+    const SPEC: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/ironclad/openapi/ironclad-public-api-openapi.yml"
+    );
+    let contract = CONTRACT.get_or_init(|| {
+        if std::path::Path::new(SPEC).exists() {
+            Some(emulator::Contract::load(SPEC).expect("the official OpenAPI loads"))
+        } else {
+            eprintln!("note: {SPEC} is missing; the emulator runs without contract validation");
+            None
+        }
+    });
+    let addr = ([127, 0, 0, 1], 0).into();
+    match contract {
+        Some(contract) => {
+            emulator::start_with_contract(addr, emulator::default_seed(), contract.clone()).await
+        }
+        None => emulator::start(addr).await,
+    }
+    .expect("emulator starts")
 }
 
 pub fn client(emu: &RunningEmulator, name: &str) -> OAuthClient {

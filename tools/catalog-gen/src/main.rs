@@ -27,6 +27,69 @@ const ENABLED: &[&str] = &[
     "launch-a-new-workflow",
     "list-all-workflow-schemas",
     "retrieve-a-workflow-schema",
+    "create-a-new-workflow-async",
+    "retrieve-asynchronous-workflow-status",
+    "create-a-webhook",
+    "list-all-webhooks",
+    "retrieve-a-webhook",
+    "update-a-webhook",
+    "delete-a-webhook",
+    "export",
+    "export-job",
+    "run-conversational-search",
+    "list-all-workflow-approvals",
+    "approval-requests",
+    "update-workflow-approval",
+    "turn-history",
+    "list-all-workflow-participants",
+    "update-workflow-role-assignment",
+    "list-workflow-role-eligible-assignees",
+    "revert-to-review",
+    "cancel-a-workflow",
+    "pause-a-workflow",
+    "resume-a-workflow",
+    "deprecated-create-a-comment-on-a-workflow",
+    "create-a-comment-on-a-workflow",
+    "list-all-comments-in-a-workflow",
+    "list-a-comment-from-a-workflow",
+    "update-workflow-metadata",
+    "list-all-records",
+    "create-a-record",
+    "retrieve-a-record",
+    "replace-a-record",
+    "delete-a-record",
+    "update-record-metadata",
+    "list-all-records-metadata",
+    "run-an-action-on-a-record",
+    "create-attachment-download-urls",
+    "get-attachment-download-urls-status",
+    "retrieve-import-predictions",
+    "get-all-entity-relationship-types",
+    "list-all-entities",
+    "create-an-entity",
+    "retrieve-an-entity",
+    "update-an-entity",
+    "delete-an-entity",
+    "list-all-obligations",
+    "create-an-obligation",
+    "retrieve-an-obligation",
+    "update-an-obligation",
+    "get-sign-status",
+    "send-signature-request",
+    "schedule-send-signature-request",
+    "update-scheduled-signature-request",
+    "delete-scheduled-signature-request",
+    "cancel-signature-request",
+    "update-signer",
+    "delete-signer",
+    "remind-signer",
+    "list-all-workflow-signers",
+    "create-recipient-url",
+    "create-embeddable-recipient-url",
+    "retrieve-workflow-documents",
+    "update-workflow-signature-packet",
+    "retrieve-email-threads-from-workflow",
+    "retrieve-email-thread-from-workflow",
 ];
 
 /// Defaults, relative to the workspace root.
@@ -83,7 +146,16 @@ fn run() -> Result<ExitCode> {
     let rows = select_rows(&spec, &selection)?;
     let rust = render::rustfmt(&render::rust_source(&rows), &workspace)?;
     let fixture = render::fixture_json(&rows);
-    let outputs = [(&args.out, rust), (&args.fixture, fixture)];
+    // The README's action table is generated too, so the docs never lag the catalog.
+    let readme_path = workspace.join("README.md");
+    let readme = std::fs::read_to_string(&readme_path)
+        .with_context(|| format!("reading {}", readme_path.display()))?;
+    let readme = render::splice_readme(&readme, &render::readme_actions(&rows))?;
+    let outputs = [
+        (&args.out, rust),
+        (&args.fixture, fixture),
+        (&readme_path, readme),
+    ];
     if args.check {
         return check(&outputs);
     }
@@ -240,15 +312,30 @@ mod tests {
 
     #[test]
     fn enabled_operations_in_spec_order() {
-        let keys: Vec<_> = enabled_rows().into_iter().map(|r| r.key).collect();
+        let spec = real_spec();
+        let in_spec: Vec<String> = select_rows(&spec, &Selection::All)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.operation_id)
+            .filter(|id| ENABLED.contains(&id.as_str()))
+            .collect();
+        let emitted: Vec<String> = enabled_rows().into_iter().map(|r| r.operation_id).collect();
         assert_eq!(
-            keys,
+            emitted.len(),
+            ENABLED.len(),
+            "every ENABLED operation is emitted once"
+        );
+        assert_eq!(
+            emitted, in_spec,
+            "rows follow the spec's order, not ENABLED's"
+        );
+        let first: Vec<String> = enabled_rows().into_iter().take(3).map(|r| r.key).collect();
+        assert_eq!(
+            first,
             [
                 "launch_new_workflow",
                 "list_workflows",
-                "retrieve_workflow",
-                "list_workflow_schemas",
-                "retrieve_workflow_schema"
+                "create_new_workflow_async"
             ]
         );
     }

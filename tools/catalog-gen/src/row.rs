@@ -544,7 +544,17 @@ fn output_schema(response: ResponseKind, schema: Value, pagination: Option<bool>
         );
     }
     Ok(match response {
-        ResponseKind::JsonObject => schema,
+        // A union of object shapes (update-signer) gets the root `type` every action output
+        // promises, so hosts and MCP exporters can rely on it.
+        ResponseKind::JsonObject => match schema {
+            Value::Object(mut map) if !map.contains_key("type") => {
+                let mut rooted = Map::new();
+                rooted.insert("type".into(), json!("object"));
+                rooted.append(&mut map);
+                Value::Object(rooted)
+            }
+            other => other,
+        },
         ResponseKind::JsonValue => {
             json!({"type": "object", "properties": {"result": schema}, "required": ["result"]})
         }
