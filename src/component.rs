@@ -131,8 +131,8 @@ impl metadata::Guest for Component {
                     group: a.group.into(),
                     operation: a.operation.map(Into::into),
                     scopes: a.scopes.iter().map(|s| s.to_string()).collect(),
-                    input_schema: a.input_schema.into(),
-                    output_schema: a.output_schema.into(),
+                    input_schema: a.input_schema,
+                    output_schema: a.output_schema,
                     hints: metadata::ActionHints {
                         read_only: a.read_only,
                         destructive: a.destructive,

@@ -8,10 +8,12 @@
 //! - [`describe`] — the manifest: connection form, actions ([`manifest`], [`catalog`]).
 //! - [`plan`] — validate a connection form and say how the host authenticates ([`config`]).
 //! - [`test_connection`] — who the connection acts as ([`identity`]).
-//! - [`execute`] — run one action ([`executor`], [`pagination`], [`schema`], [`upstream`]).
+//! - [`execute`] — run one action: a catalog row ([`executor`], [`pagination`], [`schema`],
+//!   [`upstream`]) or a composed one ([`custom`]).
 
 pub mod catalog;
 pub mod config;
+pub mod custom;
 pub mod error;
 pub mod executor;
 pub mod http;
@@ -80,15 +82,18 @@ pub fn execute(
     input: &str,
 ) -> Result<Value, ConnectorError> {
     let conn = clm_public(config)?;
-    let op = catalog::find(action).ok_or_else(|| {
-        ConnectorError::input(
-            "",
-            format!("unknown action `{action}`; `describe` lists the actions"),
-        )
-    })?;
     let input: Value = serde_json::from_str(input)
         .map_err(|e| ConnectorError::input("/", format!("the input is not valid JSON: {e}")))?;
-    executor::execute(client, &conn, op, &input)
+    if let Some(op) = catalog::find(action) {
+        return executor::execute(client, &conn, op, &input);
+    }
+    if let Some(custom) = custom::find(action) {
+        return custom::execute(client, &conn, custom, &input);
+    }
+    Err(ConnectorError::input(
+        "",
+        format!("unknown action `{action}`; `describe` lists the actions"),
+    ))
 }
 
 /// A validated connection whose API type this version serves. The other API types are

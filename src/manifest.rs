@@ -2,6 +2,7 @@
 
 use crate::catalog::{Method, OPERATIONS, Operation};
 use crate::config::CONNECTION_SCHEMA;
+use crate::custom::{CUSTOM, CustomAction};
 
 pub const CONNECTOR_ID: &str = "ironclad";
 
@@ -23,14 +24,30 @@ pub struct ActionDef {
     pub group: &'static str,
     pub operation: Option<&'static str>,
     pub scopes: &'static [&'static str],
-    pub input_schema: &'static str,
-    pub output_schema: &'static str,
+    pub input_schema: String,
+    pub output_schema: String,
     pub read_only: bool,
     pub destructive: bool,
     pub idempotent: bool,
 }
 
 impl ActionDef {
+    fn from_custom(a: &'static CustomAction) -> Self {
+        ActionDef {
+            key: a.key,
+            title: a.title,
+            description: a.description,
+            group: a.group,
+            operation: None,
+            scopes: a.scopes,
+            input_schema: (a.input_schema)(),
+            output_schema: (a.output_schema)(),
+            read_only: a.read_only,
+            destructive: a.destructive,
+            idempotent: a.idempotent,
+        }
+    }
+
     fn from_operation(op: &'static Operation) -> Self {
         debug_assert!(op.read_only == (op.method == Method::Get));
         ActionDef {
@@ -40,8 +57,8 @@ impl ActionDef {
             group: op.area,
             operation: Some(op.operation_id),
             scopes: op.scopes,
-            input_schema: op.input_schema,
-            output_schema: op.output_schema,
+            input_schema: op.input_schema.to_string(),
+            output_schema: op.output_schema.to_string(),
             read_only: op.read_only,
             destructive: op.destructive,
             idempotent: op.idempotent,
@@ -57,6 +74,10 @@ pub fn describe() -> Manifest {
         description: "Ironclad contract lifecycle management: workflows, approvals, signatures, \
                       records and more, through Ironclad's public API.",
         connection_schema: CONNECTION_SCHEMA,
-        actions: OPERATIONS.iter().map(ActionDef::from_operation).collect(),
+        actions: OPERATIONS
+            .iter()
+            .map(ActionDef::from_operation)
+            .chain(CUSTOM.iter().map(ActionDef::from_custom))
+            .collect(),
     }
 }

@@ -14,6 +14,10 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// One invocation may not make more requests than this (the largest listing, 100,000 items
 /// at 100 a page, needs 1,000).
 pub const MAX_REQUESTS_PER_CALL: u32 = 2_000;
+/// 429s are retried at most this often per request, waiting `Retry-After` (or 1 s, 2 s, ...)
+/// as long as the waits of one request add up to no more than the budget.
+const RATE_LIMIT_RETRIES: u32 = 3;
+const RATE_LIMIT_BUDGET: Duration = Duration::from_secs(30);
 /// Responses above this are refused rather than buffered.
 pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -35,6 +39,28 @@ impl HostState {
                 "the `authorization` header is set by the host".into(),
             ));
         }
+        // A 429 means the request was not processed, so even writes are safe to repeat.
+        let mut waited = Duration::ZERO;
+        for retry in 0.. {
+            let response = self.send_authenticated(&request).await?;
+            if response.status != 429 || retry >= RATE_LIMIT_RETRIES {
+                return Ok(response);
+            }
+            let wait = retry_after(&response.headers).unwrap_or(Duration::from_secs(1 << retry));
+            if waited + wait > RATE_LIMIT_BUDGET {
+                // Too long to wait inside one call: the connector reports `rate_limited`
+                // with the hint, and the caller's scheduler decides.
+                return Ok(response);
+            }
+            tokio::time::sleep(wait).await;
+            waited += wait;
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// One request with credentials: on a 401, exactly one renewal and one retry; a second
+    /// 401 is the connector's to report.
+    async fn send_authenticated(&mut self, request: &Request) -> Result<Response, HttpError> {
         if self.requests_made >= MAX_REQUESTS_PER_CALL {
             return Err(HttpError::Denied(format!(
                 "more than {MAX_REQUESTS_PER_CALL} requests in one call"
@@ -42,16 +68,15 @@ impl HostState {
         }
         self.requests_made += 1;
         if !request.authenticate {
-            return self.transmit(&request, None).await;
+            return self.transmit(request, None).await;
         }
         let token = self.bearer(None).await?;
-        let response = self.transmit(&request, Some(&token)).await?;
+        let response = self.transmit(request, Some(&token)).await?;
         if response.status != 401 {
             return Ok(response);
         }
-        // Exactly one renewal and retry; a second 401 is the connector's to report.
         let token = self.bearer(Some(&token)).await?;
-        self.transmit(&request, Some(&token)).await
+        self.transmit(request, Some(&token)).await
     }
 
     async fn bearer(&mut self, rejected: Option<&Secret>) -> Result<Secret, HttpError> {
@@ -126,6 +151,23 @@ impl HostState {
     }
 }
 
+/// `Retry-After` as delay-seconds or an HTTP date.
+fn retry_after(headers: &[(String, String)]) -> Option<Duration> {
+    let value = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))?
+        .1
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
 async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, HttpError> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| {
@@ -152,4 +194,27 @@ fn describe_error(e: &reqwest::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_or_date() {
+        let h = |v: &str| vec![("Retry-After".to_string(), v.to_string())];
+        assert_eq!(retry_after(&h("7")), Some(Duration::from_secs(7)));
+        let soon = std::time::SystemTime::now() + Duration::from_secs(120);
+        let wait = retry_after(&h(&httpdate::fmt_http_date(soon))).unwrap();
+        assert!(
+            wait > Duration::from_secs(100) && wait <= Duration::from_secs(120),
+            "{wait:?}"
+        );
+        assert_eq!(
+            retry_after(&h("Wed, 21 Oct 2015 07:28:00 GMT")),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after(&h("soon")), None);
+        assert_eq!(retry_after(&[]), None);
+    }
 }

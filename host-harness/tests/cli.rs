@@ -13,12 +13,18 @@ async fn describe_prints_the_manifest() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let m = run.json();
     assert!(m["connection_schema"]["properties"]["api_type"].is_object());
+    let actions = m["actions"].as_array().unwrap();
+    // Every catalog row names its operation; only the composed actions have none.
+    let without: Vec<&str> = actions
+        .iter()
+        .filter(|a| a["operation"].is_null())
+        .map(|a| a["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(without, ["launch_workflow_and_wait", "raw_request"]);
     assert!(
-        m["actions"]
-            .as_array()
-            .unwrap()
+        actions
             .iter()
-            .all(|a| a["operation"].is_string())
+            .all(|a| a["input_schema"]["type"] == "object")
     );
     assert!(m["triggers"].is_array());
 }

@@ -6,7 +6,8 @@
 //!   handlers by area (`workflows`, `workflow_schemas`); unknown routes answer Ironclad's
 //!   `NOT_FOUND` after authentication.
 //! - `/_emulator/**`: test controls (`admin`), not part of Ironclad: `POST expire-tokens`,
-//!   `GET requests` (the request log, secrets redacted), `POST reset-request-log`, `POST reset`.
+//!   `GET requests` (the request log, secrets redacted), `POST reset-request-log`, `POST reset`,
+//!   `POST throttle` (the next N API requests answer 429 with `Retry-After`).
 //! - Optionally (`start_with_contract`, [`Emulator::with_contract`]), every `/public/api/v1/**`
 //!   request is first judged against Ironclad's official OpenAPI (module `contract`): a
 //!   violation answers 400 `CONTRACT_VIOLATION` before any handler and is listed at
@@ -108,7 +109,8 @@ impl Emulator {
         let app = app
             .merge(contract::routes())
             .layer(from_fn_with_state(self.clone(), contract::enforce));
-        app.layer(from_fn_with_state(self.clone(), request_log::observe))
+        app.layer(from_fn_with_state(self.clone(), admin::enforce_throttle))
+            .layer(from_fn_with_state(self.clone(), request_log::observe))
             .with_state(self.clone())
     }
 }

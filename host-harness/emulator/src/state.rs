@@ -56,6 +56,9 @@ pub struct Data {
     pub refresh_tokens: HashMap<String, RefreshGrant>,
     pub auth_codes: HashMap<String, AuthCode>,
     pub request_log: Vec<Value>,
+    /// Injected rate limiting (`admin`): how many API requests still answer 429, and the
+    /// `Retry-After` seconds they carry.
+    pub throttle: Option<(u32, u64)>,
     /// Webhooks, export jobs and async launch jobs (`platform`).
     pub platform: crate::platform::PlatformStore,
     /// Approvals, turns, comments and participants per workflow (`workflow_lifecycle`).

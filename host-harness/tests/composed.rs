@@ -1,0 +1,310 @@
+//! Actions beyond single catalog rows (`launch_workflow_and_wait`, `raw_request`), the host's
+//! rate-limit handling, and the catalog measured against the whole official spec.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+fn report(e: host_harness::CallError) -> Value {
+    e.to_json()["error"].clone()
+}
+
+async fn throttle(emu: &host_harness::emulator::RunningEmulator, count: u32, seconds: u64) {
+    let url = format!("{}/_emulator/throttle", emu.base_url());
+    let body = json!({ "count": count, "retry_after_seconds": seconds });
+    let status = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success());
+}
+
+fn statuses_to(log: &[Value], path: &str) -> Vec<u64> {
+    log.iter()
+        .filter(|r| r["path"] == path)
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_waited_out_within_the_budget() {
+    let emu = start_emulator().await;
+    let dir = scratch("throttle");
+    let rt = runtime();
+    let session = rt
+        .connect(
+            &config(form(&emu, "demo-client-credentials", json!({}))),
+            tokens(&dir),
+        )
+        .await
+        .unwrap();
+    session
+        .execute("list_workflows", &json!({ "max_items": 1 }))
+        .await
+        .unwrap();
+
+    admin(&emu, "reset-request-log").await;
+    throttle(&emu, 2, 1).await;
+    let started = std::time::Instant::now();
+    let out = session
+        .execute("list_workflows", &json!({ "max_items": 1 }))
+        .await
+        .unwrap();
+    assert_eq!(out["items"].as_array().unwrap().len(), 1);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "Retry-After was honoured"
+    );
+    assert_eq!(
+        statuses_to(&requests(&emu).await, "/public/api/v1/workflows"),
+        [429, 429, 200]
+    );
+
+    // A wait beyond the budget is not slept through: the caller learns when to come back.
+    admin(&emu, "reset-request-log").await;
+    throttle(&emu, 1, 3600).await;
+    let e = report(
+        session
+            .execute("list_workflows", &json!({ "max_items": 1 }))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e["kind"], "rate_limited", "{e}");
+    assert_eq!(e["details"]["retry_after_ms"], 3_600_000);
+    assert_eq!(
+        statuses_to(&requests(&emu).await, "/public/api/v1/workflows"),
+        [429]
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launch_and_wait_follows_the_async_job() {
+    let emu = start_emulator().await;
+    let dir = scratch("launch-wait");
+    let rt = runtime();
+    let session = rt
+        .connect(
+            &config(form(&emu, "demo-client-credentials", json!({}))),
+            tokens(&dir),
+        )
+        .await
+        .unwrap();
+    let consulting = session
+        .execute("list_workflow_schemas", &json!({}))
+        .await
+        .unwrap()["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Consulting Agreement")
+        .cloned()
+        .expect("seeded template");
+    let attributes = json!({
+        "counterpartyName": "Contoso Ltd", "fee": { "currency": "USD", "amount": 1500 },
+        "termMonths": 6, "startDate": "2026-12-01T00:00:00.000Z", "isRenewal": false
+    });
+    let mut required = consulting["schema"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, f)| f["required"] == "always");
+    assert!(
+        required.all(|(k, _)| attributes.get(k).is_some()),
+        "the sample covers the template"
+    );
+
+    let out = session
+        .execute(
+            "launch_workflow_and_wait",
+            &json!({ "body": { "template": consulting["id"], "attributes": attributes } }),
+        )
+        .await
+        .unwrap();
+    let workflow = &out["workflow"];
+    assert_eq!(workflow["attributes"]["counterpartyName"], "Contoso Ltd");
+    let again = session
+        .execute("retrieve_workflow", &json!({ "id": workflow["id"] }))
+        .await
+        .unwrap();
+    assert_eq!(again["ironcladId"], workflow["ironcladId"]);
+    let job_polls = requests(&emu)
+        .await
+        .iter()
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .unwrap()
+                .starts_with("/public/api/v1/workflows/async/")
+        })
+        .count();
+    assert_eq!(job_polls, 2, "in_progress, then success");
+
+    // A launch Ironclad refuses comes back typed, with its param.
+    let e = report(
+        session
+            .execute("launch_workflow_and_wait", &json!({ "body": { "template": consulting["id"], "attributes": { "counterpartyName": "X" } } }))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e["kind"], "upstream", "{e}");
+    assert!(e["field"].is_string(), "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("refused the launch")
+    );
+
+    let e = report(
+        session
+            .execute("launch_workflow_and_wait", &json!({ "timeout_seconds": 5 }))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (e["kind"].as_str(), e["field"].as_str()),
+        (Some("invalid_input"), Some("/body"))
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_request_reaches_any_path_with_auth_and_impersonation() {
+    let emu = start_emulator().await;
+    let dir = scratch("raw");
+    let rt = runtime();
+    let session = rt
+        .connect(
+            &config(form(&emu, "demo-client-credentials", json!({}))),
+            tokens(&dir),
+        )
+        .await
+        .unwrap();
+    admin(&emu, "reset-request-log").await;
+
+    let one = session
+        .execute(
+            "raw_request",
+            &json!({ "method": "GET", "path": "/workflows/IC-3" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(one["status"], 200);
+    assert_eq!(one["body"]["ironcladId"], "IC-3");
+    let page = session
+        .execute("raw_request", &json!({ "method": "GET", "path": "/workflows", "query": { "status": ["paused"], "pageSize": 2 } }))
+        .await
+        .unwrap();
+    assert_eq!(page["body"]["pageSize"], 2);
+    assert!(
+        page["body"]["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["status"] == "paused")
+    );
+    let log = requests(&emu).await;
+    assert!(
+        log.iter()
+            .filter(|r| r["path"].as_str().unwrap().starts_with("/public/"))
+            .all(|r| r["headers"]["x-as-user-email"] == first_user_email(&emu).as_str()),
+        "impersonation applies"
+    );
+
+    let e = report(
+        session
+            .execute(
+                "raw_request",
+                &json!({ "method": "GET", "path": "/workflows/IC-99999" }),
+            )
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e["kind"], "not_found");
+
+    admin(&emu, "reset-request-log").await;
+    for path in [
+        "/../oauth/token",
+        "/workflows/%2e%2e/x",
+        "//evil.example/",
+        "workflows",
+        "/workflows?status=paused",
+    ] {
+        let e = report(
+            session
+                .execute("raw_request", &json!({ "method": "GET", "path": path }))
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(
+            (e["kind"].as_str(), e["field"].as_str()),
+            (Some("invalid_input"), Some("/path")),
+            "{path}"
+        );
+    }
+    assert!(
+        requests(&emu).await.is_empty(),
+        "refused paths send nothing"
+    );
+    emu.shutdown().await;
+}
+
+/// Operations of the official spec the catalog does not offer yet (see the README); the test
+/// fails when one is added without updating this list, or when one goes missing.
+const NOT_YET_OFFERED: &[&str] = &[
+    "create-a-smart-import-record",
+    "create-a-smart-import-record-to-import",
+    "create-a-workflow-document",
+    "create-an-attachment-on-a-record",
+    "delete-an-attachment-on-a-record",
+    "export-job-download",
+    "retrieve-a-workflow-document",
+    "retrieve-an-attachment-on-a-record",
+    "retrieve-attachment-from-email-thread",
+    "retrieve-webhook-verification-key",
+    "retrieve-xlsx-export-file-of-all-records",
+    "workflow-upload-signed-document",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_of_the_official_spec_is_an_action_or_listed_as_not_yet() {
+    let spec_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/ironclad/openapi/ironclad-public-api-openapi.yml"
+    );
+    let spec = std::fs::read_to_string(spec_path)
+        .expect("the official OpenAPI (../shared) is present in CI");
+    let mut in_spec: Vec<&str> = spec
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("operationId: "))
+        .collect();
+    in_spec.sort();
+    assert_eq!(in_spec.len(), 80);
+    let manifest = runtime().describe().await.unwrap();
+    let mut offered: Vec<&str> = manifest["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["operation"].as_str())
+        .collect();
+    offered.sort();
+    let missing: Vec<&str> = in_spec
+        .iter()
+        .copied()
+        .filter(|op| !offered.contains(op))
+        .collect();
+    assert_eq!(
+        missing, NOT_YET_OFFERED,
+        "update NOT_YET_OFFERED and the README when the catalog grows"
+    );
+    assert!(
+        offered.iter().all(|op| in_spec.contains(op)),
+        "no action claims an operation the spec lacks"
+    );
+    assert!(NOT_YET_OFFERED.iter().all(|op| in_spec.contains(op)));
+}
