@@ -142,6 +142,20 @@ pub async fn run(runtime: Runtime) -> anyhow::Result<()> {
         ironclad_id,
         fetched["status"].as_str().unwrap_or_default()
     ));
+    let waited = session
+        .execute(
+            "launch_workflow_and_wait",
+            &json!({ "body": { "template": template["id"], "attributes": sample_attributes(&template["schema"]) } }),
+        )
+        .await
+        .map_err(call)?;
+    say(&format!(
+        "Launched {} through the async route (job {}) and waited for it",
+        waited["workflow"]["ironcladId"]
+            .as_str()
+            .unwrap_or_default(),
+        waited["asyncJobId"].as_str().unwrap_or_default()
+    ));
 
     step("Errors a recipe builder meets are typed and name the field");
     show(
