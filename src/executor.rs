@@ -1,6 +1,7 @@
 //! One executor for every catalog operation: validate the input against the operation's
-//! schema, build the request from the row (path, query, headers, JSON body), send it through
-//! the host, and shape the answer into the output object.
+//! schema, build the request from the row (path, query, headers, a JSON or multipart body),
+//! send it through the host, and shape the answer into the output object (JSON, a status,
+//! a file or a text).
 
 use serde_json::{Map, Value, json};
 
@@ -8,7 +9,7 @@ use crate::catalog::{Body, Operation, Pagination, Param, ParamIn, ParamStyle, Re
 use crate::config::Connection;
 use crate::error::ConnectorError;
 use crate::http::{HttpClient, Method, Request, encode_component, encode_path_segment};
-use crate::{pagination, schema, upstream};
+use crate::{download, multipart, pagination, schema, upstream};
 
 pub fn execute(
     client: &dyn HttpClient,
@@ -54,17 +55,20 @@ fn max_items(input_schema: &Value, input: &Map<String, Value>) -> u64 {
 /// (pages) with extra query pairs.
 struct Call<'a> {
     op: &'a Operation,
+    /// The path under the API base, params filled in (a download's fallback file name).
+    path: String,
     url: String,
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
-    body: Option<&'a Value>,
+    /// Content type and bytes.
+    body: Option<(String, Vec<u8>)>,
 }
 
 impl<'a> Call<'a> {
     fn new(
         conn: &Connection,
         op: &'a Operation,
-        input: &'a Map<String, Value>,
+        input: &Map<String, Value>,
     ) -> Result<Self, ConnectorError> {
         let mut path = op.path.to_string();
         let mut query = Vec::new();
@@ -88,11 +92,19 @@ impl<'a> Call<'a> {
         }
         let body = match op.body {
             Body::None => None,
-            Body::Json { .. } => input.get("body"),
+            Body::Json { .. } => input.get("body").map(|body| {
+                let bytes = serde_json::to_vec(body).expect("a Value always serialises");
+                ("application/json".to_string(), bytes)
+            }),
+            Body::Multipart { parts } => {
+                let form = multipart::encode(&multipart::build(parts, input)?);
+                Some((form.content_type, form.body))
+            }
         };
         Ok(Call {
             op,
             url: format!("{}{path}", conn.public_api_base()),
+            path,
             query,
             headers,
             body,
@@ -117,17 +129,27 @@ impl<'a> Call<'a> {
         } else {
             format!("{}?{}", self.url, query.join("&"))
         };
-        let mut request =
-            Request::new(method(self.op.method), url).header("accept", "application/json");
+        let accept = match self.op.response {
+            Response::Binary => "*/*",
+            Response::Text => "text/plain, */*",
+            _ => "application/json",
+        };
+        let mut request = Request::new(method(self.op.method), url).header("accept", accept);
         request.headers.extend(self.headers.iter().cloned());
-        if let Some(body) = self.body {
-            request = request.json_body(body);
+        if let Some((content_type, bytes)) = &self.body {
+            request = request.header("content-type", content_type.as_str());
+            request.body = Some(bytes.clone());
         }
         upstream::send_ok(client, request, self.op.scopes)
     }
 
     fn single(&self, client: &dyn HttpClient) -> Result<Value, ConnectorError> {
         let response = self.send(client, &[])?;
+        match self.op.response {
+            Response::Binary => return Ok(download::file_output(&response, &self.path)),
+            Response::Text => return download::text_output(&response, self.op.key),
+            _ => {}
+        }
         let body = upstream::json(&response, self.op.key)?;
         match (self.op.response, body) {
             (_, Value::Object(obj)) => Ok(Value::Object(obj)),
@@ -172,5 +194,190 @@ fn method(m: crate::catalog::Method) -> Method {
         crate::catalog::Method::Put => Method::PUT,
         crate::catalog::Method::Patch => Method::PATCH,
         crate::catalog::Method::Delete => Method::DELETE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base64;
+    use crate::http::TransportError;
+    use std::cell::RefCell;
+
+    /// Records requests and answers each with the next canned response.
+    struct Fake {
+        sent: RefCell<Vec<Request>>,
+        answer: crate::http::Response,
+    }
+
+    impl HttpClient for Fake {
+        fn send(&self, request: Request) -> Result<crate::http::Response, TransportError> {
+            self.sent.borrow_mut().push(request);
+            Ok(self.answer.clone())
+        }
+    }
+
+    fn fake(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Fake {
+        Fake {
+            sent: RefCell::new(Vec::new()),
+            answer: crate::http::Response {
+                status,
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                body: body.to_vec(),
+            },
+        }
+    }
+
+    fn conn() -> Connection {
+        let form = json!({
+            "api_type": "clm_public", "region": "na1", "grant_type": "client_credentials",
+            "client_id": "6c7e2f52-3a51-4b8e-9d43-1f0c2b7a9e10", "client_secret": "s",
+            "impersonate_user": "jane@acme.example"
+        });
+        Connection::parse(&form.to_string()).unwrap()
+    }
+
+    fn op(key: &str) -> &'static Operation {
+        crate::catalog::find(key).unwrap_or_else(|| panic!("{key} is not in the catalog"))
+    }
+
+    fn header<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
+        request
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn multipart_rows_send_form_data() {
+        let client = fake(200, &[("content-type", "application/json")], b"{}");
+        let pdf = [b'%', b'P', b'D', b'F', 0, 0xff, 0x80, b'\r', b'\n'];
+        let out = execute(
+            &client,
+            &conn(),
+            op("create_attachment_on_record"),
+            &json!({ "id": "IC-36", "attachment": {"file_name": "NDA.pdf",
+                     "content_base64": base64::encode(&pdf)}, "metadata": {"filename": "NDA.pdf"} }),
+        )
+        .unwrap();
+        assert_eq!(out, json!({}));
+        let sent = client.sent.borrow();
+        let request = &sent[0];
+        assert_eq!(request.method, Method::POST);
+        // `key` defaults to the spec's `signedCopy`.
+        assert_eq!(
+            request.url,
+            "https://na1.ironcladapp.com/public/api/v1/records/IC-36/attachments/signedCopy"
+        );
+        let content_type = header(request, "content-type").unwrap();
+        let boundary = content_type
+            .strip_prefix("multipart/form-data; boundary=")
+            .unwrap();
+        let body = request.body.as_ref().unwrap();
+        let mut expected = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"NDA.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+        )
+        .into_bytes();
+        expected.extend_from_slice(&pdf);
+        expected.extend_from_slice(
+            format!(
+                "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n{{\"filename\":\"NDA.pdf\"}}\r\n--{boundary}--\r\n"
+            )
+            .as_bytes(),
+        );
+        assert_eq!(body, &expected);
+        assert_eq!(
+            header(request, "x-as-user-email"),
+            Some("jane@acme.example")
+        );
+    }
+
+    #[test]
+    fn invalid_base64_sends_nothing() {
+        let client = fake(200, &[], b"{}");
+        let err = execute(
+            &client,
+            &conn(),
+            op("workflow_upload_signed_document"),
+            &json!({ "id": "w1", "attachment": {"file_name": "s.pdf", "content_base64": "a$=="} }),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (
+                err.kind(),
+                err.to_string().contains("/attachment/content_base64")
+            ),
+            ("invalid_input", true),
+            "{err}"
+        );
+        assert!(client.sent.borrow().is_empty());
+    }
+
+    #[test]
+    fn binary_and_text_rows_shape_their_output() {
+        let bytes = [0x50, 0x4b, 0x03, 0x04, 0xff];
+        let client = fake(
+            200,
+            &[
+                (
+                    "content-type",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+                (
+                    "content-disposition",
+                    "attachment; filename*=UTF-8''Records%20%E2%9C%93.xlsx",
+                ),
+            ],
+            &bytes,
+        );
+        let out = execute(
+            &client,
+            &conn(),
+            op("retrieve_xlsx_export_file_of_records"),
+            &json!({ "types": "NDA" }),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({ "file_name": "Records ✓.xlsx",
+                    "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    "size": 5, "content_base64": base64::encode(&bytes) })
+        );
+        assert_eq!(header(&client.sent.borrow()[0], "accept"), Some("*/*"));
+
+        let client = fake(
+            200,
+            &[("content-type", "text/plain")],
+            b"-----BEGIN PUBLIC KEY-----\n",
+        );
+        let out = execute(
+            &client,
+            &conn(),
+            op("retrieve_webhook_verification_key"),
+            &json!({}),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({ "content_type": "text/plain", "text": "-----BEGIN PUBLIC KEY-----\n" })
+        );
+        // Errors on a download are still Ironclad errors, not files.
+        let client = fake(
+            404,
+            &[("content-type", "application/json")],
+            br#"{"code":"NOT_FOUND","message":"no such attachment"}"#,
+        );
+        let err = execute(
+            &client,
+            &conn(),
+            op("retrieve_attachment_on_record"),
+            &json!({ "id": "r1" }),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), "not_found");
     }
 }

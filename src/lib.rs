@@ -11,14 +11,17 @@
 //! - [`execute`] — run one action: a catalog row ([`executor`], [`pagination`], [`schema`],
 //!   [`upstream`]) or a composed one ([`custom`]).
 
+pub mod base64;
 pub mod catalog;
 pub mod config;
 pub mod custom;
+pub mod download;
 pub mod error;
 pub mod executor;
 pub mod http;
 pub mod identity;
 pub mod manifest;
+pub mod multipart;
 pub mod pagination;
 pub mod schema;
 pub mod upstream;

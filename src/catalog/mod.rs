@@ -57,11 +57,41 @@ pub struct Param {
     pub default: Option<&'static str>,
 }
 
-/// The request body an operation takes; the input carries it under `body`.
+/// The request body an operation takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Body {
     None,
-    Json { required: bool },
+    /// A JSON body, carried in the input under `body`.
+    Json {
+        required: bool,
+    },
+    /// A `multipart/form-data` body: each part is an input property of the same name.
+    Multipart {
+        parts: &'static [Part],
+    },
+}
+
+/// One form-data part of a multipart body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    /// The spec's part name; also the input property name.
+    pub name: &'static str,
+    pub kind: PartKind,
+    pub required: bool,
+    /// Sent when the part is required and the input omits it (e.g. `recordType=imported`).
+    pub default: Option<&'static str>,
+}
+
+/// What a part carries and how the input gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartKind {
+    /// A file object `{file_name, content_type?, content_base64}`, sent as raw bytes with a
+    /// `filename` and its media type.
+    File,
+    /// A JSON value, sent as JSON text (`application/json`).
+    Json,
+    /// A scalar, sent as plain text.
+    Text,
 }
 
 /// What a successful response carries.
@@ -73,6 +103,10 @@ pub enum Response {
     JsonValue,
     /// No body (204, or any 2xx the spec gives no content), returned as `{"status": code}`.
     Empty,
+    /// File bytes, returned as `{file_name, content_type, size, content_base64}`.
+    Binary,
+    /// A `text/*` body, returned as `{content_type, text}`.
+    Text,
 }
 
 /// How a list operation pages.
@@ -108,7 +142,8 @@ pub struct Operation {
     pub read_only: bool,
     pub destructive: bool,
     pub idempotent: bool,
-    /// JSON Schema 2020-12 of the action input (params by name, `body`, `max_items`).
+    /// JSON Schema 2020-12 of the action input (params by name, `body` or one property per
+    /// multipart part, `max_items`).
     pub input_schema: &'static str,
     /// JSON Schema 2020-12 of the action output.
     pub output_schema: &'static str,

@@ -10,6 +10,13 @@
 //! `body` or `body/<json pointer>` for the body, `content-type`, or `path` when no operation
 //! matches. Schemas are the spec's, with `$ref`s inlined and OpenAPI 3.0's `nullable` turned
 //! into a JSON Schema type union; `format` is an annotation only (as in JSON Schema 2020-12).
+//!
+//! `multipart/form-data` bodies are parsed (module `multipart`): the content type needs a
+//! boundary, the schema's `required` parts must be there, parts it does not declare are refused
+//! unless it says `additionalProperties: true` (or declares none), and parts with JSON content
+//! (an `application/json` encoding, or an object schema, like `metadata`) must be JSON matching
+//! the part's schema (`param` `body/<part>[/<json pointer>]`). File parts (`format: binary`) are
+//! not judged; text parts are judged as JSON strings.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -24,14 +31,14 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
-use crate::query;
 use crate::state::Emulator;
+use crate::{multipart, query};
 
 /// Most violations kept (oldest dropped first).
 const VIOLATION_CAP: usize = 10_000;
 
 /// Largest body the check buffers (the request log's limit).
-const BODY_LIMIT: usize = 16 * 1024 * 1024;
+const BODY_LIMIT: usize = crate::multipart::UPLOAD_BODY_LIMIT;
 
 /// `$ref` nesting beyond which a schema is accepted as-is (the spec has no cycles).
 const MAX_REF_DEPTH: usize = 64;
@@ -96,6 +103,70 @@ struct BodySpec {
     required: bool,
     /// Media type (lower-case) → schema.
     content: Vec<(String, Option<Checked>)>,
+    /// The parts a `multipart/form-data` body may hold, when that media type has a schema.
+    multipart: Option<MultipartSpec>,
+}
+
+/// What a `multipart/form-data` body must hold: its schema's properties are the part names.
+struct MultipartSpec {
+    required: Vec<String>,
+    parts: Vec<(String, PartRule)>,
+    /// Undeclared parts allowed: `additionalProperties: true`, or no properties declared.
+    open: bool,
+}
+
+enum PartRule {
+    /// A file (`format: binary`): any bytes.
+    File,
+    /// JSON content (an `application/json` encoding, or an object schema).
+    Json(Checked),
+    /// Text, judged as a JSON string.
+    Text(Checked),
+}
+
+impl MultipartSpec {
+    /// From the media type's prepared schema and its `encoding` map.
+    fn new(schema: &Value, encoding: Option<&Value>) -> Self {
+        let properties = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let required = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let open =
+            properties.is_empty() || schema.get("additionalProperties") == Some(&json!(true));
+        let parts = properties
+            .into_iter()
+            .map(|(name, prop)| {
+                let encoded_json = encoding
+                    .and_then(|e| e.pointer(&format!("/{name}/contentType")))
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t.contains("json"));
+                let rule = if prop.get("format") == Some(&json!("binary")) {
+                    PartRule::File
+                } else if encoded_json || prop.get("type") == Some(&json!("object")) {
+                    PartRule::Json(Checked::new(prop))
+                } else {
+                    PartRule::Text(Checked::new(prop))
+                };
+                (name, rule)
+            })
+            .collect();
+        Self {
+            required,
+            parts,
+            open,
+        }
+    }
 }
 
 /// A resolved JSON Schema, compiled on first use.
@@ -405,6 +476,7 @@ fn parse_operation(
         Some(rb) => {
             let rb = resolve_ref(root, rb, 0)?;
             let mut content = Vec::new();
+            let mut multipart = None;
             for (media, entry) in rb
                 .get("content")
                 .and_then(Value::as_object)
@@ -415,11 +487,18 @@ fn parse_operation(
                     Some(s) => Some(Checked::new(prepare(root, s, 0)?)),
                     None => None,
                 };
-                content.push((media.to_ascii_lowercase(), schema));
+                let media = media.to_ascii_lowercase();
+                if media == MULTIPART
+                    && let Some(schema) = &schema
+                {
+                    multipart = Some(MultipartSpec::new(&schema.schema, entry.get("encoding")));
+                }
+                content.push((media, schema));
             }
             Some(BodySpec {
                 required: rb.get("required").and_then(Value::as_bool).unwrap_or(false),
                 content,
+                multipart,
             })
         }
     };
@@ -730,8 +809,11 @@ fn check_body(op: &Operation, headers: &HeaderMap, body: &[u8]) -> Result<(), Vi
             "content-type",
         ));
     };
+    if media == MULTIPART {
+        return check_multipart(op, spec.multipart.as_ref(), headers, body);
+    }
     if !is_json(&media) {
-        // Multipart and other bodies: the content type only.
+        // Other bodies: the content type only.
         return Ok(());
     }
     let value: Value = serde_json::from_slice(body)
@@ -744,6 +826,82 @@ fn check_body(op: &Operation, headers: &HeaderMap, body: &[u8]) -> Result<(), Vi
             format!("body{pointer}"),
         )),
     }
+}
+
+const MULTIPART: &str = "multipart/form-data";
+
+/// A `multipart/form-data` body: boundary, syntax, required and undeclared parts, and the
+/// content of JSON and text parts.
+fn check_multipart(
+    op: &Operation,
+    spec: Option<&MultipartSpec>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), Violation> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let boundary = multipart::boundary(content_type)
+        .map_err(|e| Violation::new(&op.id, e.to_string(), "content-type"))?;
+    let parts = multipart::parse(body, &boundary)
+        .map_err(|e| Violation::new(&op.id, e.to_string(), "body"))?;
+    let Some(spec) = spec else {
+        return Ok(());
+    };
+    if let Some(name) = spec
+        .required
+        .iter()
+        .find(|name| !parts.iter().any(|p| &p.name == *name))
+    {
+        return Err(Violation::new(
+            &op.id,
+            format!("required form-data part '{name}' is missing"),
+            format!("body/{name}"),
+        ));
+    }
+    for part in &parts {
+        let rule = spec.parts.iter().find(|(name, _)| name == &part.name);
+        let value = match rule {
+            None if spec.open => continue,
+            None => {
+                let declared: Vec<&str> = spec.parts.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(Violation::new(
+                    &op.id,
+                    format!(
+                        "form-data part '{}' is not declared by the operation (it takes {})",
+                        part.name,
+                        declared.join(", ")
+                    ),
+                    format!("body/{}", part.name),
+                ));
+            }
+            Some((_, PartRule::File)) => continue,
+            Some((_, PartRule::Json(schema))) => {
+                let value: Value = serde_json::from_slice(part.data).map_err(|e| {
+                    Violation::new(
+                        &op.id,
+                        format!("form-data part '{}' is not valid JSON: {e}", part.name),
+                        format!("body/{}", part.name),
+                    )
+                })?;
+                (schema, value)
+            }
+            Some((_, PartRule::Text(schema))) => (
+                schema,
+                Value::String(String::from_utf8_lossy(part.data).into_owned()),
+            ),
+        };
+        let (schema, value) = value;
+        if let Some((pointer, message)) = schema.first_error(&value) {
+            return Err(Violation::new(
+                &op.id,
+                format!("form-data part '{}'{pointer}: {message}", part.name),
+                format!("body/{}{pointer}", part.name),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A contract in force on an emulator, with the violations it has seen.
@@ -943,6 +1101,38 @@ paths:
         content:
           multipart/form-data:
             schema: { type: object }
+  /workflows/{id}/upload-signed:
+    post:
+      operationId: workflow-upload-signed-document
+      parameters:
+      - { name: id, in: path, required: true, schema: { type: string } }
+      requestBody:
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [attachment]
+              properties:
+                attachment: { type: object, format: binary }
+                metadata:
+                  type: object
+                  properties:
+                    signerRoleNames: { type: array, items: { type: string } }
+                recordType: { type: string, enum: [imported, contract] }
+            encoding:
+              attachment: { contentType: application/pdf }
+              metadata: { contentType: application/json }
+  /workflows/launch-multipart:
+    post:
+      operationId: launch-multipart
+      requestBody:
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              additionalProperties: true
+              properties:
+                data: { type: object, required: [template] }
 components:
   schemas:
     WebhookEvent:
@@ -1239,6 +1429,118 @@ components:
     }
 
     /// The official document, when the reference material is beside the repository.
+    /// Judge a multipart request built from `(name, filename, content type, bytes)` parts.
+    fn judge_form(
+        c: &Contract,
+        target: &str,
+        parts: &[multipart::PartSpec<'_>],
+    ) -> Result<(), Violation> {
+        let (boundary, body) = multipart::encode(parts);
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        c.check(&RequestParts {
+            method: "POST",
+            path: target,
+            query: None,
+            headers: &headers(&[("content-type", &content_type)]),
+            body: &body,
+        })
+    }
+
+    #[test]
+    fn multipart_parts() {
+        let c = mini();
+        let target = "/public/api/v1/workflows/w1/upload-signed";
+        let pdf: &[u8] = b"%PDF-1.4\n\xff\x00\r\n--";
+        let file = ("attachment", Some("s.pdf"), Some("application/pdf"), pdf);
+        let meta =
+            |json: &'static str| ("metadata", None, Some("application/json"), json.as_bytes());
+        assert_eq!(judge_form(&c, target, &[file]), Ok(()));
+        assert_eq!(
+            judge_form(
+                &c,
+                target,
+                &[file, meta(r#"{"signerRoleNames":["Counterparty Signer"]}"#)]
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            judge_form(&c, target, &[file, ("recordType", None, None, b"imported")]),
+            Ok(())
+        );
+        // A required part is missing.
+        let v = judge_form(&c, target, &[meta("{}")]).unwrap_err();
+        assert_eq!(
+            (v.operation.as_str(), v.param.as_str()),
+            ("workflow-upload-signed-document", "body/attachment")
+        );
+        assert!(
+            v.message.contains("required form-data part 'attachment'"),
+            "{}",
+            v.message
+        );
+        // An undeclared part.
+        let v = judge_form(&c, target, &[file, ("signers", None, None, b"x")]).unwrap_err();
+        assert_eq!(v.param, "body/signers");
+        assert!(v.message.contains("not declared"), "{}", v.message);
+        // JSON content: not JSON, then not matching the part's schema.
+        let v = judge_form(&c, target, &[file, meta("{oops")]).unwrap_err();
+        assert_eq!(v.param, "body/metadata");
+        assert!(v.message.contains("not valid JSON"), "{}", v.message);
+        let v = judge_form(&c, target, &[file, meta(r#"{"signerRoleNames":[1]}"#)]).unwrap_err();
+        assert_eq!(v.param, "body/metadata/signerRoleNames/0");
+        // A text part outside its enum.
+        let v = judge_form(&c, target, &[file, ("recordType", None, None, b"lease")]).unwrap_err();
+        assert_eq!(v.param, "body/recordType");
+        // Open schemas take any extra part; their declared JSON parts are still judged.
+        let launch = "/public/api/v1/workflows/launch-multipart";
+        assert_eq!(
+            judge_form(
+                &c,
+                launch,
+                &[
+                    meta("{}"),
+                    ("data", None, None, br#"{"template":"t"}"#),
+                    file
+                ]
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            judge_form(&c, launch, &[("data", None, None, b"{}")])
+                .unwrap_err()
+                .param,
+            "body/data"
+        );
+    }
+
+    #[test]
+    fn multipart_content_type_and_syntax() {
+        let c = mini();
+        let target = "/public/api/v1/workflows/w1/upload-signed";
+        let v = judge(
+            &c,
+            "POST",
+            target,
+            &[("content-type", "multipart/form-data")],
+            "--x--",
+        )
+        .unwrap_err();
+        assert_eq!(v.param, "content-type");
+        assert!(v.message.contains("boundary"), "{}", v.message);
+        let v = judge(
+            &c,
+            "POST",
+            target,
+            &[("content-type", "multipart/form-data; boundary=x")],
+            "--x\r\nContent-Disposition: form-data; name=\"attachment\"\r\n\r\ntruncated",
+        )
+        .unwrap_err();
+        assert_eq!(v.param, "body");
+        assert!(v.message.contains("closing boundary"), "{}", v.message);
+        let v = judge(&c, "POST", target, &[JSON], "{}").unwrap_err();
+        assert_eq!(v.param, "content-type");
+    }
+
     #[test]
     fn official_document_loads_and_routes() {
         let path = concat!(
@@ -1297,6 +1599,62 @@ components:
         assert_eq!(v.operation, "launch-a-new-workflow");
         let v = judge(&c, "GET", "/public/api/v1/workflow-schemas", &[email], "").unwrap_err();
         assert_eq!(v.param, "form");
+        // Multipart operations: part names as the spec's schemas declare them.
+        let pdf: &[u8] = b"%PDF-1.4\n\x00\xff";
+        let file = ("attachment", Some("NDA.pdf"), Some("application/pdf"), pdf);
+        let json_part = |name: &'static str, json: &'static str| {
+            (name, None, Some("application/json"), json.as_bytes())
+        };
+        let text_part =
+            |name: &'static str, text: &'static str| (name, None, None, text.as_bytes());
+        for (target, parts) in [
+            ("/public/api/v1/workflows/w1/upload-signed", vec![file]),
+            (
+                "/public/api/v1/workflows/w1/upload-signed",
+                vec![
+                    file,
+                    json_part("metadata", r#"{"signerRoleNames":["Counterparty Signer"]}"#),
+                ],
+            ),
+            (
+                "/public/api/v1/workflows/w1/documents/draft",
+                vec![
+                    file,
+                    json_part("metadata", r#"{"comment":{"message":"v2"},"key":"k1"}"#),
+                ],
+            ),
+            (
+                "/public/api/v1/records/IC-1/attachments/signedCopy",
+                vec![file, json_part("metadata", r#"{"filename":"NDA.pdf"}"#)],
+            ),
+            (
+                "/public/api/v1/records/smart-import",
+                vec![file, text_part("recordType", "imported")],
+            ),
+            (
+                "/public/api/v1/records/smart-import/imp1",
+                vec![file, text_part("recordType", "contract")],
+            ),
+        ] {
+            assert_eq!(judge_form(&c, target, &parts), Ok(()), "{target}");
+        }
+        let v = judge_form(
+            &c,
+            "/public/api/v1/workflows/w1/documents/draft",
+            &[file, json_part("metadata", r#"{"key":"k1"}"#)],
+        )
+        .unwrap_err();
+        assert_eq!(v.operation, "create-a-workflow-document");
+        assert_eq!(v.param, "body/metadata");
+        let v = judge_form(&c, "/public/api/v1/records/smart-import/imp1", &[file]).unwrap_err();
+        assert_eq!(v.param, "body/recordType");
+        let v = judge_form(
+            &c,
+            "/public/api/v1/records/smart-import",
+            &[file, text_part("metadata", "{}")],
+        )
+        .unwrap_err();
+        assert_eq!(v.param, "body/metadata");
         let export =
             r#"{"exportType":"workflow_activities","exportConfigs":{"includeCommentDetail":true}}"#;
         assert_eq!(

@@ -34,9 +34,11 @@ mod contract;
 mod entities;
 mod errors;
 mod exports;
+mod files;
 mod filter;
 mod ids;
 mod launch;
+mod multipart;
 mod oauth;
 mod obligations;
 mod pagination;
@@ -91,6 +93,7 @@ impl Emulator {
             .merge(records::routes())
             .merge(entities::routes())
             .merge(obligations::routes())
+            .merge(files::routes())
             .route("/public/api/v1/oauth/userinfo", get(oauth::userinfo))
             .route("/oauth/userinfo", get(oauth::userinfo))
             .route("/oauth/company-info", get(oauth::company_info))

@@ -1,6 +1,8 @@
 //! `/public/api/v1/records/**`: the contract repository. Records by id or Ironclad id (list,
 //! create, replace, update, delete), the records schema (`/records/metadata`), contract
-//! lifecycle actions, bulk attachment download-URL jobs and smart-import predictions.
+//! lifecycle actions, bulk attachment download-URL jobs and smart-import predictions. The file
+//! routes (attachment upload/download/delete, smart-import uploads, the XLSX export) are in
+//! module `files`, which creates records through [`Repository::add_record`].
 //!
 //! Also home of the repository store ([`Repository`]: records, entities, obligations), loaded
 //! from `fixtures/emulator/repository.json`, and of the `{type, value}` property checks the
@@ -343,6 +345,58 @@ impl Repository {
     pub fn record(&self, key: &str) -> Option<&Record> {
         self.find_record(key).map(|i| &self.records[i])
     }
+
+    /// Store a new record under `id` (a fresh UUID) with the next `IC-n` id and an
+    /// indeterminate contract status: `POST /records`, and the records file uploads create
+    /// (signed workflow documents, smart import).
+    pub fn add_record(&mut self, id: String, new: NewRecord, now: i64) -> &Record {
+        let ironclad_id = format!("IC-{}", self.next_record);
+        self.next_record += 1;
+        self.records.push(Record {
+            id,
+            ironclad_id,
+            kind: new.kind,
+            name: new.name,
+            last_updated: time::format_ms(now),
+            properties: new.properties,
+            attachments: new.attachments,
+            links: Vec::new(),
+            parent_id: new.parent.as_ref().map(|(p, _)| p.clone()),
+            parent_link_type: new.parent.and_then(|(_, t)| t),
+            properties_to_amend: new.properties_to_amend,
+            contract_status: Some(
+                json!({ "status": "indeterminate", "enhancedStatus": "unknown" }),
+            ),
+            source: new.source,
+            history: Vec::new(),
+        });
+        self.records.last().expect("just added")
+    }
+
+    /// `RecordModel` of the record `key` names, as `GET /records/{id}` serves it.
+    pub fn render_record(
+        &self,
+        key: &str,
+        base_url: &str,
+        now: i64,
+        as_object: bool,
+    ) -> Option<Value> {
+        let record = self.record(key)?;
+        Some(present(render(self, record, base_url, now), as_object))
+    }
+}
+
+/// What a new record starts with (see [`Repository::add_record`]).
+pub struct NewRecord {
+    pub kind: String,
+    pub name: String,
+    pub properties: Map<String, Value>,
+    /// `{key: {filename, contentType}}`.
+    pub attachments: Map<String, Value>,
+    /// Parent id and link type.
+    pub parent: Option<(String, Option<String>)>,
+    pub properties_to_amend: Vec<String>,
+    pub source: Option<Value>,
 }
 
 /// `IC-12` (with `prefix` `IC-`) → 12.
@@ -474,25 +528,19 @@ async fn create(
         None | Some(Value::Null) => Vec::new(),
         Some(v) => resolve_record_refs(repo, v, "links", &id)?,
     };
-    let ironclad_id = format!("IC-{}", repo.next_record);
-    repo.next_record += 1;
-    let record = Record {
-        id: id.clone(),
-        ironclad_id,
-        kind: content.kind,
-        name: content.name,
-        last_updated: time::format_ms(now),
-        properties: content.properties,
-        attachments: Map::new(),
-        links: Vec::new(),
-        parent_id: content.parent.as_ref().map(|(p, _)| p.clone()),
-        parent_link_type: content.parent.and_then(|(_, t)| t),
-        properties_to_amend: content.properties_to_amend,
-        contract_status: Some(json!({ "status": "indeterminate", "enhancedStatus": "unknown" })),
-        source: None,
-        history: Vec::new(),
-    };
-    repo.records.push(record);
+    repo.add_record(
+        id.clone(),
+        NewRecord {
+            kind: content.kind,
+            name: content.name,
+            properties: content.properties,
+            attachments: Map::new(),
+            parent: content.parent,
+            properties_to_amend: content.properties_to_amend,
+            source: None,
+        },
+        now,
+    );
     for link in &links {
         set_link(repo, &id, link, true);
     }

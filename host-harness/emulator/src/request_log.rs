@@ -15,8 +15,8 @@ use crate::state::Emulator;
 
 pub const REQUEST_ID: &str = "x-ironclad-requestid";
 
-/// Largest request body accepted (and logged).
-const BODY_LIMIT: usize = 16 * 1024 * 1024;
+/// Largest request body accepted (and logged): the upload routes' limit.
+const BODY_LIMIT: usize = crate::multipart::UPLOAD_BODY_LIMIT;
 
 /// Headers the log keeps (names lower-case).
 const LOGGED_HEADERS: [&str; 6] = [

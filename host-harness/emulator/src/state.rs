@@ -67,6 +67,8 @@ pub struct Data {
     pub repository: crate::records::Repository,
     /// Signature packets, packet document order and email threads per workflow (`workflow_sign`).
     pub sign: crate::workflow_sign::SignStore,
+    /// Uploaded file bytes and smart-import credits (`files`).
+    pub files: crate::files::FileStore,
     last_ms: i64,
 }
 
@@ -78,6 +80,7 @@ impl Data {
             repository: crate::records::Repository::seeded(),
             sign: crate::workflow_sign::SignStore::from_seed(seed),
             platform: crate::platform::PlatformStore::seeded(),
+            files: crate::files::FileStore::seeded(),
             ..Self::default()
         }
     }

@@ -4,7 +4,8 @@
 //!   by role name), `signatures` (the signers list) and `signatures/recipient-urls[/embedded]`
 //!   (this module);
 //! - `documents` and `signature-packet` (module `documents`);
-//! - `emails` and `emails/{emailThreadId}` (module `emails`).
+//! - `emails`, `emails/{emailThreadId}` and its attachments (module `emails`);
+//! - `upload-signed`, `documents/{attributeId}` and `document/{key}/download` (module `files`).
 //!
 //! Every `{id}` is a workflow id or Ironclad id, resolved as `GET /workflows/{id}` does. Sign
 //! routes answer `400 INVALID_STATE` unless the workflow is in the Sign step. Each workflow's
@@ -16,6 +17,7 @@
 
 mod documents;
 mod emails;
+mod files;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -92,6 +94,7 @@ pub fn routes() -> Router<Emulator> {
         )
         .merge(documents::routes())
         .merge(emails::routes())
+        .merge(files::routes())
 }
 
 // ---------------------------------------------------------------------------------------------

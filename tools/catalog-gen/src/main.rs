@@ -90,6 +90,18 @@ const ENABLED: &[&str] = &[
     "update-workflow-signature-packet",
     "retrieve-email-threads-from-workflow",
     "retrieve-email-thread-from-workflow",
+    "workflow-upload-signed-document",
+    "create-a-workflow-document",
+    "create-an-attachment-on-a-record",
+    "create-a-smart-import-record",
+    "create-a-smart-import-record-to-import",
+    "retrieve-a-workflow-document",
+    "retrieve-attachment-from-email-thread",
+    "retrieve-an-attachment-on-a-record",
+    "retrieve-xlsx-export-file-of-all-records",
+    "export-job-download",
+    "retrieve-webhook-verification-key",
+    "delete-an-attachment-on-a-record",
 ];
 
 /// Defaults, relative to the workspace root.
@@ -294,7 +306,7 @@ fn write_if_changed(path: &Path, text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use row::{BodyKind, Location, Method, ResponseKind, Style};
+    use row::{BodyKind, Location, Method, PartKind, ResponseKind, Style};
 
     fn real_spec() -> Spec {
         Spec::load(&workspace_root().join(DEFAULT_SPEC)).expect("the official spec is readable")
@@ -384,7 +396,7 @@ mod tests {
             (Method::Post, "/workflows", None)
         );
         assert_eq!(
-            (launch.body, launch.response),
+            (launch.body.clone(), launch.response),
             (BodyKind::Json { required: false }, ResponseKind::JsonObject)
         );
         assert!(!launch.read_only && !launch.idempotent && !launch.destructive);
@@ -415,38 +427,149 @@ mod tests {
     }
 
     #[test]
-    fn special_operations_fail_loudly() {
+    fn file_operations_derive_multipart_binary_and_text_rows() {
         let spec = real_spec();
-        let multipart = select_rows(
-            &spec,
-            &Selection::Only(&["workflow-upload-signed-document"]),
-        )
-        .unwrap_err();
+        let ids = [
+            "workflow-upload-signed-document",
+            "create-a-workflow-document",
+            "create-an-attachment-on-a-record",
+            "create-a-smart-import-record",
+            "create-a-smart-import-record-to-import",
+            "retrieve-a-workflow-document",
+            "retrieve-attachment-from-email-thread",
+            "retrieve-an-attachment-on-a-record",
+            "retrieve-xlsx-export-file-of-all-records",
+            "export-job-download",
+            "retrieve-webhook-verification-key",
+        ];
+        let rows = select_rows(&spec, &Selection::Only(&ids)).unwrap();
+        assert_eq!(rows.len(), ids.len());
+        let part = |name: &str, kind, required, default: Option<&str>| row::PartRow {
+            name: name.into(),
+            kind,
+            required,
+            default: default.map(str::to_string),
+        };
+        let parts = |key: &str| match &find(&rows, key).body {
+            BodyKind::Multipart { parts } => parts.clone(),
+            other => panic!("{key}: {other:?}"),
+        };
+
+        // The spec types this attachment `object` + `format: binary`: still a file.
         assert_eq!(
-            multipart.to_string(),
-            "operation workflow-upload-signed-document needs a special module: multipart body"
+            parts("workflow_upload_signed_document"),
+            [
+                part("attachment", PartKind::File, true, None),
+                part("metadata", PartKind::Json, false, None)
+            ]
         );
-        let text = select_rows(
-            &spec,
-            &Selection::Only(&["retrieve-webhook-verification-key"]),
-        )
-        .unwrap_err();
-        assert!(
-            text.to_string()
-                .contains("needs a special module: `text/plain` response"),
-            "{text}"
+        let doc = find(&rows, "create_workflow_document");
+        assert_eq!(doc.response, ResponseKind::Empty);
+        assert_eq!(
+            doc.input_schema["required"],
+            serde_json::json!(["id", "attributeId", "attachment", "metadata"])
         );
-        let file =
-            select_rows(&spec, &Selection::Only(&["retrieve-a-workflow-document"])).unwrap_err();
-        assert!(file.to_string().contains("binary file download"), "{file}");
+        assert_eq!(
+            doc.input_schema.pointer("/properties/attachment/required"),
+            Some(&serde_json::json!(["file_name", "content_base64"]))
+        );
+        assert_eq!(
+            doc.input_schema
+                .pointer("/properties/attachment/properties/content_base64/contentEncoding"),
+            Some(&serde_json::json!("base64"))
+        );
+        assert_eq!(
+            doc.input_schema
+                .pointer("/properties/metadata/properties/comment/type"),
+            Some(&serde_json::json!("object"))
+        );
+        // No `required` in the spec's schema: the file part is required all the same.
+        assert_eq!(
+            parts("create_attachment_on_record"),
+            [
+                part("attachment", PartKind::File, true, None),
+                part("metadata", PartKind::Json, false, None)
+            ]
+        );
+        let attach = find(&rows, "create_attachment_on_record");
+        assert!(attach.params.iter().any(|p| p.name == "addressAsObject"));
+        assert_eq!(
+            attach
+                .params
+                .iter()
+                .find(|p| p.name == "key")
+                .unwrap()
+                .default,
+            Some("signedCopy".into())
+        );
+        assert_eq!(
+            parts("create_smart_import_record"),
+            [
+                part("attachment", PartKind::File, true, None),
+                part("recordType", PartKind::Text, false, None),
+                part("newRecordTypeId", PartKind::Text, false, None),
+                part("newRecordTypeDisplayName", PartKind::Text, false, None),
+            ]
+        );
+        // Required with a default: the executor sends `imported`, so the input may omit it.
+        let to_import = parts("create_smart_import_record_to_import");
+        assert!(to_import.contains(&part("recordType", PartKind::Text, true, Some("imported"))));
+        let to_import = find(&rows, "create_smart_import_record_to_import");
+        assert_eq!(
+            to_import.input_schema["required"],
+            serde_json::json!(["importId", "attachment"])
+        );
+
+        for key in [
+            "retrieve_workflow_document",
+            "retrieve_attachment_from_email_thread",
+            "retrieve_attachment_on_record",
+            "retrieve_xlsx_export_file_of_records",
+            "export_job_download",
+        ] {
+            let row = find(&rows, key);
+            assert_eq!(row.response, ResponseKind::Binary, "{key}");
+            assert_eq!(
+                row.output_schema["required"],
+                serde_json::json!(["file_name", "content_type", "size", "content_base64"])
+            );
+        }
+        let key = find(&rows, "retrieve_webhook_verification_key");
+        assert_eq!(key.response, ResponseKind::Text);
+        assert_eq!(
+            key.output_schema["required"],
+            serde_json::json!(["content_type", "text"])
+        );
+        // JSON wins where the spec offers JSON and multipart.
+        let launch = select_rows(&spec, &Selection::Only(&["launch-a-new-workflow"])).unwrap();
+        assert_eq!(launch[0].body, BodyKind::Json { required: false });
+    }
+
+    #[test]
+    fn unknown_body_media_types_fail_loudly() {
+        let spec = Spec::from_value(serde_json::json!({
+            "openapi": "3.1.0",
+            "paths": {"/things": {"post": {
+                "operationId": "create-thing", "summary": "Create", "tags": ["Things"],
+                "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
+                "responses": {"200": {"description": "ok"}}
+            }}}
+        }));
+        let err = select_rows(&spec, &Selection::Only(&["create-thing"])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "operation create-thing needs a special module: `application/x-www-form-urlencoded` body"
+        );
         let unknown = select_rows(&spec, &Selection::Only(&["no-such-operation"])).unwrap_err();
         assert!(unknown.to_string().contains("no-such-operation"));
     }
 
     #[test]
     fn every_supported_operation_derives_with_unique_keys() {
-        let rows = select_rows(&real_spec(), &Selection::All).unwrap();
-        assert!(rows.len() > 60, "only {} rows", rows.len());
+        let spec = real_spec();
+        let rows = select_rows(&spec, &Selection::All).unwrap();
+        // Multipart, binary and text operations included: the spec needs no special module.
+        assert_eq!(rows.len(), spec.operations().unwrap().len());
         let webhooks = find(&rows, "list_webhooks");
         assert_eq!(webhooks.pagination, Some(false));
         assert!(

@@ -1,7 +1,7 @@
 //! Writing rows out: the Rust catalog (`src/catalog/generated.rs`) and the JSON listing
 //! (`fixtures/catalog/clm-public.json`).
 
-use crate::row::{BodyKind, Location, ParamRow, ResponseKind, Row, Style};
+use crate::row::{BodyKind, Location, ParamRow, PartKind, PartRow, ResponseKind, Row, Style};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -47,7 +47,7 @@ fn operation(row: &Row) -> String {
             row.params.iter().map(param).collect::<Vec<_>>().join(", ")
         ),
     );
-    field("body", body(row.body));
+    field("body", body(&row.body));
     field("response", response(row.response).to_string());
     field("pagination", pagination(row.pagination));
     field(
@@ -96,11 +96,31 @@ fn param(p: &ParamRow) -> String {
     )
 }
 
-fn body(body: BodyKind) -> String {
+fn body(body: &BodyKind) -> String {
     match body {
         BodyKind::None => "Body::None".into(),
         BodyKind::Json { required } => format!("Body::Json {{ required: {required} }}"),
+        BodyKind::Multipart { parts } => format!(
+            "Body::Multipart {{ parts: &[{}] }}",
+            parts.iter().map(part).collect::<Vec<_>>().join(", ")
+        ),
     }
+}
+
+fn part(p: &PartRow) -> String {
+    let kind = match p.kind {
+        PartKind::File => "File",
+        PartKind::Json => "Json",
+        PartKind::Text => "Text",
+    };
+    let default = match &p.default {
+        Some(d) => format!("Some({d:?})"),
+        None => "None".to_string(),
+    };
+    format!(
+        "Part {{ name: {:?}, kind: PartKind::{kind}, required: {}, default: {default} }}",
+        p.name, p.required
+    )
 }
 
 fn response(response: ResponseKind) -> &'static str {
@@ -108,6 +128,8 @@ fn response(response: ResponseKind) -> &'static str {
         ResponseKind::JsonObject => "Response::JsonObject",
         ResponseKind::JsonValue => "Response::JsonValue",
         ResponseKind::Empty => "Response::Empty",
+        ResponseKind::Binary => "Response::Binary",
+        ResponseKind::Text => "Response::Text",
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Every fact in a row comes from the spec. The only knowledge added here is policy (which
 //! params the connector supplies itself, how actions are keyed, which hints follow from a
-//! method) and a short list of operations the spec is known to mislabel (`FILE_DOWNLOADS`).
+//! method, how a file travels in an action input) and a short list of operations the spec is
+//! known to mislabel (`FILE_DOWNLOADS`).
 
 use crate::schema::{Cleaner, is_object};
 use crate::spec::{OperationRef, Spec};
@@ -33,6 +34,12 @@ const FILE_DOWNLOADS: &[&str] = &[
 ];
 
 const JSON: &str = "application/json";
+const MULTIPART: &str = "multipart/form-data";
+
+/// The input schema of a file part (`format: binary`): the file travels base64-encoded in the
+/// action input and is sent as raw bytes. `content_type` defaults from the file extension.
+const FILE_INPUT_DESCRIPTION: &str = "A file: its name, its bytes in standard base64 and \
+optionally its media type (default from the extension). The connector sends the bytes as binary.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -65,10 +72,36 @@ pub struct ParamRow {
     pub default: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BodyKind {
     None,
-    Json { required: bool },
+    Json {
+        required: bool,
+    },
+    /// `multipart/form-data`: one input property per part, named as the part.
+    Multipart {
+        parts: Vec<PartRow>,
+    },
+}
+
+/// What one form-data part carries, from its schema in the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartKind {
+    /// `format: binary`: a file object in the input, raw bytes on the wire.
+    File,
+    /// An object (or a part encoded as `application/json`): serialised JSON text.
+    Json,
+    /// A scalar sent as plain text.
+    Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartRow {
+    pub name: String,
+    pub kind: PartKind,
+    pub required: bool,
+    /// Sent when the part is required and the input omits it (like `ParamRow::default`).
+    pub default: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +109,10 @@ pub enum ResponseKind {
     JsonObject,
     JsonValue,
     Empty,
+    /// File bytes, returned base64-encoded with their name and media type.
+    Binary,
+    /// A `text/*` body, returned as a string.
+    Text,
 }
 
 /// Everything `render.rs` needs for one `Operation`, in catalog terms.
@@ -157,9 +194,20 @@ fn derive_inner(spec: &Spec, op: &OperationRef<'_>, id: &str) -> Result<Row> {
         .into_iter()
         .filter(|p| !(paginated && PAGE_PARAMS.iter().any(|name| is_query(p, name))))
         .collect();
-    let body = match request_body(spec, op.op, id)? {
-        Some((schema, required)) => Some((cleaner.clean(schema)?, required)),
-        None => None,
+    let (body, body_inputs) = match request_body(spec, op.op, id)? {
+        None => (BodyKind::None, Vec::new()),
+        Some(RequestBody::Json { schema, required }) => (
+            BodyKind::Json { required },
+            vec![BodyInput {
+                name: "body".into(),
+                schema: cleaner.clean(schema)?,
+                required,
+            }],
+        ),
+        Some(RequestBody::Multipart { schema, encoding }) => {
+            let (parts, inputs) = multipart_parts(&mut cleaner, schema, encoding)?;
+            (BodyKind::Multipart { parts }, inputs)
+        }
     };
     let (response, response_schema) = success_response(&mut cleaner, spec, op.op, id)?;
     let pagination = paginated.then(|| has_count(&response_schema));
@@ -180,17 +228,14 @@ fn derive_inner(spec: &Spec, op: &OperationRef<'_>, id: &str) -> Result<Row> {
             .iter()
             .map(|p| param_row(spec, p))
             .collect::<Result<_>>()?,
-        body: match body {
-            Some((_, required)) => BodyKind::Json { required },
-            None => BodyKind::None,
-        },
+        body,
         response,
         pagination,
         scopes: scopes(op.op),
         read_only: method == Method::Get,
         destructive: method == Method::Delete || DESTRUCTIVE_WORDS.iter().any(|w| id.contains(w)),
         idempotent: matches!(method, Method::Get | Method::Put | Method::Delete),
-        input_schema: input_schema(&mut cleaner, &params, body, paginated)?,
+        input_schema: input_schema(&mut cleaner, &params, body_inputs, paginated)?,
         output_schema: output_schema(response, response_schema, pagination)?,
     })
 }
@@ -373,28 +418,149 @@ fn default_text(value: &Value) -> String {
     }
 }
 
-/// The JSON request body schema and whether the body is required, or `None` without a body.
-/// A body with no JSON variant (multipart uploads) needs code of its own.
-fn request_body<'a>(spec: &'a Spec, op: &'a Value, id: &str) -> Result<Option<(&'a Value, bool)>> {
+/// A request body as the spec declares it. JSON wins when both are offered
+/// (`launch-a-new-workflow` takes JSON or multipart).
+enum RequestBody<'a> {
+    Json {
+        schema: &'a Value,
+        required: bool,
+    },
+    Multipart {
+        schema: &'a Value,
+        encoding: Option<&'a Value>,
+    },
+}
+
+/// One input property a body contributes: `body` for JSON, one per part for multipart.
+struct BodyInput {
+    name: String,
+    schema: Value,
+    required: bool,
+}
+
+/// The operation's request body, or `None` without one. Media types other than JSON and
+/// `multipart/form-data` need code of their own.
+fn request_body<'a>(spec: &'a Spec, op: &'a Value, id: &str) -> Result<Option<RequestBody<'a>>> {
     let Some(raw) = op.get("requestBody") else {
         return Ok(None);
     };
     let body = spec.resolve(raw)?;
     let content = body.get("content").and_then(Value::as_object);
-    let Some(media) = content.and_then(|c| c.get(JSON)) else {
-        let types = content
-            .map(|c| c.keys().cloned().collect::<Vec<_>>().join(", "))
-            .unwrap_or_default();
-        let what = if types.contains("multipart/") {
-            "multipart body".to_string()
+    if let Some(media) = content.and_then(|c| c.get(JSON)) {
+        let schema = media.get("schema").unwrap_or(&Value::Bool(true));
+        let required = body.get("required") == Some(&Value::Bool(true));
+        return Ok(Some(RequestBody::Json { schema, required }));
+    }
+    if let Some(media) = content.and_then(|c| c.get(MULTIPART)) {
+        let schema = media
+            .get("schema")
+            .ok_or_else(|| anyhow!("the multipart body has no `schema`"))?;
+        return Ok(Some(RequestBody::Multipart {
+            schema: spec.resolve(schema)?,
+            encoding: media.get("encoding"),
+        }));
+    }
+    let types = content
+        .map(|c| c.keys().cloned().collect::<Vec<_>>().join(", "))
+        .unwrap_or_default();
+    bail!(special_module(id, &format!("`{types}` body")));
+}
+
+/// The parts of a multipart body, in the schema's order, and the input property of each.
+///
+/// A part's kind follows its schema: `format: binary` is a file (whatever its `type`: the
+/// spec types `upload-signed`'s attachment as an object), an object or a part the `encoding`
+/// declares as JSON is JSON text, anything else is plain text. Required parts are the schema's
+/// `required`, plus every file part: an upload without its file cannot succeed, and the spec
+/// omits `required` altogether on `create-an-attachment-on-a-record`.
+fn multipart_parts(
+    cleaner: &mut Cleaner<'_>,
+    schema: &Value,
+    encoding: Option<&Value>,
+) -> Result<(Vec<PartRow>, Vec<BodyInput>)> {
+    let properties = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| anyhow!("the multipart schema declares no parts"))?;
+    let listed: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut parts = Vec::new();
+    let mut inputs = Vec::new();
+    for (name, raw) in properties {
+        let mut part_schema = cleaner.clean(raw)?;
+        let encoded_json = encoding
+            .and_then(|e| e.pointer(&format!("/{}/contentType", pointer_token(name))))
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.contains(JSON));
+        let kind = if part_schema.get("format") == Some(&json!("binary")) {
+            PartKind::File
+        } else if encoded_json || is_object(&part_schema) {
+            PartKind::Json
         } else {
-            format!("`{types}` body")
+            PartKind::Text
         };
-        bail!(special_module(id, &what));
-    };
-    let schema = media.get("schema").unwrap_or(&Value::Bool(true));
-    let required = body.get("required") == Some(&Value::Bool(true));
-    Ok(Some((schema, required)))
+        let required = kind == PartKind::File || listed.contains(&name.as_str());
+        let default = match part_schema.get("default") {
+            Some(value) if required && kind == PartKind::Text => Some(default_text(value)),
+            _ => None,
+        };
+        if kind == PartKind::File {
+            part_schema = file_input_schema();
+        }
+        inputs.push(BodyInput {
+            name: name.clone(),
+            schema: part_schema,
+            // A required part with a default may be omitted: the executor sends the default.
+            required: required && default.is_none(),
+        });
+        parts.push(PartRow {
+            name: name.clone(),
+            kind,
+            required,
+            default,
+        });
+    }
+    Ok((parts, inputs))
+}
+
+/// `a/b~c` → `a~1b~0c` (RFC 6901).
+fn pointer_token(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
+
+/// The input shape of one file: `{file_name, content_type?, content_base64}`.
+pub fn file_input_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": FILE_INPUT_DESCRIPTION,
+        "additionalProperties": false,
+        "required": ["file_name", "content_base64"],
+        "properties": {
+            "file_name": {"type": "string", "minLength": 1, "description": "The file name sent in the part's Content-Disposition, e.g. `NDA.pdf`."},
+            "content_type": {"type": "string", "minLength": 1, "description": "The part's media type; default from the extension (pdf, doc, docx, txt, csv, xlsx, png, jpg), else application/octet-stream."},
+            "content_base64": {"type": "string", "contentEncoding": "base64", "description": "The file's bytes in standard base64 (RFC 4648 §4, padded)."}
+        }
+    })
+}
+
+/// The output of a binary download.
+fn file_output_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["file_name", "content_type", "size", "content_base64"],
+        "properties": {
+            "file_name": {"type": "string", "description": "From Content-Disposition, else the last path segment"},
+            "content_type": {"type": "string", "description": "The response's media type"},
+            "size": {"type": "integer", "minimum": 0, "description": "Length of the file in bytes"},
+            "content_base64": {"type": "string", "contentEncoding": "base64", "description": "The file's bytes in standard base64"}
+        }
+    })
 }
 
 /// The kind of the lowest 2xx response and its cleaned schema (`Null` when empty).
@@ -404,11 +570,9 @@ fn success_response(
     op: &Value,
     id: &str,
 ) -> Result<(ResponseKind, Value)> {
+    // The spec types these as JSON; Ironclad answers with the file.
     if FILE_DOWNLOADS.contains(&id) {
-        bail!(special_module(
-            id,
-            "binary file download (the spec mislabels it as JSON)"
-        ));
+        return Ok((ResponseKind::Binary, Value::Null));
     }
     let responses = op
         .get("responses")
@@ -432,8 +596,13 @@ fn success_response(
         return Ok((ResponseKind::Empty, Value::Null));
     };
     let Some(media) = content.get(JSON) else {
-        let types = content.keys().cloned().collect::<Vec<_>>().join(", ");
-        bail!(special_module(id, &format!("`{types}` response")));
+        // No JSON variant: text when every media type is `text/*`, else file bytes.
+        let kind = if content.keys().all(|t| t.starts_with("text/")) {
+            ResponseKind::Text
+        } else {
+            ResponseKind::Binary
+        };
+        return Ok((kind, Value::Null));
     };
     // A JSON response without a schema may be anything.
     let schema = cleaner.clean(media.get("schema").unwrap_or(&json!({})))?;
@@ -452,8 +621,9 @@ fn special_module(id: &str, what: &str) -> NeedsSpecialModule {
     }
 }
 
-/// An operation the generic executor cannot run (uploads, files, text): it needs code of its
-/// own, so generating a row for it would be wrong. A type, so `--all` can skip exactly these.
+/// An operation the generic executor cannot run (a request body in a media type other than
+/// JSON and `multipart/form-data`): it needs code of its own, so generating a row for it would
+/// be wrong. A type, so `--all` can skip exactly these.
 #[derive(Debug)]
 pub struct NeedsSpecialModule {
     pub operation_id: String,
@@ -477,11 +647,12 @@ fn has_count(envelope: &Value) -> bool {
     envelope.pointer("/properties/count").is_some()
 }
 
-/// The input: every param by its spec name, then `body`, then `max_items` for listings.
+/// The input: every param by its spec name, then `body` (JSON) or one property per part
+/// (multipart), then `max_items` for listings.
 fn input_schema(
     cleaner: &mut Cleaner<'_>,
     params: &[&Value],
-    body: Option<(Value, bool)>,
+    body: Vec<BodyInput>,
     paginated: bool,
 ) -> Result<Value> {
     let mut properties = Map::new();
@@ -506,11 +677,17 @@ fn input_schema(
         }
         properties.insert(name.to_string(), schema);
     }
-    if let Some((body, body_required)) = body {
-        properties.insert("body".into(), body);
-        if body_required {
-            required.push(json!("body"));
+    for input in body {
+        if properties.contains_key(&input.name) {
+            bail!(
+                "input property `{}` is both a parameter and a body part",
+                input.name
+            );
         }
+        if input.required {
+            required.push(json!(input.name));
+        }
+        properties.insert(input.name, input.schema);
     }
     if paginated {
         properties.insert(
@@ -561,6 +738,15 @@ fn output_schema(response: ResponseKind, schema: Value, pagination: Option<bool>
         ResponseKind::Empty => {
             json!({"type": "object", "properties": {"status": {"type": "integer"}}, "required": ["status"]})
         }
+        ResponseKind::Binary => file_output_schema(),
+        ResponseKind::Text => json!({
+            "type": "object",
+            "required": ["content_type", "text"],
+            "properties": {
+                "content_type": {"type": "string", "description": "The response's media type"},
+                "text": {"type": "string", "description": "The response body"}
+            }
+        }),
     })
 }
 

@@ -2,8 +2,11 @@
 //! email threads on a workflow's activity feed (`ActivityFeedEmail`s), oldest first, as
 //! `fixtures/emulator/workflow-sign.json` seeds them. A thread is found by its `emailThreadId`
 //! (inbound emails) or, for outbound emails, which carry none, by its `id`.
+//! `GET …/emails/{emailThreadId}/attachments/{attachmentId}` downloads an attachment whose
+//! `download` path ends in that id, as an emulator-generated file of its name and type.
 
 use axum::extract::{Extension, Path, State};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
@@ -11,6 +14,7 @@ use serde_json::Value;
 use super::workflow_index;
 use crate::auth::Actor;
 use crate::errors::ApiError;
+use crate::files::{self, generate};
 use crate::pagination::PageRequest;
 use crate::query::Params;
 use crate::state::Emulator;
@@ -24,6 +28,10 @@ pub fn routes() -> Router<Emulator> {
         .route(
             "/public/api/v1/workflows/{id}/emails/{emailThreadId}",
             get(retrieve),
+        )
+        .route(
+            "/public/api/v1/workflows/{id}/emails/{emailThreadId}/attachments/{attachmentId}",
+            get(attachment),
         )
 }
 
@@ -52,18 +60,47 @@ async fn list(
     Ok(Json(page.envelope(threads(&emu, &id)?)))
 }
 
+/// The thread `thread_id` names on workflow `key`.
+fn thread(emu: &Emulator, key: &str, thread_id: &str) -> Result<Value, ApiError> {
+    threads(emu, key)?
+        .into_iter()
+        .find(|e| match e.get("emailThreadId").and_then(Value::as_str) {
+            Some(thread) => thread == thread_id,
+            None => e["id"] == thread_id,
+        })
+        .ok_or_else(|| ApiError::not_found("emailThreadId does not exist", Some("emailThreadId")))
+}
+
 async fn retrieve(
     State(emu): State<Emulator>,
     Extension(actor): Extension<Actor>,
     Path((id, thread_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     actor.require_scope(READ_EMAILS)?;
-    threads(&emu, &id)?
+    thread(&emu, &id, &thread_id).map(Json)
+}
+
+async fn attachment(
+    State(emu): State<Emulator>,
+    Extension(actor): Extension<Actor>,
+    Path((id, thread_id, attachment_id)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    actor.require_scope(READ_EMAILS)?;
+    let thread = thread(&emu, &id, &thread_id)?;
+    let suffix = format!("/attachments/{attachment_id}");
+    let found = thread["attachments"]
+        .as_array()
         .into_iter()
-        .find(|e| match e.get("emailThreadId").and_then(Value::as_str) {
-            Some(thread) => thread == thread_id,
-            None => e["id"] == thread_id.as_str(),
-        })
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("emailThreadId does not exist", Some("emailThreadId")))
+        .flatten()
+        .find(|a| a["download"].as_str().is_some_and(|d| d.ends_with(&suffix)))
+        .ok_or_else(|| ApiError::not_found("attachmentId does not exist", Some("attachmentId")))?;
+    let filename = found["filename"].as_str().unwrap_or(&attachment_id);
+    let content_type = found["content-type"]
+        .as_str()
+        .unwrap_or_else(|| files::content_type_for(filename));
+    Ok(files::download(
+        filename,
+        content_type,
+        generate::placeholder(filename),
+    ))
 }
