@@ -78,6 +78,9 @@ enum Command {
     Emulator {
         #[arg(long, default_value_t = 4010)]
         port: u16,
+        /// Enforce Ironclad's per-bucket rate limits (e.g. 40 workflow writes per minute).
+        #[arg(long)]
+        rate_limits: bool,
     },
     /// Start the emulator in-process and walk through a scenario with the connector.
     Demo,
@@ -201,7 +204,7 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
             eprintln!("Authorized; tokens saved to the token store.");
             Ok(Some(json!({ "status": "authorized", "grant": summary })))
         }
-        Command::Emulator { port } => serve_emulator(port)
+        Command::Emulator { port, rate_limits } => serve_emulator(port, rate_limits)
             .await
             .map(|_| None)
             .map_err(Failure::Usage),
@@ -248,8 +251,11 @@ fn read_input(input: Option<&str>) -> Result<Value, Failure> {
         .map_err(|e| Failure::Usage(anyhow::anyhow!("the input is not valid JSON: {e}")))
 }
 
-async fn serve_emulator(port: u16) -> anyhow::Result<()> {
+async fn serve_emulator(port: u16, rate_limits: bool) -> anyhow::Result<()> {
     let running = emulator::start(([127, 0, 0, 1], port).into()).await?;
+    if rate_limits {
+        running.emulator().enforce_rate_limits(None);
+    }
     let seed = running.seed();
     eprintln!("Ironclad emulator listening; stop with Ctrl-C.");
     println!(

@@ -83,6 +83,65 @@ async fn rate_limits_are_waited_out_within_the_budget() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ironclads_buckets_are_enforced_and_paced_by_the_host() {
+    let emu = start_emulator().await;
+    let dir = scratch("buckets");
+    let rt = runtime();
+    let session = rt
+        .connect(
+            &config(form(&emu, "demo-client-credentials", json!({}))),
+            tokens(&dir),
+        )
+        .await
+        .unwrap();
+    session
+        .execute("list_workflows", &json!({ "max_items": 1 }))
+        .await
+        .unwrap();
+    // Ironclad's quotas, with a 2-second window instead of a minute.
+    let url = format!("{}/_emulator/rate-limits", emu.base_url());
+    let on = reqwest::Client::new()
+        .post(url)
+        .json(&json!({ "enabled": true, "window_ms": 2000 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(on.status().is_success());
+    admin(&emu, "reset-request-log").await;
+
+    // pub:workflows:write allows 40 per window: the 41st comment meets a 429, the host
+    // waits out Retry-After and the call still succeeds.
+    let started = std::time::Instant::now();
+    for i in 0..41 {
+        let input = json!({ "id": "IC-2", "body": { "comment": format!("pacing check {i}") } });
+        session
+            .execute("create_comment_on_workflow", &input)
+            .await
+            .unwrap_or_else(|e| panic!("comment {i}: {e}"));
+    }
+    let statuses = statuses_to(
+        &requests(&emu).await,
+        "/public/api/v1/workflows/IC-2/comments",
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 41);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(500),
+        "the host waited"
+    );
+    // Reads have their own bucket, untouched by the writes.
+    session
+        .execute("list_workflows", &json!({ "max_items": 1 }))
+        .await
+        .unwrap();
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn launch_and_wait_follows_the_async_job() {
     let emu = start_emulator().await;
     let dir = scratch("launch-wait");

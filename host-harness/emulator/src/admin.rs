@@ -2,10 +2,7 @@
 //! clear the request log, reset to the seed, inject rate limiting. These routes are neither
 //! authenticated nor logged.
 
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -19,39 +16,24 @@ pub fn routes() -> Router<Emulator> {
         .route("/_emulator/reset-request-log", post(clear_requests))
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/throttle", post(throttle))
+        .route("/_emulator/rate-limits", post(rate_limits))
+}
+
+/// `{"enabled": true, "window_ms": 60000}`: enforce Ironclad's buckets (per minute by
+/// default; a shorter window lets a test empty a bucket quickly).
+async fn rate_limits(State(emu): State<Emulator>, Json(body): Json<Value>) -> Json<Value> {
+    let enabled = body["enabled"].as_bool().unwrap_or(true);
+    let window_ms = body["window_ms"].as_i64();
+    emu.data().rate_limits.configure(enabled, window_ms);
+    Json(json!({ "enabled": enabled, "window_ms": window_ms.unwrap_or(60_000) }))
 }
 
 /// `{"count": N, "retry_after_seconds": S}`: the next N Public API requests answer 429.
 async fn throttle(State(emu): State<Emulator>, Json(body): Json<Value>) -> Json<Value> {
     let count = body["count"].as_u64().unwrap_or(1) as u32;
     let seconds = body["retry_after_seconds"].as_u64().unwrap_or(1);
-    emu.data().throttle = Some((count, seconds));
+    emu.data().rate_limits.inject(count, seconds);
     Json(json!({ "throttled": count, "retry_after_seconds": seconds }))
-}
-
-/// Answers 429 while an injected throttle lasts, as Ironclad does when a bucket is empty.
-pub async fn enforce_throttle(State(emu): State<Emulator>, req: Request, next: Next) -> Response {
-    if req.uri().path().starts_with("/public/api/v1") {
-        let retry_after = {
-            let mut data = emu.data();
-            match data.throttle {
-                Some((left, seconds)) if left > 0 => {
-                    data.throttle = (left > 1).then_some((left - 1, seconds));
-                    Some(seconds)
-                }
-                _ => None,
-            }
-        };
-        if let Some(seconds) = retry_after {
-            let body = json!({ "code": "TOO_MANY_REQUESTS", "message": "rate limit exceeded; retry later" });
-            let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
-            response
-                .headers_mut()
-                .insert("retry-after", HeaderValue::from(seconds));
-            return response;
-        }
-    }
-    next.run(req).await
 }
 
 async fn expire_tokens(State(emu): State<Emulator>) -> Json<Value> {

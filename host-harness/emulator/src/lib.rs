@@ -7,7 +7,8 @@
 //!   `NOT_FOUND` after authentication.
 //! - `/_emulator/**`: test controls (`admin`), not part of Ironclad: `POST expire-tokens`,
 //!   `GET requests` (the request log, secrets redacted), `POST reset-request-log`, `POST reset`,
-//!   `POST throttle` (the next N API requests answer 429 with `Retry-After`).
+//!   `POST throttle` (the next N API requests answer 429 with `Retry-After`), `POST rate-limits`
+//!   (enforce Ironclad's per-bucket quotas, module `rate_limits`; off by default).
 //! - Optionally (`start_with_contract`, [`Emulator::with_contract`]), every `/public/api/v1/**`
 //!   request is first judged against Ironclad's official OpenAPI (module `contract`): a
 //!   violation answers 400 `CONTRACT_VIOLATION` before any handler and is listed at
@@ -44,6 +45,7 @@ mod obligations;
 mod pagination;
 mod platform;
 mod query;
+mod rate_limits;
 mod records;
 mod request_log;
 mod search;
@@ -112,7 +114,7 @@ impl Emulator {
         let app = app
             .merge(contract::routes())
             .layer(from_fn_with_state(self.clone(), contract::enforce));
-        app.layer(from_fn_with_state(self.clone(), admin::enforce_throttle))
+        app.layer(from_fn_with_state(self.clone(), rate_limits::enforce))
             .layer(from_fn_with_state(self.clone(), request_log::observe))
             .with_state(self.clone())
     }

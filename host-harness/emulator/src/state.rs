@@ -56,9 +56,8 @@ pub struct Data {
     pub refresh_tokens: HashMap<String, RefreshGrant>,
     pub auth_codes: HashMap<String, AuthCode>,
     pub request_log: Vec<Value>,
-    /// Injected rate limiting (`admin`): how many API requests still answer 429, and the
-    /// `Retry-After` seconds they carry.
-    pub throttle: Option<(u32, u64)>,
+    /// Ironclad's rate-limit buckets and injected 429s (`rate_limits`).
+    pub rate_limits: crate::rate_limits::RateLimits,
     /// Webhooks, export jobs and async launch jobs (`platform`).
     pub platform: crate::platform::PlatformStore,
     /// Approvals, turns, comments and participants per workflow (`workflow_lifecycle`).
@@ -156,6 +155,11 @@ impl Emulator {
             token.expires_at_ms = token.expires_at_ms.min(now - 1);
         }
         data.access_tokens.len()
+    }
+
+    /// Enforce Ironclad's per-bucket rate limits (per minute unless `window_ms` is given).
+    pub fn enforce_rate_limits(&self, window_ms: Option<i64>) {
+        self.data().rate_limits.configure(true, window_ms);
     }
 
     /// The requests received so far (see `request_log`).
