@@ -4,12 +4,7 @@
 mod common;
 
 use common::*;
-use host_harness::CallError;
 use serde_json::{Value, json};
-
-fn report(e: CallError) -> Value {
-    e.to_json()["error"].clone()
-}
 
 fn queries_to(log: &[Value], path_suffix: &str) -> Vec<String> {
     log.iter()
@@ -84,13 +79,7 @@ async fn list_workflows_follows_pages_up_to_max_items() {
     let emu = start_emulator().await;
     let dir = scratch("paging");
     let rt = runtime();
-    let session = rt
-        .connect(
-            &config(form(&emu, "demo-client-credentials", json!({}))),
-            tokens(&dir),
-        )
-        .await
-        .unwrap();
+    let session = connect_with(&rt, &emu, &dir, json!({})).await;
     let all = ["active", "paused", "completed", "cancelled"];
 
     let everything = session
@@ -191,13 +180,7 @@ async fn list_filters_reach_ironclad() {
     let emu = start_emulator().await;
     let dir = scratch("filters");
     let rt = runtime();
-    let session = rt
-        .connect(
-            &config(form(&emu, "demo-client-credentials", json!({}))),
-            tokens(&dir),
-        )
-        .await
-        .unwrap();
+    let session = connect_with(&rt, &emu, &dir, json!({})).await;
     let all = session
         .execute(
             "list_workflows",
@@ -258,13 +241,7 @@ async fn launch_then_retrieve_by_both_ids() {
     let emu = start_emulator().await;
     let dir = scratch("launch");
     let rt = runtime();
-    let session = rt
-        .connect(
-            &config(form(&emu, "demo-client-credentials", json!({}))),
-            tokens(&dir),
-        )
-        .await
-        .unwrap();
+    let session = connect_with(&rt, &emu, &dir, json!({})).await;
     let schemas = session
         .execute("list_workflow_schemas", &json!({}))
         .await
@@ -322,13 +299,7 @@ async fn bad_input_is_refused_before_any_request() {
     let emu = start_emulator().await;
     let dir = scratch("badinput");
     let rt = runtime();
-    let session = rt
-        .connect(
-            &config(form(&emu, "demo-client-credentials", json!({}))),
-            tokens(&dir),
-        )
-        .await
-        .unwrap();
+    let session = connect_with(&rt, &emu, &dir, json!({})).await;
     admin(&emu, "reset-request-log").await;
     let cases = [
         (
@@ -518,13 +489,7 @@ async fn an_expired_token_is_renewed_once_and_the_call_succeeds() {
     let emu = start_emulator().await;
     let dir = scratch("renew");
     let rt = runtime();
-    let session = rt
-        .connect(
-            &config(form(&emu, "demo-client-credentials", json!({}))),
-            tokens(&dir),
-        )
-        .await
-        .unwrap();
+    let session = connect_with(&rt, &emu, &dir, json!({})).await;
     session
         .execute("list_workflows", &json!({ "max_items": 1 }))
         .await
@@ -549,13 +514,7 @@ async fn an_expired_token_is_renewed_once_and_the_call_succeeds() {
 
     // The token is cached in the store: a new session (a new CLI run) reuses it.
     admin(&emu, "reset-request-log").await;
-    let again = rt
-        .connect(
-            &config(form(&emu, "demo-client-credentials", json!({}))),
-            tokens(&dir),
-        )
-        .await
-        .unwrap();
+    let again = connect_with(&rt, &emu, &dir, json!({})).await;
     again
         .execute("list_workflows", &json!({ "max_items": 1 }))
         .await

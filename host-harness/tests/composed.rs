@@ -6,10 +6,6 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-fn report(e: host_harness::CallError) -> Value {
-    e.to_json()["error"].clone()
-}
-
 async fn throttle(emu: &host_harness::emulator::RunningEmulator, count: u32, seconds: u64) {
     let url = format!("{}/_emulator/throttle", emu.base_url());
     let body = json!({ "count": count, "retry_after_seconds": seconds });
@@ -35,13 +31,7 @@ async fn rate_limits_are_waited_out_within_the_budget() {
     let emu = start_emulator().await;
     let dir = scratch("throttle");
     let rt = runtime();
-    let session = rt
-        .connect(
-            &config(form(&emu, "demo-client-credentials", json!({}))),
-            tokens(&dir),
-        )
-        .await
-        .unwrap();
+    let session = connect_with(&rt, &emu, &dir, json!({})).await;
     session
         .execute("list_workflows", &json!({ "max_items": 1 }))
         .await
@@ -87,13 +77,7 @@ async fn ironclads_buckets_are_enforced_and_paced_by_the_host() {
     let emu = start_emulator().await;
     let dir = scratch("buckets");
     let rt = runtime();
-    let session = rt
-        .connect(
-            &config(form(&emu, "demo-client-credentials", json!({}))),
-            tokens(&dir),
-        )
-        .await
-        .unwrap();
+    let session = connect_with(&rt, &emu, &dir, json!({})).await;
     session
         .execute("list_workflows", &json!({ "max_items": 1 }))
         .await
@@ -146,13 +130,7 @@ async fn launch_and_wait_follows_the_async_job() {
     let emu = start_emulator().await;
     let dir = scratch("launch-wait");
     let rt = runtime();
-    let session = rt
-        .connect(
-            &config(form(&emu, "demo-client-credentials", json!({}))),
-            tokens(&dir),
-        )
-        .await
-        .unwrap();
+    let session = connect_with(&rt, &emu, &dir, json!({})).await;
     let consulting = session
         .execute("list_workflow_schemas", &json!({}))
         .await
@@ -237,13 +215,7 @@ async fn raw_request_reaches_any_path_with_auth_and_impersonation() {
     let emu = start_emulator().await;
     let dir = scratch("raw");
     let rt = runtime();
-    let session = rt
-        .connect(
-            &config(form(&emu, "demo-client-credentials", json!({}))),
-            tokens(&dir),
-        )
-        .await
-        .unwrap();
+    let session = connect_with(&rt, &emu, &dir, json!({})).await;
     admin(&emu, "reset-request-log").await;
 
     let one = session

@@ -8,7 +8,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::*;
 use host_harness::emulator::RunningEmulator;
-use host_harness::{CallError, Runtime, Session};
 use serde_json::{Value, json};
 
 const JANE: &str = "jane.doe@acme.example";
@@ -22,28 +21,6 @@ const IC1002: &str = "b22f8962-20fd-4e25-a835-e2dc7ee69c30";
 const HOOLI: &str = "c34db4218b39e800af82991d";
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-fn report(e: CallError) -> Value {
-    e.to_json()["error"].clone()
-}
-
-async fn session_as<'r>(
-    rt: &'r Runtime,
-    emu: &RunningEmulator,
-    dir: &std::path::Path,
-    who: &str,
-) -> Session<'r> {
-    rt.connect(
-        &config(form(
-            emu,
-            "demo-client-credentials",
-            json!({ "impersonate_user": who }),
-        )),
-        tokens(dir),
-    )
-    .await
-    .unwrap()
-}
 
 /// The API requests in the log (OAuth token calls left out).
 async fn api_requests(emu: &RunningEmulator) -> Vec<Value> {

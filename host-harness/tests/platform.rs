@@ -4,41 +4,16 @@
 mod common;
 
 use common::*;
-use host_harness::CallError;
-use host_harness::{Runtime, Session};
+use host_harness::Session;
 use serde_json::{Value, json};
-
-fn report(e: CallError) -> Value {
-    e.to_json()["error"].clone()
-}
-
-async fn session<'a>(
-    rt: &'a Runtime,
-    emu: &host_harness::emulator::RunningEmulator,
-    name: &str,
-) -> Session<'a> {
-    rt.connect(
-        &config(form(emu, "demo-client-credentials", json!({}))),
-        tokens(&scratch(name)),
-    )
-    .await
-    .unwrap()
-}
-
-/// The API requests logged since the last reset (token requests left out).
-async fn api_calls(emu: &host_harness::emulator::RunningEmulator) -> Vec<Value> {
-    requests(emu)
-        .await
-        .into_iter()
-        .filter(|r| r["path"].as_str().unwrap().starts_with("/public/api/v1/"))
-        .collect()
-}
 
 /// Every request the connector sent passed the OpenAPI contract.
 async fn assert_no_violations(emu: &host_harness::emulator::RunningEmulator) {
-    let url = format!("{}/_emulator/contract-violations", emu.base_url());
-    let list: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
-    assert_eq!(list, json!([]), "contract violations");
+    assert_eq!(
+        contract_violations(emu).await,
+        Vec::<Value>::new(),
+        "contract violations"
+    );
 }
 
 async fn run(session: &Session<'_>, action: &str, input: Value) -> Value {
@@ -56,7 +31,7 @@ async fn fail(session: &Session<'_>, action: &str, input: Value) -> Value {
 async fn webhook_lifecycle() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = session(&rt, &emu, "webhooks").await;
+    let s = session_in(&rt, &emu, "webhooks").await;
     admin(&emu, "reset-request-log").await;
 
     let created = run(
@@ -155,7 +130,7 @@ async fn webhook_lifecycle() {
 async fn webhook_errors() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = session(&rt, &emu, "webhook-errors").await;
+    let s = session_in(&rt, &emu, "webhook-errors").await;
     admin(&emu, "reset-request-log").await;
 
     // Caught by the connector before anything is sent.
@@ -276,7 +251,7 @@ async fn webhook_errors() {
 async fn webhook_listing_without_count_pages_until_a_short_page() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = session(&rt, &emu, "webhook-pages").await;
+    let s = session_in(&rt, &emu, "webhook-pages").await;
     // Two seeded + 98 = exactly one full page of 100.
     for i in 0..98 {
         run(
@@ -332,7 +307,7 @@ async fn webhook_listing_without_count_pages_until_a_short_page() {
 async fn data_export_job_progresses_to_done() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = session(&rt, &emu, "exports").await;
+    let s = session_in(&rt, &emu, "exports").await;
     admin(&emu, "reset-request-log").await;
     let body = json!({
         "exportType": "workflow_activities",
@@ -377,7 +352,7 @@ async fn data_export_job_progresses_to_done() {
 async fn data_export_errors_use_the_error_body() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = session(&rt, &emu, "export-errors").await;
+    let s = session_in(&rt, &emu, "export-errors").await;
     admin(&emu, "reset-request-log").await;
     for (action, input, field) in [
         (
@@ -497,7 +472,7 @@ async fn launchable(s: &Session<'_>) -> (Value, Value) {
 async fn async_launch_reports_in_progress_then_success() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = session(&rt, &emu, "async-launch").await;
+    let s = session_in(&rt, &emu, "async-launch").await;
     let (_, body) = launchable(&s).await;
     let all = json!(["active", "paused", "completed", "cancelled"]);
     let before = run(&s, "list_workflows", json!({ "status": all })).await["count"]
@@ -595,7 +570,7 @@ async fn async_launch_reports_in_progress_then_success() {
 async fn async_launch_failures() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = session(&rt, &emu, "async-failures").await;
+    let s = session_in(&rt, &emu, "async-failures").await;
     let (template, body) = launchable(&s).await;
     admin(&emu, "reset-request-log").await;
     for (input, field) in [
@@ -684,7 +659,7 @@ async fn async_launch_failures() {
 async fn conversational_search_answers_from_records_and_workflows() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = session(&rt, &emu, "search").await;
+    let s = session_in(&rt, &emu, "search").await;
     admin(&emu, "reset-request-log").await;
     let body = json!({
         "query": "Which contracts do we have with City Power & Light?",

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use host_harness::{CallError, Runtime, Session};
+use host_harness::Session;
 use serde_json::{Value, json};
 
 const API: &str = "/public/api/v1";
@@ -13,24 +13,6 @@ const API: &str = "/public/api/v1";
 const MSA_CONTOSO: &str = "b588034b-f666-432d-bc5d-1a9ae206a4c6"; // IC-1001, signed copy
 const AMENDMENT_CONTOSO: &str = "b22f8962-20fd-4e25-a835-e2dc7ee69c30"; // IC-1002, no attachment
 const NDA_FABRIKAM: &str = "3ae0e7c7-c281-4be2-9ba5-08c0d3a534f6"; // IC-18
-
-fn report(e: CallError) -> Value {
-    e.to_json()["error"].clone()
-}
-
-async fn session<'r>(
-    rt: &'r Runtime,
-    emu: &host_harness::emulator::RunningEmulator,
-    name: &str,
-) -> Session<'r> {
-    let dir = scratch(name);
-    rt.connect(
-        &config(form(emu, "demo-client-credentials", json!({}))),
-        tokens(&dir),
-    )
-    .await
-    .unwrap()
-}
 
 async fn ok(session: &Session<'_>, action: &str, input: Value) -> Value {
     match session.execute(action, &input).await {
@@ -84,7 +66,7 @@ fn ids_of(list: &Value, key: &str) -> Vec<String> {
 async fn record_create_retrieve_list_replace_update_delete() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = session(&rt, &emu, "records-crud").await;
+    let s = session_in(&rt, &emu, "records-crud").await;
 
     let schema = ok(&s, "list_records_metadata", json!({})).await;
     assert_eq!(schema["recordTypes"]["contract"]["displayName"], "Contract");
@@ -297,7 +279,7 @@ async fn record_create_retrieve_list_replace_update_delete() {
 async fn record_lists_page_sort_and_filter() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = session(&rt, &emu, "records-list").await;
+    let s = session_in(&rt, &emu, "records-list").await;
 
     // Default order: agreementDate, newest first.
     let all = ok(&s, "list_records", json!({})).await;
@@ -389,7 +371,7 @@ async fn record_lists_page_sort_and_filter() {
 async fn record_errors_are_typed() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = session(&rt, &emu, "records-errors").await;
+    let s = session_in(&rt, &emu, "records-errors").await;
     admin(&emu, "reset-request-log").await;
 
     // Refused by the connector before any request.
@@ -516,7 +498,7 @@ async fn record_errors_are_typed() {
 async fn contract_actions_change_the_status_and_can_be_undone() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = session(&rt, &emu, "records-actions").await;
+    let s = session_in(&rt, &emu, "records-actions").await;
     admin(&emu, "reset-request-log").await;
 
     // IC-36 is executed but not yet active.
@@ -684,7 +666,7 @@ async fn contract_actions_change_the_status_and_can_be_undone() {
 async fn attachment_download_urls_are_a_job() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = session(&rt, &emu, "records-downloads").await;
+    let s = session_in(&rt, &emu, "records-downloads").await;
     admin(&emu, "reset-request-log").await;
     let identifiers = json!(["IC-9", MSA_CONTOSO, "IC-36", "IC-424242"]);
     let job = ok(
@@ -791,7 +773,7 @@ async fn attachment_download_urls_are_a_job() {
 async fn smart_import_predictions_by_record_or_import() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = session(&rt, &emu, "records-predictions").await;
+    let s = session_in(&rt, &emu, "records-predictions").await;
     admin(&emu, "reset-request-log").await;
     let one = ok(
         &s,
@@ -836,7 +818,7 @@ async fn smart_import_predictions_by_record_or_import() {
 async fn entity_create_retrieve_list_update_delete() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = session(&rt, &emu, "entities").await;
+    let s = session_in(&rt, &emu, "entities").await;
 
     let types = ok(&s, "get_entity_relationship_types", json!({})).await;
     let types = types["result"]
@@ -1001,7 +983,7 @@ async fn entity_create_retrieve_list_update_delete() {
 async fn obligation_create_retrieve_list_update() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = session(&rt, &emu, "obligations").await;
+    let s = session_in(&rt, &emu, "obligations").await;
 
     let all = ok(&s, "list_obligations", json!({})).await;
     assert_eq!(all["count"], 4);

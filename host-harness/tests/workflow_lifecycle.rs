@@ -5,36 +5,13 @@
 mod common;
 
 use common::*;
+use host_harness::Session;
 use host_harness::emulator::RunningEmulator;
-use host_harness::{CallError, Runtime, Session};
 use serde_json::{Value, json};
 
 const JANE: &str = "jane.doe@acme.example";
 const RAJ: &str = "raj.patel@acme.example";
 const MARIA: &str = "maria.garcia@acme.example";
-
-fn report(e: CallError) -> Value {
-    e.to_json()["error"].clone()
-}
-
-/// A session acting as `who` (a seed user's email).
-async fn session_as<'r>(
-    rt: &'r Runtime,
-    emu: &RunningEmulator,
-    dir: &std::path::Path,
-    who: &str,
-) -> Session<'r> {
-    rt.connect(
-        &config(form(
-            emu,
-            "demo-client-credentials",
-            json!({ "impersonate_user": who }),
-        )),
-        tokens(dir),
-    )
-    .await
-    .unwrap()
-}
 
 fn user_id(emu: &RunningEmulator, email: &str) -> String {
     emu.seed().user_by_email(email).unwrap().id.clone()

@@ -4,8 +4,7 @@
 mod common;
 
 use common::*;
-use host_harness::emulator::{self, Contract, RunningEmulator, default_seed};
-use host_harness::{CallError, Runtime, Session};
+use host_harness::emulator::RunningEmulator;
 use serde_json::{Value, json};
 
 /// Seeded workflows in the Sign step (see `fixtures/emulator/workflow-sign.json`).
@@ -17,43 +16,6 @@ const PROSEWARE: &str = "51cd0b31c6308623a66cb96e"; // IC-25, sent with Adobe Si
 const ALPINE: &str = "ab0f74feca27639eca6b72e2"; // IC-30, send scheduled
 const LUCERNE: &str = "94eb61a4eec9fa7cb9b6d463"; // IC-35, template default packet
 const GLOBEX: &str = "b622bd5e03412ace9950751b"; // IC-1, Review
-const SPEC: &str = "../../shared/ironclad/openapi/ironclad-public-api-openapi.yml";
-
-fn report(e: CallError) -> Value {
-    e.to_json()["error"].clone()
-}
-
-async fn connect<'a>(rt: &'a Runtime, emu: &RunningEmulator, name: &str) -> Session<'a> {
-    let dir = scratch(name);
-    rt.connect(
-        &config(form(emu, "demo-client-credentials", json!({}))),
-        tokens(&dir),
-    )
-    .await
-    .unwrap()
-}
-
-/// An emulator that also checks every request against the official OpenAPI.
-async fn start_checked_emulator() -> RunningEmulator {
-    let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(SPEC);
-    emulator::start_with_contract(
-        ([127, 0, 0, 1], 0).into(),
-        default_seed(),
-        Contract::load(spec).expect("the official spec loads"),
-    )
-    .await
-    .expect("emulator starts")
-}
-
-async fn contract_violations(emu: &RunningEmulator) -> Vec<Value> {
-    let url = format!("{}/_emulator/contract-violations", emu.base_url());
-    let body: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
-    body.as_array()
-        .cloned()
-        .or_else(|| body["violations"].as_array().cloned())
-        .expect("violations are a list")
-}
-
 /// The last logged request whose path ends with `suffix`.
 async fn last_request(emu: &RunningEmulator, suffix: &str) -> Value {
     requests(emu)
@@ -97,9 +59,9 @@ fn assert_upstream(e: &Value, code: &str, field: Option<&str>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_remind_and_sign_until_the_workflow_reaches_archive() {
-    let emu = start_checked_emulator().await;
+    let emu = start_emulator().await;
     let rt = runtime();
-    let s = connect(&rt, &emu, "sign-flow").await;
+    let s = session_in(&rt, &emu, "sign-flow").await;
 
     // By Ironclad id: the seeded packet, not yet sent.
     let status = s
@@ -343,9 +305,9 @@ async fn send_remind_and_sign_until_the_workflow_reaches_archive() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signers_are_updated_deleted_and_the_request_cancelled() {
-    let emu = start_checked_emulator().await;
+    let emu = start_emulator().await;
     let rt = runtime();
-    let s = connect(&rt, &emu, "sign-signers").await;
+    let s = session_in(&rt, &emu, "sign-signers").await;
 
     let status = s
         .execute("get_sign_status", &json!({ "id": "IC-10" }))
@@ -523,9 +485,9 @@ async fn signers_are_updated_deleted_and_the_request_cancelled() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduled_send_is_created_updated_and_deleted() {
-    let emu = start_checked_emulator().await;
+    let emu = start_emulator().await;
     let rt = runtime();
-    let s = connect(&rt, &emu, "sign-schedule").await;
+    let s = session_in(&rt, &emu, "sign-schedule").await;
 
     // IC-35 has no seeded packet: it gets its template's default, signers from its attributes.
     let status = s
@@ -687,7 +649,7 @@ async fn scheduled_send_is_created_updated_and_deleted() {
 async fn sign_routes_refuse_workflows_outside_a_workable_sign_step() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = connect(&rt, &emu, "sign-states").await;
+    let s = session_in(&rt, &emu, "sign-states").await;
 
     for action in ["get_sign_status", "list_workflow_signers"] {
         let e = report(
@@ -836,9 +798,9 @@ fn launch_body(template: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documents_and_the_signature_packet() {
-    let emu = start_checked_emulator().await;
+    let emu = start_emulator().await;
     let rt = runtime();
-    let s = connect(&rt, &emu, "sign-documents").await;
+    let s = session_in(&rt, &emu, "sign-documents").await;
 
     let hooli = s
         .execute("retrieve_workflow_documents", &json!({ "id": "IC-5" }))
@@ -959,9 +921,9 @@ async fn documents_and_the_signature_packet() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn email_threads_are_listed_in_pages_and_retrieved_by_id() {
-    let emu = start_checked_emulator().await;
+    let emu = start_emulator().await;
     let rt = runtime();
-    let s = connect(&rt, &emu, "sign-emails").await;
+    let s = session_in(&rt, &emu, "sign-emails").await;
 
     let all = s
         .execute(
@@ -1083,7 +1045,7 @@ async fn email_threads_are_listed_in_pages_and_retrieved_by_id() {
 async fn missing_input_is_refused_before_any_request() {
     let emu = start_emulator().await;
     let rt = runtime();
-    let s = connect(&rt, &emu, "sign-badinput").await;
+    let s = session_in(&rt, &emu, "sign-badinput").await;
     admin(&emu, "reset-request-log").await;
     let cases = [
         ("get_sign_status", json!({}), "/id"),

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use host_harness::emulator::{self, OAuthClient, RunningEmulator};
-use host_harness::{ConnectionConfig, Runtime, RuntimeOptions, TokenStore};
+use host_harness::{CallError, ConnectionConfig, Runtime, RuntimeOptions, Session, TokenStore};
 use serde_json::{Value, json};
 
 /// The release component built by `scripts/test` (or `$CONNECTOR_COMPONENT`). Missing is a
@@ -195,4 +195,58 @@ pub fn write_json(dir: &std::path::Path, name: &str, value: &Value) -> String {
     let path = dir.join(name);
     std::fs::write(&path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
     path.to_string_lossy().into_owned()
+}
+
+/// A connector error as the CLI prints it (`{kind, message, field, details}`).
+pub fn report(e: CallError) -> Value {
+    e.to_json()["error"].clone()
+}
+
+/// A client-credentials session against the emulator; `patch` overrides form fields.
+pub async fn connect_with<'r>(
+    rt: &'r Runtime,
+    emu: &RunningEmulator,
+    dir: &std::path::Path,
+    patch: Value,
+) -> Session<'r> {
+    rt.connect(
+        &config(form(emu, "demo-client-credentials", patch)),
+        tokens(dir),
+    )
+    .await
+    .unwrap()
+}
+
+/// A session acting as `who` (a seed user's email or id).
+pub async fn session_as<'r>(
+    rt: &'r Runtime,
+    emu: &RunningEmulator,
+    dir: &std::path::Path,
+    who: &str,
+) -> Session<'r> {
+    connect_with(rt, emu, dir, json!({ "impersonate_user": who })).await
+}
+
+/// A default session with its own scratch directory named `name`.
+pub async fn session_in<'r>(rt: &'r Runtime, emu: &RunningEmulator, name: &str) -> Session<'r> {
+    connect_with(rt, emu, &scratch(name), json!({})).await
+}
+
+/// The Public API requests in the log (OAuth token calls left out).
+pub async fn api_calls(emu: &RunningEmulator) -> Vec<Value> {
+    requests(emu)
+        .await
+        .into_iter()
+        .filter(|r| r["path"].as_str().unwrap().starts_with("/public/api/v1/"))
+        .collect()
+}
+
+/// Requests the contract layer refused (empty when every request matched the spec).
+pub async fn contract_violations(emu: &RunningEmulator) -> Vec<Value> {
+    let url = format!("{}/_emulator/contract-violations", emu.base_url());
+    let body: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    body.as_array()
+        .cloned()
+        .or_else(|| body["violations"].as_array().cloned())
+        .expect("violations are a list")
 }
