@@ -20,9 +20,9 @@ use crate::errors::ApiError;
 use crate::pagination::PageRequest;
 use crate::query::Params;
 use crate::records::{
-    PropertyDef, SORT_DIRECTIONS, SortKey, check_properties, enum_param, flag, json_object,
-    non_empty, optional_object, parse_filter, readable_number, reject_unknown, required_string,
-    sort_order, string_list,
+    PropertyDef, SORT_DIRECTIONS, SeededItem, SortKey, check_properties, check_seeded, enum_param,
+    flag, json_object, next_readable, non_empty, optional_object, parse_filter, reject_unknown,
+    required_string, sort_order, string_list,
 };
 use crate::state::Emulator;
 use crate::{ids, time};
@@ -92,22 +92,20 @@ impl Entities {
     ) -> anyhow::Result<Self> {
         let mut seen = HashSet::new();
         for e in &list {
-            let ctx = format!("entity {} ({})", e.ironclad_id, e.id);
-            ensure!(ids::is_uuid(&e.id), "{ctx}: id is not a UUID");
-            ensure!(
-                seen.insert(e.id.clone()) && seen.insert(e.ironclad_id.clone()),
-                "duplicate {ctx}"
-            );
-            ensure!(
-                readable_number(&e.ironclad_id, "ENTITY-").is_some(),
-                "{ctx}: not an ENTITY-n id"
-            );
+            let item = SeededItem {
+                kind: "entity",
+                id: &e.id,
+                ironclad_id: &e.ironclad_id,
+                prefix: "ENTITY-",
+                last_updated: &e.last_updated,
+                properties: &e.properties,
+            };
+            let ctx = check_seeded(item, &mut seen, &properties)?;
             ensure!(
                 ["active", "inactive"].contains(&e.status.as_str()),
                 "{ctx}: status {}",
                 e.status
             );
-            ensure!(time::parse(&e.last_updated).is_some(), "{ctx}: lastUpdated");
             if let Some(t) = &e.relationship_type {
                 ensure!(
                     relationship_types.iter().any(|r| &r.name == t),
@@ -120,15 +118,8 @@ impl Entities {
                     "{ctx}: unknown parent {p}"
                 );
             }
-            check_properties(&properties, &e.properties, "properties")
-                .map_err(|err| anyhow::anyhow!("{ctx}: {} ({:?})", err.message, err.param))?;
         }
-        let next = list
-            .iter()
-            .filter_map(|e| readable_number(&e.ironclad_id, "ENTITY-"))
-            .max()
-            .unwrap_or(0)
-            + 1;
+        let next = next_readable(list.iter().map(|e| e.ironclad_id.as_str()), "ENTITY-");
         Ok(Self {
             relationship_types,
             properties,

@@ -19,9 +19,9 @@ use crate::errors::ApiError;
 use crate::pagination::PageRequest;
 use crate::query::Params;
 use crate::records::{
-    PropertyDef, Record, Repository, SORT_DIRECTIONS, SortKey, check_properties, enum_param,
-    json_object, non_empty, optional_object, optional_string, parse_filter, readable_number,
-    reject_unknown, required_string, sort_order,
+    PropertyDef, Record, Repository, SORT_DIRECTIONS, SeededItem, SortKey, check_properties,
+    check_seeded, enum_param, json_object, next_readable, non_empty, optional_object,
+    optional_string, parse_filter, reject_unknown, required_string, sort_order,
 };
 use crate::state::Emulator;
 use crate::{ids, time};
@@ -82,31 +82,22 @@ impl Obligations {
     ) -> anyhow::Result<Self> {
         let mut seen = HashSet::new();
         for o in &list {
-            let ctx = format!("obligation {} ({})", o.ironclad_id, o.id);
-            ensure!(ids::is_uuid(&o.id), "{ctx}: id is not a UUID");
-            ensure!(
-                seen.insert(o.id.clone()) && seen.insert(o.ironclad_id.clone()),
-                "duplicate {ctx}"
-            );
-            ensure!(
-                readable_number(&o.ironclad_id, "OB-").is_some(),
-                "{ctx}: not an OB-n id"
-            );
+            let item = SeededItem {
+                kind: "obligation",
+                id: &o.id,
+                ironclad_id: &o.ironclad_id,
+                prefix: "OB-",
+                last_updated: &o.last_updated,
+                properties: &o.properties,
+            };
+            let ctx = check_seeded(item, &mut seen, &properties)?;
             ensure!(
                 types.iter().any(|t| t.key == o.kind),
                 "{ctx}: unknown type {}",
                 o.kind
             );
-            ensure!(time::parse(&o.last_updated).is_some(), "{ctx}: lastUpdated");
-            check_properties(&properties, &o.properties, "properties")
-                .map_err(|err| anyhow::anyhow!("{ctx}: {} ({:?})", err.message, err.param))?;
         }
-        let next = list
-            .iter()
-            .filter_map(|o| readable_number(&o.ironclad_id, "OB-"))
-            .max()
-            .unwrap_or(0)
-            + 1;
+        let next = next_readable(list.iter().map(|o| o.ironclad_id.as_str()), "OB-");
         Ok(Self {
             types,
             properties,

@@ -404,6 +404,53 @@ pub fn readable_number(readable: &str, prefix: &str) -> Option<u64> {
     readable.strip_prefix(prefix)?.parse().ok()
 }
 
+/// The number after the highest `prefix`-n among `readables`: where new ids continue.
+pub fn next_readable<'a>(readables: impl Iterator<Item = &'a str>, prefix: &str) -> u64 {
+    readables
+        .filter_map(|r| readable_number(r, prefix))
+        .max()
+        .unwrap_or(0)
+        + 1
+}
+
+/// One seeded repository object (entity, obligation) as a fixture file states it.
+pub struct SeededItem<'a> {
+    pub kind: &'a str,
+    pub id: &'a str,
+    pub ironclad_id: &'a str,
+    pub prefix: &'a str,
+    pub last_updated: &'a str,
+    pub properties: &'a Map<String, Value>,
+}
+
+/// The checks every seeded repository object must pass: a UUID id, a unique `PREFIX-n`
+/// readable id, a parseable `lastUpdated` and known, well-typed properties. Returns the
+/// label to prefix the caller's own checks with.
+pub fn check_seeded(
+    item: SeededItem<'_>,
+    seen: &mut HashSet<String>,
+    defs: &BTreeMap<String, PropertyDef>,
+) -> anyhow::Result<String> {
+    let ctx = format!("{} {} ({})", item.kind, item.ironclad_id, item.id);
+    ensure!(ids::is_uuid(item.id), "{ctx}: id is not a UUID");
+    ensure!(
+        seen.insert(item.id.to_string()) && seen.insert(item.ironclad_id.to_string()),
+        "duplicate {ctx}"
+    );
+    ensure!(
+        readable_number(item.ironclad_id, item.prefix).is_some(),
+        "{ctx}: not an {}n id",
+        item.prefix
+    );
+    ensure!(
+        time::parse(item.last_updated).is_some(),
+        "{ctx}: lastUpdated"
+    );
+    check_properties(defs, item.properties, "properties")
+        .map_err(|err| anyhow::anyhow!("{ctx}: {} ({:?})", err.message, err.param))?;
+    Ok(ctx)
+}
+
 fn record_not_found(key: &str) -> ApiError {
     ApiError::not_found(
         format!("couldn't find a record matching the id {key}"),
@@ -2178,6 +2225,46 @@ fn check_address(value: &Value) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seeded_items_need_uuid_unique_prefixed_ids() {
+        let props = Map::new();
+        let defs = BTreeMap::new();
+        let item = |id: &'static str, readable: &'static str| SeededItem {
+            kind: "entity",
+            id,
+            ironclad_id: readable,
+            prefix: "ENTITY-",
+            last_updated: "2026-01-01T00:00:00.000Z",
+            properties: &props,
+        };
+        let mut seen = HashSet::new();
+        let a = "123e4567-e89b-12d3-a456-426614174000";
+        assert_eq!(
+            check_seeded(item(a, "ENTITY-1"), &mut seen, &defs).unwrap(),
+            format!("entity ENTITY-1 ({a})")
+        );
+        let dup = check_seeded(item(a, "ENTITY-2"), &mut seen, &defs).unwrap_err();
+        assert!(dup.to_string().starts_with("duplicate"), "{dup}");
+        let b = "223e4567-e89b-12d3-a456-426614174000";
+        assert!(
+            check_seeded(item(b, "OB-3"), &mut HashSet::new(), &defs)
+                .unwrap_err()
+                .to_string()
+                .contains("not an ENTITY-n id")
+        );
+        assert!(
+            check_seeded(item("nope", "ENTITY-4"), &mut HashSet::new(), &defs)
+                .unwrap_err()
+                .to_string()
+                .contains("not a UUID")
+        );
+        assert_eq!(
+            next_readable(["ENTITY-2", "ENTITY-9", "OB-40"].into_iter(), "ENTITY-"),
+            10
+        );
+        assert_eq!(next_readable(std::iter::empty(), "OB-"), 1);
+    }
 
     #[test]
     fn fixture_is_consistent() {
