@@ -8,7 +8,7 @@ use ipaas::connector::http as wit_http;
 use ipaas::connector::log as wit_log;
 use ipaas::connector::types::{self as wit, ConnectorError as WitError};
 
-use crate::error::ConnectorError;
+use crate::error::{ConnectorError, Rejection};
 use crate::http::{HttpClient, Request, Response, TransportError};
 
 struct Component;
@@ -108,6 +108,18 @@ impl From<ConnectorError> for WitError {
             ConnectorError::Timeout(m) => WitError::Timeout(m),
             ConnectorError::Unsupported(m) => WitError::Unsupported(m),
             ConnectorError::Internal(m) => WitError::Internal(m),
+            ConnectorError::WebhookRejected { reason, message } => {
+                WitError::WebhookRejected(wit::WebhookRejection {
+                    reason: match reason {
+                        Rejection::Unsigned => wit::RejectionReason::Unsigned,
+                        Rejection::Malformed => wit::RejectionReason::Malformed,
+                        Rejection::BadSignature => wit::RejectionReason::BadSignature,
+                        Rejection::Stale => wit::RejectionReason::Stale,
+                        Rejection::Replayed => wit::RejectionReason::Replayed,
+                    },
+                    message,
+                })
+            }
         }
     }
 }
@@ -140,7 +152,25 @@ impl metadata::Guest for Component {
                     },
                 })
                 .collect(),
-            triggers: Vec::new(),
+            triggers: m
+                .triggers
+                .into_iter()
+                .map(|t| metadata::TriggerDef {
+                    key: t.key.into(),
+                    title: t.title.into(),
+                    description: t.description.into(),
+                    modes: [
+                        (t.polls, metadata::TriggerMode::Poll),
+                        (t.webhooks, metadata::TriggerMode::Webhook),
+                    ]
+                    .into_iter()
+                    .filter_map(|(on, mode)| on.then_some(mode))
+                    .collect(),
+                    scopes: t.scopes.iter().map(|s| s.to_string()).collect(),
+                    input_schema: t.input_schema,
+                    output_schema: t.output_schema,
+                })
+                .collect(),
         }
     }
 }
@@ -193,39 +223,68 @@ impl actions::Guest for Component {
     }
 }
 
-/// Triggers arrive with their own issue; until then every entry point says so plainly and
-/// `describe` lists no triggers.
 impl triggers::Guest for Component {
     fn poll(
-        _: String,
+        config: String,
         trigger: String,
-        _: String,
-        _: Option<String>,
+        input: String,
+        cursor: Option<String>,
     ) -> Result<triggers::PollResult, WitError> {
-        Err(no_trigger(&trigger))
+        let r = crate::poll(&HostHttp, &config, &trigger, &input, cursor.as_deref())?;
+        Ok(triggers::PollResult {
+            events: r.events.into_iter().map(event).collect(),
+            cursor: r.cursor.map(|c| c.to_string()),
+            has_more: r.has_more,
+        })
     }
 
-    fn subscribe(_: String, trigger: String, _: String, _: String) -> Result<String, WitError> {
-        Err(no_trigger(&trigger))
+    fn subscribe(
+        config: String,
+        trigger: String,
+        input: String,
+        target_url: String,
+    ) -> Result<String, WitError> {
+        Ok(crate::subscribe(&HostHttp, &config, &trigger, &input, &target_url)?.to_string())
     }
 
-    fn unsubscribe(_: String, trigger: String, _: String) -> Result<(), WitError> {
-        Err(no_trigger(&trigger))
+    fn unsubscribe(config: String, trigger: String, subscription: String) -> Result<(), WitError> {
+        Ok(crate::unsubscribe(
+            &HostHttp,
+            &config,
+            &trigger,
+            &subscription,
+        )?)
     }
 
     fn handle_webhook(
-        _: String,
+        config: String,
         trigger: String,
-        _: String,
-        _: String,
-        _: triggers::WebhookRequest,
-    ) -> Result<Vec<triggers::Event>, WitError> {
-        Err(no_trigger(&trigger))
+        input: String,
+        subscription: String,
+        request: triggers::WebhookRequest,
+    ) -> Result<triggers::WebhookResult, WitError> {
+        let request = crate::triggers::WebhookRequest {
+            headers: request.headers,
+            body: request.body,
+        };
+        let r = crate::handle_webhook(
+            &HostHttp,
+            &config,
+            &trigger,
+            &input,
+            &subscription,
+            &request,
+        )?;
+        Ok(triggers::WebhookResult {
+            events: r.events.into_iter().map(event).collect(),
+            subscription: r.subscription.map(|s| s.to_string()),
+        })
     }
 }
 
-fn no_trigger(trigger: &str) -> WitError {
-    WitError::Unsupported(format!(
-        "trigger `{trigger}` is not offered by this connector version"
-    ))
+fn event(e: crate::triggers::Event) -> triggers::Event {
+    triggers::Event {
+        id: e.id,
+        payload: e.payload.to_string(),
+    }
 }

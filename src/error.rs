@@ -30,6 +30,34 @@ pub enum ConnectorError {
     Timeout(String),
     Unsupported(String),
     Internal(String),
+    /// A webhook delivery failed verification and must not become an event.
+    WebhookRejected {
+        reason: Rejection,
+        message: String,
+    },
+}
+
+/// Why a webhook delivery was refused (WIT `rejection-reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    Unsigned,
+    Malformed,
+    BadSignature,
+    Stale,
+    /// Reported by hosts, which keep the delivery history.
+    Replayed,
+}
+
+impl Rejection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rejection::Unsigned => "unsigned",
+            Rejection::Malformed => "malformed",
+            Rejection::BadSignature => "bad_signature",
+            Rejection::Stale => "stale",
+            Rejection::Replayed => "replayed",
+        }
+    }
 }
 
 /// An upstream answer (or the lack of one) that no more specific case describes.
@@ -61,6 +89,13 @@ impl ConnectorError {
         ConnectorError::Internal(message.into())
     }
 
+    pub fn rejected(reason: Rejection, message: impl Into<String>) -> Self {
+        ConnectorError::WebhookRejected {
+            reason,
+            message: message.into(),
+        }
+    }
+
     /// The CLI's `kind` string.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -75,6 +110,7 @@ impl ConnectorError {
             ConnectorError::Timeout(_) => "timeout",
             ConnectorError::Unsupported(_) => "unsupported",
             ConnectorError::Internal(_) => "internal",
+            ConnectorError::WebhookRejected { .. } => "webhook_rejected",
         }
     }
 }
@@ -98,6 +134,13 @@ impl fmt::Display for ConnectorError {
                 Some(status) => write!(f, "Ironclad answered {status}: {}", u.message),
                 None => f.write_str(&u.message),
             },
+            ConnectorError::WebhookRejected { reason, message } => {
+                write!(
+                    f,
+                    "webhook delivery rejected ({}): {message}",
+                    reason.as_str()
+                )
+            }
             ConnectorError::Unauthenticated(m)
             | ConnectorError::NotFound(m)
             | ConnectorError::Conflict(m)

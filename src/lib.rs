@@ -10,7 +10,9 @@
 //! - [`test_connection`] — who the connection acts as ([`identity`]).
 //! - [`execute`] — run one action: a catalog row ([`executor`], [`pagination`], [`schema`],
 //!   [`upstream`]) or a composed one ([`custom`]).
+//! - [`poll`], [`subscribe`], [`unsubscribe`], [`handle_webhook`] — triggers ([`triggers`]).
 
+pub mod api;
 pub mod base64;
 pub mod catalog;
 pub mod config;
@@ -24,6 +26,8 @@ pub mod manifest;
 pub mod multipart;
 pub mod pagination;
 pub mod schema;
+pub mod time;
+pub mod triggers;
 pub mod upstream;
 
 #[cfg(target_arch = "wasm32")]
@@ -97,6 +101,53 @@ pub fn execute(
         "",
         format!("unknown action `{action}`; `describe` lists the actions"),
     ))
+}
+
+pub fn poll(
+    client: &dyn http::HttpClient,
+    config: &str,
+    trigger: &str,
+    input: &str,
+    cursor: Option<&str>,
+) -> Result<triggers::PollResult, ConnectorError> {
+    triggers::poll(client, &clm_public(config)?, trigger, input, cursor)
+}
+
+pub fn subscribe(
+    client: &dyn http::HttpClient,
+    config: &str,
+    trigger: &str,
+    input: &str,
+    target_url: &str,
+) -> Result<Value, ConnectorError> {
+    triggers::subscribe(client, &clm_public(config)?, trigger, input, target_url)
+}
+
+pub fn unsubscribe(
+    client: &dyn http::HttpClient,
+    config: &str,
+    trigger: &str,
+    subscription: &str,
+) -> Result<(), ConnectorError> {
+    triggers::unsubscribe(client, &clm_public(config)?, trigger, subscription)
+}
+
+pub fn handle_webhook(
+    client: &dyn http::HttpClient,
+    config: &str,
+    trigger: &str,
+    input: &str,
+    subscription: &str,
+    request: &triggers::WebhookRequest,
+) -> Result<triggers::WebhookResult, ConnectorError> {
+    triggers::handle_webhook(
+        client,
+        &clm_public(config)?,
+        trigger,
+        input,
+        subscription,
+        request,
+    )
 }
 
 /// A validated connection whose API type this version serves. The other API types are

@@ -1,8 +1,10 @@
-//! What `describe` returns: the connection form and every action, straight from the catalog.
+//! What `describe` returns: the connection form, every action (straight from the catalog) and
+//! every trigger.
 
 use crate::catalog::{Method, OPERATIONS, Operation};
 use crate::config::CONNECTION_SCHEMA;
 use crate::custom::{CUSTOM, CustomAction};
+use crate::triggers::{TRIGGERS, Trigger};
 
 pub const CONNECTOR_ID: &str = "ironclad";
 
@@ -14,6 +16,34 @@ pub struct Manifest {
     pub description: &'static str,
     pub connection_schema: &'static str,
     pub actions: Vec<ActionDef>,
+    pub triggers: Vec<TriggerDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriggerDef {
+    pub key: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub polls: bool,
+    pub webhooks: bool,
+    pub scopes: Vec<&'static str>,
+    pub input_schema: String,
+    pub output_schema: String,
+}
+
+impl TriggerDef {
+    fn from_trigger(t: &'static Trigger) -> Self {
+        TriggerDef {
+            key: t.key,
+            title: t.title,
+            description: t.description,
+            polls: t.polls(),
+            webhooks: t.webhooks(),
+            scopes: t.scopes(),
+            input_schema: t.input_schema().to_string(),
+            output_schema: t.output_schema().to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,5 +109,6 @@ pub fn describe() -> Manifest {
             .map(ActionDef::from_operation)
             .chain(CUSTOM.iter().map(ActionDef::from_custom))
             .collect(),
+        triggers: TRIGGERS.iter().map(TriggerDef::from_trigger).collect(),
     }
 }

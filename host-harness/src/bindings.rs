@@ -8,6 +8,6 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use exports::ipaas::connector::{connection, metadata};
+pub use exports::ipaas::connector::{connection, metadata, triggers};
 pub use ipaas::connector::http;
-pub use ipaas::connector::types::ConnectorError;
+pub use ipaas::connector::types::{ConnectorError, RejectionReason};

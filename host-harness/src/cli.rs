@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use host_harness::{
-    CallError, ConnectionConfig, Runtime, RuntimeOptions, TokenStore, emulator, runtime,
+    CallError, ConnectionConfig, Runtime, RuntimeOptions, TokenStore, emulator, listen, runtime,
+    triggers,
 };
 use serde_json::{Value, json};
 
@@ -58,6 +59,40 @@ enum Command {
         #[arg(long)]
         input: Option<String>,
     },
+    /// Poll a trigger once; print {"events", "cursor", "has_more"}. With --state, the cursor
+    /// and the delivered event ids are committed to that file after the events are printed.
+    Poll {
+        /// The trigger key (see `describe`).
+        trigger: String,
+        #[arg(long)]
+        config: PathBuf,
+        /// Trigger input JSON file, or `-` for stdin. Default: {}
+        #[arg(long)]
+        input: Option<String>,
+        #[arg(long)]
+        state: Option<PathBuf>,
+    },
+    /// Manage a webhook trigger's subscription and verify deliveries.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+    /// Subscribe a webhook trigger to a receiver on 127.0.0.1:PORT and print verified events
+    /// as JSON lines until Ctrl-C (then unsubscribe).
+    Listen {
+        trigger: String,
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        input: Option<String>,
+        /// 0 picks a free port.
+        #[arg(long, default_value_t = 8977)]
+        port: u16,
+        /// Keep the subscription state (and delivered event ids) in this file.
+        #[arg(long)]
+        subscription: Option<PathBuf>,
+        /// Unsubscribe and exit after this many events.
+        #[arg(long)]
+        max_events: Option<usize>,
+    },
     /// Start the OAuth authorization code flow: print the URL to open in a browser.
     Authorize {
         #[arg(long)]
@@ -84,6 +119,41 @@ enum Command {
     },
     /// Start the emulator in-process and walk through a scenario with the connector.
     Demo,
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Register the trigger's webhook for URL; print the subscription state (save it).
+    Subscribe {
+        trigger: String,
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        input: Option<String>,
+    },
+    /// Delete the webhook a subscription file describes.
+    Unsubscribe {
+        trigger: String,
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        subscription: PathBuf,
+    },
+    /// Verify one delivery (headers: JSON object name → value; body: the raw bytes) and
+    /// print {"events": [...]}; the subscription file is updated (seen ids, rotated key).
+    Handle {
+        trigger: String,
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        subscription: PathBuf,
+        #[arg(long)]
+        headers: PathBuf,
+        #[arg(long)]
+        body: PathBuf,
+    },
 }
 
 /// Why the CLI stops with a non-zero code.
@@ -172,6 +242,48 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
             let session = runtime.connect(&read_config(&config)?, tokens).await?;
             Ok(Some(session.execute(&key, &input).await?))
         }
+        Command::Poll {
+            trigger,
+            config,
+            input,
+            state,
+        } => {
+            let input = read_input(input.as_deref())?;
+            let runtime = load()?;
+            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            let mut poll_state: triggers::PollState = match &state {
+                Some(path) => triggers::load(path).map_err(Failure::Usage)?,
+                None => Default::default(),
+            };
+            let polled = session.poll_with(&trigger, &input, &mut poll_state).await?;
+            print_json(&triggers::polled_json(&polled));
+            if let Some(path) = &state {
+                triggers::save(path, &poll_state).map_err(Failure::Usage)?;
+            }
+            Ok(None)
+        }
+        Command::Webhook(command) => webhook(command, load()?, tokens).await,
+        Command::Listen {
+            trigger,
+            config,
+            input,
+            port,
+            subscription,
+            max_events,
+        } => {
+            let input = read_input(input.as_deref())?;
+            let runtime = load()?;
+            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            let options = listen::Options {
+                trigger,
+                input,
+                port,
+                subscription_file: subscription,
+                max_events,
+            };
+            listen::run(&session, options).await?;
+            Ok(None)
+        }
         Command::Authorize {
             config,
             redirect_uri,
@@ -220,6 +332,93 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
                 .map_err(Failure::Usage)
         }
     }
+}
+
+async fn webhook(
+    command: WebhookCommand,
+    runtime: Runtime,
+    tokens: TokenStore,
+) -> Result<Option<Value>, Failure> {
+    match command {
+        WebhookCommand::Subscribe {
+            trigger,
+            config,
+            url,
+            input,
+        } => {
+            let input = read_input(input.as_deref())?;
+            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            let sub = session.subscribe(&trigger, &input, &url).await?;
+            Ok(Some(
+                serde_json::to_value(sub).map_err(|e| Failure::Usage(e.into()))?,
+            ))
+        }
+        WebhookCommand::Unsubscribe {
+            trigger,
+            config,
+            subscription,
+        } => {
+            let sub = subscription_for(&trigger, &subscription)?;
+            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            session.unsubscribe(&sub).await?;
+            Ok(Some(
+                json!({ "status": "unsubscribed", "webhook_id": sub.state["webhook_id"] }),
+            ))
+        }
+        WebhookCommand::Handle {
+            trigger,
+            config,
+            subscription,
+            headers,
+            body,
+        } => {
+            let mut sub = subscription_for(&trigger, &subscription)?;
+            let headers = read_headers(&headers)?;
+            let body = std::fs::read(&body).map_err(|e| {
+                Failure::Usage(anyhow::anyhow!("reading body {}: {e}", body.display()))
+            })?;
+            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            let events = session.handle_webhook(&mut sub, headers, body).await?;
+            print_json(&json!({ "events": events }));
+            triggers::save(&subscription, &sub).map_err(Failure::Usage)?;
+            Ok(None)
+        }
+    }
+}
+
+/// A subscription file, checked to belong to `trigger`.
+fn subscription_for(trigger: &str, path: &Path) -> Result<triggers::Subscription, Failure> {
+    let sub = triggers::load_subscription(path).map_err(Failure::Usage)?;
+    if sub.trigger != trigger {
+        return Err(Failure::Usage(anyhow::anyhow!(
+            "{} belongs to trigger `{}`, not `{trigger}`",
+            path.display(),
+            sub.trigger
+        )));
+    }
+    Ok(sub)
+}
+
+/// A JSON object of header name → value (string).
+fn read_headers(path: &Path) -> Result<Vec<(String, String)>, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Usage(anyhow::anyhow!("reading headers {}: {e}", path.display())))?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| Failure::Usage(anyhow::anyhow!("{} is not JSON: {e}", path.display())))?;
+    let Value::Object(map) = value else {
+        return Err(Failure::Usage(anyhow::anyhow!(
+            "{} must be a JSON object of header name to value",
+            path.display()
+        )));
+    };
+    map.into_iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => Ok((k, s)),
+            other => Err(Failure::Usage(anyhow::anyhow!(
+                "header `{k}` must be a string, not {other}"
+            ))),
+        })
+        .collect()
 }
 
 fn oauth_of<'a>(

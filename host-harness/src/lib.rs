@@ -5,18 +5,22 @@
 //! - [`session`] — a connection in use: the connector's plan, host-held credentials, calls.
 //! - [`http_import`] / [`policy`] — the guest's only way out, and what it may reach.
 //! - [`oauth`] / [`token_store`] / [`secret`] — credentials, owned by the host.
+//! - [`triggers`] — polling and webhook triggers, and the state that makes them exactly-once.
 //! - [`report`] — typed errors as the CLI prints them.
 
 pub mod bindings;
 pub mod host_state;
 pub mod http_import;
+pub mod listen;
 pub mod oauth;
 pub mod policy;
+pub mod private_file;
 pub mod report;
 pub mod runtime;
 pub mod secret;
 pub mod session;
 pub mod token_store;
+pub mod triggers;
 
 pub use ironclad_emulator as emulator;
 pub use report::{CallError, ErrorReport};

@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::bindings::ConnectorError;
+use crate::bindings::RejectionReason;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ErrorReport {
@@ -24,6 +25,22 @@ impl ErrorReport {
             field: None,
             details: Value::Null,
         }
+    }
+
+    /// A webhook delivery refused: `kind: webhook_rejected`, `details.reason` one of
+    /// `unsigned`, `malformed`, `bad_signature`, `stale`, `replayed`.
+    pub fn rejected(reason: &'static str, message: impl Into<String>) -> Self {
+        ErrorReport {
+            details: json!({ "reason": reason }),
+            ..ErrorReport::new("webhook_rejected", message)
+        }
+    }
+
+    /// The rejection reason, when this reports a refused webhook delivery.
+    pub fn rejection(&self) -> Option<&str> {
+        (self.kind == "webhook_rejected")
+            .then(|| self.details["reason"].as_str())
+            .flatten()
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -73,7 +90,20 @@ impl From<ConnectorError> for ErrorReport {
             ConnectorError::Timeout(m) => ErrorReport::new("timeout", m),
             ConnectorError::Unsupported(m) => ErrorReport::new("unsupported", m),
             ConnectorError::Internal(m) => ErrorReport::new("internal", m),
+            ConnectorError::WebhookRejected(r) => {
+                ErrorReport::rejected(rejection_reason(r.reason), r.message)
+            }
         }
+    }
+}
+
+fn rejection_reason(r: RejectionReason) -> &'static str {
+    match r {
+        RejectionReason::Unsigned => "unsigned",
+        RejectionReason::Malformed => "malformed",
+        RejectionReason::BadSignature => "bad_signature",
+        RejectionReason::Stale => "stale",
+        RejectionReason::Replayed => "replayed",
     }
 }
 

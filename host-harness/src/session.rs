@@ -7,7 +7,7 @@ use anyhow::Context;
 use serde_json::{Map, Value, json};
 
 use crate::bindings::connection::{AuthPlan, ConnectionPlan, GrantType};
-use crate::bindings::metadata::Manifest;
+use crate::bindings::metadata::{Manifest, TriggerMode};
 use crate::oauth::{Authenticator, Grant, OAuthSettings};
 use crate::policy::EgressPolicy;
 use crate::report::{CallError, ErrorReport};
@@ -70,7 +70,7 @@ impl std::fmt::Debug for ConnectionConfig {
 
 pub struct Session<'r> {
     runtime: &'r Runtime,
-    guest_config: String,
+    pub(crate) guest_config: String,
     policy: EgressPolicy,
     auth: Option<Arc<Authenticator>>,
     redactor: Redactor,
@@ -191,7 +191,7 @@ impl Session<'_> {
         })
     }
 
-    async fn instance(
+    pub(crate) async fn instance(
         &self,
     ) -> anyhow::Result<(
         wasmtime::Store<crate::host_state::HostState>,
@@ -247,6 +247,11 @@ fn manifest_json(m: &Manifest) -> Value {
             "key": t.key,
             "title": t.title,
             "description": t.description,
+            "modes": t.modes.iter().map(|m| match m {
+                TriggerMode::Poll => "poll",
+                TriggerMode::Webhook => "webhook",
+            }).collect::<Vec<_>>(),
+            "scopes": t.scopes,
             "input_schema": parse(&t.input_schema),
             "output_schema": parse(&t.output_schema),
         })).collect::<Vec<_>>(),

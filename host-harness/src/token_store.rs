@@ -1,13 +1,14 @@
-//! The token store: a JSON file, created 0600, rewritten atomically. It holds access and
+//! The token store: a JSON file, created 0600, rewritten atomically ([`private_file`]). It holds access and
 //! refresh tokens per OAuth client, and the PKCE verifier of a pending authorization.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::private_file;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TokenRecord {
@@ -87,53 +88,21 @@ impl TokenStore {
     }
 
     fn load(&self) -> anyhow::Result<BTreeMap<String, TokenRecord>> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
+        match private_file::read(&self.path)? {
+            Some(bytes) => serde_json::from_slice(&bytes).with_context(|| {
                 format!(
                     "token store {} is corrupt; delete it and reconnect",
                     self.path.display()
                 )
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
-            Err(e) => {
-                Err(e).with_context(|| format!("reading token store {}", self.path.display()))
-            }
+            None => Ok(BTreeMap::new()),
         }
     }
 
-    /// Write to a 0600 temp file in the same directory, then rename: readers never see a
-    /// half-written store and the tokens are never world-readable, not even briefly.
     fn save(&self, all: &BTreeMap<String, TokenRecord>) -> anyhow::Result<()> {
-        let dir = self
-            .path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let tmp = dir.join(format!(".tokens.{}.tmp", std::process::id()));
-        let mut file = open_private(&tmp)?;
-        file.write_all(&serde_json::to_vec_pretty(all)?)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, &self.path)
-            .with_context(|| format!("writing token store {}", self.path.display()))?;
-        Ok(())
+        private_file::write(&self.path, &serde_json::to_vec_pretty(all)?)
+            .with_context(|| format!("writing token store {}", self.path.display()))
     }
-}
-
-#[cfg(unix)]
-fn open_private(path: &Path) -> anyhow::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    Ok(std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?)
-}
-
-#[cfg(not(unix))]
-fn open_private(path: &Path) -> anyhow::Result<std::fs::File> {
-    Ok(std::fs::File::create(path)?)
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 use super::CustomAction;
 use crate::config::Connection;
 use crate::error::ConnectorError;
-use crate::http::{HttpClient, Method, Request, encode_component};
-use crate::upstream;
+use crate::http::{HttpClient, Method, encode_component};
+use crate::{api, upstream};
 
 pub const ACTION: CustomAction = CustomAction {
     key: "raw_request",
@@ -69,12 +69,7 @@ fn run(client: &dyn HttpClient, conn: &Connection, input: &Value) -> Result<Valu
     };
     let path = checked_path(input["path"].as_str().unwrap_or_default())?;
     let query = query_string(input.get("query").and_then(Value::as_object))?;
-    let url = format!("{}{path}{query}", conn.public_api_base());
-    let mut request = Request::new(method, url).header("accept", "application/json");
-    if let Some(imp) = &conn.impersonation {
-        let (name, value) = imp.header();
-        request = request.header(name, value);
-    }
+    let mut request = api::request(conn, method, &format!("{path}{query}"));
     if let Some(body) = input.get("body") {
         request = request.json_body(body);
     }

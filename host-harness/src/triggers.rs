@@ -1,0 +1,290 @@
+//! Triggers on the host side: calling the guest's poll / subscribe / unsubscribe /
+//! handle-webhook, and the state a host keeps so every event is delivered exactly once:
+//! the cursor, the recently delivered event ids, and webhook subscriptions.
+//!
+//! Order matters for "nothing lost, nothing twice": events are handed out first, then the
+//! state (cursor + seen ids) is committed atomically. A crash in between re-delivers events
+//! the consumer may already have; the seen ids make the next poll drop them.
+
+use std::collections::VecDeque;
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::bindings::triggers as wit;
+use crate::private_file;
+use crate::report::{CallError, ErrorReport};
+use crate::session::Session;
+
+/// Event ids remembered per trigger. Polled ids embed timestamps and webhook ids are
+/// unique per event, so this only has to cover re-reads at the cursor boundary and
+/// Ironclad's retries (hours), not all history.
+pub const SEEN_CAPACITY: usize = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub id: String,
+    pub payload: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Polled {
+    pub events: Vec<Event>,
+    pub cursor: Option<Value>,
+    pub has_more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handled {
+    pub events: Vec<Event>,
+    /// The guest's replacement subscription state (a rotated key), to store.
+    pub subscription: Option<Value>,
+}
+
+/// Recently delivered event ids, oldest first, at most [`SEEN_CAPACITY`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SeenIds(VecDeque<String>);
+
+impl SeenIds {
+    pub fn contains(&self, id: &str) -> bool {
+        self.0.iter().any(|s| s == id)
+    }
+
+    pub fn insert(&mut self, id: &str) {
+        if !self.contains(id) {
+            self.0.push_back(id.to_string());
+            while self.0.len() > SEEN_CAPACITY {
+                self.0.pop_front();
+            }
+        }
+    }
+
+    /// Keep the events not delivered before, and remember them.
+    pub fn admit(&mut self, events: Vec<Event>) -> Vec<Event> {
+        events
+            .into_iter()
+            .filter(|e| {
+                let fresh = !self.contains(&e.id);
+                self.insert(&e.id);
+                fresh
+            })
+            .collect()
+    }
+}
+
+/// What a polling trigger keeps between polls.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PollState {
+    #[serde(default)]
+    pub cursor: Option<Value>,
+    #[serde(default)]
+    pub seen: SeenIds,
+}
+
+/// A webhook subscription as the host keeps it: the guest's state plus delivery history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub trigger: String,
+    pub input: Value,
+    pub target_url: String,
+    /// The connector's own state (webhook id, events, verification key).
+    pub state: Value,
+    #[serde(default)]
+    pub seen: SeenIds,
+}
+
+/// Load a JSON state file; a missing file is the default state.
+pub fn load<T: Default + for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<T> {
+    match private_file::read(path)? {
+        None => Ok(T::default()),
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a state file this host wrote", path.display())),
+    }
+}
+
+pub fn load_subscription(path: &Path) -> anyhow::Result<Subscription> {
+    let bytes = private_file::read(path)?.with_context(|| {
+        format!(
+            "{} does not exist; run `webhook subscribe` first",
+            path.display()
+        )
+    })?;
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a subscription this host wrote", path.display()))
+}
+
+pub fn save<T: Serialize>(path: &Path, state: &T) -> anyhow::Result<()> {
+    private_file::write(path, &serde_json::to_vec_pretty(state)?)
+}
+
+impl Session<'_> {
+    pub async fn poll(
+        &self,
+        trigger: &str,
+        input: &Value,
+        cursor: Option<&Value>,
+    ) -> Result<Polled, CallError> {
+        let (mut store, instance) = self.instance().await?;
+        let cursor = cursor.map(Value::to_string);
+        let r = instance
+            .ipaas_connector_triggers()
+            .call_poll(
+                &mut store,
+                &self.guest_config,
+                trigger,
+                &input.to_string(),
+                cursor.as_ref(),
+            )
+            .await??;
+        Ok(Polled {
+            events: events(r.events)?,
+            cursor: r.cursor.as_deref().map(parse).transpose()?,
+            has_more: r.has_more,
+        })
+    }
+
+    /// Poll once with `state`, drop events already delivered, and advance the state in
+    /// memory. The caller delivers the events, then saves the state.
+    pub async fn poll_with(
+        &self,
+        trigger: &str,
+        input: &Value,
+        state: &mut PollState,
+    ) -> Result<Polled, CallError> {
+        let mut polled = self.poll(trigger, input, state.cursor.as_ref()).await?;
+        polled.events = state.seen.admit(polled.events);
+        if polled.cursor.is_some() {
+            state.cursor = polled.cursor.clone();
+        }
+        Ok(polled)
+    }
+
+    pub async fn subscribe(
+        &self,
+        trigger: &str,
+        input: &Value,
+        target_url: &str,
+    ) -> Result<Subscription, CallError> {
+        let (mut store, instance) = self.instance().await?;
+        let state = instance
+            .ipaas_connector_triggers()
+            .call_subscribe(
+                &mut store,
+                &self.guest_config,
+                trigger,
+                &input.to_string(),
+                target_url,
+            )
+            .await??;
+        Ok(Subscription {
+            trigger: trigger.to_string(),
+            input: input.clone(),
+            target_url: target_url.to_string(),
+            state: parse(&state)?,
+            seen: SeenIds::default(),
+        })
+    }
+
+    pub async fn unsubscribe(&self, sub: &Subscription) -> Result<(), CallError> {
+        let (mut store, instance) = self.instance().await?;
+        instance
+            .ipaas_connector_triggers()
+            .call_unsubscribe(
+                &mut store,
+                &self.guest_config,
+                &sub.trigger,
+                &sub.state.to_string(),
+            )
+            .await??;
+        Ok(())
+    }
+
+    /// Verify one delivery through the connector, refuse replays, and update `sub` (seen
+    /// ids, rotated key). The caller delivers the events, then saves `sub`.
+    pub async fn handle_webhook(
+        &self,
+        sub: &mut Subscription,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Result<Vec<Event>, CallError> {
+        let (mut store, instance) = self.instance().await?;
+        let request = wit::WebhookRequest { headers, body };
+        let r = instance
+            .ipaas_connector_triggers()
+            .call_handle_webhook(
+                &mut store,
+                &self.guest_config,
+                &sub.trigger,
+                &sub.input.to_string(),
+                &sub.state.to_string(),
+                &request,
+            )
+            .await??;
+        if let Some(state) = r.subscription.as_deref() {
+            sub.state = parse(state)?;
+        }
+        let events = events(r.events)?;
+        let total = events.len();
+        let fresh = sub.seen.admit(events);
+        if total > 0 && fresh.is_empty() {
+            return Err(ErrorReport::rejected(
+                "replayed",
+                "this event id was already delivered; the delivery is acknowledged and dropped",
+            )
+            .into());
+        }
+        Ok(fresh)
+    }
+}
+
+fn parse(text: &str) -> Result<Value, CallError> {
+    serde_json::from_str(text)
+        .map_err(|e| CallError::Host(anyhow::anyhow!("the connector returned invalid JSON: {e}")))
+}
+
+fn events(events: Vec<wit::Event>) -> Result<Vec<Event>, CallError> {
+    events
+        .into_iter()
+        .map(|e| {
+            Ok(Event {
+                payload: parse(&e.payload)?,
+                id: e.id,
+            })
+        })
+        .collect()
+}
+
+/// `{"events": [...], "cursor": ..., "has_more": ...}` as the CLI prints a poll.
+pub fn polled_json(p: &Polled) -> Value {
+    json!({ "events": p.events, "cursor": p.cursor, "has_more": p.has_more })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(id: &str) -> Event {
+        Event {
+            id: id.into(),
+            payload: json!({}),
+        }
+    }
+
+    #[test]
+    fn seen_ids_drop_repeats_and_stay_bounded() {
+        let mut seen = SeenIds::default();
+        assert_eq!(
+            seen.admit(vec![ev("a"), ev("b"), ev("a")]),
+            vec![ev("a"), ev("b")]
+        );
+        assert_eq!(seen.admit(vec![ev("b"), ev("c")]), vec![ev("c")]);
+        for i in 0..SEEN_CAPACITY {
+            seen.insert(&format!("x{i}"));
+        }
+        assert!(!seen.contains("a"), "the oldest ids are forgotten first");
+        assert!(seen.contains(&format!("x{}", SEEN_CAPACITY - 1)));
+    }
+}

@@ -1,0 +1,429 @@
+//! Polling: read what changed since the cursor, oldest first, with as few requests as the
+//! endpoint allows, and turn each changed item into zero or more events with stable ids.
+//!
+//! How each list is read (page size 100 throughout):
+//! - workflows: `lastUpdated=<watermark>` (inclusive); the order is undocumented, so every
+//!   page of that (small) window is read;
+//! - records: `lastUpdated=<watermark>&sortField=lastUpdated&sortDirection=ASC`; reading stops
+//!   once a poll's worth of changes is collected;
+//! - entities and obligations: no `lastUpdated` filter, so `sortField=lastUpdated&
+//!   sortDirection=DESC`; reading stops at the first item older than the watermark.
+
+use serde_json::{Map, Value, json};
+
+use super::cursor::Cursor;
+use super::{Event, PollResult};
+use crate::api;
+use crate::config::Connection;
+use crate::error::ConnectorError;
+use crate::http::HttpClient;
+use crate::pagination::PAGE_SIZE;
+use crate::time::{self, Millis};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Workflows,
+    Records,
+    Entities,
+    Obligations,
+}
+
+impl Source {
+    fn path(self) -> &'static str {
+        match self {
+            Source::Workflows => "/workflows",
+            Source::Records => "/records",
+            Source::Entities => "/entities",
+            Source::Obligations => "/obligations",
+        }
+    }
+
+    pub fn scope(self) -> &'static str {
+        match self {
+            Source::Workflows => "public.workflows.readWorkflows",
+            Source::Records => "public.records.readRecords",
+            Source::Entities => "public.entities.readEntities",
+            Source::Obligations => "public.obligations.readObligations",
+        }
+    }
+
+    /// The payload property holding the item.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Source::Workflows => "workflow",
+            Source::Records => "record",
+            Source::Entities => "entity",
+            Source::Obligations => "obligation",
+        }
+    }
+
+    /// Query pairs for one page (the input was validated against the trigger's schema).
+    fn query(
+        self,
+        rule: Rule,
+        input: &Map<String, Value>,
+        watermark: Millis,
+        page: u64,
+    ) -> Vec<(&'static str, String)> {
+        let mut q = vec![
+            ("page", page.to_string()),
+            ("pageSize", PAGE_SIZE.to_string()),
+        ];
+        let join = |key: &str| {
+            input.get(key).and_then(Value::as_array).map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+        };
+        match self {
+            Source::Workflows => {
+                q.push(("lastUpdated", time::format(watermark)));
+                let status = join("status").filter(|_| rule != Rule::Completed);
+                q.push((
+                    "status",
+                    status.unwrap_or_else(|| default_statuses(rule).join(",")),
+                ));
+                if let Some(template) = input.get("template").and_then(Value::as_str) {
+                    q.push(("template", template.to_string()));
+                }
+            }
+            Source::Records => {
+                q.push(("lastUpdated", time::format(watermark)));
+                q.push(("sortField", "lastUpdated".into()));
+                q.push(("sortDirection", "ASC".into()));
+                if let Some(types) = join("types") {
+                    q.push(("types", types));
+                }
+            }
+            Source::Entities | Source::Obligations => {
+                q.push(("sortField", "lastUpdated".into()));
+                q.push(("sortDirection", "DESC".into()));
+            }
+        }
+        q
+    }
+}
+
+/// Workflow statuses polled when the input names none. Ironclad lists only `active`
+/// workflows unless asked, which would hide completions and cancellations from "updated".
+pub fn default_statuses(rule: Rule) -> &'static [&'static str] {
+    match rule {
+        Rule::Completed => &["completed"],
+        Rule::Approval => &["active"],
+        _ => &["active", "paused", "completed", "cancelled"],
+    }
+}
+
+/// What makes a changed item an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Every change (`lastUpdated`) is one event.
+    Updated,
+    /// Workflows created after the watermark (`created`).
+    Launched,
+    /// Workflows whose status is `completed` (once each).
+    Completed,
+    /// The step a workflow is in, once per workflow and step.
+    Step,
+    /// Each approval requested or decided, once per workflow, role and status.
+    Approval,
+    /// Items whose readable number (`IC-12`) is above the highest seen before.
+    Created,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PollRule {
+    pub source: Source,
+    pub rule: Rule,
+    /// The `event` value of payloads.
+    pub event: &'static str,
+}
+
+impl PollRule {
+    /// Changed items handled per poll; approvals cost a request per workflow.
+    fn budget(&self) -> usize {
+        match self.rule {
+            Rule::Approval => 20,
+            _ => PAGE_SIZE as usize,
+        }
+    }
+}
+
+/// One changed item.
+struct Item {
+    at: Millis,
+    id: String,
+    value: Value,
+}
+
+pub fn poll(
+    client: &dyn HttpClient,
+    conn: &Connection,
+    rule: &PollRule,
+    input: &Map<String, Value>,
+    cursor: Option<&Value>,
+) -> Result<PollResult, ConnectorError> {
+    let start = match cursor {
+        Some(value) => Cursor::from_json(value)?,
+        None => Cursor::at(since(input)?),
+    };
+    let w0 = start.millis()?;
+    let (items, more_upstream) = scan(client, conn, rule, input, &start, w0)?;
+    let mut cursor = start.clone();
+    if rule.rule == Rule::Created && cursor.max_number.is_none() {
+        cursor.max_number = Some(highest_number_before(client, conn, rule.source, w0)?);
+    }
+    let floor = cursor.max_number;
+    let take = items.len().min(rule.budget());
+    let mut watermark = w0;
+    let mut events = Vec::new();
+    for item in &items[..take] {
+        events.extend(item_events(
+            client, conn, rule, input, &start, w0, floor, item,
+        )?);
+        cursor.advance(&mut watermark, item.at, &item.id);
+        if let Some(n) = readable_number(&item.value).filter(|_| rule.rule == Rule::Created) {
+            cursor.max_number = Some(cursor.max_number.map_or(n, |m| m.max(n)));
+        }
+    }
+    Ok(PollResult {
+        events,
+        cursor: Some(cursor.to_json()),
+        has_more: more_upstream || items.len() > take,
+    })
+}
+
+/// `since` from the input, else now: a new trigger starts from the present.
+fn since(input: &Map<String, Value>) -> Result<Millis, ConnectorError> {
+    match input.get("since").and_then(Value::as_str) {
+        None => Ok(time::now()),
+        Some(text) => time::parse(text).ok_or_else(|| {
+            ConnectorError::input(
+                "/since",
+                format!("`{text}` is not an ISO-8601 date-time with a time zone (e.g. 2026-01-31T00:00:00Z)"),
+            )
+        }),
+    }
+}
+
+/// Changed items not handled yet, oldest first, and whether the API holds more of them.
+fn scan(
+    client: &dyn HttpClient,
+    conn: &Connection,
+    rule: &PollRule,
+    input: &Map<String, Value>,
+    cursor: &Cursor,
+    watermark: Millis,
+) -> Result<(Vec<Item>, bool), ConnectorError> {
+    let source = rule.source;
+    let mut items = Vec::new();
+    let mut more_upstream = false;
+    for page in 0.. {
+        let path = format!(
+            "{}{}",
+            source.path(),
+            api::query(&source.query(rule.rule, input, watermark, page))
+        );
+        let envelope = api::get_json(client, conn, &path, &[source.scope()])?;
+        let list = envelope["list"].as_array().ok_or_else(|| {
+            ConnectorError::internal(format!("{}: a paged answer had no `list`", source.path()))
+        })?;
+        let mut passed_boundary = false;
+        for value in list {
+            let Some(at) = value["lastUpdated"].as_str().and_then(time::parse) else {
+                continue; // obligations may lack `lastUpdated`: nothing to order them by
+            };
+            let id = value["id"].as_str().unwrap_or_default().to_string();
+            if at < watermark {
+                passed_boundary = true;
+                continue;
+            }
+            if cursor.is_new(watermark, at, &id) {
+                items.push(Item {
+                    at,
+                    id,
+                    value: value.clone(),
+                });
+            }
+        }
+        let full = list.len() as u64 == PAGE_SIZE;
+        let counted = envelope["count"]
+            .as_u64()
+            .is_none_or(|n| (page + 1) * PAGE_SIZE < n);
+        let next = full && counted;
+        let stop = match source {
+            Source::Entities | Source::Obligations => passed_boundary,
+            // Ascending: the oldest changes are in hand once a poll's worth is collected.
+            Source::Records => items.len() > rule.budget(),
+            Source::Workflows => false,
+        };
+        if !next || stop {
+            more_upstream = next && stop && source == Source::Records;
+            break;
+        }
+    }
+    items.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    Ok((items, more_upstream))
+}
+
+/// The highest readable number among items last updated before `watermark`: what "new"
+/// means on a trigger's first poll. Reads the whole list once.
+fn highest_number_before(
+    client: &dyn HttpClient,
+    conn: &Connection,
+    source: Source,
+    watermark: Millis,
+) -> Result<u64, ConnectorError> {
+    let mut highest = 0;
+    for page in 0.. {
+        let q = [
+            ("page", page.to_string()),
+            ("pageSize", PAGE_SIZE.to_string()),
+        ];
+        let path = format!("{}{}", source.path(), api::query(&q));
+        let envelope = api::get_json(client, conn, &path, &[source.scope()])?;
+        let list = envelope["list"].as_array().cloned().unwrap_or_default();
+        for value in &list {
+            let before = value["lastUpdated"]
+                .as_str()
+                .and_then(time::parse)
+                .is_some_and(|at| at < watermark);
+            if let Some(n) = readable_number(value).filter(|_| before) {
+                highest = highest.max(n);
+            }
+        }
+        let counted = envelope["count"]
+            .as_u64()
+            .is_none_or(|n| (page + 1) * PAGE_SIZE < n);
+        if list.len() as u64 != PAGE_SIZE || !counted {
+            break;
+        }
+    }
+    Ok(highest)
+}
+
+/// `IC-123` → 123.
+fn readable_number(item: &Value) -> Option<u64> {
+    item["ironcladId"]
+        .as_str()?
+        .rsplit('-')
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn item_events(
+    client: &dyn HttpClient,
+    conn: &Connection,
+    rule: &PollRule,
+    input: &Map<String, Value>,
+    start: &Cursor,
+    w0: Millis,
+    floor: Option<u64>,
+    item: &Item,
+) -> Result<Vec<Event>, ConnectorError> {
+    let noun = rule.source.noun();
+    let at = time::format(item.at);
+    let event = |id: String, occurred_at: &str, extra: Option<(&str, Value)>| {
+        let mut payload =
+            json!({ "event": rule.event, "occurred_at": occurred_at, noun: item.value });
+        if let Some((key, value)) = extra {
+            payload[key] = value;
+        }
+        Event { id, payload }
+    };
+    let id = &item.id;
+    Ok(match rule.rule {
+        Rule::Updated => vec![event(format!("{noun}:{id}:{at}"), &at, None)],
+        Rule::Launched => {
+            let created = item.value["created"].as_str().and_then(time::parse);
+            match created {
+                Some(c) if start.is_new(w0, c, id) => {
+                    vec![event(
+                        format!("{noun}:{id}:launched"),
+                        &time::format(c),
+                        None,
+                    )]
+                }
+                _ => Vec::new(),
+            }
+        }
+        Rule::Completed => match item.value["status"].as_str() {
+            Some("completed") => vec![event(format!("{noun}:{id}:completed"), &at, None)],
+            _ => Vec::new(),
+        },
+        Rule::Step => {
+            let step = item.value["step"].as_str().unwrap_or_default();
+            let wanted = input
+                .get("step")
+                .and_then(Value::as_str)
+                .is_none_or(|s| s == step);
+            if wanted && !step.is_empty() {
+                vec![event(
+                    format!("{noun}:{id}:step:{step}"),
+                    &at,
+                    Some(("step", json!(step))),
+                )]
+            } else {
+                Vec::new()
+            }
+        }
+        Rule::Created => match readable_number(&item.value) {
+            Some(n) if floor.is_none_or(|f| n > f) => {
+                vec![event(format!("{noun}:{id}:created"), &at, None)]
+            }
+            _ => Vec::new(),
+        },
+        Rule::Approval => approvals(client, conn, input, id)?
+            .into_iter()
+            .map(|a| {
+                let key = format!(
+                    "{noun}:{id}:approval:{}:{}",
+                    a["role"].as_str().unwrap_or_default(),
+                    a["status"].as_str().unwrap_or_default()
+                );
+                event(key, &at, Some(("approval", a)))
+            })
+            .collect(),
+    })
+}
+
+/// Approvals of one workflow that were requested (pending in the active group) or decided,
+/// as `{role, displayName, status, reviewerType, group_order}`, filtered by `approval_status`.
+fn approvals(
+    client: &dyn HttpClient,
+    conn: &Connection,
+    input: &Map<String, Value>,
+    workflow_id: &str,
+) -> Result<Vec<Value>, ConnectorError> {
+    let path = format!(
+        "/workflows/{}/approvals",
+        crate::http::encode_path_segment(workflow_id)
+    );
+    let body = api::get_json(client, conn, &path, &["public.workflows.readApprovals"])?;
+    let wanted: Option<Vec<&str>> = input
+        .get("approval_status")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect());
+    let mut out = Vec::new();
+    for group in body["approvalGroups"].as_array().into_iter().flatten() {
+        let active = group["status"].as_str() == Some("active");
+        for reviewer in group["reviewers"].as_array().into_iter().flatten() {
+            let status = reviewer["status"].as_str().unwrap_or_default();
+            // A pending reviewer in a group not yet reached has not been asked anything.
+            if status.is_empty() || (status == "pending" && !active) {
+                continue;
+            }
+            if wanted.as_ref().is_some_and(|w| !w.contains(&status)) {
+                continue;
+            }
+            let mut approval = reviewer.clone();
+            approval["group_order"] = group["order"].clone();
+            out.push(approval);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,192 @@
+//! Ironclad's webhook signature: RSA with SHA-256 (PKCS#1 v1.5) over the event id, the raw
+//! body and the nonce, concatenated in that order; the nonce and the base64 signature arrive
+//! as JSON in `X-Ironclad-Webhook-Verification`. The public key is Ironclad's PEM from
+//! `GET /webhooks/verification-key`.
+
+use rsa::RsaPublicKey;
+use rsa::pkcs1v15::{Signature, VerifyingKey};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::signature::Verifier;
+use serde::Deserialize;
+use sha2::Sha256;
+
+pub const EVENT_ID_HEADER: &str = "x-ironclad-webhook-event-id";
+pub const VERIFICATION_HEADER: &str = "x-ironclad-webhook-verification";
+
+/// Why a delivery could not be trusted (before or after checking the key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A header is missing.
+    Unsigned(String),
+    /// The verification header is not what Ironclad sends.
+    Malformed(String),
+    /// Well formed, but the signature does not match this key.
+    Mismatch,
+}
+
+/// The parsed `X-Ironclad-Webhook-Verification` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub nonce: String,
+    signature: Vec<u8>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Header {
+    nonce: String,
+    #[serde(default = "sha256")]
+    sign_algorithm: String,
+    signature: String,
+    #[serde(default = "base64")]
+    encoding: String,
+}
+
+fn sha256() -> String {
+    "sha256".into()
+}
+
+fn base64() -> String {
+    "base64".into()
+}
+
+impl Verification {
+    pub fn parse(header: &str) -> Result<Self, Refusal> {
+        let h: Header = serde_json::from_str(header).map_err(|e| {
+            Refusal::Malformed(format!(
+                "{VERIFICATION_HEADER} is not the expected JSON: {e}"
+            ))
+        })?;
+        let algorithm = h.sign_algorithm.to_ascii_lowercase();
+        if !matches!(
+            algorithm.as_str(),
+            "sha256" | "rsa-sha256" | "sha256withrsaencryption"
+        ) {
+            return Err(Refusal::Malformed(format!(
+                "signAlgorithm `{}` is not RSA-SHA256",
+                h.sign_algorithm
+            )));
+        }
+        let signature = match h.encoding.to_ascii_lowercase().as_str() {
+            "base64" => crate::base64::decode(&h.signature).ok(),
+            "hex" => decode_hex(&h.signature),
+            other => {
+                return Err(Refusal::Malformed(format!(
+                    "signature encoding `{other}` is not base64 or hex"
+                )));
+            }
+        }
+        .ok_or_else(|| Refusal::Malformed(format!("the signature is not valid {}", h.encoding)))?;
+        if h.nonce.is_empty() {
+            return Err(Refusal::Malformed("the nonce is empty".into()));
+        }
+        Ok(Verification {
+            nonce: h.nonce,
+            signature,
+        })
+    }
+
+    /// Does `key_pem` sign `event_id ++ body ++ nonce` with this signature?
+    pub fn verify(&self, key: &PublicKey, event_id: &str, body: &[u8]) -> Result<(), Refusal> {
+        let signature =
+            Signature::try_from(self.signature.as_slice()).map_err(|_| Refusal::Mismatch)?;
+        let mut signed = Vec::with_capacity(event_id.len() + body.len() + self.nonce.len());
+        signed.extend_from_slice(event_id.as_bytes());
+        signed.extend_from_slice(body);
+        signed.extend_from_slice(self.nonce.as_bytes());
+        key.0
+            .verify(&signed, &signature)
+            .map_err(|_| Refusal::Mismatch)
+    }
+}
+
+/// A parsed verification key.
+pub struct PublicKey(VerifyingKey<Sha256>);
+
+impl PublicKey {
+    /// `-----BEGIN PUBLIC KEY-----` (SPKI) or `-----BEGIN RSA PUBLIC KEY-----` (PKCS#1) PEM.
+    pub fn from_pem(pem: &str) -> Result<Self, String> {
+        let pem = pem.trim();
+        let key = RsaPublicKey::from_public_key_pem(pem)
+            .or_else(|_| {
+                use rsa::pkcs1::DecodeRsaPublicKey;
+                RsaPublicKey::from_pkcs1_pem(pem)
+            })
+            .map_err(|e| format!("the verification key is not an RSA public key PEM: {e}"))?;
+        Ok(PublicKey(VerifyingKey::new(key)))
+    }
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim();
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Signatures made with the emulator's test-only key (fixtures/emulator/webhook-signing-key.pem):
+    //   printf '%s' "$ID$BODY$NONCE" | openssl dgst -sha256 -sign webhook-signing-key.pem | base64 -w0
+    const KEY: &str = include_str!("../../fixtures/emulator/webhook-verification-key.pem");
+    const ID: &str = "webhookEvent0123456789abcdef0123456789abcdef";
+    const BODY: &str = r#"{"companyID":"5928719b30182d3700364a74","payload":{"event":"workflow_launched","templateID":"t1","workflowID":"w1"},"timestamp":"2026-11-23T10:00:00.000Z","webhookID":"5928719b30182d3700364a75"}"#;
+    const NONCE: &str = "9f86d081884c7d65";
+    const SIGNATURE: &str = include_str!("testdata/signature.b64");
+
+    fn header(signature: &str) -> String {
+        format!(
+            r#"{{"nonce":"{NONCE}","signAlgorithm":"sha256","signature":"{signature}","encoding":"base64"}}"#
+        )
+    }
+
+    #[test]
+    fn a_genuine_delivery_verifies() {
+        let key = PublicKey::from_pem(KEY).unwrap();
+        let v = Verification::parse(&header(SIGNATURE.trim())).unwrap();
+        assert_eq!(v.verify(&key, ID, BODY.as_bytes()), Ok(()));
+    }
+
+    #[test]
+    fn any_changed_byte_fails() {
+        let key = PublicKey::from_pem(KEY).unwrap();
+        let v = Verification::parse(&header(SIGNATURE.trim())).unwrap();
+        let mut body = BODY.as_bytes().to_vec();
+        body[40] ^= 1;
+        assert_eq!(v.verify(&key, ID, &body), Err(Refusal::Mismatch));
+        assert_eq!(
+            v.verify(&key, "webhookEventother", BODY.as_bytes()),
+            Err(Refusal::Mismatch)
+        );
+        let other_nonce = header(SIGNATURE.trim()).replace(NONCE, "0000");
+        let v = Verification::parse(&other_nonce).unwrap();
+        assert_eq!(v.verify(&key, ID, BODY.as_bytes()), Err(Refusal::Mismatch));
+    }
+
+    #[test]
+    fn malformed_headers_are_refused_before_any_crypto() {
+        assert!(matches!(
+            Verification::parse("nope"),
+            Err(Refusal::Malformed(_))
+        ));
+        assert!(matches!(
+            Verification::parse(&header("***")),
+            Err(Refusal::Malformed(_))
+        ));
+        let md5 = header(SIGNATURE.trim()).replace("sha256", "md5");
+        assert!(matches!(
+            Verification::parse(&md5),
+            Err(Refusal::Malformed(_))
+        ));
+        assert!(
+            PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----")
+                .is_err()
+        );
+    }
+}
