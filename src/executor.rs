@@ -42,6 +42,24 @@ pub fn execute(
     }
 }
 
+/// Run a single (unpaged) operation with `form` as its body instead of the body its row
+/// describes, for composed actions whose parts the catalog cannot name in advance (the
+/// multipart launch names its file parts after the caller's references). Parameters still come
+/// from `input`, which the caller has validated; auth, the acting user, error mapping and output
+/// shaping are the row's, as for every action.
+pub fn execute_form(
+    client: &dyn HttpClient,
+    conn: &Connection,
+    op: &Operation,
+    input: &Map<String, Value>,
+    form: multipart::Form,
+) -> Result<Value, ConnectorError> {
+    debug_assert_eq!(op.pagination, Pagination::None, "{} pages", op.key);
+    let mut call = Call::without_body(conn, op, input)?;
+    call.body = Some((form.content_type, form.body));
+    call.single(client)
+}
+
 /// `max_items` from the input, else the schema default.
 fn max_items(input_schema: &Value, input: &Map<String, Value>) -> u64 {
     input
@@ -70,6 +88,27 @@ impl<'a> Call<'a> {
         op: &'a Operation,
         input: &Map<String, Value>,
     ) -> Result<Self, ConnectorError> {
+        let mut call = Self::without_body(conn, op, input)?;
+        call.body = match op.body {
+            Body::None => None,
+            Body::Json { .. } => input.get("body").map(|body| {
+                let bytes = serde_json::to_vec(body).expect("a Value always serialises");
+                ("application/json".to_string(), bytes)
+            }),
+            Body::Multipart { parts } => {
+                let form = multipart::encode(&multipart::build(parts, input)?);
+                Some((form.content_type, form.body))
+            }
+        };
+        Ok(call)
+    }
+
+    /// Path, query and headers from the row and the input; the body is the caller's to set.
+    fn without_body(
+        conn: &Connection,
+        op: &'a Operation,
+        input: &Map<String, Value>,
+    ) -> Result<Self, ConnectorError> {
         let mut path = op.path.to_string();
         let mut query = Vec::new();
         let mut headers = Vec::new();
@@ -90,24 +129,13 @@ impl<'a> Call<'a> {
             let (name, value) = imp.header();
             headers.push((name.to_string(), value.to_string()));
         }
-        let body = match op.body {
-            Body::None => None,
-            Body::Json { .. } => input.get("body").map(|body| {
-                let bytes = serde_json::to_vec(body).expect("a Value always serialises");
-                ("application/json".to_string(), bytes)
-            }),
-            Body::Multipart { parts } => {
-                let form = multipart::encode(&multipart::build(parts, input)?);
-                Some((form.content_type, form.body))
-            }
-        };
         Ok(Call {
             op,
             url: format!("{}{path}", conn.public_api_base()),
             path,
             query,
             headers,
-            body,
+            body: None,
         })
     }
 
