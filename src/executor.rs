@@ -229,44 +229,7 @@ fn method(m: crate::catalog::Method) -> Method {
 mod tests {
     use super::*;
     use crate::base64;
-    use crate::http::TransportError;
-    use std::cell::RefCell;
-
-    /// Records requests and answers each with the next canned response.
-    struct Fake {
-        sent: RefCell<Vec<Request>>,
-        answer: crate::http::Response,
-    }
-
-    impl HttpClient for Fake {
-        fn send(&self, request: Request) -> Result<crate::http::Response, TransportError> {
-            self.sent.borrow_mut().push(request);
-            Ok(self.answer.clone())
-        }
-    }
-
-    fn fake(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Fake {
-        Fake {
-            sent: RefCell::new(Vec::new()),
-            answer: crate::http::Response {
-                status,
-                headers: headers
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                body: body.to_vec(),
-            },
-        }
-    }
-
-    fn conn() -> Connection {
-        let form = json!({
-            "api_type": "clm_public", "region": "na1", "grant_type": "client_credentials",
-            "client_id": "6c7e2f52-3a51-4b8e-9d43-1f0c2b7a9e10", "client_secret": "s",
-            "impersonate_user": "jane@acme.example"
-        });
-        Connection::parse(&form.to_string()).unwrap()
-    }
+    use crate::test_support::{conn, fake};
 
     fn op(key: &str) -> &'static Operation {
         crate::catalog::find(key).unwrap_or_else(|| panic!("{key} is not in the catalog"))

@@ -26,6 +26,9 @@ pub mod pagination;
 pub mod schema;
 pub mod upstream;
 
+#[cfg(test)]
+mod test_support;
+
 #[cfg(target_arch = "wasm32")]
 mod component;
 

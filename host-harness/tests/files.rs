@@ -491,17 +491,7 @@ async fn launch_approve_sign_upload_signed_and_read_the_record() {
     let jane = session_as(&rt, &emu, &dir, JANE).await;
 
     // Launch a Mutual NDA whose draft comes from a URL.
-    let schemas = jane
-        .execute("list_workflow_schemas", &json!({}))
-        .await
-        .unwrap();
-    let nda = schemas["list"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "Mutual NDA")
-        .unwrap()
-        .clone();
+    let nda = nda_template(&jane).await;
     let launched = jane
         .execute(
             "launch_new_workflow",

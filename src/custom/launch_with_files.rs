@@ -189,30 +189,8 @@ fn references(attributes: &Value) -> Vec<(String, String)> {
 mod tests {
     use super::*;
     use crate::base64;
-    use crate::http::{Request, Response, TransportError};
-    use std::cell::RefCell;
-
-    struct Fake(RefCell<Vec<Request>>);
-
-    impl HttpClient for Fake {
-        fn send(&self, request: Request) -> Result<Response, TransportError> {
-            self.0.borrow_mut().push(request);
-            Ok(Response {
-                status: 200,
-                headers: vec![("content-type".into(), "application/json".into())],
-                body: br#"{"id":"w1","ironcladId":"IC-9"}"#.to_vec(),
-            })
-        }
-    }
-
-    fn conn() -> Connection {
-        let form = json!({
-            "api_type": "clm_public", "region": "na1", "grant_type": "client_credentials",
-            "client_id": "6c7e2f52-3a51-4b8e-9d43-1f0c2b7a9e10", "client_secret": "s",
-            "impersonate_user": "jane@acme.example"
-        });
-        Connection::parse(&form.to_string()).unwrap()
-    }
+    use crate::http::Request;
+    use crate::test_support::{conn, fake};
 
     fn input(draft: Value, files: Value) -> Value {
         json!({
@@ -227,9 +205,13 @@ mod tests {
     }
 
     fn run_it(input: &Value) -> (Result<Value, ConnectorError>, Vec<Request>) {
-        let client = Fake(RefCell::new(Vec::new()));
+        let client = fake(
+            200,
+            &[("content-type", "application/json")],
+            br#"{"id":"w1","ironcladId":"IC-9"}"#,
+        );
         let out = super::super::execute(&client, &conn(), &ACTION, input);
-        (out, client.0.into_inner())
+        (out, client.sent.into_inner())
     }
 
     #[test]

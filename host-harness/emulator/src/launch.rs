@@ -485,19 +485,14 @@ mod tests {
     use crate::seed::default_seed;
 
     fn nda() -> Template {
-        default_seed()
-            .templates
-            .into_iter()
-            .find(|t| t.name == "Mutual NDA")
-            .unwrap()
+        default_seed().template_named("Mutual NDA").unwrap().clone()
     }
 
     fn consulting() -> Template {
         default_seed()
-            .templates
-            .into_iter()
-            .find(|t| t.name == "Consulting Agreement")
+            .template_named("Consulting Agreement")
             .unwrap()
+            .clone()
     }
 
     fn attrs(v: Value) -> Map<String, Value> {

@@ -799,14 +799,7 @@ async fn workflow_documents_upload_version_and_download() {
 async fn multipart_launch_keeps_its_files() {
     let emu = emulator().await;
     let api = api(&emu).await;
-    let nda = emu
-        .seed()
-        .templates
-        .iter()
-        .find(|t| t.name == "Mutual NDA")
-        .unwrap()
-        .id
-        .clone();
+    let nda = emu.seed().template_named("Mutual NDA").unwrap().id.clone();
     let data = |draft: Value| {
         json_part(
             "data",
