@@ -42,6 +42,24 @@ pub fn execute(
     }
 }
 
+/// Run a single (unpaged) operation with `form` as its body instead of the body its row
+/// describes, for composed actions whose parts the catalog cannot name in advance (the
+/// multipart launch names its file parts after the caller's references). Parameters still come
+/// from `input`, which the caller has validated; auth, the acting user, error mapping and output
+/// shaping are the row's, as for every action.
+pub fn execute_form(
+    client: &dyn HttpClient,
+    conn: &Connection,
+    op: &Operation,
+    input: &Map<String, Value>,
+    form: multipart::Form,
+) -> Result<Value, ConnectorError> {
+    debug_assert_eq!(op.pagination, Pagination::None, "{} pages", op.key);
+    let mut call = Call::without_body(conn, op, input)?;
+    call.body = Some((form.content_type, form.body));
+    call.single(client)
+}
+
 /// `max_items` from the input, else the schema default.
 fn max_items(input_schema: &Value, input: &Map<String, Value>) -> u64 {
     input
@@ -70,6 +88,27 @@ impl<'a> Call<'a> {
         op: &'a Operation,
         input: &Map<String, Value>,
     ) -> Result<Self, ConnectorError> {
+        let mut call = Self::without_body(conn, op, input)?;
+        call.body = match op.body {
+            Body::None => None,
+            Body::Json { .. } => input.get("body").map(|body| {
+                let bytes = serde_json::to_vec(body).expect("a Value always serialises");
+                ("application/json".to_string(), bytes)
+            }),
+            Body::Multipart { parts } => {
+                let form = multipart::encode(&multipart::build(parts, input)?);
+                Some((form.content_type, form.body))
+            }
+        };
+        Ok(call)
+    }
+
+    /// Path, query and headers from the row and the input; the body is the caller's to set.
+    fn without_body(
+        conn: &Connection,
+        op: &'a Operation,
+        input: &Map<String, Value>,
+    ) -> Result<Self, ConnectorError> {
         let mut path = op.path.to_string();
         let mut query = Vec::new();
         let mut headers = Vec::new();
@@ -90,24 +129,13 @@ impl<'a> Call<'a> {
             let (name, value) = imp.header();
             headers.push((name.to_string(), value.to_string()));
         }
-        let body = match op.body {
-            Body::None => None,
-            Body::Json { .. } => input.get("body").map(|body| {
-                let bytes = serde_json::to_vec(body).expect("a Value always serialises");
-                ("application/json".to_string(), bytes)
-            }),
-            Body::Multipart { parts } => {
-                let form = multipart::encode(&multipart::build(parts, input)?);
-                Some((form.content_type, form.body))
-            }
-        };
         Ok(Call {
             op,
             url: format!("{}{path}", conn.public_api_base()),
             path,
             query,
             headers,
-            body,
+            body: None,
         })
     }
 
@@ -201,44 +229,7 @@ fn method(m: crate::catalog::Method) -> Method {
 mod tests {
     use super::*;
     use crate::base64;
-    use crate::http::TransportError;
-    use std::cell::RefCell;
-
-    /// Records requests and answers each with the next canned response.
-    struct Fake {
-        sent: RefCell<Vec<Request>>,
-        answer: crate::http::Response,
-    }
-
-    impl HttpClient for Fake {
-        fn send(&self, request: Request) -> Result<crate::http::Response, TransportError> {
-            self.sent.borrow_mut().push(request);
-            Ok(self.answer.clone())
-        }
-    }
-
-    fn fake(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Fake {
-        Fake {
-            sent: RefCell::new(Vec::new()),
-            answer: crate::http::Response {
-                status,
-                headers: headers
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                body: body.to_vec(),
-            },
-        }
-    }
-
-    fn conn() -> Connection {
-        let form = json!({
-            "api_type": "clm_public", "region": "na1", "grant_type": "client_credentials",
-            "client_id": "6c7e2f52-3a51-4b8e-9d43-1f0c2b7a9e10", "client_secret": "s",
-            "impersonate_user": "jane@acme.example"
-        });
-        Connection::parse(&form.to_string()).unwrap()
-    }
+    use crate::test_support::{conn, fake};
 
     fn op(key: &str) -> &'static Operation {
         crate::catalog::find(key).unwrap_or_else(|| panic!("{key} is not in the catalog"))

@@ -30,6 +30,9 @@ pub mod time;
 pub mod triggers;
 pub mod upstream;
 
+#[cfg(test)]
+mod test_support;
+
 #[cfg(target_arch = "wasm32")]
 mod component;
 

@@ -61,7 +61,9 @@ pub fn build(parts: &[Part], input: &Map<String, Value>) -> Result<Vec<FormPart>
     Ok(form)
 }
 
-fn file_part(name: &str, value: &Value, pointer: &str) -> Result<FormPart, ConnectorError> {
+/// The file part `name` from a file object of the input at `pointer`: its bytes decoded, its
+/// media type given or taken from the extension.
+pub fn file_part(name: &str, value: &Value, pointer: &str) -> Result<FormPart, ConnectorError> {
     let field = |key: &str| value.get(key).and_then(Value::as_str);
     let file_name = field("file_name").ok_or_else(|| {
         ConnectorError::input(format!("{pointer}/file_name"), "is required (a string)")
@@ -244,7 +246,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// RFC 6901: `~` → `~0`, `/` → `~1`.
-fn escape_pointer(token: &str) -> String {
+pub fn escape_pointer(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 

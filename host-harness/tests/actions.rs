@@ -47,8 +47,12 @@ async fn describe_lists_every_generated_action_with_real_schemas() {
         .iter()
         .map(|a| a["key"].as_str().unwrap())
         .collect();
-    assert_eq!(all_keys.len(), keys.len() + 2, "plus the composed actions");
-    assert!(all_keys.ends_with(&["launch_workflow_and_wait", "raw_request"]));
+    assert_eq!(all_keys.len(), keys.len() + 3, "plus the composed actions");
+    assert!(all_keys.ends_with(&[
+        "launch_workflow_and_wait",
+        "launch_workflow_with_files",
+        "raw_request"
+    ]));
     for action in manifest["actions"].as_array().unwrap() {
         assert_eq!(action["input_schema"]["type"], "object");
         assert_eq!(action["output_schema"]["type"], "object");

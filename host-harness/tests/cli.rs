@@ -20,7 +20,14 @@ async fn describe_prints_the_manifest() {
         .filter(|a| a["operation"].is_null())
         .map(|a| a["key"].as_str().unwrap())
         .collect();
-    assert_eq!(without, ["launch_workflow_and_wait", "raw_request"]);
+    assert_eq!(
+        without,
+        [
+            "launch_workflow_and_wait",
+            "launch_workflow_with_files",
+            "raw_request"
+        ]
+    );
     assert!(
         actions
             .iter()

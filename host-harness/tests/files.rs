@@ -314,6 +314,175 @@ async fn invalid_files_are_refused_before_any_request() {
     );
 }
 
+/// The seeded Mutual NDA template (its `draft` attribute holds documents).
+async fn nda_template(session: &host_harness::Session<'_>) -> Value {
+    let schemas = session
+        .execute("list_workflow_schemas", &json!({}))
+        .await
+        .unwrap();
+    schemas["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Mutual NDA")
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launch_with_files_uploads_each_document() {
+    let emu = start_emulator().await;
+    let dir = scratch("files-launch");
+    let rt = runtime();
+    let jane = session_as(&rt, &emu, &dir, JANE).await;
+    let nda = nda_template(&jane).await;
+    // Over the emulator's default 2 MB body limit, every byte value.
+    let msa = pdf_bytes(2_500_000 + 3, 4);
+    let exhibit = b"PK\x03\x04 exhibit bytes \x00\xff".to_vec();
+    let body = |draft: Value| {
+        json!({ "template": nda["id"], "attributes": {
+            "counterpartyName": "Initech LLC", "paperSource": "Counterparty paper", "draft": draft } })
+    };
+    let part = |name: &str, file_name: &str, bytes: &[u8]| {
+        let mut f = file(file_name, bytes);
+        f["part"] = json!(name);
+        f
+    };
+
+    admin(&emu, "reset-request-log").await;
+    let launched = jane
+        .execute(
+            "launch_workflow_with_files",
+            &json!({
+                "body": body(json!([{ "file": "msa" }, { "file": "exhibit" }])),
+                "files": [part("msa", "Initech MSA.pdf", &msa), part("exhibit", "Exhibit A.docx", &exhibit)]
+            }),
+        )
+        .await
+        .unwrap();
+    // One request: the multipart launch, as Jane.
+    let r = only_request(&emu).await;
+    assert_eq!(
+        (
+            r["method"].as_str(),
+            r["path"].as_str(),
+            r["status"].as_u64()
+        ),
+        (Some("POST"), Some("/public/api/v1/workflows"), Some(200))
+    );
+    assert!(
+        r["headers"]["content-type"]
+            .as_str()
+            .unwrap()
+            .starts_with("multipart/form-data; boundary="),
+        "{r}"
+    );
+    assert_eq!(r["headers"]["x-as-user-email"], JANE);
+
+    // The launched workflow lists both documents; each downloads byte for byte.
+    assert_eq!(launched["template"], nda["id"]);
+    assert_eq!(launched["step"], "Review");
+    let id = launched["id"].as_str().unwrap();
+    let drafts = launched["attributes"]["draft"].as_array().unwrap();
+    assert_eq!(drafts.len(), 2, "{launched}");
+    for (document, (name, kind, bytes)) in drafts.iter().zip([
+        ("Initech MSA.pdf", "application/pdf", &msa),
+        (
+            "Exhibit A.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            &exhibit,
+        ),
+    ]) {
+        assert_eq!(document["filename"], name, "{document}");
+        assert_eq!(document["versionNumber"], 1);
+        let key = document_key(document);
+        assert_eq!(
+            document["download"],
+            format!("/public/api/v1/workflows/{id}/document/{key}/download")
+        );
+        let download = jane
+            .execute(
+                "retrieve_workflow_document",
+                &json!({ "id": id, "key": key }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(download["file_name"], name);
+        assert_eq!(download["content_type"], kind);
+        assert!(bytes_of(&download) == *bytes, "{name}: the bytes differ");
+    }
+    let again = jane
+        .execute("retrieve_workflow", &json!({ "id": id }))
+        .await
+        .unwrap();
+    assert_eq!(
+        again["attributes"]["draft"],
+        launched["attributes"]["draft"]
+    );
+
+    // Mistakes are refused with their pointer before any request.
+    admin(&emu, "reset-request-log").await;
+    let two = json!([{ "file": "msa" }, { "file": "exhibit" }]);
+    let cases = [
+        // A reference to no file.
+        (
+            json!({ "body": body(two.clone()), "files": [part("msa", "a.pdf", b"%PDF")] }),
+            "/body/attributes/draft/1/file",
+        ),
+        // Bad base64.
+        (
+            json!({ "body": body(json!([{ "file": "msa" }])),
+                    "files": [{ "part": "msa", "file_name": "a.pdf", "content_base64": "JVBERi0x!" }] }),
+            "/files/0/content_base64",
+        ),
+        // The same part twice.
+        (
+            json!({ "body": body(json!([{ "file": "msa" }])),
+                    "files": [part("msa", "a.pdf", b"a"), part("msa", "b.pdf", b"b")] }),
+            "/files/1/part",
+        ),
+        // A file no attribute references.
+        (
+            json!({ "body": body(json!([{ "file": "msa" }])),
+                    "files": [part("msa", "a.pdf", b"a"), part("exhibit", "b.pdf", b"b")] }),
+            "/files/1/part",
+        ),
+    ];
+    for (input, field) in cases {
+        let e = report(
+            jane.execute("launch_workflow_with_files", &input)
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(
+            (e["kind"].as_str(), e["field"].as_str()),
+            (Some("invalid_input"), Some(field)),
+            "{e}"
+        );
+    }
+    assert!(
+        api_requests(&emu).await.is_empty(),
+        "nothing was sent for invalid inputs"
+    );
+    // Ironclad's own refusal comes back typed, naming the attribute.
+    let mut undated = body(json!([{ "file": "msa" }]));
+    undated["attributes"]["agreementDate"] = json!("soon");
+    let e = report(
+        jane.execute(
+            "launch_workflow_with_files",
+            &json!({ "body": undated, "files": [part("msa", "a.pdf", b"%PDF")] }),
+        )
+        .await
+        .unwrap_err(),
+    );
+    assert_upstream(&e, 400, "INVALID_PARAM", Some("agreementDate"));
+    assert!(
+        contract_violations(&emu).await.is_empty(),
+        "every request matched the official spec"
+    );
+    emu.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn launch_approve_sign_upload_signed_and_read_the_record() {
     let emu = start_emulator().await;
@@ -322,17 +491,7 @@ async fn launch_approve_sign_upload_signed_and_read_the_record() {
     let jane = session_as(&rt, &emu, &dir, JANE).await;
 
     // Launch a Mutual NDA whose draft comes from a URL.
-    let schemas = jane
-        .execute("list_workflow_schemas", &json!({}))
-        .await
-        .unwrap();
-    let nda = schemas["list"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "Mutual NDA")
-        .unwrap()
-        .clone();
+    let nda = nda_template(&jane).await;
     let launched = jane
         .execute(
             "launch_new_workflow",

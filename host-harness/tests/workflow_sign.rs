@@ -817,14 +817,7 @@ async fn documents_and_the_signature_packet() {
     assert_eq!(hooli["excludedFromSignaturePacketDocuments"], json!([]));
 
     // A launch with three drafts: the .docx and .pdf start in the packet, the image outside.
-    let nda = emu
-        .seed()
-        .templates
-        .iter()
-        .find(|t| t.name == "Mutual NDA")
-        .unwrap()
-        .id
-        .clone();
+    let nda = emu.seed().template_named("Mutual NDA").unwrap().id.clone();
     let launched = s
         .execute("launch_new_workflow", &json!({ "body": launch_body(&nda) }))
         .await

@@ -3,6 +3,7 @@
 //! the dispatcher treat them like catalog rows.
 
 mod launch_and_wait;
+mod launch_with_files;
 mod raw_request;
 
 use serde_json::Value;
@@ -27,7 +28,11 @@ pub struct CustomAction {
     pub run: fn(&dyn HttpClient, &Connection, &Value) -> Result<Value, ConnectorError>,
 }
 
-pub static CUSTOM: &[CustomAction] = &[launch_and_wait::ACTION, raw_request::ACTION];
+pub static CUSTOM: &[CustomAction] = &[
+    launch_and_wait::ACTION,
+    launch_with_files::ACTION,
+    raw_request::ACTION,
+];
 
 pub fn find(key: &str) -> Option<&'static CustomAction> {
     CUSTOM.iter().find(|a| a.key == key)

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::auth::Actor;
 use crate::errors::ApiError;
 use crate::ids;
-use crate::launch::{self, LaunchRequest};
+use crate::launch::{self, Files, LaunchRequest};
 use crate::platform::{AsyncJob, AsyncOutcome};
 use crate::query::Params;
 use crate::state::Emulator;
@@ -40,13 +40,25 @@ async fn submit(
     let use_defaults = params.flag("useDefaultValues", false)?;
     let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let request = LaunchRequest::parse(&headers, &body)?;
+    if let Files::Multipart(_) = request.files {
+        // The spec declares only application/json for this route.
+        return Err(ApiError::invalid_param(
+            "the async launch takes application/json; launch with files through POST /workflows",
+            "content-type",
+        ));
+    }
     let outcome = match emu.seed().template(&request.template) {
         None => AsyncOutcome::Failed(
             ApiError::invalid_param("template does not exist or is not published", "template")
                 .body(),
         ),
         Some(template) => {
-            match launch::validate_attributes(template, request.attributes, use_defaults) {
+            match launch::validate_attributes(
+                template,
+                request.attributes,
+                use_defaults,
+                &Files::Json,
+            ) {
                 Ok(attributes) => AsyncOutcome::Launch {
                     template: template.id.clone(),
                     attributes,
@@ -102,7 +114,14 @@ async fn status(
             .seed()
             .template(&template)
             .expect("validated at submission");
-        let workflow = launch::build(&mut data, emu.seed(), template, attributes, &user);
+        let workflow = launch::build(
+            &mut data,
+            emu.seed(),
+            template,
+            attributes,
+            &Files::Json,
+            &user,
+        );
         let workflow_id = workflow.id.clone();
         data.workflows.push(workflow);
         data.platform.async_jobs[index].outcome = AsyncOutcome::Launched { workflow_id };

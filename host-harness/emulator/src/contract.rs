@@ -11,6 +11,10 @@
 //! matches. Schemas are the spec's, with `$ref`s inlined and OpenAPI 3.0's `nullable` turned
 //! into a JSON Schema type union; `format` is an annotation only (as in JSON Schema 2020-12).
 //!
+//! Known mistakes of the official document are corrected before it is parsed, each one an
+//! entry of [`ERRATA`] saying where, what and why; an entry whose spot no longer holds the
+//! mistaken value (Ironclad fixed it) is skipped, and [`Contract::errata`] lists those applied.
+//!
 //! `multipart/form-data` bodies are parsed (module `multipart`): the content type needs a
 //! boundary, the schema's `required` parts must be there, parts it does not declare are refused
 //! unless it says `additionalProperties: true` (or declares none), and parts with JSON content
@@ -47,6 +51,27 @@ const MAX_REF_DEPTH: usize = 64;
 /// Public API OpenAPI (the older userinfo location); never judged by the contract.
 const EXEMPT: [&str; 1] = ["/oauth/userinfo"];
 
+/// A correction of the official document: the value at `pointer` (a JSON Pointer into the
+/// document) is replaced by `corrected` when it is `mistaken` (both JSON text).
+pub struct Erratum {
+    pub pointer: &'static str,
+    pub mistaken: &'static str,
+    pub corrected: &'static str,
+    /// What is wrong, and the evidence.
+    pub why: &'static str,
+}
+
+/// The official document's known mistakes.
+pub const ERRATA: &[Erratum] = &[Erratum {
+    pointer: "/components/schemas/WorkflowLaunchMultipartModel/properties/data/required",
+    mistaken: r#"["template", "attribute"]"#,
+    corrected: r#"["template", "attributes"]"#,
+    why: "the multipart launch's `data` part requires `attribute`, a property it does not \
+          declare: its properties are `template`, `attributes` and `creator`, and the JSON \
+          launch (WorkflowLaunchModel) requires `attributes`. As written no launch with files \
+          could pass; `attributes` is meant.",
+}];
+
 /// Ironclad's Public API contract, parsed from its OpenAPI document. Cheap to clone.
 #[derive(Clone)]
 pub struct Contract {
@@ -57,6 +82,8 @@ struct Inner {
     /// The API base path from `servers[0].url`, e.g. `/public/api/v1`.
     base_path: String,
     operations: Vec<Operation>,
+    /// The [`ERRATA`] this document needed.
+    errata: Vec<&'static Erratum>,
 }
 
 struct Operation {
@@ -267,6 +294,9 @@ impl Contract {
     }
 
     pub fn from_value(root: &Value) -> anyhow::Result<Self> {
+        let mut root = root.clone();
+        let errata = correct(&mut root, ERRATA);
+        let root = &root;
         let server = root
             .pointer("/servers/0/url")
             .and_then(Value::as_str)
@@ -308,6 +338,7 @@ impl Contract {
             inner: Arc::new(Inner {
                 base_path,
                 operations,
+                errata,
             }),
         })
     }
@@ -315,6 +346,11 @@ impl Contract {
     /// The API base path requests are judged under, e.g. `/public/api/v1`.
     pub fn base_path(&self) -> &str {
         &self.inner.base_path
+    }
+
+    /// The [`ERRATA`] this document needed (applied before parsing).
+    pub fn errata(&self) -> &[&'static Erratum] {
+        &self.inner.errata
     }
 
     pub fn operation_count(&self) -> usize {
@@ -373,6 +409,21 @@ impl Contract {
             .filter_map(|op| match_segments(&op.segments, &parts).map(|values| (op, values)))
             .max_by(|(a, _), (b, _)| specificity(&a.segments).cmp(&specificity(&b.segments)))
     }
+}
+
+/// Apply the errata whose spot holds the mistaken value; returns them.
+fn correct(root: &mut Value, errata: &'static [Erratum]) -> Vec<&'static Erratum> {
+    let text = |json: &str| -> Value { serde_json::from_str(json).expect("errata are JSON") };
+    errata
+        .iter()
+        .filter_map(|e| {
+            let spot = root.pointer_mut(e.pointer)?;
+            (*spot == text(e.mistaken)).then(|| {
+                *spot = text(e.corrected);
+                e
+            })
+        })
+        .collect()
 }
 
 fn base_path(server_url: &str) -> String {
@@ -1542,6 +1593,47 @@ components:
     }
 
     #[test]
+    fn errata_apply_only_where_the_mistake_is() {
+        static ERRATA_UNDER_TEST: [Erratum; 3] = [
+            Erratum {
+                pointer: "/a/required",
+                mistaken: r#"["attribute"]"#,
+                corrected: r#"["attributes"]"#,
+                why: "typo",
+            },
+            Erratum {
+                pointer: "/b/required",
+                mistaken: r#"["x"]"#,
+                corrected: r#"["y"]"#,
+                why: "already fixed upstream",
+            },
+            Erratum {
+                pointer: "/missing",
+                mistaken: "1",
+                corrected: "2",
+                why: "gone",
+            },
+        ];
+        let mut doc = json!({ "a": { "required": ["attribute"] }, "b": { "required": ["z"] } });
+        let applied: Vec<&str> = correct(&mut doc, &ERRATA_UNDER_TEST)
+            .iter()
+            .map(|e| e.pointer)
+            .collect();
+        assert_eq!(applied, ["/a/required"]);
+        assert_eq!(
+            doc,
+            json!({ "a": { "required": ["attributes"] }, "b": { "required": ["z"] } })
+        );
+        // Every shipped erratum is JSON on both sides.
+        for e in ERRATA {
+            serde_json::from_str::<Value>(e.mistaken).unwrap();
+            serde_json::from_str::<Value>(e.corrected).unwrap();
+        }
+        // The mini document has none of the mistakes.
+        assert!(mini().errata().is_empty());
+    }
+
+    #[test]
     fn official_document_loads_and_routes() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -1655,6 +1747,35 @@ components:
         )
         .unwrap_err();
         assert_eq!(v.param, "body/metadata");
+        // The multipart launch, with the `attribute` typo corrected (ERRATA).
+        let applied: Vec<&str> = c.errata().iter().map(|e| e.pointer).collect();
+        assert_eq!(applied, [ERRATA[0].pointer]);
+        let launch = "/public/api/v1/workflows";
+        let data = r#"{"template":"t1","attributes":{"counterpartyName":"Acme","draft":[{"file":"contract"}]}}"#;
+        let contract = ("contract", Some("MSA.pdf"), Some("application/pdf"), pdf);
+        assert_eq!(
+            judge_form(&c, launch, &[json_part("data", data), contract]),
+            Ok(())
+        );
+        let v = judge_form(
+            &c,
+            launch,
+            &[json_part("data", r#"{"template":"t1"}"#), contract],
+        )
+        .unwrap_err();
+        assert_eq!(
+            (v.operation.as_str(), v.param.as_str()),
+            ("launch-a-new-workflow", "body/data")
+        );
+        assert!(v.message.contains("attributes"), "{}", v.message);
+        // The async route declares JSON only.
+        let v = judge_form(
+            &c,
+            "/public/api/v1/workflows/async",
+            &[json_part("data", data), contract],
+        )
+        .unwrap_err();
+        assert_eq!(v.param, "content-type");
         let export =
             r#"{"exportType":"workflow_activities","exportConfigs":{"includeCommentDetail":true}}"#;
         assert_eq!(

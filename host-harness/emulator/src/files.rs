@@ -25,11 +25,12 @@ use axum::http::HeaderMap;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::errors::ApiError;
 use crate::multipart::{self, Form};
 use crate::state::Emulator;
+use crate::{ids, time};
 
 const FIXTURE: &str = include_str!("../../../fixtures/emulator/files.json");
 
@@ -187,6 +188,21 @@ pub fn download(filename: &str, content_type: &str, data: impl Into<Bytes>) -> R
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     response
+}
+
+/// A new `WorkflowDocumentModel` (version 1, fresh key) for `filename` on workflow
+/// `workflow_id`, as launches and document uploads add them to document attributes; its bytes
+/// go in [`FileStore::documents`] under the same key.
+pub fn new_document(workflow_id: &str, filename: &str, now_ms: i64, author: Value) -> Value {
+    let key = ids::slug(8);
+    json!({
+        "version": ids::slug(9),
+        "versionNumber": 1,
+        "filename": filename,
+        "key": key,
+        "download": format!("/public/api/v1/workflows/{workflow_id}/document/{key}/download"),
+        "lastModified": { "timestamp": time::format_ms(now_ms), "author": author },
+    })
 }
 
 /// The uploaded file of part `part`: its file name (the part's `filename`, else `fallback`),

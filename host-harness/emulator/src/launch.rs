@@ -1,10 +1,16 @@
-//! Launching a workflow from a template: the `WorkflowLaunchModel` body, launch-form
-//! validation of attributes against the template's `FieldSchema`s, and the new workflow.
+//! Launching a workflow from a template: the launch body (`WorkflowLaunchModel` as JSON, or
+//! `multipart/form-data` with the body in a `data` part and the files in parts of their own),
+//! launch-form validation of attributes against the template's `FieldSchema`s, and the new
+//! workflow, whose uploaded files become documents downloadable byte for byte.
 
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
 use axum::http::{HeaderMap, header};
 use serde_json::{Map, Value, json};
 
 use crate::errors::ApiError;
+use crate::files::{self, Blob};
 use crate::seed::{
     Creator, FieldSchema, Role, RoleAssignee, Seed, StepState, Template, User, Workflow,
     ironclad_number,
@@ -12,30 +18,70 @@ use crate::seed::{
 use crate::state::Data;
 use crate::{ids, query, time};
 
-/// A parsed `WorkflowLaunchModel` (`additionalProperties: false`).
+/// The multipart part holding the launch body.
+const DATA_PART: &str = "data";
+
+/// A parsed launch body (`WorkflowLaunchModel`, `additionalProperties: false`).
 #[derive(Debug)]
 pub struct LaunchRequest {
     pub template: String,
     pub attributes: Map<String, Value>,
+    pub files: Files,
+}
+
+/// How a launch's document attributes get their files. The spec: "we only support `url` for
+/// json request and `multipartField` for multipart request".
+#[derive(Debug, Default)]
+pub enum Files {
+    /// A JSON launch: documents are `{url}`s.
+    #[default]
+    Json,
+    /// A multipart launch: documents are `{file: <part name>}`s naming these file parts.
+    Multipart(BTreeMap<String, Blob>),
 }
 
 impl LaunchRequest {
-    pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, ApiError> {
+    pub fn parse(headers: &HeaderMap, body: &Bytes) -> Result<Self, ApiError> {
         let content_type = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         if content_type.starts_with("multipart/") {
-            return Err(ApiError::not_implemented(
-                "multipart/form-data launches are not emulated yet; send JSON with draft urls",
-            ));
+            return Self::parse_form(headers, body);
         }
-        let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(body) else {
+        let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(body) else {
             return Err(ApiError::invalid_param(
                 "request body must be a JSON object",
                 "body",
             ));
         };
+        Self::from_body(body, Files::Json)
+    }
+
+    /// `data` (the launch body as JSON) and the file parts, by name.
+    fn parse_form(headers: &HeaderMap, body: &Bytes) -> Result<Self, ApiError> {
+        let form = files::form(headers, body, DATA_PART)?;
+        let data = form.get(DATA_PART).ok_or_else(|| {
+            ApiError::missing_param(
+                format!("missing required form-data part '{DATA_PART}'"),
+                DATA_PART,
+            )
+        })?;
+        let data = files::json_part(data)?;
+        let mut uploads = BTreeMap::new();
+        for part in form.parts.iter().filter(|p| p.name != DATA_PART) {
+            let blob = files::uploaded(part, &part.name);
+            if uploads.insert(part.name.clone(), blob).is_some() {
+                return Err(ApiError::invalid_param(
+                    format!("form-data part '{}' is sent more than once", part.name),
+                    &part.name,
+                ));
+            }
+        }
+        Self::from_body(data, Files::Multipart(uploads))
+    }
+
+    fn from_body(mut body: Map<String, Value>, files: Files) -> Result<Self, ApiError> {
         if let Some(unknown) = body
             .keys()
             .find(|k| !["template", "attributes", "creator"].contains(&k.as_str()))
@@ -93,6 +139,7 @@ impl LaunchRequest {
         Ok(Self {
             template,
             attributes,
+            files,
         })
     }
 }
@@ -103,6 +150,7 @@ pub fn validate_attributes(
     template: &Template,
     mut attributes: Map<String, Value>,
     use_defaults: bool,
+    files: &Files,
 ) -> Result<Map<String, Value>, ApiError> {
     attributes.retain(|_, v| !v.is_null());
     let unknown: Vec<&String> = attributes
@@ -126,7 +174,7 @@ pub fn validate_attributes(
     let mut normalised = Map::new();
     for (id, value) in attributes {
         let field = &template.schema[&id];
-        normalised.insert(id.clone(), check(&id, field, value)?);
+        normalised.insert(id.clone(), check(&id, field, value, files)?);
     }
     for (id, field) in &template.schema {
         if !normalised.contains_key(id)
@@ -144,7 +192,7 @@ fn conditionally_required(id: &str, attributes: &Map<String, Value>) -> bool {
         && attributes.get("paperSource").and_then(Value::as_str) == Some("Counterparty paper")
 }
 
-fn check(id: &str, field: &FieldSchema, value: Value) -> Result<Value, ApiError> {
+fn check(id: &str, field: &FieldSchema, value: Value, files: &Files) -> Result<Value, ApiError> {
     let invalid = |expected: &str| {
         ApiError::invalid_param(
             format!("invalid value for attribute '{id}': expected {expected}"),
@@ -215,7 +263,7 @@ fn check(id: &str, field: &FieldSchema, value: Value) -> Result<Value, ApiError>
             ok.then_some(value)
                 .ok_or_else(|| invalid("{lines: [string], locality, region, postcode, country}"))
         }
-        "document" => upload(&value).ok_or_else(|| invalid("{url: string}")),
+        "document" => upload(id, value, files),
         "linkedRecord" | "parentRecord" | "childRecord" => match value.as_str() {
             Some(v) if ids::is_uuid(v) => Ok(json!({ "recordId": v })),
             Some(v) if ironclad_number(v).is_ok() => Ok(json!({ "readableId": v })),
@@ -226,7 +274,7 @@ fn check(id: &str, field: &FieldSchema, value: Value) -> Result<Value, ApiError>
             let element = field.element_type.as_deref();
             items
                 .iter()
-                .map(|item| element.map_or(Ok(item.clone()), |e| check(id, e, item.clone())))
+                .map(|item| element.map_or(Ok(item.clone()), |e| check(id, e, item.clone(), files)))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array)
         }
@@ -243,7 +291,7 @@ fn check(id: &str, field: &FieldSchema, value: Value) -> Result<Value, ApiError>
                         schema.keys().cloned().collect::<Vec<_>>().join(", ")
                     ))
                 })?;
-                out.insert(k.clone(), check(id, child, v.clone())?);
+                out.insert(k.clone(), check(id, child, v.clone(), files)?);
             }
             Ok(Value::Object(out))
         }
@@ -251,14 +299,42 @@ fn check(id: &str, field: &FieldSchema, value: Value) -> Result<Value, ApiError>
     }
 }
 
-/// A JSON file reference: `{url}` only (`{file}` parts need a multipart request).
-fn upload(value: &Value) -> Option<Value> {
-    let o = value.as_object()?;
-    (o.len() == 1
-        && o.get("url")
+/// A file reference: `{url}` in a JSON launch, `{file: <part name>}` in a multipart one, whose
+/// part the request must hold.
+fn upload(id: &str, value: Value, files: &Files) -> Result<Value, ApiError> {
+    let only = |key: &str| {
+        value
+            .as_object()
+            .filter(|o| o.len() == 1)
+            .and_then(|o| o.get(key))
             .and_then(Value::as_str)
-            .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://")))
-    .then(|| value.clone())
+    };
+    let invalid = |expected: &str| {
+        ApiError::invalid_param(
+            format!("invalid value for attribute '{id}': expected {expected}"),
+            id,
+        )
+    };
+    match files {
+        Files::Json => match only("url") {
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => Ok(value),
+            _ => Err(invalid(
+                "{url: string} (file parts need a multipart/form-data request)",
+            )),
+        },
+        Files::Multipart(parts) => match only("file") {
+            Some(part) if parts.contains_key(part) => Ok(value),
+            Some(part) => Err(ApiError::missing_param(
+                format!(
+                    "missing required form-data part '{part}' (referenced by attribute '{id}')"
+                ),
+                id,
+            )),
+            None => Err(invalid(
+                "{file: '<form-data part name>'} (a multipart request takes files, not urls)",
+            )),
+        },
+    }
 }
 
 fn is_email(s: &str) -> bool {
@@ -294,9 +370,11 @@ pub fn build(
     seed: &Seed,
     template: &Template,
     mut attributes: Map<String, Value>,
+    files: &Files,
     user: &User,
 ) -> Workflow {
-    let now = time::format_ms(data.tick());
+    let now_ms = data.tick();
+    let now = time::format_ms(now_ms);
     let id = loop {
         let id = ids::object_id();
         if !data.workflows.iter().any(|w| w.id == id) {
@@ -317,15 +395,27 @@ pub fn build(
                 .as_ref()
                 .is_some_and(|e| e.kind == "document");
         if let (true, Some(value)) = (holds_documents, attributes.get_mut(attr)) {
-            let uploads = std::mem::take(value);
-            *value = match uploads {
-                Value::Array(items) => Value::Array(
-                    items
-                        .iter()
-                        .map(|u| document(u, &id, &now, user, seed))
-                        .collect(),
-                ),
-                single => document(&single, &id, &now, user, seed),
+            let mut add = |upload: &Value| {
+                let (filename, blob) = match (upload.get("file").and_then(Value::as_str), files) {
+                    (Some(part), Files::Multipart(parts)) => {
+                        let blob = parts.get(part).expect("references checked at validation");
+                        (blob.filename.clone(), Some(blob))
+                    }
+                    _ => (
+                        url_filename(upload["url"].as_str().unwrap_or_default()),
+                        None,
+                    ),
+                };
+                let document = files::new_document(&id, &filename, now_ms, author(seed, user));
+                if let Some(blob) = blob {
+                    let key = document["key"].as_str().unwrap_or_default().to_owned();
+                    data.files.documents.insert((id.clone(), key), blob.clone());
+                }
+                document
+            };
+            *value = match std::mem::take(value) {
+                Value::Array(items) => Value::Array(items.iter().map(&mut add).collect()),
+                single => add(&single),
             };
         }
     }
@@ -368,12 +458,11 @@ pub fn build(
     }
 }
 
-/// `WorkflowDocumentModel` for an uploaded `{url}`.
-fn document(upload: &Value, workflow_id: &str, now: &str, user: &User, seed: &Seed) -> Value {
-    let url = upload["url"].as_str().unwrap_or_default();
+/// The file name a `{url}` upload gets: the URL's last path segment, else `document.pdf`.
+fn url_filename(url: &str) -> String {
     let path = url.split(['?', '#']).next().unwrap_or_default();
     let filename = query::decode(path.rsplit('/').next().unwrap_or_default());
-    let filename = if filename.is_empty()
+    if filename.is_empty()
         || !path
             .trim_start_matches("https://")
             .trim_start_matches("http://")
@@ -382,19 +471,12 @@ fn document(upload: &Value, workflow_id: &str, now: &str, user: &User, seed: &Se
         "document.pdf".to_owned()
     } else {
         filename
-    };
-    let key = ids::slug(8);
-    json!({
-        "version": ids::slug(9),
-        "versionNumber": 1,
-        "filename": filename,
-        "key": key,
-        "download": format!("/public/api/v1/workflows/{workflow_id}/document/{key}/download"),
-        "lastModified": {
-            "timestamp": now,
-            "author": { "type": "internalUser", "companyName": seed.company.name, "displayName": user.display_name(), "email": user.email, "userId": user.id },
-        },
-    })
+    }
+}
+
+/// The `ActivityFeedAuthor` of the launching user.
+fn author(seed: &Seed, user: &User) -> Value {
+    json!({ "type": "internalUser", "companyName": seed.company.name, "displayName": user.display_name(), "email": user.email, "userId": user.id })
 }
 
 #[cfg(test)]
@@ -403,19 +485,14 @@ mod tests {
     use crate::seed::default_seed;
 
     fn nda() -> Template {
-        default_seed()
-            .templates
-            .into_iter()
-            .find(|t| t.name == "Mutual NDA")
-            .unwrap()
+        default_seed().template_named("Mutual NDA").unwrap().clone()
     }
 
     fn consulting() -> Template {
         default_seed()
-            .templates
-            .into_iter()
-            .find(|t| t.name == "Consulting Agreement")
+            .template_named("Consulting Agreement")
             .unwrap()
+            .clone()
     }
 
     fn attrs(v: Value) -> Map<String, Value> {
@@ -425,10 +502,15 @@ mod tests {
     #[test]
     fn launch_form_rules() {
         let t = nda();
-        let ok = validate_attributes(&t, attrs(json!({ "counterpartyName": "Initech", "paperSource": "Our paper", "agreementDate": "2026-01-15" })), false).unwrap();
+        let ok = validate_attributes(&t, attrs(json!({ "counterpartyName": "Initech", "paperSource": "Our paper", "agreementDate": "2026-01-15" })), false, &Files::Json).unwrap();
         assert_eq!(ok["agreementDate"], "2026-01-15T00:00:00.000Z");
-        let e = validate_attributes(&t, attrs(json!({ "paperSource": "Our paper" })), false)
-            .unwrap_err();
+        let e = validate_attributes(
+            &t,
+            attrs(json!({ "paperSource": "Our paper" })),
+            false,
+            &Files::Json,
+        )
+        .unwrap_err();
         assert_eq!(
             (e.code, e.message.as_str(), e.param.as_deref()),
             (
@@ -441,6 +523,7 @@ mod tests {
             &t,
             attrs(json!({ "counterpartyName": "x", "paperSource": "Counterparty paper" })),
             false,
+            &Files::Json,
         )
         .unwrap_err();
         assert_eq!(e.param.as_deref(), Some("draft"));
@@ -448,6 +531,7 @@ mod tests {
             &t,
             attrs(json!({ "counterpartyName": "x", "paperSource": "Napkin" })),
             false,
+            &Files::Json,
         )
         .unwrap_err();
         assert_eq!(
@@ -458,15 +542,16 @@ mod tests {
             &t,
             attrs(json!({ "counterpartyName": "x", "paperSource": "Our paper", "bogus": 1 })),
             false,
+            &Files::Json,
         )
         .unwrap_err();
         assert_eq!(
             (e.code, e.param.as_deref()),
             ("INVALID_PARAM", Some("bogus"))
         );
-        let e = validate_attributes(&t, attrs(json!({ "counterpartyName": "x", "paperSource": "Our paper", "counterpartyEmail": "nope" })), false).unwrap_err();
+        let e = validate_attributes(&t, attrs(json!({ "counterpartyName": "x", "paperSource": "Our paper", "counterpartyEmail": "nope" })), false, &Files::Json).unwrap_err();
         assert_eq!(e.param.as_deref(), Some("counterpartyEmail"));
-        let e = validate_attributes(&t, attrs(json!({ "counterpartyName": "x", "paperSource": "Our paper", "draft": [{ "file": "part" }] })), false).unwrap_err();
+        let e = validate_attributes(&t, attrs(json!({ "counterpartyName": "x", "paperSource": "Our paper", "draft": [{ "file": "part" }] })), false, &Files::Json).unwrap_err();
         assert_eq!(e.param.as_deref(), Some("draft"));
     }
 
@@ -475,11 +560,12 @@ mod tests {
         let t = consulting();
         let base =
             json!({ "counterpartyName": "x", "fee": { "currency": "USD", "amount": 1200.5 } });
-        let with_defaults = validate_attributes(&t, attrs(base.clone()), true).unwrap();
+        let with_defaults =
+            validate_attributes(&t, attrs(base.clone()), true, &Files::Json).unwrap();
         assert_eq!(with_defaults["termMonths"], 12);
         assert_eq!(with_defaults["isRenewal"], false);
         assert!(
-            !validate_attributes(&t, attrs(base.clone()), false)
+            !validate_attributes(&t, attrs(base.clone()), false, &Files::Json)
                 .unwrap()
                 .contains_key("termMonths")
         );
@@ -493,12 +579,97 @@ mod tests {
             let mut a = attrs(base.clone());
             a.insert(k.into(), bad);
             assert_eq!(
-                validate_attributes(&t, a, false)
+                validate_attributes(&t, a, false, &Files::Json)
                     .unwrap_err()
                     .param
                     .as_deref(),
                 Some(k)
             );
         }
+    }
+
+    fn form(parts: &[crate::multipart::PartSpec<'_>]) -> (HeaderMap, Bytes) {
+        let (boundary, body) = crate::multipart::encode(parts);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}")
+                .parse()
+                .unwrap(),
+        );
+        (headers, Bytes::from(body))
+    }
+
+    #[test]
+    fn multipart_launch_stores_the_files_as_documents() {
+        let seed = default_seed();
+        let t = nda();
+        let data = json!({ "template": t.id, "attributes": { "counterpartyName": "Initech",
+            "paperSource": "Counterparty paper", "draft": [{ "file": "contract" }, { "file": "exhibit" }] } })
+        .to_string();
+        let pdf: &[u8] = b"%PDF-1.7\n\x00\xff\r\n--";
+        let (headers, body) = form(&[
+            ("data", None, Some("application/json"), data.as_bytes()),
+            ("contract", Some("MSA.pdf"), Some("application/pdf"), pdf),
+            ("exhibit", None, None, b"exhibit"),
+        ]);
+        let request = LaunchRequest::parse(&headers, &body).unwrap();
+        let attributes =
+            validate_attributes(&t, request.attributes, false, &request.files).unwrap();
+        let mut data = Data::default();
+        let user = &seed.users[0];
+        let w = build(&mut data, &seed, &t, attributes, &request.files, user);
+        let draft = w.attributes["draft"].as_array().unwrap();
+        // A file part without a filename is named after the part.
+        let names: Vec<&str> = draft
+            .iter()
+            .map(|d| d["filename"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["MSA.pdf", "exhibit"]);
+        for (document, bytes) in draft.iter().zip([pdf, b"exhibit".as_slice()]) {
+            let key = document["key"].as_str().unwrap();
+            assert_eq!(
+                document["download"],
+                format!("/public/api/v1/workflows/{}/document/{key}/download", w.id)
+            );
+            assert_eq!(document["versionNumber"], 1);
+            let blob = &data.files.documents[&(w.id.clone(), key.to_owned())];
+            assert_eq!(&blob.data[..], bytes);
+        }
+    }
+
+    #[test]
+    fn multipart_launch_errors() {
+        let t = nda();
+        let data = |draft: Value| {
+            json!({ "template": t.id, "attributes": { "counterpartyName": "x",
+                    "paperSource": "Our paper", "draft": draft } })
+            .to_string()
+        };
+        let refused = |parts: &[crate::multipart::PartSpec<'_>]| {
+            let (headers, body) = form(parts);
+            let e = LaunchRequest::parse(&headers, &body)
+                .and_then(|r| validate_attributes(&t, r.attributes, false, &r.files))
+                .unwrap_err();
+            (e.code, e.param.unwrap_or_default(), e.message)
+        };
+        let file = ("contract", Some("c.pdf"), None, b"%PDF".as_slice());
+        // A reference to a part the request lacks.
+        let d = data(json!([{ "file": "contract" }, { "file": "gone" }]));
+        let (code, param, message) = refused(&[("data", None, None, d.as_bytes()), file]);
+        assert_eq!((code, param.as_str()), ("MISSING_PARAM", "draft"));
+        assert!(message.contains("form-data part 'gone'"), "{message}");
+        // Urls are for JSON launches.
+        let d = data(json!([{ "url": "https://x.example/a.pdf" }]));
+        let (code, param, _) = refused(&[("data", None, None, d.as_bytes()), file]);
+        assert_eq!((code, param.as_str()), ("INVALID_PARAM", "draft"));
+        // No data part; data not JSON; a file part twice.
+        let (code, param, _) = refused(&[file]);
+        assert_eq!((code, param.as_str()), ("MISSING_PARAM", "data"));
+        let (code, param, _) = refused(&[("data", None, None, b"{oops"), file]);
+        assert_eq!((code, param.as_str()), ("INVALID_PARAM", "data"));
+        let d = data(json!([{ "file": "contract" }]));
+        let (code, param, _) = refused(&[("data", None, None, d.as_bytes()), file, file]);
+        assert_eq!((code, param.as_str()), ("INVALID_PARAM", "contract"));
     }
 }

@@ -70,7 +70,7 @@ use tokio::task::JoinHandle;
 
 pub use auth::Actor;
 #[cfg(feature = "contract")]
-pub use contract::{Contract, Violation};
+pub use contract::{Contract, ERRATA, Erratum, Violation};
 pub use errors::{ApiError, OAuthError};
 pub use seed::{
     Company, Creator, FieldOptions, FieldSchema, OAuthClient, Role, RoleAssignee, Seed, StepState,

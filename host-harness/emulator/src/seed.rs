@@ -338,6 +338,11 @@ impl Seed {
     pub fn template(&self, id: &str) -> Option<&Template> {
         self.templates.iter().find(|t| t.id == id)
     }
+
+    /// A template by its name (`Mutual NDA`), for tests and demos that know it that way.
+    pub fn template_named(&self, name: &str) -> Option<&Template> {
+        self.templates.iter().find(|t| t.name == name)
+    }
 }
 
 /// `IC-123` → 123.

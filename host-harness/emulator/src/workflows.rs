@@ -1,10 +1,10 @@
 //! `/public/api/v1/workflows`: list (paged, filtered), retrieve by id or Ironclad id, and
-//! synchronous launch.
+//! synchronous launch (JSON, or multipart with files: module `launch`).
 
 use std::cmp::Reverse;
 
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, State};
 use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -14,6 +14,7 @@ use crate::auth::Actor;
 use crate::errors::ApiError;
 use crate::filter::Filter;
 use crate::launch::{self, LaunchRequest};
+use crate::multipart::UPLOAD_BODY_LIMIT;
 use crate::pagination::PageRequest;
 use crate::query::Params;
 use crate::seed::{STATUSES, StepState, Workflow};
@@ -25,7 +26,13 @@ pub const CREATE_WORKFLOWS: &str = "public.workflows.createWorkflows";
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
-        .route("/public/api/v1/workflows", get(list).post(create))
+        // A launch may carry files (multipart): the upload routes' body limit.
+        .route(
+            "/public/api/v1/workflows",
+            get(list)
+                .post(create)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
         .route("/public/api/v1/workflows/{id}", get(retrieve))
 }
 
@@ -83,10 +90,18 @@ async fn create(
     let template = emu.seed().template(&request.template).ok_or_else(|| {
         ApiError::invalid_param("template does not exist or is not published", "template")
     })?;
-    let attributes = launch::validate_attributes(template, request.attributes, use_defaults)?;
+    let attributes =
+        launch::validate_attributes(template, request.attributes, use_defaults, &request.files)?;
     let workflow = {
         let mut data = emu.data();
-        let workflow = launch::build(&mut data, emu.seed(), template, attributes, &actor.user);
+        let workflow = launch::build(
+            &mut data,
+            emu.seed(),
+            template,
+            attributes,
+            &request.files,
+            &actor.user,
+        );
         data.workflows.push(workflow.clone());
         workflow
     };

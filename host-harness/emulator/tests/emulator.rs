@@ -900,14 +900,7 @@ async fn launch_then_retrieve_and_list() {
     let emu = emulator().await;
     let token = cc_token(&emu, "demo-client-credentials").await;
     let raj = emu.seed().users[1].email.clone();
-    let nda = emu
-        .seed()
-        .templates
-        .iter()
-        .find(|t| t.name == "Mutual NDA")
-        .unwrap()
-        .id
-        .clone();
+    let nda = emu.seed().template_named("Mutual NDA").unwrap().id.clone();
     let launch = |body: Value| {
         Req::new("POST", "/public/api/v1/workflows")
             .bearer(&token)
@@ -978,9 +971,7 @@ async fn launch_then_retrieve_and_list() {
 
     let consulting = emu
         .seed()
-        .templates
-        .iter()
-        .find(|t| t.name == "Consulting Agreement")
+        .template_named("Consulting Agreement")
         .unwrap()
         .id
         .clone();

@@ -796,6 +796,114 @@ async fn workflow_documents_upload_version_and_download() {
 }
 
 #[tokio::test]
+async fn multipart_launch_keeps_its_files() {
+    let emu = emulator().await;
+    let api = api(&emu).await;
+    let nda = emu.seed().template_named("Mutual NDA").unwrap().id.clone();
+    let data = |draft: Value| {
+        json_part(
+            "data",
+            json!({ "template": nda, "attributes": { "counterpartyName": "Initech LLC",
+                    "paperSource": "Counterparty paper", "draft": draft } }),
+        )
+    };
+    // Over the 2 MB default body limit: the launch takes the upload routes' limit.
+    let msa = binary(3_000_000);
+    let exhibit = binary(1_000);
+    let r = api
+        .post_form(
+            "/workflows",
+            &[
+                data(json!([{ "file": "msa" }, { "file": "exhibit" }])),
+                file("msa", "Initech MSA.pdf", "application/pdf", &msa),
+                file(
+                    "exhibit",
+                    "Exhibit A.docx",
+                    "application/octet-stream",
+                    &exhibit,
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let w = r.json();
+    let drafts = w["attributes"]["draft"].as_array().unwrap();
+    assert_eq!(drafts.len(), 2, "{w}");
+    for (document, (name, kind, bytes)) in drafts.iter().zip([
+        ("Initech MSA.pdf", "application/pdf", &msa),
+        (
+            "Exhibit A.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            &exhibit,
+        ),
+    ]) {
+        assert_eq!(document["filename"], name);
+        let down = api
+            .get(path_of(document["download"].as_str().unwrap()))
+            .await;
+        assert_eq!(down.status, 200);
+        assert!(down.body == *bytes, "{name}: the bytes differ");
+        // A generic part type is replaced by the one the name implies.
+        assert_eq!(down.header("content-type"), Some(kind));
+    }
+    let listed = api
+        .get(&format!(
+            "/workflows/{}/documents",
+            w["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        listed.json()["signaturePacketDocuments"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // A reference to a part the form lacks; a url in a multipart launch; no data part.
+    let pdf = || file("msa", "a.pdf", "application/pdf", b"%PDF-1.4");
+    let r = api
+        .post_form(
+            "/workflows",
+            &[
+                data(json!([{ "file": "msa" }, { "file": "exhibit" }])),
+                pdf(),
+            ],
+        )
+        .await;
+    let (code, message, param) = r.error();
+    assert_eq!(
+        (r.status, code.as_str(), param.as_deref()),
+        (400, "MISSING_PARAM", Some("draft"))
+    );
+    assert!(message.contains("form-data part 'exhibit'"), "{message}");
+    let r = api
+        .post_form(
+            "/workflows",
+            &[data(json!([{ "url": "https://x.example/a.pdf" }])), pdf()],
+        )
+        .await;
+    assert_eq!((r.status, r.error().2.as_deref()), (400, Some("draft")));
+    let r = api.post_form("/workflows", &[pdf()]).await;
+    assert_eq!(
+        (r.status, r.error().0.as_str(), r.error().2.as_deref()),
+        (400, "MISSING_PARAM", Some("data"))
+    );
+    // The async route takes JSON only, as the spec declares.
+    let r = api
+        .post_form(
+            "/workflows/async",
+            &[data(json!([{ "file": "msa" }])), pdf()],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error().2.as_deref()),
+        (400, Some("content-type"))
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
 async fn email_attachments() {
     let emu = emulator().await;
     let api = api(&emu).await;

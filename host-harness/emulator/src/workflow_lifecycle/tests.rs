@@ -50,7 +50,7 @@ fn fixture_is_consistent_with_the_seed() {
         if let Some(draft) = attrs.get_mut("draft") {
             *draft = json!([{ "url": "https://emulator.invalid/d.pdf" }]);
         }
-        launch::validate_attributes(template, attrs, false)
+        launch::validate_attributes(template, attrs, false, &launch::Files::Json)
             .unwrap_or_else(|e| panic!("{}: {e:?}", w.ironclad_id));
     }
 }

@@ -355,11 +355,21 @@ fn validate(
         }
         out
     };
-    let whole_form =
-        launch::validate_attributes(template, with_placeholders(&w.attributes), false).is_ok();
+    let whole_form = launch::validate_attributes(
+        template,
+        with_placeholders(&w.attributes),
+        false,
+        &launch::Files::Json,
+    )
+    .is_ok();
     let checked = if whole_form {
-        launch::validate_attributes(template, with_placeholders(&attributes), false)
-            .map_err(|_| form_validation_failed())?
+        launch::validate_attributes(
+            template,
+            with_placeholders(&attributes),
+            false,
+            &launch::Files::Json,
+        )
+        .map_err(|_| form_validation_failed())?
     } else {
         let fields: BTreeMap<String, _> = template
             .schema
@@ -380,7 +390,7 @@ fn validate(
             schema: fields,
             ..template.clone()
         };
-        launch::validate_attributes(&partial, subset, false)
+        launch::validate_attributes(&partial, subset, false, &launch::Files::Json)
             .map_err(|_| form_validation_failed())?
     };
     let mut out = attributes;

@@ -59,19 +59,6 @@ fn author(seed: &Seed, actor: &Actor) -> Value {
     })
 }
 
-/// A new `WorkflowDocumentModel` for `filename` on workflow `workflow_id`.
-fn new_document(workflow_id: &str, filename: &str, now: i64, author: Value) -> Value {
-    let key = ids::slug(8);
-    json!({
-        "version": ids::slug(9),
-        "versionNumber": 1,
-        "filename": filename,
-        "key": key,
-        "download": format!("/public/api/v1/workflows/{workflow_id}/document/{key}/download"),
-        "lastModified": { "timestamp": time::format_ms(now), "author": author },
-    })
-}
-
 // --- upload-signed -------------------------------------------------------------------------------
 
 async fn upload_signed(
@@ -130,7 +117,7 @@ async fn upload_signed(
         {
             return Err(invalid_signers());
         }
-        let document = new_document(&workflow.id, &blob.filename, now, author(seed, &actor));
+        let document = files::new_document(&workflow.id, &blob.filename, now, author(seed, &actor));
         for s in &mut packet.signers {
             if roles.contains(&s.role_name) {
                 s.status = "signed".into();
@@ -381,7 +368,7 @@ async fn create_document(
             existing.clone()
         }
         None => {
-            let document = new_document(&workflow.id, &blob.filename, now, author);
+            let document = files::new_document(&workflow.id, &blob.filename, now, author);
             if is_array {
                 let slot = workflow
                     .attributes
