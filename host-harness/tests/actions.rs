@@ -164,20 +164,6 @@ async fn list_workflows_follows_pages_up_to_max_items() {
     emu.shutdown().await;
 }
 
-fn sample(field: &Value) -> Value {
-    match field["type"].as_str().unwrap_or_default() {
-        "number" => json!(3),
-        "boolean" => json!(false),
-        "date" => json!("2026-01-15T00:00:00.000Z"),
-        "email" => json!("legal@initech.example"),
-        "monetaryAmount" => json!({ "currency": "USD", "amount": 1200 }),
-        _ => field["options"]["values"][0]
-            .as_str()
-            .map(|s| json!(s))
-            .unwrap_or(json!("Initech")),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_filters_reach_ironclad() {
     let emu = start_emulator().await;

@@ -425,20 +425,6 @@ async fn data_export_errors_use_the_error_body() {
     emu.shutdown().await;
 }
 
-fn sample(field: &Value) -> Value {
-    match field["type"].as_str().unwrap_or_default() {
-        "number" => json!(3),
-        "boolean" => json!(false),
-        "date" => json!("2026-01-15T00:00:00.000Z"),
-        "email" => json!("legal@initech.example"),
-        "monetaryAmount" => json!({ "currency": "USD", "amount": 1200 }),
-        _ => field["options"]["values"][0]
-            .as_str()
-            .map(|s| json!(s))
-            .unwrap_or(json!("Initech")),
-    }
-}
-
 /// A template with a required attribute besides `counterpartyName`, and a complete launch
 /// body for it.
 async fn launchable(s: &Session<'_>) -> (Value, Value) {

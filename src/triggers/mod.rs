@@ -300,7 +300,7 @@ fn filters(rule: &PollRule, props: &mut Map<String, Value>) {
         Source::Records => {
             props.insert("types".into(), json!({
                 "type": "array", "uniqueItems": true, "minItems": 1,
-                "items": { "type": "string", "minLength": 1, "pattern": "^[^,\\s]+$" },
+                "items": { "type": "string", "minLength": 1 },
                 "title": "Record types", "description": "Only records of these type keys (see Retrieve Records Schema)."
             }));
         }
@@ -339,6 +339,15 @@ fn input(trigger: &Trigger, input: &str) -> Result<Map<String, Value>, Connector
         .map_err(|e| ConnectorError::input("/", format!("the input is not valid JSON: {e}")))?;
     crate::schema::validate(&trigger.input_schema(), &value)
         .map_err(|v| ConnectorError::input(v.pointer, v.message))?;
+    // Ironclad takes record types comma-joined without spaces: one key must not hold either.
+    for (i, t) in value["types"].as_array().into_iter().flatten().enumerate() {
+        if t.as_str().is_some_and(|t| t.contains(',') || t.contains(char::is_whitespace)) {
+            return Err(ConnectorError::input(
+                format!("/types/{i}"),
+                "a record type key has no commas or spaces; list each type separately",
+            ));
+        }
+    }
     Ok(value.as_object().cloned().unwrap_or_default())
 }
 

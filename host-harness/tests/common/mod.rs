@@ -250,3 +250,42 @@ pub async fn contract_violations(emu: &RunningEmulator) -> Vec<Value> {
         .or_else(|| body["violations"].as_array().cloned())
         .expect("violations are a list")
 }
+
+/// A plausible value for a launch-form field of the emulator's templates.
+pub fn sample(field: &Value) -> Value {
+    match field["type"].as_str().unwrap_or_default() {
+        "number" => json!(3),
+        "boolean" => json!(false),
+        "date" => json!("2026-01-15T00:00:00.000Z"),
+        "email" => json!("legal@initech.example"),
+        "monetaryAmount" => json!({ "currency": "USD", "amount": 1200 }),
+        _ => field["options"]["values"][0]
+            .as_str()
+            .map(|s| json!(s))
+            .unwrap_or(json!("Initech")),
+    }
+}
+
+/// Launch a workflow from the first template with its required fields filled in and
+/// `counterpartyName` set; returns the launched workflow.
+pub async fn launch_sample(session: &Session<'_>, counterparty: &str) -> Value {
+    let schemas = session
+        .execute("list_workflow_schemas", &json!({}))
+        .await
+        .unwrap();
+    let template = &schemas["list"][0];
+    let mut attrs = serde_json::Map::new();
+    for (k, f) in template["schema"].as_object().unwrap() {
+        if f["required"] == "always" {
+            attrs.insert(k.clone(), sample(f));
+        }
+    }
+    attrs.insert("counterpartyName".into(), json!(counterparty));
+    session
+        .execute(
+            "launch_new_workflow",
+            &json!({ "body": { "template": template["id"], "attributes": attrs } }),
+        )
+        .await
+        .unwrap()
+}
