@@ -102,9 +102,7 @@ async fn status(
             .seed()
             .template(&template)
             .expect("validated at submission");
-        let workflow = launch::build(&mut data, emu.seed(), template, attributes, &user);
-        let workflow_id = workflow.id.clone();
-        data.workflows.push(workflow);
+        let workflow_id = launch::launch(&mut data, emu.seed(), template, attributes, &user).id;
         data.platform.async_jobs[index].outcome = AsyncOutcome::Launched { workflow_id };
     }
     match &data.platform.async_jobs[index].outcome {

@@ -84,12 +84,13 @@ async fn create(
         ApiError::invalid_param("template does not exist or is not published", "template")
     })?;
     let attributes = launch::validate_attributes(template, request.attributes, use_defaults)?;
-    let workflow = {
-        let mut data = emu.data();
-        let workflow = launch::build(&mut data, emu.seed(), template, attributes, &actor.user);
-        data.workflows.push(workflow.clone());
-        workflow
-    };
+    let workflow = launch::launch(
+        &mut emu.data(),
+        emu.seed(),
+        template,
+        attributes,
+        &actor.user,
+    );
     Ok(Json(launched(&workflow, emu.base_url())))
 }
 
