@@ -436,7 +436,8 @@ fn settle(
         }
         outcome => {
             let gone = outcome == Ok(410);
-            if record_failure(webhook, now, gone) {
+            // Disabled by the system now, or by its owner meanwhile: nothing more goes out.
+            if record_failure(webhook, now, gone) || webhook.status != "enabled" {
                 outbox.drop_queue(webhook_id);
                 Next::Settled
             } else if attempt <= outbox.config.max_retries {

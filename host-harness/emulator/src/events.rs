@@ -16,59 +16,51 @@ use serde_json::Value;
 use crate::seed::{User, Workflow};
 use crate::state::Data;
 
-/// The event types the emulator raises (a subset of the spec's `WebhookEvent`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Launched,
-    Updated,
-    Completed,
-    Cancelled,
-    Paused,
-    Resumed,
-    ApprovalStatusChanged,
-    StepUpdated,
-    AttributeUpdated,
-    CommentAdded,
-    DocumentsAdded,
-    DocumentsUpdated,
-    RolesAssigned,
-    SignaturePacketSent,
-    SignaturePacketFullySigned,
-    SignaturePacketUploaded,
-    SignaturePacketCancelled,
-    SignaturePacketDocumentMoved,
-    SignerRemoved,
-    SignerReassigned,
-    RecordContractStatusChanged,
+/// `Kind` and its names, from one table.
+macro_rules! kinds {
+    ($($kind:ident => $name:literal,)*) => {
+        /// The event types the emulator raises (a subset of the spec's `WebhookEvent`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Kind {
+            $($kind,)*
+        }
+
+        impl Kind {
+            #[cfg(test)]
+            const ALL: &[Kind] = &[$(Kind::$kind,)*];
+
+            /// The name webhooks subscribe to.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => $name,)*
+                }
+            }
+        }
+    };
 }
 
-impl Kind {
-    /// The name webhooks subscribe to.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Launched => "workflow_launched",
-            Kind::Updated => "workflow_updated",
-            Kind::Completed => "workflow_completed",
-            Kind::Cancelled => "workflow_cancelled",
-            Kind::Paused => "workflow_paused",
-            Kind::Resumed => "workflow_resumed",
-            Kind::ApprovalStatusChanged => "workflow_approval_status_changed",
-            Kind::StepUpdated => "workflow_step_updated",
-            Kind::AttributeUpdated => "workflow_attribute_updated",
-            Kind::CommentAdded => "workflow_comment_added",
-            Kind::DocumentsAdded => "workflow_documents_added",
-            Kind::DocumentsUpdated => "workflow_documents_updated",
-            Kind::RolesAssigned => "workflow_roles_assigned",
-            Kind::SignaturePacketSent => "workflow_signature_packet_sent",
-            Kind::SignaturePacketFullySigned => "workflow_signature_packet_fully_signed",
-            Kind::SignaturePacketUploaded => "workflow_signature_packet_uploaded",
-            Kind::SignaturePacketCancelled => "workflow_signature_packet_cancelled",
-            Kind::SignaturePacketDocumentMoved => "workflow_signature_packet_document_moved",
-            Kind::SignerRemoved => "workflow_signer_removed",
-            Kind::SignerReassigned => "workflow_signer_reassigned",
-            Kind::RecordContractStatusChanged => "record_contract_status_changed",
-        }
-    }
+kinds! {
+    Launched => "workflow_launched",
+    Updated => "workflow_updated",
+    Completed => "workflow_completed",
+    Cancelled => "workflow_cancelled",
+    Paused => "workflow_paused",
+    Resumed => "workflow_resumed",
+    ApprovalStatusChanged => "workflow_approval_status_changed",
+    StepUpdated => "workflow_step_updated",
+    AttributeUpdated => "workflow_attribute_updated",
+    CommentAdded => "workflow_comment_added",
+    DocumentsAdded => "workflow_documents_added",
+    DocumentsUpdated => "workflow_documents_updated",
+    RolesAssigned => "workflow_roles_assigned",
+    SignaturePacketSent => "workflow_signature_packet_sent",
+    SignaturePacketFullySigned => "workflow_signature_packet_fully_signed",
+    SignaturePacketUploaded => "workflow_signature_packet_uploaded",
+    SignaturePacketCancelled => "workflow_signature_packet_cancelled",
+    SignaturePacketDocumentMoved => "workflow_signature_packet_document_moved",
+    SignerRemoved => "workflow_signer_removed",
+    SignerReassigned => "workflow_signer_reassigned",
+    RecordContractStatusChanged => "record_contract_status_changed",
 }
 
 /// One thing that happened, with its delivery payload.
@@ -183,30 +175,7 @@ mod tests {
 
     #[test]
     fn kinds_are_spec_event_types() {
-        use Kind::*;
-        for kind in [
-            Launched,
-            Updated,
-            Completed,
-            Cancelled,
-            Paused,
-            Resumed,
-            ApprovalStatusChanged,
-            StepUpdated,
-            AttributeUpdated,
-            CommentAdded,
-            DocumentsAdded,
-            DocumentsUpdated,
-            RolesAssigned,
-            SignaturePacketSent,
-            SignaturePacketFullySigned,
-            SignaturePacketUploaded,
-            SignaturePacketCancelled,
-            SignaturePacketDocumentMoved,
-            SignerRemoved,
-            SignerReassigned,
-            RecordContractStatusChanged,
-        ] {
+        for kind in Kind::ALL {
             assert!(EVENTS.contains(&kind.as_str()), "{kind:?}");
         }
     }

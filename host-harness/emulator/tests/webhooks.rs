@@ -24,6 +24,9 @@ use tokio::sync::mpsc;
 
 const NDA: &str = "b726879760dd434eed596e05";
 
+/// `(method, path under /workflows/{id}, JSON body or null for none)`.
+type Step = (&'static str, &'static str, Value);
+
 // --- a receiver ------------------------------------------------------------------------------
 
 /// One request the receiver got.
@@ -127,6 +130,17 @@ impl Receiver {
         out
     }
 
+    /// The next deliveries are these events, in this order, each signed with the key `api`
+    /// serves.
+    async fn expect(&mut self, api: &Api, events: &[&str]) -> Vec<Received> {
+        let got = self.take(events.len()).await;
+        let names: Vec<String> = got.iter().map(Received::event).collect();
+        assert_eq!(names, events);
+        let key = api.verification_key().await;
+        assert!(got.iter().all(|r| r.verifies_with(&key)));
+        got
+    }
+
     /// Nothing more arrives within `ms`.
     async fn assert_quiet(&mut self, ms: u64) {
         if let Ok(Some(r)) = tokio::time::timeout(Duration::from_millis(ms), self.got.recv()).await
@@ -168,12 +182,28 @@ impl Api {
             )
             .bearer_auth(&self.token)
             .header("x-as-user-email", &self.emu.seed().users[0].email);
-        if let Some(body) = body {
+        if let Some(body) = body.filter(|b| !b.is_null()) {
             req = req
                 .header("content-type", "application/json")
                 .body(body.to_string());
         }
         answer(req.send().await.unwrap()).await
+    }
+
+    /// Each step on workflow `id`, in turn, each expected to succeed.
+    async fn steps(&self, id: &str, steps: &[Step]) {
+        for (method, rest, body) in steps {
+            self.ok(method, &format!("/workflows/{id}{rest}"), body.clone())
+                .await;
+        }
+    }
+
+    /// The webhook as `GET /webhooks/{id}` serves it now.
+    async fn webhook(&self, hook: &Value) -> Value {
+        let path = format!("/webhooks/{}", hook["id"].as_str().unwrap());
+        let (status, now) = self.call("GET", &path, None).await;
+        assert_eq!(status, 200, "{now}");
+        now
     }
 
     async fn ok(&self, method: &str, path: &str, body: Value) -> Value {
@@ -378,13 +408,7 @@ async fn a_launch_is_delivered_signed_in_ironclads_envelope() {
             "at": log[0]["at"],
         })
     );
-    let (_, listed) = api
-        .call(
-            "GET",
-            &format!("/webhooks/{}", hook["id"].as_str().unwrap()),
-            None,
-        )
-        .await;
+    let listed = api.webhook(&hook).await;
     assert_eq!(listed["consecutiveFailureCount"], 0);
     assert_eq!(listed["status"], "enabled");
 
@@ -411,6 +435,23 @@ async fn a_launch_is_delivered_signed_in_ironclads_envelope() {
     other_rx.assert_quiet(200).await;
 }
 
+/// What `approve_and_send` raises.
+const APPROVED_AND_SENT: [&str; 5] = [
+    "workflow_approval_status_changed",
+    "workflow_step_updated",
+    "workflow_updated",
+    "workflow_signature_packet_sent",
+    "workflow_updated",
+];
+
+/// Approve as Jane (Legal, the NDA's only approver) and send the packet out.
+fn approve_and_send() -> [Step; 2] {
+    [
+        ("PATCH", "/approvals/legal", json!({ "status": "approved" })),
+        ("POST", "/sign-status/send-signature-request", json!({})),
+    ]
+}
+
 #[tokio::test]
 async fn a_workflow_from_launch_to_completion_raises_its_events_in_order() {
     let api = Api::start().await;
@@ -418,51 +459,29 @@ async fn a_workflow_from_launch_to_completion_raises_its_events_in_order() {
     api.register(&["*"], &rx.url).await;
     let w = api.launch("Globex").await;
     let id = w["id"].as_str().unwrap().to_owned();
-    let path = |rest: &str| format!("/workflows/{id}{rest}");
 
-    api.ok(
-        "POST",
-        &path("/comments"),
-        json!({ "comment": "Draft is up." }),
+    api.steps(
+        &id,
+        &[
+            ("POST", "/comments", json!({ "comment": "Draft is up." })),
+            (
+                "PATCH",
+                "/attributes",
+                json!({ "updates": [{ "action": "set", "path": "counterpartyName", "value": "Globex Corp" }] }),
+            ),
+            ("POST", "/pause", json!({ "comment": { "message": "Hold." } })),
+            ("POST", "/resume", json!({ "comment": { "message": "Go." } })),
+        ],
     )
     .await;
-    api.ok(
-        "PATCH",
-        &path("/attributes"),
-        json!({ "updates": [{ "action": "set", "path": "counterpartyName", "value": "Globex Corp" }] }),
-    )
-    .await;
-    api.ok(
-        "POST",
-        &path("/pause"),
-        json!({ "comment": { "message": "Hold." } }),
-    )
-    .await;
-    api.ok(
-        "POST",
-        &path("/resume"),
-        json!({ "comment": { "message": "Go." } }),
-    )
-    .await;
-    api.ok(
-        "PATCH",
-        &path("/approvals/legal"),
-        json!({ "status": "approved" }),
-    )
-    .await;
-    api.ok(
-        "POST",
-        &path("/sign-status/send-signature-request"),
-        json!({}),
-    )
-    .await;
+    api.steps(&id, &approve_and_send()).await;
     api.emu
         .emulator()
         .sign_packet(&id, "Counterparty Signer")
         .unwrap();
     // The rest arrives as one signed PDF.
     api.upload(
-        &path("/upload-signed"),
+        &format!("/workflows/{id}/upload-signed"),
         &[(
             "attachment",
             Some("signed.pdf"),
@@ -478,8 +497,7 @@ async fn a_workflow_from_launch_to_completion_raises_its_events_in_order() {
         (completed["step"].as_str(), completed["status"].as_str()),
         (Some("Complete"), Some("completed"))
     );
-    let (_, workflow) = api.call("GET", &path(""), None).await;
-    let record = workflow["recordIds"][0].as_str().unwrap().to_owned();
+    let record = completed["recordIds"][0].as_str().unwrap().to_owned();
     api.ok(
         "POST",
         &format!("/records/{record}/actions"),
@@ -491,40 +509,41 @@ async fn a_workflow_from_launch_to_completion_raises_its_events_in_order() {
     )
     .await;
 
-    let expected = [
-        "workflow_launched",
-        "workflow_comment_added",
-        "workflow_updated",
-        "workflow_attribute_updated",
-        "workflow_updated",
-        "workflow_paused",
-        "workflow_comment_added",
-        "workflow_updated",
-        "workflow_resumed",
-        "workflow_comment_added",
-        "workflow_updated",
-        "workflow_approval_status_changed",
-        "workflow_step_updated",
-        "workflow_updated",
-        "workflow_signature_packet_sent",
-        "workflow_updated",
-        // The counterparty's signature.
-        "workflow_updated",
-        "workflow_signature_packet_uploaded",
-        "workflow_signature_packet_fully_signed",
-        "workflow_step_updated",
-        "workflow_updated",
-        "workflow_step_updated",
-        "workflow_completed",
-        "workflow_updated",
-        "record_contract_status_changed",
-    ];
-    let got = rx.take(expected.len()).await;
-    let events: Vec<String> = got.iter().map(Received::event).collect();
-    assert_eq!(events, expected);
-    let key = api.verification_key().await;
+    let got = rx
+        .expect(
+            &api,
+            &[
+                &[
+                    "workflow_launched",
+                    "workflow_comment_added",
+                    "workflow_updated",
+                    "workflow_attribute_updated",
+                    "workflow_updated",
+                    "workflow_paused",
+                    "workflow_comment_added",
+                    "workflow_updated",
+                    "workflow_resumed",
+                    "workflow_comment_added",
+                    "workflow_updated",
+                ][..],
+                &APPROVED_AND_SENT,
+                &[
+                    // The counterparty's signature.
+                    "workflow_updated",
+                    "workflow_signature_packet_uploaded",
+                    "workflow_signature_packet_fully_signed",
+                    "workflow_step_updated",
+                    "workflow_updated",
+                    "workflow_step_updated",
+                    "workflow_completed",
+                    "workflow_updated",
+                    "record_contract_status_changed",
+                ],
+            ]
+            .concat(),
+        )
+        .await;
     for r in &got {
-        assert!(r.verifies_with(&key));
         let payload = &r.envelope()["payload"];
         if r.event() == "record_contract_status_changed" {
             assert_eq!(payload, &json!({ "event": r.event(), "recordID": record }));
@@ -533,13 +552,13 @@ async fn a_workflow_from_launch_to_completion_raises_its_events_in_order() {
             assert_eq!(payload["templateID"], NDA);
         }
     }
-    let approval = &got[11].envelope()["payload"];
+    let jane = &api.emu.seed().users[0];
     assert_eq!(
-        approval,
-        &json!({
+        got[11].envelope()["payload"],
+        json!({
             "event": "workflow_approval_status_changed", "workflowID": id, "templateID": NDA,
             "approvalID": "legal", "approvalName": "Legal", "status": "approved",
-            "userID": api.emu.seed().users[0].id, "userEmail": api.emu.seed().users[0].email,
+            "userID": jane.id, "userEmail": jane.email,
         })
     );
     rx.assert_quiet(200).await;
@@ -561,136 +580,121 @@ async fn documents_roles_and_signers_raise_their_events() {
         )
         .await;
     let id = w["id"].as_str().unwrap().to_owned();
-    let path = |rest: &str| format!("/workflows/{id}{rest}");
+    let documents = format!("/workflows/{id}/documents/draft");
     let draft = w["attributes"]["draft"][0]["key"]
         .as_str()
         .unwrap()
         .to_owned();
-    let comment = br#"{"comment": {"message": "New version."}}"#;
 
     // A new version of the draft, then a new document.
     let version = format!(r#"{{"key": "{draft}", "comment": {{"message": "v2"}}}}"#);
-    api.upload(
-        &path("/documents/draft"),
-        &[
-            (
-                "attachment",
-                Some("soylent v2.docx"),
-                "application/pdf",
-                b"%PDF-1.4 v2",
-            ),
-            ("metadata", None, "application/json", version.as_bytes()),
-        ],
-    )
-    .await;
-    api.upload(
-        &path("/documents/draft"),
-        &[
-            (
-                "attachment",
-                Some("exhibit.pdf"),
-                "application/pdf",
-                b"%PDF-1.4 exhibit",
-            ),
-            ("metadata", None, "application/json", comment),
-        ],
-    )
-    .await;
-    api.ok(
-        "PATCH",
-        &path("/signature-packet"),
-        json!({ "signaturePacketDocumentKeys": [draft] }),
-    )
-    .await;
-    let raj = &api.emu.seed().users[1];
-    let jane = &api.emu.seed().users[0];
-    api.ok("PATCH", &path("/roles/Legal"), json!({ "userId": raj.id }))
-        .await;
-    api.ok("PATCH", &path("/roles/Legal"), json!({ "userId": jane.id }))
-        .await;
-    api.ok(
-        "PATCH",
-        &path("/approvals/legal"),
-        json!({ "status": "approved" }),
-    )
-    .await;
-    api.ok(
-        "POST",
-        &path("/sign-status/send-signature-request"),
-        json!({}),
-    )
-    .await;
-    api.ok(
-        "PATCH",
-        &path("/sign-status/signers/Counterparty%20Signer"),
-        json!({ "reason": "new signatory", "assigned": {
-            "type": "external", "email": "ceo@soylent.example", "name": "Soylent CEO",
-        }}),
-    )
-    .await;
-    api.ok(
-        "POST",
-        &path("/sign-status/cancel-signature-request"),
-        json!({ "reason": "terms changed" }),
-    )
-    .await;
-    api.ok(
-        "POST",
-        &path("/sign-status/send-signature-request"),
-        json!({}),
-    )
-    .await;
-    let (status, _) = api
-        .call(
-            "DELETE",
-            &path("/sign-status/signers/Company%20Signer"),
-            None,
+    let pdf = |name| {
+        (
+            "attachment",
+            Some(name),
+            "application/pdf",
+            &b"%PDF-1.4"[..],
+        )
+    };
+    let metadata = |m: &str| ("metadata", None, "application/json", m.as_bytes().to_vec());
+    for (file, meta) in [
+        ("soylent v2.pdf", metadata(&version)),
+        (
+            "exhibit.pdf",
+            metadata(r#"{"comment": {"message": "Exhibit."}}"#),
+        ),
+    ] {
+        let (name, filename, content_type, data) = &meta;
+        api.upload(
+            &documents,
+            &[pdf(file), (name, *filename, content_type, data)],
         )
         .await;
-    assert_eq!(status, 204);
-    api.ok("PATCH", &path("/revert-to-review"), json!({})).await;
-    api.ok(
-        "POST",
-        &path("/cancel"),
-        json!({ "comment": { "message": "Dropped." } }),
+    }
+    let (raj, jane) = (&api.emu.seed().users[1], &api.emu.seed().users[0]);
+    api.steps(
+        &id,
+        &[
+            (
+                "PATCH",
+                "/signature-packet",
+                json!({ "signaturePacketDocumentKeys": [draft] }),
+            ),
+            ("PATCH", "/roles/Legal", json!({ "userId": raj.id })),
+            ("PATCH", "/roles/Legal", json!({ "userId": jane.id })),
+        ],
+    )
+    .await;
+    api.steps(&id, &approve_and_send()).await;
+    api.steps(
+        &id,
+        &[
+            (
+                "PATCH",
+                "/sign-status/signers/Counterparty%20Signer",
+                json!({ "reason": "new signatory", "assigned": {
+                    "type": "external", "email": "ceo@soylent.example", "name": "Soylent CEO",
+                }}),
+            ),
+            (
+                "POST",
+                "/sign-status/cancel-signature-request",
+                json!({ "reason": "terms changed" }),
+            ),
+            ("POST", "/sign-status/send-signature-request", json!({})),
+            (
+                "DELETE",
+                "/sign-status/signers/Company%20Signer",
+                Value::Null,
+            ),
+            ("PATCH", "/revert-to-review", json!({})),
+            (
+                "POST",
+                "/cancel",
+                json!({ "comment": { "message": "Dropped." } }),
+            ),
+        ],
     )
     .await;
 
-    let expected = [
-        "workflow_launched",
-        "workflow_documents_updated",
-        "workflow_updated",
-        "workflow_documents_added",
-        "workflow_updated",
-        "workflow_signature_packet_document_moved",
-        "workflow_updated",
-        "workflow_roles_assigned",
-        "workflow_updated",
-        "workflow_roles_assigned",
-        "workflow_updated",
-        "workflow_approval_status_changed",
-        "workflow_step_updated",
-        "workflow_updated",
-        "workflow_signature_packet_sent",
-        "workflow_updated",
-        "workflow_signer_reassigned",
-        "workflow_updated",
-        "workflow_signature_packet_cancelled",
-        "workflow_updated",
-        "workflow_signature_packet_sent",
-        "workflow_updated",
-        "workflow_signer_removed",
-        "workflow_signature_packet_cancelled",
-        "workflow_updated",
-        "workflow_step_updated",
-        "workflow_updated",
-        "workflow_cancelled",
-        "workflow_comment_added",
-        "workflow_updated",
-    ];
-    let got = rx.take(expected.len()).await;
-    let events: Vec<String> = got.iter().map(Received::event).collect();
-    assert_eq!(events, expected);
+    let got = rx
+        .expect(
+            &api,
+            &[
+                &[
+                    "workflow_launched",
+                    "workflow_documents_updated",
+                    "workflow_updated",
+                    "workflow_documents_added",
+                    "workflow_updated",
+                    "workflow_signature_packet_document_moved",
+                    "workflow_updated",
+                    "workflow_roles_assigned",
+                    "workflow_updated",
+                    "workflow_roles_assigned",
+                    "workflow_updated",
+                ][..],
+                &APPROVED_AND_SENT,
+                &[
+                    "workflow_signer_reassigned",
+                    "workflow_updated",
+                    "workflow_signature_packet_cancelled",
+                    "workflow_updated",
+                    "workflow_signature_packet_sent",
+                    "workflow_updated",
+                    "workflow_signer_removed",
+                    "workflow_signature_packet_cancelled",
+                    "workflow_updated",
+                    "workflow_step_updated",
+                    "workflow_updated",
+                    "workflow_cancelled",
+                    "workflow_comment_added",
+                    "workflow_updated",
+                ],
+            ]
+            .concat(),
+        )
+        .await;
     // Document events name the documents and who changed them.
     let updated = &got[1].envelope()["payload"];
     assert_eq!(updated["documentKeys"], json!([draft]));
@@ -698,8 +702,10 @@ async fn documents_roles_and_signers_raise_their_events() {
     let added = &got[3].envelope()["payload"];
     let added_key = added["documentKeys"][0].as_str().unwrap();
     assert_ne!(added_key, draft);
-    let (_, documents) = api.call("GET", &path("/documents"), None).await;
-    assert!(documents.to_string().contains(added_key), "{documents}");
+    let (_, listed) = api
+        .call("GET", &format!("/workflows/{id}/documents"), None)
+        .await;
+    assert!(listed.to_string().contains(added_key), "{listed}");
     assert_eq!(got[5].envelope()["payload"]["documentKeys"], json!([draft]));
     rx.assert_quiet(200).await;
 }
@@ -764,13 +770,7 @@ async fn a_failed_delivery_is_retried_with_the_same_bytes_until_it_is_accepted()
             (2, json!(200)),
         ]
     );
-    let (_, flaky_now) = api
-        .call(
-            "GET",
-            &format!("/webhooks/{}", flaky_hook["id"].as_str().unwrap()),
-            None,
-        )
-        .await;
+    let flaky_now = api.webhook(&flaky_hook).await;
     assert_eq!(flaky_now["consecutiveFailureCount"], 0);
     assert!(flaky_now.get("firstConsecutiveFailure").is_none());
 
@@ -794,13 +794,7 @@ async fn a_failed_delivery_is_retried_with_the_same_bytes_until_it_is_accepted()
         "{}",
         closed_log[0]
     );
-    let (_, closed_now) = api
-        .call(
-            "GET",
-            &format!("/webhooks/{}", closed_hook["id"].as_str().unwrap()),
-            None,
-        )
-        .await;
+    let closed_now = api.webhook(&closed_hook).await;
     assert_eq!(closed_now["consecutiveFailureCount"], 3);
     assert!(closed_now["firstConsecutiveFailure"].is_string());
     assert_eq!(closed_now["status"], "enabled");
@@ -818,7 +812,7 @@ async fn gone_disables_the_webhook_and_stops_its_deliveries() {
     rx.next().await;
     let log = api.attempts(1).await;
     assert_eq!(log[0]["status"], 410);
-    let (_, now) = api.call("GET", &hook_path, None).await;
+    let now = api.webhook(&hook).await;
     assert_eq!(now["status"], "disabledBySystem");
     assert_eq!(now["statusLastUpdatedBy"], "system");
     assert!(
