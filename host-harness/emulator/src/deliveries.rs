@@ -94,6 +94,8 @@ struct Delivery {
     event: &'static str,
     body: Bytes,
     nonce: String,
+    /// Attempts made so far.
+    attempts: u32,
 }
 
 /// One attempt, as `GET /_emulator/deliveries` lists it.
@@ -165,6 +167,7 @@ impl Outbox {
                     event: kind,
                     body: Bytes::from(body),
                     nonce: ids::hex(16),
+                    attempts: 0,
                 });
             queued = true;
         }
@@ -297,61 +300,59 @@ pub async fn run(emu: Emulator) {
     }
 }
 
-/// What the lane does after an attempt.
-enum Next {
-    Retry(Duration),
-    /// This delivery is settled; go on with the queue.
-    Settled,
-    /// The lane is no longer current (reset, webhook gone): stop without touching anything.
-    Stop,
-}
-
-/// Deliver `webhook_id`'s queue, head first, until it is empty.
+/// Deliver `webhook_id`'s queue, head first, until it is empty. Each attempt starts from the
+/// queue, so a webhook disabled or deleted meanwhile gets nothing more.
 async fn work_lane(emu: Emulator, client: reqwest::Client, webhook_id: String, lane: u64) {
+    // `(event id, X-Ironclad-Webhook-Verification)` of the head: signed at its first attempt,
+    // resent as is by its retries.
+    let mut signed: Option<(String, String)> = None;
     loop {
         let Some((delivery, target, key)) = next_delivery(&mut emu.data(), &webhook_id, lane)
         else {
             return;
         };
-        let signature = signing::sign(key, &delivery.event_id, &delivery.body, &delivery.nonce);
-        let verification = serde_json::to_string(&Verification {
-            nonce: &delivery.nonce,
-            sign_algorithm: "sha256",
-            signature: &signature,
-            encoding: "base64",
-        })
-        .expect("verification headers serialise");
-        let mut attempt = 1;
-        loop {
-            let outcome = client
-                .post(&target)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .header("X-Ironclad-Webhook-Event-Id", &delivery.event_id)
-                .header("X-Ironclad-Webhook-Verification", &verification)
-                .body(delivery.body.clone())
-                .send()
-                .await
-                .map(|r| r.status().as_u16())
-                .map_err(describe);
-            let next = settle(
-                &mut emu.data(),
-                &webhook_id,
-                lane,
-                &delivery,
-                &target,
-                attempt,
-                outcome,
-            );
-            match next {
-                Next::Retry(wait) => {
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                Next::Settled => break,
-                Next::Stop => return,
+        let verification = match &signed {
+            Some((event_id, header)) if *event_id == delivery.event_id => header.clone(),
+            _ => {
+                let header = verification(key, &delivery);
+                signed = Some((delivery.event_id.clone(), header.clone()));
+                header
             }
+        };
+        let outcome = client
+            .post(&target)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("X-Ironclad-Webhook-Event-Id", &delivery.event_id)
+            .header("X-Ironclad-Webhook-Verification", verification)
+            .body(delivery.body.clone())
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .map_err(describe);
+        let retry = settle(
+            &mut emu.data(),
+            &webhook_id,
+            lane,
+            &delivery,
+            &target,
+            outcome,
+        );
+        if let Some(wait) = retry {
+            tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// The `X-Ironclad-Webhook-Verification` header of `delivery`, signed with `key`.
+fn verification(key: KeyId, delivery: &Delivery) -> String {
+    let signature = signing::sign(key, &delivery.event_id, &delivery.body, &delivery.nonce);
+    serde_json::to_string(&Verification {
+        nonce: &delivery.nonce,
+        sign_algorithm: "sha256",
+        signature: &signature,
+        encoding: "base64",
+    })
+    .expect("verification headers serialise")
 }
 
 /// The head of the lane's queue with the webhook's target and the signing key, or `None` when
@@ -383,24 +384,26 @@ fn next_delivery(
     }
 }
 
-/// Log one attempt and apply its outcome to the webhook and the queue.
+/// Log one attempt and apply its outcome to the webhook and the queue; returns the wait
+/// before retrying the head, if it is to be retried. An attempt whose delivery is no longer at
+/// the head of this lane's queue (a reset, a dropped queue) is not logged.
 fn settle(
     data: &mut Data,
     webhook_id: &str,
     lane: u64,
     delivery: &Delivery,
     target: &str,
-    attempt: u32,
     outcome: Result<u16, String>,
-) -> Next {
+) -> Option<Duration> {
     if !data
         .deliveries
         .current(webhook_id, lane, &delivery.event_id)
     {
-        return Next::Stop;
+        return None;
     }
     let now = data.tick();
     let outbox = &mut data.deliveries;
+    let attempt = delivery.attempts + 1;
     let (status, error) = match &outcome {
         Ok(status) => (Some(*status), None),
         Err(e) => (None, Some(e.clone())),
@@ -416,40 +419,36 @@ fn settle(
         at: time::format_ms(now),
     });
     outbox.hub.logged.send_replace(outbox.log.len());
+    let queue = outbox.queues.entry(webhook_id.to_owned()).or_default();
     let Some(webhook) = data
         .platform
         .webhooks
         .iter_mut()
         .find(|w| w.id == webhook_id)
     else {
-        outbox.drop_queue(webhook_id);
-        return Next::Settled;
+        queue.clear();
+        return None;
     };
-    match outcome {
-        Ok(200..=299) => {
-            webhook.consecutive_failure_count = 0;
-            webhook.first_consecutive_failure = None;
-            if let Some(queue) = outbox.queues.get_mut(webhook_id) {
-                queue.pop_front();
-            }
-            Next::Settled
+    if matches!(outcome, Ok(200..=299)) {
+        webhook.consecutive_failure_count = 0;
+        webhook.first_consecutive_failure = None;
+        queue.pop_front();
+        return None;
+    }
+    let disabled = record_failure(webhook, now, outcome == Ok(410));
+    if disabled || webhook.status != "enabled" {
+        // Disabled by the system now, or by its owner meanwhile: nothing more goes out.
+        queue.clear();
+        None
+    } else if attempt <= outbox.config.max_retries {
+        if let Some(head) = queue.front_mut() {
+            head.attempts = attempt;
         }
-        outcome => {
-            let gone = outcome == Ok(410);
-            // Disabled by the system now, or by its owner meanwhile: nothing more goes out.
-            if record_failure(webhook, now, gone) || webhook.status != "enabled" {
-                outbox.drop_queue(webhook_id);
-                Next::Settled
-            } else if attempt <= outbox.config.max_retries {
-                Next::Retry(outbox.config.delay(attempt))
-            } else {
-                // Out of retries: Ironclad gives this event up.
-                if let Some(queue) = outbox.queues.get_mut(webhook_id) {
-                    queue.pop_front();
-                }
-                Next::Settled
-            }
-        }
+        Some(outbox.config.delay(attempt))
+    } else {
+        // Out of retries: Ironclad gives this event up.
+        queue.pop_front();
+        None
     }
 }
 

@@ -837,6 +837,26 @@ async fn gone_disables_the_webhook_and_stops_its_deliveries() {
 }
 
 #[tokio::test]
+async fn a_webhook_its_owner_disables_gets_no_more_retries() {
+    let api = Api::start().await;
+    api.admin("POST", "webhook-delivery", json!({ "base_delay_ms": 200 }))
+        .await;
+    let mut rx = Receiver::start(&[500; 5]).await;
+    let hook = api.register(&["workflow_launched"], &rx.url).await;
+    api.launch("Globex").await;
+    rx.next().await;
+    let path = format!("/webhooks/{}", hook["id"].as_str().unwrap());
+    api.ok("PATCH", &path, json!({ "status": "disabled" }))
+        .await;
+    rx.assert_quiet(600).await;
+    let (_, log) = api.admin_call("GET", "deliveries", None).await;
+    assert_eq!(log.as_array().unwrap().len(), 1, "{log}");
+    let now = api.webhook(&hook).await;
+    assert_eq!(now["status"], "disabled");
+    assert_eq!(now["consecutiveFailureCount"], 1);
+}
+
+#[tokio::test]
 async fn rotating_the_key_changes_what_signs_and_what_is_served() {
     let mut api = Api::start().await;
     let mut rx = Receiver::start(&[]).await;
