@@ -341,7 +341,9 @@ fn input(trigger: &Trigger, input: &str) -> Result<Map<String, Value>, Connector
         .map_err(|v| ConnectorError::input(v.pointer, v.message))?;
     // Ironclad takes record types comma-joined without spaces: one key must not hold either.
     for (i, t) in value["types"].as_array().into_iter().flatten().enumerate() {
-        if t.as_str().is_some_and(|t| t.contains(',') || t.contains(char::is_whitespace)) {
+        if t.as_str()
+            .is_some_and(|t| t.contains(',') || t.contains(char::is_whitespace))
+        {
             return Err(ConnectorError::input(
                 format!("/types/{i}"),
                 "a record type key has no commas or spaces; list each type separately",

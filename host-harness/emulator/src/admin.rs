@@ -1,13 +1,22 @@
 //! Test-only controls under `/_emulator/` (not part of Ironclad): expire tokens, read or
-//! clear the request log, reset to the seed, inject rate limiting. These routes are neither
-//! authenticated nor logged.
+//! clear the request log, reset to the seed, inject rate limiting, watch and steer webhook
+//! deliveries, and finish a workflow's Archive step. These routes are neither authenticated
+//! nor logged.
 
-use axum::extract::State;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::errors::ApiError;
 use crate::state::Emulator;
+
+/// The longest `wait-deliveries` waits.
+const MAX_WAIT_MS: u64 = 120_000;
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
@@ -17,6 +26,71 @@ pub fn routes() -> Router<Emulator> {
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/throttle", post(throttle))
         .route("/_emulator/rate-limits", post(rate_limits))
+        .route("/_emulator/deliveries", get(deliveries))
+        .route("/_emulator/wait-deliveries", get(wait_deliveries))
+        .route("/_emulator/webhook-delivery", post(webhook_delivery))
+        .route("/_emulator/webhook-key/rotate", post(rotate_webhook_key))
+        .route(
+            "/_emulator/workflows/{id}/complete",
+            post(complete_workflow),
+        )
+}
+
+async fn deliveries(State(emu): State<Emulator>) -> Json<Value> {
+    Json(Value::Array(emu.deliveries()))
+}
+
+#[derive(Deserialize)]
+struct WaitQuery {
+    count: usize,
+    timeout_ms: Option<u64>,
+}
+
+/// `?count=N&timeout_ms=T` (default 10 s, at most 120 s): 200 with every attempt once N are
+/// logged, else 504 `{error, deliveries}` with those logged so far.
+async fn wait_deliveries(
+    State(emu): State<Emulator>,
+    Query(q): Query<WaitQuery>,
+) -> (StatusCode, Json<Value>) {
+    let timeout = Duration::from_millis(q.timeout_ms.unwrap_or(10_000).min(MAX_WAIT_MS));
+    match emu.wait_for_deliveries(q.count, timeout).await {
+        Ok(all) => (StatusCode::OK, Json(Value::Array(all))),
+        Err(some) => (
+            StatusCode::GATEWAY_TIMEOUT,
+            Json(json!({
+                "error": format!(
+                    "{} of {} delivery attempts logged within {} ms",
+                    some.len(),
+                    q.count,
+                    timeout.as_millis()
+                ),
+                "deliveries": some,
+            })),
+        ),
+    }
+}
+
+/// `{"base_delay_ms": N, "max_retries": M}` (either may be left out): the retry schedule.
+async fn webhook_delivery(State(emu): State<Emulator>, Json(body): Json<Value>) -> Json<Value> {
+    let max_retries = body["max_retries"]
+        .as_u64()
+        .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    emu.configure_deliveries(body["base_delay_ms"].as_u64(), max_retries);
+    let config = emu.data().deliveries.config;
+    Json(json!(config))
+}
+
+/// Sign with the other committed test key; answers the new verification key.
+async fn rotate_webhook_key(State(emu): State<Emulator>) -> Json<Value> {
+    Json(json!({ "verification_key": emu.rotate_webhook_key() }))
+}
+
+/// The Archive step finishes (as Ironclad does once the signed contract is filed).
+async fn complete_workflow(
+    State(emu): State<Emulator>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    emu.complete_workflow(&id).map(Json)
 }
 
 /// `{"enabled": true, "window_ms": 60000}`: enforce Ironclad's buckets (per minute by

@@ -114,16 +114,15 @@ async fn status(
             .seed()
             .template(&template)
             .expect("validated at submission");
-        let workflow = launch::build(
+        let workflow_id = launch::launch(
             &mut data,
             emu.seed(),
             template,
             attributes,
             &Files::Json,
             &user,
-        );
-        let workflow_id = workflow.id.clone();
-        data.workflows.push(workflow);
+        )
+        .id;
         data.platform.async_jobs[index].outcome = AsyncOutcome::Launched { workflow_id };
     }
     match &data.platform.async_jobs[index].outcome {

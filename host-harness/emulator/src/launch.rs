@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, header};
 use serde_json::{Map, Value, json};
 
 use crate::errors::ApiError;
+use crate::events::{Event, Kind};
 use crate::files::{self, Blob};
 use crate::seed::{
     Creator, FieldSchema, Role, RoleAssignee, Seed, StepState, Template, User, Workflow,
@@ -364,8 +365,23 @@ pub fn workflow_schema(template: &Template) -> Map<String, Value> {
         .collect()
 }
 
-/// A new active workflow in Review, created by `user`, with the next `IC-n`.
-pub fn build(
+/// Launch a workflow: a new active workflow in Review, created by `user`, with the next
+/// `IC-n`, stored and announced (`workflow_launched`). Every launch path goes through here.
+pub fn launch(
+    data: &mut Data,
+    seed: &Seed,
+    template: &Template,
+    attributes: Map<String, Value>,
+    files: &Files,
+    user: &User,
+) -> Workflow {
+    let workflow = build(data, seed, template, attributes, files, user);
+    data.workflows.push(workflow.clone());
+    data.emit([Event::workflow(Kind::Launched, &workflow)]);
+    workflow
+}
+
+fn build(
     data: &mut Data,
     seed: &Seed,
     template: &Template,

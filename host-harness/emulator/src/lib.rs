@@ -8,7 +8,12 @@
 //! - `/_emulator/**`: test controls (`admin`), not part of Ironclad: `POST expire-tokens`,
 //!   `GET requests` (the request log, secrets redacted), `POST reset-request-log`, `POST reset`,
 //!   `POST throttle` (the next N API requests answer 429 with `Retry-After`), `POST rate-limits`
-//!   (enforce Ironclad's per-bucket quotas, module `rate_limits`; off by default).
+//!   (enforce Ironclad's per-bucket quotas, module `rate_limits`; off by default), and the
+//!   webhook controls (`GET deliveries`, `GET wait-deliveries`, `POST webhook-delivery`,
+//!   `POST webhook-key/rotate`, `POST workflows/{id}/complete`).
+//! - Webhooks are delivered as Ironclad delivers them: state changes raise events (`events`),
+//!   queued per subscribed webhook and POSTed signed, in order, with retries (`deliveries`,
+//!   `signing`) by a task `serve` starts. Only loopback targets are called.
 //! - Optionally (`start_with_contract`, [`Emulator::with_contract`]), every `/public/api/v1/**`
 //!   request is first judged against Ironclad's official OpenAPI (module `contract`): a
 //!   violation answers 400 `CONTRACT_VIOLATION` before any handler and is listed at
@@ -32,8 +37,10 @@ mod async_launch;
 mod auth;
 #[cfg(feature = "contract")]
 mod contract;
+mod deliveries;
 mod entities;
 mod errors;
+mod events;
 mod exports;
 mod files;
 mod filter;
@@ -50,6 +57,7 @@ mod records;
 mod request_log;
 mod search;
 mod seed;
+mod signing;
 mod state;
 mod time;
 mod webhooks;
@@ -126,6 +134,8 @@ pub struct RunningEmulator {
     local_addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// The webhook delivery task (`deliveries::run`), aborted with the server.
+    deliveries: JoinHandle<()>,
 }
 
 impl RunningEmulator {
@@ -150,6 +160,7 @@ impl RunningEmulator {
 
     /// Stop serving and wait (briefly) for open connections to finish.
     pub async fn shutdown(mut self) {
+        self.deliveries.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -165,6 +176,7 @@ impl RunningEmulator {
 
 impl Drop for RunningEmulator {
     fn drop(&mut self) {
+        self.deliveries.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -209,6 +221,7 @@ async fn serve(
     }
     let emulator = prepare(Emulator::new(seed, format!("http://{local_addr}")));
     let app = emulator.router();
+    let deliveries = tokio::spawn(deliveries::run(emulator.clone()));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
@@ -222,5 +235,6 @@ async fn serve(
         local_addr,
         stop: Some(stop),
         task: Some(task),
+        deliveries,
     })
 }

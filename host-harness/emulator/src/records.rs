@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Actor;
 use crate::errors::ApiError;
+use crate::events::{Event, Kind};
 use crate::filter::Filter;
 use crate::pagination::PageRequest;
 use crate::query::{self, Params};
@@ -847,7 +848,11 @@ async fn run_action(
     let mut record = repo.records[index].clone();
     apply_action(&mut record, &action, now)?;
     record.last_updated = time::format_ms(now);
+    let status = |r: &Record| r.contract_status.as_ref().map(|s| s["status"].clone());
+    let changed = (status(&record) != status(&repo.records[index]))
+        .then(|| Event::record(Kind::RecordContractStatusChanged, &record.id));
     repo.records[index] = record;
+    data.emit(changed);
     Ok(Json(action.echo()))
 }
 

@@ -68,11 +68,13 @@ pub struct Data {
     pub sign: crate::workflow_sign::SignStore,
     /// Uploaded file bytes and smart-import credits (`files`).
     pub files: crate::files::FileStore,
+    /// Webhook delivery queues, attempt log, retry schedule and signing key (`deliveries`).
+    pub deliveries: crate::deliveries::Outbox,
     last_ms: i64,
 }
 
 impl Data {
-    fn from_seed(seed: &Seed) -> Self {
+    fn from_seed(seed: &Seed, hub: Arc<crate::deliveries::Hub>) -> Self {
         Self {
             workflows: seed.workflows.clone(),
             workflow_lifecycle: crate::workflow_lifecycle::LifecycleStore::from_seed(seed),
@@ -80,6 +82,7 @@ impl Data {
             sign: crate::workflow_sign::SignStore::from_seed(seed),
             platform: crate::platform::PlatformStore::seeded(),
             files: crate::files::FileStore::seeded(),
+            deliveries: crate::deliveries::Outbox::new(seed.company.id.clone(), hub),
             ..Self::default()
         }
     }
@@ -100,6 +103,8 @@ struct Inner {
     seed: Seed,
     base_url: String,
     data: Mutex<Data>,
+    /// What the delivery task and waiters hold on to across resets.
+    hub: Arc<crate::deliveries::Hub>,
 }
 
 /// A handle on one emulated Ironclad tenant; cheap to clone, shared by every handler.
@@ -114,12 +119,14 @@ pub struct Emulator {
 impl Emulator {
     /// A tenant seeded from `seed`, serving absolute URLs (approval/signature links) on `base_url`.
     pub fn new(seed: Seed, base_url: impl Into<String>) -> Self {
-        let data = Mutex::new(Data::from_seed(&seed));
+        let hub = Arc::new(crate::deliveries::Hub::default());
+        let data = Mutex::new(Data::from_seed(&seed, hub.clone()));
         Self {
             inner: Arc::new(Inner {
                 seed,
                 base_url: base_url.into().trim_end_matches('/').to_owned(),
                 data,
+                hub,
             }),
             #[cfg(feature = "contract")]
             contract: None,
@@ -142,9 +149,10 @@ impl Emulator {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Back to the seed: workflows, tokens, codes and the request log.
+    /// Back to the seed: workflows, tokens, codes, the request log, and webhook deliveries
+    /// (queues, attempt log, retry schedule, signing key). Attempts in flight are not logged.
     pub fn reset(&self) {
-        *self.data() = Data::from_seed(&self.inner.seed);
+        *self.data() = Data::from_seed(&self.inner.seed, self.inner.hub.clone());
     }
 
     /// Expire every access token now; returns how many there were.

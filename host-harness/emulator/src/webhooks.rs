@@ -1,6 +1,10 @@
 //! `/public/api/v1/webhooks`: register, list (paged, no `count`), retrieve, update and delete
-//! webhook subscriptions. One registration per target URL; HTTPS targets only. Nothing is
-//! delivered (the emulator has no outbound network).
+//! webhook subscriptions. One registration per target URL.
+//!
+//! Targets must be HTTPS, as in Ironclad — with one emulator-only allowance: plain
+//! `http://127.0.0.1:<port>/…` and `http://localhost:<port>/…`, so a test can receive
+//! deliveries on a local port without TLS. Deliveries (module `deliveries`) go to loopback
+//! targets only; others are accepted and listed but never called.
 
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
@@ -297,20 +301,67 @@ fn events(value: &Value) -> Result<Vec<String>, ApiError> {
     Ok(out)
 }
 
-/// An absolute `https://host[/…]` URL.
+/// An absolute `https://host[/…]` URL, or a loopback `http://` one (see the module doc).
 fn target_url(value: &Value) -> Result<String, ApiError> {
     let url = value.as_str().map(str::trim).unwrap_or_default();
-    let host = url
-        .strip_prefix("https://")
-        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default())
-        .unwrap_or_default();
-    if host.is_empty() || url.contains(char::is_whitespace) {
+    let valid = !url.contains(char::is_whitespace)
+        && match Target::parse(url) {
+            Some(Target {
+                https: true, host, ..
+            }) => !host.is_empty(),
+            Some(Target {
+                https: false,
+                host,
+                port: Some(port),
+            }) => {
+                (host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost"))
+                    && port.parse::<u16>().is_ok_and(|p| p > 0)
+            }
+            Some(_) | None => false,
+        };
+    if !valid {
         return Err(ApiError::invalid_param(
-            "targetURL must be an HTTPS url",
+            "targetURL must be an HTTPS url (the emulator also accepts http://127.0.0.1:<port>/… and http://localhost:<port>/…)",
             "targetURL",
         ));
     }
     Ok(url.to_owned())
+}
+
+/// Whether the emulator may call `url`: its host is this machine's loopback interface.
+pub fn is_loopback_target(url: &str) -> bool {
+    Target::parse(url).is_some_and(|t| {
+        t.host == "127.0.0.1" || t.host == "[::1]" || t.host.eq_ignore_ascii_case("localhost")
+    })
+}
+
+/// The parts of a target URL that decide where it connects.
+struct Target<'a> {
+    https: bool,
+    /// As written (`[::1]` keeps its brackets); a URL with credentials (`user@host`) keeps
+    /// them here, so it never passes for a loopback host.
+    host: &'a str,
+    port: Option<&'a str>,
+}
+
+impl<'a> Target<'a> {
+    fn parse(url: &'a str) -> Option<Self> {
+        let (https, rest) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+            (Some(rest), _) => (true, rest),
+            (None, Some(rest)) => (false, rest),
+            (None, None) => return None,
+        };
+        // URL parsers end the authority at a backslash too.
+        let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or_default();
+        let (host, port) = match authority.rfind(':') {
+            _ if authority.contains('@') => (authority, None),
+            Some(i) if !authority[i..].contains(']') => {
+                (&authority[..i], Some(&authority[i + 1..]))
+            }
+            _ => (authority, None),
+        };
+        Some(Self { https, host, port })
+    }
 }
 
 fn status(value: &Value) -> Result<String, ApiError> {
@@ -370,8 +421,35 @@ mod tests {
             json!("https://"),
             json!(3),
             json!("h.example"),
+            json!("http://127.0.0.1/no-port"),
+            json!("http://127.0.0.1:0/"),
+            json!("http://127.0.0.1:99999/"),
+            json!("http://10.0.0.1:8080/"),
+            json!("http://user@127.0.0.1:8080/"),
+            json!("http://127.0.0.1:8080@evil.example/"),
         ] {
             assert!(target_url(&bad).is_err(), "{bad}");
+        }
+        // The emulator-only allowance: plain http to a loopback port.
+        for good in [
+            "http://127.0.0.1:8976/hooks",
+            "http://localhost:8976",
+            "http://LOCALHOST:1/x?y",
+        ] {
+            assert_eq!(target_url(&json!(good)).unwrap(), good);
+        }
+        for (url, loopback) in [
+            ("http://127.0.0.1:8976/hooks", true),
+            ("https://localhost/x", true),
+            ("https://[::1]:8443/x", true),
+            ("https://hooks.acme.example/ironclad", false),
+            ("https://127.0.0.1.evil.example/x", false),
+            ("https://127.0.0.1@evil.example/x", false),
+            ("https://127.0.0.1:80@evil.example/x", false),
+            ("https://evil.example\\@127.0.0.1/x", false),
+            ("https://evil.example/127.0.0.1", false),
+        ] {
+            assert_eq!(is_loopback_target(url), loopback, "{url}");
         }
         assert!(status(&json!("disabledBySystem")).is_err());
         assert_eq!(status(&json!("disabled")).unwrap(), "disabled");

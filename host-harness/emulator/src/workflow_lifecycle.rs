@@ -4,15 +4,17 @@
 //!   (module `approvals`): approval groups come from the workflow's roles and the template's
 //!   flow in `fixtures/emulator/workflow-lifecycle.json`; when every group has approved, the
 //!   workflow moves from Review to Sign;
-//! - state changes (`pause`, `resume`, `cancel`, `revert-to-review`) and metadata updates
-//!   (`attributes`) (module `transitions`);
+//! - state changes (`pause`, `resume`, `cancel`, `revert-to-review`, and the end of Archive,
+//!   [`Emulator::complete_workflow`]) and metadata updates (`attributes`) (module
+//!   `transitions`);
 //! - comments (`comments`, deprecated `comment`), `participants` and role assignment
 //!   (`roles/{roleName}`, `…/eligible-assignees`) (module `collaboration`).
 //!
 //! Every `{id}` is a workflow id or Ironclad id, resolved as `GET /workflows/{id}` does. The
 //! area's own state lives in [`LifecycleStore`] (one field of `state::Data`), keyed by workflow
 //! id; the shared `Workflow` is changed only where Ironclad's own view of it changes (step,
-//! status, approvals/signatures state, roles, attributes, `lastUpdated`).
+//! status, approvals/signatures state, roles, attributes, `lastUpdated`). Each change raises
+//! its webhook events (`Ctx::events`).
 
 mod approvals;
 mod collaboration;
@@ -25,6 +27,7 @@ use axum::routing::{get, patch, post};
 use serde_json::{Map, Value};
 
 use crate::errors::ApiError;
+use crate::events::Event;
 use crate::seed::{Seed, Workflow};
 use crate::state::{Data, Emulator};
 use crate::workflows;
@@ -84,9 +87,12 @@ pub(crate) struct Ctx<'a> {
     pub workflow: &'a mut Workflow,
     pub extras: &'a mut store::Extras,
     pub now: i64,
+    /// Webhook events of this change, emitted if it succeeds.
+    pub events: &'a mut Vec<Event>,
 }
 
-/// Run `f` on the workflow named by `key` (id or Ironclad id), or answer 404.
+/// Run `f` on the workflow named by `key` (id or Ironclad id), or answer 404. The events `f`
+/// raises are emitted when it returns `Ok`.
 pub(crate) fn with_workflow<R>(
     emu: &Emulator,
     key: &str,
@@ -108,12 +114,16 @@ pub(crate) fn with_workflow<R>(
         .find(|w| w.id == id)
         .ok_or_else(workflow_not_found)?;
     let extras = workflow_lifecycle.extras(emu.seed(), workflow);
-    f(Ctx {
+    let mut events = Vec::new();
+    let out = f(Ctx {
         seed: emu.seed(),
         workflow,
         extras,
         now,
-    })
+        events: &mut events,
+    })?;
+    data.emit(events);
+    Ok(out)
 }
 
 pub(crate) fn workflow_not_found() -> ApiError {

@@ -13,7 +13,8 @@
 //! seeded from `fixtures/emulator/workflow-sign.json`, or built from its template's default the
 //! first time a workflow that reached Sign later is asked about. Signing itself happens outside
 //! the API (the signer's link); [`Emulator::sign_packet`] stands in for it. When every signer has
-//! signed, the packet is complete and the workflow moves from Sign to Archive.
+//! signed, the packet is complete and the workflow moves from Sign to Archive. Changes raise
+//! their webhook events (`workflow_signature_packet_*`, `workflow_signer_*`, …).
 
 mod documents;
 mod emails;
@@ -32,6 +33,7 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::Actor;
 use crate::errors::ApiError;
+use crate::events::{Event, Kind};
 use crate::seed::{Seed, StepState, Workflow};
 use crate::state::{Data, Emulator};
 use crate::{ids, time, workflows};
@@ -542,6 +544,15 @@ fn touch(data_now: i64, workflow: &mut Workflow) {
     workflow.last_updated = time::format_ms(data_now);
 }
 
+/// The events of a packet completed (by its last signature or a signed upload): the workflow
+/// moved from Sign to Archive.
+pub(crate) fn fully_signed(workflow: &Workflow) -> Vec<Event> {
+    vec![
+        Event::workflow(Kind::SignaturePacketFullySigned, workflow),
+        Event::workflow(Kind::StepUpdated, workflow),
+    ]
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sign status and its actions
 
@@ -587,6 +598,8 @@ async fn send_signature_request(
     packet.advance();
     let out = packet.render();
     touch(now, workflow);
+    let sent = Event::workflow(Kind::SignaturePacketSent, workflow);
+    data.emit([sent]);
     Ok(Json(out))
 }
 
@@ -674,6 +687,8 @@ async fn schedule_send(
     });
     let out = packet.render();
     touch(now, workflow);
+    let updated = Event::workflow(Kind::Updated, workflow);
+    data.emit([updated]);
     Ok(Json(out))
 }
 
@@ -708,6 +723,8 @@ async fn update_scheduled_send(
     }
     let out = packet.render();
     touch(now, workflow);
+    let updated = Event::workflow(Kind::Updated, workflow);
+    data.emit([updated]);
     Ok(Json(out))
 }
 
@@ -724,6 +741,8 @@ async fn delete_scheduled_send(
     packet.scheduled.take().ok_or_else(no_schedule)?;
     let out = packet.render();
     touch(now, workflow);
+    let updated = Event::workflow(Kind::Updated, workflow);
+    data.emit([updated]);
     Ok(Json(out))
 }
 
@@ -747,6 +766,8 @@ async fn cancel_signature_request(
     packet.withdraw();
     let out = packet.render();
     touch(now, workflow);
+    let cancelled = Event::workflow(Kind::SignaturePacketCancelled, workflow);
+    data.emit([cancelled]);
     Ok(Json(out))
 }
 
@@ -835,14 +856,17 @@ async fn update_signer(
         signer.status = "pending".into();
     }
     packet.reminded_ms.remove(&role_name);
+    let mut events = vec![Event::workflow(Kind::SignerReassigned, workflow)];
     if sent && packet.provider == "Adobe Sign" {
         // Adobe Sign cancels the request when a signer changes.
         packet.withdraw();
+        events.push(Event::workflow(Kind::SignaturePacketCancelled, workflow));
     } else if sent {
         packet.advance();
     }
     let out = serde_json::to_value(&packet.signers[index]).expect("signers serialise");
     touch(now, workflow);
+    data.emit(events);
     Ok(Json(out))
 }
 
@@ -858,11 +882,14 @@ async fn delete_signer(
     let index = packet.signer_index(&role_name)?;
     packet.signers.remove(index);
     packet.reminded_ms.remove(&role_name);
+    let mut events = vec![Event::workflow(Kind::SignerRemoved, workflow)];
     // Removing a signer cancels the packet that is out collecting signatures.
     if packet.status == "sent" {
         packet.withdraw();
+        events.push(Event::workflow(Kind::SignaturePacketCancelled, workflow));
     }
     touch(now, workflow);
+    data.emit(events);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1108,14 +1135,17 @@ impl Emulator {
         }
         packet.signers[index].status = "signed".into();
         packet.advance();
+        let mut events = vec![Event::workflow(Kind::Updated, workflow)];
         if packet.signers.iter().all(|s| s.status == "signed") {
             packet.status = "complete".into();
             packet.reminded_ms.clear();
             workflow.step = "Archive".into();
             workflow.signatures = StepState::Completed;
+            events = fully_signed(workflow);
         }
         let out = packet.render();
         touch(now, workflow);
+        data.emit(events);
         Ok(out)
     }
 }

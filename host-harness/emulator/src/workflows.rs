@@ -92,19 +92,14 @@ async fn create(
     })?;
     let attributes =
         launch::validate_attributes(template, request.attributes, use_defaults, &request.files)?;
-    let workflow = {
-        let mut data = emu.data();
-        let workflow = launch::build(
-            &mut data,
-            emu.seed(),
-            template,
-            attributes,
-            &request.files,
-            &actor.user,
-        );
-        data.workflows.push(workflow.clone());
-        workflow
-    };
+    let workflow = launch::launch(
+        &mut emu.data(),
+        emu.seed(),
+        template,
+        attributes,
+        &request.files,
+        &actor.user,
+    );
     Ok(Json(launched(&workflow, emu.base_url())))
 }
 

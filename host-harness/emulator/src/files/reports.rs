@@ -1,6 +1,6 @@
 //! `GET /exports/{jobId}/download` (the finished data export, CSV or JSON per the job's
-//! `exportFormat`) and `GET /webhooks/verification-key` (the PEM public key webhooks are signed
-//! with, `text/plain`, no scope).
+//! `exportFormat`) and `GET /webhooks/verification-key` (the PEM public key of the test key
+//! webhooks are signed with now — module `signing` —, `text/plain`, no scope).
 //!
 //! Export contents are made from the tenant's state when downloaded: `workflow_activities` has
 //! a row per workflow (launched within `startDate`..`endDate` when given, plus the attributes
@@ -22,10 +22,6 @@ use crate::platform::ExportJob;
 use crate::state::Emulator;
 use crate::time;
 
-/// The public half of `fixtures/emulator/webhook-signing-key.pem` (a test-only key).
-pub const VERIFICATION_KEY: &str =
-    include_str!("../../../../fixtures/emulator/webhook-verification-key.pem");
-
 const UNKNOWN_JOB: &str = "Could not retrieve job status. Please verify the job id and try again.";
 
 pub fn routes() -> Router<Emulator> {
@@ -41,8 +37,12 @@ pub fn routes() -> Router<Emulator> {
 }
 
 /// Any authenticated caller may read it: the operation lists no scope.
-async fn verification_key(Extension(_actor): Extension<Actor>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain")], VERIFICATION_KEY).into_response()
+async fn verification_key(
+    State(emu): State<Emulator>,
+    Extension(_actor): Extension<Actor>,
+) -> Response {
+    let pem = emu.data().deliveries.key.verification_pem();
+    ([(header::CONTENT_TYPE, "text/plain")], pem).into_response()
 }
 
 fn export_error(message: impl Into<String>) -> Response {
@@ -204,6 +204,5 @@ mod tests {
             "a,b\r\n1,\"x,y\"\r\n,\"say \"\"hi\"\"\"\r\n"
         );
         assert!(csv(&[]).is_empty());
-        assert!(VERIFICATION_KEY.starts_with("-----BEGIN PUBLIC KEY-----"));
     }
 }

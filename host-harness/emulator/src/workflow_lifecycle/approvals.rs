@@ -10,6 +10,7 @@ use super::store::{self, ApprovalRequest, Extras, RequestStatus};
 use super::{json_body, with_workflow};
 use crate::auth::Actor;
 use crate::errors::ApiError;
+use crate::events::{Event, Kind};
 use crate::pagination::PageRequest;
 use crate::query::Params;
 use crate::seed::{StepState, Workflow};
@@ -116,13 +117,22 @@ pub async fn update(
             .find(|g| g.reviewers.iter().any(|(r, _)| r == &role_id))
             .expect("an approver is in a group");
         let done = ctx.extras.approved.contains_key(&role_id);
+        let changed = Event::workflow(Kind::ApprovalStatusChanged, w)
+            .with("approvalID", role_id.as_str())
+            .with("approvalName", role.display_name.as_str())
+            .with("status", if approve { "approved" } else { "pending" })
+            .with("userEmail", actor.user.email.as_str())
+            .by(&actor.user);
         match (approve, group.status, done) {
             // Already so: nothing changes.
             (true, _, true) | (false, _, false) => return Ok(Json(json!(true))),
             (true, "active", false) => {
                 store::approve(w, ctx.extras, &role_id, &actor.user.id, ctx.now);
+                ctx.events.push(changed);
                 if store::all_approved(w, ctx.extras) {
                     enter_sign(ctx.workflow, ctx.extras, ctx.now);
+                    ctx.events
+                        .push(Event::workflow(Kind::StepUpdated, ctx.workflow));
                 }
             }
             // Withdrawing an approval while its group is still collecting approvals.
@@ -130,6 +140,7 @@ pub async fn update(
                 ctx.extras.approved.remove(&role_id);
                 store::open_requests(w, ctx.extras, ctx.now);
                 store::pass_turn(w, ctx.extras, ctx.now, "approval");
+                ctx.events.push(changed);
             }
             _ => {
                 return Err(ApiError::new(

@@ -12,6 +12,7 @@ use super::store::{self, Extras, RequestStatus};
 use super::{Ctx, json_body, with_workflow};
 use crate::auth::Actor;
 use crate::errors::ApiError;
+use crate::events::{Event, Kind};
 use crate::pagination::PageRequest;
 use crate::query::Params;
 use crate::seed::{Seed, User, Workflow};
@@ -154,13 +155,16 @@ pub fn prepare_comment(
 }
 
 /// Add a prepared comment (and the participants it brings) to the feed.
-pub fn post_comment(extras: &mut Extras, new: NewComment) -> Value {
+pub fn post_comment(ctx: &mut Ctx<'_>, new: NewComment) -> Value {
+    let extras = &mut *ctx.extras;
     for added in new.added {
         if !extras.added_participants.contains(&added) {
             extras.added_participants.push(added);
         }
     }
     extras.comments.push(new.comment.clone());
+    ctx.events
+        .push(Event::workflow(Kind::CommentAdded, ctx.workflow));
     new.comment
 }
 
@@ -232,7 +236,7 @@ fn check_creator(body: &Map<String, Value>) -> Result<(), ApiError> {
 fn create(emu: &Emulator, actor: &Actor, id: &str, body: &Bytes) -> Result<Value, ApiError> {
     let body = json_body(body)?;
     check_creator(&body)?;
-    with_workflow(emu, id, |ctx| {
+    with_workflow(emu, id, |mut ctx| {
         let new = prepare_comment(
             ctx.seed,
             ctx.workflow,
@@ -247,7 +251,7 @@ fn create(emu: &Emulator, actor: &Actor, id: &str, body: &Bytes) -> Result<Value
                 replied_to: body.get("repliedToActivityFeedMessageId"),
             },
         )?;
-        Ok(post_comment(ctx.extras, new))
+        Ok(post_comment(&mut ctx, new))
     })
 }
 
@@ -433,6 +437,7 @@ fn reassign(ctx: Ctx<'_>, index: usize, user: &User) {
     }
     w.roles[index].assignees = vec![store::assignee(user)];
     w.last_updated = time::format_ms(ctx.now);
+    ctx.events.push(Event::workflow(Kind::RolesAssigned, w));
     let waiting = ctx
         .extras
         .requests

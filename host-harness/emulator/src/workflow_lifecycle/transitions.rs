@@ -1,5 +1,5 @@
-//! State changes (`pause`, `resume`, `cancel`, `revert-to-review`) and metadata updates
-//! (`PATCH attributes`).
+//! State changes (`pause`, `resume`, `cancel`, `revert-to-review`, the end of Archive) and
+//! metadata updates (`PATCH attributes`).
 
 use std::collections::BTreeMap;
 
@@ -15,6 +15,7 @@ use super::store::{self, RequestStatus};
 use super::{json_body, with_workflow};
 use crate::auth::Actor;
 use crate::errors::ApiError;
+use crate::events::{Event, Kind};
 use crate::launch;
 use crate::seed::{StepState, Template, Workflow};
 use crate::state::Emulator;
@@ -43,7 +44,7 @@ pub async fn pause(
 ) -> Result<Response, ApiError> {
     actor.require_scope(PAUSE_AND_RESUME)?;
     let body = json_body(&body)?;
-    with_workflow(&emu, &id, |ctx| {
+    with_workflow(&emu, &id, |mut ctx| {
         let comment = collaboration::prepare_comment_model(&ctx, &actor.user, &body)?;
         if !(ctx.workflow.status == "active" && ctx.workflow.step == "Review") {
             return Err(invalid_state(
@@ -53,7 +54,8 @@ pub async fn pause(
         ctx.workflow.status = "paused".into();
         ctx.workflow.last_updated = time::format_ms(ctx.now);
         store::close_requests(ctx.extras, None, RequestStatus::Paused, ctx.now);
-        collaboration::post_comment(ctx.extras, comment);
+        ctx.events.push(Event::workflow(Kind::Paused, ctx.workflow));
+        collaboration::post_comment(&mut ctx, comment);
         Ok(no_content())
     })
 }
@@ -66,7 +68,7 @@ pub async fn resume(
 ) -> Result<Response, ApiError> {
     actor.require_scope(PAUSE_AND_RESUME)?;
     let body = json_body(&body)?;
-    with_workflow(&emu, &id, |ctx| {
+    with_workflow(&emu, &id, |mut ctx| {
         let comment = collaboration::prepare_comment_model(&ctx, &actor.user, &body)?;
         if !(ctx.workflow.status == "paused" && ctx.workflow.step == "Review") {
             return Err(invalid_state(
@@ -77,7 +79,9 @@ pub async fn resume(
         ctx.workflow.last_updated = time::format_ms(ctx.now);
         store::open_requests(ctx.workflow, ctx.extras, ctx.now);
         store::pass_turn(ctx.workflow, ctx.extras, ctx.now, "approval");
-        collaboration::post_comment(ctx.extras, comment);
+        ctx.events
+            .push(Event::workflow(Kind::Resumed, ctx.workflow));
+        collaboration::post_comment(&mut ctx, comment);
         Ok(no_content())
     })
 }
@@ -90,7 +94,7 @@ pub async fn cancel(
 ) -> Result<Response, ApiError> {
     actor.require_scope(CANCEL)?;
     let body = json_body(&body)?;
-    with_workflow(&emu, &id, |ctx| {
+    with_workflow(&emu, &id, |mut ctx| {
         let comment = collaboration::prepare_comment_model(&ctx, &actor.user, &body)?;
         match ctx.workflow.status.as_str() {
             "cancelled" => return Err(invalid_state("workflow is already cancelled")),
@@ -110,7 +114,9 @@ pub async fn cancel(
         w.last_updated = time::format_ms(ctx.now);
         store::close_requests(ctx.extras, None, RequestStatus::Canceled, ctx.now);
         store::close_turn(ctx.extras, ctx.now);
-        collaboration::post_comment(ctx.extras, comment);
+        ctx.events
+            .push(Event::workflow(Kind::Cancelled, ctx.workflow));
+        collaboration::post_comment(&mut ctx, comment);
         Ok(no_content())
     })
 }
@@ -166,8 +172,36 @@ pub async fn revert_to_review(
         ctx.extras.approved.clear();
         store::pass_turn(w, ctx.extras, ctx.now, "revert to review");
         store::open_requests(w, ctx.extras, ctx.now);
+        ctx.events.push(Event::workflow(Kind::StepUpdated, w));
         Ok(no_content())
     })
+}
+
+impl Emulator {
+    /// Emulator control, not an Ironclad route: the Archive step of workflow `key` (id or
+    /// Ironclad id) finishes, as in Ironclad once the signed contract is filed, and the
+    /// workflow is completed (`workflow_completed`). Returns the `WorkflowResponseModel`.
+    pub fn complete_workflow(&self, key: &str) -> Result<Value, ApiError> {
+        let base_url = self.base_url().to_owned();
+        with_workflow(self, key, |ctx| {
+            let w = &mut *ctx.workflow;
+            if !(w.step == "Archive" && w.status == "active") {
+                return Err(invalid_state(&format!(
+                    "Only active workflows in the Archive step can be completed; this one is {} at the {} step",
+                    w.status, w.step
+                )));
+            }
+            w.step = "Complete".into();
+            w.status = "completed".into();
+            w.is_complete = true;
+            w.is_revertible_to_review = false;
+            w.last_updated = time::format_ms(ctx.now);
+            store::close_turn(ctx.extras, ctx.now);
+            ctx.events.push(Event::workflow(Kind::StepUpdated, w));
+            ctx.events.push(Event::workflow(Kind::Completed, w));
+            Ok(workflows::render(w, &base_url))
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -249,7 +283,7 @@ pub async fn update_metadata(
     let body = json_body(&body)?;
     let updates = parse_updates(&body)?;
     let base_url = emu.base_url().to_owned();
-    with_workflow(&emu, &id, |ctx| {
+    with_workflow(&emu, &id, |mut ctx| {
         let w = &*ctx.workflow;
         if w.step != "Review" || matches!(w.status.as_str(), "cancelled" | "completed") {
             return Err(invalid_state(
@@ -324,8 +358,10 @@ pub async fn update_metadata(
         };
         ctx.workflow.attributes = attributes;
         ctx.workflow.last_updated = time::format_ms(ctx.now);
+        ctx.events
+            .push(Event::workflow(Kind::AttributeUpdated, ctx.workflow));
         if let Some(comment) = comment {
-            collaboration::post_comment(ctx.extras, comment);
+            collaboration::post_comment(&mut ctx, comment);
         }
         Ok(Json(workflows::render(ctx.workflow, &base_url)))
     })

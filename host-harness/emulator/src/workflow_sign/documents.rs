@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use super::{invalid_state, object_body, workflow_index};
 use crate::auth::Actor;
 use crate::errors::ApiError;
+use crate::events::{Event, Kind};
 use crate::seed::Workflow;
 use crate::state::Emulator;
 use crate::time;
@@ -127,9 +128,11 @@ async fn update_packet(
         }
     }
     let workflow_id = workflow.id.clone();
+    let moved = Event::workflow(Kind::SignaturePacketDocumentMoved, workflow).documents(&keys);
     data.sign.packet_order.insert(workflow_id.clone(), keys);
     let workflow = &mut data.workflows[index];
     workflow.last_updated = time::format_ms(now);
+    data.emit([moved]);
     let workflow = &data.workflows[index];
     Ok(Json(view(
         workflow,

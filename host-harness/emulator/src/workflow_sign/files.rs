@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 use super::{Access, on_sign, workflow_index};
 use crate::auth::Actor;
 use crate::errors::ApiError;
+use crate::events::{Event, Kind};
 use crate::files::{self, Blob, extension, generate};
 use crate::multipart::UPLOAD_BODY_LIMIT;
 use crate::records::{self, NewRecord, Repository};
@@ -161,7 +162,9 @@ async fn upload_signed(
     data.files
         .documents
         .insert((snapshot.id.clone(), key), blob.clone());
+    let uploaded = Event::workflow(Kind::SignaturePacketUploaded, &snapshot);
     if let Some(signers) = partial {
+        data.emit([uploaded]);
         return Ok(Json(json!({
             "workflowId": snapshot.id,
             "title": snapshot.title,
@@ -175,6 +178,7 @@ async fn upload_signed(
         .insert((record_id.clone(), "signedCopy".into()), blob);
     let index = workflow_index(data, &snapshot.id)?;
     data.workflows[index].record_ids.push(record_id);
+    data.emit(std::iter::once(uploaded).chain(super::fully_signed(&snapshot)));
     Ok(Json(json!({
         "workflowId": snapshot.id,
         "title": snapshot.title,
@@ -346,6 +350,11 @@ async fn create_document(
     };
     let author = author(seed, &actor);
     let new_version = key.filter(|_| attribute == "draft");
+    let kind = if new_version.is_some() {
+        Kind::DocumentsUpdated
+    } else {
+        Kind::DocumentsAdded
+    };
     let document = match new_version {
         Some(key) => {
             let existing = workflow
@@ -390,8 +399,12 @@ async fn create_document(
     };
     workflow.last_updated = time::format_ms(now);
     let key = document["key"].as_str().unwrap_or_default().to_owned();
+    let event = Event::workflow(kind, workflow)
+        .documents([&key])
+        .by(&actor.user);
     let workflow_id = workflow.id.clone();
     data.files.documents.insert((workflow_id, key), blob);
+    data.emit([event]);
     StatusCode::NO_CONTENT.into_response()
 }
 
