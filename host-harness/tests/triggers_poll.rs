@@ -147,7 +147,7 @@ async fn polls_read_only_changed_items_with_full_pages() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn has_more_polls_resume_without_loss_or_duplicates() {
+async fn has_more_polls_cover_everything_once() {
     let emu = start_emulator().await;
     let rt = runtime();
     let session = session_in(&rt, &emu, "poll-resume").await;
@@ -203,6 +203,63 @@ async fn has_more_polls_resume_without_loss_or_duplicates() {
     }
     let got: BTreeSet<String> = seen.into_iter().collect();
     assert_eq!(got, expected);
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poll_interrupted_between_pages_resumes_without_loss_or_duplicates() {
+    let emu = start_emulator().await;
+    let rt = runtime();
+    let session = session_in(&rt, &emu, "poll-interrupted").await;
+    let input = json!({ "since": "2020-01-01T00:00:00Z" });
+    // The reference: one uninterrupted run.
+    let mut clean = PollState::default();
+    let mut expected = Vec::new();
+    loop {
+        let p = session
+            .poll_with("workflow_approval_changed", &input, &mut clean)
+            .await
+            .unwrap();
+        expected.extend(ids(&p.events));
+        if !p.has_more {
+            break;
+        }
+    }
+
+    // The same, with Ironclad refusing (longer than a call may wait) the 6th request of the
+    // first poll: after the workflow list and some approvals were read.
+    let url = format!("{}/_emulator/throttle", emu.base_url());
+    reqwest::Client::new()
+        .post(url)
+        .json(&json!({ "after": 5, "count": 1, "retry_after_seconds": 120 }))
+        .send()
+        .await
+        .unwrap();
+    let mut state = PollState::default();
+    let failed = session
+        .poll_with("workflow_approval_changed", &input, &mut state)
+        .await;
+    assert_eq!(report(failed.unwrap_err())["kind"], "rate_limited");
+    assert_eq!(
+        state,
+        PollState::default(),
+        "a failed poll changes no state"
+    );
+    let mut got = Vec::new();
+    loop {
+        let p = session
+            .poll_with("workflow_approval_changed", &input, &mut state)
+            .await
+            .unwrap();
+        got.extend(ids(&p.events));
+        if !p.has_more {
+            break;
+        }
+    }
+    assert_eq!(
+        got, expected,
+        "same events, same order, none lost or repeated"
+    );
     emu.shutdown().await;
 }
 

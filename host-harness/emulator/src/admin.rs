@@ -102,11 +102,13 @@ async fn rate_limits(State(emu): State<Emulator>, Json(body): Json<Value>) -> Js
     Json(json!({ "enabled": enabled, "window_ms": window_ms.unwrap_or(60_000) }))
 }
 
-/// `{"count": N, "retry_after_seconds": S}`: the next N Public API requests answer 429.
+/// `{"count": N, "retry_after_seconds": S, "after": A}`: after A more Public API requests
+/// (default 0), the next N answer 429 — so a test can fail a call midway.
 async fn throttle(State(emu): State<Emulator>, Json(body): Json<Value>) -> Json<Value> {
     let count = body["count"].as_u64().unwrap_or(1) as u32;
     let seconds = body["retry_after_seconds"].as_u64().unwrap_or(1);
-    emu.data().rate_limits.inject(count, seconds);
+    let after = body["after"].as_u64().unwrap_or(0) as u32;
+    emu.data().rate_limits.inject(after, count, seconds);
     Json(json!({ "throttled": count, "retry_after_seconds": seconds }))
 }
 

@@ -113,7 +113,8 @@ pub struct RateLimits {
     hits: HashMap<&'static str, VecDeque<i64>>,
     all: VecDeque<i64>,
     /// Injected: how many requests still answer 429, and their `Retry-After` seconds.
-    injected: Option<(u32, u64)>,
+    /// Injected 429s: (API requests to let through first, 429s to answer, Retry-After).
+    injected: Option<(u32, u32, u64)>,
 }
 
 enum Verdict {
@@ -138,16 +139,20 @@ impl RateLimits {
         self.all.clear();
     }
 
-    pub fn inject(&mut self, count: u32, retry_after_s: u64) {
-        self.injected = (count > 0).then_some((count, retry_after_s));
+    pub fn inject(&mut self, after: u32, count: u32, retry_after_s: u64) {
+        self.injected = (count > 0).then_some((after, count, retry_after_s));
     }
 
     fn judge(&mut self, method: &str, path: &str, now: i64) -> Verdict {
         if !path.starts_with(API) {
             return Verdict::Pass;
         }
-        if let Some((left, seconds)) = self.injected {
-            self.injected = (left > 1).then_some((left - 1, seconds));
+        if let Some((after, left, seconds)) = self.injected {
+            if after > 0 {
+                self.injected = Some((after - 1, left, seconds));
+                return Verdict::Pass;
+            }
+            self.injected = (left > 1).then_some((0, left - 1, seconds));
             return Verdict::Limited {
                 retry_after_s: seconds,
                 limit: None,
@@ -302,7 +307,7 @@ mod tests {
         let mut limits = RateLimits::default();
         let path = "/public/api/v1/workflows";
         assert!((0..1000).all(|i| matches!(limits.judge("GET", path, i), Verdict::Pass)));
-        limits.inject(2, 7);
+        limits.inject(0, 2, 7);
         assert!(matches!(
             limits.judge("GET", path, 0),
             Verdict::Limited {
