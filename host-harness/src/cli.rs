@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use host_harness::{
-    CallError, ConnectionConfig, Runtime, RuntimeOptions, TokenStore, emulator, listen, runtime,
-    triggers,
+    CallError, ConnectionConfig, Runtime, RuntimeOptions, TokenStore, emulator, listen, mcp,
+    runtime, triggers,
 };
 use serde_json::{Value, json};
 
@@ -92,6 +92,13 @@ enum Command {
         /// Unsubscribe and exit after this many events.
         #[arg(long)]
         max_events: Option<usize>,
+    },
+    /// Print every action as an MCP tool definition: {"tools": [...]}.
+    McpTools,
+    /// Serve MCP (JSON-RPC, one message per line) on stdin/stdout: tools/list, tools/call.
+    McpServe {
+        #[arg(long)]
+        config: PathBuf,
     },
     /// Start the OAuth authorization code flow: print the URL to open in a browser.
     Authorize {
@@ -282,6 +289,19 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
                 max_events,
             };
             listen::run(&session, options).await?;
+            Ok(None)
+        }
+        Command::McpTools => {
+            let manifest = load()?.describe().await.map_err(CallError::Host)?;
+            Ok(Some(json!({ "tools": mcp::tools(&manifest) })))
+        }
+        Command::McpServe { config } => {
+            let runtime = load()?;
+            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+            mcp::serve(&session, stdin, tokio::io::stdout())
+                .await
+                .map_err(CallError::Host)?;
             Ok(None)
         }
         Command::Authorize {

@@ -6,12 +6,14 @@
 //! - [`http_import`] / [`policy`] — the guest's only way out, and what it may reach.
 //! - [`oauth`] / [`token_store`] / [`secret`] — credentials, owned by the host.
 //! - [`triggers`] — polling and webhook triggers, and the state that makes them exactly-once.
+//! - [`mcp`] — every action as an MCP tool, and an MCP server over stdio.
 //! - [`report`] — typed errors as the CLI prints them.
 
 pub mod bindings;
 pub mod host_state;
 pub mod http_import;
 pub mod listen;
+pub mod mcp;
 pub mod oauth;
 pub mod policy;
 pub mod private_file;

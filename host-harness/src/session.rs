@@ -160,6 +160,10 @@ impl Runtime {
 }
 
 impl Session<'_> {
+    pub fn runtime(&self) -> &Runtime {
+        self.runtime
+    }
+
     pub fn authenticator(&self) -> Option<&Authenticator> {
         self.auth.as_deref()
     }
