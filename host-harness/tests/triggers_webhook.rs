@@ -161,12 +161,8 @@ async fn deliveries_are_verified_once_and_forgeries_refused() {
         .subscribe("workflow_launched", &json!({}), &url)
         .await
         .unwrap();
-    assert!(
-        sub.state["verification_key"]
-            .as_str()
-            .unwrap()
-            .contains("BEGIN PUBLIC KEY")
-    );
+    let key = sub.state["verification_key"].clone();
+    assert!(key.as_str().unwrap().contains("BEGIN PUBLIC KEY"));
 
     let launched = launch_sample(&session, "Webhook Corp").await;
     let genuine = next(&mut rx).await;
