@@ -7,16 +7,8 @@ use common::*;
 use serde_json::{Value, json};
 
 async fn throttle(emu: &host_harness::emulator::RunningEmulator, count: u32, seconds: u64) {
-    let url = format!("{}/_emulator/throttle", emu.base_url());
     let body = json!({ "count": count, "retry_after_seconds": seconds });
-    let status = reqwest::Client::new()
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert!(status.is_success());
+    admin_with(emu, "throttle", body).await;
 }
 
 fn statuses_to(log: &[Value], path: &str) -> Vec<u64> {

@@ -78,14 +78,7 @@ async fn an_mcp_client_lists_and_calls_tools_over_stdio() {
         "config.json",
         &form(&emu, "demo-client-credentials", json!({})),
     );
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_connector-harness"))
-        .arg("--component")
-        .arg(component_path())
-        .arg("--allow-loopback")
-        .arg("--cache-dir")
-        .arg(cache_dir())
-        .arg("--token-store")
-        .arg(dir.join("tokens.json"))
+    let mut child = tokio::process::Command::from(harness(&dir))
         .args(["mcp-serve", "--config", &cfg])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

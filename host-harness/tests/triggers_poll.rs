@@ -228,13 +228,12 @@ async fn a_poll_interrupted_between_pages_resumes_without_loss_or_duplicates() {
 
     // The same, with Ironclad refusing (longer than a call may wait) the 6th request of the
     // first poll: after the workflow list and some approvals were read.
-    let url = format!("{}/_emulator/throttle", emu.base_url());
-    reqwest::Client::new()
-        .post(url)
-        .json(&json!({ "after": 5, "count": 1, "retry_after_seconds": 120 }))
-        .send()
-        .await
-        .unwrap();
+    admin_with(
+        &emu,
+        "throttle",
+        json!({ "after": 5, "count": 1, "retry_after_seconds": 120 }),
+    )
+    .await;
     let mut state = PollState::default();
     let failed = session
         .poll_with("workflow_approval_changed", &input, &mut state)
@@ -360,13 +359,12 @@ async fn cli_poll_commits_state_only_after_a_successful_poll() {
     ];
 
     // Ironclad asks us to wait longer than a call may: the poll fails and commits nothing.
-    let url = format!("{}/_emulator/throttle", emu.base_url());
-    reqwest::Client::new()
-        .post(url)
-        .json(&json!({ "count": 1, "retry_after_seconds": 120 }))
-        .send()
-        .await
-        .unwrap();
+    admin_with(
+        &emu,
+        "throttle",
+        json!({ "count": 1, "retry_after_seconds": 120 }),
+    )
+    .await;
     let failed = cli(&dir, &args).await;
     assert_eq!(failed.error_kind(), "rate_limited");
     assert!(!state.exists(), "no state is committed by a failed poll");

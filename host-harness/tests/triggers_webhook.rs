@@ -116,18 +116,6 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<Delivery>) -> Delivery {
         .unwrap()
 }
 
-async fn emulator_post(emu: &host_harness::emulator::RunningEmulator, path: &str, body: Value) {
-    let url = format!("{}/_emulator/{path}", emu.base_url());
-    let status = reqwest::Client::new()
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert!(status.is_success(), "{path}: {status}");
-}
-
 /// Registered webhooks pointing at this machine (the seed has others).
 async fn local_hooks(session: &host_harness::Session<'_>) -> Vec<Value> {
     let hooks = session.execute("list_webhooks", &json!({})).await.unwrap();
@@ -269,7 +257,7 @@ async fn a_key_rotation_is_survived_with_one_refetch() {
         .await
         .unwrap();
     let old_key = sub.state["verification_key"].clone();
-    emulator_post(&emu, "webhook-key/rotate", json!({})).await;
+    admin(&emu, "webhook-key/rotate").await;
     admin(&emu, "reset-request-log").await;
 
     for name in ["Rotation A", "Rotation B"] {
@@ -473,14 +461,7 @@ async fn listen_prints_a_launched_workflow_once_then_unsubscribes() {
         "config.json",
         &form(&emu, "demo-client-credentials", json!({})),
     );
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_connector-harness"))
-        .arg("--component")
-        .arg(component_path())
-        .arg("--allow-loopback")
-        .arg("--cache-dir")
-        .arg(cache_dir())
-        .arg("--token-store")
-        .arg(dir.join("tokens.json"))
+    let mut child = tokio::process::Command::from(harness(&dir))
         .args([
             "listen",
             "workflow_launched",

@@ -132,9 +132,15 @@ pub async fn requests(emu: &RunningEmulator) -> Vec<Value> {
 }
 
 pub async fn admin(emu: &RunningEmulator, path: &str) {
+    admin_with(emu, path, json!({})).await
+}
+
+/// POST a JSON body to an `/_emulator/` control (throttle, webhook-key/rotate, …).
+pub async fn admin_with(emu: &RunningEmulator, path: &str, body: Value) {
     let url = format!("{}/_emulator/{path}", emu.base_url());
     let status = reqwest::Client::new()
         .post(url)
+        .json(&body)
         .send()
         .await
         .unwrap()
@@ -169,16 +175,23 @@ impl Run {
     }
 }
 
-/// Run `connector-harness` with the test component, loopback allowed and a private token store.
-pub async fn cli(dir: &std::path::Path, args: &[&str]) -> Run {
+/// `connector-harness` with the test component, loopback allowed, the shared compile cache and
+/// a private token store in `dir`; add the command's arguments.
+pub fn harness(dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_connector-harness"));
     cmd.arg("--component")
         .arg(component_path())
-        .arg("--allow-loopback");
-    cmd.arg("--cache-dir")
+        .arg("--allow-loopback")
+        .arg("--cache-dir")
         .arg(cache_dir())
         .arg("--token-store")
         .arg(dir.join("tokens.json"));
+    cmd
+}
+
+/// Run `connector-harness` with the test component, loopback allowed and a private token store.
+pub async fn cli(dir: &std::path::Path, args: &[&str]) -> Run {
+    let mut cmd = harness(dir);
     cmd.args(args);
     let out = tokio::task::spawn_blocking(move || cmd.output().expect("harness runs"))
         .await
