@@ -44,3 +44,65 @@ pub fn conn() -> Connection {
     });
     Connection::parse(&form.to_string()).unwrap()
 }
+
+/// Answers each request with `answer(request)`, recording the requests.
+pub struct Scripted<F: Fn(&Request) -> Response> {
+    pub sent: RefCell<Vec<Request>>,
+    answer: F,
+}
+
+impl<F: Fn(&Request) -> Response> HttpClient for Scripted<F> {
+    fn send(&self, request: Request) -> Result<Response, TransportError> {
+        let response = (self.answer)(&request);
+        self.sent.borrow_mut().push(request);
+        Ok(response)
+    }
+}
+
+pub fn scripted<F: Fn(&Request) -> Response>(answer: F) -> Scripted<F> {
+    Scripted {
+        sent: RefCell::new(Vec::new()),
+        answer,
+    }
+}
+
+/// A 200 JSON answer.
+pub fn ok_json(body: &serde_json::Value) -> Response {
+    Response {
+        status: 200,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: serde_json::to_vec(body).unwrap(),
+    }
+}
+
+/// The decoded query parameters of a request URL.
+pub fn query(request: &Request) -> std::collections::BTreeMap<String, String> {
+    let q = request
+        .url
+        .split_once('?')
+        .map(|(_, q)| q)
+        .unwrap_or_default();
+    q.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), percent_decode(v)))
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(byte) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
+}

@@ -256,7 +256,7 @@ fn scan(
         let stop = match source {
             Source::Entities | Source::Obligations => passed_boundary,
             // Ascending: the oldest changes are in hand once a poll's worth is collected.
-            Source::Records => items.len() > rule.budget(),
+            Source::Records => items.len() >= rule.budget(),
             Source::Workflows => false,
         };
         if !next || stop {
@@ -426,4 +426,133 @@ fn approvals(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{conn, ok_json, query, scripted};
+
+    /// `n` items, one per second from `start`, as Ironclad would list them.
+    fn items(n: usize, start: Millis) -> Vec<Value> {
+        (0..n)
+            .map(|i| {
+                json!({
+                    "id": format!("r{i:04}"),
+                    "ironcladId": format!("IC-{}", i + 1),
+                    "lastUpdated": time::format(start + i as Millis * 1000),
+                })
+            })
+            .collect()
+    }
+
+    /// A list endpoint over `all`: honours `lastUpdated` (inclusive), the sort direction
+    /// and page/pageSize, with `count`.
+    fn endpoint(all: Vec<Value>) -> impl Fn(&crate::http::Request) -> crate::http::Response {
+        move |req| {
+            let q = query(req);
+            let since = q.get("lastUpdated").and_then(|s| time::parse(s));
+            let at = |v: &Value| time::parse(v["lastUpdated"].as_str().unwrap()).unwrap();
+            let mut list: Vec<Value> = all
+                .iter()
+                .filter(|v| since.is_none_or(|s| at(v) >= s))
+                .cloned()
+                .collect();
+            if q.get("sortDirection").map(String::as_str) == Some("DESC") {
+                list.reverse();
+            }
+            let (page, size): (usize, usize) =
+                (q["page"].parse().unwrap(), q["pageSize"].parse().unwrap());
+            let count = list.len();
+            let page_items: Vec<Value> = list.into_iter().skip(page * size).take(size).collect();
+            ok_json(&json!({ "page": page, "pageSize": size, "count": count, "list": page_items }))
+        }
+    }
+
+    const T0: Millis = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+    fn rule(source: Source, rule: Rule) -> PollRule {
+        PollRule {
+            source,
+            rule,
+            event: "test",
+        }
+    }
+
+    #[test]
+    fn ascending_reads_stop_at_a_polls_worth_and_resume_exactly() {
+        let http = scripted(endpoint(items(250, T0 + 1000)));
+        let input = Map::from_iter([("since".to_string(), json!(time::format(T0)))]);
+        let r = rule(Source::Records, Rule::Updated);
+        let mut cursor = None;
+        let mut all = Vec::new();
+        let mut requests = Vec::new();
+        loop {
+            http.sent.borrow_mut().clear();
+            let polled = poll(&http, &conn(), &r, &input, cursor.as_ref()).unwrap();
+            requests.push(http.sent.borrow().len());
+            all.extend(polled.events.into_iter().map(|e| e.id));
+            cursor = polled.cursor;
+            if !polled.has_more {
+                break;
+            }
+        }
+        assert_eq!(all.len(), 250);
+        let unique: std::collections::BTreeSet<_> = all.iter().collect();
+        assert_eq!(unique.len(), 250, "no duplicates");
+        // Each poll reads one page; the inclusive `lastUpdated` filter re-lists the item at
+        // the watermark, so a poll that must fill a whole budget may read one page more.
+        assert_eq!(requests.len(), 3);
+        assert!(requests.iter().sum::<usize>() <= 4, "{requests:?}");
+    }
+
+    #[test]
+    fn descending_reads_stop_at_the_watermark() {
+        let http = scripted(endpoint(items(350, T0)));
+        // Only the newest 30 changed after the watermark.
+        let since = time::format(T0 + 320 * 1000);
+        let input = Map::from_iter([("since".to_string(), json!(since))]);
+        let polled = poll(
+            &http,
+            &conn(),
+            &rule(Source::Entities, Rule::Updated),
+            &input,
+            None,
+        )
+        .unwrap();
+        assert_eq!(polled.events.len(), 30);
+        assert!(!polled.has_more);
+        assert_eq!(
+            http.sent.borrow().len(),
+            1,
+            "the first page already reaches older items"
+        );
+        let first = &polled.events[0].payload["occurred_at"];
+        assert_eq!(
+            first,
+            &json!(since),
+            "oldest first, the watermark itself included"
+        );
+    }
+
+    #[test]
+    fn ties_at_the_watermark_are_neither_lost_nor_repeated() {
+        // Three records share one millisecond; the first poll handles them, a later one
+        // arriving at the same instant is still reported.
+        let same =
+            |id: &str| json!({ "id": id, "ironcladId": "IC-1", "lastUpdated": time::format(T0) });
+        let http = scripted(endpoint(vec![same("a"), same("b"), same("c")]));
+        let input = Map::from_iter([("since".to_string(), json!(time::format(T0)))]);
+        let r = rule(Source::Records, Rule::Updated);
+        let first = poll(&http, &conn(), &r, &input, None).unwrap();
+        assert_eq!(first.events.len(), 3);
+        let http = scripted(endpoint(vec![same("a"), same("b"), same("c"), same("d")]));
+        let second = poll(&http, &conn(), &r, &input, first.cursor.as_ref()).unwrap();
+        let ids: Vec<&str> = second
+            .events
+            .iter()
+            .map(|e| e.payload["record"]["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, vec!["d"]);
+    }
 }
