@@ -36,6 +36,12 @@ struct Cli {
     /// Show the connector's debug logs on stderr.
     #[arg(long, short, global = true)]
     verbose: bool,
+    /// Stop any one call of the connector after this many seconds (wall clock, default 900).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    call_timeout: Option<f64>,
+    /// Memory one call of the connector may use, per linear memory (default 512).
+    #[arg(long, global = true, value_name = "MIB")]
+    max_memory_mib: Option<usize>,
     #[command(subcommand)]
     command: Command,
 }
@@ -218,6 +224,7 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
             cli.cache_dir.clone().or_else(runtime::default_cache_dir)
         },
         verbose: cli.verbose,
+        limits: limits(&cli)?,
     };
     let component = cli
         .component
@@ -384,6 +391,28 @@ async fn webhook(
             Ok(None)
         }
     }
+}
+
+/// The sandbox limits, defaults overridden by the flags.
+fn limits(cli: &Cli) -> Result<host_harness::sandbox::Limits, Failure> {
+    let mut limits = host_harness::sandbox::Limits::default();
+    if let Some(seconds) = cli.call_timeout {
+        limits.call_timeout = std::time::Duration::try_from_secs_f64(seconds)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                Failure::Usage(anyhow::anyhow!(
+                    "--call-timeout must be a positive number of seconds"
+                ))
+            })?;
+    }
+    if let Some(mib) = cli.max_memory_mib {
+        limits.memory_bytes = mib
+            .checked_mul(1 << 20)
+            .filter(|b| *b > 0)
+            .ok_or_else(|| Failure::Usage(anyhow::anyhow!("--max-memory-mib is out of range")))?;
+    }
+    Ok(limits)
 }
 
 /// A subscription file, checked to belong to `trigger`.

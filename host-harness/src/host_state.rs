@@ -2,6 +2,7 @@
 //! the connection the call runs for, and the log sink.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -9,6 +10,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use crate::bindings::ipaas::connector::{log, types};
 use crate::oauth::Authenticator;
 use crate::policy::EgressPolicy;
+use crate::sandbox::CallLimiter;
 use crate::secret::Redactor;
 
 pub struct HostState {
@@ -20,6 +22,9 @@ pub struct HostState {
     pub(crate) redactor: Redactor,
     pub(crate) verbose: bool,
     pub(crate) requests_made: u32,
+    pub(crate) limiter: CallLimiter,
+    /// When the call must be over; HTTP timeouts and retry waits stay within it.
+    pub(crate) deadline: Instant,
 }
 
 impl HostState {
@@ -29,11 +34,18 @@ impl HostState {
         auth: Option<Arc<Authenticator>>,
         redactor: Redactor,
         verbose: bool,
+        limiter: CallLimiter,
+        deadline: Instant,
     ) -> Self {
         HostState {
-            // No preopened directories, no environment, no inherited stdio: a connector gets
-            // nothing from WASI but clocks and randomness.
-            wasi: WasiCtx::builder().build(),
+            // No preopened directories, no environment, no arguments, stdio that goes
+            // nowhere, no sockets and no name lookups: a connector gets nothing from WASI but
+            // clocks and randomness. Its only way out is the `http` import.
+            wasi: WasiCtx::builder()
+                .allow_tcp(false)
+                .allow_udp(false)
+                .allow_ip_name_lookup(false)
+                .build(),
             table: ResourceTable::new(),
             http,
             policy,
@@ -41,6 +53,8 @@ impl HostState {
             redactor,
             verbose,
             requests_made: 0,
+            limiter,
+            deadline,
         }
     }
 }

@@ -110,7 +110,11 @@ impl HostState {
         let timeout = request
             .timeout_ms
             .map(|ms| Duration::from_millis(ms.into()).min(MAX_TIMEOUT))
-            .unwrap_or(DEFAULT_TIMEOUT);
+            .unwrap_or(DEFAULT_TIMEOUT)
+            .min(self.remaining());
+        if timeout.is_zero() {
+            return Err(HttpError::Timeout);
+        }
         let mut builder = self.http.request(method, &request.url).timeout(timeout);
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
@@ -148,6 +152,14 @@ impl HostState {
             headers,
             body,
         })
+    }
+}
+
+impl HostState {
+    /// Time left before the call's deadline.
+    fn remaining(&self) -> Duration {
+        self.deadline
+            .saturating_duration_since(std::time::Instant::now())
     }
 }
 

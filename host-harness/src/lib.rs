@@ -2,6 +2,7 @@
 //! offline Ironclad emulator used by the CLI, the demo and the tests.
 //!
 //! - [`runtime`] — engine, linker, compiled-component cache, one fresh store per call.
+//! - [`sandbox`] — per-call limits, epoch interruption and deadline; traps as typed errors.
 //! - [`session`] — a connection in use: the connector's plan, host-held credentials, calls.
 //! - [`http_import`] / [`policy`] — the guest's only way out, and what it may reach.
 //! - [`oauth`] / [`token_store`] / [`secret`] — credentials, owned by the host.
@@ -17,6 +18,7 @@ pub mod policy;
 pub mod private_file;
 pub mod report;
 pub mod runtime;
+pub mod sandbox;
 pub mod secret;
 pub mod session;
 pub mod token_store;

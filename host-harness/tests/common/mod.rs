@@ -27,6 +27,23 @@ pub fn component_path() -> PathBuf {
     path
 }
 
+/// The misbehaving fixture component (`host-harness/fixture-guest`), built by `scripts/test`
+/// (or `$FIXTURE_GUEST_COMPONENT`).
+pub fn fixture_guest_path() -> PathBuf {
+    let path = std::env::var_os("FIXTURE_GUEST_COMPONENT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/wasm32-wasip2/release/fixture_guest.wasm")
+        });
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo build --release --target wasm32-wasip2 -p fixture-guest` (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
 pub fn cache_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/connector-cache")
 }
@@ -38,6 +55,7 @@ pub fn runtime() -> Runtime {
             allow_loopback: true,
             cache_dir: Some(cache_dir()),
             verbose: false,
+            ..Default::default()
         },
     )
     .expect("component loads")
@@ -171,9 +189,18 @@ impl Run {
 
 /// Run `connector-harness` with the test component, loopback allowed and a private token store.
 pub async fn cli(dir: &std::path::Path, args: &[&str]) -> Run {
+    cli_with_component(dir, &component_path(), args).await
+}
+
+/// Run `connector-harness` with `component`, loopback allowed and a private token store.
+pub async fn cli_with_component(
+    dir: &std::path::Path,
+    component: &std::path::Path,
+    args: &[&str],
+) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_connector-harness"));
     cmd.arg("--component")
-        .arg(component_path())
+        .arg(component)
         .arg("--allow-loopback");
     cmd.arg("--cache-dir")
         .arg(cache_dir())
