@@ -42,6 +42,10 @@ struct Cli {
     /// Memory one call of the connector may use, per linear memory (default 512).
     #[arg(long, global = true, value_name = "MIB")]
     max_memory_mib: Option<usize>,
+    /// Answer NAME with IP instead of asking DNS (repeatable, like curl's --resolve); the
+    /// address is still held to the egress policy.
+    #[arg(long, global = true, value_name = "NAME=IP")]
+    resolve: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -225,6 +229,7 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
         },
         verbose: cli.verbose,
         limits: limits(&cli)?,
+        pinned_hosts: pinned_hosts(&cli.resolve)?,
     };
     let component = cli
         .component
@@ -413,6 +418,28 @@ fn limits(cli: &Cli) -> Result<host_harness::sandbox::Limits, Failure> {
             .ok_or_else(|| Failure::Usage(anyhow::anyhow!("--max-memory-mib is out of range")))?;
     }
     Ok(limits)
+}
+
+/// `--resolve NAME=IP` flags as a name → addresses map.
+fn pinned_hosts(
+    flags: &[String],
+) -> Result<std::collections::BTreeMap<String, Vec<std::net::IpAddr>>, Failure> {
+    let mut pinned = std::collections::BTreeMap::<String, Vec<std::net::IpAddr>>::new();
+    for flag in flags {
+        let parsed = flag
+            .split_once('=')
+            .and_then(|(name, ip)| Some((name, ip.trim_matches(['[', ']']).parse().ok()?)));
+        let Some((name, ip)) = parsed else {
+            return Err(Failure::Usage(anyhow::anyhow!(
+                "--resolve {flag}: expected NAME=IP, e.g. api.example.com=203.0.113.7"
+            )));
+        };
+        pinned
+            .entry(name.to_ascii_lowercase())
+            .or_default()
+            .push(ip);
+    }
+    Ok(pinned)
 }
 
 /// A subscription file, checked to belong to `trigger`.

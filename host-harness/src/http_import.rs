@@ -1,11 +1,12 @@
-//! The `http` import: the guest's only way out. Applies the egress policy, attaches
-//! credentials, and on a 401 renews the token once and retries once.
+//! The `http` import: the guest's only way out. Applies the egress policy (every redirect
+//! hop included), attaches credentials, and on a 401 renews the token once and retries once.
 
 use std::time::Duration;
 
 use crate::bindings::http::{self as wit, HttpError, Method, Request, Response};
 use crate::host_state::HostState;
 use crate::oauth::AuthError;
+use crate::redirect;
 use crate::secret::Secret;
 
 /// A guest may ask for less, never more.
@@ -20,6 +21,9 @@ const RATE_LIMIT_RETRIES: u32 = 3;
 const RATE_LIMIT_BUDGET: Duration = Duration::from_secs(30);
 /// Responses above this are refused rather than buffered.
 pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+/// Request bodies above this are refused before sending (Ironclad takes files up to
+/// about this size; a launch with several files stays under it).
+pub const MAX_REQUEST_BYTES: usize = 100 * 1024 * 1024;
 
 impl wit::Host for HostState {
     async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, HttpError>> {
@@ -38,6 +42,14 @@ impl HostState {
             return Err(HttpError::InvalidRequest(
                 "the `authorization` header is set by the host".into(),
             ));
+        }
+        if let Some(body) = &request.body
+            && body.len() > MAX_REQUEST_BYTES
+        {
+            return Err(HttpError::InvalidRequest(format!(
+                "a request body of {} bytes exceeds the host's {MAX_REQUEST_BYTES}-byte limit",
+                body.len()
+            )));
         }
         // A 429 means the request was not processed, so even writes are safe to repeat.
         let mut waited = Duration::ZERO;
@@ -61,22 +73,58 @@ impl HostState {
     /// One request with credentials: on a 401, exactly one renewal and one retry; a second
     /// 401 is the connector's to report.
     async fn send_authenticated(&mut self, request: &Request) -> Result<Response, HttpError> {
+        self.count_request()?;
+        if !request.authenticate {
+            return self.follow(request, None).await;
+        }
+        let token = self.bearer(None).await?;
+        let response = self.follow(request, Some(&token)).await?;
+        if response.status != 401 {
+            return Ok(response);
+        }
+        let token = self.bearer(Some(&token)).await?;
+        self.follow(request, Some(&token)).await
+    }
+
+    fn count_request(&mut self) -> Result<(), HttpError> {
         if self.requests_made >= MAX_REQUESTS_PER_CALL {
             return Err(HttpError::Denied(format!(
                 "more than {MAX_REQUESTS_PER_CALL} requests in one call"
             )));
         }
         self.requests_made += 1;
-        if !request.authenticate {
-            return self.transmit(request, None).await;
+        Ok(())
+    }
+
+    /// One exchange, following redirects: each hop is checked against the policy (its
+    /// addresses by the resolver), counts against the request cap, and gets the token
+    /// only when it stays on the origin the request was made to.
+    async fn follow(
+        &mut self,
+        request: &Request,
+        token: Option<&Secret>,
+    ) -> Result<Response, HttpError> {
+        let origin = redirect::origin(&request.url);
+        let mut hop = request.clone();
+        for hops in 0.. {
+            let same_origin = redirect::origin(&hop.url) == origin;
+            let response = self.transmit(&hop, token.filter(|_| same_origin)).await?;
+            let Some(next) = redirect::target(&hop.url, &response) else {
+                return Ok(response);
+            };
+            if hops >= redirect::MAX_REDIRECTS {
+                return Err(HttpError::Denied(format!(
+                    "more than {} redirects",
+                    redirect::MAX_REDIRECTS
+                )));
+            }
+            self.policy.check(&next).map_err(|why| {
+                HttpError::Denied(format!("a redirect to {next} was refused: {why}"))
+            })?;
+            self.count_request()?;
+            hop = redirect::next_request(&hop, response.status, next);
         }
-        let token = self.bearer(None).await?;
-        let response = self.transmit(request, Some(&token)).await?;
-        if response.status != 401 {
-            return Ok(response);
-        }
-        let token = self.bearer(Some(&token)).await?;
-        self.transmit(request, Some(&token)).await
+        unreachable!("the loop returns")
     }
 
     async fn bearer(&mut self, rejected: Option<&Secret>) -> Result<Secret, HttpError> {
@@ -89,8 +137,9 @@ impl HostState {
             None => auth.bearer().await,
             Some(old) => auth.after_rejection(old).await,
         };
-        result.map_err(|e: AuthError| {
-            HttpError::Unauthenticated(self.redactor.redact(&e.to_string()))
+        result.map_err(|e: AuthError| match e {
+            AuthError::Denied(why) => HttpError::Denied(why),
+            e => HttpError::Unauthenticated(self.redactor.redact(&e.to_string())),
         })
     }
 
@@ -126,7 +175,9 @@ impl HostState {
             builder = builder.body(body.clone());
         }
         let response = builder.send().await.map_err(|e| {
-            if e.is_timeout() {
+            if let Some(refused) = crate::resolver::refusal(&e) {
+                HttpError::Denied(refused.to_string())
+            } else if e.is_timeout() {
                 HttpError::Timeout
             } else if e.is_builder() {
                 HttpError::InvalidRequest(e.without_url().to_string())
@@ -198,7 +249,7 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, HttpErr
 }
 
 /// reqwest's top-level message is generic ("error sending request"); the cause says why.
-fn describe_error(e: &reqwest::Error) -> String {
+pub(crate) fn describe_error(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

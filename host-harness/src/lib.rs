@@ -4,7 +4,8 @@
 //! - [`runtime`] — engine, linker, compiled-component cache, one fresh store per call.
 //! - [`sandbox`] — per-call limits, epoch interruption and deadline; traps as typed errors.
 //! - [`session`] — a connection in use: the connector's plan, host-held credentials, calls.
-//! - [`http_import`] / [`policy`] — the guest's only way out, and what it may reach.
+//! - [`http_import`] / [`policy`] / [`resolver`] — the guest's only way out, and what it may
+//!   reach: origins, schemes, and addresses after DNS resolution.
 //! - [`oauth`] / [`token_store`] / [`secret`] — credentials, owned by the host.
 //! - [`triggers`] — polling and webhook triggers, and the state that makes them exactly-once.
 //! - [`report`] — typed errors as the CLI prints them.
@@ -16,7 +17,9 @@ pub mod listen;
 pub mod oauth;
 pub mod policy;
 pub mod private_file;
+pub mod redirect;
 pub mod report;
+pub mod resolver;
 pub mod runtime;
 pub mod sandbox;
 pub mod secret;

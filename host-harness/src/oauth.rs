@@ -12,11 +12,14 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
+use crate::http_import::describe_error;
 use crate::secret::{Redactor, Secret};
 use crate::token_store::{PendingAuthorization, TokenRecord, TokenStore};
 
 /// Renew this long before the announced expiry, so a token never dies mid-request.
 const EXPIRY_SKEW_SECS: u64 = 60;
+/// A token endpoint that does not answer in this long is reported, not waited for.
+const TOKEN_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grant {
@@ -66,6 +69,9 @@ pub enum AuthError {
     NoPendingAuthorization,
     #[error("could not reach the token endpoint: {0}")]
     Transport(String),
+    /// The egress policy refused the token endpoint's address.
+    #[error("the token endpoint is refused: {0}")]
+    Denied(String),
     #[error("the token endpoint answered {0} with a body that is not a token response")]
     BadResponse(u16),
     #[error("token store: {0:#}")]
@@ -280,11 +286,16 @@ impl Authenticator {
             .http
             .post(&self.settings.token_url)
             .header("accept", "application/json")
+            .timeout(TOKEN_REQUEST_TIMEOUT)
             .json(&body)
             .send()
             .await
-            // reqwest errors name the URL, never the body.
-            .map_err(|e| AuthError::Transport(e.without_url().to_string()))?;
+            // reqwest errors name the URL, never the body; the causes say why (a refused
+            // address, a reset).
+            .map_err(|e| match crate::resolver::refusal(&e) {
+                Some(refused) => AuthError::Denied(refused.to_string()),
+                None => AuthError::Transport(describe_error(&e.without_url())),
+            })?;
         let status = response.status().as_u16();
         let bytes = response
             .bytes()

@@ -2,6 +2,8 @@
 //! `InstancePre` per loaded component; a fresh `Store` for every call, so no state leaks
 //! between invocations or tenants, each inside the [`sandbox`](crate::sandbox).
 
+use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,6 +17,7 @@ use crate::bindings::{Connector, ConnectorError, ConnectorPre};
 use crate::host_state::HostState;
 use crate::policy::EgressPolicy;
 use crate::report::CallError;
+use crate::resolver::GuardedResolver;
 use crate::sandbox::{self, CallLimiter, Limits};
 use crate::secret::Redactor;
 
@@ -29,6 +32,9 @@ pub struct RuntimeOptions {
     pub verbose: bool,
     /// Memory, table and instance limits and the wall-clock deadline of every call.
     pub limits: Limits,
+    /// Names answered without DNS (like curl's `--resolve`); still held to the egress
+    /// policy's address checks.
+    pub pinned_hosts: BTreeMap<String, Vec<IpAddr>>,
 }
 
 pub struct Runtime {
@@ -62,8 +68,14 @@ impl Runtime {
         Connector::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         let pre = ConnectorPre::new(linker.instantiate_pre(&component)?)?;
         let http = reqwest::Client::builder()
-            // Redirects would bypass the egress policy; the connector sees 3xx as answers.
+            // The host follows redirects itself, checking every hop against the policy.
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy from the environment would resolve names where the policy cannot see.
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver::new(
+                options.allow_loopback,
+                options.pinned_hosts.clone(),
+            )))
             .build()?;
         let label = component_path
             .file_name()

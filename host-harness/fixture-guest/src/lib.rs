@@ -11,8 +11,8 @@
 //! - `trap` — executes `unreachable`.
 //! - `probe` — reports what WASI grants: environment, arguments, files, sockets; writes a
 //!   marker to stdout and stderr, which must go nowhere.
-//! - `fetch` — `{"method", "url", "authenticate"?, "body"?}` through the host's `http`
-//!   import; returns `{status, headers, body}` or `{error}`.
+//! - `fetch` — `{"method", "url", "authenticate"?, "body"? | "body_size"?}` through the
+//!   host's `http` import; returns `{status, headers, body}` or `{error}`.
 //! - `fetch_many` — `{"url", "count"}`: that many GETs; returns how many were answered and
 //!   the first error.
 
@@ -199,7 +199,10 @@ fn request(input: &Value) -> http::Request {
         method: method(input["method"].as_str().unwrap_or("GET")),
         url: input["url"].as_str().unwrap_or_default().to_string(),
         headers: Vec::new(),
-        body: input["body"].as_str().map(|b| b.as_bytes().to_vec()),
+        body: match input["body_size"].as_u64() {
+            Some(n) => Some(vec![b'x'; n as usize]),
+            None => input["body"].as_str().map(|b| b.as_bytes().to_vec()),
+        },
         authenticate: input["authenticate"].as_bool().unwrap_or(false),
         timeout_ms: input["timeout_ms"].as_u64().map(|ms| ms as u32),
     }
