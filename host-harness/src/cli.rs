@@ -230,6 +230,7 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
         verbose: cli.verbose,
         limits: limits(&cli)?,
         pinned_hosts: pinned_hosts(&cli.resolve)?,
+        retry: Default::default(),
     };
     let component = cli
         .component

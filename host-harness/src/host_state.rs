@@ -10,6 +10,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use crate::bindings::ipaas::connector::{log, types};
 use crate::oauth::Authenticator;
 use crate::policy::EgressPolicy;
+use crate::retry::RetryPolicy;
 use crate::sandbox::CallLimiter;
 use crate::secret::Redactor;
 
@@ -22,9 +23,15 @@ pub struct HostState {
     pub(crate) redactor: Redactor,
     pub(crate) verbose: bool,
     pub(crate) requests_made: u32,
+    pub(crate) bounds: CallBounds,
+}
+
+/// What bounds one call: its store's limits, its deadline, its retry policy.
+pub(crate) struct CallBounds {
     pub(crate) limiter: CallLimiter,
     /// When the call must be over; HTTP timeouts and retry waits stay within it.
     pub(crate) deadline: Instant,
+    pub(crate) retry: RetryPolicy,
 }
 
 impl HostState {
@@ -34,8 +41,7 @@ impl HostState {
         auth: Option<Arc<Authenticator>>,
         redactor: Redactor,
         verbose: bool,
-        limiter: CallLimiter,
-        deadline: Instant,
+        bounds: CallBounds,
     ) -> Self {
         HostState {
             // No preopened directories, no environment, no arguments, stdio that goes
@@ -53,8 +59,7 @@ impl HostState {
             redactor,
             verbose,
             requests_made: 0,
-            limiter,
-            deadline,
+            bounds,
         }
     }
 }

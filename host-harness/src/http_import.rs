@@ -7,6 +7,7 @@ use crate::bindings::http::{self as wit, HttpError, Method, Request, Response};
 use crate::host_state::HostState;
 use crate::oauth::AuthError;
 use crate::redirect;
+use crate::retry::Attempt;
 use crate::secret::Secret;
 
 /// A guest may ask for less, never more.
@@ -15,10 +16,9 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// One invocation may not make more requests than this (the largest listing, 100,000 items
 /// at 100 a page, needs 1,000).
 pub const MAX_REQUESTS_PER_CALL: u32 = 2_000;
-/// 429s are retried at most this often per request, waiting `Retry-After` (or 1 s, 2 s, ...)
-/// as long as the waits of one request add up to no more than the budget.
-const RATE_LIMIT_RETRIES: u32 = 3;
-const RATE_LIMIT_BUDGET: Duration = Duration::from_secs(30);
+/// A retry wait must end at least this long before the call's deadline, leaving the
+/// retried request time to answer.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
 /// Responses above this are refused rather than buffered.
 pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 /// Request bodies above this are refused before sending (Ironclad takes files up to
@@ -51,23 +51,7 @@ impl HostState {
                 body.len()
             )));
         }
-        // A 429 means the request was not processed, so even writes are safe to repeat.
-        let mut waited = Duration::ZERO;
-        for retry in 0.. {
-            let response = self.send_authenticated(&request).await?;
-            if response.status != 429 || retry >= RATE_LIMIT_RETRIES {
-                return Ok(response);
-            }
-            let wait = retry_after(&response.headers).unwrap_or(Duration::from_secs(1 << retry));
-            if waited + wait > RATE_LIMIT_BUDGET {
-                // Too long to wait inside one call: the connector reports `rate_limited`
-                // with the hint, and the caller's scheduler decides.
-                return Ok(response);
-            }
-            tokio::time::sleep(wait).await;
-            waited += wait;
-        }
-        unreachable!("the loop returns")
+        self.send_authenticated(&request).await
     }
 
     /// One request with credentials: on a 401, exactly one renewal and one retry; a second
@@ -108,7 +92,7 @@ impl HostState {
         let mut hop = request.clone();
         for hops in 0.. {
             let same_origin = redirect::origin(&hop.url) == origin;
-            let response = self.transmit(&hop, token.filter(|_| same_origin)).await?;
+            let response = self.exchange(&hop, token.filter(|_| same_origin)).await?;
             let Some(next) = redirect::target(&hop.url, &response) else {
                 return Ok(response);
             };
@@ -143,11 +127,45 @@ impl HostState {
         })
     }
 
-    async fn transmit(
+    /// One hop, retried as [`retry`](crate::retry) decides: waits stay within the retry
+    /// budget and end before the call's deadline; every retry counts against the cap.
+    async fn exchange(
         &mut self,
         request: &Request,
         token: Option<&Secret>,
     ) -> Result<Response, HttpError> {
+        let mut waited = Duration::ZERO;
+        for retry in 0.. {
+            let outcome = self.transmit(request, token).await;
+            let attempt = match &outcome {
+                Ok(response) => Attempt::Answered(response),
+                Err(failed) => Attempt::Failed {
+                    error: &failed.error,
+                    unsent: failed.unsent,
+                },
+            };
+            let Some(wait) = self.bounds.retry.delay(request.method, &attempt, retry) else {
+                return outcome.map_err(|f| f.error);
+            };
+            if waited + wait > self.bounds.retry.budget || wait + DEADLINE_MARGIN > self.remaining()
+            {
+                // Too long to wait inside this call: the connector reports the answer
+                // (`rate_limited` with the hint, or the upstream error) and the caller's
+                // scheduler decides.
+                return outcome.map_err(|f| f.error);
+            }
+            tokio::time::sleep(wait).await;
+            waited += wait;
+            self.count_request()?;
+        }
+        unreachable!("the loop returns")
+    }
+
+    async fn transmit(
+        &mut self,
+        request: &Request,
+        token: Option<&Secret>,
+    ) -> Result<Response, Failed> {
         let method = match request.method {
             Method::Get => reqwest::Method::GET,
             Method::Head => reqwest::Method::HEAD,
@@ -162,7 +180,7 @@ impl HostState {
             .unwrap_or(DEFAULT_TIMEOUT)
             .min(self.remaining());
         if timeout.is_zero() {
-            return Err(HttpError::Timeout);
+            return Err(HttpError::Timeout.into());
         }
         let mut builder = self.http.request(method, &request.url).timeout(timeout);
         for (name, value) in &request.headers {
@@ -174,8 +192,10 @@ impl HostState {
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        let response = builder.send().await.map_err(|e| {
-            if let Some(refused) = crate::resolver::refusal(&e) {
+        let response = builder.send().await.map_err(|e| Failed {
+            // A failed connect means no byte of the request reached the server.
+            unsent: e.is_connect(),
+            error: if let Some(refused) = crate::resolver::refusal(&e) {
                 HttpError::Denied(refused.to_string())
             } else if e.is_timeout() {
                 HttpError::Timeout
@@ -183,13 +203,13 @@ impl HostState {
                 HttpError::InvalidRequest(e.without_url().to_string())
             } else {
                 HttpError::Connect(describe_error(&e))
-            }
+            },
         })?;
         if response
             .content_length()
             .is_some_and(|n| n > MAX_RESPONSE_BYTES)
         {
-            return Err(HttpError::TooLarge(MAX_RESPONSE_BYTES));
+            return Err(HttpError::TooLarge(MAX_RESPONSE_BYTES).into());
         }
         let status = response.status().as_u16();
         let headers = response
@@ -197,6 +217,7 @@ impl HostState {
             .iter()
             .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
             .collect();
+        // A body cut short (a reset, a truncated answer) is a failure after sending.
         let body = read_capped(response).await?;
         Ok(Response {
             status,
@@ -209,26 +230,25 @@ impl HostState {
 impl HostState {
     /// Time left before the call's deadline.
     fn remaining(&self) -> Duration {
-        self.deadline
+        self.bounds
+            .deadline
             .saturating_duration_since(std::time::Instant::now())
     }
 }
 
-/// `Retry-After` as delay-seconds or an HTTP date.
-fn retry_after(headers: &[(String, String)]) -> Option<Duration> {
-    let value = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))?
-        .1
-        .trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+/// A request that got no answer, and whether it certainly never reached the server.
+struct Failed {
+    error: HttpError,
+    unsent: bool,
+}
+
+impl From<HttpError> for Failed {
+    fn from(error: HttpError) -> Self {
+        Failed {
+            error,
+            unsent: false,
+        }
     }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
 }
 
 async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, HttpError> {
@@ -257,27 +277,4 @@ pub(crate) fn describe_error(e: &reqwest::Error) -> String {
         source = s.source();
     }
     text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_seconds_or_date() {
-        let h = |v: &str| vec![("Retry-After".to_string(), v.to_string())];
-        assert_eq!(retry_after(&h("7")), Some(Duration::from_secs(7)));
-        let soon = std::time::SystemTime::now() + Duration::from_secs(120);
-        let wait = retry_after(&h(&httpdate::fmt_http_date(soon))).unwrap();
-        assert!(
-            wait > Duration::from_secs(100) && wait <= Duration::from_secs(120),
-            "{wait:?}"
-        );
-        assert_eq!(
-            retry_after(&h("Wed, 21 Oct 2015 07:28:00 GMT")),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(retry_after(&h("soon")), None);
-        assert_eq!(retry_after(&[]), None);
-    }
 }

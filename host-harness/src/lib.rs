@@ -6,6 +6,7 @@
 //! - [`session`] — a connection in use: the connector's plan, host-held credentials, calls.
 //! - [`http_import`] / [`policy`] / [`resolver`] — the guest's only way out, and what it may
 //!   reach: origins, schemes, and addresses after DNS resolution.
+//! - [`retry`] — which failed requests are sent again, and after how long.
 //! - [`oauth`] / [`token_store`] / [`secret`] — credentials, owned by the host.
 //! - [`triggers`] — polling and webhook triggers, and the state that makes them exactly-once.
 //! - [`report`] — typed errors as the CLI prints them.
@@ -20,6 +21,7 @@ pub mod private_file;
 pub mod redirect;
 pub mod report;
 pub mod resolver;
+pub mod retry;
 pub mod runtime;
 pub mod sandbox;
 pub mod secret;

@@ -14,10 +14,11 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, Store};
 
 use crate::bindings::{Connector, ConnectorError, ConnectorPre};
-use crate::host_state::HostState;
+use crate::host_state::{CallBounds, HostState};
 use crate::policy::EgressPolicy;
 use crate::report::CallError;
 use crate::resolver::GuardedResolver;
+use crate::retry::RetryPolicy;
 use crate::sandbox::{self, CallLimiter, Limits};
 use crate::secret::Redactor;
 
@@ -35,6 +36,8 @@ pub struct RuntimeOptions {
     /// Names answered without DNS (like curl's `--resolve`); still held to the egress
     /// policy's address checks.
     pub pinned_hosts: BTreeMap<String, Vec<IpAddr>>,
+    /// When and how often a failed request is sent again.
+    pub retry: RetryPolicy,
 }
 
 pub struct Runtime {
@@ -120,11 +123,14 @@ impl Runtime {
             auth,
             redactor,
             self.options.verbose,
-            CallLimiter::new(limits),
-            deadline,
+            CallBounds {
+                limiter: CallLimiter::new(limits),
+                deadline,
+                retry: self.options.retry.clone(),
+            },
         );
         let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.limiter);
+        store.limiter(|state| &mut state.bounds.limiter);
         sandbox::arm(&mut store, deadline);
         let outcome = tokio::time::timeout_at(deadline.into(), async {
             let instance = self
@@ -140,7 +146,7 @@ impl Runtime {
             Ok(Ok(Err(error))) => Err(error.into()),
             Ok(Err(error)) => Err(sandbox::classify(
                 error,
-                &mut store.data_mut().limiter,
+                &mut store.data_mut().bounds.limiter,
                 limits.call_timeout,
             )),
             // Blocked in a host call (a slow request, a WASI wait) at the deadline: the

@@ -298,7 +298,10 @@ async fn request_count_and_size_caps_hold() {
         .await
         .unwrap();
     assert!(
-        out["error"].as_str().unwrap().contains("TooLarge(67108864)"),
+        out["error"]
+            .as_str()
+            .unwrap()
+            .contains("TooLarge(67108864)"),
         "{out}"
     );
 

@@ -1,0 +1,355 @@
+//! Upstream faults through the real component: what the host retries (and what it must
+//! not), within the retry budget and the call's deadline, and how answers that are not
+//! what Ironclad promises become typed errors.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use common::scripted::{self, ScriptedServer};
+use common::*;
+use host_harness::retry::RetryPolicy;
+use host_harness::sandbox::Limits;
+use host_harness::{Runtime, RuntimeOptions};
+use serde_json::{Value, json};
+
+/// Retries without the production one-second base, so the tests do not sleep.
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        base_delay: Duration::from_millis(10),
+        ..RetryPolicy::default()
+    }
+}
+
+fn runtime_for(component: std::path::PathBuf, limits: Limits) -> Runtime {
+    Runtime::load(
+        &component,
+        RuntimeOptions {
+            allow_loopback: true,
+            cache_dir: Some(cache_dir()),
+            retry: fast_retries(),
+            limits,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// An Ironclad stand-in: tokens for anyone, and `answer(nth API request)` for the API.
+async fn upstream(
+    answer: impl Fn(&scripted::Hit, usize) -> scripted::Answer + Send + Sync + 'static,
+) -> ScriptedServer {
+    let api_seen = std::sync::atomic::AtomicUsize::new(0);
+    ScriptedServer::start(move |hit, _| {
+        if hit.path == "/oauth/token" {
+            return scripted::token();
+        }
+        let n = api_seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        answer(hit, n)
+    })
+    .await
+}
+
+/// A client-credentials form (the emulator's demo client) aimed at `instance_url`.
+fn form_at(instance_url: &str) -> Value {
+    let seed = host_harness::emulator::default_seed();
+    let client = seed
+        .clients
+        .iter()
+        .find(|c| c.name == "demo-client-credentials")
+        .unwrap();
+    json!({
+        "api_type": "clm_public", "region": "custom", "instance_url": instance_url,
+        "grant_type": "client_credentials", "client_id": client.client_id,
+        "client_secret": client.client_secret, "impersonate_user": seed.users[0].email,
+    })
+}
+
+async fn raw(
+    rt: &Runtime,
+    server: &ScriptedServer,
+    name: &str,
+    method: &str,
+    path: &str,
+) -> Result<Value, Value> {
+    let session = rt
+        .connect(&config(form_at(server.base_url())), tokens(&scratch(name)))
+        .await
+        .unwrap();
+    let mut input = json!({ "method": method, "path": path });
+    if method != "GET" {
+        input["body"] = json!({ "title": "x" });
+    }
+    session.execute("raw_request", &input).await.map_err(report)
+}
+
+fn unavailable() -> scripted::Answer {
+    scripted::json(
+        503,
+        json!({ "code": "SERVICE_UNAVAILABLE", "message": "try again" }),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_are_retried_through_5xx_until_they_succeed() {
+    let server = upstream(|_, n| match n {
+        0 => unavailable(),
+        1 => scripted::json(502, json!({})),
+        _ => scripted::json(200, json!({ "ok": true })),
+    })
+    .await;
+    let rt = runtime_for(component_path(), Limits::default());
+    let out = raw(&rt, &server, "retry-get", "GET", "/records")
+        .await
+        .unwrap();
+    assert_eq!(out["body"], json!({ "ok": true }));
+    assert_eq!(server.hits_under("/public/api/v1/").len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_answered_5xx_is_reported_not_repeated() {
+    let server = upstream(|_, _| unavailable()).await;
+    let rt = runtime_for(component_path(), Limits::default());
+    let e = raw(&rt, &server, "no-retry-post", "POST", "/records")
+        .await
+        .unwrap_err();
+    assert_eq!(e["kind"], "upstream", "{e}");
+    assert_eq!(e["details"]["status"], 503);
+    assert_eq!(e["details"]["code"], "SERVICE_UNAVAILABLE");
+    assert_eq!(server.hits_under("/public/api/v1/").len(), 1, "sent once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_answered_429_is_retried_because_it_was_not_processed() {
+    let server = upstream(|_, n| match n {
+        0 => (429, vec![("retry-after", "0".to_string())], b"{}".to_vec()),
+        _ => scripted::json(200, json!({ "id": "r1" })),
+    })
+    .await;
+    let rt = runtime_for(component_path(), Limits::default());
+    let out = raw(&rt, &server, "retry-429", "POST", "/records")
+        .await
+        .unwrap();
+    assert_eq!(out["body"]["id"], "r1");
+    assert_eq!(server.hits_under("/public/api/v1/").len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn persistent_5xx_stop_after_three_retries_with_the_last_answer() {
+    let server = upstream(|_, _| unavailable()).await;
+    let rt = runtime_for(component_path(), Limits::default());
+    let e = raw(&rt, &server, "give-up", "DELETE", "/records/r1")
+        .await
+        .unwrap_err();
+    assert_eq!(e["kind"], "upstream");
+    assert_eq!(e["message"], "try again", "Ironclad's message surfaces");
+    assert_eq!(server.hits_under("/public/api/v1/").len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_beyond_the_deadline_is_reported_at_once() {
+    let server =
+        upstream(|_, _| (429, vec![("retry-after", "20".to_string())], b"{}".to_vec())).await;
+    let rt = runtime_for(
+        component_path(),
+        Limits {
+            call_timeout: Duration::from_secs(5),
+            ..Limits::default()
+        },
+    );
+    let started = Instant::now();
+    let e = raw(&rt, &server, "deadline-429", "GET", "/records")
+        .await
+        .unwrap_err();
+    assert_eq!(e["kind"], "rate_limited", "{e}");
+    assert_eq!(e["details"]["retry_after_ms"], 20_000);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "not slept through"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_that_are_not_what_ironclad_promises_are_typed_errors() {
+    let server = upstream(
+        |hit, _| match hit.path.trim_start_matches("/public/api/v1") {
+            p if p.starts_with("/records/html") => (
+                200,
+                vec![("content-type", "text/html".into())],
+                b"<html><body>Maintenance</body></html>".to_vec(),
+            ),
+            p if p.starts_with("/records/truncated") => (
+                200,
+                vec![("content-type", "application/json".into())],
+                br#"{"id": "r1", "name": "#.to_vec(),
+            ),
+            p if p.starts_with("/records/bad-param") => scripted::json(
+                400,
+                json!({ "code": "INVALID_PARAM", "message": "name is too long", "param": "name" }),
+            ),
+            _ => (
+                502,
+                vec![("content-type", "text/html".into())],
+                b"<html>Bad gateway</html>".to_vec(),
+            ),
+        },
+    )
+    .await;
+    let rt = runtime_for(component_path(), Limits::default());
+    let session = rt
+        .connect(
+            &config(form_at(server.base_url())),
+            tokens(&scratch("bad-answers")),
+        )
+        .await
+        .unwrap();
+    let fails = |id: &'static str| {
+        let session = &session;
+        async move {
+            report(
+                session
+                    .execute("retrieve_record", &json!({ "id": id }))
+                    .await
+                    .unwrap_err(),
+            )
+        }
+    };
+    let e = fails("html").await;
+    assert_eq!(e["kind"], "internal", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("not JSON"), "{e}");
+    let e = fails("truncated").await;
+    assert_eq!(e["kind"], "internal", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("not JSON"), "{e}");
+    let e = fails("bad-param").await;
+    assert_eq!(
+        (
+            &e["kind"],
+            &e["field"],
+            &e["details"]["code"],
+            &e["message"]
+        ),
+        (
+            &json!("upstream"),
+            &json!("name"),
+            &json!("INVALID_PARAM"),
+            &json!("name is too long")
+        )
+    );
+    let e = fails("gateway").await;
+    assert_eq!(e["kind"], "upstream");
+    assert_eq!(e["details"]["status"], 502);
+    assert_eq!(e["message"], "<html>Bad gateway</html>");
+}
+
+/// A TCP server that answers each connection with the next canned bytes (the last one
+/// repeats), then closes it: for resets and truncated bodies, which HTTP servers will
+/// not produce on purpose.
+fn raw_tcp_server(
+    answers: Vec<&'static [u8]>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(answers[n.min(answers.len() - 1)]);
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    });
+    (url, count)
+}
+
+const DROPPED: &[u8] = b"";
+const TRUNCATED: &[u8] =
+    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 40\r\n\r\n{\"id\":";
+const FINE: &[u8] =
+    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 10\r\n\r\n{\"id\":\"r\"}";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_connections_and_truncated_bodies_retry_reads_but_not_writes() {
+    let rt = runtime_for(fixture_guest_path(), Limits::default());
+    let (url, count) = raw_tcp_server(vec![DROPPED, TRUNCATED, FINE]);
+    let session = rt
+        .connect(
+            &config(json!({ "origins": [url] })),
+            tokens(&scratch("resets")),
+        )
+        .await
+        .unwrap();
+    let out = session
+        .execute("fetch", &json!({ "url": format!("{url}/x") }))
+        .await
+        .unwrap();
+    assert_eq!(out["status"], 200, "{out} after {count:?} connections");
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 3);
+
+    let (url, count) = raw_tcp_server(vec![TRUNCATED, FINE]);
+    let session = rt
+        .connect(
+            &config(json!({ "origins": [url] })),
+            tokens(&scratch("resets-post")),
+        )
+        .await
+        .unwrap();
+    let out = session
+        .execute(
+            "fetch",
+            &json!({ "method": "POST", "url": format!("{url}/x"), "body": "{}" }),
+        )
+        .await
+        .unwrap();
+    assert!(
+        out["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("HttpError::Connect"),
+        "{out}"
+    );
+    assert_eq!(
+        count.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "a write is sent once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_that_never_connected_is_retried() {
+    // A port with nothing listening: the connection is refused, nothing was sent.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let rt = runtime_for(fixture_guest_path(), Limits::default());
+    let session = rt
+        .connect(
+            &config(json!({ "origins": [url] })),
+            tokens(&scratch("refused")),
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let out = session
+        .execute(
+            "fetch",
+            &json!({ "method": "POST", "url": format!("{url}/x"), "body": "{}" }),
+        )
+        .await
+        .unwrap();
+    assert!(
+        out["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("HttpError::Connect"),
+        "{out}"
+    );
+    // Three backoffs of at least 5, 10 and 20 ms: the refused connect was retried.
+    assert!(started.elapsed() >= Duration::from_millis(35));
+}
