@@ -126,6 +126,13 @@ enum Command {
         /// Enforce Ironclad's per-bucket rate limits (e.g. 40 workflow writes per minute).
         #[arg(long)]
         rate_limits: bool,
+        /// Inject faults drawn from this seed: 429s, 500/503s, slow answers, dropped
+        /// connections, truncated JSON, expired tokens (log: GET /_emulator/faults).
+        #[arg(long, value_name = "SEED")]
+        faults: Option<u64>,
+        /// Share of API requests that get a fault with --faults (0.0–1.0).
+        #[arg(long, default_value_t = 0.3, requires = "faults")]
+        fault_rate: f64,
     },
     /// Start the emulator in-process and walk through a scenario with the connector.
     Demo,
@@ -329,7 +336,12 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
             eprintln!("Authorized; tokens saved to the token store.");
             Ok(Some(json!({ "status": "authorized", "grant": summary })))
         }
-        Command::Emulator { port, rate_limits } => serve_emulator(port, rate_limits)
+        Command::Emulator {
+            port,
+            rate_limits,
+            faults,
+            fault_rate,
+        } => serve_emulator(port, rate_limits, faults.map(|seed| (seed, fault_rate)))
             .await
             .map(|_| None)
             .map_err(Failure::Usage),
@@ -507,10 +519,30 @@ fn read_input(input: Option<&str>) -> Result<Value, Failure> {
         .map_err(|e| Failure::Usage(anyhow::anyhow!("the input is not valid JSON: {e}")))
 }
 
-async fn serve_emulator(port: u16, rate_limits: bool) -> anyhow::Result<()> {
+async fn serve_emulator(
+    port: u16,
+    rate_limits: bool,
+    faults: Option<(u64, f64)>,
+) -> anyhow::Result<()> {
+    if let Some((_, rate)) = faults {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&rate),
+            "--fault-rate must be between 0 and 1"
+        );
+    }
     let running = emulator::start(([127, 0, 0, 1], port).into()).await?;
     if rate_limits {
         running.emulator().enforce_rate_limits(None);
+    }
+    if let Some((seed, rate)) = faults {
+        running.emulator().enable_faults(emulator::FaultConfig {
+            rate,
+            ..emulator::FaultConfig::seeded(seed)
+        });
+        eprintln!(
+            "Fault mode: seed {seed}, {:.0}% of API requests.",
+            rate * 100.0
+        );
     }
     let seed = running.seed();
     eprintln!("Ironclad emulator listening; stop with Ctrl-C.");

@@ -8,7 +8,8 @@
 //! - `/_emulator/**`: test controls (`admin`), not part of Ironclad: `POST expire-tokens`,
 //!   `GET requests` (the request log, secrets redacted), `POST reset-request-log`, `POST reset`,
 //!   `POST throttle` (the next N API requests answer 429 with `Retry-After`), `POST rate-limits`
-//!   (enforce Ironclad's per-bucket quotas, module `rate_limits`; off by default).
+//!   (enforce Ironclad's per-bucket quotas, module `rate_limits`; off by default),
+//!   `GET|POST faults` (seeded fault injection, module `faults`; off by default).
 //! - Optionally (`start_with_contract`, [`Emulator::with_contract`]), every `/public/api/v1/**`
 //!   request is first judged against Ironclad's official OpenAPI (module `contract`): a
 //!   violation answers 400 `CONTRACT_VIOLATION` before any handler and is listed at
@@ -35,6 +36,7 @@ mod contract;
 mod entities;
 mod errors;
 mod exports;
+mod faults;
 mod files;
 mod filter;
 mod ids;
@@ -72,6 +74,7 @@ pub use auth::Actor;
 #[cfg(feature = "contract")]
 pub use contract::{Contract, ERRATA, Erratum, Violation};
 pub use errors::{ApiError, OAuthError};
+pub use faults::{Fault, FaultConfig};
 pub use seed::{
     Company, Creator, FieldOptions, FieldSchema, OAuthClient, Role, RoleAssignee, Seed, StepState,
     Template, User, Workflow, default_seed,
@@ -114,7 +117,9 @@ impl Emulator {
         let app = app
             .merge(contract::routes())
             .layer(from_fn_with_state(self.clone(), contract::enforce));
-        app.layer(from_fn_with_state(self.clone(), rate_limits::enforce))
+        app.merge(faults::routes())
+            .layer(from_fn_with_state(self.clone(), faults::inject))
+            .layer(from_fn_with_state(self.clone(), rate_limits::enforce))
             .layer(from_fn_with_state(self.clone(), request_log::observe))
             .with_state(self.clone())
     }
