@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use host_harness::secret::redact_known;
 use host_harness::{
     CallError, ConnectionConfig, Runtime, RuntimeOptions, TokenStore, emulator, listen, runtime,
     triggers,
@@ -188,6 +189,7 @@ impl From<CallError> for Failure {
 }
 
 pub fn main() -> ExitCode {
+    host_harness::secret::install_panic_redaction();
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -207,13 +209,15 @@ pub fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        // Errors are built without secrets; masking them again covers host errors whose
+        // text comes from elsewhere (a library's message quoting a value).
         Err(Failure::Call(e)) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", redact_known(&e.to_string()));
             print_json(&e.to_json());
             ExitCode::from(1)
         }
         Err(Failure::Usage(e)) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", redact_known(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
@@ -222,7 +226,7 @@ pub fn main() -> ExitCode {
 /// Print to stdout; a closed pipe (`| head`) is the reader's choice, not an error.
 fn print_json(value: &Value) {
     use std::io::Write;
-    let text = serde_json::to_string_pretty(value).expect("JSON values serialise");
+    let text = redact_known(&serde_json::to_string_pretty(value).expect("JSON values serialise"));
     let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 

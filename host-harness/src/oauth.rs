@@ -154,7 +154,7 @@ impl Authenticator {
         let mut current = self.current.lock().await;
         let record = match current.take() {
             Some(r) => r,
-            None => self.store.get(&self.key)?,
+            None => remembered(self.store.get(&self.key)?),
         };
         let record = if is_fresh(&record) {
             record
@@ -314,15 +314,26 @@ impl Authenticator {
         }
         let token: TokenResponse =
             serde_json::from_slice(&bytes).map_err(|_| AuthError::BadResponse(status))?;
-        Ok(TokenRecord {
+        Ok(remembered(TokenRecord {
             access_token: Some(token.access_token),
             expires_at: token.expires_in.map(|s| now() + s),
             // Some servers do not rotate: keep the old refresh token then.
             refresh_token: token.refresh_token.or(previous_refresh),
             scope: token.scope,
             pending: None,
-        })
+        }))
     }
+}
+
+/// Tokens join the secrets this process masks wherever text leaves it (panics included).
+fn remembered(record: TokenRecord) -> TokenRecord {
+    for token in [&record.access_token, &record.refresh_token]
+        .into_iter()
+        .flatten()
+    {
+        crate::secret::remember(token);
+    }
+    record
 }
 
 fn is_fresh(record: &TokenRecord) -> bool {

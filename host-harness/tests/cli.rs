@@ -225,6 +225,7 @@ async fn authorization_code_flow_end_to_end_without_leaking_tokens() {
     let after = cli(
         &dir,
         &[
+            "--verbose",
             "action",
             "list_workflows",
             "--config",

@@ -75,6 +75,7 @@ pub use auth::Actor;
 pub use contract::{Contract, ERRATA, Erratum, Violation};
 pub use errors::{ApiError, OAuthError};
 pub use faults::{Fault, FaultConfig};
+pub use ids::TOKEN_PREFIX;
 pub use seed::{
     Company, Creator, FieldOptions, FieldSchema, OAuthClient, Role, RoleAssignee, Seed, StepState,
     Template, User, Workflow, default_seed,

@@ -212,11 +212,19 @@ pub async fn cli_with_component(
     let out = tokio::task::spawn_blocking(move || cmd.output().expect("harness runs"))
         .await
         .unwrap();
-    Run {
+    let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    };
+    // Everything the binary printed becomes part of the suite's output, which
+    // `scripts/test` searches for secrets (`tests/secret_leaks.rs`). The arguments are not
+    // echoed: a test may pass an authorization code.
+    eprintln!(
+        "[connector-harness exit {}]\n--- stdout\n{}\n--- stderr\n{}",
+        run.code, run.stdout, run.stderr
+    );
+    run
 }
 
 /// Write JSON to a file in `dir` and return its path as a string.

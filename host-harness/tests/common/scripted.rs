@@ -126,11 +126,12 @@ pub fn json(status: u16, value: serde_json::Value) -> Answer {
     )
 }
 
-/// A token endpoint's answer for any client.
+/// A token endpoint's answer for any client (shaped like the emulator's tokens, so the
+/// suite's leak check looks for it too).
 pub fn token() -> Answer {
     json(
         200,
-        serde_json::json!({ "access_token": "scripted-access-token-0001", "token_type": "bearer", "expires_in": 3600 }),
+        serde_json::json!({ "access_token": "emu_5c1d7e0a9b3f4c2d8e6a1b0c9d8e7f6a5b4c3d2e", "token_type": "bearer", "expires_in": 3600 }),
     )
 }
 
