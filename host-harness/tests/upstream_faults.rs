@@ -353,3 +353,87 @@ async fn a_write_that_never_connected_is_retried() {
     // Three backoffs of at least 5, 10 and 20 ms: the refused connect was retried.
     assert!(started.elapsed() >= Duration::from_millis(35));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_refresh_token_asks_to_reconnect_after_one_attempt() {
+    let emu = start_emulator().await;
+    let rt = runtime();
+    let ac = client(&emu, "demo-authorization-code");
+    let redirect = ac.redirect_uris[0].clone();
+    let form = form(
+        &emu,
+        "demo-authorization-code",
+        json!({ "grant_type": "authorization_code", "impersonate_user": null }),
+    );
+    let session = rt
+        .connect(&config(form), tokens(&scratch("revoked")))
+        .await
+        .unwrap();
+    let auth = session.authenticator().unwrap();
+    let (url, _) = auth.authorization_url(&redirect).unwrap();
+    let consent = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(&url)
+        .send()
+        .await
+        .unwrap();
+    let location = consent.headers()["location"].to_str().unwrap().to_string();
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    auth.exchange(code, &redirect).await.unwrap();
+    let one = json!({ "max_items": 1 });
+    session.execute("list_workflows", &one).await.unwrap();
+
+    // Ironclad forgets every token (a revoked app, a reset tenant): the access token is
+    // refused, the refresh is refused, and the call says what to do.
+    admin(&emu, "reset").await;
+    let e = report(session.execute("list_workflows", &one).await.unwrap_err());
+    assert_eq!(e["kind"], "unauthenticated", "{e}");
+    let message = e["message"].as_str().unwrap();
+    assert!(
+        message.contains("invalid_grant") && message.contains("reconnect"),
+        "{message}"
+    );
+    let log = requests(&emu).await;
+    let count = |prefix: &str| {
+        log.iter()
+            .filter(|r| r["path"].as_str().unwrap().starts_with(prefix))
+            .count()
+    };
+    assert_eq!(count("/oauth/token"), 1, "one refresh attempt");
+    assert_eq!(count("/public/api/v1/"), 1, "no retry without a token");
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_refused_together_share_one_renewal() {
+    let emu = start_emulator().await;
+    let rt = runtime();
+    let session = session_in(&rt, &emu, "single-flight").await;
+    let (one, all) = (json!({ "max_items": 1 }), json!({}));
+    session.execute("list_workflows", &one).await.unwrap();
+    admin(&emu, "expire-tokens").await;
+    admin(&emu, "reset-request-log").await;
+    let (a, b, c) = tokio::join!(
+        session.execute("list_workflows", &one),
+        session.execute("list_records", &one),
+        session.execute("list_workflow_schemas", &all),
+    );
+    for result in [a, b, c] {
+        result.unwrap();
+    }
+    let renewals = requests(&emu)
+        .await
+        .iter()
+        .filter(|r| r["path"] == "/oauth/token")
+        .count();
+    assert_eq!(renewals, 1, "one renewal for three refused calls");
+    emu.shutdown().await;
+}
