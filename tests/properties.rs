@@ -87,17 +87,17 @@ impl HttpClient for Recorder {
     }
 }
 
-const FIELDS: &[&str] = &[
-    "api_type",
-    "region",
-    "instance_url",
-    "grant_type",
-    "client_id",
-    "client_secret",
-    "scopes",
-    "impersonate_user",
-    "site_access_id",
-];
+/// The connection form's fields, as its schema declares them.
+fn form_fields() -> Vec<String> {
+    let schema: Value =
+        serde_json::from_str(ironclad_connector::config::CONNECTION_SCHEMA).unwrap();
+    schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
 
 fn config() -> String {
     json!({
@@ -169,7 +169,7 @@ proptest! {
     /// fields, or the unknown key it found), and nothing else.
     #[test]
     fn config_errors_name_a_form_field(
-        form in object_with_keys(FIELDS.iter().map(|f| f.to_string()).collect()),
+        form in object_with_keys(form_fields()),
         as_text in any::<bool>(),
         raw in any::<String>(),
     ) {
@@ -178,7 +178,7 @@ proptest! {
             Ok(conn) => prop_assert!(conn.origin.starts_with("http")),
             Err(ConnectorError::InvalidConfig { field, message }) => {
                 prop_assert!(!message.is_empty());
-                let known = FIELDS.contains(&field.as_str());
+                let known = form_fields().contains(&field);
                 let present = form.get(&field).is_some() && !as_text;
                 let whole = field.is_empty();
                 prop_assert!(known || present || whole, "field `{field}`: {message}");

@@ -71,8 +71,14 @@ impl CallLimiter {
         }
     }
 
-    fn note(&mut self, report: ErrorReport) {
-        self.refused.get_or_insert(report);
+    /// Remember the first refusal, to report it if the guest then traps.
+    fn note(&mut self, allowed: bool, limit: &str, desired: usize, max: usize, what: String) {
+        if !allowed && self.refused.is_none() {
+            self.refused = Some(ErrorReport {
+                details: json!({ "limit": limit, "requested": desired, "allowed": max }),
+                ..ErrorReport::new("limit_exceeded", what)
+            });
+        }
     }
 }
 
@@ -84,18 +90,12 @@ impl ResourceLimiter for CallLimiter {
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         let allowed = self.limits.memory_growing(current, desired, maximum)?;
-        if !allowed {
-            self.note(limit_report(
-                "memory",
-                format!(
-                    "the connector asked for {} MiB of memory; this host allows {} MiB per call",
-                    desired >> 20,
-                    self.memory_bytes >> 20
-                ),
-                desired,
-                self.memory_bytes,
-            ));
-        }
+        let what = format!(
+            "the connector asked for {} MiB of memory; this host allows {} MiB per call",
+            desired >> 20,
+            self.memory_bytes >> 20
+        );
+        self.note(allowed, "memory", desired, self.memory_bytes, what);
         Ok(allowed)
     }
 
@@ -106,17 +106,17 @@ impl ResourceLimiter for CallLimiter {
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         let allowed = self.limits.table_growing(current, desired, maximum)?;
-        if !allowed {
-            self.note(limit_report(
-                "table_elements",
-                format!(
-                    "the connector asked for a table of {desired} elements; this host allows {}",
-                    self.table_elements
-                ),
-                desired,
-                self.table_elements,
-            ));
-        }
+        let what = format!(
+            "the connector asked for a table of {desired} elements; this host allows {}",
+            self.table_elements
+        );
+        self.note(
+            allowed,
+            "table_elements",
+            desired,
+            self.table_elements,
+            what,
+        );
         Ok(allowed)
     }
 
@@ -130,13 +130,6 @@ impl ResourceLimiter for CallLimiter {
 
     fn memories(&self) -> usize {
         self.limits.memories()
-    }
-}
-
-fn limit_report(limit: &str, message: String, requested: usize, allowed: usize) -> ErrorReport {
-    ErrorReport {
-        details: json!({ "limit": limit, "requested": requested, "allowed": allowed }),
-        ..ErrorReport::new("limit_exceeded", message)
     }
 }
 

@@ -134,6 +134,25 @@ async fn redirecting_upstream(
     .await
 }
 
+fn no_such_hop() -> scripted::Answer {
+    scripted::json(
+        404,
+        json!({ "code": "NOT_FOUND", "message": "no such hop" }),
+    )
+}
+
+/// A session of the connector whose `instance_url` is `url`.
+async fn session_at<'r>(
+    rt: &'r Runtime,
+    emu: &host_harness::emulator::RunningEmulator,
+    url: &str,
+    name: &str,
+) -> host_harness::Session<'r> {
+    rt.connect(&config(form_at(emu, url)), tokens(&scratch(name)))
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ssrf_through_a_redirect_is_refused_at_the_hop() {
     let elsewhere =
@@ -144,19 +163,12 @@ async fn ssrf_through_a_redirect_is_refused_at_the_hop() {
         "to-private" => scripted::redirect(307, "https://10.0.0.1/admin".into()),
         "to-other-port" => scripted::redirect(301, format!("{elsewhere_url}/steal")),
         "to-file" => scripted::redirect(302, "file:///etc/passwd".into()),
-        _ => scripted::json(
-            404,
-            json!({ "code": "NOT_FOUND", "message": "no such hop" }),
-        ),
+        _ => no_such_hop(),
     })
     .await;
     let emu = start_emulator().await;
     let rt = runtime();
-    let dir = scratch("ssrf-redirect");
-    let session = rt
-        .connect(&config(form_at(&emu, upstream.base_url())), tokens(&dir))
-        .await
-        .unwrap();
+    let session = session_at(&rt, &emu, upstream.base_url(), "ssrf-redirect").await;
     for (hop, target) in [
         ("to-metadata", "169.254.169.254"),
         ("to-private", "10.0.0.1"),
@@ -191,19 +203,12 @@ async fn redirects_within_the_origin_are_followed_with_credentials_and_capped() 
         "moved" => scripted::redirect(308, "/public/api/v1/landed".into()),
         "landed" => scripted::json(200, json!({ "landed": true })),
         "loop" => scripted::redirect(302, "/public/api/v1/loop".into()),
-        _ => scripted::json(
-            404,
-            json!({ "code": "NOT_FOUND", "message": "no such hop" }),
-        ),
+        _ => no_such_hop(),
     })
     .await;
     let emu = start_emulator().await;
     let rt = runtime();
-    let dir = scratch("redirect-follow");
-    let session = rt
-        .connect(&config(form_at(&emu, upstream.base_url())), tokens(&dir))
-        .await
-        .unwrap();
+    let session = session_at(&rt, &emu, upstream.base_url(), "redirect-follow").await;
     let out = session
         .execute(
             "raw_request",
@@ -238,19 +243,6 @@ async fn redirects_within_the_origin_are_followed_with_credentials_and_capped() 
     emu.shutdown().await;
 }
 
-/// The fixture guest sends what it is told, so the host's caps can be hit directly.
-fn fixture_runtime() -> Runtime {
-    Runtime::load(
-        &fixture_guest_path(),
-        RuntimeOptions {
-            allow_loopback: true,
-            cache_dir: Some(cache_dir()),
-            ..Default::default()
-        },
-    )
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_count_and_size_caps_hold() {
     let big = host_harness::http_import::MAX_RESPONSE_BYTES as usize + 1;
@@ -260,14 +252,9 @@ async fn request_count_and_size_caps_hold() {
     })
     .await;
     let origin = upstream.base_url().to_string();
-    let rt = fixture_runtime();
-    let session = rt
-        .connect(
-            &config(json!({ "origins": [origin] })),
-            tokens(&scratch("caps")),
-        )
-        .await
-        .unwrap();
+    // The fixture guest sends what it is told, so the caps can be hit directly.
+    let rt = fixture_runtime(RuntimeOptions::default());
+    let session = fixture_session(&rt, &[&origin], "caps").await;
 
     let cap = host_harness::http_import::MAX_REQUESTS_PER_CALL as u64;
     let out = session
@@ -287,39 +274,18 @@ async fn request_count_and_size_caps_hold() {
     );
     assert_eq!(upstream.hits().len() as u64, cap);
     // The cap is per call: the next call may send again.
-    let out = session
-        .execute("fetch", &json!({ "url": format!("{origin}/ping") }))
-        .await
-        .unwrap();
-    assert_eq!(out["status"], 200);
+    let ping = json!({ "url": format!("{origin}/ping") });
+    assert_eq!(fetch_error(&session, ping).await, "");
 
-    let out = session
-        .execute("fetch", &json!({ "url": format!("{origin}/huge") }))
-        .await
-        .unwrap();
-    assert!(
-        out["error"]
-            .as_str()
-            .unwrap()
-            .contains("TooLarge(67108864)"),
-        "{out}"
-    );
+    let huge = json!({ "url": format!("{origin}/huge") });
+    let e = fetch_error(&session, huge).await;
+    assert!(e.contains("TooLarge(67108864)"), "{e}");
 
     let too_big = host_harness::http_import::MAX_REQUEST_BYTES + 1;
     let before = upstream.hits().len();
-    let out = session
-        .execute(
-            "fetch",
-            &json!({ "method": "POST", "url": format!("{origin}/upload"), "body_size": too_big }),
-        )
-        .await
-        .unwrap();
-    assert!(
-        out["error"]
-            .as_str()
-            .unwrap()
-            .contains("exceeds the host's"),
-        "{out}"
-    );
+    let upload =
+        json!({ "method": "POST", "url": format!("{origin}/upload"), "body_size": too_big });
+    let e = fetch_error(&session, upload).await;
+    assert!(e.contains("exceeds the host's"), "{e}");
     assert_eq!(upstream.hits().len(), before, "refused before sending");
 }

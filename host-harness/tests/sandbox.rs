@@ -12,17 +12,11 @@ use host_harness::sandbox::Limits;
 use host_harness::{Runtime, RuntimeOptions, Session};
 use serde_json::{Value, json};
 
-fn fixture_runtime(limits: Limits) -> Runtime {
-    Runtime::load(
-        &fixture_guest_path(),
-        RuntimeOptions {
-            allow_loopback: true,
-            cache_dir: Some(cache_dir()),
-            limits,
-            ..Default::default()
-        },
-    )
-    .expect("the fixture guest loads")
+fn sandboxed(limits: Limits) -> Runtime {
+    fixture_runtime(RuntimeOptions {
+        limits,
+        ..Default::default()
+    })
 }
 
 fn quick(call_timeout_ms: u64) -> Limits {
@@ -30,12 +24,6 @@ fn quick(call_timeout_ms: u64) -> Limits {
         call_timeout: Duration::from_millis(call_timeout_ms),
         ..Limits::default()
     }
-}
-
-async fn fixture_session<'r>(rt: &'r Runtime, name: &str) -> Session<'r> {
-    rt.connect(&config(json!({ "origins": [] })), tokens(&scratch(name)))
-        .await
-        .expect("the fixture connects")
 }
 
 /// The error of a call that must fail, as the CLI prints it.
@@ -57,8 +45,8 @@ async fn still_works(session: &Session<'_>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_that_loops_forever_is_stopped_at_the_deadline() {
-    let rt = fixture_runtime(quick(800));
-    let session = fixture_session(&rt, "spin").await;
+    let rt = sandboxed(quick(800));
+    let session = fixture_session(&rt, &[], "spin").await;
     let started = Instant::now();
     let e = failure(&session, "spin", json!({})).await;
     let took = started.elapsed();
@@ -73,8 +61,8 @@ async fn a_guest_that_loops_forever_is_stopped_at_the_deadline() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_blocked_in_a_host_wait_is_stopped_at_the_deadline() {
-    let rt = fixture_runtime(quick(500));
-    let session = fixture_session(&rt, "sleep").await;
+    let rt = sandboxed(quick(500));
+    let session = fixture_session(&rt, &[], "sleep").await;
     let started = Instant::now();
     let e = failure(&session, "sleep", json!({ "ms": 60_000 })).await;
     assert_eq!(e["kind"], "timeout", "{e}");
@@ -89,8 +77,8 @@ async fn a_guest_blocked_in_a_host_wait_is_stopped_at_the_deadline() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_spinning_guest_does_not_starve_other_calls_on_its_thread() {
-    let rt = fixture_runtime(quick(1_500));
-    let session = fixture_session(&rt, "starve").await;
+    let rt = sandboxed(quick(1_500));
+    let session = fixture_session(&rt, &[], "starve").await;
     let spin = async {
         let e = failure(&session, "spin", json!({})).await;
         (e, Instant::now())
@@ -111,11 +99,11 @@ async fn a_spinning_guest_does_not_starve_other_calls_on_its_thread() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_asking_for_too_much_memory_is_refused() {
-    let rt = fixture_runtime(Limits {
+    let rt = sandboxed(Limits {
         memory_bytes: 64 << 20,
         ..Limits::default()
     });
-    let session = fixture_session(&rt, "grow").await;
+    let session = fixture_session(&rt, &[], "grow").await;
     let e = failure(&session, "grow", json!({})).await;
     assert_eq!(e["kind"], "limit_exceeded", "{e}");
     assert_eq!(e["details"]["limit"], "memory");
@@ -131,8 +119,8 @@ async fn a_guest_asking_for_too_much_memory_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trap_is_a_typed_error_and_the_next_call_works() {
-    let rt = fixture_runtime(Limits::default());
-    let session = fixture_session(&rt, "trap").await;
+    let rt = sandboxed(Limits::default());
+    let session = fixture_session(&rt, &[], "trap").await;
     for _ in 0..2 {
         let e = failure(&session, "trap", json!({})).await;
         assert_eq!(e["kind"], "internal", "{e}");
@@ -149,7 +137,7 @@ async fn a_trap_is_a_typed_error_and_the_next_call_works() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_few_instances_allowed_fails_instantiation_as_a_limit() {
-    let rt = fixture_runtime(Limits {
+    let rt = sandboxed(Limits {
         instances: 1,
         ..Limits::default()
     });
@@ -165,8 +153,8 @@ async fn too_few_instances_allowed_fails_instantiation_as_a_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wasi_grants_no_environment_files_sockets_or_stdio() {
-    let rt = fixture_runtime(Limits::default());
-    let session = fixture_session(&rt, "probe").await;
+    let rt = sandboxed(Limits::default());
+    let session = fixture_session(&rt, &[], "probe").await;
     let out = session.execute("probe", &json!({})).await.unwrap();
     assert_eq!(
         out,

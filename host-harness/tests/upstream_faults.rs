@@ -22,9 +22,9 @@ fn fast_retries() -> RetryPolicy {
     }
 }
 
-fn runtime_for(component: std::path::PathBuf, limits: Limits) -> Runtime {
+fn runtime_for(limits: Limits) -> Runtime {
     Runtime::load(
-        &component,
+        &component_path(),
         RuntimeOptions {
             allow_loopback: true,
             cache_dir: Some(cache_dir()),
@@ -99,7 +99,7 @@ async fn reads_are_retried_through_5xx_until_they_succeed() {
         _ => scripted::json(200, json!({ "ok": true })),
     })
     .await;
-    let rt = runtime_for(component_path(), Limits::default());
+    let rt = runtime_for(Limits::default());
     let out = raw(&rt, &server, "retry-get", "GET", "/records")
         .await
         .unwrap();
@@ -110,7 +110,7 @@ async fn reads_are_retried_through_5xx_until_they_succeed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_answered_5xx_is_reported_not_repeated() {
     let server = upstream(|_, _| unavailable()).await;
-    let rt = runtime_for(component_path(), Limits::default());
+    let rt = runtime_for(Limits::default());
     let e = raw(&rt, &server, "no-retry-post", "POST", "/records")
         .await
         .unwrap_err();
@@ -127,7 +127,7 @@ async fn a_write_answered_429_is_retried_because_it_was_not_processed() {
         _ => scripted::json(200, json!({ "id": "r1" })),
     })
     .await;
-    let rt = runtime_for(component_path(), Limits::default());
+    let rt = runtime_for(Limits::default());
     let out = raw(&rt, &server, "retry-429", "POST", "/records")
         .await
         .unwrap();
@@ -138,7 +138,7 @@ async fn a_write_answered_429_is_retried_because_it_was_not_processed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn persistent_5xx_stop_after_three_retries_with_the_last_answer() {
     let server = upstream(|_, _| unavailable()).await;
-    let rt = runtime_for(component_path(), Limits::default());
+    let rt = runtime_for(Limits::default());
     let e = raw(&rt, &server, "give-up", "DELETE", "/records/r1")
         .await
         .unwrap_err();
@@ -151,13 +151,10 @@ async fn persistent_5xx_stop_after_three_retries_with_the_last_answer() {
 async fn a_retry_after_beyond_the_deadline_is_reported_at_once() {
     let server =
         upstream(|_, _| (429, vec![("retry-after", "20".to_string())], b"{}".to_vec())).await;
-    let rt = runtime_for(
-        component_path(),
-        Limits {
-            call_timeout: Duration::from_secs(5),
-            ..Limits::default()
-        },
-    );
+    let rt = runtime_for(Limits {
+        call_timeout: Duration::from_secs(5),
+        ..Limits::default()
+    });
     let started = Instant::now();
     let e = raw(&rt, &server, "deadline-429", "GET", "/records")
         .await
@@ -196,7 +193,7 @@ async fn answers_that_are_not_what_ironclad_promises_are_typed_errors() {
         },
     )
     .await;
-    let rt = runtime_for(component_path(), Limits::default());
+    let rt = runtime_for(Limits::default());
     let session = rt
         .connect(
             &config(form_at(server.base_url())),
@@ -271,51 +268,28 @@ const TRUNCATED: &[u8] =
 const FINE: &[u8] =
     b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 10\r\n\r\n{\"id\":\"r\"}";
 
+fn connections(count: &std::sync::atomic::AtomicUsize) -> usize {
+    count.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_connections_and_truncated_bodies_retry_reads_but_not_writes() {
-    let rt = runtime_for(fixture_guest_path(), Limits::default());
+    let rt = fixture_runtime(RuntimeOptions {
+        retry: fast_retries(),
+        ..Default::default()
+    });
     let (url, count) = raw_tcp_server(vec![DROPPED, TRUNCATED, FINE]);
-    let session = rt
-        .connect(
-            &config(json!({ "origins": [url] })),
-            tokens(&scratch("resets")),
-        )
-        .await
-        .unwrap();
-    let out = session
-        .execute("fetch", &json!({ "url": format!("{url}/x") }))
-        .await
-        .unwrap();
-    assert_eq!(out["status"], 200, "{out} after {count:?} connections");
-    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 3);
+    let session = fixture_session(&rt, &[&url], "resets").await;
+    let get = json!({ "url": format!("{url}/x") });
+    assert_eq!(fetch_error(&session, get).await, "");
+    assert_eq!(connections(&count), 3, "a read is retried until answered");
 
     let (url, count) = raw_tcp_server(vec![TRUNCATED, FINE]);
-    let session = rt
-        .connect(
-            &config(json!({ "origins": [url] })),
-            tokens(&scratch("resets-post")),
-        )
-        .await
-        .unwrap();
-    let out = session
-        .execute(
-            "fetch",
-            &json!({ "method": "POST", "url": format!("{url}/x"), "body": "{}" }),
-        )
-        .await
-        .unwrap();
-    assert!(
-        out["error"]
-            .as_str()
-            .unwrap()
-            .starts_with("HttpError::Connect"),
-        "{out}"
-    );
-    assert_eq!(
-        count.load(std::sync::atomic::Ordering::SeqCst),
-        1,
-        "a write is sent once"
-    );
+    let session = fixture_session(&rt, &[&url], "resets-post").await;
+    let post = json!({ "method": "POST", "url": format!("{url}/x"), "body": "{}" });
+    let e = fetch_error(&session, post).await;
+    assert!(e.starts_with("HttpError::Connect"), "{e}");
+    assert_eq!(connections(&count), 1, "a write is sent once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -327,29 +301,15 @@ async fn a_write_that_never_connected_is_retried() {
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}");
-    let rt = runtime_for(fixture_guest_path(), Limits::default());
-    let session = rt
-        .connect(
-            &config(json!({ "origins": [url] })),
-            tokens(&scratch("refused")),
-        )
-        .await
-        .unwrap();
+    let rt = fixture_runtime(RuntimeOptions {
+        retry: fast_retries(),
+        ..Default::default()
+    });
+    let session = fixture_session(&rt, &[&url], "refused").await;
     let started = Instant::now();
-    let out = session
-        .execute(
-            "fetch",
-            &json!({ "method": "POST", "url": format!("{url}/x"), "body": "{}" }),
-        )
-        .await
-        .unwrap();
-    assert!(
-        out["error"]
-            .as_str()
-            .unwrap()
-            .starts_with("HttpError::Connect"),
-        "{out}"
-    );
+    let post = json!({ "method": "POST", "url": format!("{url}/x"), "body": "{}" });
+    let e = fetch_error(&session, post).await;
+    assert!(e.starts_with("HttpError::Connect"), "{e}");
     // Three backoffs of at least 5, 10 and 20 ms: the refused connect was retried.
     assert!(started.elapsed() >= Duration::from_millis(35));
 }
@@ -371,23 +331,8 @@ async fn a_revoked_refresh_token_asks_to_reconnect_after_one_attempt() {
         .unwrap();
     let auth = session.authenticator().unwrap();
     let (url, _) = auth.authorization_url(&redirect).unwrap();
-    let consent = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(&url)
-        .send()
-        .await
-        .unwrap();
-    let location = consent.headers()["location"].to_str().unwrap().to_string();
-    let code = location
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
-    auth.exchange(code, &redirect).await.unwrap();
+    let code = authorization_code(&url).await;
+    auth.exchange(&code, &redirect).await.unwrap();
     let one = json!({ "max_items": 1 });
     session.execute("list_workflows", &one).await.unwrap();
 

@@ -15,32 +15,28 @@ use serde_json::{Value, json};
 /// The release component built by `scripts/test` (or `$CONNECTOR_COMPONENT`). Missing is a
 /// failure, not a skip: these tests exist to drive the real component.
 pub fn component_path() -> PathBuf {
-    let path = std::env::var_os("CONNECTOR_COMPONENT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../target/wasm32-wasip2/release/ironclad_connector.wasm")
-        });
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo build --release --target wasm32-wasip2 -p ironclad-connector` (scripts/test does)",
-        path.display()
-    );
-    path
+    built_component("CONNECTOR_COMPONENT", "ironclad-connector")
 }
 
 /// The misbehaving fixture component (`host-harness/fixture-guest`), built by `scripts/test`
 /// (or `$FIXTURE_GUEST_COMPONENT`).
 pub fn fixture_guest_path() -> PathBuf {
-    let path = std::env::var_os("FIXTURE_GUEST_COMPONENT")
+    built_component("FIXTURE_GUEST_COMPONENT", "fixture-guest")
+}
+
+/// `$env_var`, else the release build of `package` in the workspace's target directory.
+fn built_component(env_var: &str, package: &str) -> PathBuf {
+    let path = std::env::var_os(env_var)
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../target/wasm32-wasip2/release/fixture_guest.wasm")
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
+                "../target/wasm32-wasip2/release/{}.wasm",
+                package.replace('-', "_")
+            ))
         });
     assert!(
         path.exists(),
-        "{} is missing: build it with `cargo build --release --target wasm32-wasip2 -p fixture-guest` (scripts/test does)",
+        "{} is missing: build it with `cargo build --release --target wasm32-wasip2 -p {package}` (scripts/test does)",
         path.display()
     );
     path
@@ -61,6 +57,57 @@ pub fn runtime() -> Runtime {
         },
     )
     .expect("component loads")
+}
+
+/// The fixture guest under `options` (loopback allowed and the shared cache, whatever
+/// `options` says).
+pub fn fixture_runtime(options: RuntimeOptions) -> Runtime {
+    Runtime::load(
+        &fixture_guest_path(),
+        RuntimeOptions {
+            allow_loopback: true,
+            cache_dir: Some(cache_dir()),
+            ..options
+        },
+    )
+    .expect("the fixture guest loads")
+}
+
+/// A session of the fixture guest that may reach `origins`.
+pub async fn fixture_session<'r>(rt: &'r Runtime, origins: &[&str], name: &str) -> Session<'r> {
+    rt.connect(
+        &config(json!({ "origins": origins })),
+        tokens(&scratch(name)),
+    )
+    .await
+    .expect("the fixture connects")
+}
+
+/// The host's `http-error` the fixture's `fetch` got, as its Debug text (empty when it got
+/// an answer).
+pub async fn fetch_error(session: &Session<'_>, request: Value) -> String {
+    let out = session.execute("fetch", &request).await.unwrap();
+    out["error"].as_str().unwrap_or_default().to_string()
+}
+
+/// Consent as a browser would: follow the authorization URL to the emulator's redirect and
+/// return the `code` it carries.
+pub async fn authorization_code(url: &str) -> String {
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = no_redirects.get(url).send().await.unwrap();
+    assert_eq!(resp.status(), 302);
+    let location = resp.headers()["location"].to_str().unwrap();
+    location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 /// A private scratch directory per test.
