@@ -177,15 +177,18 @@ pub fn deadline_report(timeout: Duration) -> CallError {
     .into()
 }
 
-/// What a failed wasm call becomes: the deadline's interrupt is a `timeout`, a trap after a
-/// refused allocation is `limit_exceeded`, any other trap is `internal` with the trap named;
-/// errors raised by the host itself pass through.
+/// What a failed wasm call becomes: the deadline's interrupt is a `timeout`, a failure after
+/// a refused allocation is `limit_exceeded`, any other trap is `internal` with the trap
+/// named; errors raised by the host itself pass through.
 pub fn classify(error: wasmtime::Error, limiter: &mut CallLimiter, timeout: Duration) -> CallError {
+    let trap = error.downcast_ref::<Trap>();
+    if trap == Some(&Trap::Interrupt) {
+        return deadline_report(timeout);
+    }
     if let Some(report) = limiter.refused.take() {
         return report.into();
     }
-    match error.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => deadline_report(timeout),
+    match trap {
         Some(trap) => ErrorReport {
             details: json!({ "trap": trap.to_string() }),
             ..ErrorReport::new(

@@ -382,3 +382,36 @@ async fn concurrent_calls_refused_together_share_one_renewal() {
     assert_eq!(renewals, 1, "one renewal for three refused calls");
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_cut_off_by_the_deadline_still_finishes_and_is_kept() {
+    // The token endpoint answers after the call's deadline: the call stops, the renewal
+    // does not, so a rotated refresh token could never be lost half-way.
+    let server = ScriptedServer::start(|hit, _| {
+        if hit.path == "/oauth/token" {
+            std::thread::sleep(Duration::from_millis(1_200));
+            return scripted::token();
+        }
+        scripted::json(200, json!({ "ok": true }))
+    })
+    .await;
+    let rt = runtime_for(Limits {
+        call_timeout: Duration::from_millis(400),
+        ..Limits::default()
+    });
+    let dir = scratch("renewal-kept");
+    let session = rt
+        .connect(&config(form_at(server.base_url())), tokens(&dir))
+        .await
+        .unwrap();
+    let get = json!({ "method": "GET", "path": "/records" });
+    let e = report(session.execute("raw_request", &get).await.unwrap_err());
+    assert_eq!(e["kind"], "timeout", "{e}");
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let stored = std::fs::read_to_string(dir.join("tokens.json")).unwrap();
+    assert!(stored.contains("access_token"), "the token was kept");
+    // The next call uses it: no second token request.
+    let out = session.execute("raw_request", &get).await.unwrap();
+    assert_eq!(out["body"]["ok"], true);
+    assert_eq!(server.hits_under("/oauth/token").len(), 1);
+}
