@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use host_harness::secret::redact_known;
 use host_harness::{
     CallError, ConnectionConfig, Runtime, RuntimeOptions, TokenStore, emulator, listen, mcp,
     runtime, triggers,
@@ -36,6 +37,16 @@ struct Cli {
     /// Show the connector's debug logs on stderr.
     #[arg(long, short, global = true)]
     verbose: bool,
+    /// Stop any one call of the connector after this many seconds (wall clock, default 900).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    call_timeout: Option<f64>,
+    /// Memory one call of the connector may use, per linear memory (default 512).
+    #[arg(long, global = true, value_name = "MIB")]
+    max_memory_mib: Option<usize>,
+    /// Answer NAME with IP instead of asking DNS (repeatable, like curl's --resolve); the
+    /// address is still held to the egress policy.
+    #[arg(long, global = true, value_name = "NAME=IP")]
+    resolve: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -123,6 +134,13 @@ enum Command {
         /// Enforce Ironclad's per-bucket rate limits (e.g. 40 workflow writes per minute).
         #[arg(long)]
         rate_limits: bool,
+        /// Inject faults drawn from this seed: 429s, 500/503s, slow answers, dropped
+        /// connections, truncated JSON, expired tokens (log: GET /_emulator/faults).
+        #[arg(long, value_name = "SEED")]
+        faults: Option<u64>,
+        /// Share of API requests that get a fault with --faults (0.0–1.0).
+        #[arg(long, default_value_t = 0.3, requires = "faults")]
+        fault_rate: f64,
     },
     /// Start the emulator in-process and walk through a scenario with the connector.
     Demo,
@@ -178,6 +196,7 @@ impl From<CallError> for Failure {
 }
 
 pub fn main() -> ExitCode {
+    host_harness::secret::install_panic_redaction();
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -197,13 +216,15 @@ pub fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        // Errors are built without secrets; masking them again covers host errors whose
+        // text comes from elsewhere (a library's message quoting a value).
         Err(Failure::Call(e)) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", redact_known(&e.to_string()));
             print_json(&e.to_json());
             ExitCode::from(1)
         }
         Err(Failure::Usage(e)) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", redact_known(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
@@ -212,7 +233,7 @@ pub fn main() -> ExitCode {
 /// Print to stdout; a closed pipe (`| head`) is the reader's choice, not an error.
 fn print_json(value: &Value) {
     use std::io::Write;
-    let text = serde_json::to_string_pretty(value).expect("JSON values serialise");
+    let text = redact_known(&serde_json::to_string_pretty(value).expect("JSON values serialise"));
     let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
@@ -225,6 +246,9 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
             cli.cache_dir.clone().or_else(runtime::default_cache_dir)
         },
         verbose: cli.verbose,
+        limits: limits(&cli)?,
+        pinned_hosts: pinned_hosts(&cli.resolve)?,
+        retry: Default::default(),
     };
     let component = cli
         .component
@@ -336,7 +360,12 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
             eprintln!("Authorized; tokens saved to the token store.");
             Ok(Some(json!({ "status": "authorized", "grant": summary })))
         }
-        Command::Emulator { port, rate_limits } => serve_emulator(port, rate_limits)
+        Command::Emulator {
+            port,
+            rate_limits,
+            faults,
+            fault_rate,
+        } => serve_emulator(port, rate_limits, faults.map(|seed| (seed, fault_rate)))
             .await
             .map(|_| None)
             .map_err(Failure::Usage),
@@ -406,6 +435,50 @@ async fn webhook(
     }
 }
 
+/// The sandbox limits, defaults overridden by the flags.
+fn limits(cli: &Cli) -> Result<host_harness::sandbox::Limits, Failure> {
+    let mut limits = host_harness::sandbox::Limits::default();
+    if let Some(seconds) = cli.call_timeout {
+        limits.call_timeout = std::time::Duration::try_from_secs_f64(seconds)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                Failure::Usage(anyhow::anyhow!(
+                    "--call-timeout must be a positive number of seconds"
+                ))
+            })?;
+    }
+    if let Some(mib) = cli.max_memory_mib {
+        limits.memory_bytes = mib
+            .checked_mul(1 << 20)
+            .filter(|b| *b > 0)
+            .ok_or_else(|| Failure::Usage(anyhow::anyhow!("--max-memory-mib is out of range")))?;
+    }
+    Ok(limits)
+}
+
+/// `--resolve NAME=IP` flags as a name → addresses map.
+fn pinned_hosts(
+    flags: &[String],
+) -> Result<std::collections::BTreeMap<String, Vec<std::net::IpAddr>>, Failure> {
+    let mut pinned = std::collections::BTreeMap::<String, Vec<std::net::IpAddr>>::new();
+    for flag in flags {
+        let parsed = flag
+            .split_once('=')
+            .and_then(|(name, ip)| Some((name, ip.trim_matches(['[', ']']).parse().ok()?)));
+        let Some((name, ip)) = parsed else {
+            return Err(Failure::Usage(anyhow::anyhow!(
+                "--resolve {flag}: expected NAME=IP, e.g. api.example.com=203.0.113.7"
+            )));
+        };
+        pinned
+            .entry(name.to_ascii_lowercase())
+            .or_default()
+            .push(ip);
+    }
+    Ok(pinned)
+}
+
 /// A subscription file, checked to belong to `trigger`.
 fn subscription_for(trigger: &str, path: &Path) -> Result<triggers::Subscription, Failure> {
     let sub = triggers::load_subscription(path).map_err(Failure::Usage)?;
@@ -470,10 +543,30 @@ fn read_input(input: Option<&str>) -> Result<Value, Failure> {
         .map_err(|e| Failure::Usage(anyhow::anyhow!("the input is not valid JSON: {e}")))
 }
 
-async fn serve_emulator(port: u16, rate_limits: bool) -> anyhow::Result<()> {
+async fn serve_emulator(
+    port: u16,
+    rate_limits: bool,
+    faults: Option<(u64, f64)>,
+) -> anyhow::Result<()> {
+    if let Some((_, rate)) = faults {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&rate),
+            "--fault-rate must be between 0 and 1"
+        );
+    }
     let running = emulator::start(([127, 0, 0, 1], port).into()).await?;
     if rate_limits {
         running.emulator().enforce_rate_limits(None);
+    }
+    if let Some((seed, rate)) = faults {
+        running.emulator().enable_faults(emulator::FaultConfig {
+            rate,
+            ..emulator::FaultConfig::seeded(seed)
+        });
+        eprintln!(
+            "Fault mode: seed {seed}, {:.0}% of API requests.",
+            rate * 100.0
+        );
     }
     let seed = running.seed();
     eprintln!("Ironclad emulator listening; stop with Ctrl-C.");

@@ -2,6 +2,7 @@
 //! the connection the call runs for, and the log sink.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -9,6 +10,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use crate::bindings::ipaas::connector::{log, types};
 use crate::oauth::Authenticator;
 use crate::policy::EgressPolicy;
+use crate::retry::RetryPolicy;
+use crate::sandbox::CallLimiter;
 use crate::secret::Redactor;
 
 pub struct HostState {
@@ -20,6 +23,15 @@ pub struct HostState {
     pub(crate) redactor: Redactor,
     pub(crate) verbose: bool,
     pub(crate) requests_made: u32,
+    pub(crate) bounds: CallBounds,
+}
+
+/// What bounds one call: its store's limits, its deadline, its retry policy.
+pub(crate) struct CallBounds {
+    pub(crate) limiter: CallLimiter,
+    /// When the call must be over; HTTP timeouts and retry waits stay within it.
+    pub(crate) deadline: Instant,
+    pub(crate) retry: RetryPolicy,
 }
 
 impl HostState {
@@ -29,11 +41,17 @@ impl HostState {
         auth: Option<Arc<Authenticator>>,
         redactor: Redactor,
         verbose: bool,
+        bounds: CallBounds,
     ) -> Self {
         HostState {
-            // No preopened directories, no environment, no inherited stdio: a connector gets
-            // nothing from WASI but clocks and randomness.
-            wasi: WasiCtx::builder().build(),
+            // No preopened directories, no environment, no arguments, stdio that goes
+            // nowhere, no sockets and no name lookups: a connector gets nothing from WASI but
+            // clocks and randomness. Its only way out is the `http` import.
+            wasi: WasiCtx::builder()
+                .allow_tcp(false)
+                .allow_udp(false)
+                .allow_ip_name_lookup(false)
+                .build(),
             table: ResourceTable::new(),
             http,
             policy,
@@ -41,6 +59,7 @@ impl HostState {
             redactor,
             verbose,
             requests_made: 0,
+            bounds,
         }
     }
 }

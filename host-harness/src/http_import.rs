@@ -1,11 +1,13 @@
-//! The `http` import: the guest's only way out. Applies the egress policy, attaches
-//! credentials, and on a 401 renews the token once and retries once.
+//! The `http` import: the guest's only way out. Applies the egress policy (every redirect
+//! hop included), attaches credentials, and on a 401 renews the token once and retries once.
 
 use std::time::Duration;
 
 use crate::bindings::http::{self as wit, HttpError, Method, Request, Response};
 use crate::host_state::HostState;
 use crate::oauth::AuthError;
+use crate::redirect;
+use crate::retry::Attempt;
 use crate::secret::Secret;
 
 /// A guest may ask for less, never more.
@@ -14,12 +16,14 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// One invocation may not make more requests than this (the largest listing, 100,000 items
 /// at 100 a page, needs 1,000).
 pub const MAX_REQUESTS_PER_CALL: u32 = 2_000;
-/// 429s are retried at most this often per request, waiting `Retry-After` (or 1 s, 2 s, ...)
-/// as long as the waits of one request add up to no more than the budget.
-const RATE_LIMIT_RETRIES: u32 = 3;
-const RATE_LIMIT_BUDGET: Duration = Duration::from_secs(30);
+/// A retry wait must end at least this long before the call's deadline, leaving the
+/// retried request time to answer.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
 /// Responses above this are refused rather than buffered.
 pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+/// Request bodies above this are refused before sending (Ironclad takes files up to
+/// about this size; a launch with several files stays under it).
+pub const MAX_REQUEST_BYTES: usize = 100 * 1024 * 1024;
 
 impl wit::Host for HostState {
     async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, HttpError>> {
@@ -39,44 +43,72 @@ impl HostState {
                 "the `authorization` header is set by the host".into(),
             ));
         }
-        // A 429 means the request was not processed, so even writes are safe to repeat.
-        let mut waited = Duration::ZERO;
-        for retry in 0.. {
-            let response = self.send_authenticated(&request).await?;
-            if response.status != 429 || retry >= RATE_LIMIT_RETRIES {
-                return Ok(response);
-            }
-            let wait = retry_after(&response.headers).unwrap_or(Duration::from_secs(1 << retry));
-            if waited + wait > RATE_LIMIT_BUDGET {
-                // Too long to wait inside one call: the connector reports `rate_limited`
-                // with the hint, and the caller's scheduler decides.
-                return Ok(response);
-            }
-            tokio::time::sleep(wait).await;
-            waited += wait;
+        if let Some(body) = &request.body
+            && body.len() > MAX_REQUEST_BYTES
+        {
+            return Err(HttpError::InvalidRequest(format!(
+                "a request body of {} bytes exceeds the host's {MAX_REQUEST_BYTES}-byte limit",
+                body.len()
+            )));
         }
-        unreachable!("the loop returns")
+        self.send_authenticated(&request).await
     }
 
     /// One request with credentials: on a 401, exactly one renewal and one retry; a second
     /// 401 is the connector's to report.
     async fn send_authenticated(&mut self, request: &Request) -> Result<Response, HttpError> {
+        self.count_request()?;
+        if !request.authenticate {
+            return self.follow(request, None).await;
+        }
+        let token = self.bearer(None).await?;
+        let response = self.follow(request, Some(&token)).await?;
+        if response.status != 401 {
+            return Ok(response);
+        }
+        let token = self.bearer(Some(&token)).await?;
+        self.follow(request, Some(&token)).await
+    }
+
+    fn count_request(&mut self) -> Result<(), HttpError> {
         if self.requests_made >= MAX_REQUESTS_PER_CALL {
             return Err(HttpError::Denied(format!(
                 "more than {MAX_REQUESTS_PER_CALL} requests in one call"
             )));
         }
         self.requests_made += 1;
-        if !request.authenticate {
-            return self.transmit(request, None).await;
+        Ok(())
+    }
+
+    /// One exchange, following redirects: each hop is checked against the policy (its
+    /// addresses by the resolver), counts against the request cap, and gets the token
+    /// only when it stays on the origin the request was made to.
+    async fn follow(
+        &mut self,
+        request: &Request,
+        token: Option<&Secret>,
+    ) -> Result<Response, HttpError> {
+        let origin = redirect::origin(&request.url);
+        let mut hop = request.clone();
+        for hops in 0.. {
+            let same_origin = redirect::origin(&hop.url) == origin;
+            let response = self.exchange(&hop, token.filter(|_| same_origin)).await?;
+            let Some(next) = redirect::target(&hop.url, &response) else {
+                return Ok(response);
+            };
+            if hops >= redirect::MAX_REDIRECTS {
+                return Err(HttpError::Denied(format!(
+                    "more than {} redirects",
+                    redirect::MAX_REDIRECTS
+                )));
+            }
+            self.policy.check(&next).map_err(|why| {
+                HttpError::Denied(format!("a redirect to {next} was refused: {why}"))
+            })?;
+            self.count_request()?;
+            hop = redirect::next_request(&hop, response.status, next);
         }
-        let token = self.bearer(None).await?;
-        let response = self.transmit(request, Some(&token)).await?;
-        if response.status != 401 {
-            return Ok(response);
-        }
-        let token = self.bearer(Some(&token)).await?;
-        self.transmit(request, Some(&token)).await
+        unreachable!("the loop returns")
     }
 
     async fn bearer(&mut self, rejected: Option<&Secret>) -> Result<Secret, HttpError> {
@@ -89,16 +121,51 @@ impl HostState {
             None => auth.bearer().await,
             Some(old) => auth.after_rejection(old).await,
         };
-        result.map_err(|e: AuthError| {
-            HttpError::Unauthenticated(self.redactor.redact(&e.to_string()))
+        result.map_err(|e: AuthError| match e {
+            AuthError::Denied(why) => HttpError::Denied(why),
+            e => HttpError::Unauthenticated(self.redactor.redact(&e.to_string())),
         })
+    }
+
+    /// One hop, retried as [`retry`](crate::retry) decides: waits stay within the retry
+    /// budget and end before the call's deadline; every retry counts against the cap.
+    async fn exchange(
+        &mut self,
+        request: &Request,
+        token: Option<&Secret>,
+    ) -> Result<Response, HttpError> {
+        let mut waited = Duration::ZERO;
+        for retry in 0.. {
+            let outcome = self.transmit(request, token).await;
+            let attempt = match &outcome {
+                Ok(response) => Attempt::Answered(response),
+                Err(failed) => Attempt::Failed {
+                    error: &failed.error,
+                    unsent: failed.unsent,
+                },
+            };
+            let Some(wait) = self.bounds.retry.delay(request.method, &attempt, retry) else {
+                return outcome.map_err(|f| f.error);
+            };
+            if waited + wait > self.bounds.retry.budget || wait + DEADLINE_MARGIN > self.remaining()
+            {
+                // Too long to wait inside this call: the connector reports the answer
+                // (`rate_limited` with the hint, or the upstream error) and the caller's
+                // scheduler decides.
+                return outcome.map_err(|f| f.error);
+            }
+            tokio::time::sleep(wait).await;
+            waited += wait;
+            self.count_request()?;
+        }
+        unreachable!("the loop returns")
     }
 
     async fn transmit(
         &mut self,
         request: &Request,
         token: Option<&Secret>,
-    ) -> Result<Response, HttpError> {
+    ) -> Result<Response, Failed> {
         let method = match request.method {
             Method::Get => reqwest::Method::GET,
             Method::Head => reqwest::Method::HEAD,
@@ -110,7 +177,11 @@ impl HostState {
         let timeout = request
             .timeout_ms
             .map(|ms| Duration::from_millis(ms.into()).min(MAX_TIMEOUT))
-            .unwrap_or(DEFAULT_TIMEOUT);
+            .unwrap_or(DEFAULT_TIMEOUT)
+            .min(self.remaining());
+        if timeout.is_zero() {
+            return Err(HttpError::Timeout.into());
+        }
         let mut builder = self.http.request(method, &request.url).timeout(timeout);
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
@@ -121,20 +192,24 @@ impl HostState {
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        let response = builder.send().await.map_err(|e| {
-            if e.is_timeout() {
+        let response = builder.send().await.map_err(|e| Failed {
+            // A failed connect means no byte of the request reached the server.
+            unsent: e.is_connect(),
+            error: if let Some(refused) = crate::resolver::refusal(&e) {
+                HttpError::Denied(refused.to_string())
+            } else if e.is_timeout() {
                 HttpError::Timeout
             } else if e.is_builder() {
                 HttpError::InvalidRequest(e.without_url().to_string())
             } else {
                 HttpError::Connect(describe_error(&e))
-            }
+            },
         })?;
         if response
             .content_length()
             .is_some_and(|n| n > MAX_RESPONSE_BYTES)
         {
-            return Err(HttpError::TooLarge(MAX_RESPONSE_BYTES));
+            return Err(HttpError::TooLarge(MAX_RESPONSE_BYTES).into());
         }
         let status = response.status().as_u16();
         let headers = response
@@ -142,6 +217,7 @@ impl HostState {
             .iter()
             .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
             .collect();
+        // A body cut short (a reset, a truncated answer) is a failure after sending.
         let body = read_capped(response).await?;
         Ok(Response {
             status,
@@ -151,21 +227,28 @@ impl HostState {
     }
 }
 
-/// `Retry-After` as delay-seconds or an HTTP date.
-fn retry_after(headers: &[(String, String)]) -> Option<Duration> {
-    let value = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))?
-        .1
-        .trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+impl HostState {
+    /// Time left before the call's deadline.
+    fn remaining(&self) -> Duration {
+        self.bounds
+            .deadline
+            .saturating_duration_since(std::time::Instant::now())
     }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+}
+
+/// A request that got no answer, and whether it certainly never reached the server.
+struct Failed {
+    error: HttpError,
+    unsent: bool,
+}
+
+impl From<HttpError> for Failed {
+    fn from(error: HttpError) -> Self {
+        Failed {
+            error,
+            unsent: false,
+        }
+    }
 }
 
 async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, HttpError> {
@@ -186,7 +269,7 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, HttpErr
 }
 
 /// reqwest's top-level message is generic ("error sending request"); the cause says why.
-fn describe_error(e: &reqwest::Error) -> String {
+pub(crate) fn describe_error(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
@@ -194,27 +277,4 @@ fn describe_error(e: &reqwest::Error) -> String {
         source = s.source();
     }
     text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_seconds_or_date() {
-        let h = |v: &str| vec![("Retry-After".to_string(), v.to_string())];
-        assert_eq!(retry_after(&h("7")), Some(Duration::from_secs(7)));
-        let soon = std::time::SystemTime::now() + Duration::from_secs(120);
-        let wait = retry_after(&h(&httpdate::fmt_http_date(soon))).unwrap();
-        assert!(
-            wait > Duration::from_secs(100) && wait <= Duration::from_secs(120),
-            "{wait:?}"
-        );
-        assert_eq!(
-            retry_after(&h("Wed, 21 Oct 2015 07:28:00 GMT")),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(retry_after(&h("soon")), None);
-        assert_eq!(retry_after(&[]), None);
-    }
 }

@@ -2,8 +2,11 @@
 //! offline Ironclad emulator used by the CLI, the demo and the tests.
 //!
 //! - [`runtime`] — engine, linker, compiled-component cache, one fresh store per call.
+//! - [`sandbox`] — per-call limits, epoch interruption and deadline; traps as typed errors.
 //! - [`session`] — a connection in use: the connector's plan, host-held credentials, calls.
-//! - [`http_import`] / [`policy`] — the guest's only way out, and what it may reach.
+//! - [`http_import`] / [`policy`] / [`resolver`] — the guest's only way out, and what it may
+//!   reach: origins, schemes, and addresses after DNS resolution.
+//! - [`retry`] — which failed requests are sent again, and after how long.
 //! - [`oauth`] / [`token_store`] / [`secret`] — credentials, owned by the host.
 //! - [`triggers`] — polling and webhook triggers, and the state that makes them exactly-once.
 //! - [`mcp`] — every action as an MCP tool, and an MCP server over stdio.
@@ -17,8 +20,12 @@ pub mod mcp;
 pub mod oauth;
 pub mod policy;
 pub mod private_file;
+pub mod redirect;
 pub mod report;
+pub mod resolver;
+pub mod retry;
 pub mod runtime;
+pub mod sandbox;
 pub mod secret;
 pub mod session;
 pub mod token_store;

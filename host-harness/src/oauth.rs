@@ -12,11 +12,14 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
+use crate::http_import::describe_error;
 use crate::secret::{Redactor, Secret};
 use crate::token_store::{PendingAuthorization, TokenRecord, TokenStore};
 
 /// Renew this long before the announced expiry, so a token never dies mid-request.
 const EXPIRY_SKEW_SECS: u64 = 60;
+/// A token endpoint that does not answer in this long is reported, not waited for.
+const TOKEN_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grant {
@@ -66,6 +69,9 @@ pub enum AuthError {
     NoPendingAuthorization,
     #[error("could not reach the token endpoint: {0}")]
     Transport(String),
+    /// The egress policy refused the token endpoint's address.
+    #[error("the token endpoint is refused: {0}")]
+    Denied(String),
     #[error("the token endpoint answered {0} with a body that is not a token response")]
     BadResponse(u16),
     #[error("token store: {0:#}")]
@@ -148,7 +154,7 @@ impl Authenticator {
         let mut current = self.current.lock().await;
         let record = match current.take() {
             Some(r) => r,
-            None => self.store.get(&self.key)?,
+            None => remembered(self.store.get(&self.key)?),
         };
         let record = if is_fresh(&record) {
             record
@@ -209,10 +215,19 @@ impl Authenticator {
                 })
             }
         };
-        let fresh = self.token_request(body, record.refresh_token).await?;
-        // Persist before use: a rotated refresh token that is lost locks the user out.
-        self.store.put(&self.key, fresh.clone())?;
-        Ok(fresh)
+        // Persist before use: a rotated refresh token that is lost locks the user out. The
+        // renewal runs to the end on its own task, so a call stopped at its deadline cannot
+        // drop a rotated token between Ironclad issuing it and the store keeping it.
+        let (http, url) = (self.http.clone(), self.settings.token_url.clone());
+        let (store, key) = (self.store.clone(), self.key.clone());
+        let previous = record.refresh_token;
+        tokio::spawn(async move {
+            let fresh = token_request(&http, &url, body, previous).await?;
+            store.put(&key, fresh.clone())?;
+            Ok(fresh)
+        })
+        .await
+        .map_err(|e| AuthError::Transport(format!("the token renewal did not finish: {e}")))?
     }
 
     /// The authorization URL (with state and a PKCE S256 challenge). The verifier waits in
@@ -261,7 +276,7 @@ impl Authenticator {
             "client_secret": self.settings.client_secret.expose(),
             "code_verifier": pending.code_verifier,
         });
-        let fresh = self.token_request(body, None).await?;
+        let fresh = token_request(&self.http, &self.settings.token_url, body, None).await?;
         self.store.put(&self.key, fresh.clone())?;
         *self.current.lock().await = Some(fresh.clone());
         Ok(GrantSummary {
@@ -270,48 +285,64 @@ impl Authenticator {
             refreshable: fresh.refresh_token.is_some(),
         })
     }
+}
 
-    async fn token_request(
-        &self,
-        body: serde_json::Value,
-        previous_refresh: Option<String>,
-    ) -> Result<TokenRecord, AuthError> {
-        let response = self
-            .http
-            .post(&self.settings.token_url)
-            .header("accept", "application/json")
-            .json(&body)
-            .send()
-            .await
-            // reqwest errors name the URL, never the body.
-            .map_err(|e| AuthError::Transport(e.without_url().to_string()))?;
-        let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| AuthError::Transport(e.to_string()))?;
-        if !(200..300).contains(&status) {
-            let parsed: Option<OAuthErrorBody> = serde_json::from_slice(&bytes).ok();
-            let (error, description) = parsed
-                .map(|b| (b.error, b.error_description))
-                .unwrap_or((None, None));
-            return Err(AuthError::Refused {
-                status,
-                error: error.unwrap_or_else(|| "error".into()),
-                description,
-            });
-        }
-        let token: TokenResponse =
-            serde_json::from_slice(&bytes).map_err(|_| AuthError::BadResponse(status))?;
-        Ok(TokenRecord {
-            access_token: Some(token.access_token),
-            expires_at: token.expires_in.map(|s| now() + s),
-            // Some servers do not rotate: keep the old refresh token then.
-            refresh_token: token.refresh_token.or(previous_refresh),
-            scope: token.scope,
-            pending: None,
-        })
+async fn token_request(
+    http: &reqwest::Client,
+    token_url: &str,
+    body: serde_json::Value,
+    previous_refresh: Option<String>,
+) -> Result<TokenRecord, AuthError> {
+    let response = http
+        .post(token_url)
+        .header("accept", "application/json")
+        .timeout(TOKEN_REQUEST_TIMEOUT)
+        .json(&body)
+        .send()
+        .await
+        // reqwest errors name the URL, never the body; the causes say why (a refused
+        // address, a reset).
+        .map_err(|e| match crate::resolver::refusal(&e) {
+            Some(refused) => AuthError::Denied(refused.to_string()),
+            None => AuthError::Transport(describe_error(&e.without_url())),
+        })?;
+    let status = response.status().as_u16();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| AuthError::Transport(e.to_string()))?;
+    if !(200..300).contains(&status) {
+        let parsed: Option<OAuthErrorBody> = serde_json::from_slice(&bytes).ok();
+        let (error, description) = parsed
+            .map(|b| (b.error, b.error_description))
+            .unwrap_or((None, None));
+        return Err(AuthError::Refused {
+            status,
+            error: error.unwrap_or_else(|| "error".into()),
+            description,
+        });
     }
+    let token: TokenResponse =
+        serde_json::from_slice(&bytes).map_err(|_| AuthError::BadResponse(status))?;
+    Ok(remembered(TokenRecord {
+        access_token: Some(token.access_token),
+        expires_at: token.expires_in.map(|s| now() + s),
+        // Some servers do not rotate: keep the old refresh token then.
+        refresh_token: token.refresh_token.or(previous_refresh),
+        scope: token.scope,
+        pending: None,
+    }))
+}
+
+/// Tokens join the secrets this process masks wherever text leaves it (panics included).
+fn remembered(record: TokenRecord) -> TokenRecord {
+    for token in [&record.access_token, &record.refresh_token]
+        .into_iter()
+        .flatten()
+    {
+        crate::secret::remember(token);
+    }
+    record
 }
 
 fn is_fresh(record: &TokenRecord) -> bool {

@@ -1,18 +1,25 @@
 //! Loading a connector component and calling it. One `Engine`, one `Linker` and one
 //! `InstancePre` per loaded component; a fresh `Store` for every call, so no state leaks
-//! between invocations or tenants.
+//! between invocations or tenants, each inside the [`sandbox`](crate::sandbox).
 
+use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, Store};
 
-use crate::bindings::{Connector, ConnectorPre};
-use crate::host_state::HostState;
+use crate::bindings::{Connector, ConnectorError, ConnectorPre};
+use crate::host_state::{CallBounds, HostState};
 use crate::policy::EgressPolicy;
+use crate::report::CallError;
+use crate::resolver::GuardedResolver;
+use crate::retry::RetryPolicy;
+use crate::sandbox::{self, CallLimiter, Limits};
 use crate::secret::Redactor;
 
 /// How a runtime is set up; the CLI's global flags map onto this.
@@ -24,6 +31,13 @@ pub struct RuntimeOptions {
     pub cache_dir: Option<PathBuf>,
     /// Show the connector's debug logs on stderr.
     pub verbose: bool,
+    /// Memory, table and instance limits and the wall-clock deadline of every call.
+    pub limits: Limits,
+    /// Names answered without DNS (like curl's `--resolve`); still held to the egress
+    /// policy's address checks.
+    pub pinned_hosts: BTreeMap<String, Vec<IpAddr>>,
+    /// When and how often a failed request is sent again.
+    pub retry: RetryPolicy,
 }
 
 pub struct Runtime {
@@ -46,15 +60,25 @@ impl Runtime {
         })?;
         let mut config = Config::new();
         config.wasm_component_model(true);
+        // Compiled code checks the epoch at loop heads and function entries, so a guest
+        // that never calls the host can still be stopped at its deadline.
+        config.epoch_interruption(true);
         let engine = Engine::new(&config)?;
+        sandbox::start_epoch_ticker(&engine);
         let component = compile_cached(&engine, &bytes, options.cache_dir.as_deref())?;
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Connector::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         let pre = ConnectorPre::new(linker.instantiate_pre(&component)?)?;
         let http = reqwest::Client::builder()
-            // Redirects would bypass the egress policy; the connector sees 3xx as answers.
+            // The host follows redirects itself, checking every hop against the policy.
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy from the environment would resolve names where the policy cannot see.
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver::new(
+                options.allow_loopback,
+                options.pinned_hosts.clone(),
+            )))
             .build()?;
         let label = component_path
             .file_name()
@@ -78,38 +102,72 @@ impl Runtime {
         &self.http
     }
 
-    /// A fresh store and instance for one call.
-    pub(crate) async fn instantiate(
+    /// One call in a fresh store and instance, inside the sandbox: the store's limits,
+    /// epoch interruption and the wall-clock deadline cover instantiation and the call;
+    /// a trap, a limit or the deadline becomes a typed error.
+    pub(crate) async fn call<T>(
         &self,
         policy: EgressPolicy,
         auth: Option<Arc<crate::oauth::Authenticator>>,
         redactor: Redactor,
-    ) -> anyhow::Result<(Store<HostState>, Connector)> {
+        f: impl AsyncFnOnce(
+            &mut Store<HostState>,
+            &Connector,
+        ) -> wasmtime::Result<Result<T, ConnectorError>>,
+    ) -> Result<T, CallError> {
+        let limits = &self.options.limits;
+        let deadline = Instant::now() + limits.call_timeout;
         let state = HostState::new(
             self.http.clone(),
             policy,
             auth,
             redactor,
             self.options.verbose,
+            CallBounds {
+                limiter: CallLimiter::new(limits),
+                deadline,
+                retry: self.options.retry.clone(),
+            },
         );
         let mut store = Store::new(&self.engine, state);
-        let instance = self
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("instantiating {}", self.label))?;
-        Ok((store, instance))
+        store.limiter(|state| &mut state.bounds.limiter);
+        sandbox::arm(&mut store, deadline);
+        let outcome = tokio::time::timeout_at(deadline.into(), async {
+            let instance = self
+                .pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(|e| e.context(format!("instantiating {}", self.label)))?;
+            f(&mut store, &instance).await
+        })
+        .await;
+        match outcome {
+            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Err(error))) => Err(error.into()),
+            Ok(Err(error)) => Err(sandbox::classify(
+                error,
+                &mut store.data_mut().bounds.limiter,
+                limits.call_timeout,
+            )),
+            // Blocked in a host call (a slow request, a WASI wait) at the deadline: the
+            // call's future is dropped, which cancels it, and the store with it.
+            Err(_elapsed) => Err(sandbox::deadline_report(limits.call_timeout)),
+        }
     }
 
-    /// A store that may not reach the network at all (describe, plan).
-    pub(crate) async fn instantiate_offline(
+    /// A call whose store may not reach the network at all (describe, plan).
+    pub(crate) async fn call_offline<T>(
         &self,
-    ) -> anyhow::Result<(Store<HostState>, Connector)> {
-        self.instantiate(
+        f: impl AsyncFnOnce(
+            &mut Store<HostState>,
+            &Connector,
+        ) -> wasmtime::Result<Result<T, ConnectorError>>,
+    ) -> Result<T, CallError> {
+        self.call(
             EgressPolicy::new(Vec::new(), false),
             None,
             Redactor::default(),
+            f,
         )
         .await
     }

@@ -80,11 +80,14 @@ impl Runtime {
     pub async fn manifest(&self) -> anyhow::Result<&Manifest> {
         self.manifest
             .get_or_try_init(|| async {
-                let (mut store, instance) = self.instantiate_offline().await?;
-                Ok(instance
-                    .ipaas_connector_metadata()
-                    .call_describe(&mut store)
-                    .await?)
+                self.call_offline(async |store, instance| {
+                    Ok(Ok(instance
+                        .ipaas_connector_metadata()
+                        .call_describe(store)
+                        .await?))
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("describing the connector: {e}"))
             })
             .await
     }
@@ -102,11 +105,14 @@ impl Runtime {
     ) -> Result<Session<'_>, CallError> {
         let secret_fields = secret_fields(self.manifest().await?)?;
         let guest_config = config.guest_view(&secret_fields);
-        let (mut store, instance) = self.instantiate_offline().await?;
-        let plan = instance
-            .ipaas_connector_connection()
-            .call_plan(&mut store, &guest_config)
-            .await??;
+        let plan = self
+            .call_offline(async |store, instance| {
+                instance
+                    .ipaas_connector_connection()
+                    .call_plan(store, &guest_config)
+                    .await
+            })
+            .await?;
         let policy = EgressPolicy::new(plan.allowed_origins.clone(), self.options().allow_loopback);
         let mut redactor = Redactor::default();
         let auth = self.authenticator(&plan, config, &policy, tokens, &mut redactor)?;
@@ -170,11 +176,14 @@ impl Session<'_> {
 
     /// Who the connection acts as.
     pub async fn test(&self) -> Result<Value, CallError> {
-        let (mut store, instance) = self.instance().await?;
-        let id = instance
-            .ipaas_connector_connection()
-            .call_test(&mut store, &self.guest_config)
-            .await??;
+        let id = self
+            .call(async |store, instance| {
+                instance
+                    .ipaas_connector_connection()
+                    .call_test(store, &self.guest_config)
+                    .await
+            })
+            .await?;
         Ok(json!({
             "user": { "id": id.user_id, "email": id.user_email, "name": id.user_name },
             "company": { "id": id.company_id, "name": id.company_name },
@@ -183,11 +192,15 @@ impl Session<'_> {
     }
 
     pub async fn execute(&self, action: &str, input: &Value) -> Result<Value, CallError> {
-        let (mut store, instance) = self.instance().await?;
-        let output = instance
-            .ipaas_connector_actions()
-            .call_execute(&mut store, &self.guest_config, action, &input.to_string())
-            .await??;
+        let input = input.to_string();
+        let output = self
+            .call(async |store, instance| {
+                instance
+                    .ipaas_connector_actions()
+                    .call_execute(store, &self.guest_config, action, &input)
+                    .await
+            })
+            .await?;
         serde_json::from_str(&output).map_err(|e| {
             CallError::Host(anyhow::anyhow!(
                 "the connector returned invalid JSON for {action}: {e}"
@@ -195,17 +208,20 @@ impl Session<'_> {
         })
     }
 
-    pub(crate) async fn instance(
+    /// One call through a fresh instance with this connection's policy and credentials.
+    pub(crate) async fn call<T>(
         &self,
-    ) -> anyhow::Result<(
-        wasmtime::Store<crate::host_state::HostState>,
-        crate::bindings::Connector,
-    )> {
+        f: impl AsyncFnOnce(
+            &mut wasmtime::Store<crate::host_state::HostState>,
+            &crate::bindings::Connector,
+        ) -> wasmtime::Result<Result<T, crate::bindings::ConnectorError>>,
+    ) -> Result<T, CallError> {
         self.runtime
-            .instantiate(
+            .call(
                 self.policy.clone(),
                 self.auth.clone(),
                 self.redactor.clone(),
+                f,
             )
             .await
     }

@@ -127,18 +127,16 @@ impl Session<'_> {
         input: &Value,
         cursor: Option<&Value>,
     ) -> Result<Polled, CallError> {
-        let (mut store, instance) = self.instance().await?;
         let cursor = cursor.map(Value::to_string);
-        let r = instance
-            .ipaas_connector_triggers()
-            .call_poll(
-                &mut store,
-                &self.guest_config,
-                trigger,
-                &input.to_string(),
-                cursor.as_ref(),
-            )
-            .await??;
+        let input = input.to_string();
+        let r = self
+            .call(async |store, instance| {
+                instance
+                    .ipaas_connector_triggers()
+                    .call_poll(store, &self.guest_config, trigger, &input, cursor.as_ref())
+                    .await
+            })
+            .await?;
         Ok(Polled {
             events: events(r.events)?,
             cursor: r.cursor.as_deref().map(parse).transpose()?,
@@ -168,17 +166,15 @@ impl Session<'_> {
         input: &Value,
         target_url: &str,
     ) -> Result<Subscription, CallError> {
-        let (mut store, instance) = self.instance().await?;
-        let state = instance
-            .ipaas_connector_triggers()
-            .call_subscribe(
-                &mut store,
-                &self.guest_config,
-                trigger,
-                &input.to_string(),
-                target_url,
-            )
-            .await??;
+        let input_text = input.to_string();
+        let state = self
+            .call(async |store, instance| {
+                instance
+                    .ipaas_connector_triggers()
+                    .call_subscribe(store, &self.guest_config, trigger, &input_text, target_url)
+                    .await
+            })
+            .await?;
         Ok(Subscription {
             trigger: trigger.to_string(),
             input: input.clone(),
@@ -189,16 +185,14 @@ impl Session<'_> {
     }
 
     pub async fn unsubscribe(&self, sub: &Subscription) -> Result<(), CallError> {
-        let (mut store, instance) = self.instance().await?;
-        instance
-            .ipaas_connector_triggers()
-            .call_unsubscribe(
-                &mut store,
-                &self.guest_config,
-                &sub.trigger,
-                &sub.state.to_string(),
-            )
-            .await??;
+        let state = sub.state.to_string();
+        self.call(async |store, instance| {
+            instance
+                .ipaas_connector_triggers()
+                .call_unsubscribe(store, &self.guest_config, &sub.trigger, &state)
+                .await
+        })
+        .await?;
         Ok(())
     }
 
@@ -210,19 +204,23 @@ impl Session<'_> {
         headers: Vec<(String, String)>,
         body: Vec<u8>,
     ) -> Result<Vec<Event>, CallError> {
-        let (mut store, instance) = self.instance().await?;
         let request = wit::WebhookRequest { headers, body };
-        let r = instance
-            .ipaas_connector_triggers()
-            .call_handle_webhook(
-                &mut store,
-                &self.guest_config,
-                &sub.trigger,
-                &sub.input.to_string(),
-                &sub.state.to_string(),
-                &request,
-            )
-            .await??;
+        let (input, state) = (sub.input.to_string(), sub.state.to_string());
+        let r = self
+            .call(async |store, instance| {
+                instance
+                    .ipaas_connector_triggers()
+                    .call_handle_webhook(
+                        store,
+                        &self.guest_config,
+                        &sub.trigger,
+                        &input,
+                        &state,
+                        &request,
+                    )
+                    .await
+            })
+            .await?;
         if let Some(state) = r.subscription.as_deref() {
             sub.state = parse(state)?;
         }

@@ -170,21 +170,7 @@ async fn authorization_code_flow_end_to_end_without_leaking_tokens() {
     );
 
     // The emulator consents at once and redirects with the code, as a browser would see.
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let resp = no_redirects.get(&url).send().await.unwrap();
-    assert_eq!(resp.status(), 302);
-    let location = resp.headers()["location"].to_str().unwrap().to_string();
-    let code = location
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_string();
+    let code = authorization_code(&url).await;
 
     let exchanged = cli(
         &dir,
@@ -225,6 +211,7 @@ async fn authorization_code_flow_end_to_end_without_leaking_tokens() {
     let after = cli(
         &dir,
         &[
+            "--verbose",
             "action",
             "list_workflows",
             "--config",

@@ -41,9 +41,14 @@ pub fn slug(len: usize) -> String {
         .collect()
 }
 
+/// Prefix of every credential the emulator issues, so a test can search any output for
+/// one (`emu_` and 40 hex digits); Ironclad's tokens are opaque, so no client relies on
+/// their shape.
+pub const TOKEN_PREFIX: &str = "emu_";
+
 /// An opaque bearer/refresh token or authorization code.
 pub fn token() -> String {
-    hex(20)
+    format!("{TOKEN_PREFIX}{}", hex(20))
 }
 
 /// Whether `s` is a UUID in canonical 8-4-4-4-12 hex form (any version).

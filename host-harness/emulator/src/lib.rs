@@ -8,7 +8,8 @@
 //! - `/_emulator/**`: test controls (`admin`), not part of Ironclad: `POST expire-tokens`,
 //!   `GET requests` (the request log, secrets redacted), `POST reset-request-log`, `POST reset`,
 //!   `POST throttle` (the next N API requests answer 429 with `Retry-After`), `POST rate-limits`
-//!   (enforce Ironclad's per-bucket quotas, module `rate_limits`; off by default), and the
+//!   (enforce Ironclad's per-bucket quotas, module `rate_limits`; off by default),
+//!   `GET|POST faults` (seeded fault injection, module `faults`; off by default), and the
 //!   webhook controls (`GET deliveries`, `GET wait-deliveries`, `POST webhook-delivery`,
 //!   `POST webhook-key/rotate`, `POST workflows/{id}/complete`).
 //! - Webhooks are delivered as Ironclad delivers them: state changes raise events (`events`),
@@ -42,6 +43,7 @@ mod entities;
 mod errors;
 mod events;
 mod exports;
+mod faults;
 mod files;
 mod filter;
 mod ids;
@@ -80,6 +82,8 @@ pub use auth::Actor;
 #[cfg(feature = "contract")]
 pub use contract::{Contract, ERRATA, Erratum, Violation};
 pub use errors::{ApiError, OAuthError};
+pub use faults::{Fault, FaultConfig};
+pub use ids::TOKEN_PREFIX;
 pub use seed::{
     Company, Creator, FieldOptions, FieldSchema, OAuthClient, Role, RoleAssignee, Seed, StepState,
     Template, User, Workflow, default_seed,
@@ -122,7 +126,9 @@ impl Emulator {
         let app = app
             .merge(contract::routes())
             .layer(from_fn_with_state(self.clone(), contract::enforce));
-        app.layer(from_fn_with_state(self.clone(), rate_limits::enforce))
+        app.merge(faults::routes())
+            .layer(from_fn_with_state(self.clone(), faults::inject))
+            .layer(from_fn_with_state(self.clone(), rate_limits::enforce))
             .layer(from_fn_with_state(self.clone(), request_log::observe))
             .with_state(self.clone())
     }

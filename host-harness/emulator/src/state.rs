@@ -58,6 +58,8 @@ pub struct Data {
     pub request_log: Vec<Value>,
     /// Ironclad's rate-limit buckets and injected 429s (`rate_limits`).
     pub rate_limits: crate::rate_limits::RateLimits,
+    /// Seeded fault injection and its log (`faults`).
+    pub faults: crate::faults::Faults,
     /// Webhooks, export jobs and async launch jobs (`platform`).
     pub platform: crate::platform::PlatformStore,
     /// Approvals, turns, comments and participants per workflow (`workflow_lifecycle`).

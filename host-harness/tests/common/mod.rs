@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod scripted;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -13,15 +15,28 @@ use serde_json::{Value, json};
 /// The release component built by `scripts/test` (or `$CONNECTOR_COMPONENT`). Missing is a
 /// failure, not a skip: these tests exist to drive the real component.
 pub fn component_path() -> PathBuf {
-    let path = std::env::var_os("CONNECTOR_COMPONENT")
+    built_component("CONNECTOR_COMPONENT", "ironclad-connector")
+}
+
+/// The misbehaving fixture component (`host-harness/fixture-guest`), built by `scripts/test`
+/// (or `$FIXTURE_GUEST_COMPONENT`).
+pub fn fixture_guest_path() -> PathBuf {
+    built_component("FIXTURE_GUEST_COMPONENT", "fixture-guest")
+}
+
+/// `$env_var`, else the release build of `package` in the workspace's target directory.
+fn built_component(env_var: &str, package: &str) -> PathBuf {
+    let path = std::env::var_os(env_var)
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../target/wasm32-wasip2/release/ironclad_connector.wasm")
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
+                "../target/wasm32-wasip2/release/{}.wasm",
+                package.replace('-', "_")
+            ))
         });
     assert!(
         path.exists(),
-        "{} is missing: build it with `cargo build --release --target wasm32-wasip2 -p ironclad-connector` (scripts/test does)",
+        "{} is missing: build it with `cargo build --release --target wasm32-wasip2 -p {package}` (scripts/test does)",
         path.display()
     );
     path
@@ -38,9 +53,61 @@ pub fn runtime() -> Runtime {
             allow_loopback: true,
             cache_dir: Some(cache_dir()),
             verbose: false,
+            ..Default::default()
         },
     )
     .expect("component loads")
+}
+
+/// The fixture guest under `options` (loopback allowed and the shared cache, whatever
+/// `options` says).
+pub fn fixture_runtime(options: RuntimeOptions) -> Runtime {
+    Runtime::load(
+        &fixture_guest_path(),
+        RuntimeOptions {
+            allow_loopback: true,
+            cache_dir: Some(cache_dir()),
+            ..options
+        },
+    )
+    .expect("the fixture guest loads")
+}
+
+/// A session of the fixture guest that may reach `origins`.
+pub async fn fixture_session<'r>(rt: &'r Runtime, origins: &[&str], name: &str) -> Session<'r> {
+    rt.connect(
+        &config(json!({ "origins": origins })),
+        tokens(&scratch(name)),
+    )
+    .await
+    .expect("the fixture connects")
+}
+
+/// The host's `http-error` the fixture's `fetch` got, as its Debug text (empty when it got
+/// an answer).
+pub async fn fetch_error(session: &Session<'_>, request: Value) -> String {
+    let out = session.execute("fetch", &request).await.unwrap();
+    out["error"].as_str().unwrap_or_default().to_string()
+}
+
+/// Consent as a browser would: follow the authorization URL to the emulator's redirect and
+/// return the `code` it carries.
+pub async fn authorization_code(url: &str) -> String {
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = no_redirects.get(url).send().await.unwrap();
+    assert_eq!(resp.status(), 302);
+    let location = resp.headers()["location"].to_str().unwrap();
+    location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 /// A private scratch directory per test.
@@ -178,9 +245,14 @@ impl Run {
 /// `connector-harness` with the test component, loopback allowed, the shared compile cache and
 /// a private token store in `dir`; add the command's arguments.
 pub fn harness(dir: &std::path::Path) -> Command {
+    harness_with(dir, &component_path())
+}
+
+/// `connector-harness` with `component` instead of the connector.
+pub fn harness_with(dir: &std::path::Path, component: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_connector-harness"));
     cmd.arg("--component")
-        .arg(component_path())
+        .arg(component)
         .arg("--allow-loopback")
         .arg("--cache-dir")
         .arg(cache_dir())
@@ -191,16 +263,33 @@ pub fn harness(dir: &std::path::Path) -> Command {
 
 /// Run `connector-harness` with the test component, loopback allowed and a private token store.
 pub async fn cli(dir: &std::path::Path, args: &[&str]) -> Run {
-    let mut cmd = harness(dir);
+    cli_with_component(dir, &component_path(), args).await
+}
+
+/// Run `connector-harness` with `component`, loopback allowed and a private token store.
+pub async fn cli_with_component(
+    dir: &std::path::Path,
+    component: &std::path::Path,
+    args: &[&str],
+) -> Run {
+    let mut cmd = harness_with(dir, component);
     cmd.args(args);
     let out = tokio::task::spawn_blocking(move || cmd.output().expect("harness runs"))
         .await
         .unwrap();
-    Run {
+    let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    };
+    // Everything the binary printed becomes part of the suite's output, which
+    // `scripts/test` searches for secrets (`tests/secret_leaks.rs`). The arguments are not
+    // echoed: a test may pass an authorization code.
+    eprintln!(
+        "[connector-harness exit {}]\n--- stdout\n{}\n--- stderr\n{}",
+        run.code, run.stdout, run.stderr
+    );
+    run
 }
 
 /// Write JSON to a file in `dir` and return its path as a string.

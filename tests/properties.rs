@@ -1,0 +1,360 @@
+//! Property tests of everything that reads untrusted text: the connection form, action
+//! input (validated against every action's schema, and percent-encoded into paths),
+//! Ironclad's webhook signature header, and Ironclad's answers. None may panic; each must
+//! answer with a typed error that names the field.
+//!
+//! Bounded for CI: each property runs a fixed number of cases (`PROPTEST_CASES` raises it
+//! for a longer local run). The corpus is twofold: the hostile literals every strategy mixes
+//! in (`nasty_string`), and `proptest-regressions/properties.txt`, where proptest records
+//! the seed of any failure it finds; it is committed, so a failure once found is replayed
+//! on every run.
+
+use std::cell::RefCell;
+
+use ironclad_connector::config::Connection;
+use ironclad_connector::error::ConnectorError;
+use ironclad_connector::http::{HttpClient, Request, Response, TransportError};
+use ironclad_connector::triggers::signature::{PublicKey, Verification};
+use ironclad_connector::{download, manifest, schema, upstream};
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+/// Strings that have broken parsers before: path tricks, encodings, unicode, controls.
+fn nasty_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => prop::sample::select(vec![
+            "", ".", "..", "/", "a/b", "../..", "%2e%2e", "%2F", "?x=1", "#frag", "a b",
+            "ü", "😀", "\u{0}", "\u{202e}", "\\", "//evil.example", "https://169.254.169.254/",
+            "IC-1001", "null", "{}", "[", "\"", "'", "<html>", "-1", "1e309",
+            "c79ff93b-3bc8-42a7-99a4-bd34fd407e2a",
+        ])
+        .prop_map(str::to_string),
+        2 => any::<String>(),
+        1 => "[a-z]{1,12}",
+    ]
+}
+
+/// Any JSON value, a few levels deep.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        nasty_string().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(nasty_string(), inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// An object whose keys are mostly `known` (so validation goes deep), values anything.
+fn object_with_keys(known: Vec<String>) -> impl Strategy<Value = Value> {
+    let key = prop_oneof![4 => prop::sample::select(known), 1 => nasty_string()];
+    prop::collection::vec((key, json_value()), 0..6)
+        .prop_map(|pairs| Value::Object(pairs.into_iter().collect::<Map<_, _>>()))
+}
+
+/// Records what is sent and answers every request the same way.
+struct Recorder {
+    sent: RefCell<Vec<Request>>,
+    answer: Response,
+}
+
+impl Recorder {
+    fn answering(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Self {
+        Recorder {
+            sent: RefCell::new(Vec::new()),
+            answer: Response {
+                status,
+                headers,
+                body,
+            },
+        }
+    }
+}
+
+impl HttpClient for Recorder {
+    fn send(&self, request: Request) -> Result<Response, TransportError> {
+        self.sent.borrow_mut().push(request);
+        Ok(self.answer.clone())
+    }
+}
+
+/// The connection form's fields, as its schema declares them.
+fn form_fields() -> Vec<String> {
+    let schema: Value =
+        serde_json::from_str(ironclad_connector::config::CONNECTION_SCHEMA).unwrap();
+    schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
+fn config() -> String {
+    json!({
+        "api_type": "clm_public", "region": "na1", "grant_type": "client_credentials",
+        "client_id": "6c7e2f52-3a51-4b8e-9d43-1f0c2b7a9e10", "client_secret": "<secret>",
+        "impersonate_user": "jane@acme.example"
+    })
+    .to_string()
+}
+
+/// Actions whose input can be fuzzed without waiting: `launch_workflow_and_wait` polls
+/// on a clock, which a fake transport cannot advance.
+fn fuzzable_actions() -> Vec<(String, Value)> {
+    manifest::describe()
+        .actions
+        .into_iter()
+        .filter(|a| a.key != "launch_workflow_and_wait")
+        .map(|a| {
+            let schema: Value = serde_json::from_str(&a.input_schema).unwrap();
+            (a.key.to_string(), schema)
+        })
+        .collect()
+}
+
+fn property_names(schema: &Value) -> Vec<String> {
+    let mut names: Vec<String> = schema["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    names.push("body".into());
+    names
+}
+
+/// Does `pointer` ("" or "/a/0/b") lead into `value`, or name a missing member of an
+/// object it leads to (a missing required property)?
+fn points_into(value: &Value, pointer: &str) -> bool {
+    if pointer.is_empty() || pointer == "/" || value.pointer(pointer).is_some() {
+        return true;
+    }
+    let parent = &pointer[..pointer.rfind('/').unwrap_or(0)];
+    value.pointer(parent).is_some_and(Value::is_object)
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(text.get(i + 1..i + 3)?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/properties.txt"),
+        )),
+        ..ProptestConfig::default()
+    })]
+
+    /// Config parsing: never a panic; a refusal names a form field (one of the form's
+    /// fields, or the unknown key it found), and nothing else.
+    #[test]
+    fn config_errors_name_a_form_field(
+        form in object_with_keys(form_fields()),
+        as_text in any::<bool>(),
+        raw in any::<String>(),
+    ) {
+        let text = if as_text { raw } else { form.to_string() };
+        match Connection::parse(&text) {
+            Ok(conn) => prop_assert!(conn.origin.starts_with("http")),
+            Err(ConnectorError::InvalidConfig { field, message }) => {
+                prop_assert!(!message.is_empty());
+                let known = form_fields().contains(&field);
+                let present = form.get(&field).is_some() && !as_text;
+                let whole = field.is_empty();
+                prop_assert!(known || present || whole, "field `{field}`: {message}");
+            }
+            Err(other) => prop_assert!(false, "not invalid_config: {other:?}"),
+        }
+    }
+
+    /// Input validation, through every action: no panic; invalid input names a JSON
+    /// Pointer into the input and nothing is sent; whatever is sent stays under the API.
+    #[test]
+    fn every_action_validates_before_sending(
+        (key, input) in prop::sample::select(fuzzable_actions()).prop_flat_map(|(key, schema)| {
+            (Just(key), object_with_keys(property_names(&schema)))
+        }),
+    ) {
+        let fake = Recorder::answering(404, Vec::new(), br#"{"code":"NOT_FOUND","message":"no"}"#.to_vec());
+        let result = ironclad_connector::execute(&fake, &config(), &key, &input.to_string());
+        let sent = fake.sent.borrow();
+        if let Err(ConnectorError::InvalidInput { field, message }) = &result {
+            prop_assert!(sent.is_empty(), "{key}: sent before refusing {field}: {message}");
+            prop_assert!(field.is_empty() || field.starts_with('/'), "{key}: {field}");
+            prop_assert!(points_into(&input, field), "{key}: `{field}` is not in {input}");
+        }
+        for request in sent.iter() {
+            prop_assert!(
+                request.url.starts_with("https://na1.ironcladapp.com/public/api/v1/"),
+                "{key}: {}", request.url
+            );
+            let path = request.url.split(['?', '#']).next().unwrap();
+            prop_assert!(
+                !path.split('/').any(|s| s == ".." || s == "."),
+                "{key}: {}", request.url
+            );
+        }
+    }
+
+    /// Strings in paths: any id is one percent-encoded segment that decodes back to itself.
+    #[test]
+    fn ids_are_one_encoded_path_segment(id in nasty_string().prop_filter("non-empty", |s| !s.is_empty())) {
+        let fake = Recorder::answering(200, Vec::new(), br#"{"id":"x"}"#.to_vec());
+        let input = json!({ "id": id });
+        let _ = ironclad_connector::execute(&fake, &config(), "retrieve_record", &input.to_string());
+        let sent = fake.sent.borrow();
+        prop_assert_eq!(sent.len(), 1);
+        let segment = sent[0]
+            .url
+            .strip_prefix("https://na1.ironcladapp.com/public/api/v1/records/")
+            .unwrap();
+        prop_assert!(
+            segment.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)),
+            "{segment}"
+        );
+        prop_assert!(segment != "." && segment != "..");
+        prop_assert_eq!(percent_decode(segment), Some(id));
+    }
+
+    /// Schema validation on its own, against arbitrary values: no panic, and a violation
+    /// points into the value.
+    #[test]
+    fn validation_points_into_the_value(
+        (schema, value) in prop::sample::select(fuzzable_actions())
+            .prop_flat_map(|(_, schema)| (Just(schema), json_value())),
+    ) {
+        if let Err(v) = schema::validate(&schema, &value) {
+            prop_assert!(points_into(&value, &v.pointer), "{} not in {value}", v.pointer);
+            prop_assert!(!v.message.is_empty());
+        }
+    }
+
+    /// The webhook signature header: any text is parsed or refused as malformed.
+    #[test]
+    fn signature_headers_parse_or_are_malformed(
+        header in prop_oneof![
+            any::<String>(),
+            (nasty_string(), nasty_string(), nasty_string(), nasty_string()).prop_map(
+                |(nonce, algorithm, signature, encoding)| json!({
+                    "nonce": nonce, "signAlgorithm": algorithm,
+                    "signature": signature, "encoding": encoding,
+                }).to_string()
+            ),
+            ("[0-9a-fA-F]{0,600}", prop::sample::select(vec!["hex", "HEX", "base64"])).prop_map(
+                |(signature, encoding)| json!({
+                    "nonce": "n", "signature": signature, "encoding": encoding,
+                }).to_string()
+            ),
+        ],
+        event_id in nasty_string(),
+        body in prop::collection::vec(any::<u8>(), 0..256),
+    ) {
+        match Verification::parse(&header) {
+            Ok(v) => {
+                prop_assert!(!v.nonce.is_empty());
+                // Random bytes never verify against a real key, and never panic trying.
+                let key = PublicKey::from_pem(TEST_KEY).unwrap();
+                prop_assert!(v.verify(&key, &event_id, &body).is_err());
+            }
+            Err(ironclad_connector::triggers::signature::Refusal::Malformed(m)) => {
+                prop_assert!(!m.is_empty())
+            }
+            Err(other) => prop_assert!(false, "{other:?}"),
+        }
+    }
+
+    /// Ironclad's answers, whatever they are: typed errors, with Ironclad's own `code`,
+    /// `message` and `param` surfaced when the body has them.
+    #[test]
+    fn answers_decode_to_typed_errors(
+        status in 100u16..600,
+        body in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..128),
+            json_value().prop_map(|v| v.to_string().into_bytes()),
+            (nasty_string(), nasty_string(), nasty_string()).prop_map(|(c, m, p)| {
+                json!({ "code": c, "message": m, "param": p }).to_string().into_bytes()
+            }),
+        ],
+        headers in prop::collection::vec(
+            (prop::sample::select(vec!["retry-after", "content-type", "content-disposition", "x-ironclad-requestid"])
+                .prop_map(str::to_string), nasty_string()),
+            0..3,
+        ),
+    ) {
+        let response = Response { status, headers, body };
+        let parsed: Option<Value> = serde_json::from_slice(&response.body).ok();
+        let error = upstream::status_error(&response, &["public.records.readRecords"]);
+        prop_assert!(!error.kind().is_empty());
+        if let (ConnectorError::Upstream(u), Some(Value::Object(o))) = (&error, &parsed) {
+            if let Some(Value::String(code)) = o.get("code") {
+                prop_assert_eq!(u.code.as_deref(), Some(code.as_str()));
+            }
+            if let Some(Value::String(param)) = o.get("param") {
+                prop_assert_eq!(u.param.as_deref(), Some(param.as_str()));
+            }
+        }
+        let _ = upstream::json(&response, "fuzz");
+        let _ = download::file_output(&response, "/records/x/attachments/y");
+        let _ = download::text_output(&response, "fuzz");
+        for (_, value) in &response.headers {
+            let _ = download::disposition_filename(value);
+        }
+    }
+
+    /// Whole actions over arbitrary answers: a result or a typed error, never a panic.
+    #[test]
+    fn actions_survive_any_answer(
+        key in prop::sample::select(vec![
+            "list_workflows", "list_records", "retrieve_record", "retrieve_workflow",
+            "list_workflow_schemas", "retrieve_workflow_document", "create_record",
+        ]),
+        status in prop::sample::select(vec![200u16, 201, 204, 400, 401, 403, 404, 409, 429, 500, 502]),
+        body in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..64),
+            json_value().prop_map(|v| v.to_string().into_bytes()),
+            Just(br#"{"list":[{"id":"w1"}],"page":0,"pageSize":100,"count":1}"#.to_vec()),
+            Just(br#"{"list":[{"id":"w1"}],"page":0,"pageSize":100,"count":99999}"#.to_vec()),
+        ],
+    ) {
+        let fake = Recorder::answering(status, vec![("content-type".into(), "application/json".into())], body);
+        let input = json!({
+            "id": "IC-1", "key": "doc", "body": { "type": "contract", "name": "n", "properties": {} },
+            "max_items": 300,
+        });
+        let op = manifest::describe().actions.into_iter().find(|a| a.key == key).unwrap();
+        let schema: Value = serde_json::from_str(&op.input_schema).unwrap();
+        let mut input = input;
+        // Keep only what the action takes, so validation passes and the answer is decoded.
+        if let (Some(props), Value::Object(i)) = (schema["properties"].as_object(), &mut input) {
+            i.retain(|k, _| props.contains_key(k));
+        }
+        match ironclad_connector::execute(&fake, &config(), key, &input.to_string()) {
+            Ok(output) => prop_assert!(output.is_object(), "{output}"),
+            Err(e) => prop_assert!(!e.kind().is_empty()),
+        }
+        prop_assert!(fake.sent.borrow().len() <= 4, "bounded paging");
+    }
+}
+
+/// The emulator's test-only webhook signing key, public half.
+const TEST_KEY: &str = include_str!("../fixtures/emulator/webhook-verification-key.pem");
