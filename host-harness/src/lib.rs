@@ -6,6 +6,7 @@
 //! - [`http_import`] / [`policy`] — the guest's only way out, and what it may reach.
 //! - [`oauth`] / [`token_store`] / [`secret`] — credentials, owned by the host.
 //! - [`triggers`] — polling and webhook triggers, and the state that makes them exactly-once.
+//! - [`wit_version`] — which `ipaas:connector` version a component implements; refusing others.
 //! - [`report`] — typed errors as the CLI prints them.
 
 pub mod bindings;
@@ -21,6 +22,7 @@ pub mod secret;
 pub mod session;
 pub mod token_store;
 pub mod triggers;
+pub mod wit_version;
 
 pub use ironclad_emulator as emulator;
 pub use report::{CallError, ErrorReport};

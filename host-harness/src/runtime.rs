@@ -14,6 +14,7 @@ use crate::bindings::{Connector, ConnectorPre};
 use crate::host_state::HostState;
 use crate::policy::EgressPolicy;
 use crate::secret::Redactor;
+use crate::wit_version;
 
 /// How a runtime is set up; the CLI's global flags map onto this.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +35,7 @@ pub struct Runtime {
     http: reqwest::Client,
     options: RuntimeOptions,
     label: String,
+    wit_version: wit_version::WitVersion,
 }
 
 impl Runtime {
@@ -48,6 +50,14 @@ impl Runtime {
         config.wasm_component_model(true);
         let engine = Engine::new(&config)?;
         let component = compile_cached(&engine, &bytes, options.cache_dir.as_deref())?;
+        // Before linking: a version mismatch would otherwise surface as a missing import.
+        let wit_version = wit_version::check(
+            wit_version::component_names(&engine, &component)
+                .iter()
+                .map(String::as_str),
+            wit_version::supported(),
+        )
+        .with_context(|| format!("loading {}", component_path.display()))?;
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Connector::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
@@ -67,7 +77,13 @@ impl Runtime {
             http,
             options,
             label,
+            wit_version,
         })
+    }
+
+    /// The `ipaas:connector` version the loaded component implements.
+    pub fn wit_version(&self) -> wit_version::WitVersion {
+        self.wit_version
     }
 
     pub fn options(&self) -> &RuntimeOptions {
