@@ -7,6 +7,7 @@
 //! - [`oauth`] / [`token_store`] / [`secret`] — credentials, owned by the host.
 //! - [`triggers`] — polling and webhook triggers, and the state that makes them exactly-once.
 //! - [`wit_version`] — which `ipaas:connector` version a component implements; refusing others.
+//! - [`package`] — the release artifact: component, manifest, schemas, changelog.
 //! - [`report`] — typed errors as the CLI prints them.
 
 pub mod bindings;
@@ -14,6 +15,7 @@ pub mod host_state;
 pub mod http_import;
 pub mod listen;
 pub mod oauth;
+pub mod package;
 pub mod policy;
 pub mod private_file;
 pub mod report;
