@@ -249,7 +249,7 @@ async fn deliveries_are_verified_once_and_forgeries_refused() {
     assert_eq!(rejection(r.unwrap_err()), "stale");
 
     // None of the refusals changed the subscription's key.
-    assert_eq!(sub.seen.contains(&event_id), true);
+    assert!(sub.seen.contains(&event_id));
     session.unsubscribe(&sub).await.unwrap();
     session
         .unsubscribe(&sub)
