@@ -2,7 +2,7 @@
 //! and trappable (a host failure becomes a trap, never a panic).
 
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "../wit/v0.2",
     world: "connector",
     imports: { default: async | trappable },
     exports: { default: async },

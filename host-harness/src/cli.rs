@@ -144,6 +144,17 @@ enum Command {
     },
     /// Start the emulator in-process and walk through a scenario with the connector.
     Demo,
+    /// Write the release artifact (component, manifest.json, schemas/, icon, CHANGELOG.md)
+    /// into a new directory; print the manifest. `scripts/package` builds and calls this.
+    Package {
+        #[arg(long)]
+        out: PathBuf,
+        /// Publisher and icon: {"publisher": {...}, "icon": "icon.svg"}.
+        #[arg(long, default_value = "package/listing.json")]
+        listing: PathBuf,
+        #[arg(long, default_value = "CHANGELOG.md")]
+        changelog: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -262,6 +273,22 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
     let load = || Runtime::load(&component, options.clone()).map_err(Failure::Usage);
     match cli.command {
         Command::Describe => Ok(Some(load()?.describe().await.map_err(CallError::Host)?)),
+        Command::Package {
+            out,
+            listing,
+            changelog,
+        } => {
+            let runtime = load()?;
+            let sources = host_harness::package::PackageSources {
+                component: component.clone(),
+                listing,
+                changelog,
+            };
+            let manifest = host_harness::package::write_package(&runtime, &sources, &out)
+                .await
+                .map_err(Failure::Usage)?;
+            Ok(Some(manifest))
+        }
         Command::TestConnection { config } => {
             let runtime = load()?;
             let session = runtime.connect(&read_config(&config)?, tokens).await?;

@@ -10,6 +10,8 @@
 //! - [`oauth`] / [`token_store`] / [`secret`] — credentials, owned by the host.
 //! - [`triggers`] — polling and webhook triggers, and the state that makes them exactly-once.
 //! - [`mcp`] — every action as an MCP tool, and an MCP server over stdio.
+//! - [`wit_version`] — which `ipaas:connector` version a component implements; refusing others.
+//! - [`package`] — the release artifact: component, manifest, schemas, changelog.
 //! - [`report`] — typed errors as the CLI prints them.
 
 pub mod bindings;
@@ -18,6 +20,7 @@ pub mod http_import;
 pub mod listen;
 pub mod mcp;
 pub mod oauth;
+pub mod package;
 pub mod policy;
 pub mod private_file;
 pub mod redirect;
@@ -30,6 +33,7 @@ pub mod secret;
 pub mod session;
 pub mod token_store;
 pub mod triggers;
+pub mod wit_version;
 
 pub use ironclad_emulator as emulator;
 pub use report::{CallError, ErrorReport};

@@ -21,6 +21,7 @@ use crate::resolver::GuardedResolver;
 use crate::retry::RetryPolicy;
 use crate::sandbox::{self, CallLimiter, Limits};
 use crate::secret::Redactor;
+use crate::wit_version;
 
 /// How a runtime is set up; the CLI's global flags map onto this.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +49,7 @@ pub struct Runtime {
     http: reqwest::Client,
     options: RuntimeOptions,
     label: String,
+    wit_version: wit_version::WitVersion,
 }
 
 impl Runtime {
@@ -66,6 +68,14 @@ impl Runtime {
         let engine = Engine::new(&config)?;
         sandbox::start_epoch_ticker(&engine);
         let component = compile_cached(&engine, &bytes, options.cache_dir.as_deref())?;
+        // Before linking: a version mismatch would otherwise surface as a missing import.
+        let wit_version = wit_version::check(
+            wit_version::component_names(&engine, &component)
+                .iter()
+                .map(String::as_str),
+            wit_version::supported(),
+        )
+        .with_context(|| format!("loading {}", component_path.display()))?;
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Connector::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
@@ -91,7 +101,13 @@ impl Runtime {
             http,
             options,
             label,
+            wit_version,
         })
+    }
+
+    /// The `ipaas:connector` version the loaded component implements.
+    pub fn wit_version(&self) -> wit_version::WitVersion {
+        self.wit_version
     }
 
     pub fn options(&self) -> &RuntimeOptions {

@@ -1,0 +1,267 @@
+//! The release artifact a marketplace ingests: the component, a manifest describing it, its
+//! JSON schemas, an icon and the changelog. Everything in it is derived from the component
+//! itself (`describe`, `plan`, its WIT version and bytes) plus the publisher's listing file,
+//! and written deterministically, so packaging the same component twice gives the same files.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::bindings::connection::AuthPlan;
+use crate::report::CallError;
+use crate::runtime::Runtime;
+use crate::wit_version;
+
+/// Inputs that do not come from the component.
+pub struct PackageSources {
+    pub component: PathBuf,
+    /// `{"publisher": {...}, "icon": "file relative to the listing"}`.
+    pub listing: PathBuf,
+    pub changelog: PathBuf,
+}
+
+/// Placeholder values that make a connection form plan-able for every API type, to learn the
+/// origins each one reaches. Only fields the schema shows for that API type are sent.
+const SAMPLE_FORM: &[(&str, &str)] = &[
+    ("grant_type", "client_credentials"),
+    ("client_id", "00000000-0000-4000-8000-000000000000"),
+    ("client_secret", "<secret>"),
+    ("impersonate_user", "packaging@example.com"),
+    ("site_access_id", "packaging"),
+];
+
+/// Write the package into `out` (created; must be empty or absent). Returns the manifest.
+pub async fn write_package(
+    runtime: &Runtime,
+    sources: &PackageSources,
+    out: &Path,
+) -> anyhow::Result<Value> {
+    if out.exists() && std::fs::read_dir(out)?.next().is_some() {
+        anyhow::bail!(
+            "{} is not empty; package into a new directory so no stale file ships",
+            out.display()
+        );
+    }
+    let listing = read_json(&sources.listing)?;
+    let publisher = listing
+        .get("publisher")
+        .filter(|p| p.is_object())
+        .with_context(|| {
+            format!(
+                "{}: `publisher` must be an object",
+                sources.listing.display()
+            )
+        })?;
+    let icon_rel = listing
+        .get("icon")
+        .and_then(Value::as_str)
+        .with_context(|| format!("{}: `icon` must be a file name", sources.listing.display()))?;
+    let icon = sources
+        .listing
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(icon_rel);
+    let icon_name = icon.file_name().context("icon has no file name")?;
+
+    let wasm = std::fs::read(&sources.component)
+        .with_context(|| format!("reading {}", sources.component.display()))?;
+    let describe = runtime.describe().await?;
+    let schemas = write_schemas(&describe, &out.join("schemas"))?;
+
+    let wasm_name = sources
+        .component
+        .file_name()
+        .context("component has no file name")?;
+    std::fs::write(out.join(wasm_name), &wasm)?;
+    copy(&icon, &out.join(icon_name))?;
+    copy(&sources.changelog, &out.join("CHANGELOG.md"))?;
+
+    let (hosts, unsupported) = hosts_per_api_type(runtime, &describe["connection_schema"]).await?;
+    let mut manifest = json!({
+        "id": describe["id"],
+        "name": describe["name"],
+        "version": describe["version"],
+        "description": describe["description"],
+        "icon": icon_name.to_string_lossy(),
+        "publisher": publisher,
+        "wit": {
+            "package": wit_version::PACKAGE,
+            "version": runtime.wit_version().to_string(),
+        },
+        "component": {
+            "file": wasm_name.to_string_lossy(),
+            "sha256": hex(&Sha256::digest(&wasm)),
+            "bytes": wasm.len(),
+        },
+        "hosts": hosts,
+        "unsupported_api_types": unsupported,
+        "changelog": "CHANGELOG.md",
+    });
+    let extra = manifest.as_object_mut().expect("object");
+    extra.extend(schemas);
+    std::fs::write(
+        out.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest)? + "\n",
+    )?;
+    Ok(manifest)
+}
+
+/// `schemas/connection.json`, `schemas/actions/KEY.{input,output}.json` and the same for
+/// triggers; returns the manifest's `connection_schema`, `actions` and `triggers` entries,
+/// which point at those files and carry each one's scopes.
+fn write_schemas(describe: &Value, dir: &Path) -> anyhow::Result<Map<String, Value>> {
+    std::fs::create_dir_all(dir)?;
+    write_json(&dir.join("connection.json"), &describe["connection_schema"])?;
+    let mut entries = Map::new();
+    entries.insert("connection_schema".into(), "schemas/connection.json".into());
+    for kind in ["actions", "triggers"] {
+        std::fs::create_dir_all(dir.join(kind))?;
+        let mut list = Vec::new();
+        for item in describe[kind].as_array().into_iter().flatten() {
+            let key = item["key"].as_str().context("an entry without a key")?;
+            let mut entry = json!({ "key": key, "title": item["title"], "scopes": item["scopes"] });
+            for side in ["input", "output"] {
+                let rel = format!("schemas/{kind}/{key}.{side}.json");
+                write_json(
+                    &dir.join(format!("{kind}/{key}.{side}.json")),
+                    &item[format!("{side}_schema")],
+                )?;
+                entry[format!("{side}_schema")] = rel.into();
+            }
+            if let Some(modes) = item.get("modes") {
+                entry["modes"] = modes.clone();
+            }
+            list.push(entry);
+        }
+        entries.insert(kind.into(), list.into());
+    }
+    Ok(entries)
+}
+
+/// For each API type and each fixed region, the origins the connector's `plan` allows (the
+/// API and, with OAuth, the token endpoint's origin). `custom` regions reach the instance URL
+/// the user enters, so they are listed as such rather than as hosts. API types this version
+/// of the connector refuses are returned apart, with its reason.
+async fn hosts_per_api_type(runtime: &Runtime, schema: &Value) -> anyhow::Result<(Value, Value)> {
+    let enum_of = |field: &str| -> Vec<String> {
+        schema["properties"][field]["enum"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    let (mut hosts, mut unsupported) = (Map::new(), Map::new());
+    for api_type in enum_of("api_type") {
+        let mut regions = Map::new();
+        for region in enum_of("region") {
+            if region == "custom" {
+                regions.insert(region, "the instance_url of the connection".into());
+                continue;
+            }
+            let form = sample_form(schema, &api_type, &region);
+            let form = form.to_string();
+            let answer = runtime
+                .call_offline(async |store, instance| {
+                    instance
+                        .ipaas_connector_connection()
+                        .call_plan(store, &form)
+                        .await
+                })
+                .await;
+            let plan = match answer {
+                Ok(plan) => plan,
+                Err(CallError::Connector(report)) if report.kind == "unsupported" => {
+                    unsupported.insert(api_type.clone(), report.message.into());
+                    break;
+                }
+                Err(e) => anyhow::bail!("plan({api_type}, {region}) with a sample form: {e}"),
+            };
+            let mut origins = plan.allowed_origins.clone();
+            if let AuthPlan::Oauth2(oauth) = &plan.auth {
+                origins.push(origin_of(&oauth.token_url));
+            }
+            origins.sort();
+            origins.dedup();
+            regions.insert(region, origins.into());
+        }
+        if !unsupported.contains_key(&api_type) {
+            hosts.insert(api_type, regions.into());
+        }
+    }
+    Ok((hosts.into(), unsupported.into()))
+}
+
+fn sample_form(schema: &Value, api_type: &str, region: &str) -> Value {
+    let mut form = json!({ "api_type": api_type, "region": region });
+    for (field, value) in SAMPLE_FORM {
+        let visible = schema["properties"][field]["x-visible-if"]["api_type"]
+            .as_array()
+            .is_none_or(|types| types.iter().any(|t| t == api_type));
+        if visible {
+            form[*field] = (*value).into();
+        }
+    }
+    form
+}
+
+fn origin_of(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |i| i + after_scheme);
+    url[..end].to_string()
+}
+
+fn read_json(path: &Path) -> anyhow::Result<Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
+}
+
+fn write_json(path: &Path, value: &Value) -> anyhow::Result<()> {
+    Ok(std::fs::write(
+        path,
+        serde_json::to_string_pretty(value)? + "\n",
+    )?)
+}
+
+fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::copy(from, to).with_context(|| format!("copying {}", from.display()))?;
+    Ok(())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_drops_the_path() {
+        assert_eq!(
+            origin_of("https://na1.ironcladapp.com/oauth/token"),
+            "https://na1.ironcladapp.com"
+        );
+        assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn sample_forms_send_only_the_fields_an_api_type_shows() {
+        let schema = json!({ "properties": {
+            "client_id": { "x-visible-if": { "api_type": ["clm_public"] } },
+            "grant_type": {},
+        }});
+        let form = sample_form(&schema, "clickwrap_activity", "na1");
+        assert!(form.get("client_id").is_none());
+        assert_eq!(form["grant_type"], "client_credentials");
+        assert_eq!(
+            sample_form(&schema, "clm_public", "na1")["client_id"],
+            "00000000-0000-4000-8000-000000000000"
+        );
+    }
+}

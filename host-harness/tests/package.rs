@@ -1,0 +1,135 @@
+//! `connector-harness package`: the release artifact is complete, self-consistent and
+//! byte-for-byte the same when packaged twice.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+fn repo(rel: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
+}
+
+async fn package(dir: &Path, out: &Path) -> Run {
+    let out = out.to_string_lossy().into_owned();
+    let listing = repo("package/listing.json");
+    let changelog = repo("CHANGELOG.md");
+    let args = [
+        "package",
+        "--out",
+        &out,
+        "--listing",
+        &listing,
+        "--changelog",
+        &changelog,
+    ];
+    cli(dir, &args).await
+}
+
+/// Relative path → sha256 of every file under `root`.
+fn tree(root: &Path) -> BTreeMap<String, String> {
+    fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<String, String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, files);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                files.insert(rel, sha256(&std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    let mut files = BTreeMap::new();
+    walk(root, root, &mut files);
+    files
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    host_harness::package::hex(&Sha256::digest(bytes))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_package_is_complete_consistent_and_reproducible() {
+    let dir = scratch("package");
+    let run = package(&dir, &dir.join("one")).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let printed = run.json();
+    let root = dir.join("one");
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(root.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(printed, manifest);
+
+    // Identity and listing.
+    let describe = cli(&dir, &["describe"]).await.json();
+    for field in ["id", "name", "version", "description"] {
+        assert_eq!(manifest[field], describe[field], "{field}");
+    }
+    assert!(manifest["publisher"]["name"].is_string());
+    assert!(root.join(manifest["icon"].as_str().unwrap()).is_file());
+    assert!(root.join("CHANGELOG.md").is_file());
+    assert_eq!(manifest["wit"]["package"], "ipaas:connector");
+    assert_eq!(
+        manifest["wit"]["version"],
+        host_harness::wit_version::supported().to_string()
+    );
+
+    // The component, named and hashed.
+    let wasm = std::fs::read(root.join(manifest["component"]["file"].as_str().unwrap())).unwrap();
+    assert_eq!(wasm, std::fs::read(component_path()).unwrap());
+    assert_eq!(manifest["component"]["sha256"], sha256(&wasm));
+
+    // Hosts per API type come from the connector's own plan.
+    assert_eq!(
+        manifest["hosts"]["clm_public"]["na1"],
+        serde_json::json!(["https://na1.ironcladapp.com"])
+    );
+    assert!(manifest["hosts"]["clm_public"]["custom"].is_string());
+
+    // Every action and trigger with its scopes and schema files, equal to `describe`.
+    for kind in ["actions", "triggers"] {
+        let listed = manifest[kind].as_array().unwrap();
+        let described = describe[kind].as_array().unwrap();
+        assert_eq!(listed.len(), described.len(), "{kind}");
+        for (entry, d) in listed.iter().zip(described) {
+            assert_eq!(entry["key"], d["key"]);
+            assert_eq!(entry["scopes"], d["scopes"]);
+            for side in ["input_schema", "output_schema"] {
+                let file = root.join(entry[side].as_str().unwrap());
+                let schema: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+                assert_eq!(schema, d[side], "{}", file.display());
+            }
+        }
+    }
+    let connection: Value =
+        serde_json::from_slice(&std::fs::read(root.join("schemas/connection.json")).unwrap())
+            .unwrap();
+    assert_eq!(connection, describe["connection_schema"]);
+
+    // Packaging again gives the same bytes, file for file.
+    let again = package(&dir, &dir.join("two")).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(tree(&root), tree(&dir.join("two")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_to_package_into_a_non_empty_directory() {
+    let dir = scratch("package-dirty");
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("stale.wasm"), b"old").unwrap();
+    let run = package(&dir, &out).await;
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("is not empty"), "{}", run.stderr);
+}
