@@ -18,7 +18,7 @@
 
 #![cfg(target_arch = "wasm32")]
 
-wit_bindgen::generate!({ path: "../../wit", world: "connector" });
+wit_bindgen::generate!({ path: "../../wit/v0.2", world: "connector" });
 
 use exports::ipaas::connector::{actions, connection, metadata, triggers};
 use ipaas::connector::http;
