@@ -16,6 +16,7 @@ use crate::api;
 use crate::config::Connection;
 use crate::error::{ConnectorError, Rejection};
 use crate::http::{HttpClient, Method, encode_path_segment};
+use crate::pagination::PAGE_SIZE;
 use crate::time::{self, Millis};
 use crate::upstream;
 
@@ -329,7 +330,10 @@ fn find_by_target(
 ) -> Result<Option<String>, ConnectorError> {
     // `GET /webhooks` has no `count`: read until a short page.
     for page in 0.. {
-        let q = [("page", page.to_string()), ("pageSize", "100".to_string())];
+        let q = [
+            ("page", page.to_string()),
+            ("pageSize", PAGE_SIZE.to_string()),
+        ];
         let envelope = api::get_json(
             client,
             conn,
@@ -343,7 +347,7 @@ fn find_by_target(
         {
             return Ok(hook["id"].as_str().map(str::to_string));
         }
-        if list.len() < 100 {
+        if (list.len() as u64) < PAGE_SIZE {
             break;
         }
     }
