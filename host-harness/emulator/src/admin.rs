@@ -1,12 +1,13 @@
 //! Test-only controls under `/_emulator/` (not part of Ironclad): expire tokens, read or
-//! clear the request log, reset to the seed, inject rate limiting. These routes are neither
-//! authenticated nor logged.
+//! clear the request log, reset to the seed, inject rate limiting, add generated records for
+//! volume tests. These routes are neither authenticated nor logged.
 
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use crate::errors::ApiError;
 use crate::state::Emulator;
 
 pub fn routes() -> Router<Emulator> {
@@ -17,6 +18,21 @@ pub fn routes() -> Router<Emulator> {
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/throttle", post(throttle))
         .route("/_emulator/rate-limits", post(rate_limits))
+        .route("/_emulator/bulk-records", post(bulk_records))
+}
+
+/// `{"count": N}`: add N generated contracts (module `bulk`); answers the new total.
+async fn bulk_records(
+    State(emu): State<Emulator>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let count = body["count"].as_u64().ok_or_else(|| {
+        ApiError::invalid_param("`count` (a positive integer) is required", "count")
+    })?;
+    let mut data = emu.data();
+    let now = data.tick();
+    let total = crate::bulk::add_records(&mut data.repository, count as usize, now)?;
+    Ok(Json(json!({ "added": count, "records": total })))
 }
 
 /// `{"enabled": true, "window_ms": 60000}`: enforce Ironclad's buckets (per minute by

@@ -8,7 +8,8 @@
 //! - `/_emulator/**`: test controls (`admin`), not part of Ironclad: `POST expire-tokens`,
 //!   `GET requests` (the request log, secrets redacted), `POST reset-request-log`, `POST reset`,
 //!   `POST throttle` (the next N API requests answer 429 with `Retry-After`), `POST rate-limits`
-//!   (enforce Ironclad's per-bucket quotas, module `rate_limits`; off by default).
+//!   (enforce Ironclad's per-bucket quotas, module `rate_limits`; off by default),
+//!   `POST bulk-records` (add N generated records for volume tests, module `bulk`).
 //! - Optionally (`start_with_contract`, [`Emulator::with_contract`]), every `/public/api/v1/**`
 //!   request is first judged against Ironclad's official OpenAPI (module `contract`): a
 //!   violation answers 400 `CONTRACT_VIOLATION` before any handler and is listed at
@@ -30,6 +31,7 @@
 mod admin;
 mod async_launch;
 mod auth;
+mod bulk;
 #[cfg(feature = "contract")]
 mod contract;
 mod entities;
