@@ -28,7 +28,7 @@ pub fn execute(
         Pagination::None => call.single(client),
         Pagination::PageSize { has_count } => {
             let max_items = max_items(&input_schema, input);
-            pagination::collect(has_count, max_items, |page, page_size| {
+            let fetch = |page: u64, page_size: u64| {
                 let response = call.send(
                     client,
                     &[
@@ -37,7 +37,14 @@ pub fn execute(
                     ],
                 )?;
                 upstream::json(&response, op.key)
-            })
+            };
+            match input.get("cursor").and_then(Value::as_str) {
+                None => pagination::collect(has_count, max_items, fetch),
+                Some(cursor) => {
+                    let cursor = pagination::Cursor::parse(cursor, max_items)?;
+                    pagination::one_page(has_count, cursor, fetch)
+                }
+            }
         }
     }
 }

@@ -1,34 +1,29 @@
-//! Per-invocation store data: WASI (granting nothing), the HTTP policy and credentials of
-//! the connection the call runs for, and the log sink.
+//! Per-invocation store data: WASI (granting nothing), the HTTP path of the connection the
+//! call runs for, the guest's memory meter, and the log sink.
 
-use std::sync::Arc;
-
+use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::ipaas::connector::{log, types};
-use crate::oauth::Authenticator;
-use crate::policy::EgressPolicy;
+use crate::http_import::HttpPath;
 use crate::secret::Redactor;
 
 pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
-    pub(crate) http: reqwest::Client,
-    pub(crate) policy: EgressPolicy,
-    pub(crate) auth: Option<Arc<Authenticator>>,
-    pub(crate) redactor: Redactor,
-    pub(crate) verbose: bool,
-    pub(crate) requests_made: u32,
+    pub(crate) http: HttpPath,
+    pub(crate) memory: MemoryMeter,
+    redactor: Redactor,
+    verbose: bool,
 }
 
 impl HostState {
     pub(crate) fn new(
-        http: reqwest::Client,
-        policy: EgressPolicy,
-        auth: Option<Arc<Authenticator>>,
+        http: HttpPath,
         redactor: Redactor,
         verbose: bool,
+        memory_limit: usize,
     ) -> Self {
         HostState {
             // No preopened directories, no environment, no inherited stdio: a connector gets
@@ -36,12 +31,55 @@ impl HostState {
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
             http,
-            policy,
-            auth,
+            memory: MemoryMeter::new(memory_limit),
             redactor,
             verbose,
-            requests_made: 0,
         }
+    }
+}
+
+/// The store's resource limiter: refuses linear-memory growth past the limit (the guest sees
+/// a failed allocation, not a host crash) and records how much memory the guest took.
+/// Linear memory never shrinks, so what it took is also its peak.
+#[derive(Debug)]
+pub(crate) struct MemoryMeter {
+    limit: usize,
+    taken: usize,
+}
+
+impl MemoryMeter {
+    fn new(limit: usize) -> Self {
+        MemoryMeter { limit, taken: 0 }
+    }
+
+    /// Linear memory of every memory of the instance, in bytes.
+    pub(crate) fn peak(&self) -> usize {
+        self.taken
+    }
+}
+
+impl ResourceLimiter for MemoryMeter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let after = self.taken + desired.saturating_sub(current);
+        if after > self.limit {
+            return Ok(false);
+        }
+        self.taken = after;
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        _desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(true)
     }
 }
 

@@ -1,12 +1,17 @@
-//! The `http` import: the guest's only way out. Applies the egress policy, attaches
-//! credentials, and on a 401 renews the token once and retries once.
+//! The host's HTTP path: the guest's only way out. Applies the egress policy, attaches
+//! credentials, on a 401 renews the token once and retries once, paces requests by the
+//! rate-limit headers and waits out 429s. [`HttpPath`] is shared by the wasm `http` import
+//! and the native adapter (`native`), so both measure the same path.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::bindings::http::{self as wit, HttpError, Method, Request, Response};
 use crate::host_state::HostState;
-use crate::oauth::AuthError;
-use crate::secret::Secret;
+use crate::oauth::{AuthError, Authenticator};
+use crate::pacing::Pacer;
+use crate::policy::EgressPolicy;
+use crate::secret::{Redactor, Secret};
 
 /// A guest may ask for less, never more.
 const MAX_TIMEOUT: Duration = Duration::from_secs(120);
@@ -23,12 +28,54 @@ pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 
 impl wit::Host for HostState {
     async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, HttpError>> {
-        Ok(self.send_checked(request).await)
+        Ok(self.http.send(request).await)
     }
 }
 
-impl HostState {
-    async fn send_checked(&mut self, request: Request) -> Result<Response, HttpError> {
+/// What one call's requests cost: how many went out, how many met a 429, how long pacing
+/// held them back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestStats {
+    pub requests: u32,
+    pub rate_limited: u32,
+    pub paced: Duration,
+}
+
+/// One call's way out: the connection's policy, credentials and pacer, and the call's
+/// request count. Fresh for every call.
+pub struct HttpPath {
+    client: reqwest::Client,
+    policy: EgressPolicy,
+    auth: Option<Arc<Authenticator>>,
+    redactor: Redactor,
+    pacer: Option<Arc<Pacer>>,
+    stats: RequestStats,
+}
+
+impl HttpPath {
+    pub(crate) fn new(
+        client: reqwest::Client,
+        policy: EgressPolicy,
+        auth: Option<Arc<Authenticator>>,
+        redactor: Redactor,
+        pacer: Option<Arc<Pacer>>,
+    ) -> Self {
+        HttpPath {
+            client,
+            policy,
+            auth,
+            redactor,
+            pacer,
+            stats: RequestStats::default(),
+        }
+    }
+
+    pub fn stats(&self) -> RequestStats {
+        self.stats
+    }
+
+    /// Send one request for the connector, or say why it produced no HTTP answer.
+    pub async fn send(&mut self, request: Request) -> Result<Response, HttpError> {
         self.policy.check(&request.url).map_err(HttpError::Denied)?;
         if request
             .headers
@@ -39,11 +86,29 @@ impl HostState {
                 "the `authorization` header is set by the host".into(),
             ));
         }
+        let bucket = self
+            .pacer
+            .as_ref()
+            .map(|p| p.bucket(&request.method, &request.url));
         // A 429 means the request was not processed, so even writes are safe to repeat.
         let mut waited = Duration::ZERO;
         for retry in 0.. {
+            if let (Some(pacer), Some(bucket)) = (&self.pacer, &bucket) {
+                let delay = pacer.delay(bucket);
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                    self.stats.paced += delay;
+                }
+            }
             let response = self.send_authenticated(&request).await?;
-            if response.status != 429 || retry >= RATE_LIMIT_RETRIES {
+            if let (Some(pacer), Some(bucket)) = (&self.pacer, &bucket) {
+                pacer.observe(bucket, &response.headers);
+            }
+            if response.status != 429 {
+                return Ok(response);
+            }
+            self.stats.rate_limited += 1;
+            if retry >= RATE_LIMIT_RETRIES {
                 return Ok(response);
             }
             let wait = retry_after(&response.headers).unwrap_or(Duration::from_secs(1 << retry));
@@ -61,12 +126,12 @@ impl HostState {
     /// One request with credentials: on a 401, exactly one renewal and one retry; a second
     /// 401 is the connector's to report.
     async fn send_authenticated(&mut self, request: &Request) -> Result<Response, HttpError> {
-        if self.requests_made >= MAX_REQUESTS_PER_CALL {
+        if self.stats.requests >= MAX_REQUESTS_PER_CALL {
             return Err(HttpError::Denied(format!(
                 "more than {MAX_REQUESTS_PER_CALL} requests in one call"
             )));
         }
-        self.requests_made += 1;
+        self.stats.requests += 1;
         if !request.authenticate {
             return self.transmit(request, None).await;
         }
@@ -111,7 +176,7 @@ impl HostState {
             .timeout_ms
             .map(|ms| Duration::from_millis(ms.into()).min(MAX_TIMEOUT))
             .unwrap_or(DEFAULT_TIMEOUT);
-        let mut builder = self.http.request(method, &request.url).timeout(timeout);
+        let mut builder = self.client.request(method, &request.url).timeout(timeout);
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }

@@ -8,7 +8,9 @@ use serde_json::{Map, Value, json};
 
 use crate::bindings::connection::{AuthPlan, ConnectionPlan, GrantType};
 use crate::bindings::metadata::Manifest;
+use crate::http_import::{HttpPath, RequestStats};
 use crate::oauth::{Authenticator, Grant, OAuthSettings};
+use crate::pacing::Pacer;
 use crate::policy::EgressPolicy;
 use crate::report::{CallError, ErrorReport};
 use crate::runtime::Runtime;
@@ -74,18 +76,21 @@ pub struct Session<'r> {
     policy: EgressPolicy,
     auth: Option<Arc<Authenticator>>,
     redactor: Redactor,
+    /// Shared by every call of the session: rate-limit state outlives one invocation.
+    pacer: Arc<Pacer>,
+}
+
+/// What one call cost: its requests, and the guest's peak linear memory in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallStats {
+    pub requests: RequestStats,
+    pub peak_memory: usize,
 }
 
 impl Runtime {
     pub async fn manifest(&self) -> anyhow::Result<&Manifest> {
         self.manifest
-            .get_or_try_init(|| async {
-                let (mut store, instance) = self.instantiate_offline().await?;
-                Ok(instance
-                    .ipaas_connector_metadata()
-                    .call_describe(&mut store)
-                    .await?)
-            })
+            .get_or_try_init(|| self.describe_uncached())
             .await
     }
 
@@ -116,6 +121,7 @@ impl Runtime {
             policy,
             auth,
             redactor,
+            pacer: Arc::new(Pacer::new(&plan.base_url)),
         })
     }
 
@@ -179,16 +185,52 @@ impl Session<'_> {
     }
 
     pub async fn execute(&self, action: &str, input: &Value) -> Result<Value, CallError> {
-        let (mut store, instance) = self.instance().await?;
+        self.execute_measured(action, input).await.0
+    }
+
+    /// [`Session::execute`], with what the call cost (also when it failed).
+    pub async fn execute_measured(
+        &self,
+        action: &str,
+        input: &Value,
+    ) -> (Result<Value, CallError>, CallStats) {
+        let (mut store, instance) = match self.instance().await {
+            Ok(pair) => pair,
+            Err(e) => return (Err(e.into()), CallStats::default()),
+        };
         let output = instance
             .ipaas_connector_actions()
             .call_execute(&mut store, &self.guest_config, action, &input.to_string())
-            .await??;
-        serde_json::from_str(&output).map_err(|e| {
-            CallError::Host(anyhow::anyhow!(
-                "the connector returned invalid JSON for {action}: {e}"
-            ))
-        })
+            .await;
+        let stats = CallStats {
+            requests: store.data().http.stats(),
+            peak_memory: store.data().memory.peak(),
+        };
+        let result = match output {
+            Ok(Ok(text)) => serde_json::from_str(&text).map_err(|e| {
+                CallError::Host(anyhow::anyhow!(
+                    "the connector returned invalid JSON for {action}: {e}"
+                ))
+            }),
+            Ok(Err(e)) => Err(e.into()),
+            Err(trap) => Err(trap.into()),
+        };
+        (result, stats)
+    }
+
+    /// The connection's HTTP path for one call (policy, credentials, the session's pacer).
+    pub(crate) fn http_path(&self) -> HttpPath {
+        HttpPath::new(
+            self.runtime.http_client().clone(),
+            self.policy.clone(),
+            self.auth.clone(),
+            self.redactor.clone(),
+            Some(self.pacer.clone()),
+        )
+    }
+
+    pub(crate) fn guest_config(&self) -> &str {
+        &self.guest_config
     }
 
     async fn instance(
@@ -198,11 +240,7 @@ impl Session<'_> {
         crate::bindings::Connector,
     )> {
         self.runtime
-            .instantiate(
-                self.policy.clone(),
-                self.auth.clone(),
-                self.redactor.clone(),
-            )
+            .instantiate(self.http_path(), self.redactor.clone())
             .await
     }
 }
