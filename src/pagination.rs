@@ -154,18 +154,23 @@ pub fn one_page(
 mod tests {
     use super::*;
 
+    /// Page `page` of `size` of a listing of `total` numbered items, as Ironclad answers it.
+    fn envelope(total: u64, has_count: bool, page: u64, size: u64) -> Value {
+        let start = page * size;
+        let list: Vec<u64> = (start..(start + size).min(total)).collect();
+        let mut env = json!({"page": page, "pageSize": size, "list": list});
+        if has_count {
+            env["count"] = json!(total);
+        }
+        env
+    }
+
     /// A fake listing of `total` numbered items; records the pages asked for.
     fn listing(total: u64, has_count: bool, max_items: u64) -> (Value, Vec<(u64, u64)>) {
         let mut calls = Vec::new();
         let out = collect(has_count, max_items, |page, size| {
             calls.push((page, size));
-            let start = page * size;
-            let list: Vec<u64> = (start..(start + size).min(total)).collect();
-            let mut env = json!({"page": page, "pageSize": size, "list": list});
-            if has_count {
-                env["count"] = json!(total);
-            }
-            Ok(env)
+            Ok(envelope(total, has_count, page, size))
         })
         .unwrap();
         (out, calls)
@@ -226,13 +231,7 @@ mod tests {
             let parsed = Cursor::parse(&cursor, max_items).unwrap();
             let out = one_page(has_count, parsed, |page, size| {
                 calls.push((page, size));
-                let start = page * size;
-                let list: Vec<u64> = (start..(start + size).min(total)).collect();
-                let mut env = json!({"page": page, "pageSize": size, "list": list});
-                if has_count {
-                    env["count"] = json!(total);
-                }
-                Ok(env)
+                Ok(envelope(total, has_count, page, size))
             })
             .unwrap();
             assert_eq!(out.get("count").is_some(), has_count);

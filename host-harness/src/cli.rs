@@ -84,6 +84,9 @@ enum Command {
     },
     /// Start the emulator in-process and walk through a scenario with the connector.
     Demo,
+    /// Measure the connector (size, load, per-call cost, bulk read, pacing, concurrency)
+    /// against the in-process emulator; print each measure with its target and PASS/FAIL.
+    Bench(crate::bench::Args),
 }
 
 /// Why the CLI stops with a non-zero code.
@@ -219,6 +222,10 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
                 .map(|_| None)
                 .map_err(Failure::Usage)
         }
+        Command::Bench(args) => crate::bench::run(&component, options, args)
+            .await
+            .map(|_| None)
+            .map_err(Failure::Usage),
     }
 }
 

@@ -523,7 +523,7 @@ async fn list(
             "name" => SortKey::Text(r.name.to_lowercase()),
             "lastUpdated" => SortKey::from_time(Some(&r.last_updated)),
             _ => SortKey::from_time(
-                served_property(r, &family.amendments(r), "agreementDate")
+                served_property(r, family.children(r), "agreementDate")
                     .and_then(|p| p["value"].as_str()),
             ),
         }
@@ -583,10 +583,6 @@ impl<'a> Family<'a> {
         self.children
             .get(record.id.as_str())
             .map_or(&[], Vec::as_slice)
-    }
-
-    fn amendments(&self, record: &Record) -> Vec<&'a Record> {
-        amendments_of(self.children(record))
     }
 }
 
@@ -1586,16 +1582,17 @@ fn amendments_of<'a>(children: &[&'a Record]) -> Vec<&'a Record> {
         .collect()
 }
 
-/// A property `{type, value}` as served: the last amendment rolling it up wins over the
-/// record's own value (see [`render_with`]).
+/// A property `{type, value}` as served: the last amendment among `children` rolling it up
+/// wins over the record's own value (see [`render_with`]).
 fn served_property<'a>(
     record: &'a Record,
-    amendments: &[&'a Record],
+    children: &[&'a Record],
     key: &str,
 ) -> Option<&'a Value> {
-    amendments
+    children
         .iter()
         .rev()
+        .filter(|a| a.parent_link_type.as_deref() == Some("amendment"))
         .filter(|a| a.properties_to_amend.iter().any(|k| k == key))
         .find_map(|a| a.properties.get(key))
         .or_else(|| record.properties.get(key))
