@@ -95,7 +95,7 @@ impl WasiView for HostState {
 impl types::Host for HostState {}
 
 impl log::Host for HostState {
-    async fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
+    fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
         let label = match level {
             log::Level::Trace => "trace",
             log::Level::Debug => "debug",

@@ -27,7 +27,7 @@ impl Session<'_> {
             path: Mutex::new(self.http_path()),
             runtime: tokio::runtime::Handle::current(),
         };
-        let input = input.to_string();
+        let input = crate::session::json_text(input);
         tokio::task::block_in_place(|| {
             ironclad_connector::execute(&client, self.guest_config(), action, &input)
         })

@@ -200,7 +200,7 @@ impl Session<'_> {
         };
         let output = instance
             .ipaas_connector_actions()
-            .call_execute(&mut store, &self.guest_config, action, &input.to_string())
+            .call_execute(&mut store, &self.guest_config, action, &json_text(input))
             .await;
         let stats = CallStats {
             requests: store.data().http.stats(),
@@ -243,6 +243,12 @@ impl Session<'_> {
             .instantiate(self.http_path(), self.redactor.clone())
             .await
     }
+}
+
+/// JSON text for the guest (`serde_json::to_string` skips the `fmt` machinery that
+/// `Value::to_string` goes through).
+pub(crate) fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).expect("a Value always serialises")
 }
 
 /// Top-level connection-form properties marked `x-secret`.

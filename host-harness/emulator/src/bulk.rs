@@ -13,7 +13,8 @@ use crate::{ids, time};
 pub const MAX_PER_CALL: usize = 100_000;
 
 /// Add `count` contracts named `Bulk Agreement n` with a counterparty, an agreement date
-/// (one per day from 2025-01-01, cycling yearly), a value and a term. Returns the new total.
+/// (one day apart, going back from 2026-12-31, so a listing's default order has no ties), a
+/// value and a term. Returns the new total.
 pub fn add_records(repo: &mut Repository, count: usize, now: i64) -> Result<usize, ApiError> {
     if count == 0 || count > MAX_PER_CALL {
         return Err(ApiError::invalid_param(
@@ -21,12 +22,12 @@ pub fn add_records(repo: &mut Repository, count: usize, now: i64) -> Result<usiz
             "count",
         ));
     }
-    let first_day = time::date_ms(2025, 1, 1).expect("a valid date");
+    let last_day = time::date_ms(2026, 12, 31).expect("a valid date");
     let start = repo.records.len();
     for n in start..start + count {
         let given = map(json!({
             "counterpartyName": { "type": "string", "value": format!("Bulk Counterparty {n}") },
-            "agreementDate": { "type": "date", "value": time::format_ms(first_day + (n as i64 % 365) * time::DAY_MS) },
+            "agreementDate": { "type": "date", "value": time::format_ms(last_day - n as i64 * time::DAY_MS) },
             "contractValue": { "type": "monetary_amount", "value": { "currency": "USD", "amount": 1_000 + (n % 97) * 250 } },
             "termMonths": { "type": "number", "value": 12 + (n % 3) * 12 },
         }));

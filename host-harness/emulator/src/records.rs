@@ -505,39 +505,44 @@ async fn list(
     // stored values, and only the page asked for is rendered (all matches when a filter
     // needs rendered values).
     let family = Family::of(repo);
-    let mut found: Vec<(&Record, Option<Value>)> = repo
+    // (position in the store, record, rendered when a filter needed it)
+    let mut found: Vec<(usize, &Record, Option<Value>)> = repo
         .records
         .iter()
-        .filter(|r| types.is_empty() || types.contains(&r.kind))
-        .filter(|r| since.is_none_or(|s| time::parse(&r.last_updated).is_some_and(|at| at >= s)))
-        .filter_map(|r| match &filter {
-            None => Some((r, None)),
+        .enumerate()
+        .filter(|(_, r)| types.is_empty() || types.contains(&r.kind))
+        .filter(|(_, r)| {
+            since.is_none_or(|s| time::parse(&r.last_updated).is_some_and(|at| at >= s))
+        })
+        .filter_map(|(i, r)| match &filter {
+            None => Some((i, r, None)),
             Some(f) => {
-                let v = render_with(r, family.children(r), emu.base_url(), now);
-                f.matches(&|p| lookup_record(&v, p)).then_some((r, Some(v)))
+                let v = render_with(r, family.children(i), emu.base_url(), now);
+                f.matches(&|p| lookup_record(&v, p))
+                    .then_some((i, r, Some(v)))
             }
         })
         .collect();
-    let key = |r: &Record| -> SortKey {
+    let key = |i: usize, r: &Record| -> SortKey {
         match sort_field {
             "name" => SortKey::Text(r.name.to_lowercase()),
             "lastUpdated" => SortKey::from_time(Some(&r.last_updated)),
             _ => SortKey::from_time(
-                served_property(r, family.children(r), "agreementDate")
+                served_property(r, family.children(i), "agreementDate")
                     .and_then(|p| p["value"].as_str()),
             ),
         }
     };
-    found.sort_by_cached_key(|(r, _)| {
-        let key = key(r);
-        (Ordered { key, descending }, r.ironclad_id.clone())
+    found.sort_by_cached_key(|&(i, r, _)| {
+        let key = key(i, r);
+        (Ordered { key, descending }, r.ironclad_id.as_str())
     });
     let count = found.len();
     let list = found
         .drain(page.window(count))
-        .map(|(r, rendered)| {
+        .map(|(i, r, rendered)| {
             let v =
-                rendered.unwrap_or_else(|| render_with(r, family.children(r), emu.base_url(), now));
+                rendered.unwrap_or_else(|| render_with(r, family.children(i), emu.base_url(), now));
             present(v, as_object)
         })
         .collect();
@@ -563,26 +568,27 @@ impl Ord for Ordered {
     }
 }
 
-/// Each record's children, indexed once for a whole listing.
+/// Each record's children by the record's position in the store, found once for a whole
+/// listing (records with children are few; a lookup must not cost a hash per record).
 struct Family<'a> {
-    children: HashMap<&'a str, Vec<&'a Record>>,
+    children: Vec<Vec<&'a Record>>,
 }
 
 impl<'a> Family<'a> {
     fn of(repo: &'a Repository) -> Self {
-        let mut children: HashMap<&str, Vec<&Record>> = HashMap::new();
-        for r in &repo.records {
-            if let Some(parent) = &r.parent_id {
-                children.entry(parent.as_str()).or_default().push(r);
+        let mut children: Vec<Vec<&Record>> = vec![Vec::new(); repo.records.len()];
+        for child in &repo.records {
+            if let Some(parent) = &child.parent_id
+                && let Some(at) = repo.records.iter().position(|r| &r.id == parent)
+            {
+                children[at].push(child);
             }
         }
         Family { children }
     }
 
-    fn children(&self, record: &Record) -> &[&'a Record] {
-        self.children
-            .get(record.id.as_str())
-            .map_or(&[], Vec::as_slice)
+    fn children(&self, position: usize) -> &[&'a Record] {
+        &self.children[position]
     }
 }
 
