@@ -27,6 +27,15 @@ pub async fn measure(lab: &Lab) -> anyhow::Result<Vec<Measure>> {
     }
 
     let session = lab.session().await?;
+    // The least a call can do: parse the connection and refuse an unknown action.
+    let mut minimal = Samples::default();
+    for run in 0..WARMUP + BARE_RUNS {
+        let (out, took) = timed(session.execute("no_such_action", &json!({}))).await;
+        anyhow::ensure!(out.is_err(), "an unknown action must be refused");
+        if run >= WARMUP {
+            minimal.push(took);
+        }
+    }
     let (action, id) = SMALL_ACTION;
     let input = json!({ "id": id });
     let (mut component, mut native) = (Samples::default(), Samples::default());
@@ -47,6 +56,13 @@ pub async fn measure(lab: &Lab) -> anyhow::Result<Vec<Measure>> {
             format!(
                 "{} (median of {BARE_RUNS}; describe returns all 82 actions' schemas)",
                 duration(bare.median())
+            ),
+        ),
+        Measure::info(
+            "bare call: instantiate + a call that returns at once",
+            format!(
+                "{} (median of {BARE_RUNS}; connection parsed, unknown action refused)",
+                duration(minimal.median())
             ),
         ),
         Measure::new(
