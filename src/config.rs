@@ -92,7 +92,19 @@ impl Impersonation {
 pub struct OAuthClient {
     pub grant: Grant,
     pub client_id: String,
-    pub scopes: Vec<String>,
+    /// The form's `scopes`, checked; None asks for the API type's defaults.
+    requested_scopes: Option<Vec<String>>,
+    api_type: ApiType,
+}
+
+impl OAuthClient {
+    /// The scopes to request. The defaults are derived only here: every call parses the
+    /// connection, but only `plan` needs them.
+    pub fn scopes(&self) -> Vec<String> {
+        self.requested_scopes
+            .clone()
+            .unwrap_or_else(|| default_scopes(self.api_type))
+    }
 }
 
 /// A validated connection.
@@ -216,11 +228,9 @@ fn oauth_client(
             "required: the OAuth app's client secret",
         ));
     }
-    let scopes = match text(form, "scopes")? {
-        Some(list) => list.split_whitespace().map(str::to_string).collect(),
-        None => default_scopes(api_type),
-    };
-    if let Some(bad) = scopes.iter().find(|s| {
+    let requested_scopes: Option<Vec<String>> =
+        text(form, "scopes")?.map(|list| list.split_whitespace().map(str::to_string).collect());
+    if let Some(bad) = requested_scopes.iter().flatten().find(|s| {
         !s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
     }) {
@@ -234,7 +244,8 @@ fn oauth_client(
     Ok(OAuthClient {
         grant,
         client_id: client_id.to_string(),
-        scopes,
+        requested_scopes,
+        api_type,
     })
 }
 
@@ -415,7 +426,7 @@ mod tests {
         assert_eq!(oauth.grant, Grant::ClientCredentials);
         assert!(
             oauth
-                .scopes
+                .scopes()
                 .contains(&"public.workflows.readWorkflows".to_string())
         );
     }
@@ -492,7 +503,7 @@ mod tests {
     fn scim_defaults_scopes() {
         let c = parse(cc(json!({"api_type": "clm_scim"}))).unwrap();
         assert_eq!(
-            c.oauth.unwrap().scopes,
+            c.oauth.unwrap().scopes(),
             ["scim.users.readUsers", "scim.groups.readGroups"]
         );
     }

@@ -17,9 +17,8 @@ pub fn execute(
     op: &Operation,
     input: &Value,
 ) -> Result<Value, ConnectorError> {
-    let input_schema: Value = serde_json::from_str(op.input_schema).map_err(|e| {
-        ConnectorError::internal(format!("catalog schema of {} is invalid: {e}", op.key))
-    })?;
+    // Only this action's schema: a call never pays for the other 81.
+    let input_schema = crate::catalog::schema(op.input_schema);
     schema::validate(&input_schema, input)
         .map_err(|v| ConnectorError::input(v.pointer, v.message))?;
     let input = input.as_object().expect("the schema requires an object");
@@ -28,7 +27,7 @@ pub fn execute(
         Pagination::None => call.single(client),
         Pagination::PageSize { has_count } => {
             let max_items = max_items(&input_schema, input);
-            pagination::collect(has_count, max_items, |page, page_size| {
+            let fetch = |page: u64, page_size: u64| {
                 let response = call.send(
                     client,
                     &[
@@ -37,7 +36,14 @@ pub fn execute(
                     ],
                 )?;
                 upstream::json(&response, op.key)
-            })
+            };
+            match input.get("cursor").and_then(Value::as_str) {
+                None => pagination::collect(has_count, max_items, fetch),
+                Some(cursor) => {
+                    let cursor = pagination::Cursor::parse(cursor, max_items)?;
+                    pagination::one_page(has_count, cursor, fetch)
+                }
+            }
         }
     }
 }

@@ -68,7 +68,7 @@ pub fn plan(config: &str) -> Result<Plan, ConnectorError> {
         token_url: conn.token_url(),
         authorize_url: conn.authorize_url(),
         client_id: o.client_id.clone(),
-        scopes: o.scopes.clone(),
+        scopes: o.scopes(),
         client_secret_field: "client_secret",
     });
     Ok(Plan {

@@ -1,5 +1,6 @@
-//! Ironclad's page/pageSize pagination, followed until `max_items` or the end, with as few
-//! requests as possible.
+//! Ironclad's page/pageSize pagination: followed until `max_items` or the end with as few
+//! requests as possible, or one page per call behind an opaque cursor so the host can drive
+//! a long read and stream it out while the guest holds a single page.
 
 use serde_json::{Value, json};
 
@@ -8,11 +9,53 @@ use crate::error::ConnectorError;
 /// Ironclad's largest page.
 pub const PAGE_SIZE: u64 = 100;
 
+/// One page of an envelope: its `list` and, when the envelope has one, the total `count`.
+struct Page {
+    list: Vec<Value>,
+    count: Option<u64>,
+}
+
+impl Page {
+    fn of(envelope: Value, has_count: bool) -> Result<Page, ConnectorError> {
+        let Value::Object(mut envelope) = envelope else {
+            return Err(no_list());
+        };
+        let count = envelope
+            .get("count")
+            .and_then(Value::as_u64)
+            .filter(|_| has_count);
+        match envelope.remove("list") {
+            Some(Value::Array(list)) => Ok(Page { list, count }),
+            _ => Err(no_list()),
+        }
+    }
+
+    /// Whether the listing goes on after this page (zero-based `page` of `size`).
+    ///
+    /// It ends when a page is empty, shorter than asked, or — when the envelope has a
+    /// `count` — when everything counted has been seen, so a listing of 250 takes 3
+    /// requests, not 4.
+    fn more_after(&self, page: u64, size: u64) -> bool {
+        self.list.len() as u64 == size && self.more_upstream(page, size)
+    }
+
+    /// Whether Ironclad holds items beyond this page: by the `count` when there is one, else
+    /// by a full page.
+    fn more_upstream(&self, page: u64, size: u64) -> bool {
+        let fetched = self.list.len() as u64;
+        match self.count {
+            Some(total) => page * size + fetched < total,
+            None => fetched == size,
+        }
+    }
+}
+
+fn no_list() -> ConnectorError {
+    ConnectorError::internal("a paged Ironclad response had no `list` array")
+}
+
 /// Fetch pages (zero-based) with `fetch(page, page_size)` until `max_items` items are
 /// collected or the listing ends. Returns `{items, count?, truncated}`.
-///
-/// The listing ends when a page is empty, shorter than asked, or — when the envelope has a
-/// `count` — when everything counted has been seen, so a listing of 250 takes 3 requests, not 4.
 pub fn collect(
     has_count: bool,
     max_items: u64,
@@ -21,31 +64,20 @@ pub fn collect(
     // One exact-size page when the caller wants fewer than a full page.
     let page_size = max_items.clamp(1, PAGE_SIZE);
     let mut items: Vec<Value> = Vec::new();
-    let mut count = None;
+    let mut count;
     let mut page = 0;
     let truncated = loop {
-        let envelope = fetch(page, page_size)?;
-        let list = envelope
-            .get("list")
-            .and_then(Value::as_array)
-            .ok_or_else(|| {
-                ConnectorError::internal("a paged Ironclad response had no `list` array")
-            })?;
-        if has_count {
-            count = envelope.get("count").and_then(Value::as_u64);
-        }
-        let fetched = list.len() as u64;
+        let fetched = Page::of(fetch(page, page_size)?, has_count)?;
+        count = fetched.count;
+        let more = fetched.more_after(page, page_size);
+        let more_upstream = fetched.more_upstream(page, page_size);
         let room = (max_items - items.len() as u64) as usize;
-        items.extend(list.iter().take(room).cloned());
-        let seen = page * page_size + fetched;
-        let more_upstream = match count {
-            Some(total) => seen < total,
-            None => fetched == page_size,
-        };
+        let overflow = fetched.list.len() > room;
+        items.extend(fetched.list.into_iter().take(room));
         if items.len() as u64 >= max_items {
-            break more_upstream || fetched as usize > room;
+            break more_upstream || overflow;
         }
-        if fetched == 0 || fetched < page_size || !more_upstream {
+        if !more {
             break false;
         }
         page += 1;
@@ -57,22 +89,88 @@ pub fn collect(
     Ok(out)
 }
 
+/// Where a one-page read stands: the page to fetch and the page size, fixed by the first
+/// call so that the pages of one read never overlap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    page: u64,
+    size: u64,
+}
+
+impl Cursor {
+    /// `""` starts a read with pages of `max_items` (at most 100); anything else must be a
+    /// `next` this module wrote (`page:size`).
+    pub fn parse(text: &str, max_items: u64) -> Result<Cursor, ConnectorError> {
+        if text.is_empty() {
+            return Ok(Cursor {
+                page: 0,
+                size: max_items.clamp(1, PAGE_SIZE),
+            });
+        }
+        let parsed = text
+            .split_once(':')
+            .and_then(|(p, s)| Some((p.parse::<u64>().ok()?, s.parse::<u64>().ok()?)));
+        match parsed {
+            Some((page, size)) if (1..=PAGE_SIZE).contains(&size) && page <= 100_000_000 => {
+                Ok(Cursor { page, size })
+            }
+            _ => Err(ConnectorError::input(
+                "/cursor",
+                format!(
+                    "`{text}` is not a cursor this connector wrote; pass \"\" to start, then the previous output's `next`"
+                ),
+            )),
+        }
+    }
+
+    fn encode(self) -> String {
+        format!("{}:{}", self.page, self.size)
+    }
+}
+
+/// Fetch the one page `cursor` points at. Returns `{items, count?, next}` with `next` the
+/// cursor of the following page, or null when this page was the last.
+pub fn one_page(
+    has_count: bool,
+    cursor: Cursor,
+    fetch: impl FnOnce(u64, u64) -> Result<Value, ConnectorError>,
+) -> Result<Value, ConnectorError> {
+    let fetched = Page::of(fetch(cursor.page, cursor.size)?, has_count)?;
+    let next = fetched.more_after(cursor.page, cursor.size).then(|| {
+        Cursor {
+            page: cursor.page + 1,
+            ..cursor
+        }
+        .encode()
+    });
+    let mut out = json!({ "items": fetched.list, "next": next });
+    if let Some(total) = fetched.count {
+        out["count"] = json!(total);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Page `page` of `size` of a listing of `total` numbered items, as Ironclad answers it.
+    fn envelope(total: u64, has_count: bool, page: u64, size: u64) -> Value {
+        let start = page * size;
+        let list: Vec<u64> = (start..(start + size).min(total)).collect();
+        let mut env = json!({"page": page, "pageSize": size, "list": list});
+        if has_count {
+            env["count"] = json!(total);
+        }
+        env
+    }
 
     /// A fake listing of `total` numbered items; records the pages asked for.
     fn listing(total: u64, has_count: bool, max_items: u64) -> (Value, Vec<(u64, u64)>) {
         let mut calls = Vec::new();
         let out = collect(has_count, max_items, |page, size| {
             calls.push((page, size));
-            let start = page * size;
-            let list: Vec<u64> = (start..(start + size).min(total)).collect();
-            let mut env = json!({"page": page, "pageSize": size, "list": list});
-            if has_count {
-                env["count"] = json!(total);
-            }
-            Ok(env)
+            Ok(envelope(total, has_count, page, size))
         })
         .unwrap();
         (out, calls)
@@ -121,6 +219,75 @@ mod tests {
     fn max_items_equal_to_total_is_not_truncated() {
         let (out, _) = listing(100, true, 100);
         assert_eq!(out["truncated"], false);
+    }
+
+    /// Read a fake listing one page per call, as a host would; returns the items in order
+    /// and the pages asked for.
+    fn by_cursor(total: u64, has_count: bool, max_items: u64) -> (Vec<u64>, Vec<(u64, u64)>) {
+        let mut calls = Vec::new();
+        let mut items = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let parsed = Cursor::parse(&cursor, max_items).unwrap();
+            let out = one_page(has_count, parsed, |page, size| {
+                calls.push((page, size));
+                Ok(envelope(total, has_count, page, size))
+            })
+            .unwrap();
+            assert_eq!(out.get("count").is_some(), has_count);
+            assert!(out.get("truncated").is_none());
+            items.extend(
+                out["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_u64().unwrap()),
+            );
+            match out["next"].as_str() {
+                Some(next) => cursor = next.to_string(),
+                None => return (items, calls),
+            }
+            assert!(calls.len() < 1000, "the read must end");
+        }
+    }
+
+    #[test]
+    fn cursor_reads_every_item_once_with_the_fewest_requests() {
+        let (items, calls) = by_cursor(250, true, 1000);
+        assert_eq!(items, (0..250).collect::<Vec<_>>());
+        assert_eq!(calls, vec![(0, 100), (1, 100), (2, 100)]);
+        // With a count, an exact multiple needs no empty page; without one it costs one.
+        assert_eq!(by_cursor(200, true, 1000).1.len(), 2);
+        assert_eq!(by_cursor(200, false, 1000).1.len(), 3);
+        // max_items sets the page size of the whole read.
+        let (items, calls) = by_cursor(12, true, 5);
+        assert_eq!(items.len(), 12);
+        assert_eq!(calls, vec![(0, 5), (1, 5), (2, 5)]);
+        assert_eq!(by_cursor(0, true, 1000), (vec![], vec![(0, 100)]));
+    }
+
+    #[test]
+    fn cursors_are_checked() {
+        assert_eq!(Cursor::parse("", 7).unwrap(), Cursor { page: 0, size: 7 });
+        assert_eq!(
+            Cursor::parse("3:100", 5).unwrap(),
+            Cursor { page: 3, size: 100 },
+            "the cursor keeps its page size"
+        );
+        for bad in ["3", "x:100", "3:0", "3:101", "-1:10", "3:100:1"] {
+            let e = Cursor::parse(bad, 100).unwrap_err();
+            assert_eq!(e.kind(), "invalid_input", "{bad}");
+            assert!(e.to_string().contains("/cursor"), "{e}");
+        }
+    }
+
+    #[test]
+    fn an_envelope_without_a_list_is_an_internal_error() {
+        let e = one_page(true, Cursor::parse("", 10).unwrap(), |_, _| {
+            Ok(json!({"page": 0}))
+        })
+        .unwrap_err();
+        assert_eq!(e.kind(), "internal");
     }
 
     #[test]

@@ -155,6 +155,9 @@ enum Command {
         #[arg(long, default_value = "CHANGELOG.md")]
         changelog: PathBuf,
     },
+    /// Measure the connector (size, load, per-call cost, bulk read, pacing, concurrency)
+    /// against the in-process emulator; print each measure with its target and PASS/FAIL.
+    Bench(crate::bench::Args),
 }
 
 #[derive(Subcommand)]
@@ -407,6 +410,10 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
                 .map(|_| None)
                 .map_err(Failure::Usage)
         }
+        Command::Bench(args) => crate::bench::run(&component, options, args)
+            .await
+            .map(|_| None)
+            .map_err(Failure::Usage),
     }
 }
 

@@ -1,47 +1,29 @@
-//! Per-invocation store data: WASI (granting nothing), the HTTP policy and credentials of
-//! the connection the call runs for, and the log sink.
-
-use std::sync::Arc;
-use std::time::Instant;
+//! Per-invocation store data: WASI (granting nothing), the HTTP path of the connection the
+//! call runs for, the store's limiter (which also meters the guest's memory), and the log sink.
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::ipaas::connector::{log, types};
-use crate::oauth::Authenticator;
-use crate::policy::EgressPolicy;
-use crate::retry::RetryPolicy;
+use crate::http_import::HttpPath;
 use crate::sandbox::CallLimiter;
 use crate::secret::Redactor;
 
 pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
-    pub(crate) http: reqwest::Client,
-    pub(crate) policy: EgressPolicy,
-    pub(crate) auth: Option<Arc<Authenticator>>,
-    pub(crate) redactor: Redactor,
-    pub(crate) verbose: bool,
-    pub(crate) requests_made: u32,
-    pub(crate) bounds: CallBounds,
-}
-
-/// What bounds one call: its store's limits, its deadline, its retry policy.
-pub(crate) struct CallBounds {
+    pub(crate) http: HttpPath,
     pub(crate) limiter: CallLimiter,
-    /// When the call must be over; HTTP timeouts and retry waits stay within it.
-    pub(crate) deadline: Instant,
-    pub(crate) retry: RetryPolicy,
+    redactor: Redactor,
+    verbose: bool,
 }
 
 impl HostState {
     pub(crate) fn new(
-        http: reqwest::Client,
-        policy: EgressPolicy,
-        auth: Option<Arc<Authenticator>>,
+        http: HttpPath,
         redactor: Redactor,
         verbose: bool,
-        bounds: CallBounds,
+        limiter: CallLimiter,
     ) -> Self {
         HostState {
             // No preopened directories, no environment, no arguments, stdio that goes
@@ -54,12 +36,9 @@ impl HostState {
                 .build(),
             table: ResourceTable::new(),
             http,
-            policy,
-            auth,
+            limiter,
             redactor,
             verbose,
-            requests_made: 0,
-            bounds,
         }
     }
 }
@@ -76,7 +55,7 @@ impl WasiView for HostState {
 impl types::Host for HostState {}
 
 impl log::Host for HostState {
-    async fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
+    fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
         let label = match level {
             log::Level::Trace => "trace",
             log::Level::Debug => "debug",

@@ -1,14 +1,20 @@
-//! The `http` import: the guest's only way out. Applies the egress policy (every redirect
-//! hop included), attaches credentials, and on a 401 renews the token once and retries once.
+//! The host's HTTP path: the guest's only way out. Applies the egress policy (every redirect
+//! hop included), attaches credentials, on a 401 renews the token once and retries once,
+//! paces requests by the rate-limit headers, and retries what [`retry`](crate::retry) allows.
+//! [`HttpPath`] is shared by the wasm `http` import and the native adapter (`native`), so the
+//! benchmark measures both over the same path.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::bindings::http::{self as wit, HttpError, Method, Request, Response};
 use crate::host_state::HostState;
-use crate::oauth::AuthError;
+use crate::oauth::{AuthError, Authenticator};
+use crate::pacing::Pacer;
+use crate::policy::EgressPolicy;
 use crate::redirect;
-use crate::retry::Attempt;
-use crate::secret::Secret;
+use crate::retry::{Attempt, RetryPolicy};
+use crate::secret::{Redactor, Secret};
 
 /// A guest may ask for less, never more.
 const MAX_TIMEOUT: Duration = Duration::from_secs(120);
@@ -27,12 +33,66 @@ pub const MAX_REQUEST_BYTES: usize = 100 * 1024 * 1024;
 
 impl wit::Host for HostState {
     async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, HttpError>> {
-        Ok(self.send_checked(request).await)
+        Ok(self.http.send(request).await)
     }
 }
 
-impl HostState {
-    async fn send_checked(&mut self, request: Request) -> Result<Response, HttpError> {
+/// What one call's requests cost: how many went out (redirect hops and retries included),
+/// how many met a 429, how long pacing held them back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestStats {
+    pub requests: u32,
+    pub rate_limited: u32,
+    pub paced: Duration,
+}
+
+/// One call's way out: the connection's policy, credentials and pacer, the call's deadline
+/// and retry policy, and its request count. Fresh for every call.
+pub struct HttpPath {
+    client: reqwest::Client,
+    policy: EgressPolicy,
+    auth: Option<Arc<Authenticator>>,
+    redactor: Redactor,
+    pacer: Option<Arc<Pacer>>,
+    retry: RetryPolicy,
+    /// When the call must be over; HTTP timeouts and retry waits stay within it.
+    deadline: Instant,
+    stats: RequestStats,
+}
+
+/// The connection's side of an [`HttpPath`]: where requests may go, and with what credentials.
+pub struct Route {
+    pub policy: EgressPolicy,
+    pub auth: Option<Arc<Authenticator>>,
+    pub redactor: Redactor,
+    pub pacer: Option<Arc<Pacer>>,
+}
+
+impl HttpPath {
+    pub(crate) fn new(
+        client: reqwest::Client,
+        route: Route,
+        retry: RetryPolicy,
+        deadline: Instant,
+    ) -> Self {
+        HttpPath {
+            client,
+            policy: route.policy,
+            auth: route.auth,
+            redactor: route.redactor,
+            pacer: route.pacer,
+            retry,
+            deadline,
+            stats: RequestStats::default(),
+        }
+    }
+
+    pub fn stats(&self) -> RequestStats {
+        self.stats
+    }
+
+    /// Send one request for the connector, or say why it produced no HTTP answer.
+    pub async fn send(&mut self, request: Request) -> Result<Response, HttpError> {
         self.policy.check(&request.url).map_err(HttpError::Denied)?;
         if request
             .headers
@@ -71,12 +131,12 @@ impl HostState {
     }
 
     fn count_request(&mut self) -> Result<(), HttpError> {
-        if self.requests_made >= MAX_REQUESTS_PER_CALL {
+        if self.stats.requests >= MAX_REQUESTS_PER_CALL {
             return Err(HttpError::Denied(format!(
                 "more than {MAX_REQUESTS_PER_CALL} requests in one call"
             )));
         }
-        self.requests_made += 1;
+        self.stats.requests += 1;
         Ok(())
     }
 
@@ -144,11 +204,13 @@ impl HostState {
                     unsent: failed.unsent,
                 },
             };
-            let Some(wait) = self.bounds.retry.delay(request.method, &attempt, retry) else {
+            if matches!(&outcome, Ok(r) if r.status == 429) {
+                self.stats.rate_limited += 1;
+            }
+            let Some(wait) = self.retry.delay(request.method, &attempt, retry) else {
                 return outcome.map_err(|f| f.error);
             };
-            if waited + wait > self.bounds.retry.budget || wait + DEADLINE_MARGIN > self.remaining()
-            {
+            if waited + wait > self.retry.budget || wait + DEADLINE_MARGIN > self.remaining() {
                 // Too long to wait inside this call: the connector reports the answer
                 // (`rate_limited` with the hint, or the upstream error) and the caller's
                 // scheduler decides.
@@ -182,7 +244,8 @@ impl HostState {
         if timeout.is_zero() {
             return Err(HttpError::Timeout.into());
         }
-        let mut builder = self.http.request(method, &request.url).timeout(timeout);
+        let bucket = self.pace(request).await;
+        let mut builder = self.client.request(method, &request.url).timeout(timeout);
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
@@ -212,11 +275,14 @@ impl HostState {
             return Err(HttpError::TooLarge(MAX_RESPONSE_BYTES).into());
         }
         let status = response.status().as_u16();
-        let headers = response
+        let headers: Vec<(String, String)> = response
             .headers()
             .iter()
             .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
             .collect();
+        if let (Some(pacer), Some(bucket)) = (&self.pacer, &bucket) {
+            pacer.observe(bucket, &headers);
+        }
         // A body cut short (a reset, a truncated answer) is a failure after sending.
         let body = read_capped(response).await?;
         Ok(Response {
@@ -227,12 +293,23 @@ impl HostState {
     }
 }
 
-impl HostState {
+impl HttpPath {
     /// Time left before the call's deadline.
     fn remaining(&self) -> Duration {
-        self.bounds
-            .deadline
-            .saturating_duration_since(std::time::Instant::now())
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// Wait until the request's rate-limit bucket has room (when the session paces); the
+    /// bucket, for observing the answer's rate-limit headers.
+    async fn pace(&mut self, request: &Request) -> Option<String> {
+        let pacer = self.pacer.as_ref()?;
+        let bucket = pacer.bucket(&request.method, &request.url);
+        let delay = pacer.delay(&bucket).min(self.remaining());
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+            self.stats.paced += delay;
+        }
+        Some(bucket)
     }
 }
 

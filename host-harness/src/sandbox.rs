@@ -47,12 +47,15 @@ impl Default for Limits {
 
 /// The store's limiter: wasmtime's [`StoreLimits`], plus a note of the first refusal, so a
 /// guest that traps after being refused memory is reported as over its limit rather than
-/// as a bare `unreachable`.
+/// as a bare `unreachable`; it also meters the linear memory the guest took.
 pub struct CallLimiter {
     limits: StoreLimits,
     memory_bytes: usize,
     table_elements: usize,
     refused: Option<ErrorReport>,
+    /// Bytes of linear memory granted, over all memories of the store. Linear memory never
+    /// shrinks, so this is also the call's peak.
+    taken: usize,
 }
 
 impl CallLimiter {
@@ -68,7 +71,13 @@ impl CallLimiter {
             memory_bytes: limits.memory_bytes,
             table_elements: limits.table_elements,
             refused: None,
+            taken: 0,
         }
+    }
+
+    /// The guest's peak linear memory in this call, in bytes (all its memories).
+    pub fn peak_memory(&self) -> usize {
+        self.taken
     }
 
     /// Remember the first refusal, to report it if the guest then traps.
@@ -96,6 +105,9 @@ impl ResourceLimiter for CallLimiter {
             self.memory_bytes >> 20
         );
         self.note(allowed, "memory", desired, self.memory_bytes, what);
+        if allowed {
+            self.taken += desired.saturating_sub(current);
+        }
         Ok(allowed)
     }
 

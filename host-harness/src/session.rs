@@ -8,7 +8,9 @@ use serde_json::{Map, Value, json};
 
 use crate::bindings::connection::{AuthPlan, ConnectionPlan, GrantType};
 use crate::bindings::metadata::{Manifest, TriggerMode};
+use crate::http_import::{RequestStats, Route};
 use crate::oauth::{Authenticator, Grant, OAuthSettings};
+use crate::pacing::Pacer;
 use crate::policy::EgressPolicy;
 use crate::report::{CallError, ErrorReport};
 use crate::runtime::Runtime;
@@ -74,20 +76,24 @@ pub struct Session<'r> {
     policy: EgressPolicy,
     auth: Option<Arc<Authenticator>>,
     redactor: Redactor,
+    /// Shared by every call of the session: rate-limit state outlives one invocation.
+    pacer: Arc<Pacer>,
+}
+
+/// What one call cost: its requests, and the guest's peak linear memory in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallStats {
+    pub requests: RequestStats,
+    pub peak_memory: usize,
 }
 
 impl Runtime {
     pub async fn manifest(&self) -> anyhow::Result<&Manifest> {
         self.manifest
             .get_or_try_init(|| async {
-                self.call_offline(async |store, instance| {
-                    Ok(Ok(instance
-                        .ipaas_connector_metadata()
-                        .call_describe(store)
-                        .await?))
-                })
-                .await
-                .map_err(|e| anyhow::anyhow!("describing the connector: {e}"))
+                self.describe_uncached()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("describing the connector: {e}"))
             })
             .await
     }
@@ -122,6 +128,7 @@ impl Runtime {
             policy,
             auth,
             redactor,
+            pacer: Arc::new(Pacer::new(&plan.base_url)),
         })
     }
 
@@ -192,20 +199,53 @@ impl Session<'_> {
     }
 
     pub async fn execute(&self, action: &str, input: &Value) -> Result<Value, CallError> {
-        let input = input.to_string();
+        self.execute_measured(action, input).await.0
+    }
+
+    /// [`Session::execute`], with what the call cost (also when it failed inside the guest).
+    pub async fn execute_measured(
+        &self,
+        action: &str,
+        input: &Value,
+    ) -> (Result<Value, CallError>, CallStats) {
+        let input = json_text(input);
+        let mut stats = CallStats::default();
         let output = self
             .call(async |store, instance| {
-                instance
+                let output = instance
                     .ipaas_connector_actions()
-                    .call_execute(store, &self.guest_config, action, &input)
-                    .await
+                    .call_execute(&mut *store, &self.guest_config, action, &input)
+                    .await;
+                stats = CallStats {
+                    requests: store.data().http.stats(),
+                    peak_memory: store.data().limiter.peak_memory(),
+                };
+                output
             })
-            .await?;
-        serde_json::from_str(&output).map_err(|e| {
-            CallError::Host(anyhow::anyhow!(
-                "the connector returned invalid JSON for {action}: {e}"
-            ))
-        })
+            .await;
+        let result = output.and_then(|text| {
+            serde_json::from_str(&text).map_err(|e| {
+                CallError::Host(anyhow::anyhow!(
+                    "the connector returned invalid JSON for {action}: {e}"
+                ))
+            })
+        });
+        (result, stats)
+    }
+
+    /// The connection's side of one call's HTTP path (policy, credentials, the session's
+    /// pacer).
+    pub(crate) fn route(&self) -> Route {
+        Route {
+            policy: self.policy.clone(),
+            auth: self.auth.clone(),
+            redactor: self.redactor.clone(),
+            pacer: Some(self.pacer.clone()),
+        }
+    }
+
+    pub(crate) fn guest_config(&self) -> &str {
+        &self.guest_config
     }
 
     /// One call through a fresh instance with this connection's policy and credentials.
@@ -216,15 +256,14 @@ impl Session<'_> {
             &crate::bindings::Connector,
         ) -> wasmtime::Result<Result<T, crate::bindings::ConnectorError>>,
     ) -> Result<T, CallError> {
-        self.runtime
-            .call(
-                self.policy.clone(),
-                self.auth.clone(),
-                self.redactor.clone(),
-                f,
-            )
-            .await
+        self.runtime.call(self.route(), f).await
     }
+}
+
+/// JSON text for the guest (`serde_json::to_string` skips the `fmt` machinery that
+/// `Value::to_string` goes through).
+pub(crate) fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).expect("a Value always serialises")
 }
 
 /// Top-level connection-form properties marked `x-secret`.

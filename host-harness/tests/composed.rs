@@ -64,17 +64,9 @@ async fn rate_limits_are_waited_out_within_the_budget() {
     emu.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ironclads_buckets_are_enforced_and_paced_by_the_host() {
-    let emu = start_emulator().await;
-    let dir = scratch("buckets");
-    let rt = runtime();
-    let session = connect_with(&rt, &emu, &dir, json!({})).await;
-    session
-        .execute("list_workflows", &json!({ "max_items": 1 }))
-        .await
-        .unwrap();
-    // Ironclad's quotas, with a 2-second window instead of a minute.
+/// Ironclad's quotas, with a 2-second window instead of a minute (this also empties the
+/// buckets).
+async fn enforce_rate_limits(emu: &host_harness::emulator::RunningEmulator) {
     let url = format!("{}/_emulator/rate-limits", emu.base_url());
     let on = reqwest::Client::new()
         .post(url)
@@ -83,37 +75,63 @@ async fn ironclads_buckets_are_enforced_and_paced_by_the_host() {
         .await
         .unwrap();
     assert!(on.status().is_success());
-    admin(&emu, "reset-request-log").await;
+}
 
-    // pub:workflows:write allows 40 per window: the 41st comment meets a 429, the host
-    // waits out Retry-After and the call still succeeds.
-    let started = std::time::Instant::now();
-    for i in 0..41 {
-        let input = json!({ "id": "IC-2", "body": { "comment": format!("pacing check {i}") } });
-        session
-            .execute("create_comment_on_workflow", &input)
-            .await
-            .unwrap_or_else(|e| panic!("comment {i}: {e}"));
-    }
-    let statuses = statuses_to(
-        &requests(&emu).await,
-        "/public/api/v1/workflows/IC-2/comments",
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 429).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 41);
-    assert!(
-        started.elapsed() >= std::time::Duration::from_millis(500),
-        "the host waited"
-    );
-    // Reads have their own bucket, untouched by the writes.
+async fn comment(session: &host_harness::Session<'_>, i: usize) {
+    let input = json!({ "id": "IC-2", "body": { "comment": format!("pacing check {i}") } });
+    session
+        .execute("create_comment_on_workflow", &input)
+        .await
+        .unwrap_or_else(|e| panic!("comment {i}: {e}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ironclads_buckets_are_enforced_and_paced_by_the_host() {
+    let emu = start_emulator().await;
+    let dir = scratch("buckets");
+    let rt = runtime();
+    let session = connect_with(&rt, &emu, &dir, json!({})).await;
+    // Another worker of the same tenant: it has not seen this session's answers.
+    let other = connect_with(&rt, &emu, &dir, json!({})).await;
     session
         .execute("list_workflows", &json!({ "max_items": 1 }))
         .await
         .unwrap();
+    enforce_rate_limits(&emu).await;
+    admin(&emu, "reset-request-log").await;
+    let comments = "/public/api/v1/workflows/IC-2/comments";
+
+    // pub:workflows:write allows 40 per window: the 40th answer says the bucket is empty and
+    // when it frees a request, so the host holds the 41st until then instead of meeting a 429.
+    let started = std::time::Instant::now();
+    for i in 0..41 {
+        comment(&session, i).await;
+    }
+    let statuses = statuses_to(&requests(&emu).await, comments);
+    assert_eq!(statuses, [200; 41]);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(500),
+        "the host paced the 41st"
+    );
+
+    // A 429 that pacing could not prevent is waited out (Retry-After) and retried.
+    enforce_rate_limits(&emu).await;
+    for i in 0..40 {
+        comment(&session, i).await;
+    }
+    admin(&emu, "reset-request-log").await;
+    let started = std::time::Instant::now();
+    comment(&other, 40).await;
+    assert_eq!(statuses_to(&requests(&emu).await, comments), [429, 200]);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+
+    // Reads have their own bucket, untouched by the writes.
+    let started = std::time::Instant::now();
+    session
+        .execute("list_workflows", &json!({ "max_items": 1 }))
+        .await
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_millis(500));
     emu.shutdown().await;
 }
 

@@ -4,7 +4,27 @@
 
 mod generated;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::Value;
+
 pub use generated::OPERATIONS;
+
+/// Embedded schemas parsed so far in this process (an instance, in the component).
+static SCHEMAS_PARSED: AtomicU64 = AtomicU64::new(0);
+
+/// Parse one of the catalog's embedded JSON Schemas. Schemas stay text until a call needs
+/// one, and are counted so `connector-harness bench` can show what a call parses.
+pub fn schema(text: &str) -> Value {
+    SCHEMAS_PARSED.fetch_add(1, Ordering::Relaxed);
+    // The generator writes these from parsed JSON, and a test parses every one of them.
+    serde_json::from_str(text).expect("catalog schemas are JSON")
+}
+
+/// How many embedded schemas [`schema`] has parsed in this process.
+pub fn schemas_parsed() -> u64 {
+    SCHEMAS_PARSED.load(Ordering::Relaxed)
+}
 
 /// HTTP method of an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,4 +184,21 @@ pub fn all_scopes() -> Vec<String> {
         }
     }
     scopes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_embedded_schema_is_a_json_object_and_counted() {
+        let before = schemas_parsed();
+        for op in OPERATIONS {
+            for text in [op.input_schema, op.output_schema] {
+                assert!(schema(text).is_object(), "{}", op.key);
+            }
+        }
+        // Other tests may parse at the same time: at least these were counted.
+        assert!(schemas_parsed() >= before + 2 * OPERATIONS.len() as u64);
+    }
 }

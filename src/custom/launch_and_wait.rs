@@ -40,28 +40,25 @@ fn op(key: &str) -> &'static Operation {
 }
 
 /// The async launch's own input plus `timeout_seconds`.
-fn input_schema() -> String {
-    let mut schema: Value =
-        serde_json::from_str(op(LAUNCH).input_schema).expect("catalog schemas are JSON");
+fn input_schema() -> Value {
+    let mut schema = catalog::schema(op(LAUNCH).input_schema);
     schema["properties"]["timeout_seconds"] = json!({
         "type": "integer", "minimum": 1, "maximum": 600, "default": DEFAULT_TIMEOUT_SECS,
         "description": "Give up waiting after this long; the launch itself may still complete."
     });
     schema["required"] = json!(["body"]);
-    schema.to_string()
+    schema
 }
 
 /// The launched workflow, as the async job's `workflow`, plus the job id.
-fn output_schema() -> String {
-    let status: Value =
-        serde_json::from_str(op(STATUS).output_schema).expect("catalog schemas are JSON");
+fn output_schema() -> Value {
+    let status = catalog::schema(op(STATUS).output_schema);
     let workflow = find_workflow_schema(&status).unwrap_or_else(|| json!({ "type": "object" }));
     json!({
         "type": "object",
         "required": ["asyncJobId", "workflow"],
         "properties": { "asyncJobId": { "type": "string" }, "workflow": workflow }
     })
-    .to_string()
 }
 
 /// The `workflow` property of the success branch of the job-status union.

@@ -45,9 +45,8 @@ fn op() -> &'static Operation {
 }
 
 /// The JSON launch's input (`useDefaultValues`, `body`) plus `files`.
-fn input_schema() -> String {
-    let mut schema: Value =
-        serde_json::from_str(op().input_schema).expect("catalog schemas are JSON");
+fn input_schema() -> Value {
+    let mut schema = catalog::schema(op().input_schema);
     let mut file = file_schema();
     file["description"] = json!(
         "One file part: `part` is its form-data name, referenced from an attribute as \
@@ -67,12 +66,12 @@ fn input_schema() -> String {
                         reference must name one of them."
     });
     schema["required"] = json!(["body", "files"]);
-    schema.to_string()
+    schema
 }
 
 /// The workflow, as the JSON launch returns it.
-fn output_schema() -> String {
-    op().output_schema.to_string()
+fn output_schema() -> Value {
+    catalog::schema(op().output_schema)
 }
 
 /// The generated input schema of a file (`{file_name, content_type?, content_base64}`), as every
@@ -85,7 +84,7 @@ fn file_schema() -> Value {
                 return None;
             };
             let part = parts.iter().find(|p| p.kind == PartKind::File)?;
-            let schema: Value = serde_json::from_str(op.input_schema).ok()?;
+            let schema = catalog::schema(op.input_schema);
             schema
                 .pointer(&format!("/properties/{}", escape_pointer(part.name)))
                 .cloned()
@@ -328,7 +327,7 @@ mod tests {
 
     #[test]
     fn schema_extends_the_json_launch() {
-        let schema: Value = serde_json::from_str(&input_schema()).unwrap();
+        let schema = input_schema();
         assert_eq!(schema["required"], json!(["body", "files"]));
         assert!(schema["properties"]["useDefaultValues"].is_object());
         let item = &schema["properties"]["files"]["items"];
@@ -337,6 +336,6 @@ mod tests {
             json!(["part", "file_name", "content_base64"])
         );
         assert_eq!(item["additionalProperties"], false);
-        assert_eq!(output_schema(), op().output_schema);
+        assert_eq!(output_schema(), catalog::schema(op().output_schema));
     }
 }

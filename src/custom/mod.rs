@@ -21,9 +21,10 @@ pub struct CustomAction {
     pub read_only: bool,
     pub destructive: bool,
     pub idempotent: bool,
-    /// JSON Schema text of the input, derived at describe time where it extends a catalog row.
-    pub input_schema: fn() -> String,
-    pub output_schema: fn() -> String,
+    /// JSON Schema of the input, derived when asked where it extends a catalog row (a call
+    /// builds only its own; `describe` renders them as text).
+    pub input_schema: fn() -> Value,
+    pub output_schema: fn() -> Value,
     /// Runs with an input already validated against `input_schema`.
     pub run: fn(&dyn HttpClient, &Connection, &Value) -> Result<Value, ConnectorError>,
 }
@@ -45,9 +46,7 @@ pub fn execute(
     action: &CustomAction,
     input: &Value,
 ) -> Result<Value, ConnectorError> {
-    let schema: Value = serde_json::from_str(&(action.input_schema)()).map_err(|e| {
-        ConnectorError::internal(format!("schema of {} is invalid: {e}", action.key))
-    })?;
+    let schema = (action.input_schema)();
     crate::schema::validate(&schema, input)
         .map_err(|v| ConnectorError::input(v.pointer, v.message))?;
     (action.run)(client, conn, input)

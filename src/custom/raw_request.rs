@@ -24,7 +24,7 @@ pub const ACTION: CustomAction = CustomAction {
     run,
 };
 
-fn input_schema() -> String {
+fn input_schema() -> Value {
     json!({
         "type": "object",
         "additionalProperties": false,
@@ -43,10 +43,9 @@ fn input_schema() -> String {
             "body": { "description": "JSON request body (POST, PUT, PATCH)." }
         }
     })
-    .to_string()
 }
 
-fn output_schema() -> String {
+fn output_schema() -> Value {
     json!({
         "type": "object",
         "required": ["status", "body"],
@@ -56,7 +55,6 @@ fn output_schema() -> String {
             "body": { "description": "The JSON body, or the text when it is not JSON; null when empty." }
         }
     })
-    .to_string()
 }
 
 fn run(client: &dyn HttpClient, conn: &Connection, input: &Value) -> Result<Value, ConnectorError> {

@@ -1,7 +1,7 @@
 //! Test-only controls under `/_emulator/` (not part of Ironclad): expire tokens, read or
 //! clear the request log, reset to the seed, inject rate limiting, watch and steer webhook
-//! deliveries, and finish a workflow's Archive step. These routes are neither authenticated
-//! nor logged.
+//! deliveries, finish a workflow's Archive step, and add generated records for volume tests.
+//! These routes are neither authenticated nor logged.
 
 use std::time::Duration;
 
@@ -34,6 +34,7 @@ pub fn routes() -> Router<Emulator> {
             "/_emulator/workflows/{id}/complete",
             post(complete_workflow),
         )
+        .route("/_emulator/bulk-records", post(bulk_records))
 }
 
 async fn deliveries(State(emu): State<Emulator>) -> Json<Value> {
@@ -91,6 +92,20 @@ async fn complete_workflow(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     emu.complete_workflow(&id).map(Json)
+}
+
+/// `{"count": N}`: add N generated contracts (module `bulk`); answers the new total.
+async fn bulk_records(
+    State(emu): State<Emulator>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let count = body["count"].as_u64().ok_or_else(|| {
+        ApiError::invalid_param("`count` (a positive integer) is required", "count")
+    })?;
+    let mut data = emu.data();
+    let now = data.tick();
+    let total = crate::bulk::add_records(&mut data.repository, count as usize, now)?;
+    Ok(Json(json!({ "added": count, "records": total })))
 }
 
 /// `{"enabled": true, "window_ms": 60000}`: enforce Ironclad's buckets (per minute by

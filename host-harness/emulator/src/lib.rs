@@ -11,7 +11,8 @@
 //!   (enforce Ironclad's per-bucket quotas, module `rate_limits`; off by default),
 //!   `GET|POST faults` (seeded fault injection, module `faults`; off by default), and the
 //!   webhook controls (`GET deliveries`, `GET wait-deliveries`, `POST webhook-delivery`,
-//!   `POST webhook-key/rotate`, `POST workflows/{id}/complete`).
+//!   `POST webhook-key/rotate`, `POST workflows/{id}/complete`), and `POST bulk-records`
+//!   (add N generated records for volume tests, module `bulk`).
 //! - Webhooks are delivered as Ironclad delivers them: state changes raise events (`events`),
 //!   queued per subscribed webhook and POSTed signed, in order, with retries (`deliveries`,
 //!   `signing`) by a task `serve` starts. Only loopback targets are called.
@@ -36,6 +37,7 @@
 mod admin;
 mod async_launch;
 mod auth;
+mod bulk;
 #[cfg(feature = "contract")]
 mod contract;
 mod deliveries;

@@ -27,13 +27,20 @@ impl PageRequest {
     }
 
     /// The envelope for one page of `all` (already filtered and ordered); `count` is the total.
-    pub fn envelope(&self, all: Vec<Value>) -> Value {
+    pub fn envelope(&self, mut all: Vec<Value>) -> Value {
         let count = all.len();
-        let list: Vec<Value> = all
-            .into_iter()
-            .skip(self.page.saturating_mul(self.page_size))
-            .take(self.page_size)
-            .collect();
+        let list = all.drain(self.window(count)).collect();
+        self.envelope_of(count, list)
+    }
+
+    /// Which of `count` ordered items this page holds (empty past the end).
+    pub fn window(&self, count: usize) -> std::ops::Range<usize> {
+        let start = self.page.saturating_mul(self.page_size).min(count);
+        start..start.saturating_add(self.page_size).min(count)
+    }
+
+    /// The envelope of a page already cut with [`PageRequest::window`].
+    pub fn envelope_of(&self, count: usize, list: Vec<Value>) -> Value {
         json!({ "page": self.page, "pageSize": self.page_size, "count": count, "list": list })
     }
 }
@@ -61,6 +68,9 @@ mod tests {
             (e.code, e.param.as_deref()),
             ("INVALID_PARAM", Some("pageSize"))
         );
+        let far = PageRequest::from_params(&Params::parse("page=9&pageSize=100")).unwrap();
+        assert_eq!(far.window(45), 45..45);
+        assert_eq!(p.window(45), 40..45);
         assert!(PageRequest::from_params(&Params::parse("page=-1")).is_err());
         assert!(PageRequest::from_params(&Params::parse("pageSize=0")).is_err());
         assert!(PageRequest::from_params(&Params::parse("pageSize=abc")).is_err());

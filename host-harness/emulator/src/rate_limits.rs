@@ -3,6 +3,11 @@
 //! and demos are not paced; `POST /_emulator/rate-limits` switches it on, optionally with a
 //! shorter window so a test can empty a bucket quickly. Injected 429s
 //! (`POST /_emulator/throttle`) are answered here too: one place decides every 429.
+//!
+//! `X-RateLimit-Reset` is the time until the bucket's oldest admission leaves the window (when
+//! one more request fits), in seconds with millisecond precision (`0.25`): Ironclad's exact
+//! format is unconfirmed, and whole seconds would make a shortened test window meaningless.
+//! `Retry-After` stays whole seconds, as HTTP defines it.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -122,11 +127,12 @@ enum Verdict {
     Admitted {
         limit: usize,
         remaining: usize,
-        reset_s: u64,
+        reset_ms: i64,
     },
     Limited {
         retry_after_s: u64,
-        limit: Option<usize>,
+        /// The bucket's quota and when it frees a request, unless the 429 was injected.
+        limit: Option<(usize, i64)>,
         bucket: &'static str,
     },
 }
@@ -172,7 +178,7 @@ impl RateLimits {
         let hits = self.hits.entry(bucket.name).or_default();
         expire(hits);
         let frees_at = |q: &VecDeque<i64>| q.front().map_or(now, |t| t + window);
-        let seconds_until = |at: i64| ((at - now).max(1) as u64).div_ceil(1000);
+        let ms_until = |at: i64| (at - now).max(1);
         if hits.len() >= bucket.per_window || self.all.len() >= COMPANY_CAP {
             let at = if hits.len() >= bucket.per_window {
                 frees_at(hits)
@@ -180,8 +186,8 @@ impl RateLimits {
                 frees_at(&self.all)
             };
             return Verdict::Limited {
-                retry_after_s: seconds_until(at),
-                limit: Some(bucket.per_window),
+                retry_after_s: (ms_until(at) as u64).div_ceil(1000),
+                limit: Some((bucket.per_window, ms_until(at))),
                 bucket: bucket.name,
             };
         }
@@ -190,7 +196,7 @@ impl RateLimits {
         Verdict::Admitted {
             limit: bucket.per_window,
             remaining: bucket.per_window - hits.len(),
-            reset_s: seconds_until(frees_at(hits)),
+            reset_ms: ms_until(frees_at(hits)),
         }
     }
 }
@@ -198,7 +204,9 @@ impl RateLimits {
 /// Middleware: 429 with `Retry-After` when a bucket is empty (or a 429 was injected);
 /// otherwise the `X-RateLimit-*` headers of the bucket the request fell into.
 pub async fn enforce(State(emu): State<Emulator>, req: Request, next: Next) -> Response {
-    let now = emu.data().tick();
+    // The wall clock, not the store's `tick` (which runs ahead during bursts to keep write
+    // timestamps distinct): resets must be true to the client's clock.
+    let now = crate::time::system_now_ms();
     let verdict = emu
         .data()
         .rate_limits
@@ -214,26 +222,33 @@ pub async fn enforce(State(emu): State<Emulator>, req: Request, next: Next) -> R
             let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
             let headers = response.headers_mut();
             headers.insert("retry-after", HeaderValue::from(retry_after_s));
-            if let Some(limit) = limit {
+            if let Some((limit, reset_ms)) = limit {
                 headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
                 headers.insert("x-ratelimit-remaining", HeaderValue::from(0));
-                headers.insert("x-ratelimit-reset", HeaderValue::from(retry_after_s));
+                headers.insert("x-ratelimit-reset", seconds(reset_ms));
             }
             response
         }
         Verdict::Admitted {
             limit,
             remaining,
-            reset_s,
+            reset_ms,
         } => {
             let mut response = next.run(req).await;
             let headers = response.headers_mut();
             headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
             headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
-            headers.insert("x-ratelimit-reset", HeaderValue::from(reset_s));
+            headers.insert("x-ratelimit-reset", seconds(reset_ms));
             response
         }
     }
+}
+
+/// Milliseconds as seconds with up to three decimals: `2000` → `2`, `250` → `0.25`.
+fn seconds(ms: i64) -> HeaderValue {
+    let text = format!("{}.{:03}", ms / 1000, ms % 1000);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    HeaderValue::from_str(text).expect("digits and a dot")
 }
 
 #[cfg(test)]
@@ -289,7 +304,7 @@ mod tests {
         else {
             panic!("41st must be limited")
         };
-        assert_eq!((retry_after_s, limit), (1, Some(40)));
+        assert_eq!((retry_after_s, limit), (1, Some((40, 500))));
         // Reads have their own bucket.
         assert!(matches!(
             limits.judge("GET", path, 500),
@@ -300,6 +315,26 @@ mod tests {
             limits.judge("POST", path, 1_001),
             Verdict::Admitted { .. }
         ));
+    }
+
+    #[test]
+    fn resets_are_seconds_with_milliseconds() {
+        let text = |ms| seconds(ms).to_str().unwrap().to_owned();
+        assert_eq!(
+            [text(2000), text(250), text(1), text(61_500)],
+            ["2", "0.25", "0.001", "61.5"]
+        );
+        let mut limits = RateLimits::default();
+        limits.configure(true, Some(4_000));
+        let Verdict::Admitted {
+            remaining,
+            reset_ms,
+            ..
+        } = limits.judge("GET", "/public/api/v1/records", 10)
+        else {
+            panic!("admitted")
+        };
+        assert_eq!((remaining, reset_ms), (599, 4_000));
     }
 
     #[test]

@@ -501,31 +501,96 @@ async fn list(
         ));
     }
     let now = data.now();
-    let mut found: Vec<Value> = repo
+    // With 10,000 records (`POST /_emulator/bulk-records`) rendering every record for each
+    // page would dominate a bulk read: children are indexed once, the order is decided on
+    // stored values, and only the page asked for is rendered (all matches when a filter
+    // needs rendered values).
+    let family = Family::of(repo);
+    // (position in the store, record, rendered when a filter needed it)
+    let mut found: Vec<(usize, &Record, Option<Value>)> = repo
         .records
         .iter()
-        .filter(|r| types.is_empty() || types.contains(&r.kind))
-        .filter(|r| since.is_none_or(|s| time::parse(&r.last_updated).is_some_and(|at| at >= s)))
-        .map(|r| render(repo, r, emu.base_url(), now))
-        .filter(|v| {
-            filter
-                .as_ref()
-                .is_none_or(|f| f.matches(&|p| lookup_record(v, p)))
+        .enumerate()
+        .filter(|(_, r)| types.is_empty() || types.contains(&r.kind))
+        .filter(|(_, r)| {
+            since.is_none_or(|s| time::parse(&r.last_updated).is_some_and(|at| at >= s))
+        })
+        .filter_map(|(i, r)| match &filter {
+            None => Some((i, r, None)),
+            Some(f) => {
+                let v = render_with(r, family.children(i), emu.base_url(), now);
+                f.matches(&|p| lookup_record(&v, p))
+                    .then_some((i, r, Some(v)))
+            }
         })
         .collect();
-    let key = |v: &Value| -> SortKey {
+    let key = |i: usize, r: &Record| -> SortKey {
         match sort_field {
-            "name" => SortKey::Text(v["name"].as_str().unwrap_or_default().to_lowercase()),
-            "lastUpdated" => SortKey::from_time(v["lastUpdated"].as_str()),
-            _ => SortKey::from_time(v["properties"]["agreementDate"]["value"].as_str()),
+            "name" => SortKey::Text(r.name.to_lowercase()),
+            "lastUpdated" => SortKey::from_time(Some(&r.last_updated)),
+            _ => SortKey::from_time(
+                served_property(r, family.children(i), "agreementDate")
+                    .and_then(|p| p["value"].as_str()),
+            ),
         }
     };
-    found.sort_by(|a, b| {
-        sort_order(&key(a), &key(b), descending)
-            .then_with(|| a["ironcladId"].as_str().cmp(&b["ironcladId"].as_str()))
+    found.sort_by_cached_key(|&(i, r, _)| {
+        let key = key(i, r);
+        (Ordered { key, descending }, r.ironclad_id.as_str())
     });
-    let all = found.into_iter().map(|v| present(v, as_object)).collect();
-    Ok(Json(page.envelope(all)))
+    let count = found.len();
+    let list = found
+        .drain(page.window(count))
+        .map(|(i, r, rendered)| {
+            let v =
+                rendered.unwrap_or_else(|| render_with(r, family.children(i), emu.base_url(), now));
+            present(v, as_object)
+        })
+        .collect();
+    Ok(Json(page.envelope_of(count, list)))
+}
+
+/// A sort key in the requested direction, missing values last either way.
+#[derive(PartialEq, Eq)]
+struct Ordered {
+    key: SortKey,
+    descending: bool,
+}
+
+impl PartialOrd for Ordered {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ordered {
+    fn cmp(&self, other: &Self) -> Ordering {
+        sort_order(&self.key, &other.key, self.descending)
+    }
+}
+
+/// Each record's children by the record's position in the store, found once for a whole
+/// listing (records with children are few; a lookup must not cost a hash per record).
+struct Family<'a> {
+    children: Vec<Vec<&'a Record>>,
+}
+
+impl<'a> Family<'a> {
+    fn of(repo: &'a Repository) -> Self {
+        let mut children: Vec<Vec<&Record>> = vec![Vec::new(); repo.records.len()];
+        for child in &repo.records {
+            if let Some(parent) = &child.parent_id
+                && let Some(at) = repo.records.iter().position(|r| &r.id == parent)
+            {
+                children[at].push(child);
+            }
+        }
+        Family { children }
+    }
+
+    fn children(&self, position: usize) -> &[&'a Record] {
+        &self.children[position]
+    }
 }
 
 async fn retrieve(
@@ -1511,17 +1576,43 @@ async fn predictions(
 /// `RecordModel` with addresses as objects: links, parent/children, amendment roll-ups,
 /// absolute attachment hrefs and the remaining duration of the contract status.
 fn render(repo: &Repository, record: &Record, base_url: &str, now: i64) -> Value {
-    let mut properties = record.properties.clone();
     let children: Vec<&Record> = repo
         .records
         .iter()
         .filter(|r| r.parent_id.as_deref() == Some(record.id.as_str()))
         .collect();
-    let amendments: Vec<&Record> = children
+    render_with(record, &children, base_url, now)
+}
+
+/// The children that are amendments, in store order.
+fn amendments_of<'a>(children: &[&'a Record]) -> Vec<&'a Record> {
+    children
         .iter()
         .copied()
         .filter(|r| r.parent_link_type.as_deref() == Some("amendment"))
-        .collect();
+        .collect()
+}
+
+/// A property `{type, value}` as served: the last amendment among `children` rolling it up
+/// wins over the record's own value (see [`render_with`]).
+fn served_property<'a>(
+    record: &'a Record,
+    children: &[&'a Record],
+    key: &str,
+) -> Option<&'a Value> {
+    children
+        .iter()
+        .rev()
+        .filter(|a| a.parent_link_type.as_deref() == Some("amendment"))
+        .filter(|a| a.properties_to_amend.iter().any(|k| k == key))
+        .find_map(|a| a.properties.get(key))
+        .or_else(|| record.properties.get(key))
+}
+
+/// [`render`] with the record's children already found.
+fn render_with(record: &Record, children: &[&Record], base_url: &str, now: i64) -> Value {
+    let mut properties = record.properties.clone();
+    let amendments = amendments_of(children);
     for amendment in &amendments {
         for key in &amendment.properties_to_amend {
             let Some(amended) = amendment.properties.get(key) else {

@@ -65,8 +65,11 @@ pub fn parse(text: &str) -> Option<i64> {
                 if !frac.bytes().all(|c| c.is_ascii_digit()) {
                     return None;
                 }
-                let padded = format!("{frac:0<3}");
-                padded[..3].parse::<i64>().ok()?
+                // The first three digits, right-padded with zeros (`.5` is 500 ms).
+                frac.bytes()
+                    .chain(std::iter::repeat(b'0'))
+                    .take(3)
+                    .fold(0, |ms, c| ms * 10 + i64::from(c - b'0'))
             };
             (second, millis)
         }

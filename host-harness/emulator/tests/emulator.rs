@@ -1205,3 +1205,88 @@ async fn serves_on_an_ephemeral_port_and_shuts_down() {
         "the port is closed after shutdown"
     );
 }
+
+#[tokio::test]
+async fn bulk_records_for_volume_tests() {
+    let emu = emulator().await;
+    let token = cc_token(&emu, "demo-client-credentials").await;
+    let before = api_get(&emu, &token, "/public/api/v1/records?pageSize=1")
+        .await
+        .json()["count"]
+        .as_u64()
+        .unwrap();
+    let added = Req::new("POST", "/_emulator/bulk-records")
+        .json(json!({ "count": 10_000 }))
+        .send(&emu)
+        .await;
+    assert_eq!(added.status, 200);
+    assert_eq!(added.json()["records"].as_u64(), Some(before + 10_000));
+    for bad in [
+        json!({}),
+        json!({ "count": 0 }),
+        json!({ "count": 100_001 }),
+    ] {
+        let r = Req::new("POST", "/_emulator/bulk-records")
+            .json(bad)
+            .send(&emu)
+            .await;
+        assert_eq!(r.status, 400);
+        assert_eq!(r.json()["param"], "count");
+    }
+
+    // Every page is served from the same order: newest agreement first, no record twice.
+    let total = before + 10_000;
+    let last_page = (total - 1) / 100;
+    let mut seen = std::collections::HashSet::new();
+    let mut previous: Option<String> = None;
+    for page in [0, 1, last_page] {
+        let body = api_get(
+            &emu,
+            &token,
+            &format!("/public/api/v1/records?page={page}&pageSize=100"),
+        )
+        .await
+        .json();
+        assert_eq!(body["count"].as_u64(), Some(total));
+        let list = body["list"].as_array().unwrap();
+        let expected = if page == last_page {
+            total - last_page * 100
+        } else {
+            100
+        };
+        assert_eq!(list.len() as u64, expected, "page {page}");
+        for r in list {
+            assert!(seen.insert(r["id"].as_str().unwrap().to_owned()));
+            let date = r["properties"]["agreementDate"]["value"]
+                .as_str()
+                .map(str::to_owned);
+            if let (Some(p), Some(d)) = (&previous, &date)
+                && page != last_page
+            {
+                assert!(p >= d, "{p} before {d}");
+            }
+            previous = date.or(previous);
+        }
+    }
+    // Names sort as text: `Bulk Agreement 10` comes right after the seed's `A…` names.
+    let by_name = api_get(
+        &emu,
+        &token,
+        "/public/api/v1/records?sortField=name&sortDirection=ASC&pageSize=100",
+    )
+    .await
+    .json();
+    let first_bulk = by_name["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"].as_str().unwrap().starts_with("Bulk "))
+        .unwrap();
+    assert_eq!(first_bulk["name"], "Bulk Agreement 10");
+    assert_eq!(first_bulk["type"], "contract");
+    assert_eq!(first_bulk["properties"]["termMonths"]["value"], 24);
+    let past_the_end = api_get(&emu, &token, "/public/api/v1/records?page=500&pageSize=100")
+        .await
+        .json();
+    assert_eq!(past_the_end["list"], json!([]));
+}

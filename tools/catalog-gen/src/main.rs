@@ -376,6 +376,11 @@ mod tests {
             (Style::CommaList, None)
         );
         assert!(list.input_schema.pointer("/properties/max_items").is_some());
+        assert_eq!(
+            list.input_schema.pointer("/properties/cursor/type"),
+            Some(&serde_json::json!("string"))
+        );
+        assert!(list.output_schema.pointer("/properties/next").is_some());
         assert!(list.output_schema.pointer("/properties/count").is_some());
 
         let get = find(&rows, "retrieve_workflow");

@@ -648,7 +648,7 @@ fn has_count(envelope: &Value) -> bool {
 }
 
 /// The input: every param by its spec name, then `body` (JSON) or one property per part
-/// (multipart), then `max_items` for listings.
+/// (multipart), then `max_items` and `cursor` for listings.
 fn input_schema(
     cleaner: &mut Cleaner<'_>,
     params: &[&Value],
@@ -693,7 +693,14 @@ fn input_schema(
         properties.insert(
             "max_items".into(),
             json!({"type": "integer", "minimum": 1, "maximum": 100000, "default": 1000,
-                   "description": "Stop after this many items; pages of 100 are fetched as needed."}),
+                   "description": "Stop after this many items; pages of 100 are fetched as needed. With `cursor`: the page size (at most 100)."}),
+        );
+        // The host drives the loop when it streams a long listing, so the guest holds one
+        // page at a time instead of the whole listing.
+        properties.insert(
+            "cursor".into(),
+            json!({"type": "string", "maxLength": 64,
+                   "description": "Read one page per call instead of following every page: \"\" for the first page, then the previous output's `next`. The cursor is opaque and keeps the first call's page size."}),
         );
     }
     let mut schema =
@@ -714,11 +721,11 @@ fn output_schema(response: ResponseKind, schema: Value, pagination: Option<bool>
             let count = json!({"type": "integer", "description": "Total matching items reported by Ironclad"});
             properties.insert("count".into(), count);
         }
-        let truncated = json!({"type": "boolean", "description": "true when max_items stopped the listing early"});
+        let truncated = json!({"type": "boolean", "description": "Without `cursor`: true when max_items stopped the listing early"});
         properties.insert("truncated".into(), truncated);
-        return Ok(
-            json!({"type": "object", "properties": properties, "required": ["items", "truncated"]}),
-        );
+        let next = json!({"type": ["string", "null"], "description": "With `cursor`: the cursor of the following page; null after the last page"});
+        properties.insert("next".into(), next);
+        return Ok(json!({"type": "object", "properties": properties, "required": ["items"]}));
     }
     Ok(match response {
         // A union of object shapes (update-signer) gets the root `type` every action output

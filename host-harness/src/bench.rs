@@ -1,0 +1,115 @@
+//! `connector-harness bench`: the connector measured the way a runtime vendor would, against
+//! the in-process emulator, each measure printed with its target and PASS/FAIL. Ratios are
+//! taken within one run (the compared calls interleaved), because these machines are noisy.
+//!
+//! One module per measure: `load` (compile vs cached artifact), `invoke` (instantiate + call,
+//! and a small action as a component vs natively), `bulk` (a 10,000-record read), `pacing`
+//! (a long read against Ironclad's rate limits), `concurrency` (calls per second on 1 and 2
+//! workers), `schemas` (what a call parses of the static catalog). `--smoke` keeps the exact
+//! measures only (size, request counts, guest memory, schemas parsed) for CI.
+
+mod bulk;
+mod concurrency;
+mod invoke;
+mod lab;
+mod load;
+mod pacing;
+mod report;
+mod schemas;
+
+use std::path::Path;
+
+use host_harness::{Runtime, RuntimeOptions};
+
+pub use report::{Measure, Verdict};
+
+/// Where the component's size stops being acceptable.
+const SIZE_TARGET_BYTES: u64 = 1_500_000;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// CI mode: only the exact measures (component size, request counts, guest memory,
+    /// schemas parsed per call), in well under 30 seconds; timings are not measured.
+    #[arg(long)]
+    smoke: bool,
+    /// Print the results as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Run the measures, print them, and fail when any measure misses its target.
+pub async fn run(component: &Path, options: RuntimeOptions, args: Args) -> anyhow::Result<()> {
+    if cfg!(debug_assertions) && !args.smoke {
+        eprintln!(
+            "note: an unoptimised build; timings mean little. Use `cargo run --profile perf -p host-harness --bin connector-harness -- bench`."
+        );
+    }
+    let options = RuntimeOptions {
+        // The connector reaches the in-process emulator.
+        allow_loopback: true,
+        ..options
+    };
+    let mut measures = vec![size(component)?];
+    let scratch = lab::Scratch::new()?;
+    let runtime = if args.smoke {
+        Runtime::load(component, options)?
+    } else {
+        progress("load: compiling, then loading the cached artifact");
+        let (runtime, measure) = load::measure(component, options, scratch.path()).await?;
+        measures.push(measure);
+        runtime
+    };
+    let lab = lab::Lab::start(runtime, scratch.path()).await?;
+    measures.extend(schemas::measure(&lab).await?);
+    if !args.smoke {
+        progress("per-invocation: instantiate + describe, a small action as component and native");
+        measures.extend(invoke::measure(&lab).await?);
+    }
+    progress("bulk read: 10,000 records");
+    measures.extend(bulk::measure(&lab, !args.smoke).await?);
+    if !args.smoke {
+        progress("rate-limit pacing: a long read against the records read bucket");
+        measures.extend(pacing::measure(&lab).await?);
+        progress("concurrency: calls per second on 1 and 2 workers");
+        measures.extend(concurrency::measure(&lab).await?);
+    }
+    lab.shutdown().await;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report::json(&measures))?
+        );
+    } else {
+        print!("{}", report::table(&measures));
+    }
+    let failed: Vec<&str> = measures
+        .iter()
+        .filter(|m| m.verdict == Verdict::Fail)
+        .map(|m| m.name.as_str())
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "{} measure(s) missed the target: {}",
+            failed.len(),
+            failed.join(", ")
+        )
+    }
+}
+
+fn size(component: &Path) -> anyhow::Result<Measure> {
+    let bytes = std::fs::metadata(component)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", component.display()))?
+        .len();
+    Ok(Measure::new(
+        "component size (release, stripped)",
+        format!("{} ({bytes} bytes)", report::megabytes(bytes)),
+        format!("≤ {}", report::megabytes(SIZE_TARGET_BYTES)),
+        Verdict::of(bytes <= SIZE_TARGET_BYTES),
+    ))
+}
+
+fn progress(what: &str) {
+    eprintln!("bench: {what}");
+}
