@@ -117,6 +117,10 @@ impl Emulator {
             .route("/public/api/v1/", any(errors::api_not_found))
             .route("/public/api/v1/{*rest}", any(errors::api_not_found))
             .method_not_allowed_fallback(errors::api_not_found)
+            // Quotas are per company, so a request is counted only once its token says whose
+            // it is: authentication runs first (the last layer added runs first), and a
+            // request refused with 401 costs no quota.
+            .route_layer(from_fn_with_state(self.clone(), rate_limits::enforce))
             .route_layer(from_fn_with_state(self.clone(), auth::authenticate));
         let app = Router::new()
             .route("/oauth/authorize", get(oauth::authorize))
@@ -130,7 +134,6 @@ impl Emulator {
             .layer(from_fn_with_state(self.clone(), contract::enforce));
         app.merge(faults::routes())
             .layer(from_fn_with_state(self.clone(), faults::inject))
-            .layer(from_fn_with_state(self.clone(), rate_limits::enforce))
             .layer(from_fn_with_state(self.clone(), request_log::observe))
             .with_state(self.clone())
     }

@@ -1290,3 +1290,28 @@ async fn bulk_records_for_volume_tests() {
         .json();
     assert_eq!(past_the_end["list"], json!([]));
 }
+
+/// Quotas are per company: a request is authenticated before it is counted, so a bad token
+/// answers 401 (not 429) and costs nothing.
+#[tokio::test]
+async fn rate_limits_count_only_authenticated_requests() {
+    let emu = emulator().await;
+    let token = cc_token(&emu, "demo-client-credentials").await;
+    let throttled = Req::new("POST", "/_emulator/throttle")
+        .json(json!({ "count": 1, "retry_after_seconds": 7 }))
+        .send(&emu)
+        .await;
+    assert_eq!(throttled.status, 200);
+    let anonymous = Req::new("GET", "/public/api/v1/workflows").send(&emu).await;
+    assert_eq!(anonymous.status, 401);
+    let forged = api_get(&emu, "emu_not_a_token", "/public/api/v1/workflows").await;
+    assert_eq!(forged.status, 401);
+    // The one injected 429 is still waiting for the first authenticated request.
+    let limited = api_get(&emu, &token, "/public/api/v1/workflows").await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.header("retry-after"), Some("7"));
+    assert_eq!(
+        api_get(&emu, &token, "/public/api/v1/workflows").await.status,
+        200
+    );
+}
