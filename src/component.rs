@@ -218,10 +218,7 @@ impl connection::Guest for Component {
 
 impl actions::Guest for Component {
     fn execute(config: String, action: String, input: String) -> Result<String, WitError> {
-        let output = crate::execute(&HostHttp, &config, &action, &input)?;
-        // `serde_json::to_string` writes straight into a buffer; `Value::to_string` goes
-        // through `fmt`, which costs a large share of a small call inside wasm.
-        Ok(serde_json::to_string(&output).expect("a Value always serialises"))
+        Ok(crate::execute_text(&HostHttp, &config, &action, &input)?)
     }
 }
 

@@ -17,11 +17,7 @@ pub fn execute(
     op: &Operation,
     input: &Value,
 ) -> Result<Value, ConnectorError> {
-    // Only this action's schema: a call never pays for the other 81.
-    let input_schema = crate::catalog::schema(op.input_schema);
-    schema::validate(&input_schema, input)
-        .map_err(|v| ConnectorError::input(v.pointer, v.message))?;
-    let input = input.as_object().expect("the schema requires an object");
+    let (input_schema, input) = validated(op, input)?;
     let call = Call::new(conn, op, input)?;
     match op.pagination {
         Pagination::None => call.single(client),
@@ -46,6 +42,50 @@ pub fn execute(
             }
         }
     }
+}
+
+/// [`execute`], answering the JSON text a host receives. The JSON object an unpaged operation
+/// answers already is the output, so it is checked and passed on as text, not built into a
+/// `Value` and written out again: inside wasm that was a large share of a small call.
+pub fn execute_text(
+    client: &dyn HttpClient,
+    conn: &Connection,
+    op: &Operation,
+    input: &Value,
+) -> Result<String, ConnectorError> {
+    if op.pagination != Pagination::None || op.response != Response::JsonObject {
+        return execute(client, conn, op, input).map(|output| json_text(&output));
+    }
+    let (_, input) = validated(op, input)?;
+    let call = Call::new(conn, op, input)?;
+    let response = call.send(client, &[])?;
+    match upstream::json_object_text(response.body) {
+        Ok(text) => Ok(text),
+        // Not one JSON object after all: shaped the way every other answer is.
+        Err(body) => {
+            let response = crate::http::Response { body, ..response };
+            call.shape(&response).map(|output| json_text(&output))
+        }
+    }
+}
+
+/// JSON text of an output.
+pub fn json_text(output: &Value) -> String {
+    // `serde_json::to_string` writes straight into a buffer; `Value::to_string` goes through
+    // `fmt`, which costs a large share of a small call inside wasm.
+    serde_json::to_string(output).expect("a Value always serialises")
+}
+
+/// The input checked against the operation's own schema (a call never pays for the others').
+fn validated<'i>(
+    op: &Operation,
+    input: &'i Value,
+) -> Result<(Value, &'i Map<String, Value>), ConnectorError> {
+    let input_schema = crate::catalog::schema(op.input_schema);
+    schema::validate(&input_schema, input)
+        .map_err(|v| ConnectorError::input(v.pointer, v.message))?;
+    let input = input.as_object().expect("the schema requires an object");
+    Ok((input_schema, input))
 }
 
 /// Run a single (unpaged) operation with `form` as its body instead of the body its row
@@ -179,12 +219,17 @@ impl<'a> Call<'a> {
 
     fn single(&self, client: &dyn HttpClient) -> Result<Value, ConnectorError> {
         let response = self.send(client, &[])?;
+        self.shape(&response)
+    }
+
+    /// The output of a successful answer, as the row's response kind says.
+    fn shape(&self, response: &crate::http::Response) -> Result<Value, ConnectorError> {
         match self.op.response {
-            Response::Binary => return Ok(download::file_output(&response, &self.path)),
-            Response::Text => return download::text_output(&response, self.op.key),
+            Response::Binary => return Ok(download::file_output(response, &self.path)),
+            Response::Text => return download::text_output(response, self.op.key),
             _ => {}
         }
-        let body = upstream::json(&response, self.op.key)?;
+        let body = upstream::json(response, self.op.key)?;
         match (self.op.response, body) {
             (_, Value::Object(obj)) => Ok(Value::Object(obj)),
             (Response::Empty, Value::Null) => Ok(json!({ "status": response.status })),
@@ -247,6 +292,32 @@ mod tests {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The text a host gets is the same output, whether the object was passed through or
+    /// the answer had to be shaped.
+    #[test]
+    fn execute_text_passes_objects_through_and_shapes_the_rest() {
+        let retrieve = op("retrieve_workflow");
+        assert_eq!(retrieve.response, Response::JsonObject);
+        let input = json!({ "id": "IC-1" });
+        let body = b" {\"id\": \"IC-1\", \"title\": \"NDA \\u00e9\"}";
+        let text = execute_text(&fake(200, &[], body), &conn(), retrieve, &input).unwrap();
+        assert_eq!(text.as_bytes(), body, "passed through byte for byte");
+        let parsed: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            parsed,
+            execute(&fake(200, &[], body), &conn(), retrieve, &input).unwrap()
+        );
+        // Not an object: shaped as `execute` shapes it.
+        let text = execute_text(&fake(200, &[], b"[1]"), &conn(), retrieve, &input).unwrap();
+        assert_eq!(text, r#"{"result":[1]}"#);
+        // Not JSON: the same typed error.
+        let err = execute_text(&fake(200, &[], b"{oops"), &conn(), retrieve, &input).unwrap_err();
+        assert_eq!(err.kind(), "internal");
+        // Invalid input is refused before any request, as by `execute`.
+        let err = execute_text(&fake(200, &[], b"{}"), &conn(), retrieve, &json!({})).unwrap_err();
+        assert_eq!(err.kind(), "invalid_input");
     }
 
     #[test]

@@ -91,19 +91,46 @@ pub fn execute(
     action: &str,
     input: &str,
 ) -> Result<Value, ConnectorError> {
-    let conn = clm_public(config)?;
-    let input: Value = serde_json::from_str(input)
-        .map_err(|e| ConnectorError::input("/", format!("the input is not valid JSON: {e}")))?;
+    let (conn, input) = parse_call(config, input)?;
     if let Some(op) = catalog::find(action) {
         return executor::execute(client, &conn, op, &input);
     }
     if let Some(custom) = custom::find(action) {
         return custom::execute(client, &conn, custom, &input);
     }
-    Err(ConnectorError::input(
+    Err(unknown_action(action))
+}
+
+/// [`execute`], answering the output as JSON text (what the component returns): a JSON
+/// object Ironclad answered is passed through rather than parsed and written again.
+pub fn execute_text(
+    client: &dyn http::HttpClient,
+    config: &str,
+    action: &str,
+    input: &str,
+) -> Result<String, ConnectorError> {
+    let (conn, input) = parse_call(config, input)?;
+    if let Some(op) = catalog::find(action) {
+        return executor::execute_text(client, &conn, op, &input);
+    }
+    if let Some(custom) = custom::find(action) {
+        return custom::execute(client, &conn, custom, &input).map(|o| executor::json_text(&o));
+    }
+    Err(unknown_action(action))
+}
+
+fn parse_call(config: &str, input: &str) -> Result<(Connection, Value), ConnectorError> {
+    let conn = clm_public(config)?;
+    let input = serde_json::from_str(input)
+        .map_err(|e| ConnectorError::input("/", format!("the input is not valid JSON: {e}")))?;
+    Ok((conn, input))
+}
+
+fn unknown_action(action: &str) -> ConnectorError {
+    ConnectorError::input(
         "",
         format!("unknown action `{action}`; `describe` lists the actions"),
-    ))
+    )
 }
 
 pub fn poll(

@@ -149,6 +149,20 @@ fn retry_after_ms(value: &str) -> Option<u64> {
 }
 
 /// Parse a JSON body, naming the endpoint when it is not JSON.
+/// The body as text when it is exactly one JSON object (checked without building it);
+/// the body back otherwise.
+pub fn json_object_text(body: Vec<u8>) -> Result<String, Vec<u8>> {
+    let starts_as_object = body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{');
+    if !starts_as_object || serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
+        return Err(body);
+    }
+    // Valid JSON is valid UTF-8.
+    String::from_utf8(body).map_err(|e| e.into_bytes())
+}
+
 pub fn json(response: &Response, what: &str) -> Result<Value, ConnectorError> {
     if response.body.is_empty() {
         return Ok(Value::Null);

@@ -21,8 +21,8 @@ use crate::report::CallError;
 use crate::session::Session;
 
 impl Session<'_> {
-    /// [`Session::execute`], run by the natively compiled connector. Needs a multi-threaded
-    /// tokio runtime.
+    /// [`Session::execute`], run by the natively compiled connector (the benchmark's
+    /// baseline). Needs a multi-threaded tokio runtime.
     pub async fn execute_native(&self, action: &str, input: &Value) -> Result<Value, CallError> {
         let runtime = self.runtime();
         let deadline = std::time::Instant::now() + runtime.options().limits.call_timeout;
@@ -37,10 +37,13 @@ impl Session<'_> {
             runtime: tokio::runtime::Handle::current(),
         };
         let input = crate::session::json_text(input);
-        tokio::task::block_in_place(|| {
-            ironclad_connector::execute(&client, self.guest_config(), action, &input)
+        // The connector's own entry point for hosts, as the component runs it: the output as
+        // JSON text, read by the host like the component's.
+        let output = tokio::task::block_in_place(|| {
+            ironclad_connector::execute_text(&client, self.guest_config(), action, &input)
         })
-        .map_err(|e| CallError::from(wit_error(e)))
+        .map_err(|e| CallError::from(wit_error(e)))?;
+        crate::session::output_json(action, &output)
     }
 }
 

@@ -223,14 +223,7 @@ impl Session<'_> {
                 output
             })
             .await;
-        let result = output.and_then(|text| {
-            serde_json::from_str(&text).map_err(|e| {
-                CallError::Host(anyhow::anyhow!(
-                    "the connector returned invalid JSON for {action}: {e}"
-                ))
-            })
-        });
-        (result, stats)
+        (output.and_then(|text| output_json(action, &text)), stats)
     }
 
     /// The connection's side of one call's HTTP path (policy, credentials, the session's
@@ -258,6 +251,15 @@ impl Session<'_> {
     ) -> Result<T, CallError> {
         self.runtime.call(self.route(), f).await
     }
+}
+
+/// An action's output, as the connector returned it, as JSON.
+pub(crate) fn output_json(action: &str, text: &str) -> Result<Value, CallError> {
+    serde_json::from_str(text).map_err(|e| {
+        CallError::Host(anyhow::anyhow!(
+            "the connector returned invalid JSON for {action}: {e}"
+        ))
+    })
 }
 
 /// JSON text for the guest (`serde_json::to_string` skips the `fmt` machinery that

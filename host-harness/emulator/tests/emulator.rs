@@ -1311,7 +1311,9 @@ async fn rate_limits_count_only_authenticated_requests() {
     assert_eq!(limited.status, 429);
     assert_eq!(limited.header("retry-after"), Some("7"));
     assert_eq!(
-        api_get(&emu, &token, "/public/api/v1/workflows").await.status,
+        api_get(&emu, &token, "/public/api/v1/workflows")
+            .await
+            .status,
         200
     );
 }
