@@ -126,17 +126,12 @@ pub fn describe() -> Manifest {
         name: "Ironclad",
         version: env!("CARGO_PKG_VERSION"),
         description: "Ironclad contract lifecycle management: workflows, approvals, signatures, \
-                      records and more, through Ironclad's public API.",
+                      records and more, through Ironclad's public API; users and groups \
+                      through its SCIM API.",
         connection_schema: CONNECTION_SCHEMA,
-        actions: catalog::OPERATIONS
-            .iter()
+        actions: catalog::all()
             .map(ActionDef::from_operation)
             .chain(CUSTOM.iter().map(ActionDef::from_custom))
-            .chain(
-                catalog::SCIM_OPERATIONS
-                    .iter()
-                    .map(ActionDef::from_operation),
-            )
             .collect(),
         triggers: TRIGGERS
             .iter()

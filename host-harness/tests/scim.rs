@@ -97,6 +97,32 @@ async fn describe_lists_the_scim_actions_and_trigger() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_of_the_scim_spec_is_an_action() {
+    let spec_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/ironclad/openapi/ironclad-scim-api-openapi.yml"
+    );
+    let spec = std::fs::read_to_string(spec_path)
+        .expect("the official SCIM OpenAPI (../shared) is present in CI");
+    let mut in_spec: Vec<&str> = spec
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("operationId: "))
+        .collect();
+    in_spec.sort();
+    assert_eq!(in_spec.len(), 14);
+    let manifest = runtime().describe().await.unwrap();
+    let mut offered: Vec<&str> = manifest["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["key"].as_str().unwrap().starts_with("scim_"))
+        .filter_map(|a| a["operation"].as_str())
+        .collect();
+    offered.sort();
+    assert_eq!(offered, in_spec);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_connection_reads_one_scim_user() {
     let emu = start_emulator().await;
     let rt = runtime();

@@ -3,11 +3,11 @@
 //!
 //! Its 14 operations are catalog rows (`catalog::SCIM_OPERATIONS`, generated from the official
 //! SCIM OpenAPI) run by the one executor; this module holds what SCIM does differently:
-//! - [`paging`]: `startIndex`/`count`/`totalResults` listings;
-//! - [`errors`]: SCIM error bodies (`schemas`, `status`, `scimType`, `detail`);
-//! - [`identity`]: test-connection;
-//! - [`trigger`]: the "new or changed user" polling trigger;
-//! - [`complete_body`]: the `schemas` URN every SCIM request body carries.
+//! - [`paging`] — `startIndex`/`count`/`totalResults` listings;
+//! - [`errors`] — SCIM error bodies (`schemas`, `status`, `scimType`, `detail`);
+//! - [`identity`] — test-connection;
+//! - [`trigger`] — the "new or changed user" polling trigger;
+//! - [`complete_body`] — the `schemas` URN every SCIM request body carries.
 
 pub mod errors;
 pub mod identity;

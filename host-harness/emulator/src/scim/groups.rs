@@ -3,14 +3,14 @@
 
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
 use super::schemas::GROUP;
-use super::{PATCH_URN, ScimActor, ScimError, ScimStore};
+use super::{ScimActor, ScimError, ScimStore, find};
 use crate::ids;
 use crate::query::Params;
 use crate::state::Emulator;
@@ -62,17 +62,7 @@ async fn create(
     let group = group_from(&body, &ids::uuid(), &data.scim, None)?;
     data.scim.groups.push(group.clone());
     drop(data);
-    let out = super::render(&emu, &group, "Groups", &super::excluded(&params));
-    let location = out["meta"]["location"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(out),
-    )
-        .into_response())
+    Ok(super::created(&emu, &group, "Groups", &params))
 }
 
 async fn retrieve(
@@ -121,16 +111,10 @@ async fn patch(
     body: Bytes,
 ) -> Result<Json<Value>, ScimError> {
     actor.require(UPDATE)?;
-    let body = super::json_object(&body)?;
-    super::require_schema(&body, PATCH_URN)?;
-    let operations = body
-        .get("Operations")
-        .and_then(Value::as_array)
-        .filter(|o| !o.is_empty())
-        .ok_or_else(|| ScimError::bad("invalidSyntax", "`Operations` must be a non-empty array"))?;
+    let operations = super::patch_operations(&body)?;
     let mut data = emu.data();
     let mut group = find(&data.scim.groups, &id)?.clone();
-    for operation in operations {
+    for operation in &operations {
         apply(&mut group, operation, &data.scim)?;
     }
     put(&mut data.scim, group.clone());
@@ -153,13 +137,6 @@ async fn remove(
     find(&data.scim.groups, &id)?;
     data.scim.groups.retain(|g| g["id"] != id.as_str());
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn find<'a>(groups: &'a [Value], id: &str) -> Result<&'a Value, ScimError> {
-    groups
-        .iter()
-        .find(|g| g["id"] == id)
-        .ok_or_else(|| ScimError::not_found(id))
 }
 
 fn put(store: &mut ScimStore, group: Value) {

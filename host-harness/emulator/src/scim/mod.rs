@@ -256,6 +256,40 @@ pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, ScimError> {
     }
 }
 
+/// The `Operations` of a PatchOp body (RFC 7644 §3.5.2), or 400.
+pub fn patch_operations(body: &[u8]) -> Result<Vec<Value>, ScimError> {
+    let body = json_object(body)?;
+    require_schema(&body, PATCH_URN)?;
+    body.get("Operations")
+        .and_then(Value::as_array)
+        .filter(|o| !o.is_empty())
+        .cloned()
+        .ok_or_else(|| ScimError::bad("invalidSyntax", "`Operations` must be a non-empty array"))
+}
+
+/// The resource with `id`, or 404.
+pub fn find<'a>(resources: &'a [Value], id: &str) -> Result<&'a Value, ScimError> {
+    resources
+        .iter()
+        .find(|r| r["id"] == id)
+        .ok_or_else(|| ScimError::not_found(id))
+}
+
+/// 201 Created with `Location`, the resource as served.
+pub fn created(emu: &Emulator, resource: &Value, kind: &str, params: &Params) -> Response {
+    let out = render(emu, resource, kind, &excluded(params));
+    let location = out["meta"]["location"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    (
+        StatusCode::CREATED,
+        [(axum::http::header::LOCATION, location)],
+        Json(out),
+    )
+        .into_response()
+}
+
 /// `schemas` must list `urn` (RFC 7644 §3.3, §3.5.2).
 pub fn require_schema(body: &Map<String, Value>, urn: &str) -> Result<(), ScimError> {
     let listed = body

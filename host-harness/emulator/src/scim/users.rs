@@ -3,14 +3,14 @@
 
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
 use super::schemas::{ENTERPRISE, IRONCLAD, USER};
-use super::{PATCH_URN, ScimActor, ScimError};
+use super::{ScimActor, ScimError, find};
 use crate::query::Params;
 use crate::state::Emulator;
 use crate::{ids, time};
@@ -76,17 +76,7 @@ async fn create(
     let user = user_from(&body, &ids::object_id(), &now, &now, &data.scim.users)?;
     data.scim.users.push(user.clone());
     drop(data);
-    let out = super::render(&emu, &user, "Users", &super::excluded(&params));
-    let location = out["meta"]["location"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(out),
-    )
-        .into_response())
+    Ok(super::created(&emu, &user, "Users", &params))
 }
 
 async fn retrieve(
@@ -149,16 +139,10 @@ async fn patch(
     body: Bytes,
 ) -> Result<Json<Value>, ScimError> {
     actor.require(UPDATE)?;
-    let body = super::json_object(&body)?;
-    super::require_schema(&body, PATCH_URN)?;
-    let operations = body
-        .get("Operations")
-        .and_then(Value::as_array)
-        .filter(|o| !o.is_empty())
-        .ok_or_else(|| ScimError::bad("invalidSyntax", "`Operations` must be a non-empty array"))?;
+    let operations = super::patch_operations(&body)?;
     let mut data = emu.data();
     let mut user = find(&data.scim.users, &id)?.clone();
-    for operation in operations {
+    for operation in &operations {
         apply(&mut user, operation)?;
     }
     // Re-validate the patched user as a whole, as a PUT would be.
@@ -198,13 +182,6 @@ async fn remove(
     find(&data.scim.users, &id)?;
     delete_user(&mut data.scim, &id);
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn find<'a>(users: &'a [Value], id: &str) -> Result<&'a Value, ScimError> {
-    users
-        .iter()
-        .find(|u| u["id"] == id)
-        .ok_or_else(|| ScimError::not_found(id))
 }
 
 /// Keep `user` in place of its old version, or remove it when it is no longer active.
