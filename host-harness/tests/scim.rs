@@ -704,3 +704,42 @@ async fn a_new_and_a_changed_user_are_polled_once_each() {
     assert_no_violations(&emu).await;
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_runs_the_example_scim_connection() {
+    let emu = start_emulator().await;
+    let dir = scratch("scim-cli");
+    let mut form: Value = serde_json::from_str(include_str!(
+        "../../fixtures/connections/emulator-scim-client-credentials.json"
+    ))
+    .unwrap();
+    form["instance_url"] = json!(emu.base_url());
+    let cfg = write_json(&dir, "scim.json", &form);
+    let run = cli(&dir, &["test-connection", "--config", &cfg]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["user"]["email"], "jane.doe@acme.example");
+    let input = write_json(
+        &dir,
+        "in.json",
+        &json!({ "filter": "title co \"counsel\"" }),
+    );
+    let run = cli(
+        &dir,
+        &[
+            "action",
+            "scim_list_users",
+            "--config",
+            &cfg,
+            "--input",
+            &input,
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["items"][0]["userName"], "jane.doe@acme.example");
+    let run = cli(&dir, &["action", "list_workflows", "--config", &cfg]).await;
+    assert_eq!(run.error_kind(), "invalid_config");
+    assert_eq!(run.json()["error"]["field"], "api_type");
+    assert_no_violations(&emu).await;
+    emu.shutdown().await;
+}
