@@ -44,10 +44,7 @@ async fn list(
 ) -> Result<Json<Value>, ScimError> {
     actor.require(READ)?;
     let all = emu.data().scim.groups.clone();
-    let matching = super::filtered(&params, &all, FILTERABLE)?;
-    Ok(Json(super::list_response(
-        &emu, &params, matching, "Groups",
-    )?))
+    super::listing(&emu, &params, &all, FILTERABLE, "Groups")
 }
 
 async fn create(
@@ -73,12 +70,7 @@ async fn retrieve(
 ) -> Result<Json<Value>, ScimError> {
     actor.require(READ)?;
     let group = find(&emu.data().scim.groups, &id)?.clone();
-    Ok(Json(super::render(
-        &emu,
-        &group,
-        "Groups",
-        &super::excluded(&params),
-    )))
+    Ok(super::served(&emu, &group, "Groups", &params))
 }
 
 async fn replace(
@@ -95,12 +87,7 @@ async fn replace(
     let group = group_from(&body, &id, &data.scim, Some(&id))?;
     put(&mut data.scim, group.clone());
     drop(data);
-    Ok(Json(super::render(
-        &emu,
-        &group,
-        "Groups",
-        &super::excluded(&params),
-    )))
+    Ok(super::served(&emu, &group, "Groups", &params))
 }
 
 async fn patch(
@@ -119,12 +106,7 @@ async fn patch(
     }
     put(&mut data.scim, group.clone());
     drop(data);
-    Ok(Json(super::render(
-        &emu,
-        &group,
-        "Groups",
-        &super::excluded(&params),
-    )))
+    Ok(super::served(&emu, &group, "Groups", &params))
 }
 
 async fn remove(

@@ -320,6 +320,23 @@ pub fn render(emu: &Emulator, resource: &Value, kind: &str, excluded: &[String])
     out
 }
 
+/// The JSON answer for one resource (`render` with the request's `excludedAttributes`).
+pub fn served(emu: &Emulator, resource: &Value, kind: &str, params: &Params) -> Json<Value> {
+    Json(render(emu, resource, kind, &excluded(params)))
+}
+
+/// A listing: `all` filtered by the request's `filter` over `attributes`, then paged.
+pub fn listing(
+    emu: &Emulator,
+    params: &Params,
+    all: &[Value],
+    attributes: &[&str],
+    kind: &str,
+) -> Result<Json<Value>, ScimError> {
+    let matching = filtered(params, all, attributes)?;
+    Ok(Json(list_response(emu, params, matching, kind)?))
+}
+
 /// `excludedAttributes` as a list.
 pub fn excluded(params: &Params) -> Vec<String> {
     params

@@ -51,10 +51,7 @@ async fn list(
 ) -> Result<Json<Value>, ScimError> {
     actor.require(READ)?;
     let all = emu.data().scim.users.clone();
-    let matching = super::filtered(&params, &all, FILTERABLE)?;
-    Ok(Json(super::list_response(
-        &emu, &params, matching, "Users",
-    )?))
+    super::listing(&emu, &params, &all, FILTERABLE, "Users")
 }
 
 async fn create(
@@ -87,12 +84,7 @@ async fn retrieve(
 ) -> Result<Json<Value>, ScimError> {
     actor.require(READ)?;
     let user = find(&emu.data().scim.users, &id)?.clone();
-    Ok(Json(super::render(
-        &emu,
-        &user,
-        "Users",
-        &super::excluded(&params),
-    )))
+    Ok(super::served(&emu, &user, "Users", &params))
 }
 
 async fn replace(
@@ -110,25 +102,14 @@ async fn replace(
         .unwrap_or_default()
         .to_string();
     let now = time::format_ms(data.tick());
-    let others: Vec<Value> = data
-        .scim
-        .users
-        .iter()
-        .filter(|u| u["id"] != id.as_str())
-        .cloned()
-        .collect();
+    let others = others(&data.scim.users, &id);
     let mut user = user_from(&body, &id, &created, &now, &others)?;
     if body.get("active") == Some(&Value::Bool(false)) {
         user["active"] = json!(false);
     }
     store(&mut data, user.clone());
     drop(data);
-    Ok(Json(super::render(
-        &emu,
-        &user,
-        "Users",
-        &super::excluded(&params),
-    )))
+    Ok(super::served(&emu, &user, "Users", &params))
 }
 
 async fn patch(
@@ -146,13 +127,7 @@ async fn patch(
         apply(&mut user, operation)?;
     }
     // Re-validate the patched user as a whole, as a PUT would be.
-    let others: Vec<Value> = data
-        .scim
-        .users
-        .iter()
-        .filter(|u| u["id"] != id.as_str())
-        .cloned()
-        .collect();
+    let others = others(&data.scim.users, &id);
     let mut as_body = user.as_object().cloned().unwrap_or_default();
     as_body.remove("meta");
     let created = user["meta"]["created"]
@@ -164,12 +139,7 @@ async fn patch(
     patched["active"] = user["active"].clone();
     store(&mut data, patched.clone());
     drop(data);
-    Ok(Json(super::render(
-        &emu,
-        &patched,
-        "Users",
-        &super::excluded(&params),
-    )))
+    Ok(super::served(&emu, &patched, "Users", &params))
 }
 
 async fn remove(
@@ -182,6 +152,11 @@ async fn remove(
     find(&data.scim.users, &id)?;
     delete_user(&mut data.scim, &id);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every user but `id` (what a changed user must not collide with).
+fn others(users: &[Value], id: &str) -> Vec<Value> {
+    users.iter().filter(|u| u["id"] != id).cloned().collect()
 }
 
 /// Keep `user` in place of its old version, or remove it when it is no longer active.
