@@ -6,7 +6,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::catalog::{Body, Operation, Pagination, Param, ParamIn, ParamStyle, Response};
-use crate::config::Connection;
+use crate::config::{ApiType, Connection};
 use crate::error::ConnectorError;
 use crate::http::{HttpClient, Method, Request, encode_component, encode_path_segment};
 use crate::{download, multipart, pagination, schema, upstream};
@@ -40,6 +40,19 @@ pub fn execute(
                     pagination::one_page(has_count, cursor, fetch)
                 }
             }
+        }
+        Pagination::ScimIndex => {
+            let max_items = max_items(&input_schema, input);
+            crate::scim::paging::collect(max_items, |start_index, count| {
+                let response = call.send(
+                    client,
+                    &[
+                        ("startIndex", start_index.to_string()),
+                        ("count", count.to_string()),
+                    ],
+                )?;
+                upstream::json(&response, op.key)
+            })
         }
     }
 }
@@ -138,7 +151,13 @@ impl<'a> Call<'a> {
         call.body = match op.body {
             Body::None => None,
             Body::Json { .. } => input.get("body").map(|body| {
-                let bytes = serde_json::to_vec(body).expect("a Value always serialises");
+                let mut body = body.clone();
+                if op.api_type == ApiType::ClmScim {
+                    let schema = serde_json::from_str(op.input_schema).unwrap_or_default();
+                    crate::scim::complete_body(&schema, &mut body);
+                }
+                let bytes = serde_json::to_vec(&body).expect("a Value always serialises");
+                // Ironclad's SCIM spec declares `application/json` request bodies too.
                 ("application/json".to_string(), bytes)
             }),
             Body::Multipart { parts } => {
@@ -177,7 +196,7 @@ impl<'a> Call<'a> {
         }
         Ok(Call {
             op,
-            url: format!("{}{path}", conn.public_api_base()),
+            url: format!("{}{path}", api_base(conn, op)?),
             path,
             query,
             headers,
@@ -233,8 +252,23 @@ impl<'a> Call<'a> {
         match (self.op.response, body) {
             (_, Value::Object(obj)) => Ok(Value::Object(obj)),
             (Response::Empty, Value::Null) => Ok(json!({ "status": response.status })),
+            // A JSON operation may also answer 204 (SCIM's group PATCH: "200 or 204").
+            (_, Value::Null) if response.status == 204 => Ok(json!({ "status": 204 })),
             (_, value) => Ok(json!({ "result": value })),
         }
+    }
+}
+
+/// The base URL of the API the operation belongs to.
+fn api_base(conn: &Connection, op: &Operation) -> Result<String, ConnectorError> {
+    match op.api_type {
+        ApiType::ClmPublic => Ok(conn.public_api_base()),
+        ApiType::ClmScim => Ok(crate::scim::base_url(conn)),
+        other => Err(ConnectorError::internal(format!(
+            "{}: no executor base for api_type `{}`",
+            op.key,
+            other.as_str()
+        ))),
     }
 }
 

@@ -11,6 +11,8 @@
 //! - [`execute`] — run one action: a catalog row ([`executor`], [`pagination`], [`schema`],
 //!   [`upstream`]) or a composed one ([`custom`]).
 //! - [`poll`], [`subscribe`], [`unsubscribe`], [`handle_webhook`] — triggers ([`triggers`]).
+//! - API types: `clm_public` and `clm_scim` ([`scim`]) are served; every action and trigger
+//!   belongs to one and is refused on a connection of another.
 
 pub mod api;
 pub mod base64;
@@ -26,6 +28,7 @@ pub mod manifest;
 pub mod multipart;
 pub mod pagination;
 pub mod schema;
+pub mod scim;
 pub mod time;
 pub mod triggers;
 pub mod upstream;
@@ -62,7 +65,7 @@ pub struct OAuthPlan {
 }
 
 pub fn plan(config: &str) -> Result<Plan, ConnectorError> {
-    let conn = clm_public(config)?;
+    let conn = served(config)?;
     let oauth = conn.oauth.as_ref().map(|o| OAuthPlan {
         grant: o.grant,
         token_url: conn.token_url(),
@@ -74,7 +77,10 @@ pub fn plan(config: &str) -> Result<Plan, ConnectorError> {
     Ok(Plan {
         oauth,
         allowed_origins: vec![conn.origin.clone()],
-        base_url: conn.public_api_base(),
+        base_url: match conn.api_type {
+            ApiType::ClmScim => scim::base_url(&conn),
+            _ => conn.public_api_base(),
+        },
     })
 }
 
@@ -82,7 +88,11 @@ pub fn test_connection(
     client: &dyn http::HttpClient,
     config: &str,
 ) -> Result<identity::Identity, ConnectorError> {
-    identity::test(client, &clm_public(config)?)
+    let conn = served(config)?;
+    match conn.api_type {
+        ApiType::ClmScim => scim::identity::test(client, &conn),
+        _ => identity::test(client, &conn),
+    }
 }
 
 pub fn execute(
@@ -93,9 +103,11 @@ pub fn execute(
 ) -> Result<Value, ConnectorError> {
     let (conn, input) = parse_call(config, input)?;
     if let Some(op) = catalog::find(action) {
+        same_api("action", action, op.api_type, &conn)?;
         return executor::execute(client, &conn, op, &input);
     }
     if let Some(custom) = custom::find(action) {
+        same_api("action", action, ApiType::ClmPublic, &conn)?;
         return custom::execute(client, &conn, custom, &input);
     }
     Err(unknown_action(action))
@@ -111,16 +123,18 @@ pub fn execute_text(
 ) -> Result<String, ConnectorError> {
     let (conn, input) = parse_call(config, input)?;
     if let Some(op) = catalog::find(action) {
+        same_api("action", action, op.api_type, &conn)?;
         return executor::execute_text(client, &conn, op, &input);
     }
     if let Some(custom) = custom::find(action) {
+        same_api("action", action, ApiType::ClmPublic, &conn)?;
         return custom::execute(client, &conn, custom, &input).map(|o| executor::json_text(&o));
     }
     Err(unknown_action(action))
 }
 
 fn parse_call(config: &str, input: &str) -> Result<(Connection, Value), ConnectorError> {
-    let conn = clm_public(config)?;
+    let conn = served(config)?;
     let input = serde_json::from_str(input)
         .map_err(|e| ConnectorError::input("/", format!("the input is not valid JSON: {e}")))?;
     Ok((conn, input))
@@ -140,7 +154,13 @@ pub fn poll(
     input: &str,
     cursor: Option<&str>,
 ) -> Result<triggers::PollResult, ConnectorError> {
-    triggers::poll(client, &clm_public(config)?, trigger, input, cursor)
+    let conn = served(config)?;
+    if let Some(scim_trigger) = scim::trigger::find(trigger) {
+        same_api("trigger", trigger, ApiType::ClmScim, &conn)?;
+        return scim::trigger::poll(client, &conn, scim_trigger, input, cursor);
+    }
+    same_api("trigger", trigger, ApiType::ClmPublic, &conn)?;
+    triggers::poll(client, &conn, trigger, input, cursor)
 }
 
 pub fn subscribe(
@@ -150,7 +170,13 @@ pub fn subscribe(
     input: &str,
     target_url: &str,
 ) -> Result<Value, ConnectorError> {
-    triggers::subscribe(client, &clm_public(config)?, trigger, input, target_url)
+    triggers::subscribe(
+        client,
+        &webhook_connection(config, trigger)?,
+        trigger,
+        input,
+        target_url,
+    )
 }
 
 pub fn unsubscribe(
@@ -159,7 +185,12 @@ pub fn unsubscribe(
     trigger: &str,
     subscription: &str,
 ) -> Result<(), ConnectorError> {
-    triggers::unsubscribe(client, &clm_public(config)?, trigger, subscription)
+    triggers::unsubscribe(
+        client,
+        &webhook_connection(config, trigger)?,
+        trigger,
+        subscription,
+    )
 }
 
 pub fn handle_webhook(
@@ -172,7 +203,7 @@ pub fn handle_webhook(
 ) -> Result<triggers::WebhookResult, ConnectorError> {
     triggers::handle_webhook(
         client,
-        &clm_public(config)?,
+        &webhook_connection(config, trigger)?,
         trigger,
         input,
         subscription,
@@ -182,17 +213,54 @@ pub fn handle_webhook(
 
 /// A validated connection whose API type this version serves. The other API types are
 /// validated in full, then refused.
-fn clm_public(config: &str) -> Result<Connection, ConnectorError> {
+fn served(config: &str) -> Result<Connection, ConnectorError> {
     let conn = Connection::parse(config)?;
     match conn.api_type {
-        ApiType::ClmPublic => Ok(conn),
+        ApiType::ClmPublic | ApiType::ClmScim => Ok(conn),
         other => Err(unsupported_api(other)),
     }
 }
 
+/// A served connection for a webhook trigger: only the CLM Public API has webhooks.
+fn webhook_connection(config: &str, trigger: &str) -> Result<Connection, ConnectorError> {
+    let conn = served(config)?;
+    if scim::trigger::find(trigger).is_some() {
+        same_api("trigger", trigger, ApiType::ClmScim, &conn)?;
+        return Err(ConnectorError::Unsupported(format!(
+            "trigger `{trigger}` is polled: Ironclad's SCIM API sends no webhooks"
+        )));
+    }
+    same_api("trigger", trigger, ApiType::ClmPublic, &conn)?;
+    Ok(conn)
+}
+
+/// An action or trigger runs only on a connection of its own API type: a SCIM action on a
+/// CLM Public connection would send SCIM bodies to the wrong base (and the reverse).
+fn same_api(
+    what: &str,
+    key: &str,
+    api_type: ApiType,
+    conn: &Connection,
+) -> Result<(), ConnectorError> {
+    if conn.api_type == api_type {
+        return Ok(());
+    }
+    Err(ConnectorError::config(
+        "api_type",
+        format!(
+            "{what} `{key}` belongs to api_type `{}`, but this connection's api_type is `{}`; \
+             use a `{}` connection for it",
+            api_type.as_str(),
+            conn.api_type.as_str(),
+            api_type.as_str()
+        ),
+    ))
+}
+
 fn unsupported_api(api_type: ApiType) -> ConnectorError {
     ConnectorError::Unsupported(format!(
-        "api_type `{}` is not supported by this connector version yet; use `clm_public`",
+        "api_type `{}` is not supported by this connector version yet; use `clm_public` or \
+         `clm_scim`",
         api_type.as_str()
     ))
 }

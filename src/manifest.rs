@@ -1,9 +1,10 @@
 //! What `describe` returns: the connection form, every action (straight from the catalog) and
 //! every trigger.
 
-use crate::catalog::{Method, OPERATIONS, Operation};
-use crate::config::CONNECTION_SCHEMA;
+use crate::catalog::{self, Method, Operation};
+use crate::config::{ApiType, CONNECTION_SCHEMA};
 use crate::custom::{CUSTOM, CustomAction};
+use crate::scim::trigger::{SCIM_TRIGGERS, ScimTrigger};
 use crate::triggers::{TRIGGERS, Trigger};
 
 pub const CONNECTOR_ID: &str = "ironclad";
@@ -22,6 +23,8 @@ pub struct Manifest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TriggerDef {
     pub key: &'static str,
+    /// The connection `api_type` the trigger runs on.
+    pub api_type: ApiType,
     pub title: &'static str,
     pub description: &'static str,
     pub polls: bool,
@@ -35,6 +38,7 @@ impl TriggerDef {
     fn from_trigger(t: &'static Trigger) -> Self {
         TriggerDef {
             key: t.key,
+            api_type: ApiType::ClmPublic,
             title: t.title,
             description: t.description,
             polls: t.polls(),
@@ -46,9 +50,27 @@ impl TriggerDef {
     }
 }
 
+impl TriggerDef {
+    fn from_scim(t: &'static ScimTrigger) -> Self {
+        TriggerDef {
+            key: t.key,
+            api_type: ApiType::ClmScim,
+            title: t.title,
+            description: t.description,
+            polls: true,
+            webhooks: false,
+            scopes: crate::scim::trigger::SCOPES.to_vec(),
+            input_schema: t.input_schema().to_string(),
+            output_schema: t.output_schema().to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionDef {
     pub key: &'static str,
+    /// The connection `api_type` the action runs on (WIT 0.2 has no field for it yet).
+    pub api_type: ApiType,
     pub title: &'static str,
     pub description: &'static str,
     pub group: &'static str,
@@ -65,6 +87,7 @@ impl ActionDef {
     fn from_custom(a: &'static CustomAction) -> Self {
         ActionDef {
             key: a.key,
+            api_type: ApiType::ClmPublic,
             title: a.title,
             description: a.description,
             group: a.group,
@@ -82,6 +105,7 @@ impl ActionDef {
         debug_assert!(op.read_only == (op.method == Method::Get));
         ActionDef {
             key: op.key,
+            api_type: op.api_type,
             title: op.title,
             description: op.description,
             group: op.area,
@@ -102,13 +126,17 @@ pub fn describe() -> Manifest {
         name: "Ironclad",
         version: env!("CARGO_PKG_VERSION"),
         description: "Ironclad contract lifecycle management: workflows, approvals, signatures, \
-                      records and more, through Ironclad's public API.",
+                      records and more, through Ironclad's public API; users and groups \
+                      through its SCIM API.",
         connection_schema: CONNECTION_SCHEMA,
-        actions: OPERATIONS
-            .iter()
+        actions: catalog::all()
             .map(ActionDef::from_operation)
             .chain(CUSTOM.iter().map(ActionDef::from_custom))
             .collect(),
-        triggers: TRIGGERS.iter().map(TriggerDef::from_trigger).collect(),
+        triggers: TRIGGERS
+            .iter()
+            .map(TriggerDef::from_trigger)
+            .chain(SCIM_TRIGGERS.iter().map(TriggerDef::from_scim))
+            .collect(),
     }
 }

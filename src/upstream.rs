@@ -64,7 +64,8 @@ fn error_body(response: &Response) -> ErrorBody {
                 .or_else(|| text(&v, "error").filter(|_| v.get("error_description").is_some())),
             message: text(&v, "message")
                 .or_else(|| text(&v, "error_description"))
-                .or_else(|| text(&v, "error")),
+                .or_else(|| text(&v, "error"))
+                .or_else(|| text(&v, "detail")),
             param: text(&v, "param"),
         },
         _ => {
@@ -80,6 +81,9 @@ fn error_body(response: &Response) -> ErrorBody {
 }
 
 pub fn status_error(response: &Response, scopes: &[&str]) -> ConnectorError {
+    if let Some(scim) = crate::scim::errors::status_error(response, scopes) {
+        return scim;
+    }
     let body = error_body(response);
     let message = body
         .message
@@ -117,7 +121,7 @@ fn with_param(message: String, param: &Option<String>) -> String {
 /// one is pinned on the operation's scope when it has exactly one; other 403s (a user not
 /// assignable to a role, an inactive company) are permission problems, not scope problems,
 /// and only mention what the action needs.
-fn forbidden(message: String, scopes: &[&str]) -> ConnectorError {
+pub(crate) fn forbidden(message: String, scopes: &[&str]) -> ConnectorError {
     let named = message
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | '\'' | '"' | '`' | '(' | ')'))
         .find(|word| {

@@ -108,6 +108,18 @@ fn config() -> String {
     .to_string()
 }
 
+/// The connection an action runs on, and the API base its requests must stay under: SCIM
+/// actions need a `clm_scim` connection.
+fn connection_for(key: &str) -> (String, &'static str) {
+    if key.starts_with("scim_") {
+        let mut form: Value = serde_json::from_str(&config()).unwrap();
+        form["api_type"] = json!("clm_scim");
+        (form.to_string(), "https://na1.ironcladapp.com/scim/v2/")
+    } else {
+        (config(), "https://na1.ironcladapp.com/public/api/v1/")
+    }
+}
+
 /// Actions whose input can be fuzzed without waiting: `launch_workflow_and_wait` polls
 /// on a clock, which a fake transport cannot advance.
 fn fuzzable_actions() -> Vec<(String, Value)> {
@@ -196,18 +208,20 @@ proptest! {
         }),
     ) {
         let fake = Recorder::answering(404, Vec::new(), br#"{"code":"NOT_FOUND","message":"no"}"#.to_vec());
-        let result = ironclad_connector::execute(&fake, &config(), &key, &input.to_string());
+        let (config, base) = connection_for(&key);
+        let result = ironclad_connector::execute(&fake, &config, &key, &input.to_string());
         let sent = fake.sent.borrow();
+        prop_assert!(
+            !matches!(result, Err(ConnectorError::InvalidConfig { .. })),
+            "{key}: {result:?}"
+        );
         if let Err(ConnectorError::InvalidInput { field, message }) = &result {
             prop_assert!(sent.is_empty(), "{key}: sent before refusing {field}: {message}");
             prop_assert!(field.is_empty() || field.starts_with('/'), "{key}: {field}");
             prop_assert!(points_into(&input, field), "{key}: `{field}` is not in {input}");
         }
         for request in sent.iter() {
-            prop_assert!(
-                request.url.starts_with("https://na1.ironcladapp.com/public/api/v1/"),
-                "{key}: {}", request.url
-            );
+            prop_assert!(request.url.starts_with(base), "{key}: {}", request.url);
             let path = request.url.split(['?', '#']).next().unwrap();
             prop_assert!(
                 !path.split('/').any(|s| s == ".." || s == "."),

@@ -16,8 +16,14 @@ fn queries_to(log: &[Value], path_suffix: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn describe_lists_every_generated_action_with_real_schemas() {
     let manifest = runtime().describe().await.unwrap();
-    let generated: Value =
+    let mut generated: Value =
         serde_json::from_str(include_str!("../../fixtures/catalog/clm-public.json")).unwrap();
+    let scim: Value =
+        serde_json::from_str(include_str!("../../fixtures/catalog/clm-scim.json")).unwrap();
+    generated
+        .as_array_mut()
+        .unwrap()
+        .extend(scim.as_array().unwrap().iter().cloned());
     let keys: Vec<&str> = manifest["actions"]
         .as_array()
         .unwrap()

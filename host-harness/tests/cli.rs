@@ -290,7 +290,7 @@ async fn errors_have_kinds_fields_and_exit_codes() {
             "unauthenticated",
             None,
         ),
-        (json!({ "api_type": "clm_scim" }), "unsupported", None),
+        (json!({ "api_type": "clickwrap_rest" }), "unsupported", None),
     ];
     for (patch, kind, field) in cases {
         let cfg = write_json(

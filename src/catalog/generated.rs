@@ -5,6 +5,7 @@ use super::*;
 pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "launch_new_workflow",
+        api_type: ApiType::ClmPublic,
         operation_id: "launch-a-new-workflow",
         title: "Create a Workflow Synchronously",
         description: "Launch a new Workflow synchronously.",
@@ -30,6 +31,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "list_workflows",
+        api_type: ApiType::ClmPublic,
         operation_id: "list-all-workflows",
         title: "List All Workflows",
         description: "List all workflows in your Ironclad account.",
@@ -85,6 +87,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "create_new_workflow_async",
+        api_type: ApiType::ClmPublic,
         operation_id: "create-a-new-workflow-async",
         title: "Create a Workflow Asynchronously",
         description: "Launch a new Workflow asynchronously for non-blocking performance, which is helpful when/if you provide files to the Workflow.",
@@ -110,6 +113,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "retrieve_asynchronous_workflow_status",
+        api_type: ApiType::ClmPublic,
         operation_id: "retrieve-asynchronous-workflow-status",
         title: "Retrieve the Status of an Async Workflow Create Job",
         description: "Check the status of a Workflow you created while using the [Create a Workflow Async](https://developer.ironcladapp.com/reference/create-a-workflow-sync-vs-async#create-a-new-workflow-async) route.",
@@ -135,6 +139,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "retrieve_workflow",
+        api_type: ApiType::ClmPublic,
         operation_id: "retrieve-a-workflow",
         title: "Retrieve a Workflow",
         description: "View the data associated with a specific workflow.",
@@ -169,6 +174,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "list_workflow_approvals",
+        api_type: ApiType::ClmPublic,
         operation_id: "list-all-workflow-approvals",
         title: "List All Workflow Approvals",
         description: "Returns a list of approvals for the workflow. The `approvalGroups` property will display only triggered approvals (i.e. conditional approvals that have not been triggered will not appear).",
@@ -194,6 +200,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "approval_requests",
+        api_type: ApiType::ClmPublic,
         operation_id: "approval-requests",
         title: "Retrieve the Approval Requests on a Workflow",
         description: "Returns a list of approval requests that have taken place on the workflow.",
@@ -235,6 +242,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "update_workflow_approval",
+        api_type: ApiType::ClmPublic,
         operation_id: "update-workflow-approval",
         title: "Update Approval Status on a Workflow",
         description: "Updates the status of an approval to the specified value. Approval statuses can only be updated during the Review step and when a given approval group is active (when it is that group's turn to approve).",
@@ -269,6 +277,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "turn_history",
+        api_type: ApiType::ClmPublic,
         operation_id: "turn-history",
         title: "Retrieve the Turn History on a Workflow",
         description: "An array of objects for each turn on a workflow.",
@@ -294,6 +303,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "get_sign_status",
+        api_type: ApiType::ClmPublic,
         operation_id: "get-sign-status",
         title: "Retrieve Sign Step Status",
         description: "Returns information about a workflow in the sign step.\n\n**NOTE:** The workflow must be in the sign step to access this route.",
@@ -319,6 +329,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "send_signature_request",
+        api_type: ApiType::ClmPublic,
         operation_id: "send-signature-request",
         title: "Send Signature Request",
         description: "Send a signature request.\n\n **Note**: You can only send a packet out for signature if all signers have an associated signature or initials tag (tag requirements are dependent on the signature provider).",
@@ -344,6 +355,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "schedule_send_signature_request",
+        api_type: ApiType::ClmPublic,
         operation_id: "schedule-send-signature-request",
         title: "Schedule Send Signature Request",
         description: "Schedule a signature request to be sent out for signature. The workflow must be on the Sign step and not yet out for signature.",
@@ -369,6 +381,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "update_scheduled_signature_request",
+        api_type: ApiType::ClmPublic,
         operation_id: "update-scheduled-signature-request",
         title: "Update Scheduled Signature Request",
         description: "Update a scheduled signature request. The workflow must be on the Sign step and not yet out for signature.",
@@ -394,6 +407,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "delete_scheduled_signature_request",
+        api_type: ApiType::ClmPublic,
         operation_id: "delete-scheduled-signature-request",
         title: "Delete Scheduled Signature Request",
         description: "Delete a scheduled signature request. The workflow must be on the Sign step and not yet out for signature.",
@@ -419,6 +433,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "cancel_signature_request",
+        api_type: ApiType::ClmPublic,
         operation_id: "cancel-signature-request",
         title: "Cancel Signature Request",
         description: "Cancel a signature request that was out for signature.",
@@ -444,6 +459,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "update_signer",
+        api_type: ApiType::ClmPublic,
         operation_id: "update-signer",
         title: "Update Signer",
         description: "Reassign a signer or edit an external signer's name or email, as specified by the `signerRoleName` parameter. The original signer will receive an email that the packet has been reassigned if it was sent out for signature.\n\n**NOTE**: Editing a signer will not cancel a signature request unless your configured signature provider is Adobe Sign. Also, you cannot update a signer that has already signed via the API for any signature provider.",
@@ -478,6 +494,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "delete_signer",
+        api_type: ApiType::ClmPublic,
         operation_id: "delete-signer",
         title: "Delete Signer",
         description: "Deletes a signer from a signature packet, as specified by the `signerRoleName` parameter.\n\n**NOTE**: Removing a signer will cancel the current packet that is out collecting signatures.",
@@ -512,6 +529,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "remind_signer",
+        api_type: ApiType::ClmPublic,
         operation_id: "remind-signer",
         title: "Remind Signer",
         description: "Send a reminder email to a signer that a signature is needed.\n\n**NOTE**: You can only send a reminder after the signature packet has been sent out for signature. Also, if using Adobe Sign as your signature provider, reminding a signer reminds all unsigned signers.",
@@ -546,6 +564,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "list_workflow_signers",
+        api_type: ApiType::ClmPublic,
         operation_id: "list-all-workflow-signers",
         title: "List All Workflow Signers",
         description: "Returns a list of workflow signers and the status of their signature.",
@@ -571,6 +590,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "create_recipient_url",
+        api_type: ApiType::ClmPublic,
         operation_id: "create-recipient-url",
         title: "Create a Recipient URL for a Signer",
         description: "Create a recipient URL for a signer or viewer to access the signature request.\n\nThis functionality is exclusive to Ironclad Signature. See [this help center article](https://support.ironcladapp.com/hc/en-us/articles/12276957992983-Manage-Signatures-During-the-Sign-Step#copysignerlink) for more information.",
@@ -596,6 +616,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "create_embeddable_recipient_url",
+        api_type: ApiType::ClmPublic,
         operation_id: "create-embeddable-recipient-url",
         title: "Create an Embeddable Recipient URL for a Signer",
         description: "Create an embeddable recipient URL for a signer to access the signature request.\n\nThis functionality is exclusive to Ironclad Signature. See [this help center article](https://support.ironcladapp.com/hc/en-us/articles/12276957992983-Manage-Signatures-During-the-Sign-Step#copysignerlink) for more information.",
@@ -621,6 +642,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "workflow_upload_signed_document",
+        api_type: ApiType::ClmPublic,
         operation_id: "workflow-upload-signed-document",
         title: "Create a Signed Document on a Workflow",
         description: "Upload a fully or partially signed document to a specified workflow that is in sign step.",
@@ -661,6 +683,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "list_workflow_participants",
+        api_type: ApiType::ClmPublic,
         operation_id: "list-all-workflow-participants",
         title: "List All Workflow Participants",
         description: "Returns a list of workflow participants.",
@@ -695,6 +718,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "update_workflow_role_assignment",
+        api_type: ApiType::ClmPublic,
         operation_id: "update-workflow-role-assignment",
         title: "Update Workflow Role Assignment",
         description: "Updates the assignment of the specified role (e.g. Archiver, Signature Coordinator, etc.) on the workflow to a new user. The new assignee must be eligible to be assigned to the role per the workflow definition configured in workflow designer.",
@@ -729,6 +753,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "list_workflow_role_eligible_assignees",
+        api_type: ApiType::ClmPublic,
         operation_id: "list-workflow-role-eligible-assignees",
         title: "List Eligible Assignees for a Workflow Role",
         description: "Returns a paginated list of users eligible to be assigned to the specified role on the workflow along with the user ID of current assignee if a user is already assigned to the role.",
@@ -763,6 +788,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "revert_to_review",
+        api_type: ApiType::ClmPublic,
         operation_id: "revert-to-review",
         title: "Revert a Workflow to the Review Step",
         description: "Reverts a workflow to the Review step. Only workflows sourced from Workflow Designer and in the Sign step can be reverted.",
@@ -788,6 +814,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "cancel_workflow",
+        api_type: ApiType::ClmPublic,
         operation_id: "cancel-a-workflow",
         title: "Cancel a Workflow",
         description: "Cancel a workflow.",
@@ -813,6 +840,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "pause_workflow",
+        api_type: ApiType::ClmPublic,
         operation_id: "pause-a-workflow",
         title: "Pause a Workflow",
         description: "Pause an active workflow.",
@@ -838,6 +866,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "resume_workflow",
+        api_type: ApiType::ClmPublic,
         operation_id: "resume-a-workflow",
         title: "Resume a Workflow",
         description: "Resume a paused Workflow.",
@@ -863,6 +892,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "deprecated_create_comment_on_workflow",
+        api_type: ApiType::ClmPublic,
         operation_id: "deprecated-create-a-comment-on-a-workflow",
         title: "Create a Comment on a Workflow",
         description: "Creates a comment in the specified workflow's activity feed.",
@@ -888,6 +918,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "create_comment_on_workflow",
+        api_type: ApiType::ClmPublic,
         operation_id: "create-a-comment-on-a-workflow",
         title: "Create a Comment on a Workflow",
         description: "Creates a comment in the specified workflow's activity feed.",
@@ -913,6 +944,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "list_comments_in_workflow",
+        api_type: ApiType::ClmPublic,
         operation_id: "list-all-comments-in-a-workflow",
         title: "List all Comments on a Workflow",
         description: "Return a list of comments on a workflow.",
@@ -938,6 +970,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "list_comment_from_workflow",
+        api_type: ApiType::ClmPublic,
         operation_id: "list-a-comment-from-a-workflow",
         title: "List a Comment from a Specified Workflow",
         description: "Return a single comment for a specified workflow.",
@@ -972,6 +1005,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "update_workflow_metadata",
+        api_type: ApiType::ClmPublic,
         operation_id: "update-workflow-metadata",
         title: "Update Workflow Metadata",
         description: "The workflow must be in the Review step in order for its data to be updated. Use the `remove` action to clear field values and the `set` action to add or modify values. Form validation is enforced; required fields cannot be removed and any required fields triggered by conditions must be populated.\n\n**Note:** This endpoint does not support updating document/file type attributes. To manage documents, use the [Create a Document on a Workflow](https://developer.ironcladapp.com/reference/create-a-workflow-document) and [Update Signature Packet on a Workflow](https://developer.ironcladapp.com/reference/update-workflow-signature-packet) endpoints.",
@@ -997,6 +1031,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "retrieve_workflow_documents",
+        api_type: ApiType::ClmPublic,
         operation_id: "retrieve-workflow-documents",
         title: "Retrieve Documents from a Workflow",
         description: "Retrieve all documents from a workflow that are included and excluded from the signature packet.",
@@ -1022,6 +1057,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "update_workflow_signature_packet",
+        api_type: ApiType::ClmPublic,
         operation_id: "update-workflow-signature-packet",
         title: "Update Signature Packet on a Workflow",
         description: "Update a workflow's signature packet by moving documents into it, moving documents out of it, or reordering documents within it. The request body specifies which workflow documents should be in the signature packet and their order. Documents in the request but not currently in the signature packet will be moved into it. Documents currently in the signature packet but not in the request will be moved out of it.\n\n**Note:** Only editable file types (.doc, .docx, .pdf) can be included in the signature packet.\n\n**Restrictions:**\n- Workflow must be at Review stage\n- All document keys must be valid editable documents on the workflow",
@@ -1047,6 +1083,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "create_workflow_document",
+        api_type: ApiType::ClmPublic,
         operation_id: "create-a-workflow-document",
         title: "Create a Document on a Workflow",
         description: "Create a document in the specified workflow attribute. If a document key to an existing draft document is provided, the new file will be uploaded as a new version of the existing document. For all other non-draft documents and when document key is absent, this operation will only append the new document to the document attribute array. Please note that to upload a signed document, reference the [Create a Signed Document on a Workflow](https://developer.ironcladapp.com/reference/workflow-upload-signed-document) endpoint.",
@@ -1096,6 +1133,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "retrieve_workflow_document",
+        api_type: ApiType::ClmPublic,
         operation_id: "retrieve-a-workflow-document",
         title: "Retrieve a Workflow Document",
         description: "Download a document associated with a specific workflow via a reference to its document key.",
@@ -1130,6 +1168,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "retrieve_email_threads_from_workflow",
+        api_type: ApiType::ClmPublic,
         operation_id: "retrieve-email-threads-from-workflow",
         title: "Retrieve Email Threads from A Workflow",
         description: "List all email threads in the specified workflow.",
@@ -1155,6 +1194,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "retrieve_email_thread_from_workflow",
+        api_type: ApiType::ClmPublic,
         operation_id: "retrieve-email-thread-from-workflow",
         title: "Retrieve an Email Thread from a Specified Workflow",
         description: "List a single email thread for a specified workflow.",
@@ -1189,6 +1229,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "retrieve_attachment_from_email_thread",
+        api_type: ApiType::ClmPublic,
         operation_id: "retrieve-attachment-from-email-thread",
         title: "Retrieve an Attachment from an Email Thread",
         description: "Retrieve an attachment from the specified email thread.",
@@ -1230,6 +1271,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "list_workflow_schemas",
+        api_type: ApiType::ClmPublic,
         operation_id: "list-all-workflow-schemas",
         title: "List All Workflow Schemas",
         description: "Returns a list of workflow schemas. Each schema specifies the fields used in the workflow's launch form.",
@@ -1255,6 +1297,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "retrieve_workflow_schema",
+        api_type: ApiType::ClmPublic,
         operation_id: "retrieve-a-workflow-schema",
         title: "Retrieve a Workflow Schema",
         description: "Returns the fields used in the workflow's launch form.",
@@ -1289,6 +1332,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "list_records",
+        api_type: ApiType::ClmPublic,
         operation_id: "list-all-records",
         title: "List All Records",
         description: "View all records in the company, with filtering available via query parameters.",
@@ -1358,6 +1402,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "create_record",
+        api_type: ApiType::ClmPublic,
         operation_id: "create-a-record",
         title: "Create a Record",
         description: "Create a contract record by specifying its intended metadata properties. See [more documentation](https://developer.ironcladapp.com/docs/create-a-record-1) on creating a record.",
@@ -1383,6 +1428,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "create_attachment_download_urls",
+        api_type: ApiType::ClmPublic,
         operation_id: "create-attachment-download-urls",
         title: "Create Attachment Download URLs",
         description: "Request signed download URLs for record attachments in bulk (currently only latest signed copy is supported). Returns a job ID that can be polled for results.",
@@ -1402,6 +1448,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "get_attachment_download_urls_status",
+        api_type: ApiType::ClmPublic,
         operation_id: "get-attachment-download-urls-status",
         title: "Get Attachment Download URLs Status",
         description: "Poll the status of a previously submitted attachment download URLs job.",
@@ -1427,6 +1474,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "retrieve_import_predictions",
+        api_type: ApiType::ClmPublic,
         operation_id: "retrieve-import-predictions",
         title: "Retrieve Predictions",
         description: "Retrieve status of predictions of specific smart import record or all records in an import, one of Record Id or Import Id is required.",
@@ -1461,6 +1509,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "create_smart_import_record",
+        api_type: ApiType::ClmPublic,
         operation_id: "create-a-smart-import-record",
         title: "Create a Smart Import Record",
         description: "Upload a file to create a record with smart import and predictions.  Provide none of recordType, newRecordTypeId, or newRecordTypeDisplayName to default to Imported type.",
@@ -1507,6 +1556,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "create_smart_import_record_to_import",
+        api_type: ApiType::ClmPublic,
         operation_id: "create-a-smart-import-record-to-import",
         title: "Upload a Smart Import Record to an existing Import",
         description: "Upload a file to an existing import and create a record with smart import and predictions. Provide none of recordType, newRecordTypeId, or newRecordTypeDisplayName to default to Imported type.",
@@ -1559,6 +1609,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "retrieve_record",
+        api_type: ApiType::ClmPublic,
         operation_id: "retrieve-a-record",
         title: "Retrieve a Record",
         description: "View a specific record and its associated data.",
@@ -1600,6 +1651,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "replace_record",
+        api_type: ApiType::ClmPublic,
         operation_id: "replace-a-record",
         title: "Replace a Record",
         description: "Update an existing record with a new set of metadata.",
@@ -1634,6 +1686,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "delete_record",
+        api_type: ApiType::ClmPublic,
         operation_id: "delete-a-record",
         title: "Delete a Record",
         description: "Delete an existing record.",
@@ -1659,6 +1712,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "update_record_metadata",
+        api_type: ApiType::ClmPublic,
         operation_id: "update-record-metadata",
         title: "Update Record Metadata",
         description: "Update specific fields on a record.",
@@ -1693,6 +1747,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "list_records_metadata",
+        api_type: ApiType::ClmPublic,
         operation_id: "list-all-records-metadata",
         title: "Retrieve Records Schema",
         description: "View the schema associated with contract records, including available record types and metadata properties.",
@@ -1712,6 +1767,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "create_attachment_on_record",
+        api_type: ApiType::ClmPublic,
         operation_id: "create-an-attachment-on-a-record",
         title: "Create an Attachment on a Record",
         description: "Create an attachment on a specified record at the specified attachment key.",
@@ -1768,6 +1824,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "retrieve_attachment_on_record",
+        api_type: ApiType::ClmPublic,
         operation_id: "retrieve-an-attachment-on-a-record",
         title: "Retrieve an Attachment on a Record",
         description: "View an attachment associated with a specific record.",
@@ -1802,6 +1859,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "delete_attachment_on_record",
+        api_type: ApiType::ClmPublic,
         operation_id: "delete-an-attachment-on-a-record",
         title: "Delete an Attachment on a Record",
         description: "Remove an attachment associated with a specific record.",
@@ -1836,6 +1894,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "run_action_on_record",
+        api_type: ApiType::ClmPublic,
         operation_id: "run-an-action-on-a-record",
         title: "Run an Action on a Record",
         description: "Runs an action on the contract. It supports lifecycle actions such as activating a contract.",
@@ -1861,6 +1920,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "retrieve_xlsx_export_file_of_records",
+        api_type: ApiType::ClmPublic,
         operation_id: "retrieve-xlsx-export-file-of-all-records",
         title: "Retrieve XLSX Export File of Records",
         description: "Export a records report with filtering available via query parameters.",
@@ -1895,6 +1955,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "create_webhook",
+        api_type: ApiType::ClmPublic,
         operation_id: "create-a-webhook",
         title: "Create a Webhook",
         description: "Creates a webhook for the specified events. Send separate requests if you need to create webhooks for multiple target URLs. Each target URL may only have one active registration.",
@@ -1914,6 +1975,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "list_webhooks",
+        api_type: ApiType::ClmPublic,
         operation_id: "list-all-webhooks",
         title: "List All Webhooks",
         description: "View all webhooks associated with a specific company with filtering available via query parameters.",
@@ -1933,6 +1995,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "retrieve_webhook",
+        api_type: ApiType::ClmPublic,
         operation_id: "retrieve-a-webhook",
         title: "Retrieve a Webhook",
         description: "View the data associated with a specific webhook.",
@@ -1958,6 +2021,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "update_webhook",
+        api_type: ApiType::ClmPublic,
         operation_id: "update-a-webhook",
         title: "Update a Webhook",
         description: "Update the data associated with a specific webhook.",
@@ -1983,6 +2047,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "delete_webhook",
+        api_type: ApiType::ClmPublic,
         operation_id: "delete-a-webhook",
         title: "Delete a Webhook",
         description: "Delete a specific webhook.",
@@ -2008,6 +2073,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "retrieve_webhook_verification_key",
+        api_type: ApiType::ClmPublic,
         operation_id: "retrieve-webhook-verification-key",
         title: "Retrieve Webhook Verification Key",
         description: "View the verification key for webhook security implementations",
@@ -2027,6 +2093,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "export",
+        api_type: ApiType::ClmPublic,
         operation_id: "export",
         title: "Submit a request to generate a new data export",
         description: "Submit a request to generate a new data export.\n\nThe Data Export feature is part of the paid Security & Data Pro add-on. Contact your Ironclad account representative for more information about purchasing this package.",
@@ -2046,6 +2113,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "export_job",
+        api_type: ApiType::ClmPublic,
         operation_id: "export-job",
         title: "Check Data Export Job Status",
         description: "View the status of an export job using the job id returned during job creation.\n\nThe Data Export feature is part of the paid Security & Data Pro add-on. Contact your Ironclad account representative for more information about purchasing this package.",
@@ -2071,6 +2139,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "export_job_download",
+        api_type: ApiType::ClmPublic,
         operation_id: "export-job-download",
         title: "Download Data Export File",
         description: "Download completed file produced by the export job.\n\nThe Data Export feature is part of the paid Security & Data Pro add-on. Contact your Ironclad account representative for more information about purchasing this package.",
@@ -2096,6 +2165,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "get_entity_relationship_types",
+        api_type: ApiType::ClmPublic,
         operation_id: "get-all-entity-relationship-types",
         title: "Get All Entity Relationship Types",
         description: "Returns all entity relationship types.  For more information, see [Entity Relationship Types](https://support.ironcladapp.com/hc/en-us/articles/28005038398231-Create-Manage-Relationship-Types-and-Entity-Properties).",
@@ -2115,6 +2185,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "list_entities",
+        api_type: ApiType::ClmPublic,
         operation_id: "list-all-entities",
         title: "List All Entities",
         description: "View all entities in the company, with filtering available via query parameters.",
@@ -2156,6 +2227,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "create_entity",
+        api_type: ApiType::ClmPublic,
         operation_id: "create-an-entity",
         title: "Create an Entity",
         description: "Create a new entity. More details on creating an entity can be found in the [Entity Overview](https://support.ironcladapp.com/hc/en-us/articles/28004816859543-Create-and-Manage-Entities) article.",
@@ -2175,6 +2247,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "retrieve_entity",
+        api_type: ApiType::ClmPublic,
         operation_id: "retrieve-an-entity",
         title: "Retrieve an Entity",
         description: "View a specific entity and its associated data.",
@@ -2200,6 +2273,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "update_entity",
+        api_type: ApiType::ClmPublic,
         operation_id: "update-an-entity",
         title: "Update an Entity",
         description: "Update an entity's name, relationship type, and properties. More details on managing an entity can be found in the [Entity Overview](https://support.ironcladapp.com/hc/en-us/articles/28004816859543-Create-and-Manage-Entities) article.",
@@ -2225,6 +2299,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "delete_entity",
+        api_type: ApiType::ClmPublic,
         operation_id: "delete-an-entity",
         title: "Delete an Entity",
         description: "Delete an existing entity.",
@@ -2250,6 +2325,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "list_obligations",
+        api_type: ApiType::ClmPublic,
         operation_id: "list-all-obligations",
         title: "List All Obligations",
         description: "View all obligations in the company, with filtering available via query parameters.",
@@ -2291,6 +2367,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "create_obligation",
+        api_type: ApiType::ClmPublic,
         operation_id: "create-an-obligation",
         title: "Create an Obligation",
         description: "Create a new obligation.",
@@ -2310,6 +2387,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "retrieve_obligation",
+        api_type: ApiType::ClmPublic,
         operation_id: "retrieve-an-obligation",
         title: "Retrieve an Obligation",
         description: "View a specific obligation and its associated data.",
@@ -2335,6 +2413,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "update_obligation",
+        api_type: ApiType::ClmPublic,
         operation_id: "update-an-obligation",
         title: "Update an Obligation",
         description: "Update an existing obligation.",
@@ -2360,6 +2439,7 @@ pub static OPERATIONS: &[Operation] = &[
     },
     Operation {
         key: "run_conversational_search",
+        api_type: ApiType::ClmPublic,
         operation_id: "run-conversational-search",
         title: "Run Conversational Search",
         description: "Ask a natural language question and get an AI-generated response grounded in your contracts and records.",

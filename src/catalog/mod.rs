@@ -1,14 +1,18 @@
 //! The action catalog: one row per upstream operation, generated from Ironclad's official
-//! OpenAPI by `tools/catalog-gen` (see `generated.rs`). The executor is driven entirely by
-//! these rows; only genuinely special operations get code of their own.
+//! OpenAPI documents by `tools/catalog-gen` — the CLM Public API (`generated.rs`) and the CLM
+//! SCIM API (`scim_generated.rs`). The executor is driven entirely by these rows; only
+//! genuinely special operations get code of their own.
 
 mod generated;
+mod scim_generated;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
 
+pub use crate::config::ApiType;
 pub use generated::OPERATIONS;
+pub use scim_generated::SCIM_OPERATIONS;
 
 /// Embedded schemas parsed so far in this process (an instance, in the component).
 static SCHEMAS_PARSED: AtomicU64 = AtomicU64::new(0);
@@ -138,6 +142,9 @@ pub enum Pagination {
     PageSize {
         has_count: bool,
     },
+    /// SCIM (RFC 7644 §3.4.2.4): one-based `startIndex` + `count` (max 1000); the envelope has
+    /// `totalResults`, `startIndex`, `itemsPerPage` and `Resources`.
+    ScimIndex,
 }
 
 /// One upstream operation exposed as an action.
@@ -145,6 +152,8 @@ pub enum Pagination {
 pub struct Operation {
     /// Stable snake_case action key.
     pub key: &'static str,
+    /// The API the operation belongs to: it runs only on a connection of this `api_type`.
+    pub api_type: ApiType,
     /// The OpenAPI `operationId`.
     pub operation_id: &'static str,
     pub title: &'static str,
@@ -169,9 +178,14 @@ pub struct Operation {
     pub output_schema: &'static str,
 }
 
-/// Find an operation by action key.
+/// Every operation of every API type, CLM Public first.
+pub fn all() -> impl Iterator<Item = &'static Operation> {
+    OPERATIONS.iter().chain(SCIM_OPERATIONS)
+}
+
+/// Find an operation by action key (keys are unique across API types).
 pub fn find(key: &str) -> Option<&'static Operation> {
-    OPERATIONS.iter().find(|op| op.key == key)
+    all().find(|op| op.key == key)
 }
 
 /// Every scope some operation needs, in catalog order without repeats: the default request

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::errors::ApiError;
 use crate::seed::User;
-use crate::state::{Emulator, Grant};
+use crate::state::{AccessToken, Emulator, Grant};
 
 pub const AS_USER_EMAIL: &str = "x-as-user-email";
 pub const AS_USER_ID: &str = "x-as-user-id";
@@ -46,20 +46,23 @@ pub async fn authenticate(State(emu): State<Emulator>, mut req: Request, next: N
     }
 }
 
-pub fn resolve(emu: &Emulator, headers: &HeaderMap) -> Result<Actor, ApiError> {
+/// The live access token of `Authorization: Bearer`, or 401.
+pub fn live_token(emu: &Emulator, headers: &HeaderMap) -> Result<AccessToken, ApiError> {
     let token = bearer(headers).ok_or_else(ApiError::invalid_token)?;
-    let access = {
-        let data = emu.data();
-        let access = data
-            .access_tokens
-            .get(token)
-            .cloned()
-            .ok_or_else(ApiError::invalid_token)?;
-        if access.expires_at_ms <= data.now() {
-            return Err(ApiError::expired_token());
-        }
-        access
-    };
+    let data = emu.data();
+    let access = data
+        .access_tokens
+        .get(token)
+        .cloned()
+        .ok_or_else(ApiError::invalid_token)?;
+    if access.expires_at_ms <= data.now() {
+        return Err(ApiError::expired_token());
+    }
+    Ok(access)
+}
+
+pub fn resolve(emu: &Emulator, headers: &HeaderMap) -> Result<Actor, ApiError> {
+    let access = live_token(emu, headers)?;
     let user = match access.grant {
         Grant::AuthorizationCode => {
             let id = access.user_id.as_deref().unwrap_or_default();

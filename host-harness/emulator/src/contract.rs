@@ -1,5 +1,5 @@
-//! Contract validation: every request under the Public API base is checked against Ironclad's
-//! official OpenAPI document before any handler runs — operation (method + path template),
+//! Contract validation: every request under an API base (the Public API's, SCIM's) is checked
+//! against Ironclad's official OpenAPI document for that API before any handler runs — operation (method + path template),
 //! query/path/header parameters, content type and JSON body schema. A request that breaks the
 //! contract is answered `400 {"code":"CONTRACT_VIOLATION","message":"<operationId>: <what>",
 //! "param":"<where>"}` and kept in a list served at `GET /_emulator/contract-violations`
@@ -955,18 +955,26 @@ fn check_multipart(
     Ok(())
 }
 
-/// A contract in force on an emulator, with the violations it has seen.
+/// The contracts in force on an emulator (one per API base: the Public API, SCIM), with the
+/// violations they have seen.
 pub struct Enforced {
-    contract: Contract,
+    contracts: Vec<Contract>,
     violations: Mutex<Vec<Value>>,
 }
 
 impl Enforced {
-    pub fn new(contract: Contract) -> Self {
+    pub fn new(contracts: Vec<Contract>) -> Self {
         Self {
-            contract,
+            contracts,
             violations: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The contract judging `path`: the one whose API base it is under.
+    fn for_path(&self, path: &str) -> Option<&Contract> {
+        self.contracts
+            .iter()
+            .find(|c| path.starts_with(c.base_path()))
     }
 
     fn violations(&self) -> std::sync::MutexGuard<'_, Vec<Value>> {
@@ -977,15 +985,31 @@ impl Enforced {
 }
 
 impl Emulator {
-    /// The same tenant with `contract` enforced on every Public API request.
+    /// The same tenant with `contract` enforced on every request under its API base, beside
+    /// the contracts already in force (a second document for the same base replaces the first).
     pub fn with_contract(mut self, contract: Contract) -> Self {
-        self.contract = Some(Arc::new(Enforced::new(contract)));
+        let mut contracts: Vec<Contract> = self
+            .contract
+            .as_deref()
+            .map(|e| e.contracts.clone())
+            .unwrap_or_default();
+        contracts.retain(|c| c.base_path() != contract.base_path());
+        contracts.push(contract);
+        self.contract = Some(Arc::new(Enforced::new(contracts)));
         self
     }
 
-    /// The contract in force, if any.
+    /// The first contract in force (the Public API's, as tests set them up), if any.
     pub fn contract(&self) -> Option<&Contract> {
-        self.contract.as_deref().map(|e| &e.contract)
+        self.contract.as_deref().and_then(|e| e.contracts.first())
+    }
+
+    /// Every contract in force.
+    pub fn contracts(&self) -> Vec<Contract> {
+        self.contract
+            .as_deref()
+            .map(|e| e.contracts.clone())
+            .unwrap_or_default()
     }
 
     /// Every contract violation seen so far, oldest first:
@@ -1003,9 +1027,9 @@ pub async fn enforce(State(emu): State<Emulator>, req: Request, next: Next) -> R
     let Some(enforced) = emu.contract.clone() else {
         return next.run(req).await;
     };
-    if !req.uri().path().starts_with(enforced.contract.base_path()) {
+    let Some(contract) = enforced.for_path(req.uri().path()).cloned() else {
         return next.run(req).await;
-    }
+    };
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
         return (
@@ -1014,7 +1038,7 @@ pub async fn enforce(State(emu): State<Emulator>, req: Request, next: Next) -> R
         )
             .into_response();
     };
-    let verdict = enforced.contract.check(&RequestParts {
+    let verdict = contract.check(&RequestParts {
         method: parts.method.as_str(),
         path: parts.uri.path(),
         query: parts.uri.query(),

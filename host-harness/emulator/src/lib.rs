@@ -2,6 +2,8 @@
 //! from Ironclad's published OpenAPI documents, for tests and demos.
 //!
 //! - `/oauth/authorize|token|userinfo|company-info` (module `oauth`); consent is automatic.
+//! - `/scim/v2/**`: Ironclad's SCIM 2.0 API (module `scim`): Users, Groups and Schemas, with
+//!   SCIM's own error bodies and paging, and the same tokens and scope checks.
 //! - `/public/api/v1/**`: bearer token, acting user and scope checks (`auth`), then the
 //!   handlers by area (`workflows`, `workflow_schemas`); unknown routes answer Ironclad's
 //!   `NOT_FOUND` after authentication.
@@ -11,8 +13,8 @@
 //!   (enforce Ironclad's per-bucket quotas, module `rate_limits`; off by default),
 //!   `GET|POST faults` (seeded fault injection, module `faults`; off by default), and the
 //!   webhook controls (`GET deliveries`, `GET wait-deliveries`, `POST webhook-delivery`,
-//!   `POST webhook-key/rotate`, `POST workflows/{id}/complete`), and `POST bulk-records`
-//!   (add N generated records for volume tests, module `bulk`).
+//!   `POST webhook-key/rotate`, `POST workflows/{id}/complete`), `POST bulk-records`
+//!   (add N generated records for volume tests, module `bulk`) and `POST scim-page-limit`.
 //! - Webhooks are delivered as Ironclad delivers them: state changes raise events (`events`),
 //!   queued per subscribed webhook and POSTed signed, in order, with retries (`deliveries`,
 //!   `signing`) by a task `serve` starts. Only loopback targets are called.
@@ -59,6 +61,7 @@ mod query;
 mod rate_limits;
 mod records;
 mod request_log;
+mod scim;
 mod search;
 mod seed;
 mod signing;
@@ -126,6 +129,8 @@ impl Emulator {
             .route("/oauth/authorize", get(oauth::authorize))
             .route("/oauth/token", post(oauth::token))
             .merge(authenticated)
+            .merge(scim::routes(self))
+            .merge(scim::admin_routes())
             .merge(admin::routes())
             .fallback(errors::not_found);
         #[cfg(feature = "contract")]
@@ -213,7 +218,23 @@ pub async fn start_with_contract(
     seed: Seed,
     contract: Contract,
 ) -> anyhow::Result<RunningEmulator> {
-    serve(addr, seed, |emulator| emulator.with_contract(contract)).await
+    start_with_contracts(addr, seed, vec![contract]).await
+}
+
+/// Serve on `addr` from `seed`, each of `contracts` judging the requests under its API base
+/// (the Public API's and SCIM's official OpenAPI documents).
+#[cfg(feature = "contract")]
+pub async fn start_with_contracts(
+    addr: SocketAddr,
+    seed: Seed,
+    contracts: Vec<Contract>,
+) -> anyhow::Result<RunningEmulator> {
+    serve(addr, seed, |emulator| {
+        contracts.into_iter().fold(emulator, |emulator, contract| {
+            emulator.with_contract(contract)
+        })
+    })
+    .await
 }
 
 async fn serve(

@@ -72,6 +72,8 @@ pub struct Data {
     pub files: crate::files::FileStore,
     /// Webhook delivery queues, attempt log, retry schedule and signing key (`deliveries`).
     pub deliveries: crate::deliveries::Outbox,
+    /// SCIM users and groups (`scim`).
+    pub scim: crate::scim::ScimStore,
     last_ms: i64,
 }
 
@@ -85,6 +87,7 @@ impl Data {
             platform: crate::platform::PlatformStore::seeded(),
             files: crate::files::FileStore::seeded(),
             deliveries: crate::deliveries::Outbox::new(seed.company.id.clone(), hub),
+            scim: crate::scim::ScimStore::from_seed(seed),
             ..Self::default()
         }
     }

@@ -118,29 +118,40 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// An emulator from the built-in seed that judges every Public API request against Ironclad's
-/// official OpenAPI (`CONTRACT_VIOLATION` 400s), when the reference material is beside the
-/// repository; without it, a plain emulator (and a note on stderr).
+/// An emulator from the built-in seed that judges every Public API and SCIM request against
+/// Ironclad's official OpenAPI documents (`CONTRACT_VIOLATION` 400s, SCIM-shaped under
+/// `/scim/v2`), when the reference material is beside the repository; without it, a plain
+/// emulator (and a note on stderr).
 pub async fn start_emulator() -> RunningEmulator {
-    static CONTRACT: std::sync::OnceLock<Option<emulator::Contract>> = std::sync::OnceLock::new();
-    const SPEC: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/ironclad/openapi/ironclad-public-api-openapi.yml"
-    );
-    let contract = CONTRACT.get_or_init(|| {
-        if std::path::Path::new(SPEC).exists() {
-            Some(emulator::Contract::load(SPEC).expect("the official OpenAPI loads"))
-        } else {
-            eprintln!("note: {SPEC} is missing; the emulator runs without contract validation");
-            None
-        }
+    static CONTRACTS: std::sync::OnceLock<Vec<emulator::Contract>> = std::sync::OnceLock::new();
+    const SPECS: [&str; 2] = [
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/ironclad/openapi/ironclad-public-api-openapi.yml"
+        ),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/ironclad/openapi/ironclad-scim-api-openapi.yml"
+        ),
+    ];
+    let contracts = CONTRACTS.get_or_init(|| {
+        SPECS
+            .iter()
+            .filter_map(|spec| {
+                if std::path::Path::new(spec).exists() {
+                    Some(emulator::Contract::load(spec).expect("the official OpenAPI loads"))
+                } else {
+                    eprintln!("note: {spec} is missing; the emulator runs without its contract");
+                    None
+                }
+            })
+            .collect()
     });
     let addr = ([127, 0, 0, 1], 0).into();
-    match contract {
-        Some(contract) => {
-            emulator::start_with_contract(addr, emulator::default_seed(), contract.clone()).await
-        }
-        None => emulator::start(addr).await,
+    if contracts.is_empty() {
+        emulator::start(addr).await
+    } else {
+        emulator::start_with_contracts(addr, emulator::default_seed(), contracts.clone()).await
     }
     .expect("emulator starts")
 }

@@ -1,11 +1,13 @@
-//! `catalog-gen`: generates the connector's action catalog (`src/catalog/generated.rs`) and its
-//! JSON listing (`fixtures/catalog/clm-public.json`) from Ironclad's official OpenAPI.
+//! `catalog-gen`: generates the connector's action catalogs from Ironclad's official OpenAPI
+//! documents, one per API type ([`APIS`]): the CLM Public API (`src/catalog/generated.rs`,
+//! `fixtures/catalog/clm-public.json`) and the CLM SCIM API (`src/catalog/scim_generated.rs`,
+//! `fixtures/catalog/clm-scim.json`), plus the README's action tables.
 //!
 //! ```text
-//! cargo run -p catalog-gen                      # regenerate both files
-//! cargo run -p catalog-gen -- --check           # CI: fail if either file is stale
-//! cargo run -p catalog-gen -- --spec X --out Y  # other locations (relative to the cwd)
-//! cargo run -p catalog-gen -- --all --out Y     # every operation the generator can handle
+//! cargo run -p catalog-gen                      # regenerate every file
+//! cargo run -p catalog-gen -- --check           # CI: fail if any file is stale
+//! cargo run -p catalog-gen -- --spec X --out Y  # other locations for the CLM Public API
+//! cargo run -p catalog-gen -- --all --out Y     # every CLM operation the generator can handle
 //! ```
 
 mod render;
@@ -104,10 +106,90 @@ const ENABLED: &[&str] = &[
     "delete-an-attachment-on-a-record",
 ];
 
-/// Defaults, relative to the workspace root.
-const DEFAULT_SPEC: &str = "../shared/ironclad/openapi/ironclad-public-api-openapi.yml";
-const DEFAULT_OUT: &str = "src/catalog/generated.rs";
-const DEFAULT_FIXTURE: &str = "fixtures/catalog/clm-public.json";
+/// The SCIM operations exposed as actions: all 14 of the spec.
+const SCIM_ENABLED: &[&str] = &[
+    "retrieve-all-users",
+    "create-a-user",
+    "retrieve-a-user",
+    "update-user-data",
+    "replace-a-user",
+    "delete-a-user",
+    "retrieve-all-groups",
+    "create-a-group",
+    "retrieve-a-group",
+    "update-group-membership",
+    "replace-a-group",
+    "delete-a-group",
+    "list-all-schemas",
+    "retrieve-a-schema",
+];
+
+/// One API type's catalog: where its spec is, what to write, and how its actions are named.
+pub struct Api {
+    /// For the README: "Ironclad's {title}".
+    pub title: &'static str,
+    /// Defaults, relative to the workspace root.
+    pub spec: &'static str,
+    pub out: &'static str,
+    pub fixture: &'static str,
+    pub enabled: &'static [&'static str],
+    /// The `config::ApiType` variant the rows carry.
+    pub api_type: &'static str,
+    /// The name of the generated `static`.
+    pub static_name: &'static str,
+    /// Prepended to every key, so keys of two APIs never clash.
+    pub key_prefix: &'static str,
+    /// Prepended to every area (group), e.g. `SCIM Users`.
+    pub area_prefix: &'static str,
+    /// operationId → key (before the prefix) where the derived key would mislead.
+    pub renames: &'static [(&'static str, &'static str)],
+    /// The README markers' name (see `render::readme_markers`).
+    pub readme_marker: &'static str,
+}
+
+pub const CLM: Api = Api {
+    title: "CLM Public API",
+    spec: "../shared/ironclad/openapi/ironclad-public-api-openapi.yml",
+    out: "src/catalog/generated.rs",
+    fixture: "fixtures/catalog/clm-public.json",
+    enabled: ENABLED,
+    api_type: "ClmPublic",
+    static_name: "OPERATIONS",
+    key_prefix: "",
+    area_prefix: "",
+    renames: &[],
+    readme_marker: "actions",
+};
+
+/// SCIM's operationIds mix `retrieve-all-*` with the CLM spec's `list-all-*`, and name the
+/// PATCHes by use (`update-user-data`, `update-group-membership`); the renames give one verb
+/// per method across both catalogs: list, create, retrieve, replace (PUT), patch, delete.
+pub const SCIM: Api = Api {
+    title: "CLM SCIM API (SCIM 2.0)",
+    spec: "../shared/ironclad/openapi/ironclad-scim-api-openapi.yml",
+    out: "src/catalog/scim_generated.rs",
+    fixture: "fixtures/catalog/clm-scim.json",
+    enabled: SCIM_ENABLED,
+    api_type: "ClmScim",
+    static_name: "SCIM_OPERATIONS",
+    key_prefix: "scim_",
+    area_prefix: "SCIM ",
+    renames: &[
+        ("retrieve-all-users", "list_users"),
+        ("update-user-data", "patch_user"),
+        ("retrieve-all-groups", "list_groups"),
+        ("update-group-membership", "patch_group"),
+    ],
+    readme_marker: "scim-actions",
+};
+
+/// Every API type with a catalog, in the order `describe` lists them.
+pub const APIS: [&Api; 2] = [&CLM, &SCIM];
+
+/// Defaults of the CLM Public API, relative to the workspace root.
+const DEFAULT_SPEC: &str = CLM.spec;
+const DEFAULT_OUT: &str = CLM.out;
+const DEFAULT_FIXTURE: &str = CLM.fixture;
 
 const USAGE: &str = "usage: catalog-gen [--spec PATH] [--out PATH] [--fixture PATH] [--check] [--all]
 
@@ -149,37 +231,52 @@ fn run() -> Result<ExitCode> {
         println!("{USAGE}");
         return Ok(ExitCode::SUCCESS);
     };
-    let spec = Spec::load(&args.spec)?;
-    let selection = if args.all {
-        Selection::All
-    } else {
-        Selection::Only(ENABLED)
-    };
-    let rows = select_rows(&spec, &selection)?;
-    let rust = render::rustfmt(&render::rust_source(&rows), &workspace)?;
-    let fixture = render::fixture_json(&rows);
-    // The README's action table is generated too, so the docs never lag the catalog.
+    // The README's action tables are generated too, so the docs never lag the catalogs.
     let readme_path = workspace.join("README.md");
-    let readme = std::fs::read_to_string(&readme_path)
+    let mut readme = std::fs::read_to_string(&readme_path)
         .with_context(|| format!("reading {}", readme_path.display()))?;
-    let readme = render::splice_readme(&readme, &render::readme_actions(&rows))?;
-    let outputs = [
-        (&args.out, rust),
-        (&args.fixture, fixture),
-        (&readme_path, readme),
-    ];
+    let mut outputs = Vec::new();
+    for api in APIS {
+        let is_clm = std::ptr::eq(api, &CLM);
+        let (spec_path, out, fixture) = if is_clm {
+            (args.spec.clone(), args.out.clone(), args.fixture.clone())
+        } else {
+            (
+                workspace.join(api.spec),
+                workspace.join(api.out),
+                workspace.join(api.fixture),
+            )
+        };
+        let spec = Spec::load(&spec_path)?;
+        let selection = if args.all && is_clm {
+            Selection::All
+        } else {
+            Selection::Only(api.enabled)
+        };
+        let rows = select_rows_for(&spec, &selection, api)?;
+        let rust = render::rustfmt(&render::rust_source(&rows, api), &workspace)?;
+        readme = render::splice_readme(
+            &readme,
+            api.readme_marker,
+            &render::readme_actions(&rows, api),
+        )?;
+        eprintln!(
+            "catalog-gen: {}: {} operations -> {}, {}",
+            api.title,
+            rows.len(),
+            out.display(),
+            fixture.display()
+        );
+        outputs.push((out, rust));
+        outputs.push((fixture, render::fixture_json(&rows)));
+    }
+    outputs.push((readme_path, readme));
     if args.check {
         return check(&outputs);
     }
     for (path, text) in &outputs {
         write_if_changed(path, text)?;
     }
-    eprintln!(
-        "catalog-gen: {} operations -> {}, {}",
-        rows.len(),
-        args.out.display(),
-        args.fixture.display()
-    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -217,8 +314,14 @@ fn parse_args(mut args: impl Iterator<Item = String>, workspace: &Path) -> Resul
     Ok(Some(parsed))
 }
 
-/// Rows for the selected operations, in spec order, with keys checked.
+/// Rows of the CLM Public API (see `select_rows_for`).
+#[cfg(test)]
 fn select_rows(spec: &Spec, selection: &Selection<'_>) -> Result<Vec<Row>> {
+    select_rows_for(spec, selection, &CLM)
+}
+
+/// Rows for the selected operations of `api`, in spec order, named for `api`, keys checked.
+fn select_rows_for(spec: &Spec, selection: &Selection<'_>, api: &Api) -> Result<Vec<Row>> {
     let operations = spec.operations()?;
     if let Selection::Only(enabled) = selection {
         let known: Vec<&str> = operations
@@ -244,8 +347,20 @@ fn select_rows(spec: &Spec, selection: &Selection<'_>) -> Result<Vec<Row>> {
             },
         }
     }
+    for row in &mut rows {
+        name_for(row, api);
+    }
     check_keys(&rows)?;
     Ok(rows)
+}
+
+/// Key and area as `api` names them.
+fn name_for(row: &mut Row, api: &Api) {
+    if let Some((_, key)) = api.renames.iter().find(|(id, _)| *id == row.operation_id) {
+        row.key = key.to_string();
+    }
+    row.key = format!("{}{}", api.key_prefix, row.key);
+    row.area = format!("{}{}", api.area_prefix, row.area);
 }
 
 /// Keys are the public action names: they must be well-formed and unique.
@@ -271,7 +386,7 @@ fn check_keys(rows: &[Row]) -> Result<()> {
 }
 
 /// `--check`: compare without writing; report every stale file.
-fn check(outputs: &[(&PathBuf, String)]) -> Result<ExitCode> {
+fn check(outputs: &[(PathBuf, String)]) -> Result<ExitCode> {
     let mut stale = false;
     for (path, expected) in outputs {
         let problem = match std::fs::read_to_string(path) {
@@ -306,7 +421,7 @@ fn write_if_changed(path: &Path, text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use row::{BodyKind, Location, Method, PartKind, ResponseKind, Style};
+    use row::{BodyKind, Location, Method, Paging, PartKind, ResponseKind, Style};
 
     fn real_spec() -> Spec {
         Spec::load(&workspace_root().join(DEFAULT_SPEC)).expect("the official spec is readable")
@@ -361,7 +476,7 @@ mod tests {
             (list.method, list.path.as_str()),
             (Method::Get, "/workflows")
         );
-        assert_eq!(list.pagination, Some(true));
+        assert_eq!(list.pagination, Some(Paging::PageSize { has_count: true }));
         assert_eq!(list.scopes, ["public.workflows.readWorkflows"]);
         assert!(list.read_only && list.idempotent && !list.destructive);
         assert!(
@@ -576,7 +691,10 @@ mod tests {
         // Multipart, binary and text operations included: the spec needs no special module.
         assert_eq!(rows.len(), spec.operations().unwrap().len());
         let webhooks = find(&rows, "list_webhooks");
-        assert_eq!(webhooks.pagination, Some(false));
+        assert_eq!(
+            webhooks.pagination,
+            Some(Paging::PageSize { has_count: false })
+        );
         assert!(
             webhooks
                 .output_schema
@@ -611,5 +729,79 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn scim_catalog_covers_the_spec() {
+        let spec = Spec::load(&workspace_root().join(SCIM.spec)).expect("the SCIM spec loads");
+        let rows = select_rows_for(&spec, &Selection::Only(SCIM.enabled), &SCIM).unwrap();
+        assert_eq!(rows.len(), spec.operations().unwrap().len());
+        assert_eq!(rows.len(), 14);
+        assert!(
+            rows.iter()
+                .all(|r| r.key.starts_with("scim_") && r.area.starts_with("SCIM "))
+        );
+        assert!(
+            rows.iter()
+                .all(|r| r.scopes.len() == 1 && r.scopes[0].starts_with("scim."))
+        );
+
+        let list = find(&rows, "scim_list_users");
+        assert_eq!(list.operation_id, "retrieve-all-users");
+        assert_eq!(list.pagination, Some(Paging::ScimIndex));
+        assert_eq!(list.scopes, ["scim.users.readUsers"]);
+        assert!(list.params.iter().any(|p| p.name == "filter"));
+        assert!(
+            !list.params.iter().any(|p| p.name == "startIndex"
+                || p.name == "count"
+                || p.name.starts_with("x-as-"))
+        );
+        assert!(
+            list.output_schema
+                .pointer("/properties/items/items/properties/userName")
+                .is_some()
+        );
+        assert!(list.output_schema.pointer("/properties/count").is_some());
+
+        let patch = find(&rows, "scim_patch_user");
+        assert_eq!(patch.method, Method::Patch);
+        // `schemas` has a default (the PatchOp URN): the executor sends it when left out.
+        assert!(
+            patch
+                .input_schema
+                .pointer("/properties/body/required")
+                .is_none()
+        );
+        assert!(
+            patch
+                .input_schema
+                .pointer("/properties/body/properties/schemas/default")
+                .is_some()
+        );
+        let create = find(&rows, "scim_create_user");
+        assert_eq!(
+            create.input_schema.pointer("/properties/body/required"),
+            Some(&serde_json::json!(["userName", "name"]))
+        );
+        let delete = find(&rows, "scim_delete_group");
+        assert_eq!(
+            (delete.response, delete.destructive),
+            (ResponseKind::Empty, true)
+        );
+        assert_eq!(find(&rows, "scim_list_schemas").pagination, None);
+        assert_eq!(find(&rows, "scim_patch_group").area, "SCIM Groups");
+    }
+
+    #[test]
+    fn scopes_come_from_the_description_without_oauth2_security() {
+        assert_eq!(
+            row::description_scopes("Docs. \n\n**OAuth Scope required:** `scim.users.readUsers`"),
+            ["scim.users.readUsers"]
+        );
+        assert_eq!(
+            row::description_scopes("**OAuth Scopes required:** `a.b`, `c.d` and more `text`"),
+            ["a.b", "c.d"]
+        );
+        assert!(row::description_scopes("none").is_empty());
     }
 }

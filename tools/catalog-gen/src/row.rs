@@ -13,8 +13,10 @@ use serde_json::{Map, Value, json};
 /// Headers the connector sets from the connection (the acting user), never from input.
 const IMPERSONATION_HEADERS: &[&str] = &["x-as-user-email", "x-as-user-id"];
 
-/// Query params the paginating executor drives itself.
+/// Query params the paginating executor drives itself: Ironclad's `page`/`pageSize`, and
+/// SCIM's `startIndex`/`count` (RFC 7644 §3.4.2.4).
 const PAGE_PARAMS: &[&str] = &["page", "pageSize"];
+const SCIM_PAGE_PARAMS: &[&str] = &["startIndex", "count"];
 
 /// Words dropped from operationIds to form action keys: they carry no meaning in a key.
 const FILLER_WORDS: &[&str] = &["a", "an", "the", "all"];
@@ -104,6 +106,15 @@ pub struct PartRow {
     pub default: Option<String>,
 }
 
+/// How a listing pages, from the query params it declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// Zero-based `page` + `pageSize`; `has_count` when the envelope reports the total.
+    PageSize { has_count: bool },
+    /// SCIM: one-based `startIndex` + `count`, envelope `{totalResults, Resources}`.
+    ScimIndex,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseKind {
     JsonObject,
@@ -128,8 +139,8 @@ pub struct Row {
     pub params: Vec<ParamRow>,
     pub body: BodyKind,
     pub response: ResponseKind,
-    /// `Some(has_count)` for page/pageSize listings.
-    pub pagination: Option<bool>,
+    /// `Some` for listings the executor pages through.
+    pub pagination: Option<Paging>,
     pub scopes: Vec<String>,
     pub read_only: bool,
     pub destructive: bool,
@@ -186,13 +197,22 @@ fn derive_inner(spec: &Spec, op: &OperationRef<'_>, id: &str) -> Result<Row> {
     let method = Method::parse(op.method)?;
     let mut cleaner = Cleaner::new(spec);
     let all_params = resolved_params(spec, op)?;
-    let paginated = PAGE_PARAMS
-        .iter()
-        .all(|name| all_params.iter().any(|p| is_query(p, name)));
-    // The executor drives `page`/`pageSize` of a listing; they are not inputs.
+    let declares = |names: &[&str]| {
+        names
+            .iter()
+            .all(|name| all_params.iter().any(|p| is_query(p, name)))
+    };
+    let page_params: &[&str] = if declares(PAGE_PARAMS) {
+        PAGE_PARAMS
+    } else if declares(SCIM_PAGE_PARAMS) {
+        SCIM_PAGE_PARAMS
+    } else {
+        &[]
+    };
+    // The executor drives the page params of a listing; they are not inputs.
     let params: Vec<&Value> = all_params
         .into_iter()
-        .filter(|p| !(paginated && PAGE_PARAMS.iter().any(|name| is_query(p, name))))
+        .filter(|p| !page_params.iter().any(|name| is_query(p, name)))
         .collect();
     let (body, body_inputs) = match request_body(spec, op.op, id)? {
         None => (BodyKind::None, Vec::new()),
@@ -200,7 +220,7 @@ fn derive_inner(spec: &Spec, op: &OperationRef<'_>, id: &str) -> Result<Row> {
             BodyKind::Json { required },
             vec![BodyInput {
                 name: "body".into(),
-                schema: cleaner.clean(schema)?,
+                schema: defaults_optional(cleaner.clean(schema)?),
                 required,
             }],
         ),
@@ -210,7 +230,13 @@ fn derive_inner(spec: &Spec, op: &OperationRef<'_>, id: &str) -> Result<Row> {
         }
     };
     let (response, response_schema) = success_response(&mut cleaner, spec, op.op, id)?;
-    let pagination = paginated.then(|| has_count(&response_schema));
+    let pagination = match page_params.first() {
+        None => None,
+        Some(&"startIndex") => Some(Paging::ScimIndex),
+        Some(_) => Some(Paging::PageSize {
+            has_count: has_count(&response_schema),
+        }),
+    };
     Ok(Row {
         key: action_key(id),
         operation_id: id.to_string(),
@@ -235,9 +261,37 @@ fn derive_inner(spec: &Spec, op: &OperationRef<'_>, id: &str) -> Result<Row> {
         read_only: method == Method::Get,
         destructive: method == Method::Delete || DESTRUCTIVE_WORDS.iter().any(|w| id.contains(w)),
         idempotent: matches!(method, Method::Get | Method::Put | Method::Delete),
-        input_schema: input_schema(&mut cleaner, &params, body_inputs, paginated)?,
+        input_schema: input_schema(&mut cleaner, &params, body_inputs, pagination)?,
         output_schema: output_schema(response, response_schema, pagination)?,
     })
+}
+
+/// A body whose required top-level properties have a default (SCIM's `schemas`, always the
+/// one URN the operation takes) may leave them out: the executor sends the default.
+fn defaults_optional(mut schema: Value) -> Value {
+    let Some(required) = schema.get("required").and_then(Value::as_array) else {
+        return schema;
+    };
+    let has_default = |name: &Value| {
+        let token = pointer_token(name.as_str().unwrap_or_default());
+        schema
+            .pointer(&format!("/properties/{token}/default"))
+            .is_some()
+    };
+    let kept: Vec<Value> = required
+        .iter()
+        .filter(|n| !has_default(n))
+        .cloned()
+        .collect();
+    if kept.len() == required.len() {
+        return schema;
+    }
+    if kept.is_empty() {
+        schema.as_object_mut().map(|m| m.remove("required"));
+    } else {
+        schema["required"] = Value::Array(kept);
+    }
+    schema
 }
 
 fn is_query(param: &Value, name: &str) -> bool {
@@ -318,8 +372,35 @@ fn normalise_paragraphs(text: &str) -> String {
 }
 
 /// OAuth2 scopes across the operation's security requirements, deduplicated in order.
-/// Other schemes (Ironclad's legacy `sec0` API key) carry no scopes.
+/// Other schemes (Ironclad's legacy `sec0` API key) carry no scopes: the SCIM spec declares
+/// only `sec0` and names each operation's scope in its description's "**OAuth Scope
+/// required:**" sentence, which is then the source.
 fn scopes(op: &Value) -> Vec<String> {
+    let declared = security_scopes(op);
+    if !declared.is_empty() {
+        return declared;
+    }
+    let description = op.get("description").and_then(Value::as_str).unwrap_or("");
+    description_scopes(description)
+}
+
+/// The backticked names of the description's scope sentence(s), in order.
+pub fn description_scopes(description: &str) -> Vec<String> {
+    let mut scopes: Vec<String> = Vec::new();
+    let mut rest = description;
+    while let Some(start) = rest.find("**OAuth Scope") {
+        let end = scope_sentence_end(rest, start);
+        for name in rest[start..end].split('`').skip(1).step_by(2) {
+            if !scopes.iter().any(|s| s == name) {
+                scopes.push(name.to_string());
+            }
+        }
+        rest = &rest[end..];
+    }
+    scopes
+}
+
+fn security_scopes(op: &Value) -> Vec<String> {
     let mut scopes: Vec<String> = Vec::new();
     let requirements = op
         .get("security")
@@ -653,7 +734,7 @@ fn input_schema(
     cleaner: &mut Cleaner<'_>,
     params: &[&Value],
     body: Vec<BodyInput>,
-    paginated: bool,
+    pagination: Option<Paging>,
 ) -> Result<Value> {
     let mut properties = Map::new();
     let mut required = Vec::new();
@@ -689,19 +770,29 @@ fn input_schema(
         }
         properties.insert(input.name, input.schema);
     }
-    if paginated {
+    if let Some(paging) = pagination {
+        let description = match paging {
+            Paging::PageSize { .. } => {
+                "Stop after this many items; pages of 100 are fetched as needed. With `cursor`: the page size (at most 100)."
+            }
+            Paging::ScimIndex => {
+                "Stop after this many items; pages of up to 1000 are fetched as needed."
+            }
+        };
         properties.insert(
             "max_items".into(),
             json!({"type": "integer", "minimum": 1, "maximum": 100000, "default": 1000,
-                   "description": "Stop after this many items; pages of 100 are fetched as needed. With `cursor`: the page size (at most 100)."}),
+                   "description": description}),
         );
         // The host drives the loop when it streams a long listing, so the guest holds one
-        // page at a time instead of the whole listing.
-        properties.insert(
-            "cursor".into(),
-            json!({"type": "string", "maxLength": 64,
-                   "description": "Read one page per call instead of following every page: \"\" for the first page, then the previous output's `next`. The cursor is opaque and keeps the first call's page size."}),
-        );
+        // page at a time instead of the whole listing (page-numbered listings only).
+        if matches!(paging, Paging::PageSize { .. }) {
+            properties.insert(
+                "cursor".into(),
+                json!({"type": "string", "maxLength": 64,
+                       "description": "Read one page per call instead of following every page: \"\" for the first page, then the previous output's `next`. The cursor is opaque and keeps the first call's page size."}),
+            );
+        }
     }
     let mut schema =
         json!({"type": "object", "additionalProperties": false, "properties": properties});
@@ -712,19 +803,35 @@ fn input_schema(
 }
 
 /// The output: the collected listing, the object itself, a wrapped value, or a status.
-fn output_schema(response: ResponseKind, schema: Value, pagination: Option<bool>) -> Result<Value> {
-    if let Some(has_count) = pagination {
-        let item = list_item_schema(&schema)?.clone();
+fn output_schema(
+    response: ResponseKind,
+    schema: Value,
+    pagination: Option<Paging>,
+) -> Result<Value> {
+    if let Some(paging) = pagination {
+        let (list, count) = match paging {
+            Paging::PageSize { has_count } => (
+                "list",
+                has_count.then_some("Total matching items reported by Ironclad"),
+            ),
+            Paging::ScimIndex => (
+                "Resources",
+                Some("Total matching items reported by Ironclad (`totalResults`)"),
+            ),
+        };
+        let item = list_item_schema(&schema, list)?.clone();
         let mut properties = Map::new();
         properties.insert("items".into(), json!({"type": "array", "items": item}));
-        if has_count {
-            let count = json!({"type": "integer", "description": "Total matching items reported by Ironclad"});
+        if let Some(description) = count {
+            let count = json!({"type": "integer", "description": description});
             properties.insert("count".into(), count);
         }
         let truncated = json!({"type": "boolean", "description": "Without `cursor`: true when max_items stopped the listing early"});
         properties.insert("truncated".into(), truncated);
-        let next = json!({"type": ["string", "null"], "description": "With `cursor`: the cursor of the following page; null after the last page"});
-        properties.insert("next".into(), next);
+        if matches!(paging, Paging::PageSize { .. }) {
+            let next = json!({"type": ["string", "null"], "description": "With `cursor`: the cursor of the following page; null after the last page"});
+            properties.insert("next".into(), next);
+        }
         return Ok(json!({"type": "object", "properties": properties, "required": ["items"]}));
     }
     Ok(match response {
@@ -757,11 +864,11 @@ fn output_schema(response: ResponseKind, schema: Value, pagination: Option<bool>
     })
 }
 
-/// The schema of one element of a page envelope's `list`.
-fn list_item_schema(envelope: &Value) -> Result<&Value> {
+/// The schema of one element of a page envelope's `list` (or SCIM's `Resources`).
+fn list_item_schema<'a>(envelope: &'a Value, list: &str) -> Result<&'a Value> {
     envelope
-        .pointer("/properties/list/items")
-        .ok_or_else(|| anyhow!("paginated, but the 2xx schema has no `list` array with `items`"))
+        .pointer(&format!("/properties/{list}/items"))
+        .ok_or_else(|| anyhow!("paginated, but the 2xx schema has no `{list}` array with `items`"))
 }
 
 #[cfg(test)]

@@ -1,0 +1,135 @@
+//! SCIM listings (RFC 7644 §3.4.2.4): one-based `startIndex`, `count` per page (Ironclad's
+//! maximum is 1000), and a `ListResponse` envelope with `totalResults` and `Resources`.
+//! Followed until `max_items` or the end, shaped like the CLM listings: `{items, count,
+//! truncated}` (`count` is `totalResults`).
+
+use serde_json::{Value, json};
+
+use crate::error::ConnectorError;
+
+/// Ironclad's largest SCIM page (`count` maximum in the spec).
+pub const MAX_COUNT: u64 = 1000;
+
+/// Fetch pages with `fetch(start_index, count)` until `max_items` resources are collected or
+/// the listing ends.
+///
+/// A SCIM server may return fewer resources than `count` asked for without the listing being
+/// over (§3.4.2.4), so the next page starts after what actually came back, and the end is
+/// `totalResults` reached — or, should an answer lack `totalResults`, an empty or short page.
+pub fn collect(
+    max_items: u64,
+    mut fetch: impl FnMut(u64, u64) -> Result<Value, ConnectorError>,
+) -> Result<Value, ConnectorError> {
+    let count = max_items.clamp(1, MAX_COUNT);
+    let mut items: Vec<Value> = Vec::new();
+    let mut total = None;
+    let mut start = 1;
+    let truncated = loop {
+        let envelope = fetch(start, count)?;
+        // `Resources` may be omitted when there are none (RFC 7644 §3.4.2: "MAY be omitted"
+        // when totalResults is 0).
+        let resources = match envelope.get("Resources") {
+            None | Some(Value::Null) => &[][..],
+            Some(Value::Array(list)) => list.as_slice(),
+            Some(_) => {
+                return Err(ConnectorError::internal(
+                    "a SCIM list response had a `Resources` that is not an array",
+                ));
+            }
+        };
+        total = envelope
+            .get("totalResults")
+            .and_then(Value::as_u64)
+            .or(total);
+        let fetched = resources.len() as u64;
+        let room = (max_items - items.len() as u64) as usize;
+        items.extend(resources.iter().take(room).cloned());
+        let seen = start - 1 + fetched;
+        let more_upstream = match total {
+            Some(total) => seen < total && fetched > 0,
+            None => fetched == count,
+        };
+        if items.len() as u64 >= max_items {
+            break more_upstream || fetched as usize > room;
+        }
+        if !more_upstream {
+            break false;
+        }
+        start += fetched;
+    };
+    let mut out = json!({ "items": items, "truncated": truncated });
+    out["count"] = json!(total.unwrap_or(items_len(&out)));
+    Ok(out)
+}
+
+fn items_len(out: &Value) -> u64 {
+    out["items"].as_array().map_or(0, |a| a.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A listing of `total` numbered resources that returns at most `server_max` per page;
+    /// records the `(startIndex, count)` pairs asked for.
+    fn listing(total: u64, server_max: u64, max_items: u64) -> (Value, Vec<(u64, u64)>) {
+        let mut calls = Vec::new();
+        let out = collect(max_items, |start, count| {
+            calls.push((start, count));
+            let first = start - 1;
+            let last = (first + count.min(server_max)).min(total);
+            let resources: Vec<u64> = (first..last).collect();
+            Ok(json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                "totalResults": total, "startIndex": start,
+                "itemsPerPage": resources.len(), "Resources": resources
+            }))
+        })
+        .unwrap();
+        (out, calls)
+    }
+
+    #[test]
+    fn follows_pages_by_start_index() {
+        let (out, calls) = listing(2500, 1000, 5000);
+        assert_eq!(calls, vec![(1, 1000), (1001, 1000), (2001, 1000)]);
+        assert_eq!(out["items"].as_array().unwrap().len(), 2500);
+        assert_eq!(out["items"][2499], 2499);
+        assert_eq!(
+            (out["count"].clone(), out["truncated"].clone()),
+            (json!(2500), json!(false))
+        );
+    }
+
+    #[test]
+    fn short_pages_from_the_server_do_not_end_the_listing() {
+        let (out, calls) = listing(60, 25, 1000);
+        assert_eq!(calls, vec![(1, 1000), (26, 1000), (51, 1000)]);
+        assert_eq!(out["items"].as_array().unwrap().len(), 60);
+        assert_eq!(out["truncated"], false);
+    }
+
+    #[test]
+    fn max_items_limits_the_page_and_truncates() {
+        let (out, calls) = listing(45, 1000, 5);
+        assert_eq!(calls, vec![(1, 5)]);
+        assert_eq!(out["items"], json!([0, 1, 2, 3, 4]));
+        assert_eq!(out["truncated"], true);
+        let (out, calls) = listing(5, 1000, 5);
+        assert_eq!((calls.len(), out["truncated"].clone()), (1, json!(false)));
+    }
+
+    #[test]
+    fn empty_listing_without_resources() {
+        let mut calls = 0;
+        let out = collect(10, |_, _| {
+            calls += 1;
+            Ok(json!({"totalResults": 0, "itemsPerPage": 0, "startIndex": 1}))
+        })
+        .unwrap();
+        assert_eq!(calls, 1);
+        assert_eq!(out, json!({"items": [], "count": 0, "truncated": false}));
+        let err = collect(10, |_, _| Ok(json!({"Resources": {}}))).unwrap_err();
+        assert_eq!(err.kind(), "internal");
+    }
+}
