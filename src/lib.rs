@@ -8,6 +8,7 @@
 //! - [`describe`] — the manifest: connection form, actions ([`manifest`], [`catalog`]).
 //! - [`plan`] — validate a connection form and say how the host authenticates ([`config`]).
 //! - [`test_connection`] — who the connection acts as ([`identity`]).
+//! - [`clickwrap`] — the Clickwrap REST and Activity API types: hosts, action rows, trigger.
 //! - [`execute`] — run one action: a catalog row ([`executor`], [`pagination`], [`schema`],
 //!   [`upstream`]) or a composed one ([`custom`]).
 //! - [`poll`], [`subscribe`], [`unsubscribe`], [`handle_webhook`] — triggers ([`triggers`]).
@@ -15,6 +16,7 @@
 pub mod api;
 pub mod base64;
 pub mod catalog;
+pub mod clickwrap;
 pub mod config;
 pub mod custom;
 pub mod download;
@@ -62,7 +64,10 @@ pub struct OAuthPlan {
 }
 
 pub fn plan(config: &str) -> Result<Plan, ConnectorError> {
-    let conn = clm_public(config)?;
+    let conn = served(config)?;
+    if clickwrap::is_clickwrap(conn.api_type) {
+        return Ok(clickwrap::plan(&conn));
+    }
     let oauth = conn.oauth.as_ref().map(|o| OAuthPlan {
         grant: o.grant,
         token_url: conn.token_url(),
@@ -82,7 +87,11 @@ pub fn test_connection(
     client: &dyn http::HttpClient,
     config: &str,
 ) -> Result<identity::Identity, ConnectorError> {
-    identity::test(client, &clm_public(config)?)
+    let conn = served(config)?;
+    if clickwrap::is_clickwrap(conn.api_type) {
+        return clickwrap::test(client, &conn);
+    }
+    identity::test(client, &conn)
 }
 
 pub fn execute(
@@ -91,13 +100,19 @@ pub fn execute(
     action: &str,
     input: &str,
 ) -> Result<Value, ConnectorError> {
-    let conn = clm_public(config)?;
+    let conn = served(config)?;
     let input: Value = serde_json::from_str(input)
         .map_err(|e| ConnectorError::input("/", format!("the input is not valid JSON: {e}")))?;
+    if let Some(row) = clickwrap::catalog::find(action) {
+        for_api_type(&conn, row.api.api_type(), "action", action)?;
+        return clickwrap::executor::execute(client, &conn, row, &input);
+    }
     if let Some(op) = catalog::find(action) {
+        for_api_type(&conn, ApiType::ClmPublic, "action", action)?;
         return executor::execute(client, &conn, op, &input);
     }
     if let Some(custom) = custom::find(action) {
+        for_api_type(&conn, ApiType::ClmPublic, "action", action)?;
         return custom::execute(client, &conn, custom, &input);
     }
     Err(ConnectorError::input(
@@ -113,7 +128,15 @@ pub fn poll(
     input: &str,
     cursor: Option<&str>,
 ) -> Result<triggers::PollResult, ConnectorError> {
-    triggers::poll(client, &clm_public(config)?, trigger, input, cursor)
+    let conn = served(config)?;
+    if let Some(t) = clickwrap::trigger::find(trigger) {
+        for_api_type(&conn, t.api.api_type(), "trigger", trigger)?;
+        return t.poll(client, &conn, input, cursor);
+    }
+    if triggers::find(trigger).is_ok() {
+        for_api_type(&conn, ApiType::ClmPublic, "trigger", trigger)?;
+    }
+    triggers::poll(client, &conn, trigger, input, cursor)
 }
 
 pub fn subscribe(
@@ -155,17 +178,52 @@ pub fn handle_webhook(
 
 /// A validated connection whose API type this version serves. The other API types are
 /// validated in full, then refused.
-fn clm_public(config: &str) -> Result<Connection, ConnectorError> {
+fn served(config: &str) -> Result<Connection, ConnectorError> {
     let conn = Connection::parse(config)?;
     match conn.api_type {
-        ApiType::ClmPublic => Ok(conn),
+        ApiType::ClmPublic | ApiType::ClickwrapRest | ApiType::ClickwrapActivity => Ok(conn),
         other => Err(unsupported_api(other)),
     }
 }
 
+/// A CLM Public connection (webhook triggers exist for it only).
+fn clm_public(config: &str) -> Result<Connection, ConnectorError> {
+    let conn = served(config)?;
+    for_api_type(&conn, ApiType::ClmPublic, "webhook trigger", "")?;
+    Ok(conn)
+}
+
 fn unsupported_api(api_type: ApiType) -> ConnectorError {
     ConnectorError::Unsupported(format!(
-        "api_type `{}` is not supported by this connector version yet; use `clm_public`",
+        "api_type `{}` is not supported by this connector version yet; use `clm_public`, \
+         `clickwrap_rest` or `clickwrap_activity`",
         api_type.as_str()
+    ))
+}
+
+/// Refuse an action or trigger of one API type on a connection of another, naming both.
+fn for_api_type(
+    conn: &Connection,
+    needed: ApiType,
+    what: &str,
+    key: &str,
+) -> Result<(), ConnectorError> {
+    if conn.api_type == needed {
+        return Ok(());
+    }
+    let subject = if key.is_empty() {
+        format!("a {what}")
+    } else {
+        format!("{what} `{key}`")
+    };
+    Err(ConnectorError::config(
+        "api_type",
+        format!(
+            "{subject} runs on `{}` connections; this connection's api_type is `{}`: use a \
+             connection of api_type `{}`",
+            needed.as_str(),
+            conn.api_type.as_str(),
+            needed.as_str()
+        ),
     ))
 }

@@ -2,7 +2,8 @@
 //! every trigger.
 
 use crate::catalog::{Method, OPERATIONS, Operation};
-use crate::config::CONNECTION_SCHEMA;
+use crate::clickwrap;
+use crate::config::{ApiType, CONNECTION_SCHEMA};
 use crate::custom::{CUSTOM, CustomAction};
 use crate::triggers::{TRIGGERS, Trigger};
 
@@ -22,6 +23,8 @@ pub struct Manifest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TriggerDef {
     pub key: &'static str,
+    /// The API type whose connections run it (WIT 0.2 has no field for it).
+    pub api_type: ApiType,
     pub title: &'static str,
     pub description: &'static str,
     pub polls: bool,
@@ -35,6 +38,7 @@ impl TriggerDef {
     fn from_trigger(t: &'static Trigger) -> Self {
         TriggerDef {
             key: t.key,
+            api_type: ApiType::ClmPublic,
             title: t.title,
             description: t.description,
             polls: t.polls(),
@@ -49,8 +53,10 @@ impl TriggerDef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionDef {
     pub key: &'static str,
+    /// The API type whose connections run it (WIT 0.2 has no field for it).
+    pub api_type: ApiType,
     pub title: &'static str,
-    pub description: &'static str,
+    pub description: String,
     pub group: &'static str,
     pub operation: Option<&'static str>,
     pub scopes: &'static [&'static str],
@@ -65,8 +71,9 @@ impl ActionDef {
     fn from_custom(a: &'static CustomAction) -> Self {
         ActionDef {
             key: a.key,
+            api_type: ApiType::ClmPublic,
             title: a.title,
-            description: a.description,
+            description: a.description.to_string(),
             group: a.group,
             operation: None,
             scopes: a.scopes,
@@ -82,8 +89,9 @@ impl ActionDef {
         debug_assert!(op.read_only == (op.method == Method::Get));
         ActionDef {
             key: op.key,
+            api_type: ApiType::ClmPublic,
             title: op.title,
-            description: op.description,
+            description: op.description.to_string(),
             group: op.area,
             operation: Some(op.operation_id),
             scopes: op.scopes,
@@ -94,6 +102,39 @@ impl ActionDef {
             idempotent: op.idempotent,
         }
     }
+
+    fn from_clickwrap(a: &'static clickwrap::catalog::Action) -> Self {
+        ActionDef {
+            key: a.key,
+            api_type: a.api.api_type(),
+            title: a.title,
+            description: a.full_description(),
+            group: a.group,
+            operation: None,
+            scopes: &[],
+            input_schema: a.input_schema().to_string(),
+            output_schema: a.output_schema().to_string(),
+            read_only: a.hints.read_only,
+            destructive: a.hints.destructive,
+            idempotent: a.hints.idempotent,
+        }
+    }
+}
+
+impl TriggerDef {
+    fn from_clickwrap(t: &'static clickwrap::trigger::Trigger) -> Self {
+        TriggerDef {
+            key: t.key,
+            api_type: t.api.api_type(),
+            title: t.title,
+            description: t.description,
+            polls: true,
+            webhooks: false,
+            scopes: Vec::new(),
+            input_schema: t.input_schema().to_string(),
+            output_schema: t.output_schema().to_string(),
+        }
+    }
 }
 
 pub fn describe() -> Manifest {
@@ -101,14 +142,28 @@ pub fn describe() -> Manifest {
         id: CONNECTOR_ID,
         name: "Ironclad",
         version: env!("CARGO_PKG_VERSION"),
-        description: "Ironclad contract lifecycle management: workflows, approvals, signatures, \
-                      records and more, through Ironclad's public API.",
+        description: "Ironclad contract lifecycle management (workflows, approvals, signatures, \
+                      records and more, through Ironclad's public API) and Ironclad Clickwrap \
+                      (sites, contracts, groups, signers, acceptances).",
         connection_schema: CONNECTION_SCHEMA,
         actions: OPERATIONS
             .iter()
             .map(ActionDef::from_operation)
             .chain(CUSTOM.iter().map(ActionDef::from_custom))
+            .chain(
+                clickwrap::catalog::ACTIONS
+                    .iter()
+                    .map(ActionDef::from_clickwrap),
+            )
             .collect(),
-        triggers: TRIGGERS.iter().map(TriggerDef::from_trigger).collect(),
+        triggers: TRIGGERS
+            .iter()
+            .map(TriggerDef::from_trigger)
+            .chain(
+                clickwrap::trigger::TRIGGERS
+                    .iter()
+                    .map(TriggerDef::from_clickwrap),
+            )
+            .collect(),
     }
 }

@@ -1,0 +1,111 @@
+//! Clickwrap's collection paging: 1-based `page` and `per_page`, an envelope
+//! `{count, has_more, page, per_page, total_count, data}`, read until `has_more` is false or
+//! `max_items` items are collected.
+
+use serde_json::{Value, json};
+
+use super::catalog::PER_PAGE;
+use crate::error::ConnectorError;
+
+/// Fetch pages with `fetch(page, per_page)` (page from 1) until `max_items` items are collected
+/// or the collection ends. Returns `{items, count?, truncated}`; `count` is `total_count`,
+/// absent when Clickwrap does not send it (`no_count=true`).
+pub fn collect(
+    max_items: u64,
+    mut fetch: impl FnMut(u64, u64) -> Result<Value, ConnectorError>,
+) -> Result<Value, ConnectorError> {
+    // One exact-size page when the caller wants fewer than a full page.
+    let per_page = max_items.clamp(1, PER_PAGE);
+    let mut items: Vec<Value> = Vec::new();
+    let mut count = None;
+    let mut page = 1;
+    let truncated = loop {
+        let envelope = fetch(page, per_page)?;
+        let data = envelope
+            .get("data")
+            .and_then(Value::as_array)
+            .ok_or_else(|| {
+                ConnectorError::internal("a Clickwrap collection answered without a `data` array")
+            })?;
+        count = envelope
+            .get("total_count")
+            .and_then(Value::as_u64)
+            .or(count);
+        // Without `has_more` (UNCONFIRMED with `lean`), a full page means there may be more.
+        let has_more = envelope
+            .get("has_more")
+            .and_then(Value::as_bool)
+            .unwrap_or(data.len() as u64 >= per_page);
+        let room = (max_items - items.len() as u64) as usize;
+        items.extend(data.iter().take(room).cloned());
+        if items.len() as u64 >= max_items {
+            break has_more || data.len() > room;
+        }
+        if !has_more || data.is_empty() {
+            break false;
+        }
+        page += 1;
+    };
+    let mut out = json!({ "items": items, "truncated": truncated });
+    if let Some(total) = count {
+        out["count"] = json!(total);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A collection of `total` numbered items; records the pages asked for.
+    fn collection(total: u64, max_items: u64, with_count: bool) -> (Value, Vec<(u64, u64)>) {
+        let mut calls = Vec::new();
+        let out = collect(max_items, |page, per_page| {
+            calls.push((page, per_page));
+            let start = (page - 1) * per_page;
+            let data: Vec<u64> = (start..(start + per_page).min(total)).collect();
+            let mut env = json!({ "data": data, "page": page, "per_page": per_page,
+                                  "count": data.len(), "has_more": start + per_page < total });
+            if with_count {
+                env["total_count"] = json!(total);
+            }
+            Ok(env)
+        })
+        .unwrap();
+        (out, calls)
+    }
+
+    #[test]
+    fn follows_has_more_from_page_one() {
+        let (out, calls) = collection(250, 1000, true);
+        assert_eq!(calls, vec![(1, 100), (2, 100), (3, 100)]);
+        assert_eq!(out["items"].as_array().unwrap().len(), 250);
+        assert_eq!(
+            (out["count"].clone(), out["truncated"].clone()),
+            (json!(250), json!(false))
+        );
+    }
+
+    #[test]
+    fn an_exact_multiple_stops_on_has_more() {
+        let (_, calls) = collection(200, 1000, true);
+        assert_eq!(calls.len(), 2);
+    }
+
+    #[test]
+    fn max_items_truncates_with_small_pages() {
+        let (out, calls) = collection(45, 5, false);
+        assert_eq!(calls, vec![(1, 5)]);
+        assert_eq!(out["items"], json!([0, 1, 2, 3, 4]));
+        assert_eq!(out["truncated"], true);
+        assert!(out.get("count").is_none(), "no_count: no count");
+        let (out, _) = collection(5, 5, true);
+        assert_eq!(out["truncated"], false);
+    }
+
+    #[test]
+    fn an_envelope_without_data_is_an_error() {
+        let err = collect(10, |_, _| Ok(json!({ "items": [] }))).unwrap_err();
+        assert_eq!(err.kind(), "internal");
+    }
+}
