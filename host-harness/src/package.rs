@@ -180,7 +180,8 @@ async fn hosts_per_api_type(runtime: &Runtime, schema: &Value) -> anyhow::Result
                 }
                 // An API type absent from a region (Clickwrap has no eu1): listed with why.
                 Err(CallError::Connector(report))
-                    if report.kind == "invalid_config" && report.field.as_deref() == Some("region") =>
+                    if report.kind == "invalid_config"
+                        && report.field.as_deref() == Some("region") =>
                 {
                     regions.insert(region, format!("not served: {}", report.message).into());
                     continue;

@@ -5,6 +5,8 @@
 //! - `/public/api/v1/**`: bearer token, acting user and scope checks (`auth`), then the
 //!   handlers by area (`workflows`, `workflow_schemas`); unknown routes answer Ironclad's
 //!   `NOT_FOUND` after authentication.
+//! - Ironclad Clickwrap (module `clickwrap`): the REST API under `/v1.1/**`, the Activity API
+//!   (`/send`, `/latest`, `/retrieve`, `/published`) and Clickwrap API keys at `/oauth/token`.
 //! - `/_emulator/**`: test controls (`admin`), not part of Ironclad: `POST expire-tokens`,
 //!   `GET requests` (the request log, secrets redacted), `POST reset-request-log`, `POST reset`,
 //!   `POST throttle` (the next N API requests answer 429 with `Retry-After`), `POST rate-limits`
@@ -36,6 +38,7 @@
 mod admin;
 mod async_launch;
 mod auth;
+pub mod clickwrap;
 #[cfg(feature = "contract")]
 mod contract;
 mod deliveries;
@@ -79,6 +82,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use auth::Actor;
+pub use clickwrap::Fixture as ClickwrapFixture;
 #[cfg(feature = "contract")]
 pub use contract::{Contract, ERRATA, Erratum, Violation};
 pub use errors::{ApiError, OAuthError};
@@ -120,6 +124,7 @@ impl Emulator {
             .route("/oauth/authorize", get(oauth::authorize))
             .route("/oauth/token", post(oauth::token))
             .merge(authenticated)
+            .merge(clickwrap::routes())
             .merge(admin::routes())
             .fallback(errors::not_found);
         #[cfg(feature = "contract")]

@@ -72,6 +72,8 @@ pub struct Data {
     pub files: crate::files::FileStore,
     /// Webhook delivery queues, attempt log, retry schedule and signing key (`deliveries`).
     pub deliveries: crate::deliveries::Outbox,
+    /// Ironclad Clickwrap's sites, contracts, groups, signers, activity and API keys.
+    pub clickwrap: crate::clickwrap::Store,
     last_ms: i64,
 }
 
@@ -85,6 +87,7 @@ impl Data {
             platform: crate::platform::PlatformStore::seeded(),
             files: crate::files::FileStore::seeded(),
             deliveries: crate::deliveries::Outbox::new(seed.company.id.clone(), hub),
+            clickwrap: crate::clickwrap::seed::store(),
             ..Self::default()
         }
     }
