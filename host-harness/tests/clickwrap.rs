@@ -804,3 +804,48 @@ async fn new_acceptances_trigger_once_across_polls() {
     assert_eq!(rest_of.events.len(), F::SIGNERS - 100 + 2);
     assert!(!rest_of.has_more);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_url_follows_the_clm_rules_and_the_egress_policy() {
+    let emu = start_emulator().await;
+    let rt = runtime();
+    let forms = [
+        rest_form(&emu, F::ADMIN_CLIENT_ID, F::ADMIN_CLIENT_SECRET),
+        activity_form(&emu, F::SITE_ACCESS_ID),
+    ];
+    for (i, base) in forms.into_iter().enumerate() {
+        // An origin only: the connector appends the API type's paths itself.
+        let mut with_path = base.clone();
+        with_path["instance_url"] = json!(format!("{}/v1.1", emu.base_url()));
+        let err = report(
+            rt.connect(&config(with_path), tokens(&scratch("cw-path")))
+                .await
+                .err()
+                .unwrap(),
+        );
+        assert_eq!(
+            (err["kind"].as_str(), err["field"].as_str()),
+            (Some("invalid_config"), Some("instance_url")),
+            "{err}"
+        );
+        // Metadata and private addresses are refused before any byte leaves: at connect for
+        // REST (its token endpoint), at the first request for Activity (no token).
+        for url in ["https://169.254.169.254", "https://10.0.0.8"] {
+            let mut form = base.clone();
+            form["instance_url"] = json!(url);
+            let err = match rt
+                .connect(&config(form), tokens(&scratch(&format!("cw-ssrf-{i}"))))
+                .await
+            {
+                Err(e) => report(e),
+                Ok(session) => report(session.test().await.unwrap_err()),
+            };
+            assert_eq!(
+                (err["kind"].as_str(), err["field"].as_str()),
+                (Some("invalid_config"), Some("instance_url")),
+                "{url}: {err}"
+            );
+        }
+    }
+    assert!(requests(&emu).await.is_empty());
+}
