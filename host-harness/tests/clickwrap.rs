@@ -849,3 +849,21 @@ async fn instance_url_follows_the_clm_rules_and_the_egress_policy() {
     }
     assert!(requests(&emu).await.is_empty());
 }
+
+#[test]
+fn the_example_connections_match_the_emulator_seed() {
+    let read = |name: &str| -> Value {
+        let path = format!(
+            "{}/../fixtures/connections/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let rest = read("emulator-clickwrap-rest.json");
+    assert_eq!(
+        (rest["client_id"].as_str(), rest["client_secret"].as_str()),
+        (Some(F::ADMIN_CLIENT_ID), Some(F::ADMIN_CLIENT_SECRET))
+    );
+    let activity = read("emulator-clickwrap-activity.json");
+    assert_eq!(activity["site_access_id"], F::SITE_ACCESS_ID);
+}

@@ -711,6 +711,26 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_lists_every_action_with_its_request() {
+        let readme = include_str!("../../README.md");
+        for a in ACTIONS {
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{}` |", a.key)))
+                .unwrap_or_else(|| panic!("README has no row for {}", a.key));
+            assert!(
+                row.contains(&format!("`{} {}", a.method.as_str(), a.path)),
+                "{row}"
+            );
+            assert_eq!(
+                a.unconfirmed.is_some(),
+                row.contains("UNCONFIRMED"),
+                "{row}"
+            );
+        }
+    }
+
+    #[test]
     fn schemas_follow_the_types() {
         let send = find("clickwrap_activity_send").unwrap().input_schema();
         assert_eq!(send["required"], json!(["sig", "vid", "et"]));
