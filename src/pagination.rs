@@ -20,7 +20,7 @@ pub fn collect(
 ) -> Result<Value, ConnectorError> {
     // One exact-size page when the caller wants fewer than a full page.
     let page_size = max_items.clamp(1, PAGE_SIZE);
-    let mut items: Vec<Value> = Vec::new();
+    let mut gathered = Gathered::new(max_items);
     let mut count = None;
     let mut page = 0;
     let truncated = loop {
@@ -35,26 +35,55 @@ pub fn collect(
             count = envelope.get("count").and_then(Value::as_u64);
         }
         let fetched = list.len() as u64;
-        let room = (max_items - items.len() as u64) as usize;
-        items.extend(list.iter().take(room).cloned());
         let seen = page * page_size + fetched;
         let more_upstream = match count {
             Some(total) => seen < total,
             None => fetched == page_size,
         };
-        if items.len() as u64 >= max_items {
-            break more_upstream || fetched as usize > room;
+        if let Some(truncated) = gathered.page(list, more_upstream) {
+            break truncated;
         }
-        if fetched == 0 || fetched < page_size || !more_upstream {
+        if fetched < page_size {
             break false;
         }
         page += 1;
     };
-    let mut out = json!({ "items": items, "truncated": truncated });
-    if let Some(total) = count {
-        out["count"] = json!(total);
+    Ok(gathered.output(truncated, count))
+}
+
+/// Items collected page by page up to `max_items`: the part every API's paging shares.
+pub struct Gathered {
+    items: Vec<Value>,
+    max_items: u64,
+}
+
+impl Gathered {
+    pub fn new(max_items: u64) -> Self {
+        Gathered {
+            items: Vec::new(),
+            max_items,
+        }
     }
-    Ok(out)
+
+    /// Take what fits of one page. `Some(truncated)` when the listing is done: `max_items`
+    /// reached (truncated if more exists), or the page was empty or the last upstream.
+    pub fn page(&mut self, list: &[Value], more_upstream: bool) -> Option<bool> {
+        let room = (self.max_items - self.items.len() as u64) as usize;
+        self.items.extend(list.iter().take(room).cloned());
+        if self.items.len() as u64 >= self.max_items {
+            return Some(more_upstream || list.len() > room);
+        }
+        (list.is_empty() || !more_upstream).then_some(false)
+    }
+
+    /// `{items, count?, truncated}`.
+    pub fn output(self, truncated: bool, count: Option<u64>) -> Value {
+        let mut out = json!({ "items": self.items, "truncated": truncated });
+        if let Some(total) = count {
+            out["count"] = json!(total);
+        }
+        out
+    }
 }
 
 #[cfg(test)]

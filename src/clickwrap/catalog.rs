@@ -374,7 +374,44 @@ const fn rest(
     }
 }
 
+/// A row of the Activity API (keyed by `sid`, no permission: the site access id is the key).
+const fn activity(
+    key: &'static str,
+    title: &'static str,
+    description: &'static str,
+    method: Method,
+    path: &'static str,
+    params: &'static [Param],
+    output: Output,
+) -> Action {
+    Action {
+        key,
+        api: Api::Activity,
+        title,
+        description,
+        group: "Clickwrap Activity",
+        method,
+        path,
+        params,
+        body: None,
+        exactly_one_of: &[],
+        output,
+        permission: None,
+        hints: if matches!(method, Method::Get) {
+            READ
+        } else {
+            WRITE
+        },
+        unconfirmed: None,
+    }
+}
+
 impl Action {
+    const fn exactly_one_of(mut self, names: &'static [&'static str]) -> Self {
+        self.exactly_one_of = names;
+        self
+    }
+
     const fn about(mut self, description: &'static str) -> Self {
         self.description = description;
         self
@@ -476,75 +513,26 @@ pub static ACTIONS: &[Action] = &[
         &[SITE_ID, p("user_id", In::Path, Ty::Integer, true, "User id.")], Object)
         .unconfirmed("GET is assumed on the path whose PATCH is official"),
     // The Activity API
-    Action {
-        key: "clickwrap_activity_send",
-        api: Api::Activity,
-        title: "Send an acceptance or other activity",
-        description: "Record that a signer agreed to (or disagreed with, displayed, visited…) \
-                      contract versions: `POST /send` with the Site Access ID. Processing is \
-                      asynchronous on Ironclad's side; a 200 means it was taken.",
-        group: "Clickwrap Activity",
-        method: Post,
-        path: "/send",
-        params: SEND,
-        body: None,
-        exactly_one_of: &[],
-        output: Output::Sent,
-        permission: None,
-        hints: WRITE,
-        unconfirmed: Some("the JSON answered with `server_side=true` (returned as `response`)"),
-    },
-    Action {
-        key: "clickwrap_activity_latest",
-        api: Api::Activity,
-        title: "Has the signer accepted the latest versions?",
-        description: "For a group (`gkey`) or contracts (`cid`), exactly one: each contract id \
-                      with whether the signer accepted its latest major version.",
-        group: "Clickwrap Activity",
-        method: Get,
-        path: "/latest",
-        params: &[SIG, GKEY, CIDS, TEST_MODE],
-        body: None,
-        exactly_one_of: &["gkey", "cid"],
-        output: Output::ContractMap(r#"["boolean"]"#),
-        permission: None,
-        hints: READ,
-        unconfirmed: None,
-    },
-    Action {
-        key: "clickwrap_activity_retrieve",
-        api: Api::Activity,
-        title: "Versions last accepted by a signer",
-        description: "Each contract id with the version id the signer last accepted (`false` \
-                      when never accepted); optionally only the contracts in `cid`.",
-        group: "Clickwrap Activity",
-        method: Get,
-        path: "/retrieve",
-        params: &[SIG, CIDS, TEST_MODE],
-        body: None,
-        exactly_one_of: &[],
-        output: Output::ContractMap(r#"["string","boolean"]"#),
-        permission: None,
-        hints: READ,
-        unconfirmed: None,
-    },
-    Action {
-        key: "clickwrap_activity_published",
-        api: Api::Activity,
-        title: "Published versions of a group",
-        description: "Each contract id of the group with its published version id: the `cid` \
-                      and `vid` values to send.",
-        group: "Clickwrap Activity",
-        method: Get,
-        path: "/published",
-        params: &[p("gkey", In::Query, Ty::String, true, "Group key.")],
-        body: None,
-        exactly_one_of: &[],
-        output: Output::ContractMap(r#"["string"]"#),
-        permission: None,
-        hints: READ,
-        unconfirmed: None,
-    },
+    activity("clickwrap_activity_send", "Send an acceptance or other activity",
+        "Record that a signer agreed to (or disagreed with, displayed, visited…) contract \
+         versions: `POST /send` with the Site Access ID. Processing is asynchronous on \
+         Ironclad's side; a 200 means it was taken.",
+        Post, "/send", SEND, Output::Sent)
+        .unconfirmed("the JSON answered with `server_side=true` (returned as `response`)"),
+    activity("clickwrap_activity_latest", "Has the signer accepted the latest versions?",
+        "For a group (`gkey`) or contracts (`cid`), exactly one: each contract id with whether \
+         the signer accepted its latest major version.",
+        Get, "/latest", &[SIG, GKEY, CIDS, TEST_MODE], Output::ContractMap(r#"["boolean"]"#))
+        .exactly_one_of(&["gkey", "cid"]),
+    activity("clickwrap_activity_retrieve", "Versions last accepted by a signer",
+        "Each contract id with the version id the signer last accepted (`false` when never \
+         accepted); optionally only the contracts in `cid`.",
+        Get, "/retrieve", &[SIG, CIDS, TEST_MODE], Output::ContractMap(r#"["string","boolean"]"#)),
+    activity("clickwrap_activity_published", "Published versions of a group",
+        "Each contract id of the group with its published version id: the `cid` and `vid` \
+         values to send.",
+        Get, "/published", &[p("gkey", In::Query, Ty::String, true, "Group key.")],
+        Output::ContractMap(r#"["string"]"#)),
 ];
 
 pub fn find(key: &str) -> Option<&'static Action> {

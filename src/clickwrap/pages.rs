@@ -2,10 +2,11 @@
 //! `{count, has_more, page, per_page, total_count, data}`, read until `has_more` is false or
 //! `max_items` items are collected.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::catalog::PER_PAGE;
 use crate::error::ConnectorError;
+use crate::pagination::Gathered;
 
 /// Fetch pages with `fetch(page, per_page)` (page from 1) until `max_items` items are collected
 /// or the collection ends. Returns `{items, count?, truncated}`; `count` is `total_count`,
@@ -16,7 +17,7 @@ pub fn collect(
 ) -> Result<Value, ConnectorError> {
     // One exact-size page when the caller wants fewer than a full page.
     let per_page = max_items.clamp(1, PER_PAGE);
-    let mut items: Vec<Value> = Vec::new();
+    let mut gathered = Gathered::new(max_items);
     let mut count = None;
     let mut page = 1;
     let truncated = loop {
@@ -36,26 +37,18 @@ pub fn collect(
             .get("has_more")
             .and_then(Value::as_bool)
             .unwrap_or(data.len() as u64 >= per_page);
-        let room = (max_items - items.len() as u64) as usize;
-        items.extend(data.iter().take(room).cloned());
-        if items.len() as u64 >= max_items {
-            break has_more || data.len() > room;
-        }
-        if !has_more || data.is_empty() {
-            break false;
+        if let Some(truncated) = gathered.page(data, has_more) {
+            break truncated;
         }
         page += 1;
     };
-    let mut out = json!({ "items": items, "truncated": truncated });
-    if let Some(total) = count {
-        out["count"] = json!(total);
-    }
-    Ok(out)
+    Ok(gathered.output(truncated, count))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     /// A collection of `total` numbered items; records the pages asked for.
     fn collection(total: u64, max_items: u64, with_count: bool) -> (Value, Vec<(u64, u64)>) {

@@ -78,7 +78,7 @@ impl Trigger {
                 Some(text) => Cursor::from_json(&serde_json::from_str(text).map_err(|e| {
                     ConnectorError::input("cursor", format!("not valid JSON: {e}"))
                 })?)?,
-                None => Cursor::at(since(&input)?),
+                None => Cursor::at(crate::triggers::polling::since(&input)?),
             };
         let w0 = start.millis()?;
         let mut fresh: Vec<(Millis, String, Value)> = self
@@ -158,19 +158,6 @@ impl Trigger {
             }
         }
         Ok(all)
-    }
-}
-
-/// `since` from the input, else now: a new trigger starts from the present.
-fn since(input: &Map<String, Value>) -> Result<Millis, ConnectorError> {
-    match input.get("since").and_then(Value::as_str) {
-        None => Ok(time::now()),
-        Some(text) => time::parse(text).ok_or_else(|| {
-            ConnectorError::input(
-                "/since",
-                format!("`{text}` is not an ISO-8601 date-time with a time zone"),
-            )
-        }),
     }
 }
 

@@ -245,74 +245,80 @@ fn contracts_asked(store: &Store, site: i64, params: &Params) -> Result<Vec<Stri
     }
 }
 
+/// A read of the Activity API: the URL parameters and the site `sid` names, then `answer`'s
+/// map of contract ids.
+fn read(
+    emu: &Emulator,
+    raw: Option<String>,
+    answer: impl FnOnce(&Store, i64, &Params) -> Result<Map<String, Value>, CwError>,
+) -> Result<Json<Value>, CwError> {
+    let params = Params::from_query(raw.as_deref());
+    let data = emu.data();
+    let site = params.site(&data.clickwrap)?;
+    answer(&data.clickwrap, site, &params).map(|map| Json(Value::Object(map)))
+}
+
+/// Whether the signer accepted each contract's published version.
 async fn latest(
     State(emu): State<Emulator>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, CwError> {
-    let params = Params::from_query(raw.as_deref());
-    let data = emu.data();
-    let store = &data.clickwrap;
-    let site = params.site(store)?;
-    let signer = params.required("sig")?;
-    let last = agreed(store, site, &signer);
-    let mut out = Map::new();
-    for cid in contracts_asked(store, site, &params)? {
-        let published = store
-            .contracts
-            .iter()
-            .find(|c| c["id"].to_string() == cid && c["site"] == site)
-            .map(|c| c["published_version"].clone());
-        let current = matches!((&published, last.get(&cid)), (Some(p), Some(v)) if p == v);
-        out.insert(cid, json!(current));
-    }
-    Ok(Json(Value::Object(out)))
+    read(&emu, raw, |store, site, params| {
+        let last = agreed(store, site, &params.required("sig")?);
+        let mut out = Map::new();
+        for cid in contracts_asked(store, site, params)? {
+            let published = store
+                .contracts
+                .iter()
+                .find(|c| c["id"].as_i64() == cid.parse().ok() && c["site"] == site)
+                .map(|c| c["published_version"].clone());
+            let current = matches!((&published, last.get(&cid)), (Some(p), Some(v)) if p == v);
+            out.insert(cid, json!(current));
+        }
+        Ok(out)
+    })
 }
 
+/// The version last accepted per contract (`false`: never, for contracts asked in `cid`).
 async fn retrieve(
     State(emu): State<Emulator>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, CwError> {
-    let params = Params::from_query(raw.as_deref());
-    let data = emu.data();
-    let store = &data.clickwrap;
-    let site = params.site(store)?;
-    let signer = params.required("sig")?;
-    let last = agreed(store, site, &signer);
-    let out: Map<String, Value> = match params.list("cid") {
-        Some(cids) => cids
-            .into_iter()
-            .map(|cid| {
-                let v = last.get(&cid).cloned().unwrap_or(json!(false));
-                (cid, v)
-            })
-            .collect(),
-        None => last,
-    };
-    Ok(Json(Value::Object(out)))
+    read(&emu, raw, |store, site, params| {
+        let last = agreed(store, site, &params.required("sig")?);
+        Ok(match params.list("cid") {
+            Some(cids) => cids
+                .into_iter()
+                .map(|cid| {
+                    let v = last.get(&cid).cloned().unwrap_or(json!(false));
+                    (cid, v)
+                })
+                .collect(),
+            None => last,
+        })
+    })
 }
 
+/// The published version of each contract of a published group.
 async fn published(
     State(emu): State<Emulator>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, CwError> {
-    let params = Params::from_query(raw.as_deref());
-    let data = emu.data();
-    let store = &data.clickwrap;
-    let site = params.site(store)?;
-    let gkey = params.required("gkey")?;
-    let group = store
-        .groups
-        .iter()
-        .find(|g| g["key"] == gkey.as_str() && g["site"] == site && g["published"] == true)
-        .ok_or_else(|| CwError::not_found("Group"))?;
-    let out: Map<String, Value> = group["contracts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|id| {
-            let c = store.contracts.iter().find(|c| &c["id"] == id)?;
-            Some((id.to_string(), c["published_version"].clone()))
-        })
-        .collect();
-    Ok(Json(Value::Object(out)))
+    read(&emu, raw, |store, site, params| {
+        let gkey = params.required("gkey")?;
+        let group = store
+            .groups
+            .iter()
+            .find(|g| g["key"] == gkey.as_str() && g["site"] == site && g["published"] == true)
+            .ok_or_else(|| CwError::not_found("Group"))?;
+        Ok(group["contracts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|id| {
+                let c = store.contracts.iter().find(|c| &c["id"] == id)?;
+                Some((id.to_string(), c["published_version"].clone()))
+            })
+            .collect())
+    })
 }
