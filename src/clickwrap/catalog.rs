@@ -217,6 +217,11 @@ const TEST_MODE: Param = p(
 );
 const GKEY: Param = p("gkey", In::Query, Ty::String, false, "Group key.");
 const CIDS: Param = p("cid", In::Query, Ty::IntegerList, false, "Contract ids.");
+/// An optional text parameter of `/send`.
+const fn text(name: &'static str, description: &'static str) -> Param {
+    p(name, In::Body, Ty::String, false, description)
+}
+
 /// `/send` takes its parameters in a JSON body; names are the API's short codes.
 const SEND: &[Param] = &[
     p("sig", In::Body, Ty::String, true, "The Signer ID."),
@@ -249,7 +254,7 @@ const SEND: &[Param] = &[
         "Contract ids, aligned with `vid`.",
     ),
     p("gid", In::Body, Ty::Integer, false, "Group id."),
-    p("gkey", In::Body, Ty::String, false, "Group key."),
+    text("gkey", "Group key."),
     p("tm", In::Body, Ty::Boolean, false, "Test mode."),
     p(
         "cus",
@@ -258,14 +263,11 @@ const SEND: &[Param] = &[
         false,
         "Custom data recorded with the event (`custom_data`).",
     ),
-    p(
+    text(
         "rdid",
-        In::Body,
-        Ty::String,
-        false,
         "The `render_id` from `/load/json` (dynamic contracts).",
     ),
-    p("slo", In::Body, Ty::String, false, "Snapshot location key."),
+    text("slo", "Snapshot location key."),
     p(
         "cnf",
         In::Body,
@@ -273,53 +275,27 @@ const SEND: &[Param] = &[
         false,
         "Send the signer a confirmation email.",
     ),
-    p("addr", In::Body, Ty::String, false, "Signer's IP address."),
-    p(
-        "bua",
-        In::Body,
-        Ty::String,
-        false,
-        "Signer's browser user agent.",
-    ),
-    p(
-        "os",
-        In::Body,
-        Ty::String,
-        false,
-        "Signer's operating system.",
-    ),
-    p(
-        "env",
-        In::Body,
-        Ty::String,
-        false,
-        "Signer's environment (device).",
-    ),
-    p("scd", In::Body, Ty::String, false, "Screen color depth."),
-    p("res", In::Body, Ty::String, false, "Screen resolution."),
-    p("bl", In::Body, Ty::String, false, "Browser locale."),
-    p("btz", In::Body, Ty::String, false, "Browser time zone."),
-    p("pae", In::Body, Ty::String, false, "Page domain."),
-    p("pap", In::Body, Ty::String, false, "Page path."),
-    p("pad", In::Body, Ty::String, false, "Page description."),
-    p("pau", In::Body, Ty::String, false, "Page URL."),
-    p("pat", In::Body, Ty::String, false, "Page title."),
-    p("paq", In::Body, Ty::String, false, "Page query."),
-    p("ref", In::Body, Ty::String, false, "Referrer."),
+    text("addr", "Signer's IP address."),
+    text("bua", "Signer's browser user agent."),
+    text("os", "Signer's operating system."),
+    text("env", "Signer's environment (device)."),
+    text("scd", "Screen color depth."),
+    text("res", "Screen resolution."),
+    text("bl", "Browser locale."),
+    text("btz", "Browser time zone."),
+    text("pae", "Page domain."),
+    text("pap", "Page path."),
+    text("pad", "Page description."),
+    text("pau", "Page URL."),
+    text("pat", "Page title."),
+    text("paq", "Page query."),
+    text("ref", "Referrer."),
 ];
 
-/// A group, as created or patched (fields of the documented Group object).
-const GROUP_BODY: &str = r#"{"type":"object","properties":{
-  "name":{"type":"string","minLength":1},
-  "key":{"type":"string","minLength":1,"description":"Stable key used by the Activity API's gkey."},
-  "type":{"type":"string","enum":["clickwrap","browsewrap","form","policy"]},
-  "style":{"type":"string"},
-  "contracts":{"type":"array","items":{"type":"integer"},"description":"Contract ids in the group."},
-  "display_all":{"type":"boolean"},
-  "signer_id_selector":{"type":"string"}
-}}"#;
-
-const NEW_GROUP_BODY: &str = r#"{"type":"object","required":["name"],"properties":{
+/// A group, as patched (fields of the documented Group object); creating one needs a name.
+const GROUP_BODY: &str = r#"{"$ref":"group"}"#;
+const NEW_GROUP_BODY: &str = r#"{"allOf":[{"$ref":"group"},{"required":["name"]}]}"#;
+const GROUP: &str = r#"{"type":"object","properties":{
   "name":{"type":"string","minLength":1},
   "key":{"type":"string","minLength":1,"description":"Stable key used by the Activity API's gkey."},
   "type":{"type":"string","enum":["clickwrap","browsewrap","form","policy"]},
@@ -347,6 +323,7 @@ const VERSION_BODY: &str = r#"{"type":"object","properties":{
   "effective_time":{"type":"string","format":"date-time"}
 }}"#;
 
+/// A row of the REST API: a read until `needs` says otherwise.
 const fn rest(
     key: &'static str,
     group: &'static str,
@@ -384,26 +361,21 @@ const fn activity(
     params: &'static [Param],
     output: Output,
 ) -> Action {
-    Action {
+    let mut row = rest(
         key,
-        api: Api::Activity,
+        "Clickwrap Activity",
         title,
-        description,
-        group: "Clickwrap Activity",
         method,
         path,
         params,
-        body: None,
-        exactly_one_of: &[],
         output,
-        permission: None,
-        hints: if matches!(method, Method::Get) {
-            READ
-        } else {
-            WRITE
-        },
-        unconfirmed: None,
+    );
+    row.api = Api::Activity;
+    row.description = description;
+    if !matches!(method, Method::Get) {
+        row.hints = WRITE;
     }
+    row
 }
 
 impl Action {
@@ -569,7 +541,7 @@ impl Action {
         }
         if let Some(body) = self.body {
             let mut schema: Value = serde_json::from_str(body).expect("row body schemas are JSON");
-            resolve_signer(&mut schema);
+            resolve_refs(&mut schema);
             props.insert("body".into(), schema);
             required.push(json!("body"));
         }
@@ -636,14 +608,23 @@ fn param_schema(param: &Param) -> Value {
     schema
 }
 
-/// The signer body refers to one signer schema twice; inline it (the validator has no `$ref`).
-fn resolve_signer(schema: &mut Value) {
+/// Bodies share the group and signer schemas by `{"$ref": name}`; inline them (the validator
+/// has no `$ref`).
+fn resolve_refs(schema: &mut Value) {
+    let named = |name: &str| match name {
+        "signer" => Some(SIGNER),
+        "group" => Some(GROUP),
+        _ => None,
+    };
     match schema {
-        Value::Object(map) if map.get("$ref") == Some(&json!("signer")) => {
-            *schema = serde_json::from_str(SIGNER).expect("the signer schema is JSON");
+        Value::Object(map) => {
+            if let Some(text) = map.get("$ref").and_then(Value::as_str).and_then(named) {
+                *schema = serde_json::from_str(text).expect("shared body schemas are JSON");
+            } else {
+                map.values_mut().for_each(resolve_refs);
+            }
         }
-        Value::Object(map) => map.values_mut().for_each(resolve_signer),
-        Value::Array(items) => items.iter_mut().for_each(resolve_signer),
+        Value::Array(items) => items.iter_mut().for_each(resolve_refs),
         _ => {}
     }
 }
@@ -726,6 +707,15 @@ mod tests {
         assert!(
             send["properties"].get("sid").is_none(),
             "sid comes from the connection"
+        );
+        let create = find("clickwrap_create_group").unwrap().input_schema();
+        assert_eq!(
+            create["properties"]["body"]["allOf"][1]["required"],
+            json!(["name"])
+        );
+        assert!(
+            create.to_string().find("$ref").is_none(),
+            "references are inlined"
         );
         let upsert = find("clickwrap_upsert_signer").unwrap().input_schema();
         assert_eq!(
