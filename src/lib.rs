@@ -146,7 +146,13 @@ pub fn subscribe(
     input: &str,
     target_url: &str,
 ) -> Result<Value, ConnectorError> {
-    triggers::subscribe(client, &clm_public(config)?, trigger, input, target_url)
+    triggers::subscribe(
+        client,
+        &webhook_connection(config, trigger)?,
+        trigger,
+        input,
+        target_url,
+    )
 }
 
 pub fn unsubscribe(
@@ -155,7 +161,12 @@ pub fn unsubscribe(
     trigger: &str,
     subscription: &str,
 ) -> Result<(), ConnectorError> {
-    triggers::unsubscribe(client, &clm_public(config)?, trigger, subscription)
+    triggers::unsubscribe(
+        client,
+        &webhook_connection(config, trigger)?,
+        trigger,
+        subscription,
+    )
 }
 
 pub fn handle_webhook(
@@ -168,7 +179,7 @@ pub fn handle_webhook(
 ) -> Result<triggers::WebhookResult, ConnectorError> {
     triggers::handle_webhook(
         client,
-        &clm_public(config)?,
+        &webhook_connection(config, trigger)?,
         trigger,
         input,
         subscription,
@@ -186,10 +197,15 @@ fn served(config: &str) -> Result<Connection, ConnectorError> {
     }
 }
 
-/// A CLM Public connection (webhook triggers exist for it only).
-fn clm_public(config: &str) -> Result<Connection, ConnectorError> {
+/// A CLM Public connection: webhook triggers exist for it only (Clickwrap's are polled).
+fn webhook_connection(config: &str, trigger: &str) -> Result<Connection, ConnectorError> {
     let conn = served(config)?;
-    for_api_type(&conn, ApiType::ClmPublic, "webhook trigger", "")?;
+    if clickwrap::trigger::find(trigger).is_some() {
+        return Err(ConnectorError::Unsupported(format!(
+            "trigger `{trigger}` is polled; Clickwrap has no webhooks"
+        )));
+    }
+    for_api_type(&conn, ApiType::ClmPublic, "webhook trigger", trigger)?;
     Ok(conn)
 }
 
@@ -211,15 +227,10 @@ fn for_api_type(
     if conn.api_type == needed {
         return Ok(());
     }
-    let subject = if key.is_empty() {
-        format!("a {what}")
-    } else {
-        format!("{what} `{key}`")
-    };
     Err(ConnectorError::config(
         "api_type",
         format!(
-            "{subject} runs on `{}` connections; this connection's api_type is `{}`: use a \
+            "{what} `{key}` runs on `{}` connections; this connection's api_type is `{}`: use a \
              connection of api_type `{}`",
             needed.as_str(),
             conn.api_type.as_str(),

@@ -692,6 +692,17 @@ async fn credentials_permissions_and_api_types_fail_with_typed_errors() {
             .unwrap_err(),
     );
     assert_eq!(err["field"], "api_type", "{err}");
+    let err = report(
+        admin
+            .subscribe(
+                "clickwrap_acceptance",
+                &json!({}),
+                "http://127.0.0.1:9/hook",
+            )
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(err["kind"], "unsupported", "polled only: {err}");
 
     // Clickwrap has no EU stack.
     let mut eu = rest_form(&emu, F::ADMIN_CLIENT_ID, F::ADMIN_CLIENT_SECRET);
