@@ -288,7 +288,7 @@ mod tests {
         let client = scripted(|r| {
             let page: u64 = query(r)["page"].parse().unwrap();
             ok_json(
-                &json!({"data": [{"id": page * 10}, {"id": page * 10 + 1}], "has_more": page < 3,
+                &json!({"data": [{"id": page * 10}, {"id": page * 10 + 1}], "has_more": page < 3, "per_page": 2,
                             "total_count": 6}),
             )
         });

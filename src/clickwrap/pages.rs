@@ -32,17 +32,28 @@ pub fn collect(
             .get("total_count")
             .and_then(Value::as_u64)
             .or(count);
-        // Without `has_more` (UNCONFIRMED with `lean`), a full page means there may be more.
-        let has_more = envelope
-            .get("has_more")
-            .and_then(Value::as_bool)
-            .unwrap_or(data.len() as u64 >= per_page);
+        let has_more = more_after(&envelope, data.len(), per_page);
         if let Some(truncated) = gathered.page(data, has_more) {
             break truncated;
         }
         page += 1;
     };
     Ok(gathered.output(truncated, count))
+}
+
+/// Does the collection go on after this page? A page shorter than the size the answer
+/// states (Clickwrap may cap `per_page`; its maximum is UNCONFIRMED) is the last, whatever
+/// `has_more` says; without `has_more` (UNCONFIRMED with `lean`) a full page may have more.
+pub fn more_after(envelope: &Value, items: usize, asked: u64) -> bool {
+    let size = envelope
+        .get("per_page")
+        .and_then(Value::as_u64)
+        .unwrap_or(asked);
+    items as u64 >= size
+        && envelope
+            .get("has_more")
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
 }
 
 #[cfg(test)]
@@ -94,6 +105,27 @@ mod tests {
         assert!(out.get("count").is_none(), "no_count: no count");
         let (out, _) = collection(5, 5, true);
         assert_eq!(out["truncated"], false);
+    }
+
+    #[test]
+    fn a_short_page_ends_the_listing_and_a_capped_page_size_does_not() {
+        let mut calls = 0;
+        let out = collect(300, |_, _| {
+            calls += 1;
+            Ok(json!({ "data": [{"id": calls}], "per_page": 100, "has_more": true }))
+        })
+        .unwrap();
+        assert_eq!((calls, out["truncated"].clone()), (1, json!(false)));
+        // The server serves 50 a page although 100 were asked: still followed to the end.
+        let mut pages = Vec::new();
+        let out = collect(1000, |page, _| {
+            pages.push(page);
+            let data: Vec<u64> = (0..50).collect();
+            Ok(json!({ "data": data, "per_page": 50, "has_more": page < 3 }))
+        })
+        .unwrap();
+        assert_eq!(pages, [1, 2, 3]);
+        assert_eq!(out["items"].as_array().unwrap().len(), 150);
     }
 
     #[test]

@@ -150,10 +150,7 @@ impl Trigger {
                 ConnectorError::internal("/activity answered without a `data` array")
             })?;
             all.extend(data.iter().cloned());
-            let more = envelope["has_more"]
-                .as_bool()
-                .unwrap_or(data.len() as u64 >= PER_PAGE);
-            if !more || data.is_empty() {
+            if data.is_empty() || !super::pages::more_after(&envelope, data.len(), PER_PAGE) {
                 break;
             }
         }
@@ -191,7 +188,7 @@ mod tests {
             match q["page"].as_str() {
                 "1" => ok_json(&json!({"data": [activity("b", "2026-01-01T00:00:02Z"),
                                                 activity("a", "2026-01-01T00:00:00Z")],
-                                       "has_more": true})),
+                                       "has_more": true, "per_page": 2})),
                 _ => ok_json(&json!({"data": [activity("c", "2026-01-01T00:00:01Z"),
                                               activity("z", "2026-01-01T00:00:00Z")],
                                      "has_more": false})),
