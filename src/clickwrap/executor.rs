@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::catalog::{Action, Api, In, Output, Param, Ty};
+use super::catalog::{Action, Api, In, Output, Ty};
 use super::pages;
 use crate::config::Connection;
 use crate::error::ConnectorError;
@@ -131,15 +131,15 @@ impl<'a> Call<'a> {
             };
             match param.location {
                 In::Path => {
-                    let text = text(param, value);
+                    let text = text(value);
                     path =
                         path.replace(&format!("{{{}}}", param.name), &encode_path_segment(&text));
                 }
-                In::Query => query.push((param.name.to_string(), text(param, value))),
+                In::Query => query.push((param.name.to_string(), text(value))),
                 In::Body => {
                     // Lists go comma-joined as the API's GET form takes them; the rest as JSON.
                     let member = match param.ty {
-                        Ty::StringList | Ty::IntegerList => json!(text(param, value)),
+                        Ty::StringList | Ty::IntegerList => json!(text(value)),
                         _ => value.clone(),
                     };
                     members.insert(param.name.into(), member);
@@ -193,22 +193,12 @@ impl<'a> Call<'a> {
     }
 }
 
-/// A parameter's text: scalars as themselves, lists comma-joined, objects as JSON text.
-fn text(param: &Param, value: &Value) -> String {
+/// A parameter's text: strings as themselves, lists comma-joined, other values as JSON text.
+fn text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
-        Value::Array(items) => items
-            .iter()
-            .map(|v| match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(","),
-        other => {
-            debug_assert!(param.ty != Ty::StringList, "validated as a list");
-            other.to_string()
-        }
+        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
     }
 }
 
