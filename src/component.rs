@@ -139,7 +139,7 @@ impl metadata::Guest for Component {
                 .map(|a| metadata::ActionDef {
                     key: a.key.into(),
                     title: a.title.into(),
-                    description: a.description.into(),
+                    description: a.description,
                     group: a.group.into(),
                     operation: a.operation.map(Into::into),
                     scopes: a.scopes.iter().map(|s| s.to_string()).collect(),

@@ -98,6 +98,21 @@ pub struct OAuthClient {
 }
 
 impl OAuthClient {
+    /// A client of `api_type`'s connection asking for `scopes` (None: the type's defaults).
+    pub(crate) fn new(
+        api_type: ApiType,
+        grant: Grant,
+        client_id: String,
+        scopes: Option<Vec<String>>,
+    ) -> Self {
+        OAuthClient {
+            grant,
+            client_id,
+            requested_scopes: scopes,
+            api_type,
+        }
+    }
+
     /// The scopes to request. The defaults are derived only here: every call parses the
     /// connection, but only `plan` needs them.
     pub fn scopes(&self) -> Vec<String> {
@@ -140,7 +155,7 @@ impl Connection {
             ));
         }
         let api_type = choice(form, "api_type", &ApiType::ALL)?;
-        let origin = origin(form)?;
+        let origin = origin(form, api_type)?;
         let oauth = if api_type.uses_oauth() {
             Some(oauth_client(form, api_type)?)
         } else {
@@ -162,13 +177,13 @@ impl Connection {
                  of the user requests act as",
             ));
         }
-        let site_access_id = text(form, "site_access_id")?.map(str::to_string);
-        if api_type == ApiType::ClickwrapActivity && site_access_id.is_none() {
-            return Err(ConnectorError::config(
+        let site_access_id = match api_type {
+            ApiType::ClickwrapActivity => Some(crate::clickwrap::hosts::site_access_id(text(
+                form,
                 "site_access_id",
-                "required for the Clickwrap Activity API: copy it from the site's settings",
-            ));
-        }
+            )?)?),
+            _ => text(form, "site_access_id")?.map(str::to_string),
+        };
         Ok(Connection {
             api_type,
             origin,
@@ -212,6 +227,14 @@ fn oauth_client(
     form: &Map<String, Value>,
     api_type: ApiType,
 ) -> Result<OAuthClient, ConnectorError> {
+    if api_type == ApiType::ClickwrapRest {
+        return crate::clickwrap::hosts::oauth_client(
+            text(form, "grant_type")?,
+            text(form, "client_id")?,
+            text(form, "client_secret")?,
+            text(form, "scopes")?,
+        );
+    }
     let grant = choice(form, "grant_type", &Grant::ALL)?;
     let client_id = text(form, "client_id")?.ok_or_else(|| {
         ConnectorError::config("client_id", "required: the OAuth app's client id")
@@ -249,15 +272,25 @@ fn oauth_client(
     })
 }
 
-/// The instance origin for the chosen region.
-fn origin(form: &Map<String, Value>) -> Result<String, ConnectorError> {
-    const REGIONS: [(&str, Option<&str>); 4] = [
+/// The instance origin for the chosen region (Clickwrap's hosts are its own).
+fn origin(form: &Map<String, Value>, api_type: ApiType) -> Result<String, ConnectorError> {
+    const CLM: [(&str, Option<&str>); 4] = [
         ("na1", Some("https://na1.ironcladapp.com")),
         ("eu1", Some("https://eu1.ironcladapp.com")),
         ("demo", Some("https://demo.ironcladapp.com")),
         ("custom", None),
     ];
-    match choice(form, "region", &REGIONS)? {
+    let region = choice(form, "region", &CLM.map(|(name, _)| (name, name)))?;
+    let fixed = match api_type {
+        ApiType::ClickwrapRest | ApiType::ClickwrapActivity => {
+            crate::clickwrap::hosts::origin(api_type, region)?
+        }
+        _ => CLM
+            .iter()
+            .find(|(name, _)| *name == region)
+            .and_then(|(_, o)| *o),
+    };
+    match fixed {
         Some(fixed) => Ok(fixed.to_string()),
         None => {
             let url = text(form, "instance_url")?.ok_or_else(|| {
@@ -355,7 +388,10 @@ fn choice<T: Copy>(
 }
 
 /// An optional string field; blank counts as absent.
-fn text<'a>(form: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, ConnectorError> {
+pub(crate) fn text<'a>(
+    form: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a str>, ConnectorError> {
     match form.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
@@ -367,7 +403,7 @@ fn text<'a>(form: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>
     }
 }
 
-fn is_uuid(s: &str) -> bool {
+pub(crate) fn is_uuid(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
     groups.len() == 5
         && groups
@@ -494,9 +530,11 @@ mod tests {
     fn clickwrap_activity_needs_site_id_not_oauth() {
         let form = json!({"api_type": "clickwrap_activity", "region": "na1"});
         assert_eq!(field_of(parse(form).unwrap_err()), "site_access_id");
-        let form =
-            json!({"api_type": "clickwrap_activity", "region": "na1", "site_access_id": "abc"});
-        assert!(parse(form).unwrap().oauth.is_none());
+        let form = json!({"api_type": "clickwrap_activity", "region": "na1",
+                          "site_access_id": "1e8ddd9d-f32c-4dc7-9c13-62095e6d4317"});
+        let conn = parse(form).unwrap();
+        assert!(conn.oauth.is_none());
+        assert_eq!(conn.origin, "https://pactsafe.io");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! - [`describe`] — the manifest: connection form, actions ([`manifest`], [`catalog`]).
 //! - [`plan`] — validate a connection form and say how the host authenticates ([`config`]).
 //! - [`test_connection`] — who the connection acts as ([`identity`]).
+//! - [`clickwrap`] — the Clickwrap REST and Activity API types: hosts, action rows, trigger.
 //! - [`execute`] — run one action: a catalog row ([`executor`], [`pagination`], [`schema`],
 //!   [`upstream`]) or a composed one ([`custom`]).
 //! - [`poll`], [`subscribe`], [`unsubscribe`], [`handle_webhook`] — triggers ([`triggers`]).
@@ -17,6 +18,7 @@
 pub mod api;
 pub mod base64;
 pub mod catalog;
+pub mod clickwrap;
 pub mod config;
 pub mod custom;
 pub mod download;
@@ -66,6 +68,9 @@ pub struct OAuthPlan {
 
 pub fn plan(config: &str) -> Result<Plan, ConnectorError> {
     let conn = served(config)?;
+    if clickwrap::is_clickwrap(conn.api_type) {
+        return Ok(clickwrap::plan(&conn));
+    }
     let oauth = conn.oauth.as_ref().map(|o| OAuthPlan {
         grant: o.grant,
         token_url: conn.token_url(),
@@ -91,7 +96,8 @@ pub fn test_connection(
     let conn = served(config)?;
     match conn.api_type {
         ApiType::ClmScim => scim::identity::test(client, &conn),
-        _ => identity::test(client, &conn),
+        ApiType::ClickwrapRest | ApiType::ClickwrapActivity => clickwrap::test(client, &conn),
+        ApiType::ClmPublic => identity::test(client, &conn),
     }
 }
 
@@ -102,6 +108,10 @@ pub fn execute(
     input: &str,
 ) -> Result<Value, ConnectorError> {
     let (conn, input) = parse_call(config, input)?;
+    if let Some(row) = clickwrap::catalog::find(action) {
+        same_api("action", action, row.api.api_type(), &conn)?;
+        return clickwrap::executor::execute(client, &conn, row, &input);
+    }
     if let Some(op) = catalog::find(action) {
         same_api("action", action, op.api_type, &conn)?;
         return executor::execute(client, &conn, op, &input);
@@ -122,6 +132,11 @@ pub fn execute_text(
     input: &str,
 ) -> Result<String, ConnectorError> {
     let (conn, input) = parse_call(config, input)?;
+    if let Some(row) = clickwrap::catalog::find(action) {
+        same_api("action", action, row.api.api_type(), &conn)?;
+        return clickwrap::executor::execute(client, &conn, row, &input)
+            .map(|o| executor::json_text(&o));
+    }
     if let Some(op) = catalog::find(action) {
         same_api("action", action, op.api_type, &conn)?;
         return executor::execute_text(client, &conn, op, &input);
@@ -159,7 +174,13 @@ pub fn poll(
         same_api("trigger", trigger, ApiType::ClmScim, &conn)?;
         return scim::trigger::poll(client, &conn, scim_trigger, input, cursor);
     }
-    same_api("trigger", trigger, ApiType::ClmPublic, &conn)?;
+    if let Some(t) = clickwrap::trigger::find(trigger) {
+        same_api("trigger", trigger, t.api.api_type(), &conn)?;
+        return t.poll(client, &conn, input, cursor);
+    }
+    if triggers::find(trigger).is_ok() {
+        same_api("trigger", trigger, ApiType::ClmPublic, &conn)?;
+    }
     triggers::poll(client, &conn, trigger, input, cursor)
 }
 
@@ -211,19 +232,20 @@ pub fn handle_webhook(
     )
 }
 
-/// A validated connection whose API type this version serves. The other API types are
-/// validated in full, then refused.
+/// A validated connection (every API type of the form is served).
 fn served(config: &str) -> Result<Connection, ConnectorError> {
-    let conn = Connection::parse(config)?;
-    match conn.api_type {
-        ApiType::ClmPublic | ApiType::ClmScim => Ok(conn),
-        other => Err(unsupported_api(other)),
-    }
+    Connection::parse(config)
 }
 
-/// A served connection for a webhook trigger: only the CLM Public API has webhooks.
+/// A served connection for a webhook trigger: only the CLM Public API has webhooks (the
+/// SCIM and Clickwrap triggers are polled).
 fn webhook_connection(config: &str, trigger: &str) -> Result<Connection, ConnectorError> {
     let conn = served(config)?;
+    if clickwrap::trigger::find(trigger).is_some() {
+        return Err(ConnectorError::Unsupported(format!(
+            "trigger `{trigger}` is polled; Clickwrap has no webhooks"
+        )));
+    }
     if scim::trigger::find(trigger).is_some() {
         same_api("trigger", trigger, ApiType::ClmScim, &conn)?;
         return Err(ConnectorError::Unsupported(format!(
@@ -235,7 +257,8 @@ fn webhook_connection(config: &str, trigger: &str) -> Result<Connection, Connect
 }
 
 /// An action or trigger runs only on a connection of its own API type: a SCIM action on a
-/// CLM Public connection would send SCIM bodies to the wrong base (and the reverse).
+/// CLM Public connection would send SCIM bodies to the wrong base (and the reverse), a
+/// Clickwrap action would go to another host altogether.
 fn same_api(
     what: &str,
     key: &str,
@@ -254,13 +277,5 @@ fn same_api(
             conn.api_type.as_str(),
             api_type.as_str()
         ),
-    ))
-}
-
-fn unsupported_api(api_type: ApiType) -> ConnectorError {
-    ConnectorError::Unsupported(format!(
-        "api_type `{}` is not supported by this connector version yet; use `clm_public` or \
-         `clm_scim`",
-        api_type.as_str()
     ))
 }

@@ -2,6 +2,7 @@
 //! every trigger.
 
 use crate::catalog::{self, Method, Operation};
+use crate::clickwrap;
 use crate::config::{ApiType, CONNECTION_SCHEMA};
 use crate::custom::{CUSTOM, CustomAction};
 use crate::scim::trigger::{SCIM_TRIGGERS, ScimTrigger};
@@ -72,7 +73,7 @@ pub struct ActionDef {
     /// The connection `api_type` the action runs on (WIT 0.2 has no field for it yet).
     pub api_type: ApiType,
     pub title: &'static str,
-    pub description: &'static str,
+    pub description: String,
     pub group: &'static str,
     pub operation: Option<&'static str>,
     pub scopes: &'static [&'static str],
@@ -89,7 +90,7 @@ impl ActionDef {
             key: a.key,
             api_type: ApiType::ClmPublic,
             title: a.title,
-            description: a.description,
+            description: a.description.to_string(),
             group: a.group,
             operation: None,
             scopes: a.scopes,
@@ -107,7 +108,7 @@ impl ActionDef {
             key: op.key,
             api_type: op.api_type,
             title: op.title,
-            description: op.description,
+            description: op.description.to_string(),
             group: op.area,
             operation: Some(op.operation_id),
             scopes: op.scopes,
@@ -118,6 +119,39 @@ impl ActionDef {
             idempotent: op.idempotent,
         }
     }
+
+    fn from_clickwrap(a: &'static clickwrap::catalog::Action) -> Self {
+        ActionDef {
+            key: a.key,
+            api_type: a.api.api_type(),
+            title: a.title,
+            description: a.full_description(),
+            group: a.group,
+            operation: None,
+            scopes: &[],
+            input_schema: a.input_schema().to_string(),
+            output_schema: a.output_schema().to_string(),
+            read_only: a.hints.read_only,
+            destructive: a.hints.destructive,
+            idempotent: a.hints.idempotent,
+        }
+    }
+}
+
+impl TriggerDef {
+    fn from_clickwrap(t: &'static clickwrap::trigger::Trigger) -> Self {
+        TriggerDef {
+            key: t.key,
+            api_type: t.api.api_type(),
+            title: t.title,
+            description: t.description,
+            polls: true,
+            webhooks: false,
+            scopes: Vec::new(),
+            input_schema: t.input_schema().to_string(),
+            output_schema: t.output_schema().to_string(),
+        }
+    }
 }
 
 pub fn describe() -> Manifest {
@@ -125,18 +159,29 @@ pub fn describe() -> Manifest {
         id: CONNECTOR_ID,
         name: "Ironclad",
         version: env!("CARGO_PKG_VERSION"),
-        description: "Ironclad contract lifecycle management: workflows, approvals, signatures, \
-                      records and more, through Ironclad's public API; users and groups \
-                      through its SCIM API.",
+        description: "Ironclad contract lifecycle management (workflows, approvals, signatures, \
+                      records and more, through Ironclad's public API; users and groups through \
+                      its SCIM API) and Ironclad Clickwrap (sites, contracts, groups, signers, \
+                      acceptances).",
         connection_schema: CONNECTION_SCHEMA,
         actions: catalog::all()
             .map(ActionDef::from_operation)
             .chain(CUSTOM.iter().map(ActionDef::from_custom))
+            .chain(
+                clickwrap::catalog::ACTIONS
+                    .iter()
+                    .map(ActionDef::from_clickwrap),
+            )
             .collect(),
         triggers: TRIGGERS
             .iter()
             .map(TriggerDef::from_trigger)
             .chain(SCIM_TRIGGERS.iter().map(TriggerDef::from_scim))
+            .chain(
+                clickwrap::trigger::TRIGGERS
+                    .iter()
+                    .map(TriggerDef::from_clickwrap),
+            )
             .collect(),
     }
 }

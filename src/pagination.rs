@@ -63,7 +63,7 @@ pub fn collect(
 ) -> Result<Value, ConnectorError> {
     // One exact-size page when the caller wants fewer than a full page.
     let page_size = max_items.clamp(1, PAGE_SIZE);
-    let mut items: Vec<Value> = Vec::new();
+    let mut gathered = Gathered::new(max_items);
     let mut count;
     let mut page = 0;
     let truncated = loop {
@@ -71,22 +71,51 @@ pub fn collect(
         count = fetched.count;
         let more = fetched.more_after(page, page_size);
         let more_upstream = fetched.more_upstream(page, page_size);
-        let room = (max_items - items.len() as u64) as usize;
-        let overflow = fetched.list.len() > room;
-        items.extend(fetched.list.into_iter().take(room));
-        if items.len() as u64 >= max_items {
-            break more_upstream || overflow;
+        if let Some(truncated) = gathered.page(fetched.list, more_upstream) {
+            break truncated;
         }
         if !more {
             break false;
         }
         page += 1;
     };
-    let mut out = json!({ "items": items, "truncated": truncated });
-    if let Some(total) = count {
-        out["count"] = json!(total);
+    Ok(gathered.output(truncated, count))
+}
+
+/// Items collected page by page up to `max_items`: the part every API's paging shares.
+pub struct Gathered {
+    items: Vec<Value>,
+    max_items: u64,
+}
+
+impl Gathered {
+    pub fn new(max_items: u64) -> Self {
+        Gathered {
+            items: Vec::new(),
+            max_items,
+        }
     }
-    Ok(out)
+
+    /// Take what fits of one page. `Some(truncated)` when the listing is done: `max_items`
+    /// reached (truncated if more exists), or the page was empty or the last upstream.
+    pub fn page(&mut self, list: Vec<Value>, more_upstream: bool) -> Option<bool> {
+        let room = (self.max_items - self.items.len() as u64) as usize;
+        let (fetched, overflow) = (list.len(), list.len() > room);
+        self.items.extend(list.into_iter().take(room));
+        if self.items.len() as u64 >= self.max_items {
+            return Some(more_upstream || overflow);
+        }
+        (fetched == 0 || !more_upstream).then_some(false)
+    }
+
+    /// `{items, count?, truncated}`.
+    pub fn output(self, truncated: bool, count: Option<u64>) -> Value {
+        let mut out = json!({ "items": self.items, "truncated": truncated });
+        if let Some(total) = count {
+            out["count"] = json!(total);
+        }
+        out
+    }
 }
 
 /// Where a one-page read stands: the page to fetch and the page size, fixed by the first

@@ -49,7 +49,8 @@ pub fn transport_error(error: TransportError, url: &str) -> ConnectorError {
 }
 
 /// Ironclad's error body: `{code, message, param}`; OAuth's `{error, error_description}`;
-/// exports' `{error}`. Anything else is shown as text.
+/// exports' `{error}`; Clickwrap's `{error: {message, status, name, code}}`. Anything else is
+/// shown as text.
 struct ErrorBody {
     code: Option<String>,
     message: Option<String>,
@@ -59,6 +60,14 @@ struct ErrorBody {
 fn error_body(response: &Response) -> ErrorBody {
     let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     match serde_json::from_slice::<Value>(&response.body) {
+        Ok(Value::Object(mut outer)) if outer.get("error").is_some_and(Value::is_object) => {
+            let inner = outer.remove("error").unwrap_or_default();
+            ErrorBody {
+                code: text(&inner, "name").or_else(|| text(&inner, "code")),
+                message: text(&inner, "message"),
+                param: None,
+            }
+        }
         Ok(v) if v.is_object() => ErrorBody {
             code: text(&v, "code")
                 .or_else(|| text(&v, "error").filter(|_| v.get("error_description").is_some())),
@@ -78,6 +87,13 @@ fn error_body(response: &Response) -> ErrorBody {
             }
         }
     }
+}
+
+/// The upstream's own words about a refusal (`HTTP <status>` when it gave none).
+pub fn error_message(response: &Response) -> String {
+    error_body(response)
+        .message
+        .unwrap_or_else(|| format!("HTTP {}", response.status))
 }
 
 pub fn status_error(response: &Response, scopes: &[&str]) -> ConnectorError {

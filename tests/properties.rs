@@ -11,7 +11,7 @@
 
 use std::cell::RefCell;
 
-use ironclad_connector::config::Connection;
+use ironclad_connector::config::{ApiType, Connection};
 use ironclad_connector::error::ConnectorError;
 use ironclad_connector::http::{HttpClient, Request, Response, TransportError};
 use ironclad_connector::triggers::signature::{PublicKey, Verification};
@@ -108,15 +108,32 @@ fn config() -> String {
     .to_string()
 }
 
-/// The connection an action runs on, and the API base its requests must stay under: SCIM
-/// actions need a `clm_scim` connection.
-fn connection_for(key: &str) -> (String, &'static str) {
-    if key.starts_with("scim_") {
-        let mut form: Value = serde_json::from_str(&config()).unwrap();
-        form["api_type"] = json!("clm_scim");
-        (form.to_string(), "https://na1.ironcladapp.com/scim/v2/")
-    } else {
-        (config(), "https://na1.ironcladapp.com/public/api/v1/")
+/// A connection of the API type `key` runs on, and the base every request must stay under.
+fn config_for(key: &str) -> (String, &'static str) {
+    let api_type = manifest::describe()
+        .actions
+        .into_iter()
+        .find(|a| a.key == key)
+        .map_or(ApiType::ClmPublic, |a| a.api_type);
+    match api_type {
+        ApiType::ClickwrapRest => (
+            json!({ "api_type": "clickwrap_rest", "region": "na1",
+                    "client_id": "ck", "client_secret": "<secret>" })
+            .to_string(),
+            "https://api.pactsafe.com/v1.1/",
+        ),
+        ApiType::ClickwrapActivity => (
+            json!({ "api_type": "clickwrap_activity", "region": "na1",
+                    "site_access_id": "1e8ddd9d-f32c-4dc7-9c13-62095e6d4317" })
+            .to_string(),
+            "https://pactsafe.io/",
+        ),
+        ApiType::ClmScim => {
+            let mut form: Value = serde_json::from_str(&config()).unwrap();
+            form["api_type"] = json!("clm_scim");
+            (form.to_string(), "https://na1.ironcladapp.com/scim/v2/")
+        }
+        ApiType::ClmPublic => (config(), "https://na1.ironcladapp.com/public/api/v1/"),
     }
 }
 
@@ -208,7 +225,7 @@ proptest! {
         }),
     ) {
         let fake = Recorder::answering(404, Vec::new(), br#"{"code":"NOT_FOUND","message":"no"}"#.to_vec());
-        let (config, base) = connection_for(&key);
+        let (config, base) = config_for(&key);
         let result = ironclad_connector::execute(&fake, &config, &key, &input.to_string());
         let sent = fake.sent.borrow();
         prop_assert!(
@@ -341,6 +358,8 @@ proptest! {
         key in prop::sample::select(vec![
             "list_workflows", "list_records", "retrieve_record", "retrieve_workflow",
             "list_workflow_schemas", "retrieve_workflow_document", "create_record",
+            "clickwrap_list_activity", "clickwrap_get_site", "clickwrap_activity_latest",
+            "clickwrap_activity_send",
         ]),
         status in prop::sample::select(vec![200u16, 201, 204, 400, 401, 403, 404, 409, 429, 500, 502]),
         body in prop_oneof![
@@ -348,12 +367,14 @@ proptest! {
             json_value().prop_map(|v| v.to_string().into_bytes()),
             Just(br#"{"list":[{"id":"w1"}],"page":0,"pageSize":100,"count":1}"#.to_vec()),
             Just(br#"{"list":[{"id":"w1"}],"page":0,"pageSize":100,"count":99999}"#.to_vec()),
+            Just(br#"{"data":[{"id":"a1"}],"page":1,"per_page":100,"has_more":true,"total_count":99999}"#.to_vec()),
+            Just(br#"{"error":{"message":"no","status":403,"name":"ForbiddenError"}}"#.to_vec()),
         ],
     ) {
         let fake = Recorder::answering(status, vec![("content-type".into(), "application/json".into())], body);
         let input = json!({
             "id": "IC-1", "key": "doc", "body": { "type": "contract", "name": "n", "properties": {} },
-            "max_items": 300,
+            "max_items": 300, "site_id": 1, "sig": "s", "gkey": "g", "vid": ["v"], "et": "agreed",
         });
         let op = manifest::describe().actions.into_iter().find(|a| a.key == key).unwrap();
         let schema: Value = serde_json::from_str(&op.input_schema).unwrap();
@@ -362,7 +383,7 @@ proptest! {
         if let (Some(props), Value::Object(i)) = (schema["properties"].as_object(), &mut input) {
             i.retain(|k, _| props.contains_key(k));
         }
-        match ironclad_connector::execute(&fake, &config(), key, &input.to_string()) {
+        match ironclad_connector::execute(&fake, &config_for(key).0, key, &input.to_string()) {
             Ok(output) => prop_assert!(output.is_object(), "{output}"),
             Err(e) => prop_assert!(!e.kind().is_empty()),
         }

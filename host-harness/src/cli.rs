@@ -613,6 +613,15 @@ async fn serve_emulator(
                 "grant_types": c.grant_types, "redirect_uris": c.redirect_uris,
             })).collect::<Vec<_>>(),
             "users": seed.users.iter().map(|u| &u.email).collect::<Vec<_>>(),
+            "clickwrap": {
+                "api_keys": [
+                    { "name": "admin", "client_id": emulator::ClickwrapFixture::ADMIN_CLIENT_ID,
+                      "client_secret": emulator::ClickwrapFixture::ADMIN_CLIENT_SECRET },
+                    { "name": "viewer", "client_id": emulator::ClickwrapFixture::VIEWER_CLIENT_ID,
+                      "client_secret": emulator::ClickwrapFixture::VIEWER_CLIENT_SECRET },
+                ],
+                "site_access_id": emulator::ClickwrapFixture::SITE_ACCESS_ID,
+            },
         }))?
     );
     tokio::signal::ctrl_c().await?;

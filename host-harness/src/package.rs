@@ -29,7 +29,7 @@ const SAMPLE_FORM: &[(&str, &str)] = &[
     ("client_id", "00000000-0000-4000-8000-000000000000"),
     ("client_secret", "<secret>"),
     ("impersonate_user", "packaging@example.com"),
-    ("site_access_id", "packaging"),
+    ("site_access_id", "00000000-0000-4000-8000-000000000000"),
 ];
 
 /// Write the package into `out` (created; must be empty or absent). Returns the manifest.
@@ -142,8 +142,9 @@ fn write_schemas(describe: &Value, dir: &Path) -> anyhow::Result<Map<String, Val
 
 /// For each API type and each fixed region, the origins the connector's `plan` allows (the
 /// API and, with OAuth, the token endpoint's origin). `custom` regions reach the instance URL
-/// the user enters, so they are listed as such rather than as hosts. API types this version
-/// of the connector refuses are returned apart, with its reason.
+/// the user enters, so they are listed as such rather than as hosts; a region an API type does
+/// not exist in is listed with the connector's reason. API types this version of the
+/// connector refuses are returned apart, with its reason.
 async fn hosts_per_api_type(runtime: &Runtime, schema: &Value) -> anyhow::Result<(Value, Value)> {
     let enum_of = |field: &str| -> Vec<String> {
         schema["properties"][field]["enum"]
@@ -176,6 +177,14 @@ async fn hosts_per_api_type(runtime: &Runtime, schema: &Value) -> anyhow::Result
                 Err(CallError::Connector(report)) if report.kind == "unsupported" => {
                     unsupported.insert(api_type.clone(), report.message.into());
                     break;
+                }
+                // An API type absent from a region (Clickwrap has no eu1): listed with why.
+                Err(CallError::Connector(report))
+                    if report.kind == "invalid_config"
+                        && report.field.as_deref() == Some("region") =>
+                {
+                    regions.insert(region, format!("not served: {}", report.message).into());
+                    continue;
                 }
                 Err(e) => anyhow::bail!("plan({api_type}, {region}) with a sample form: {e}"),
             };

@@ -14,10 +14,12 @@ async fn describe_prints_the_manifest() {
     let m = run.json();
     assert!(m["connection_schema"]["properties"]["api_type"].is_object());
     let actions = m["actions"].as_array().unwrap();
-    // Every catalog row names its operation; only the composed actions have none.
+    // Every CLM catalog row names its operation; only the composed actions have none
+    // (Clickwrap has no OpenAPI, so no operation ids).
     let without: Vec<&str> = actions
         .iter()
         .filter(|a| a["operation"].is_null())
+        .filter(|a| !a["key"].as_str().unwrap().starts_with("clickwrap_"))
         .map(|a| a["key"].as_str().unwrap())
         .collect();
     assert_eq!(
@@ -290,7 +292,12 @@ async fn errors_have_kinds_fields_and_exit_codes() {
             "unauthenticated",
             None,
         ),
-        (json!({ "api_type": "clickwrap_rest" }), "unsupported", None),
+        // A CLM form switched to Clickwrap REST: Clickwrap tokens carry no scopes.
+        (
+            json!({ "api_type": "clickwrap_rest", "scopes": "public.workflows.readWorkflows" }),
+            "invalid_config",
+            Some("scopes"),
+        ),
     ];
     for (patch, kind, field) in cases {
         let cfg = write_json(

@@ -96,6 +96,21 @@ async fn the_package_is_complete_consistent_and_reproducible() {
         serde_json::json!(["https://na1.ironcladapp.com"])
     );
     assert!(manifest["hosts"]["clm_public"]["custom"].is_string());
+    // Clickwrap: REST and its token on api.pactsafe.com, Activity on pactsafe.io, no eu1.
+    assert_eq!(
+        manifest["hosts"]["clickwrap_rest"]["na1"],
+        serde_json::json!(["https://api.pactsafe.com"])
+    );
+    assert_eq!(
+        manifest["hosts"]["clickwrap_activity"]["demo"],
+        serde_json::json!(["https://demo.pactsafe.io"])
+    );
+    assert!(
+        manifest["hosts"]["clickwrap_rest"]["eu1"]
+            .as_str()
+            .unwrap()
+            .starts_with("not served")
+    );
 
     // Every action and trigger with its scopes and schema files, equal to `describe`.
     for kind in ["actions", "triggers"] {

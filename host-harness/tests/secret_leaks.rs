@@ -4,7 +4,7 @@
 //! client secret and on any credential the emulator issued (they all start with
 //! [`TOKEN_PREFIX`] and carry 40 hex digits), naming the line but never printing the value.
 
-use host_harness::emulator::{TOKEN_PREFIX, default_seed};
+use host_harness::emulator::{ClickwrapFixture, TOKEN_PREFIX, default_seed};
 
 /// The secrets the suite's fixtures hold, by name.
 fn fixture_secrets() -> Vec<(String, String)> {
@@ -12,6 +12,10 @@ fn fixture_secrets() -> Vec<(String, String)> {
         .clients
         .into_iter()
         .map(|c| (format!("client secret of {}", c.name), c.client_secret))
+        .chain(
+            ClickwrapFixture::secrets()
+                .map(|(name, secret)| (format!("client secret of the {name}"), secret.into())),
+        )
         .collect()
 }
 

@@ -196,7 +196,7 @@ pub fn poll(
 }
 
 /// `since` from the input, else now: a new trigger starts from the present.
-fn since(input: &Map<String, Value>) -> Result<Millis, ConnectorError> {
+pub(crate) fn since(input: &Map<String, Value>) -> Result<Millis, ConnectorError> {
     match input.get("since").and_then(Value::as_str) {
         None => Ok(time::now()),
         Some(text) => time::parse(text).ok_or_else(|| {

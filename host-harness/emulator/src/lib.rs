@@ -7,6 +7,8 @@
 //! - `/public/api/v1/**`: bearer token, acting user and scope checks (`auth`), then the
 //!   handlers by area (`workflows`, `workflow_schemas`); unknown routes answer Ironclad's
 //!   `NOT_FOUND` after authentication.
+//! - Ironclad Clickwrap (module `clickwrap`): the REST API under `/v1.1/**`, the Activity API
+//!   (`/send`, `/latest`, `/retrieve`, `/published`) and Clickwrap API keys at `/oauth/token`.
 //! - `/_emulator/**`: test controls (`admin`), not part of Ironclad: `POST expire-tokens`,
 //!   `GET requests` (the request log, secrets redacted), `POST reset-request-log`, `POST reset`,
 //!   `POST throttle` (the next N API requests answer 429 with `Retry-After`), `POST rate-limits`
@@ -40,6 +42,7 @@ mod admin;
 mod async_launch;
 mod auth;
 mod bulk;
+pub mod clickwrap;
 #[cfg(feature = "contract")]
 mod contract;
 mod deliveries;
@@ -84,6 +87,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use auth::Actor;
+pub use clickwrap::Fixture as ClickwrapFixture;
 #[cfg(feature = "contract")]
 pub use contract::{Contract, ERRATA, Erratum, Violation};
 pub use errors::{ApiError, OAuthError};
@@ -131,6 +135,7 @@ impl Emulator {
             .merge(authenticated)
             .merge(scim::routes(self))
             .merge(scim::admin_routes())
+            .merge(clickwrap::routes())
             .merge(admin::routes())
             .fallback(errors::not_found);
         #[cfg(feature = "contract")]

@@ -144,6 +144,15 @@ pub async fn token(State(emu): State<Emulator>, headers: HeaderMap, body: Bytes)
 
 fn exchange(emu: &Emulator, headers: &HeaderMap, body: &[u8]) -> Result<Value, OAuthError> {
     let form = TokenForm::parse(headers, body)?;
+    // Clickwrap's token endpoint lives on its own host; here the same path serves its API keys.
+    if let Some(issued) = crate::clickwrap::exchange(
+        emu,
+        form.get("grant_type"),
+        form.get("client_id"),
+        form.get("client_secret"),
+    ) {
+        return issued;
+    }
     let grant_type = form
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("missing grant type"))?;

@@ -74,6 +74,8 @@ pub struct Data {
     pub deliveries: crate::deliveries::Outbox,
     /// SCIM users and groups (`scim`).
     pub scim: crate::scim::ScimStore,
+    /// Ironclad Clickwrap's sites, contracts, groups, signers, activity and API keys.
+    pub clickwrap: crate::clickwrap::Store,
     last_ms: i64,
 }
 
@@ -88,6 +90,7 @@ impl Data {
             files: crate::files::FileStore::seeded(),
             deliveries: crate::deliveries::Outbox::new(seed.company.id.clone(), hub),
             scim: crate::scim::ScimStore::from_seed(seed),
+            clickwrap: crate::clickwrap::seed::store(),
             ..Self::default()
         }
     }

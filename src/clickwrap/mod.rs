@@ -1,0 +1,231 @@
+//! Ironclad Clickwrap: the REST API (`clickwrap_rest`: OAuth client → bearer token) and the
+//! Activity API (`clickwrap_activity`: the Site Access ID, no token), served from the same
+//! component as the CLM Public API.
+//!
+//! - [`hosts`]: regions to hosts, the connection fields each API type takes.
+//! - [`catalog`]: every action as one data row; [`executor`] runs them, [`pages`] follows
+//!   Clickwrap's 1-based paging.
+//! - [`trigger`]: new acceptances, polled.
+//!
+//! `lib.rs` dispatches here; everything an action or trigger of another API type would do on a
+//! Clickwrap connection (and the reverse) is refused there, naming `api_type`.
+
+pub mod catalog;
+pub mod executor;
+pub mod hosts;
+pub mod pages;
+pub mod trigger;
+
+use serde_json::Value;
+
+use crate::config::{ApiType, Connection};
+use crate::error::ConnectorError;
+use crate::http::{HttpClient, Method, Request, Response};
+use crate::identity::Identity;
+use crate::{OAuthPlan, Plan, upstream};
+use catalog::Api;
+
+pub fn is_clickwrap(api_type: ApiType) -> bool {
+    matches!(
+        api_type,
+        ApiType::ClickwrapRest | ApiType::ClickwrapActivity
+    )
+}
+
+/// Where requests of `api` go for this connection.
+pub fn base_url(conn: &Connection, api: Api) -> String {
+    match api {
+        Api::Rest => format!("{}{}", conn.origin, hosts::REST_ROOT),
+        Api::Activity => conn.origin.clone(),
+    }
+}
+
+fn api_of(conn: &Connection) -> Api {
+    match conn.api_type {
+        ApiType::ClickwrapActivity => Api::Activity,
+        _ => Api::Rest,
+    }
+}
+
+/// REST: a client-credentials token from `/oauth/token` on the API's own host (Clickwrap
+/// documents no authorization-code flow, so there is no authorize URL). Activity: no auth.
+/// Either way the connection reaches exactly one origin.
+pub fn plan(conn: &Connection) -> Plan {
+    let oauth = conn.oauth.as_ref().map(|o| OAuthPlan {
+        grant: o.grant,
+        token_url: conn.token_url(),
+        authorize_url: String::new(),
+        client_id: o.client_id.clone(),
+        scopes: Vec::new(),
+        client_secret_field: "client_secret",
+    });
+    Plan {
+        oauth,
+        allowed_origins: vec![conn.origin.clone()],
+        base_url: base_url(conn, api_of(conn)),
+    }
+}
+
+/// REST: `GET /sites?per_page=1&no_count=true&lean=true` proves the token and reports the
+/// account. Activity: `GET /retrieve?sid=…&sig=connection-test&tm=true` only reads, and proves
+/// the Site Access ID as far as the API tells (whether Clickwrap refuses an unknown `sid` or
+/// answers an empty map is UNCONFIRMED; see the README). `/send` is never used: it writes.
+pub fn test(client: &dyn HttpClient, conn: &Connection) -> Result<Identity, ConnectorError> {
+    let api = api_of(conn);
+    let base = base_url(conn, api);
+    let mut request = match api {
+        Api::Rest => Request::new(
+            Method::GET,
+            format!("{base}/sites?per_page=1&no_count=true&lean=true"),
+        ),
+        Api::Activity => {
+            let sid = conn.site_access_id.as_deref().unwrap_or_default();
+            let mut r = Request::new(
+                Method::GET,
+                format!("{base}/retrieve?sid={sid}&sig=connection-test&tm=true"),
+            );
+            r.authenticate = false;
+            r
+        }
+    };
+    request = request.header("accept", "application/json");
+    let response = send_ok(client, request, api, None)?;
+    let body = upstream::json(&response, "test connection")?;
+    let site = &body["data"][0];
+    let text = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    Ok(Identity {
+        company_id: text(&site["account"]),
+        ..Identity::default()
+    })
+}
+
+/// Send and require a 2xx; Clickwrap's refusals become typed errors that say what to fix.
+pub fn send_ok(
+    client: &dyn HttpClient,
+    request: Request,
+    api: Api,
+    permission: Option<&str>,
+) -> Result<Response, ConnectorError> {
+    let response = upstream::send(client, request)?;
+    if response.is_success() {
+        return Ok(response);
+    }
+    Err(refusal(&response, api, permission))
+}
+
+fn refusal(response: &Response, api: Api, permission: Option<&str>) -> ConnectorError {
+    match (upstream::status_error(response, &[]), api) {
+        // The Activity API takes no token: an authentication refusal is about the `sid`.
+        (ConnectorError::Unauthenticated(_), Api::Activity) => ConnectorError::config(
+            "site_access_id",
+            format!(
+                "Clickwrap did not accept the Site Access ID ({}); copy it from the site's \
+                 Site Settings, or from `access_id` of `clickwrap_list_sites`",
+                upstream::error_message(response)
+            ),
+        ),
+        (ConnectorError::Unauthenticated(_), Api::Rest) => {
+            ConnectorError::Unauthenticated(format!(
+                "Clickwrap refused the API key's token ({}); register a new API key or reconnect",
+                upstream::error_message(response)
+            ))
+        }
+        (ConnectorError::Forbidden { message, .. }, _) => ConnectorError::Forbidden {
+            message: match permission {
+                Some(p) => format!(
+                    "{message} (the API key's user needs the `{p}` permission on the site; \
+                     Clickwrap tokens act with their user's site permissions)"
+                ),
+                None => format!("{message} (the API key's user cannot see this site or resource)"),
+            },
+            missing_scope: None,
+        },
+        (other, _) => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::fake;
+    use serde_json::json;
+
+    fn conn(form: Value) -> Connection {
+        Connection::parse(&form.to_string()).unwrap()
+    }
+
+    #[test]
+    fn plans_one_origin_per_api_type() {
+        let rest = plan(&conn(
+            json!({"api_type": "clickwrap_rest", "region": "demo",
+                                      "client_id": "ck", "client_secret": "<secret>"}),
+        ));
+        assert_eq!(rest.allowed_origins, ["https://api.demo.pactsafe.com"]);
+        assert_eq!(rest.base_url, "https://api.demo.pactsafe.com/v1.1");
+        assert_eq!(
+            rest.oauth.unwrap().token_url,
+            "https://api.demo.pactsafe.com/oauth/token"
+        );
+        let activity = plan(&conn(
+            json!({"api_type": "clickwrap_activity", "region": "custom",
+                                          "instance_url": "http://127.0.0.1:9/",
+                                          "site_access_id": "1e8ddd9d-f32c-4dc7-9c13-62095e6d4317"}),
+        ));
+        assert_eq!(activity.allowed_origins, ["http://127.0.0.1:9"]);
+        assert_eq!(activity.base_url, "http://127.0.0.1:9");
+        assert!(activity.oauth.is_none());
+    }
+
+    #[test]
+    fn refusals_name_what_to_fix() {
+        let body = br#"{"error":{"message":"Invalid site access id","status":401,"name":"UnauthorizedError"}}"#;
+        let r = Response {
+            status: 401,
+            headers: vec![],
+            body: body.to_vec(),
+        };
+        let err = refusal(&r, Api::Activity, None);
+        assert!(
+            matches!(&err, ConnectorError::InvalidConfig { field, message }
+                if field == "site_access_id" && message.contains("Invalid site access id")),
+            "{err:?}"
+        );
+        let body = br#"{"error":{"message":"You do not have permission","status":403,"name":"ForbiddenError"}}"#;
+        let r = Response {
+            status: 403,
+            headers: vec![],
+            body: body.to_vec(),
+        };
+        let ConnectorError::Forbidden {
+            message,
+            missing_scope,
+        } = refusal(&r, Api::Rest, Some("create"))
+        else {
+            panic!()
+        };
+        assert!(
+            message.starts_with("You do not have permission")
+                && message.contains("`create` permission")
+        );
+        assert_eq!(missing_scope, None);
+    }
+
+    #[test]
+    fn activity_test_reads_and_never_sends() {
+        let client = fake(200, &[], b"{}");
+        let c = conn(json!({"api_type": "clickwrap_activity", "region": "na1",
+                             "site_access_id": "1e8ddd9d-f32c-4dc7-9c13-62095e6d4317"}));
+        test(&client, &c).unwrap();
+        let sent = client.sent.borrow();
+        assert_eq!(sent[0].method, Method::GET);
+        assert_eq!(
+            sent[0].url,
+            "https://pactsafe.io/retrieve?sid=1e8ddd9d-f32c-4dc7-9c13-62095e6d4317&sig=connection-test&tm=true"
+        );
+        assert!(!sent[0].authenticate);
+    }
+}
