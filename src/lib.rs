@@ -11,6 +11,8 @@
 //! - [`execute`] — run one action: a catalog row ([`executor`], [`pagination`], [`schema`],
 //!   [`upstream`]) or a composed one ([`custom`]).
 //! - [`poll`], [`subscribe`], [`unsubscribe`], [`handle_webhook`] — triggers ([`triggers`]).
+//! - [`input_schema`], [`list_options`] — for recipe builders: schemas for the input so far
+//!   ([`dynamic`]) and pick lists ([`options`]); structured filters ([`formula`]).
 
 pub mod api;
 pub mod base64;
@@ -18,12 +20,15 @@ pub mod catalog;
 pub mod config;
 pub mod custom;
 pub mod download;
+pub mod dynamic;
 pub mod error;
 pub mod executor;
+pub mod formula;
 pub mod http;
 pub mod identity;
 pub mod manifest;
 pub mod multipart;
+pub mod options;
 pub mod pagination;
 pub mod schema;
 pub mod time;
@@ -92,8 +97,12 @@ pub fn execute(
     input: &str,
 ) -> Result<Value, ConnectorError> {
     let conn = clm_public(config)?;
-    let input: Value = serde_json::from_str(input)
+    let mut input: Value = serde_json::from_str(input)
         .map_err(|e| ConnectorError::input("/", format!("the input is not valid JSON: {e}")))?;
+    if options::annotations::takes_filter(action) {
+        formula::expand(&mut input)?;
+    }
+    dynamic::check(client, &conn, action, &input)?;
     if let Some(op) = catalog::find(action) {
         return executor::execute(client, &conn, op, &input);
     }
@@ -104,6 +113,35 @@ pub fn execute(
         "",
         format!("unknown action `{action}`; `describe` lists the actions"),
     ))
+}
+
+/// The action's schemas for the input filled in so far (`partial`, a JSON object).
+pub fn input_schema(
+    client: &dyn http::HttpClient,
+    config: &str,
+    action: &str,
+    partial: &str,
+) -> Result<dynamic::Schemas, ConnectorError> {
+    let conn = clm_public(config)?;
+    let partial: Value = if partial.trim().is_empty() {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_str(partial).map_err(|e| {
+            ConnectorError::input("/", format!("the partial input is not valid JSON: {e}"))
+        })?
+    };
+    dynamic::schemas(client, &conn, action, &partial)
+}
+
+/// One page of a pick list.
+pub fn list_options(
+    client: &dyn http::HttpClient,
+    config: &str,
+    provider: &str,
+    params: &str,
+    cursor: Option<&str>,
+) -> Result<options::ChoicePage, ConnectorError> {
+    options::list(client, &clm_public(config)?, provider, params, cursor)
 }
 
 pub fn poll(

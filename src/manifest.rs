@@ -2,8 +2,10 @@
 //! every trigger.
 
 use crate::catalog::{Method, OPERATIONS, Operation};
+use crate::config::ApiType;
 use crate::config::CONNECTION_SCHEMA;
 use crate::custom::{CUSTOM, CustomAction};
+use crate::options::annotations::annotate;
 use crate::triggers::{TRIGGERS, Trigger};
 
 pub const CONNECTOR_ID: &str = "ironclad";
@@ -27,6 +29,7 @@ pub struct TriggerDef {
     pub polls: bool,
     pub webhooks: bool,
     pub scopes: Vec<&'static str>,
+    pub api_type: ApiType,
     pub input_schema: String,
     pub output_schema: String,
 }
@@ -40,7 +43,8 @@ impl TriggerDef {
             polls: t.polls(),
             webhooks: t.webhooks(),
             scopes: t.scopes(),
-            input_schema: t.input_schema().to_string(),
+            api_type: t.api_type,
+            input_schema: annotate(t.key, &t.input_schema().to_string()),
             output_schema: t.output_schema().to_string(),
         }
     }
@@ -54,6 +58,8 @@ pub struct ActionDef {
     pub group: &'static str,
     pub operation: Option<&'static str>,
     pub scopes: &'static [&'static str],
+    pub api_type: ApiType,
+    /// With `x-options` and `x-schema-depends-on` (see `options::annotations`).
     pub input_schema: String,
     pub output_schema: String,
     pub read_only: bool,
@@ -70,7 +76,8 @@ impl ActionDef {
             group: a.group,
             operation: None,
             scopes: a.scopes,
-            input_schema: (a.input_schema)(),
+            api_type: a.api_type,
+            input_schema: annotate(a.key, &(a.input_schema)()),
             output_schema: (a.output_schema)(),
             read_only: a.read_only,
             destructive: a.destructive,
@@ -87,7 +94,8 @@ impl ActionDef {
             group: op.area,
             operation: Some(op.operation_id),
             scopes: op.scopes,
-            input_schema: op.input_schema.to_string(),
+            api_type: op.api_type,
+            input_schema: annotate(op.key, op.input_schema),
             output_schema: op.output_schema.to_string(),
             read_only: op.read_only,
             destructive: op.destructive,
@@ -111,4 +119,12 @@ pub fn describe() -> Manifest {
             .collect(),
         triggers: TRIGGERS.iter().map(TriggerDef::from_trigger).collect(),
     }
+}
+
+/// One action's definition as `describe` gives it.
+pub fn action(key: &str) -> Option<ActionDef> {
+    if let Some(op) = crate::catalog::find(key) {
+        return Some(ActionDef::from_operation(op));
+    }
+    crate::custom::find(key).map(ActionDef::from_custom)
 }

@@ -104,6 +104,11 @@ fn check_object(
             }
         }
     }
+    if let Some(min) = s.get("minProperties").and_then(Value::as_u64)
+        && (obj.len() as u64) < min
+    {
+        return Err(violation(at, format!("needs at least {min} propert(ies)")));
+    }
     let props = s.get("properties").and_then(Value::as_object);
     for (name, item) in obj {
         let sub = props.and_then(|p| p.get(name));

@@ -2,12 +2,12 @@
 //! and trappable (a host failure becomes a trap, never a panic).
 
 wasmtime::component::bindgen!({
-    path: "../wit/v0.2",
+    path: "../wit/v0.3",
     world: "connector",
     imports: { default: async | trappable },
     exports: { default: async },
 });
 
-pub use exports::ipaas::connector::{connection, metadata, triggers};
+pub use exports::ipaas::connector::{builder, connection, metadata, triggers};
 pub use ipaas::connector::http;
 pub use ipaas::connector::types::{ConnectorError, RejectionReason};

@@ -6,6 +6,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "launch_new_workflow",
         operation_id: "launch-a-new-workflow",
+        api_type: ApiType::ClmPublic,
         title: "Create a Workflow Synchronously",
         description: "Launch a new Workflow synchronously.",
         area: "Workflows",
@@ -31,6 +32,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "list_workflows",
         operation_id: "list-all-workflows",
+        api_type: ApiType::ClmPublic,
         title: "List All Workflows",
         description: "List all workflows in your Ironclad account.",
         area: "Workflows",
@@ -86,6 +88,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "create_new_workflow_async",
         operation_id: "create-a-new-workflow-async",
+        api_type: ApiType::ClmPublic,
         title: "Create a Workflow Asynchronously",
         description: "Launch a new Workflow asynchronously for non-blocking performance, which is helpful when/if you provide files to the Workflow.",
         area: "Workflows",
@@ -111,6 +114,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "retrieve_asynchronous_workflow_status",
         operation_id: "retrieve-asynchronous-workflow-status",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve the Status of an Async Workflow Create Job",
         description: "Check the status of a Workflow you created while using the [Create a Workflow Async](https://developer.ironcladapp.com/reference/create-a-workflow-sync-vs-async#create-a-new-workflow-async) route.",
         area: "Workflows",
@@ -136,6 +140,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "retrieve_workflow",
         operation_id: "retrieve-a-workflow",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve a Workflow",
         description: "View the data associated with a specific workflow.",
         area: "Workflows",
@@ -170,6 +175,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "list_workflow_approvals",
         operation_id: "list-all-workflow-approvals",
+        api_type: ApiType::ClmPublic,
         title: "List All Workflow Approvals",
         description: "Returns a list of approvals for the workflow. The `approvalGroups` property will display only triggered approvals (i.e. conditional approvals that have not been triggered will not appear).",
         area: "Workflows",
@@ -195,6 +201,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "approval_requests",
         operation_id: "approval-requests",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve the Approval Requests on a Workflow",
         description: "Returns a list of approval requests that have taken place on the workflow.",
         area: "Workflows",
@@ -236,6 +243,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "update_workflow_approval",
         operation_id: "update-workflow-approval",
+        api_type: ApiType::ClmPublic,
         title: "Update Approval Status on a Workflow",
         description: "Updates the status of an approval to the specified value. Approval statuses can only be updated during the Review step and when a given approval group is active (when it is that group's turn to approve).",
         area: "Workflows",
@@ -270,6 +278,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "turn_history",
         operation_id: "turn-history",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve the Turn History on a Workflow",
         description: "An array of objects for each turn on a workflow.",
         area: "Workflows",
@@ -295,6 +304,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "get_sign_status",
         operation_id: "get-sign-status",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve Sign Step Status",
         description: "Returns information about a workflow in the sign step.\n\n**NOTE:** The workflow must be in the sign step to access this route.",
         area: "Workflows",
@@ -320,6 +330,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "send_signature_request",
         operation_id: "send-signature-request",
+        api_type: ApiType::ClmPublic,
         title: "Send Signature Request",
         description: "Send a signature request.\n\n **Note**: You can only send a packet out for signature if all signers have an associated signature or initials tag (tag requirements are dependent on the signature provider).",
         area: "Workflows",
@@ -345,6 +356,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "schedule_send_signature_request",
         operation_id: "schedule-send-signature-request",
+        api_type: ApiType::ClmPublic,
         title: "Schedule Send Signature Request",
         description: "Schedule a signature request to be sent out for signature. The workflow must be on the Sign step and not yet out for signature.",
         area: "Workflows",
@@ -370,6 +382,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "update_scheduled_signature_request",
         operation_id: "update-scheduled-signature-request",
+        api_type: ApiType::ClmPublic,
         title: "Update Scheduled Signature Request",
         description: "Update a scheduled signature request. The workflow must be on the Sign step and not yet out for signature.",
         area: "Workflows",
@@ -395,6 +408,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "delete_scheduled_signature_request",
         operation_id: "delete-scheduled-signature-request",
+        api_type: ApiType::ClmPublic,
         title: "Delete Scheduled Signature Request",
         description: "Delete a scheduled signature request. The workflow must be on the Sign step and not yet out for signature.",
         area: "Workflows",
@@ -420,6 +434,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "cancel_signature_request",
         operation_id: "cancel-signature-request",
+        api_type: ApiType::ClmPublic,
         title: "Cancel Signature Request",
         description: "Cancel a signature request that was out for signature.",
         area: "Workflows",
@@ -445,6 +460,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "update_signer",
         operation_id: "update-signer",
+        api_type: ApiType::ClmPublic,
         title: "Update Signer",
         description: "Reassign a signer or edit an external signer's name or email, as specified by the `signerRoleName` parameter. The original signer will receive an email that the packet has been reassigned if it was sent out for signature.\n\n**NOTE**: Editing a signer will not cancel a signature request unless your configured signature provider is Adobe Sign. Also, you cannot update a signer that has already signed via the API for any signature provider.",
         area: "Workflows",
@@ -479,6 +495,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "delete_signer",
         operation_id: "delete-signer",
+        api_type: ApiType::ClmPublic,
         title: "Delete Signer",
         description: "Deletes a signer from a signature packet, as specified by the `signerRoleName` parameter.\n\n**NOTE**: Removing a signer will cancel the current packet that is out collecting signatures.",
         area: "Workflows",
@@ -513,6 +530,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "remind_signer",
         operation_id: "remind-signer",
+        api_type: ApiType::ClmPublic,
         title: "Remind Signer",
         description: "Send a reminder email to a signer that a signature is needed.\n\n**NOTE**: You can only send a reminder after the signature packet has been sent out for signature. Also, if using Adobe Sign as your signature provider, reminding a signer reminds all unsigned signers.",
         area: "Workflows",
@@ -547,6 +565,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "list_workflow_signers",
         operation_id: "list-all-workflow-signers",
+        api_type: ApiType::ClmPublic,
         title: "List All Workflow Signers",
         description: "Returns a list of workflow signers and the status of their signature.",
         area: "Workflows",
@@ -572,6 +591,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "create_recipient_url",
         operation_id: "create-recipient-url",
+        api_type: ApiType::ClmPublic,
         title: "Create a Recipient URL for a Signer",
         description: "Create a recipient URL for a signer or viewer to access the signature request.\n\nThis functionality is exclusive to Ironclad Signature. See [this help center article](https://support.ironcladapp.com/hc/en-us/articles/12276957992983-Manage-Signatures-During-the-Sign-Step#copysignerlink) for more information.",
         area: "Workflows",
@@ -597,6 +617,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "create_embeddable_recipient_url",
         operation_id: "create-embeddable-recipient-url",
+        api_type: ApiType::ClmPublic,
         title: "Create an Embeddable Recipient URL for a Signer",
         description: "Create an embeddable recipient URL for a signer to access the signature request.\n\nThis functionality is exclusive to Ironclad Signature. See [this help center article](https://support.ironcladapp.com/hc/en-us/articles/12276957992983-Manage-Signatures-During-the-Sign-Step#copysignerlink) for more information.",
         area: "Workflows",
@@ -622,6 +643,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "workflow_upload_signed_document",
         operation_id: "workflow-upload-signed-document",
+        api_type: ApiType::ClmPublic,
         title: "Create a Signed Document on a Workflow",
         description: "Upload a fully or partially signed document to a specified workflow that is in sign step.",
         area: "Workflows",
@@ -662,6 +684,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "list_workflow_participants",
         operation_id: "list-all-workflow-participants",
+        api_type: ApiType::ClmPublic,
         title: "List All Workflow Participants",
         description: "Returns a list of workflow participants.",
         area: "Workflows",
@@ -696,6 +719,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "update_workflow_role_assignment",
         operation_id: "update-workflow-role-assignment",
+        api_type: ApiType::ClmPublic,
         title: "Update Workflow Role Assignment",
         description: "Updates the assignment of the specified role (e.g. Archiver, Signature Coordinator, etc.) on the workflow to a new user. The new assignee must be eligible to be assigned to the role per the workflow definition configured in workflow designer.",
         area: "Workflows",
@@ -730,6 +754,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "list_workflow_role_eligible_assignees",
         operation_id: "list-workflow-role-eligible-assignees",
+        api_type: ApiType::ClmPublic,
         title: "List Eligible Assignees for a Workflow Role",
         description: "Returns a paginated list of users eligible to be assigned to the specified role on the workflow along with the user ID of current assignee if a user is already assigned to the role.",
         area: "Workflows",
@@ -764,6 +789,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "revert_to_review",
         operation_id: "revert-to-review",
+        api_type: ApiType::ClmPublic,
         title: "Revert a Workflow to the Review Step",
         description: "Reverts a workflow to the Review step. Only workflows sourced from Workflow Designer and in the Sign step can be reverted.",
         area: "Workflows",
@@ -789,6 +815,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "cancel_workflow",
         operation_id: "cancel-a-workflow",
+        api_type: ApiType::ClmPublic,
         title: "Cancel a Workflow",
         description: "Cancel a workflow.",
         area: "Workflows",
@@ -814,6 +841,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "pause_workflow",
         operation_id: "pause-a-workflow",
+        api_type: ApiType::ClmPublic,
         title: "Pause a Workflow",
         description: "Pause an active workflow.",
         area: "Workflows",
@@ -839,6 +867,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "resume_workflow",
         operation_id: "resume-a-workflow",
+        api_type: ApiType::ClmPublic,
         title: "Resume a Workflow",
         description: "Resume a paused Workflow.",
         area: "Workflows",
@@ -864,6 +893,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "deprecated_create_comment_on_workflow",
         operation_id: "deprecated-create-a-comment-on-a-workflow",
+        api_type: ApiType::ClmPublic,
         title: "Create a Comment on a Workflow",
         description: "Creates a comment in the specified workflow's activity feed.",
         area: "Workflows",
@@ -889,6 +919,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "create_comment_on_workflow",
         operation_id: "create-a-comment-on-a-workflow",
+        api_type: ApiType::ClmPublic,
         title: "Create a Comment on a Workflow",
         description: "Creates a comment in the specified workflow's activity feed.",
         area: "Workflows",
@@ -914,6 +945,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "list_comments_in_workflow",
         operation_id: "list-all-comments-in-a-workflow",
+        api_type: ApiType::ClmPublic,
         title: "List all Comments on a Workflow",
         description: "Return a list of comments on a workflow.",
         area: "Workflows",
@@ -939,6 +971,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "list_comment_from_workflow",
         operation_id: "list-a-comment-from-a-workflow",
+        api_type: ApiType::ClmPublic,
         title: "List a Comment from a Specified Workflow",
         description: "Return a single comment for a specified workflow.",
         area: "Workflows",
@@ -973,6 +1006,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "update_workflow_metadata",
         operation_id: "update-workflow-metadata",
+        api_type: ApiType::ClmPublic,
         title: "Update Workflow Metadata",
         description: "The workflow must be in the Review step in order for its data to be updated. Use the `remove` action to clear field values and the `set` action to add or modify values. Form validation is enforced; required fields cannot be removed and any required fields triggered by conditions must be populated.\n\n**Note:** This endpoint does not support updating document/file type attributes. To manage documents, use the [Create a Document on a Workflow](https://developer.ironcladapp.com/reference/create-a-workflow-document) and [Update Signature Packet on a Workflow](https://developer.ironcladapp.com/reference/update-workflow-signature-packet) endpoints.",
         area: "Workflows",
@@ -998,6 +1032,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "retrieve_workflow_documents",
         operation_id: "retrieve-workflow-documents",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve Documents from a Workflow",
         description: "Retrieve all documents from a workflow that are included and excluded from the signature packet.",
         area: "Workflows",
@@ -1023,6 +1058,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "update_workflow_signature_packet",
         operation_id: "update-workflow-signature-packet",
+        api_type: ApiType::ClmPublic,
         title: "Update Signature Packet on a Workflow",
         description: "Update a workflow's signature packet by moving documents into it, moving documents out of it, or reordering documents within it. The request body specifies which workflow documents should be in the signature packet and their order. Documents in the request but not currently in the signature packet will be moved into it. Documents currently in the signature packet but not in the request will be moved out of it.\n\n**Note:** Only editable file types (.doc, .docx, .pdf) can be included in the signature packet.\n\n**Restrictions:**\n- Workflow must be at Review stage\n- All document keys must be valid editable documents on the workflow",
         area: "Workflows",
@@ -1048,6 +1084,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "create_workflow_document",
         operation_id: "create-a-workflow-document",
+        api_type: ApiType::ClmPublic,
         title: "Create a Document on a Workflow",
         description: "Create a document in the specified workflow attribute. If a document key to an existing draft document is provided, the new file will be uploaded as a new version of the existing document. For all other non-draft documents and when document key is absent, this operation will only append the new document to the document attribute array. Please note that to upload a signed document, reference the [Create a Signed Document on a Workflow](https://developer.ironcladapp.com/reference/workflow-upload-signed-document) endpoint.",
         area: "Workflows",
@@ -1097,6 +1134,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "retrieve_workflow_document",
         operation_id: "retrieve-a-workflow-document",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve a Workflow Document",
         description: "Download a document associated with a specific workflow via a reference to its document key.",
         area: "Workflows",
@@ -1131,6 +1169,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "retrieve_email_threads_from_workflow",
         operation_id: "retrieve-email-threads-from-workflow",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve Email Threads from A Workflow",
         description: "List all email threads in the specified workflow.",
         area: "Workflows",
@@ -1156,6 +1195,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "retrieve_email_thread_from_workflow",
         operation_id: "retrieve-email-thread-from-workflow",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve an Email Thread from a Specified Workflow",
         description: "List a single email thread for a specified workflow.",
         area: "Workflows",
@@ -1190,6 +1230,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "retrieve_attachment_from_email_thread",
         operation_id: "retrieve-attachment-from-email-thread",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve an Attachment from an Email Thread",
         description: "Retrieve an attachment from the specified email thread.",
         area: "Workflows",
@@ -1231,6 +1272,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "list_workflow_schemas",
         operation_id: "list-all-workflow-schemas",
+        api_type: ApiType::ClmPublic,
         title: "List All Workflow Schemas",
         description: "Returns a list of workflow schemas. Each schema specifies the fields used in the workflow's launch form.",
         area: "Workflows",
@@ -1256,6 +1298,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "retrieve_workflow_schema",
         operation_id: "retrieve-a-workflow-schema",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve a Workflow Schema",
         description: "Returns the fields used in the workflow's launch form.",
         area: "Workflows",
@@ -1290,6 +1333,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "list_records",
         operation_id: "list-all-records",
+        api_type: ApiType::ClmPublic,
         title: "List All Records",
         description: "View all records in the company, with filtering available via query parameters.",
         area: "Records",
@@ -1359,6 +1403,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "create_record",
         operation_id: "create-a-record",
+        api_type: ApiType::ClmPublic,
         title: "Create a Record",
         description: "Create a contract record by specifying its intended metadata properties. See [more documentation](https://developer.ironcladapp.com/docs/create-a-record-1) on creating a record.",
         area: "Records",
@@ -1384,6 +1429,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "create_attachment_download_urls",
         operation_id: "create-attachment-download-urls",
+        api_type: ApiType::ClmPublic,
         title: "Create Attachment Download URLs",
         description: "Request signed download URLs for record attachments in bulk (currently only latest signed copy is supported). Returns a job ID that can be polled for results.",
         area: "Records",
@@ -1403,6 +1449,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "get_attachment_download_urls_status",
         operation_id: "get-attachment-download-urls-status",
+        api_type: ApiType::ClmPublic,
         title: "Get Attachment Download URLs Status",
         description: "Poll the status of a previously submitted attachment download URLs job.",
         area: "Records",
@@ -1428,6 +1475,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "retrieve_import_predictions",
         operation_id: "retrieve-import-predictions",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve Predictions",
         description: "Retrieve status of predictions of specific smart import record or all records in an import, one of Record Id or Import Id is required.",
         area: "Records",
@@ -1462,6 +1510,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "create_smart_import_record",
         operation_id: "create-a-smart-import-record",
+        api_type: ApiType::ClmPublic,
         title: "Create a Smart Import Record",
         description: "Upload a file to create a record with smart import and predictions.  Provide none of recordType, newRecordTypeId, or newRecordTypeDisplayName to default to Imported type.",
         area: "Records",
@@ -1508,6 +1557,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "create_smart_import_record_to_import",
         operation_id: "create-a-smart-import-record-to-import",
+        api_type: ApiType::ClmPublic,
         title: "Upload a Smart Import Record to an existing Import",
         description: "Upload a file to an existing import and create a record with smart import and predictions. Provide none of recordType, newRecordTypeId, or newRecordTypeDisplayName to default to Imported type.",
         area: "Records",
@@ -1560,6 +1610,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "retrieve_record",
         operation_id: "retrieve-a-record",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve a Record",
         description: "View a specific record and its associated data.",
         area: "Records",
@@ -1601,6 +1652,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "replace_record",
         operation_id: "replace-a-record",
+        api_type: ApiType::ClmPublic,
         title: "Replace a Record",
         description: "Update an existing record with a new set of metadata.",
         area: "Records",
@@ -1635,6 +1687,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "delete_record",
         operation_id: "delete-a-record",
+        api_type: ApiType::ClmPublic,
         title: "Delete a Record",
         description: "Delete an existing record.",
         area: "Records",
@@ -1660,6 +1713,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "update_record_metadata",
         operation_id: "update-record-metadata",
+        api_type: ApiType::ClmPublic,
         title: "Update Record Metadata",
         description: "Update specific fields on a record.",
         area: "Records",
@@ -1694,6 +1748,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "list_records_metadata",
         operation_id: "list-all-records-metadata",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve Records Schema",
         description: "View the schema associated with contract records, including available record types and metadata properties.",
         area: "Records",
@@ -1713,6 +1768,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "create_attachment_on_record",
         operation_id: "create-an-attachment-on-a-record",
+        api_type: ApiType::ClmPublic,
         title: "Create an Attachment on a Record",
         description: "Create an attachment on a specified record at the specified attachment key.",
         area: "Records",
@@ -1769,6 +1825,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "retrieve_attachment_on_record",
         operation_id: "retrieve-an-attachment-on-a-record",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve an Attachment on a Record",
         description: "View an attachment associated with a specific record.",
         area: "Records",
@@ -1803,6 +1860,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "delete_attachment_on_record",
         operation_id: "delete-an-attachment-on-a-record",
+        api_type: ApiType::ClmPublic,
         title: "Delete an Attachment on a Record",
         description: "Remove an attachment associated with a specific record.",
         area: "Records",
@@ -1837,6 +1895,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "run_action_on_record",
         operation_id: "run-an-action-on-a-record",
+        api_type: ApiType::ClmPublic,
         title: "Run an Action on a Record",
         description: "Runs an action on the contract. It supports lifecycle actions such as activating a contract.",
         area: "Records",
@@ -1862,6 +1921,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "retrieve_xlsx_export_file_of_records",
         operation_id: "retrieve-xlsx-export-file-of-all-records",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve XLSX Export File of Records",
         description: "Export a records report with filtering available via query parameters.",
         area: "Records",
@@ -1896,6 +1956,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "create_webhook",
         operation_id: "create-a-webhook",
+        api_type: ApiType::ClmPublic,
         title: "Create a Webhook",
         description: "Creates a webhook for the specified events. Send separate requests if you need to create webhooks for multiple target URLs. Each target URL may only have one active registration.",
         area: "Webhooks",
@@ -1915,6 +1976,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "list_webhooks",
         operation_id: "list-all-webhooks",
+        api_type: ApiType::ClmPublic,
         title: "List All Webhooks",
         description: "View all webhooks associated with a specific company with filtering available via query parameters.",
         area: "Webhooks",
@@ -1934,6 +1996,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "retrieve_webhook",
         operation_id: "retrieve-a-webhook",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve a Webhook",
         description: "View the data associated with a specific webhook.",
         area: "Webhooks",
@@ -1959,6 +2022,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "update_webhook",
         operation_id: "update-a-webhook",
+        api_type: ApiType::ClmPublic,
         title: "Update a Webhook",
         description: "Update the data associated with a specific webhook.",
         area: "Webhooks",
@@ -1984,6 +2048,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "delete_webhook",
         operation_id: "delete-a-webhook",
+        api_type: ApiType::ClmPublic,
         title: "Delete a Webhook",
         description: "Delete a specific webhook.",
         area: "Webhooks",
@@ -2009,6 +2074,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "retrieve_webhook_verification_key",
         operation_id: "retrieve-webhook-verification-key",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve Webhook Verification Key",
         description: "View the verification key for webhook security implementations",
         area: "Webhooks",
@@ -2028,6 +2094,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "export",
         operation_id: "export",
+        api_type: ApiType::ClmPublic,
         title: "Submit a request to generate a new data export",
         description: "Submit a request to generate a new data export.\n\nThe Data Export feature is part of the paid Security & Data Pro add-on. Contact your Ironclad account representative for more information about purchasing this package.",
         area: "Exports",
@@ -2047,6 +2114,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "export_job",
         operation_id: "export-job",
+        api_type: ApiType::ClmPublic,
         title: "Check Data Export Job Status",
         description: "View the status of an export job using the job id returned during job creation.\n\nThe Data Export feature is part of the paid Security & Data Pro add-on. Contact your Ironclad account representative for more information about purchasing this package.",
         area: "Exports",
@@ -2072,6 +2140,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "export_job_download",
         operation_id: "export-job-download",
+        api_type: ApiType::ClmPublic,
         title: "Download Data Export File",
         description: "Download completed file produced by the export job.\n\nThe Data Export feature is part of the paid Security & Data Pro add-on. Contact your Ironclad account representative for more information about purchasing this package.",
         area: "Exports",
@@ -2097,6 +2166,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "get_entity_relationship_types",
         operation_id: "get-all-entity-relationship-types",
+        api_type: ApiType::ClmPublic,
         title: "Get All Entity Relationship Types",
         description: "Returns all entity relationship types.  For more information, see [Entity Relationship Types](https://support.ironcladapp.com/hc/en-us/articles/28005038398231-Create-Manage-Relationship-Types-and-Entity-Properties).",
         area: "Entities",
@@ -2116,6 +2186,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "list_entities",
         operation_id: "list-all-entities",
+        api_type: ApiType::ClmPublic,
         title: "List All Entities",
         description: "View all entities in the company, with filtering available via query parameters.",
         area: "Entities",
@@ -2157,6 +2228,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "create_entity",
         operation_id: "create-an-entity",
+        api_type: ApiType::ClmPublic,
         title: "Create an Entity",
         description: "Create a new entity. More details on creating an entity can be found in the [Entity Overview](https://support.ironcladapp.com/hc/en-us/articles/28004816859543-Create-and-Manage-Entities) article.",
         area: "Entities",
@@ -2176,6 +2248,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "retrieve_entity",
         operation_id: "retrieve-an-entity",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve an Entity",
         description: "View a specific entity and its associated data.",
         area: "Entities",
@@ -2201,6 +2274,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "update_entity",
         operation_id: "update-an-entity",
+        api_type: ApiType::ClmPublic,
         title: "Update an Entity",
         description: "Update an entity's name, relationship type, and properties. More details on managing an entity can be found in the [Entity Overview](https://support.ironcladapp.com/hc/en-us/articles/28004816859543-Create-and-Manage-Entities) article.",
         area: "Entities",
@@ -2226,6 +2300,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "delete_entity",
         operation_id: "delete-an-entity",
+        api_type: ApiType::ClmPublic,
         title: "Delete an Entity",
         description: "Delete an existing entity.",
         area: "Entities",
@@ -2251,6 +2326,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "list_obligations",
         operation_id: "list-all-obligations",
+        api_type: ApiType::ClmPublic,
         title: "List All Obligations",
         description: "View all obligations in the company, with filtering available via query parameters.",
         area: "Obligations",
@@ -2292,6 +2368,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "create_obligation",
         operation_id: "create-an-obligation",
+        api_type: ApiType::ClmPublic,
         title: "Create an Obligation",
         description: "Create a new obligation.",
         area: "Obligations",
@@ -2311,6 +2388,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "retrieve_obligation",
         operation_id: "retrieve-an-obligation",
+        api_type: ApiType::ClmPublic,
         title: "Retrieve an Obligation",
         description: "View a specific obligation and its associated data.",
         area: "Obligations",
@@ -2336,6 +2414,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "update_obligation",
         operation_id: "update-an-obligation",
+        api_type: ApiType::ClmPublic,
         title: "Update an Obligation",
         description: "Update an existing obligation.",
         area: "Obligations",
@@ -2361,6 +2440,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         key: "run_conversational_search",
         operation_id: "run-conversational-search",
+        api_type: ApiType::ClmPublic,
         title: "Run Conversational Search",
         description: "Ask a natural language question and get an AI-generated response grounded in your contracts and records.",
         area: "Search",

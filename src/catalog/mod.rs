@@ -4,6 +4,7 @@
 
 mod generated;
 
+pub use crate::config::ApiType;
 pub use generated::OPERATIONS;
 
 /// HTTP method of an operation.
@@ -127,6 +128,10 @@ pub struct Operation {
     pub key: &'static str,
     /// The OpenAPI `operationId`.
     pub operation_id: &'static str,
+    /// The connection `api_type` the operation belongs to (`describe` reports it per action,
+    /// and a host offers the action only on such connections). Rows generated from the CLM
+    /// Public API spec say `ClmPublic`; rows of another API's spec name theirs.
+    pub api_type: ApiType,
     pub title: &'static str,
     pub description: &'static str,
     /// The OpenAPI tag (area), e.g. `Workflows`.

@@ -32,6 +32,8 @@ fn operation(row: &Row) -> String {
     };
     field("key", format!("{:?}", row.key));
     field("operation_id", format!("{:?}", row.operation_id));
+    // Every row generated here comes from the CLM Public API spec.
+    field("api_type", "ApiType::ClmPublic".to_string());
     field("title", format!("{:?}", row.title));
     field("description", format!("{:?}", row.description));
     field("area", format!("{:?}", row.area));
