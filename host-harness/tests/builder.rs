@@ -85,7 +85,7 @@ async fn two_templates_yield_different_launch_schemas() {
         nda_props["paperSource"]["enum"],
         json!(["Our paper", "Counterparty paper"])
     );
-    assert_eq!(nda_props["agreementDate"]["format"], "date-time");
+    assert_eq!(nda_props["agreementDate"]["format"], "date");
     assert_eq!(nda_props["counterpartyEmail"]["format"], "email");
     assert_eq!(nda_props["draft"]["items"]["required"], json!(["url"]));
     assert!(

@@ -69,8 +69,8 @@ fn type_schema(field: &Value, documents: Documents) -> Value {
         "string" => choice_schema(field),
         "number" => json!({ "type": "number" }),
         "boolean" => json!({ "type": "boolean" }),
-        "date" => json!({ "type": "string", "format": "date-time",
-                          "description": "ISO-8601, e.g. 2026-05-01T00:00:00Z." }),
+        "date" => json!({ "type": "string", "format": "date",
+                          "description": "ISO-8601, e.g. 2026-05-01 or 2026-05-01T00:00:00Z." }),
         "email" => json!({ "type": "string", "format": "email" }),
         "monetaryAmount" => json!({
             "type": "object", "additionalProperties": false, "required": ["currency", "amount"],

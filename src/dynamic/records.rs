@@ -10,7 +10,7 @@ pub fn value_schema(kind: &str) -> Value {
         "string" | "playbookClause" => json!({ "type": "string" }),
         "number" => json!({ "type": "number" }),
         "boolean" => json!({ "type": "boolean" }),
-        "date" => json!({ "type": "string", "format": "date-time" }),
+        "date" => json!({ "type": "string", "format": "date" }),
         "duration" => {
             json!({ "type": "string", "description": "ISO-8601 duration, e.g. P1Y or P30D." })
         }
