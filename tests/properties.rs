@@ -328,6 +328,25 @@ proptest! {
         }
     }
 
+    /// Structured filters: no panic; a refusal names a pointer under `/filter`; a rendered
+    /// formula reads back to the same conditions (values quoted and escaped, brackets only
+    /// around property ids), so no value can end its quote early or inject a function.
+    #[test]
+    fn filter_formulas_render_and_read_back(input in structured_filter()) {
+        match formula::parse(&input, "/filter") {
+            Ok(f) => {
+                let text = formula::render(&f);
+                let back = read_formula(&text).map_err(|e| TestCaseError::fail(format!("{e}: {text}")))?;
+                prop_assert_eq!(back, collapsed(f), "{}", text);
+            }
+            Err(ConnectorError::InvalidInput { field, .. }) => {
+                prop_assert!(field.starts_with("/filter"), "{field}");
+                prop_assert!(points_into(&json!({ "filter": input }), &field) || field.ends_with("/value"), "{field}");
+            }
+            Err(other) => prop_assert!(false, "not invalid_input: {other:?}"),
+        }
+    }
+
     /// Whole actions over arbitrary answers: a result or a typed error, never a panic.
     #[test]
     fn actions_survive_any_answer(
@@ -517,34 +536,6 @@ fn collapsed(f: Formula) -> Formula {
         Formula::And(p) => Formula::And(p.into_iter().map(collapsed).collect()),
         Formula::Or(p) => Formula::Or(p.into_iter().map(collapsed).collect()),
         c => c,
-    }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig {
-        failure_persistence: Some(Box::new(
-            proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/properties.txt"),
-        )),
-        ..ProptestConfig::default()
-    })]
-
-    /// Structured filters: no panic; a refusal names a pointer under `/filter`; a rendered
-    /// formula reads back to the same conditions (values quoted and escaped, brackets only
-    /// around property ids), so no value can end its quote early or inject a function.
-    #[test]
-    fn filter_formulas_render_and_read_back(input in structured_filter()) {
-        match formula::parse(&input, "/filter") {
-            Ok(f) => {
-                let text = formula::render(&f);
-                let back = read_formula(&text).map_err(|e| TestCaseError::fail(format!("{e}: {text}")))?;
-                prop_assert_eq!(back, collapsed(f), "{}", text);
-            }
-            Err(ConnectorError::InvalidInput { field, .. }) => {
-                prop_assert!(field.starts_with("/filter"), "{field}");
-                prop_assert!(points_into(&json!({ "filter": input }), &field) || field.ends_with("/value"), "{field}");
-            }
-            Err(other) => prop_assert!(false, "not invalid_input: {other:?}"),
-        }
     }
 }
 

@@ -158,11 +158,7 @@ async fn two_templates_yield_different_launch_schemas() {
             .await
             .unwrap_err(),
     );
-    assert_eq!(
-        (e["kind"].as_str(), e["field"].as_str()),
-        (Some("invalid_input"), Some("/body/template")),
-        "{e}"
-    );
+    assert_invalid_input(&e, "/body/template");
     assert!(contract_violations(&emu).await.is_empty());
     emu.shutdown().await;
 }
@@ -300,11 +296,7 @@ async fn a_launch_breaking_the_template_is_refused_before_anything_is_launched()
                 .await
                 .unwrap_err(),
         );
-        assert_eq!(
-            (e["kind"].as_str(), e["field"].as_str()),
-            (Some("invalid_input"), Some(pointer)),
-            "{e}"
-        );
+        assert_invalid_input(&e, pointer);
     }
     assert!(
         !requests(&emu).await.iter().any(|r| r["method"] == "PATCH"),
@@ -515,11 +507,7 @@ async fn pick_lists_page_through_every_option() {
                 .await
                 .unwrap_err(),
         );
-        assert_eq!(
-            (e["kind"].as_str(), e["field"].as_str()),
-            (Some("invalid_input"), Some(field)),
-            "{e}"
-        );
+        assert_invalid_input(&e, field);
     }
     assert_eq!(requests(&emu).await.len(), before, "nothing was sent");
     assert!(contract_violations(&emu).await.is_empty());
@@ -620,11 +608,7 @@ async fn structured_filters_become_ironclad_formulas() {
             .await
             .unwrap_err(),
     );
-    assert_eq!(
-        (e["kind"].as_str(), e["field"].as_str()),
-        (Some("invalid_input"), Some("/filter/and/0/operator")),
-        "{e}"
-    );
+    assert_invalid_input(&e, "/filter/and/0/operator");
     assert!(api_calls(&emu).await.is_empty(), "nothing was sent");
     assert!(contract_violations(&emu).await.is_empty());
     emu.shutdown().await;

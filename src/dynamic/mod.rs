@@ -306,38 +306,30 @@ fn apply_records(s: &mut Schemas, kind: RecordShape, meta: &Value) -> Result<(),
         output_at,
         records::properties_schema(meta, true),
     )?;
-    match kind {
-        RecordShape::Write => {
-            set(
-                &mut s.input,
-                "/properties/body/properties/type",
-                records::type_schema(meta),
-            )?;
-            set(
-                &mut s.input,
-                "/properties/body/properties/properties",
-                records::properties_schema(meta, false),
-            )
-        }
-        RecordShape::Update => {
-            set(
-                &mut s.input,
-                "/properties/body/properties/type",
-                records::type_schema(meta),
-            )?;
-            set(
-                &mut s.input,
-                "/properties/body/properties/addProperties",
-                records::properties_schema(meta, false),
-            )?;
-            set(
-                &mut s.input,
-                "/properties/body/properties/removeProperties/items",
-                records::property_ids(meta),
-            )
-        }
-        RecordShape::Read | RecordShape::List => Ok(()),
+    let properties_at = match kind {
+        RecordShape::Write => "properties",
+        RecordShape::Update => "addProperties",
+        RecordShape::Read | RecordShape::List => return Ok(()),
+    };
+    let body = "/properties/body/properties";
+    set(
+        &mut s.input,
+        &format!("{body}/type"),
+        records::type_schema(meta),
+    )?;
+    set(
+        &mut s.input,
+        &format!("{body}/{properties_at}"),
+        records::properties_schema(meta, false),
+    )?;
+    if kind == RecordShape::Update {
+        set(
+            &mut s.input,
+            &format!("{body}/removeProperties/items"),
+            records::property_ids(meta),
+        )?;
     }
+    Ok(())
 }
 
 /// Replace the schema at `pointer`, whose parent must exist: the static schemas have these
