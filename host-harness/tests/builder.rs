@@ -141,12 +141,20 @@ async fn two_templates_yield_different_launch_schemas() {
         );
     }
 
+    // Every action and trigger says which connection type it serves.
+    let manifest = rt.describe().await.unwrap();
+    for kind in ["actions", "triggers"] {
+        for entry in manifest[kind].as_array().unwrap() {
+            assert_eq!(entry["api_type"], "clm_public", "{}", entry["key"]);
+        }
+    }
+
     // Without a template the schema is describe's, which says what it depends on.
     let bare = session
         .input_schema("launch_new_workflow", &json!({}))
         .await
         .unwrap();
-    let described = rt.describe().await.unwrap()["actions"]
+    let described = manifest["actions"]
         .as_array()
         .unwrap()
         .iter()
