@@ -127,7 +127,19 @@ async fn two_templates_yield_different_launch_schemas() {
         "table columns"
     );
 
-    // The multipart launch takes documents as parts; useDefaultValues lifts defaulted fields.
+    // The launched workflow's attributes are the template's fields.
+    let out = session
+        .input_schema(
+            "launch_new_workflow",
+            &json!({ "body": { "template": consulting } }),
+        )
+        .await
+        .unwrap();
+    let launched = &out["output_schema"]["properties"]["attributes"];
+    assert_eq!(keys(&launched["properties"]), keys(&b["properties"]));
+    assert_eq!(launched["properties"]["termMonths"]["type"], "number");
+
+    // The multipart launch takes documents as parts.
     let parts = launch_schema(&session, "launch_workflow_with_files", &nda).await;
     assert_eq!(
         parts["properties"]["draft"]["items"]["required"],

@@ -37,6 +37,30 @@ pub fn attributes_schema(form: &Value, documents: Documents, use_defaults: bool)
     })
 }
 
+/// The `attributes` of a workflow launched from this form, as Ironclad returns them: each
+/// field titled and described; scalars typed, the rest (documents become document objects,
+/// record links `{recordId, readableId}`) left open, as are attributes the form does not list.
+pub fn launched_attributes_schema(form: &Value) -> Value {
+    let properties: Map<String, Value> = form["schema"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(id, field)| {
+            let kind = field["type"].as_str().unwrap_or("unknown");
+            let mut schema = match kind {
+                "string" | "email" | "date" => json!({ "type": "string" }),
+                "number" => json!({ "type": "number" }),
+                "boolean" => json!({ "type": "boolean" }),
+                _ => json!({}),
+            };
+            schema["title"] = field["displayName"].clone();
+            schema["description"] = json!(format!("Launch-form field `{id}` ({kind})."));
+            (id.clone(), schema)
+        })
+        .collect();
+    json!({ "type": "object", "additionalProperties": true, "properties": properties })
+}
+
 /// One field: its type's schema plus title, description and default.
 pub fn field_schema(id: &str, field: &Value, documents: Documents) -> Value {
     let mut schema = type_schema(field, documents);

@@ -94,6 +94,9 @@ pub fn schemas(
                     "/properties/body/properties/attributes",
                     fields::attributes_schema(&form, documents, use_defaults),
                 )?;
+                if let Some(at) = launched_attributes_at(action) {
+                    set(&mut s.output, at, fields::launched_attributes_schema(&form))?;
+                }
             }
         }
         Some(Shape::MetadataUpdate) => {
@@ -154,6 +157,16 @@ pub fn check(
 
 fn invalid(result: Result<(), schema::Violation>) -> Result<(), ConnectorError> {
     result.map_err(|v| ConnectorError::input(v.pointer, v.message))
+}
+
+/// Where a launch action's output holds the launched workflow's attributes (the async launch
+/// answers with a job, not a workflow).
+fn launched_attributes_at(action: &str) -> Option<&'static str> {
+    match action {
+        "launch_new_workflow" | "launch_workflow_with_files" => Some("/properties/attributes"),
+        "launch_workflow_and_wait" => Some("/properties/workflow/properties/attributes"),
+        _ => None,
+    }
 }
 
 fn template_of(input: &Value) -> Option<&str> {
@@ -371,11 +384,11 @@ mod tests {
             );
         }
         let form = json!({"id": "t", "name": "T", "schema": {"x": {"type": "number", "required": "always"}}});
-        for (action, _) in [
-            ("launch_new_workflow", 0),
-            ("create_new_workflow_async", 0),
-            ("launch_workflow_and_wait", 0),
-            ("launch_workflow_with_files", 0),
+        for action in [
+            "launch_new_workflow",
+            "create_new_workflow_async",
+            "launch_workflow_and_wait",
+            "launch_workflow_with_files",
         ] {
             let def = crate::manifest::action(action).unwrap();
             let mut input: Value = serde_json::from_str(&def.input_schema).unwrap();
@@ -385,6 +398,11 @@ mod tests {
                 fields::attributes_schema(&form, Documents::Url, false),
             )
             .unwrap_or_else(|e| panic!("{action}: {e}"));
+            if let Some(at) = launched_attributes_at(action) {
+                let mut output: Value = serde_json::from_str(&def.output_schema).unwrap();
+                set(&mut output, at, fields::launched_attributes_schema(&form))
+                    .unwrap_or_else(|e| panic!("{action} output: {e}"));
+            }
         }
         let def = crate::manifest::action("update_workflow_metadata").unwrap();
         let mut input: Value = serde_json::from_str(&def.input_schema).unwrap();
