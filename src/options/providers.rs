@@ -138,14 +138,14 @@ fn template_fields(req: &Request) -> Result<Page, ConnectorError> {
     let mut all = Vec::new();
     for (id, field) in form["schema"].as_object().into_iter().flatten() {
         all.push(field_choice(id, field));
-        // A table (array of objects) or an object nests its columns.
-        let nested = field["elementType"]["schema"]
-            .as_object()
-            .or_else(|| field["schema"].as_object());
-        for (child, child_field) in nested.into_iter().flatten() {
-            if matches!(field["type"].as_str(), Some("array" | "object")) {
-                all.push(field_choice(child, child_field).under(id.as_str()));
-            }
+        // A table (an array of objects) or an object nests its columns under itself.
+        let columns = match field["type"].as_str() {
+            Some("array") => field["elementType"]["schema"].as_object(),
+            Some("object") => field["schema"].as_object(),
+            _ => None,
+        };
+        for (column, column_field) in columns.into_iter().flatten() {
+            all.push(field_choice(column, column_field).under(id.as_str()));
         }
     }
     Ok(Page::slice(all, req.page))
@@ -162,22 +162,20 @@ fn field_choice(id: &str, field: &Value) -> Choice {
 }
 
 fn workflow_roles(req: &Request) -> Result<Page, ConnectorError> {
-    let path = format!(
-        "/workflows{}",
-        api::query(&[
-            (
-                "template",
-                req.param("template").unwrap_or_default().to_string()
-            ),
-            ("status", ALL_STATUSES.to_string()),
-        ])
-    );
+    let template = req.param("template").unwrap_or_default();
+    // Roles live on workflows, so every page of the template's workflows is read; the cap
+    // bounds one dropdown's cost on a very large tenant (the first 10,000 workflows' roles).
     let listing = pagination::collect(true, 10_000, |page, size| {
-        let sep = if path.contains('?') { '&' } else { '?' };
+        let query = api::query(&[
+            ("template", template.to_string()),
+            ("status", ALL_STATUSES.to_string()),
+            ("page", page.to_string()),
+            ("pageSize", size.to_string()),
+        ]);
         api::get_json(
             req.client,
             req.conn,
-            &format!("{path}{sep}page={page}&pageSize={size}"),
+            &format!("/workflows{query}"),
             READ_WORKFLOWS,
         )
     })?;
