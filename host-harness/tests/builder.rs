@@ -310,6 +310,24 @@ async fn a_launch_breaking_the_template_is_refused_before_anything_is_launched()
         paths.as_array().unwrap().contains(&json!("termMonths")),
         "{paths}"
     );
+    // Its dropdown is the template's fields (the template is known once the workflow is).
+    let provider = &schemas["input_schema"]["properties"]["body"]["properties"]["updates"]["items"]
+        ["properties"]["path"]["x-options"];
+    let fields = session
+        .all_options(
+            provider["provider"].as_str().unwrap(),
+            &provider["params"],
+            10,
+        )
+        .await
+        .unwrap();
+    let top_level: Vec<&Value> = fields["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o.get("parent").is_none())
+        .collect();
+    assert_eq!(top_level.len(), paths.as_array().unwrap().len());
     for (update, pointer) in [
         (
             json!({ "action": "set", "path": "colour", "value": "red" }),

@@ -248,7 +248,8 @@ fn update_schema(form: &Value) -> Value {
         "properties": {
             "action": { "type": "string", "enum": ["set", "remove"], "default": "set" },
             "path": { "type": "string", "enum": ids, "description": "A field of the workflow's template.",
-                      "x-options": { "provider": "template_fields", "params": {} } },
+                      "x-options": { "provider": "template_fields",
+                                     "params": { "template": form["id"] } } },
             "value": { "description": "A value of the field's type (see the branch for its path)." },
         },
         "oneOf": branches,
