@@ -1,9 +1,9 @@
 //! The WIT boundary: converts between the generated bindings and the native logic.
 //! Nothing here decides anything.
 
-wit_bindgen::generate!({ path: "wit/v0.2", world: "connector" });
+wit_bindgen::generate!({ path: "wit/v0.3", world: "connector" });
 
-use exports::ipaas::connector::{actions, connection, metadata, triggers};
+use exports::ipaas::connector::{actions, builder, connection, metadata, triggers};
 use ipaas::connector::http as wit_http;
 use ipaas::connector::log as wit_log;
 use ipaas::connector::types::{self as wit, ConnectorError as WitError};
@@ -143,6 +143,7 @@ impl metadata::Guest for Component {
                     group: a.group.into(),
                     operation: a.operation.map(Into::into),
                     scopes: a.scopes.iter().map(|s| s.to_string()).collect(),
+                    api_type: a.api_type.as_str().into(),
                     input_schema: a.input_schema,
                     output_schema: a.output_schema,
                     hints: metadata::ActionHints {
@@ -167,6 +168,7 @@ impl metadata::Guest for Component {
                     .filter_map(|(on, mode)| on.then_some(mode))
                     .collect(),
                     scopes: t.scopes.iter().map(|s| s.to_string()).collect(),
+                    api_type: t.api_type.as_str().into(),
                     input_schema: t.input_schema,
                     output_schema: t.output_schema,
                 })
@@ -219,6 +221,42 @@ impl connection::Guest for Component {
 impl actions::Guest for Component {
     fn execute(config: String, action: String, input: String) -> Result<String, WitError> {
         Ok(crate::execute_text(&HostHttp, &config, &action, &input)?)
+    }
+}
+
+impl builder::Guest for Component {
+    fn input_schema(
+        config: String,
+        action: String,
+        partial_input: String,
+    ) -> Result<builder::ActionSchemas, WitError> {
+        let s = crate::input_schema(&HostHttp, &config, &action, &partial_input)?;
+        Ok(builder::ActionSchemas {
+            input_schema: s.input.to_string(),
+            output_schema: s.output.to_string(),
+        })
+    }
+
+    fn list_options(
+        config: String,
+        provider: String,
+        params: String,
+        cursor: Option<String>,
+    ) -> Result<builder::ChoicePage, WitError> {
+        let page = crate::list_options(&HostHttp, &config, &provider, &params, cursor.as_deref())?;
+        Ok(builder::ChoicePage {
+            choices: page
+                .choices
+                .into_iter()
+                .map(|c| builder::Choice {
+                    value: c.value,
+                    label: c.label,
+                    description: c.description,
+                    parent: c.parent,
+                })
+                .collect(),
+            next_cursor: page.next_cursor,
+        })
     }
 }
 

@@ -12,8 +12,11 @@
 //! - [`execute`] — run one action: a catalog row ([`executor`], [`pagination`], [`schema`],
 //!   [`upstream`]) or a composed one ([`custom`]).
 //! - [`poll`], [`subscribe`], [`unsubscribe`], [`handle_webhook`] — triggers ([`triggers`]).
-//! - API types: `clm_public` and `clm_scim` ([`scim`]) are served; every action and trigger
-//!   belongs to one and is refused on a connection of another.
+//! - [`input_schema`], [`list_options`] — for recipe builders: schemas for the input so far
+//!   ([`dynamic`]) and pick lists ([`options`]); structured filters ([`formula`]).
+//! - API types: `clm_public`, `clm_scim` ([`scim`]), `clickwrap_rest` and
+//!   `clickwrap_activity` ([`clickwrap`]); every action and trigger belongs to one and is
+//!   refused on a connection of another.
 
 pub mod api;
 pub mod base64;
@@ -22,12 +25,15 @@ pub mod clickwrap;
 pub mod config;
 pub mod custom;
 pub mod download;
+pub mod dynamic;
 pub mod error;
 pub mod executor;
+pub mod formula;
 pub mod http;
 pub mod identity;
 pub mod manifest;
 pub mod multipart;
+pub mod options;
 pub mod pagination;
 pub mod schema;
 pub mod scim;
@@ -101,26 +107,61 @@ pub fn test_connection(
     }
 }
 
+/// An action the connector offers, by where its definition lives.
+#[derive(Clone, Copy)]
+enum Action {
+    Catalog(&'static catalog::Operation),
+    Custom(&'static custom::CustomAction),
+    Clickwrap(&'static clickwrap::catalog::Action),
+}
+
+impl Action {
+    fn find(key: &str) -> Result<Action, ConnectorError> {
+        if let Some(op) = catalog::find(key) {
+            return Ok(Action::Catalog(op));
+        }
+        if let Some(custom) = custom::find(key) {
+            return Ok(Action::Custom(custom));
+        }
+        if let Some(row) = clickwrap::catalog::find(key) {
+            return Ok(Action::Clickwrap(row));
+        }
+        Err(ConnectorError::input(
+            "",
+            format!("unknown action `{key}`; `describe` lists the actions"),
+        ))
+    }
+
+    fn api_type(self) -> ApiType {
+        match self {
+            Action::Catalog(op) => op.api_type,
+            Action::Custom(custom) => custom.api_type,
+            Action::Clickwrap(row) => row.api.api_type(),
+        }
+    }
+
+    fn run(
+        self,
+        client: &dyn http::HttpClient,
+        conn: &Connection,
+        input: &Value,
+    ) -> Result<Value, ConnectorError> {
+        match self {
+            Action::Catalog(op) => executor::execute(client, conn, op, input),
+            Action::Custom(custom) => custom::execute(client, conn, custom, input),
+            Action::Clickwrap(row) => clickwrap::executor::execute(client, conn, row, input),
+        }
+    }
+}
+
 pub fn execute(
     client: &dyn http::HttpClient,
     config: &str,
     action: &str,
     input: &str,
 ) -> Result<Value, ConnectorError> {
-    let (conn, input) = parse_call(config, input)?;
-    if let Some(row) = clickwrap::catalog::find(action) {
-        same_api("action", action, row.api.api_type(), &conn)?;
-        return clickwrap::executor::execute(client, &conn, row, &input);
-    }
-    if let Some(op) = catalog::find(action) {
-        same_api("action", action, op.api_type, &conn)?;
-        return executor::execute(client, &conn, op, &input);
-    }
-    if let Some(custom) = custom::find(action) {
-        same_api("action", action, ApiType::ClmPublic, &conn)?;
-        return custom::execute(client, &conn, custom, &input);
-    }
-    Err(unknown_action(action))
+    let (conn, found, input) = prepare(client, config, action, input)?;
+    found.run(client, &conn, &input)
 }
 
 /// [`execute`], answering the output as JSON text (what the component returns): a JSON
@@ -131,35 +172,66 @@ pub fn execute_text(
     action: &str,
     input: &str,
 ) -> Result<String, ConnectorError> {
-    let (conn, input) = parse_call(config, input)?;
-    if let Some(row) = clickwrap::catalog::find(action) {
-        same_api("action", action, row.api.api_type(), &conn)?;
-        return clickwrap::executor::execute(client, &conn, row, &input)
-            .map(|o| executor::json_text(&o));
+    let (conn, found, input) = prepare(client, config, action, input)?;
+    match found {
+        Action::Catalog(op) => executor::execute_text(client, &conn, op, &input),
+        other => other
+            .run(client, &conn, &input)
+            .map(|output| executor::json_text(&output)),
     }
-    if let Some(op) = catalog::find(action) {
-        same_api("action", action, op.api_type, &conn)?;
-        return executor::execute_text(client, &conn, op, &input);
-    }
-    if let Some(custom) = custom::find(action) {
-        same_api("action", action, ApiType::ClmPublic, &conn)?;
-        return custom::execute(client, &conn, custom, &input).map(|o| executor::json_text(&o));
-    }
-    Err(unknown_action(action))
 }
 
-fn parse_call(config: &str, input: &str) -> Result<(Connection, Value), ConnectorError> {
+/// Everything before an action runs: the connection and input parsed, the action found and
+/// matched to the connection's API type, a structured filter rendered, and the input checked
+/// against the schema the customer's own configuration gives it (templates, record types).
+fn prepare(
+    client: &dyn http::HttpClient,
+    config: &str,
+    action: &str,
+    input: &str,
+) -> Result<(Connection, Action, Value), ConnectorError> {
     let conn = served(config)?;
-    let input = serde_json::from_str(input)
+    let mut input: Value = serde_json::from_str(input)
         .map_err(|e| ConnectorError::input("/", format!("the input is not valid JSON: {e}")))?;
-    Ok((conn, input))
+    let found = Action::find(action)?;
+    same_api("action", action, found.api_type(), &conn)?;
+    if options::annotations::takes_filter(action) {
+        formula::expand(&mut input)?;
+    }
+    dynamic::check(client, &conn, action, &input)?;
+    Ok((conn, found, input))
 }
 
-fn unknown_action(action: &str) -> ConnectorError {
-    ConnectorError::input(
-        "",
-        format!("unknown action `{action}`; `describe` lists the actions"),
-    )
+/// The action's schemas for the input filled in so far (`partial`, a JSON object).
+pub fn input_schema(
+    client: &dyn http::HttpClient,
+    config: &str,
+    action: &str,
+    partial: &str,
+) -> Result<dynamic::Schemas, ConnectorError> {
+    let conn = served(config)?;
+    same_api("action", action, Action::find(action)?.api_type(), &conn)?;
+    let partial: Value = if partial.trim().is_empty() {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_str(partial).map_err(|e| {
+            ConnectorError::input("/", format!("the partial input is not valid JSON: {e}"))
+        })?
+    };
+    dynamic::schemas(client, &conn, action, &partial)
+}
+
+/// One page of a pick list. The providers read the CLM Public API.
+pub fn list_options(
+    client: &dyn http::HttpClient,
+    config: &str,
+    provider: &str,
+    params: &str,
+    cursor: Option<&str>,
+) -> Result<options::ChoicePage, ConnectorError> {
+    let conn = served(config)?;
+    same_api("options provider", provider, ApiType::ClmPublic, &conn)?;
+    options::list(client, &conn, provider, params, cursor)
 }
 
 pub fn poll(

@@ -5,6 +5,7 @@ use crate::catalog::{self, Method, Operation};
 use crate::clickwrap;
 use crate::config::{ApiType, CONNECTION_SCHEMA};
 use crate::custom::{CUSTOM, CustomAction};
+use crate::options::annotations::annotate;
 use crate::scim::trigger::{SCIM_TRIGGERS, ScimTrigger};
 use crate::triggers::{TRIGGERS, Trigger};
 
@@ -39,13 +40,13 @@ impl TriggerDef {
     fn from_trigger(t: &'static Trigger) -> Self {
         TriggerDef {
             key: t.key,
-            api_type: ApiType::ClmPublic,
+            api_type: t.api_type,
             title: t.title,
             description: t.description,
             polls: t.polls(),
             webhooks: t.webhooks(),
             scopes: t.scopes(),
-            input_schema: t.input_schema().to_string(),
+            input_schema: annotate(t.key, &t.input_schema().to_string()),
             output_schema: t.output_schema().to_string(),
         }
     }
@@ -70,13 +71,14 @@ impl TriggerDef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionDef {
     pub key: &'static str,
-    /// The connection `api_type` the action runs on (WIT 0.2 has no field for it yet).
+    /// The connection `api_type` the action runs on.
     pub api_type: ApiType,
     pub title: &'static str,
     pub description: String,
     pub group: &'static str,
     pub operation: Option<&'static str>,
     pub scopes: &'static [&'static str],
+    /// With `x-options` and `x-schema-depends-on` (see `options::annotations`).
     pub input_schema: String,
     pub output_schema: String,
     pub read_only: bool,
@@ -88,13 +90,13 @@ impl ActionDef {
     fn from_custom(a: &'static CustomAction) -> Self {
         ActionDef {
             key: a.key,
-            api_type: ApiType::ClmPublic,
+            api_type: a.api_type,
             title: a.title,
             description: a.description.to_string(),
             group: a.group,
             operation: None,
             scopes: a.scopes,
-            input_schema: (a.input_schema)().to_string(),
+            input_schema: annotate(a.key, &(a.input_schema)().to_string()),
             output_schema: (a.output_schema)().to_string(),
             read_only: a.read_only,
             destructive: a.destructive,
@@ -112,7 +114,7 @@ impl ActionDef {
             group: op.area,
             operation: Some(op.operation_id),
             scopes: op.scopes,
-            input_schema: op.input_schema.to_string(),
+            input_schema: annotate(op.key, op.input_schema),
             output_schema: op.output_schema.to_string(),
             read_only: op.read_only,
             destructive: op.destructive,
@@ -184,4 +186,15 @@ pub fn describe() -> Manifest {
             )
             .collect(),
     }
+}
+
+/// One action's definition as `describe` gives it.
+pub fn action(key: &str) -> Option<ActionDef> {
+    if let Some(op) = crate::catalog::find(key) {
+        return Some(ActionDef::from_operation(op));
+    }
+    if let Some(custom) = crate::custom::find(key) {
+        return Some(ActionDef::from_custom(custom));
+    }
+    clickwrap::catalog::find(key).map(ActionDef::from_clickwrap)
 }

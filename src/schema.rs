@@ -104,6 +104,11 @@ fn check_object(
             }
         }
     }
+    if let Some(min) = s.get("minProperties").and_then(Value::as_u64)
+        && (obj.len() as u64) < min
+    {
+        return Err(violation(at, format!("needs at least {min} propert(ies)")));
+    }
     let props = s.get("properties").and_then(Value::as_object);
     for (name, item) in obj {
         let sub = props.and_then(|p| p.get(name));
@@ -187,6 +192,11 @@ fn check_string(s: &Map<String, Value>, text: &str, at: &str) -> Result<(), Viol
             at,
             format!("`{text}` is not an ISO-8601 date-time like 2024-05-01T00:00:00Z"),
         )),
+        // Ironclad's date fields take a date or a date-time.
+        Some("date") if !(looks_like_date(text) || looks_like_date_time(text)) => Err(violation(
+            at,
+            format!("`{text}` is not an ISO-8601 date like 2024-05-01 or 2024-05-01T00:00:00Z"),
+        )),
         _ => Ok(()),
     }
 }
@@ -269,6 +279,19 @@ fn looks_like_email(text: &str) -> bool {
     text.split_once('@').is_some_and(|(l, d)| {
         !l.is_empty() && d.contains('.') && !text.contains(char::is_whitespace)
     })
+}
+
+/// `YYYY-MM-DD`.
+fn looks_like_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
 }
 
 /// `YYYY-MM-DDThh:mm:ss` followed by optional fraction and a zone.

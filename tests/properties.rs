@@ -13,6 +13,7 @@ use std::cell::RefCell;
 
 use ironclad_connector::config::{ApiType, Connection};
 use ironclad_connector::error::ConnectorError;
+use ironclad_connector::formula::{self, Formula, Operator};
 use ironclad_connector::http::{HttpClient, Request, Response, TransportError};
 use ironclad_connector::triggers::signature::{PublicKey, Verification};
 use ironclad_connector::{download, manifest, schema, upstream};
@@ -233,7 +234,13 @@ proptest! {
             "{key}: {result:?}"
         );
         if let Err(ConnectorError::InvalidInput { field, message }) = &result {
-            prop_assert!(sent.is_empty(), "{key}: sent before refusing {field}: {message}");
+            // Only the reads a dynamic schema needs (a template's launch form, the workflow
+            // it belongs to) may precede a refusal; never a write.
+            prop_assert!(
+                sent.iter().all(|r| r.method == ironclad_connector::http::Method::GET
+                    && (r.url.contains("/workflow-schemas/") || r.url.contains("/workflows/"))),
+                "{key}: sent before refusing {field}: {message}"
+            );
             prop_assert!(field.is_empty() || field.starts_with('/'), "{key}: {field}");
             prop_assert!(points_into(&input, field), "{key}: `{field}` is not in {input}");
         }
@@ -352,6 +359,25 @@ proptest! {
         }
     }
 
+    /// Structured filters: no panic; a refusal names a pointer under `/filter`; a rendered
+    /// formula reads back to the same conditions (values quoted and escaped, brackets only
+    /// around property ids), so no value can end its quote early or inject a function.
+    #[test]
+    fn filter_formulas_render_and_read_back(input in structured_filter()) {
+        match formula::parse(&input, "/filter") {
+            Ok(f) => {
+                let text = formula::render(&f);
+                let back = read_formula(&text).map_err(|e| TestCaseError::fail(format!("{e}: {text}")))?;
+                prop_assert_eq!(back, collapsed(f), "{}", text);
+            }
+            Err(ConnectorError::InvalidInput { field, .. }) => {
+                prop_assert!(field.starts_with("/filter"), "{field}");
+                prop_assert!(points_into(&json!({ "filter": input }), &field) || field.ends_with("/value"), "{field}");
+            }
+            Err(other) => prop_assert!(false, "not invalid_input: {other:?}"),
+        }
+    }
+
     /// Whole actions over arbitrary answers: a result or a typed error, never a panic.
     #[test]
     fn actions_survive_any_answer(
@@ -388,6 +414,163 @@ proptest! {
             Err(e) => prop_assert!(!e.kind().is_empty()),
         }
         prop_assert!(fake.sent.borrow().len() <= 4, "bounded paging");
+    }
+}
+
+/// A structured filter, mostly well-formed (so rendering is reached), sometimes not.
+fn structured_filter() -> impl Strategy<Value = Value> {
+    let operator = prop_oneof![
+        6 => prop::sample::select(Operator::ALL.iter().map(|e| e.0).collect::<Vec<_>>())
+            .prop_map(str::to_string),
+        1 => nasty_string(),
+    ]
+    .prop_map(Value::String);
+    let value = prop_oneof![
+        4 => nasty_string().prop_map(Value::String),
+        1 => any::<i64>().prop_map(Value::from),
+        1 => any::<bool>().prop_map(Value::Bool),
+        1 => json_value(),
+    ];
+    let field = prop_oneof![3 => "[a-zA-Z_]{1,12}", 1 => nasty_string()];
+    let condition = (field, operator, prop::option::of(value)).prop_map(|(f, o, v)| {
+        let mut c = json!({ "field": f, "operator": o });
+        if let Some(v) = v {
+            c["value"] = v;
+        }
+        c
+    });
+    condition.prop_recursive(4, 24, 4, |inner| {
+        (
+            prop::sample::select(vec!["and", "or"]),
+            prop::collection::vec(inner, 0..4),
+        )
+            .prop_map(|(group, items)| json!({ group: items }))
+    })
+}
+
+/// Reads a rendered formula back: `Fn(args)`, `[property]`, `'text'` with backslash escapes.
+/// Written here, apart from the renderer, so a quoting mistake cannot cancel itself out.
+fn read_formula(text: &str) -> Result<Formula, String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut at = 0;
+    let f = read_call(&chars, &mut at)?;
+    if at != chars.len() {
+        return Err(format!("trailing text at {at}: {text}"));
+    }
+    Ok(f)
+}
+
+enum Arg {
+    Call(Formula),
+    Property(String),
+    Text(String),
+}
+
+fn read_call(chars: &[char], at: &mut usize) -> Result<Formula, String> {
+    let start = *at;
+    while *at < chars.len() && chars[*at].is_ascii_alphabetic() {
+        *at += 1;
+    }
+    let name: String = chars[start..*at].iter().collect();
+    expect(chars, at, '(')?;
+    let mut args = Vec::new();
+    loop {
+        args.push(match chars.get(*at) {
+            Some('[') => {
+                let end = chars[*at..]
+                    .iter()
+                    .position(|c| *c == ']')
+                    .ok_or("unclosed [")?;
+                let p: String = chars[*at + 1..*at + end].iter().collect();
+                *at += end + 1;
+                Arg::Property(p)
+            }
+            Some('\'') => {
+                *at += 1;
+                let mut t = String::new();
+                loop {
+                    match chars.get(*at) {
+                        None => return Err("unterminated quote".into()),
+                        Some('\\') => {
+                            t.push(*chars.get(*at + 1).ok_or("dangling escape")?);
+                            *at += 2;
+                        }
+                        Some('\'') => {
+                            *at += 1;
+                            break;
+                        }
+                        Some(c) => {
+                            t.push(*c);
+                            *at += 1;
+                        }
+                    }
+                }
+                Arg::Text(t)
+            }
+            _ => Arg::Call(read_call(chars, at)?),
+        });
+        match chars.get(*at) {
+            Some(')') => {
+                *at += 1;
+                break;
+            }
+            Some(',') => {
+                *at += 1;
+                expect(chars, at, ' ')?;
+            }
+            other => return Err(format!("expected , or ) at {at}, got {other:?}")),
+        }
+    }
+    let calls = |args: Vec<Arg>| {
+        args.into_iter()
+            .map(|a| match a {
+                Arg::Call(f) => Ok(f),
+                _ => Err("a group holds formulas".to_string()),
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    match name.as_str() {
+        "And" => Ok(Formula::And(calls(args)?)),
+        "Or" => Ok(Formula::Or(calls(args)?)),
+        function => {
+            let operator = Operator::ALL
+                .iter()
+                .find(|e| e.2 == function)
+                .map(|e| e.1)
+                .ok_or_else(|| format!("unknown function {function}"))?;
+            match args.as_slice() {
+                [Arg::Property(f)] => Ok(Formula::Condition {
+                    field: f.clone(),
+                    operator,
+                    value: None,
+                }),
+                [Arg::Property(f), Arg::Text(v)] => Ok(Formula::Condition {
+                    field: f.clone(),
+                    operator,
+                    value: Some(v.clone()),
+                }),
+                _ => Err(format!("bad arguments to {function}")),
+            }
+        }
+    }
+}
+
+fn expect(chars: &[char], at: &mut usize, c: char) -> Result<(), String> {
+    if chars.get(*at) == Some(&c) {
+        *at += 1;
+        Ok(())
+    } else {
+        Err(format!("expected {c:?} at {at}"))
+    }
+}
+
+/// What rendering keeps: a group of one is its member.
+fn collapsed(f: Formula) -> Formula {
+    match f {
+        Formula::And(mut p) | Formula::Or(mut p) if p.len() == 1 => collapsed(p.remove(0)),
+        Formula::And(p) => Formula::And(p.into_iter().map(collapsed).collect()),
+        Formula::Or(p) => Formula::Or(p.into_iter().map(collapsed).collect()),
+        c => c,
     }
 }
 

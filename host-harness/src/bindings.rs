@@ -3,12 +3,12 @@
 //! never waits, and a guest logs every request, so it skips the async machinery.
 
 wasmtime::component::bindgen!({
-    path: "../wit/v0.2",
+    path: "../wit/v0.3",
     world: "connector",
     imports: { "ipaas:connector/log.log": trappable, default: async | trappable },
     exports: { default: async },
 });
 
-pub use exports::ipaas::connector::{connection, metadata, triggers};
+pub use exports::ipaas::connector::{builder, connection, metadata, triggers};
 pub use ipaas::connector::http;
 pub use ipaas::connector::types::{ConnectorError, RejectionReason};

@@ -70,6 +70,31 @@ enum Command {
         #[arg(long)]
         input: Option<String>,
     },
+    /// A pick list (an `x-options` provider): every page as {"options", "pages"}, or with
+    /// --cursor one page as {"options", "next_cursor"}.
+    Options {
+        /// The provider key (`x-options.provider` in a schema).
+        provider: String,
+        #[arg(long)]
+        config: PathBuf,
+        /// The provider's params as JSON text, e.g. '{"template":"..."}'. Default: {}
+        #[arg(long)]
+        params: Option<String>,
+        /// The `next_cursor` of a previous page: print that page only.
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    /// An action's schemas for a partial input: {"input_schema", "output_schema"} (a launch's
+    /// attributes follow the chosen template, record properties the records schema).
+    Schema {
+        /// The action key (see `describe`).
+        action: String,
+        #[arg(long)]
+        config: PathBuf,
+        /// Partial input JSON file, or `-` for stdin. Default: {}
+        #[arg(long)]
+        input: Option<String>,
+    },
     /// Poll a trigger once; print {"events", "cursor", "has_more"}. With --state, the cursor
     /// and the delivered event ids are committed to that file after the events are printed.
     Poll {
@@ -302,6 +327,39 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
             let runtime = load()?;
             let session = runtime.connect(&read_config(&config)?, tokens).await?;
             Ok(Some(session.execute(&key, &input).await?))
+        }
+        Command::Options {
+            provider,
+            config,
+            params,
+            cursor,
+        } => {
+            let params: Value = match params.as_deref() {
+                None => json!({}),
+                Some(text) => serde_json::from_str(text).map_err(|e| {
+                    Failure::Usage(anyhow::anyhow!("--params is not valid JSON: {e}"))
+                })?,
+            };
+            let runtime = load()?;
+            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            Ok(Some(match cursor {
+                Some(cursor) => {
+                    session
+                        .list_options(&provider, &params, Some(&cursor))
+                        .await?
+                }
+                None => session.all_options(&provider, &params, 1_000).await?,
+            }))
+        }
+        Command::Schema {
+            action,
+            config,
+            input,
+        } => {
+            let partial = read_input(input.as_deref())?;
+            let runtime = load()?;
+            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            Ok(Some(session.input_schema(&action, &partial).await?))
         }
         Command::Poll {
             trigger,

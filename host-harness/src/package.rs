@@ -110,7 +110,7 @@ pub async fn write_package(
 
 /// `schemas/connection.json`, `schemas/actions/KEY.{input,output}.json` and the same for
 /// triggers; returns the manifest's `connection_schema`, `actions` and `triggers` entries,
-/// which point at those files and carry each one's scopes.
+/// which point at those files and carry each one's scopes and API type.
 fn write_schemas(describe: &Value, dir: &Path) -> anyhow::Result<Map<String, Value>> {
     std::fs::create_dir_all(dir)?;
     write_json(&dir.join("connection.json"), &describe["connection_schema"])?;
@@ -121,7 +121,8 @@ fn write_schemas(describe: &Value, dir: &Path) -> anyhow::Result<Map<String, Val
         let mut list = Vec::new();
         for item in describe[kind].as_array().into_iter().flatten() {
             let key = item["key"].as_str().context("an entry without a key")?;
-            let mut entry = json!({ "key": key, "title": item["title"], "scopes": item["scopes"] });
+            let mut entry = json!({ "key": key, "title": item["title"], "scopes": item["scopes"],
+                                    "api_type": item["api_type"] });
             for side in ["input", "output"] {
                 let rel = format!("schemas/{kind}/{key}.{side}.json");
                 write_json(

@@ -241,6 +241,92 @@ impl Session<'_> {
         &self.guest_config
     }
 
+    /// The action's input and output schemas for the input filled in so far:
+    /// `{"input_schema", "output_schema"}`.
+    pub async fn input_schema(&self, action: &str, partial: &Value) -> Result<Value, CallError> {
+        let partial = partial.to_string();
+        let schemas = self
+            .call(async |store, instance| {
+                instance
+                    .ipaas_connector_builder()
+                    .call_input_schema(store, &self.guest_config, action, &partial)
+                    .await
+            })
+            .await?;
+        let parse = |text: &str, what: &str| {
+            serde_json::from_str::<Value>(text).map_err(|e| {
+                CallError::Host(anyhow::anyhow!(
+                    "the connector returned an invalid {what} schema for {action}: {e}"
+                ))
+            })
+        };
+        Ok(json!({
+            "input_schema": parse(&schemas.input_schema, "input")?,
+            "output_schema": parse(&schemas.output_schema, "output")?,
+        }))
+    }
+
+    /// One page of a pick list: `{"options": [{value, label, description?, parent?}],
+    /// "next_cursor"}`.
+    pub async fn list_options(
+        &self,
+        provider: &str,
+        params: &Value,
+        cursor: Option<&str>,
+    ) -> Result<Value, CallError> {
+        let params = params.to_string();
+        let page = self
+            .call(async |store, instance| {
+                instance
+                    .ipaas_connector_builder()
+                    .call_list_options(store, &self.guest_config, provider, &params, cursor)
+                    .await
+            })
+            .await?;
+        let options: Vec<Value> = page
+            .choices
+            .iter()
+            .map(|c| {
+                let mut o = json!({ "value": c.value, "label": c.label });
+                if let Some(d) = &c.description {
+                    o["description"] = json!(d);
+                }
+                if let Some(p) = &c.parent {
+                    o["parent"] = json!(p);
+                }
+                o
+            })
+            .collect();
+        Ok(json!({ "options": options, "next_cursor": page.next_cursor }))
+    }
+
+    /// Every page of a pick list, following `next_cursor` (at most `max_pages`).
+    pub async fn all_options(
+        &self,
+        provider: &str,
+        params: &Value,
+        max_pages: usize,
+    ) -> Result<Value, CallError> {
+        let mut options = Vec::new();
+        let mut cursor: Option<String> = None;
+        for pages in 1.. {
+            let page = self
+                .list_options(provider, params, cursor.as_deref())
+                .await?;
+            options.extend(page["options"].as_array().cloned().unwrap_or_default());
+            cursor = page["next_cursor"].as_str().map(str::to_string);
+            if cursor.is_none() {
+                return Ok(json!({ "options": options, "pages": pages }));
+            }
+            if pages >= max_pages {
+                break;
+            }
+        }
+        Err(CallError::Host(anyhow::anyhow!(
+            "{provider} still had more options after {max_pages} pages; page with --cursor instead"
+        )))
+    }
+
     /// One call through a fresh instance with this connection's policy and credentials.
     pub(crate) async fn call<T>(
         &self,
@@ -300,6 +386,7 @@ fn manifest_json(m: &Manifest) -> Value {
             "group": a.group,
             "operation": a.operation,
             "scopes": a.scopes,
+            "api_type": a.api_type,
             "input_schema": parse(&a.input_schema),
             "output_schema": parse(&a.output_schema),
             "hints": { "read_only": a.hints.read_only, "destructive": a.hints.destructive, "idempotent": a.hints.idempotent },
@@ -313,6 +400,7 @@ fn manifest_json(m: &Manifest) -> Value {
                 TriggerMode::Webhook => "webhook",
             }).collect::<Vec<_>>(),
             "scopes": t.scopes,
+            "api_type": t.api_type,
             "input_schema": parse(&t.input_schema),
             "output_schema": parse(&t.output_schema),
         })).collect::<Vec<_>>(),

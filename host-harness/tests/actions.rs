@@ -326,8 +326,8 @@ async fn bad_input_is_refused_before_any_request() {
     assert_eq!(e["kind"], "invalid_input");
     assert!(requests(&emu).await.is_empty(), "nothing was sent");
 
-    // The official launch schema requires `counterpartyName`; the rest of a template's
-    // required fields only Ironclad knows. Its validation comes back typed, naming its param.
+    // The template's launch form makes its required fields required: refused naming the
+    // attribute, after reading the form and before launching.
     let schemas = session
         .execute("list_workflow_schemas", &json!({}))
         .await
@@ -336,16 +336,25 @@ async fn bad_input_is_refused_before_any_request() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|t| {
-            t["schema"]
-                .as_object()
-                .unwrap()
-                .iter()
-                .any(|(k, f)| k != "counterpartyName" && f["required"] == "always")
-        })
-        .expect("a template with a required field besides counterpartyName");
+        .find(|t| t["schema"]["paperSource"]["required"] == "always")
+        .expect("a template that requires paperSource");
     let body =
         json!({ "template": template["id"], "attributes": { "counterpartyName": "Initech" } });
+    let e = report(
+        session
+            .execute("launch_new_workflow", &json!({ "body": body }))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (e["kind"].as_str(), e["field"].as_str()),
+        (Some("invalid_input"), Some("/body/attributes/paperSource")),
+        "{e}"
+    );
+    // A conditional requirement is the template's to judge: Ironclad's refusal comes back
+    // typed, naming its param.
+    let body = json!({ "template": template["id"], "attributes": {
+        "counterpartyName": "Initech", "paperSource": "Counterparty paper" } });
     let e = report(
         session
             .execute("launch_new_workflow", &json!({ "body": body }))
@@ -355,7 +364,7 @@ async fn bad_input_is_refused_before_any_request() {
     assert_eq!(e["kind"], "upstream", "{e}");
     assert_eq!(e["details"]["status"], 400);
     assert_eq!(e["details"]["code"], "MISSING_PARAM");
-    assert!(e["field"].is_string());
+    assert_eq!(e["field"], "draft");
 
     let e = report(
         session

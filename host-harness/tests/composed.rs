@@ -191,10 +191,21 @@ async fn launch_and_wait_follows_the_async_job() {
         .count();
     assert_eq!(job_polls, 2, "in_progress, then success");
 
-    // A launch Ironclad refuses comes back typed, with its param.
+    // A missing required field is refused before launching, naming it.
     let e = report(
         session
             .execute("launch_workflow_and_wait", &json!({ "body": { "template": consulting["id"], "attributes": { "counterpartyName": "X" } } }))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e["field"], "/body/attributes/fee", "{e}");
+    // A launch Ironclad refuses (a currency code it does not know) comes back typed, with its
+    // param.
+    let unknown_currency =
+        json!({ "counterpartyName": "X", "fee": { "currency": "usd", "amount": 1 } });
+    let e = report(
+        session
+            .execute("launch_workflow_and_wait", &json!({ "body": { "template": consulting["id"], "attributes": unknown_currency } }))
             .await
             .unwrap_err(),
     );

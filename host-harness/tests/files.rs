@@ -360,8 +360,24 @@ async fn launch_with_files_uploads_each_document() {
         )
         .await
         .unwrap();
-    // One request: the multipart launch, as Jane.
-    let r = only_request(&emu).await;
+    // Two requests: the template's launch form (the attributes are checked against it),
+    // then the multipart launch, as Jane.
+    let log = api_requests(&emu).await;
+    assert_eq!(log.len(), 2, "{log:#?}");
+    assert_eq!(
+        (log[0]["method"].as_str(), log[0]["path"].as_str()),
+        (
+            Some("GET"),
+            Some(
+                format!(
+                    "/public/api/v1/workflow-schemas/{}",
+                    nda["id"].as_str().unwrap()
+                )
+                .as_str()
+            )
+        )
+    );
+    let r = log[1].clone();
     assert_eq!(
         (
             r["method"].as_str(),
@@ -461,12 +477,16 @@ async fn launch_with_files_uploads_each_document() {
         );
     }
     assert!(
-        api_requests(&emu).await.is_empty(),
-        "nothing was sent for invalid inputs"
+        api_requests(&emu)
+            .await
+            .iter()
+            .all(|r| r["method"] == "GET"),
+        "nothing but launch forms was read for invalid inputs"
     );
-    // Ironclad's own refusal comes back typed, naming the attribute.
+    // Ironclad's own refusal (a day February does not have) comes back typed, naming the
+    // attribute.
     let mut undated = body(json!([{ "file": "msa" }]));
-    undated["attributes"]["agreementDate"] = json!("soon");
+    undated["attributes"]["agreementDate"] = json!("2026-02-30");
     let e = report(
         jane.execute(
             "launch_workflow_with_files",

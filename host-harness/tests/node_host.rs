@@ -1,5 +1,5 @@
 //! Portability: the same component, transpiled by jco and run on Node (`hosts/node/`), gives
-//! the same `describe`, `test-connection` and action results against the emulator as this
+//! the same `describe`, `test-connection`, action, schema and options results against the emulator as this
 //! wasmtime host. Needs `npm ci` in hosts/node (scripts/test does it); without it the test
 //! says so and passes, unless NODE_HOST_REQUIRED is set (scripts/test sets it).
 
@@ -93,6 +93,29 @@ async fn the_node_host_matches_the_wasmtime_host() {
         let args = ["action", key, "--config", &config, "--input", &input_file];
         assert_eq!(node(&args), expected, "{key}");
     }
+
+    // The builder interface: a template's launch schema and a pick list page.
+    let templates = session
+        .list_options("templates", &json!({}), Some("0"))
+        .await
+        .unwrap();
+    let args = ["options", "templates", "--config", &config, "--cursor", "0"];
+    assert_eq!(node(&args), templates, "options");
+    let partial = json!({ "body": { "template": templates["options"][1]["value"] } });
+    let expected = session
+        .input_schema("launch_new_workflow", &partial)
+        .await
+        .unwrap();
+    let partial_file = write_json(&dir, "partial.json", &partial);
+    let args = [
+        "schema",
+        "launch_new_workflow",
+        "--config",
+        &config,
+        "--input",
+        &partial_file,
+    ];
+    assert_eq!(node(&args), expected, "schema");
 
     // Both hosts reached the emulator with host-obtained tokens and no contract violations.
     assert!(contract_violations(&emu).await.is_empty());

@@ -120,6 +120,7 @@ async fn the_package_is_complete_consistent_and_reproducible() {
         for (entry, d) in listed.iter().zip(described) {
             assert_eq!(entry["key"], d["key"]);
             assert_eq!(entry["scopes"], d["scopes"]);
+            assert_eq!(entry["api_type"], d["api_type"]);
             for side in ["input_schema", "output_schema"] {
                 let file = root.join(entry[side].as_str().unwrap());
                 let schema: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();

@@ -478,11 +478,20 @@ async fn async_launch_reports_in_progress_then_success() {
         job["asyncJobStatusUrl"],
         format!("{}/public/api/v1/workflows/async/{job_id}", emu.base_url())
     );
+    // The template's launch form is read first, to check the attributes.
     let log = api_calls(&emu).await;
-    assert_eq!(log[0]["method"], "POST");
-    assert_eq!(log[0]["path"], "/public/api/v1/workflows/async");
-    assert_eq!(log[0]["query"], "useDefaultValues=true");
-    assert_eq!(log[0]["body"], body);
+    assert_eq!(log[0]["method"], "GET");
+    assert_eq!(
+        log[0]["path"],
+        format!(
+            "/public/api/v1/workflow-schemas/{}",
+            body["template"].as_str().unwrap()
+        )
+    );
+    assert_eq!(log[1]["method"], "POST");
+    assert_eq!(log[1]["path"], "/public/api/v1/workflows/async");
+    assert_eq!(log[1]["query"], "useDefaultValues=true");
+    assert_eq!(log[1]["body"], body);
 
     let first = run(
         &s,
@@ -575,7 +584,7 @@ async fn async_launch_failures() {
     assert_eq!(e["field"], "/asyncJobId");
     assert!(api_calls(&emu).await.is_empty(), "nothing was sent");
 
-    // A launch the form rejects is accepted as a job, which then fails with Ironclad's error.
+    // What the template's form says is refused before a job is created, naming the field.
     let required = template["schema"]
         .as_object()
         .unwrap()
@@ -589,10 +598,28 @@ async fn async_launch_failures() {
         .unwrap()
         .remove(&required);
     let unknown_template = json!({ "template": "000000000000000000000000", "attributes": { "counterpartyName": "Nobody" } });
-    for (payload, code, param) in [
-        (incomplete, "MISSING_PARAM", required.as_str()),
-        (unknown_template, "INVALID_PARAM", "template"),
+    for (payload, field) in [
+        (incomplete, format!("/body/attributes/{required}")),
+        (unknown_template, "/body/template".to_string()),
     ] {
+        let e = fail(&s, "create_new_workflow_async", json!({ "body": payload })).await;
+        assert_eq!(
+            (e["kind"].as_str(), e["field"].as_str()),
+            (Some("invalid_input"), Some(field.as_str())),
+            "{e}"
+        );
+    }
+    assert!(
+        api_calls(&emu).await.iter().all(|r| r["method"] == "GET"),
+        "no job was created"
+    );
+
+    // A launch only Ironclad can judge (a requirement that depends on another answer) is
+    // accepted as a job, which then fails with Ironclad's error.
+    assert_eq!(template["schema"]["draft"]["required"], "conditional");
+    let mut conditional = body.clone();
+    conditional["attributes"]["paperSource"] = json!("Counterparty paper");
+    for (payload, code, param) in [(conditional, "MISSING_PARAM", "draft")] {
         let job = run(&s, "create_new_workflow_async", json!({ "body": payload })).await;
         let input = json!({ "asyncJobId": job["asyncJobId"] });
         let first = run(&s, "retrieve_asynchronous_workflow_status", input.clone()).await;

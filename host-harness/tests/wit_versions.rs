@@ -9,9 +9,9 @@ use host_harness::wit_version::{self, WitVersion};
 use host_harness::{Runtime, RuntimeOptions};
 use sha2::{Digest, Sha256};
 
-/// The real component with every `ipaas:connector/<iface>@0.2.0` renamed to `@0.3.0`. The
+/// The real component with every `ipaas:connector/<iface>@<host version>` renamed to another. The
 /// names are length-prefixed strings of equal length, so the result is a valid component that
-/// claims another WIT line, exactly as one built against `ipaas:connector@0.3.0` would.
+/// claims another version, exactly as one built against that WIT would.
 fn component_claiming(from: &str, to: &str) -> PathBuf {
     assert_eq!(from.len(), to.len());
     let mut bytes = std::fs::read(common::component_path()).unwrap();

@@ -952,7 +952,24 @@ async fn metadata_updates_in_review_only_and_only_when_something_changes() {
         )
         .await
         .unwrap();
-    let r = only_request(&emu).await;
+    // The workflow and its template's launch form are read to check the updates, then the
+    // one write.
+    let log = api_requests(&emu).await;
+    let reads: Vec<&str> = log[..log.len() - 1]
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reads,
+        [
+            "/public/api/v1/workflows/IC-1".to_string(),
+            format!(
+                "/public/api/v1/workflow-schemas/{}",
+                before["template"].as_str().unwrap()
+            )
+        ]
+    );
+    let r = log.last().unwrap().clone();
     assert_eq!(r["method"], "PATCH");
     assert_eq!(r["path"], "/public/api/v1/workflows/IC-1/attributes");
     assert_eq!(r["body"], body);
@@ -1001,49 +1018,63 @@ async fn metadata_updates_in_review_only_and_only_when_something_changes() {
         e["message"],
         "No information changed. The updates provided did not introduce any new values"
     );
-    // Unknown attributes are named.
-    let e = report(
-        jane.execute(
-            "update_workflow_metadata",
-            &json!({ "id": "IC-1", "body": { "updates": [
-                { "action": "set", "path": "bogus", "value": "x" },
-                { "action": "set", "path": "counterpartyName", "value": "y" } ] } }),
-        )
-        .await
-        .unwrap_err(),
-    );
-    assert_upstream(&e, 400, "INVALID_PARAM", Some("attributes"));
-    assert_eq!(e["message"], "non-existent attribute(s) specified: bogus");
-    // Form validation: required fields stay, values fit their type, documents elsewhere.
-    for (update, message) in [
+    // The template's form is checked before anything is written: unknown attributes,
+    // required fields removed, values of the wrong type are named by update.
+    admin(&emu, "reset-request-log").await;
+    for (updates, field) in [
         (
-            json!({ "action": "remove", "path": "counterpartyName" }),
-            "form validation failed, please check schema",
+            json!([{ "action": "set", "path": "counterpartyName", "value": "y" },
+                   { "action": "set", "path": "bogus", "value": "x" }]),
+            "/body/updates/1/path",
         ),
         (
-            json!({ "action": "set", "path": "paperSource", "value": "Napkin" }),
-            "form validation failed, please check schema",
+            json!([{ "action": "remove", "path": "counterpartyName" }]),
+            "/body/updates/0/path",
         ),
         (
-            json!({ "action": "set", "path": "counterpartyEmail", "value": "not an email" }),
-            "form validation failed, please check schema",
+            json!([{ "action": "set", "path": "paperSource", "value": "Napkin" }]),
+            "/body/updates/0/value",
         ),
         (
-            json!({ "action": "remove", "path": "draft" }),
-            "Cannot patch document attribute draft; use the workflow document endpoints",
+            json!([{ "action": "set", "path": "counterpartyEmail", "value": "not an email" }]),
+            "/body/updates/0/value",
         ),
     ] {
         let e = report(
             jane.execute(
                 "update_workflow_metadata",
-                &json!({ "id": "IC-1", "body": { "updates": [update] } }),
+                &json!({ "id": "IC-1", "body": { "updates": updates } }),
             )
             .await
             .unwrap_err(),
         );
-        assert_upstream(&e, 400, "INVALID_PARAM", Some("attributes"));
-        assert_eq!(e["message"], message, "{update}");
+        assert_eq!(
+            (e["kind"].as_str(), e["field"].as_str()),
+            (Some("invalid_input"), Some(field)),
+            "{updates}: {e}"
+        );
     }
+    assert!(
+        api_requests(&emu)
+            .await
+            .iter()
+            .all(|r| r["method"] == "GET"),
+        "nothing was written"
+    );
+    // What only Ironclad knows (documents are patched elsewhere) comes back typed.
+    let e = report(
+        jane.execute(
+            "update_workflow_metadata",
+            &json!({ "id": "IC-1", "body": { "updates": [{ "action": "remove", "path": "draft" }] } }),
+        )
+        .await
+        .unwrap_err(),
+    );
+    assert_upstream(&e, 400, "INVALID_PARAM", Some("attributes"));
+    assert_eq!(
+        e["message"],
+        "Cannot patch document attribute draft; use the workflow document endpoints"
+    );
     let unchanged = jane
         .execute("retrieve_workflow", &json!({ "id": "IC-1" }))
         .await

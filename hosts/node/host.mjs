@@ -2,11 +2,13 @@
 //   node host.mjs [--allow-loopback] describe
 //   node host.mjs [--allow-loopback] test-connection --config FORM.json
 //   node host.mjs [--allow-loopback] action KEY --config FORM.json [--input INPUT.json]
+//   node host.mjs [--allow-loopback] schema KEY --config FORM.json [--input PARTIAL.json]
+//   node host.mjs [--allow-loopback] options PROVIDER --config FORM.json [--params JSON] [--cursor C]
 // Prints the same JSON as `connector-harness` for these commands; a connector error prints
 // {"error": ...} and exits 1. Run `npm run transpile` first.
 import { readFileSync } from 'node:fs';
 import { configure } from './imports/http.js';
-import { metadata, connection, actions } from './build/connector.js';
+import { metadata, connection, actions, builder } from './build/connector.js';
 
 const SECRET_PLACEHOLDER = '<secret>';
 
@@ -15,7 +17,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--allow-loopback') args.allowLoopback = true;
-    else if (a === '--config' || a === '--input') args[a.slice(2)] = argv[++i];
+    else if (['--config', '--input', '--params', '--cursor'].includes(a)) args[a.slice(2)] = argv[++i];
     else args.positional.push(a);
   }
   return args;
@@ -39,6 +41,7 @@ function describe() {
       group: a.group,
       operation: a.operation ?? null,
       scopes: a.scopes,
+      api_type: a.apiType,
       input_schema: parse(a.inputSchema),
       output_schema: parse(a.outputSchema),
       hints: { read_only: a.hints.readOnly, destructive: a.hints.destructive, idempotent: a.hints.idempotent },
@@ -49,6 +52,7 @@ function describe() {
       description: t.description,
       modes: t.modes,
       scopes: t.scopes,
+      api_type: t.apiType,
       input_schema: parse(t.inputSchema),
       output_schema: parse(t.outputSchema),
     })),
@@ -95,8 +99,26 @@ function run(args) {
       const input = args.input ? readFileSync(args.input, 'utf8') : '{}';
       return JSON.parse(actions.execute(guestConfig, key, input));
     }
+    case 'schema': {
+      const guestConfig = connect(form(), args.allowLoopback);
+      const partial = args.input ? readFileSync(args.input, 'utf8') : '{}';
+      const s = builder.inputSchema(guestConfig, key, partial);
+      return { input_schema: JSON.parse(s.inputSchema), output_schema: JSON.parse(s.outputSchema) };
+    }
+    case 'options': {
+      // One page, as `connector-harness options --cursor` prints it.
+      const guestConfig = connect(form(), args.allowLoopback);
+      const page = builder.listOptions(guestConfig, key, args.params ?? '{}', args.cursor);
+      const options = page.choices.map((c) => ({
+        value: c.value,
+        label: c.label,
+        ...(c.description != null ? { description: c.description } : {}),
+        ...(c.parent != null ? { parent: c.parent } : {}),
+      }));
+      return { options, next_cursor: page.nextCursor ?? null };
+    }
     default:
-      throw new Error(`unknown command ${command}; expected describe, test-connection or action`);
+      throw new Error(`unknown command ${command}; expected describe, test-connection, action, schema or options`);
   }
 }
 

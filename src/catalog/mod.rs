@@ -152,10 +152,12 @@ pub enum Pagination {
 pub struct Operation {
     /// Stable snake_case action key.
     pub key: &'static str,
-    /// The API the operation belongs to: it runs only on a connection of this `api_type`.
-    pub api_type: ApiType,
     /// The OpenAPI `operationId`.
     pub operation_id: &'static str,
+    /// The connection `api_type` the operation belongs to: it runs only on such connections
+    /// (`describe` reports it per action, so a host offers it only there). Rows generated from
+    /// the CLM Public API spec say `ClmPublic`; rows of another API's spec name theirs.
+    pub api_type: ApiType,
     pub title: &'static str,
     pub description: &'static str,
     /// The OpenAPI tag (area), e.g. `Workflows`.

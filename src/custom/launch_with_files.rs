@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::CustomAction;
 use crate::catalog::{self, Body, Operation, PartKind};
-use crate::config::Connection;
+use crate::config::{ApiType, Connection};
 use crate::error::ConnectorError;
 use crate::executor;
 use crate::http::HttpClient;
@@ -25,6 +25,7 @@ const DATA_PART: &str = "data";
 
 pub const ACTION: CustomAction = CustomAction {
     key: "launch_workflow_with_files",
+    api_type: ApiType::ClmPublic,
     title: "Launch a Workflow with files",
     description: "Launch a workflow synchronously with file bytes for its document attributes: \
                   each entry of `files` is sent as a form-data part named `part`, which \

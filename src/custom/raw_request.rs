@@ -4,13 +4,14 @@
 use serde_json::{Map, Value, json};
 
 use super::CustomAction;
-use crate::config::Connection;
+use crate::config::{ApiType, Connection};
 use crate::error::ConnectorError;
 use crate::http::{HttpClient, Method, encode_component};
 use crate::{api, upstream};
 
 pub const ACTION: CustomAction = CustomAction {
     key: "raw_request",
+    api_type: ApiType::ClmPublic,
     title: "Raw API request",
     description: "Send a request to any path under the CLM Public API base (/public/api/v1). \
                   Authentication, the acting user and error handling are applied as for every action.",

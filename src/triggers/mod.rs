@@ -10,7 +10,7 @@ pub mod webhook;
 
 use serde_json::{Map, Value, json};
 
-use crate::config::Connection;
+use crate::config::{ApiType, Connection};
 use crate::error::ConnectorError;
 use crate::http::HttpClient;
 use polling::{PollRule, Rule, Source};
@@ -52,6 +52,8 @@ pub enum Delivery {
 
 pub struct Trigger {
     pub key: &'static str,
+    /// The connection `api_type` whose API the trigger reads (see `catalog::Operation`).
+    pub api_type: ApiType,
     pub title: &'static str,
     pub description: &'static str,
     pub poll: Option<PollRule>,
@@ -69,6 +71,7 @@ const fn polled(source: Source, rule: Rule, event: &'static str) -> Option<PollR
 pub static TRIGGERS: &[Trigger] = &[
     Trigger {
         key: "workflow_launched",
+        api_type: ApiType::ClmPublic,
         title: "New workflow launched",
         description: "A workflow was launched (polled by its `created` time, or Ironclad's \
                       `workflow_launched` webhook).",
@@ -77,6 +80,7 @@ pub static TRIGGERS: &[Trigger] = &[
     },
     Trigger {
         key: "workflow_updated",
+        api_type: ApiType::ClmPublic,
         title: "Workflow updated",
         description: "Any change to a workflow: one event per `lastUpdated` value when polled, \
                       one per Ironclad `workflow_updated` delivery.",
@@ -85,6 +89,7 @@ pub static TRIGGERS: &[Trigger] = &[
     },
     Trigger {
         key: "workflow_completed",
+        api_type: ApiType::ClmPublic,
         title: "Workflow completed",
         description: "A workflow reached status `completed` (once per workflow).",
         poll: polled(Source::Workflows, Rule::Completed, "workflow_completed"),
@@ -92,6 +97,7 @@ pub static TRIGGERS: &[Trigger] = &[
     },
     Trigger {
         key: "workflow_step_changed",
+        api_type: ApiType::ClmPublic,
         title: "Workflow entered a step",
         description: "A workflow was seen in a step (Review, Sign, Archive, Complete) for the \
                       first time; optionally only one step.",
@@ -100,6 +106,7 @@ pub static TRIGGERS: &[Trigger] = &[
     },
     Trigger {
         key: "workflow_approval_changed",
+        api_type: ApiType::ClmPublic,
         title: "Approval requested or given",
         description: "An approver was asked (pending in the active approval group) or \
                       decided, once per workflow, role and status.",
@@ -112,6 +119,7 @@ pub static TRIGGERS: &[Trigger] = &[
     },
     Trigger {
         key: "record_created",
+        api_type: ApiType::ClmPublic,
         title: "New record",
         description: "A record was created. Records carry no creation time, so \"new\" means a \
                       readable id (`IC-n`) above the highest one seen; the first poll reads \
@@ -121,6 +129,7 @@ pub static TRIGGERS: &[Trigger] = &[
     },
     Trigger {
         key: "record_updated",
+        api_type: ApiType::ClmPublic,
         title: "New or updated record",
         description: "A record was created or changed (one event per `lastUpdated` value).",
         poll: polled(Source::Records, Rule::Updated, "record_updated"),
@@ -128,6 +137,7 @@ pub static TRIGGERS: &[Trigger] = &[
     },
     Trigger {
         key: "entity_updated",
+        api_type: ApiType::ClmPublic,
         title: "New or updated entity",
         description: "An entity (counterparty, subsidiary…) was created or changed.",
         poll: polled(Source::Entities, Rule::Updated, "entity_updated"),
@@ -135,6 +145,7 @@ pub static TRIGGERS: &[Trigger] = &[
     },
     Trigger {
         key: "obligation_updated",
+        api_type: ApiType::ClmPublic,
         title: "New or updated obligation",
         description: "An obligation was created or changed (obligations without \
                       `lastUpdated` cannot be ordered and are skipped).",
@@ -143,6 +154,7 @@ pub static TRIGGERS: &[Trigger] = &[
     },
     Trigger {
         key: "webhook_event",
+        api_type: ApiType::ClmPublic,
         title: "Ironclad webhook event",
         description: "Any of Ironclad's webhook event types (or `*` for all), verified and \
                       optionally hydrated with the workflow or record it is about.",

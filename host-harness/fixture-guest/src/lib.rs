@@ -18,9 +18,9 @@
 
 #![cfg(target_arch = "wasm32")]
 
-wit_bindgen::generate!({ path: "../../wit/v0.2", world: "connector" });
+wit_bindgen::generate!({ path: "../../wit/v0.3", world: "connector" });
 
-use exports::ipaas::connector::{actions, connection, metadata, triggers};
+use exports::ipaas::connector::{actions, builder, connection, metadata, triggers};
 use ipaas::connector::http;
 use ipaas::connector::types::ConnectorError;
 use serde_json::{Value, json};
@@ -64,6 +64,7 @@ impl metadata::Guest for Fixture {
                     group: "Fixture".into(),
                     operation: None,
                     scopes: Vec::new(),
+                    api_type: "fixture".into(),
                     input_schema: object.clone(),
                     output_schema: object.clone(),
                     hints: metadata::ActionHints {
@@ -121,6 +122,25 @@ impl actions::Guest for Fixture {
             _ => return unsupported(),
         };
         Ok(output.to_string())
+    }
+}
+
+impl builder::Guest for Fixture {
+    fn input_schema(
+        _: String,
+        _: String,
+        _: String,
+    ) -> Result<builder::ActionSchemas, ConnectorError> {
+        unsupported()
+    }
+
+    fn list_options(
+        _: String,
+        _: String,
+        _: String,
+        _: Option<String>,
+    ) -> Result<builder::ChoicePage, ConnectorError> {
+        unsupported()
     }
 }
 

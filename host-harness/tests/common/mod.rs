@@ -315,6 +315,15 @@ pub fn report(e: CallError) -> Value {
     e.to_json()["error"].clone()
 }
 
+/// A connector error report is `invalid_input` naming `field`.
+pub fn assert_invalid_input(e: &Value, field: &str) {
+    assert_eq!(
+        (e["kind"].as_str(), e["field"].as_str()),
+        (Some("invalid_input"), Some(field)),
+        "{e}"
+    );
+}
+
 /// A client-credentials session against the emulator; `patch` overrides form fields.
 pub async fn connect_with<'r>(
     rt: &'r Runtime,
