@@ -180,6 +180,14 @@ fn filter_fields(key: &str) -> Option<Value> {
 
 /// The schema text with this key's `x-options` and `x-schema-depends-on` added.
 pub fn annotate(key: &str, original: &str) -> String {
+    // Most schemas get nothing: they are not parsed at all (`describe` builds every one).
+    let annotated = PICKS.iter().any(|p| p.actions.contains(&key))
+        || workflow_id(key)
+        || takes_filter(key)
+        || depends_on(key).is_some();
+    if !annotated {
+        return original.to_string();
+    }
     let Ok(mut schema) = serde_json::from_str::<Value>(original) else {
         return original.to_string();
     };
@@ -216,7 +224,7 @@ pub fn annotate(key: &str, original: &str) -> String {
         changed = true;
     }
     if changed {
-        schema.to_string()
+        serde_json::to_string(&schema).expect("a Value always serialises")
     } else {
         // Untouched schemas keep their text byte for byte.
         original.to_string()
