@@ -108,6 +108,15 @@ impl Gathered {
         (fetched == 0 || !more_upstream).then_some(false)
     }
 
+    /// Items collected so far.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
     /// `{items, count?, truncated}`.
     pub fn output(self, truncated: bool, count: Option<u64>) -> Value {
         let mut out = json!({ "items": self.items, "truncated": truncated });

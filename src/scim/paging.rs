@@ -3,9 +3,10 @@
 //! Followed until `max_items` or the end, shaped like the CLM listings: `{items, count,
 //! truncated}` (`count` is `totalResults`).
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::error::ConnectorError;
+use crate::pagination::Gathered;
 
 /// Ironclad's largest SCIM page (`count` maximum in the spec).
 pub const MAX_COUNT: u64 = 1000;
@@ -21,16 +22,16 @@ pub fn collect(
     mut fetch: impl FnMut(u64, u64) -> Result<Value, ConnectorError>,
 ) -> Result<Value, ConnectorError> {
     let count = max_items.clamp(1, MAX_COUNT);
-    let mut items: Vec<Value> = Vec::new();
+    let mut gathered = Gathered::new(max_items);
     let mut total = None;
     let mut start = 1;
     let truncated = loop {
-        let envelope = fetch(start, count)?;
+        let mut envelope = fetch(start, count)?;
         // `Resources` may be omitted when there are none (RFC 7644 §3.4.2: "MAY be omitted"
         // when totalResults is 0).
-        let resources = match envelope.get("Resources") {
-            None | Some(Value::Null) => &[][..],
-            Some(Value::Array(list)) => list.as_slice(),
+        let resources = match envelope.get_mut("Resources").map(Value::take) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(list)) => list,
             Some(_) => {
                 return Err(ConnectorError::internal(
                     "a SCIM list response had a `Resources` that is not an array",
@@ -42,33 +43,25 @@ pub fn collect(
             .and_then(Value::as_u64)
             .or(total);
         let fetched = resources.len() as u64;
-        let room = (max_items - items.len() as u64) as usize;
-        items.extend(resources.iter().take(room).cloned());
         let seen = start - 1 + fetched;
         let more_upstream = match total {
             Some(total) => seen < total && fetched > 0,
             None => fetched == count,
         };
-        if items.len() as u64 >= max_items {
-            break more_upstream || fetched as usize > room;
-        }
-        if !more_upstream {
-            break false;
+        if let Some(truncated) = gathered.page(resources, more_upstream) {
+            break truncated;
         }
         start += fetched;
     };
-    let mut out = json!({ "items": items, "truncated": truncated });
-    out["count"] = json!(total.unwrap_or(items_len(&out)));
-    Ok(out)
-}
-
-fn items_len(out: &Value) -> u64 {
-    out["items"].as_array().map_or(0, |a| a.len() as u64)
+    // `count` is `totalResults`, or what was collected when an answer lacked it.
+    let collected = gathered.len() as u64;
+    Ok(gathered.output(truncated, Some(total.unwrap_or(collected))))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     /// A listing of `total` numbered resources that returns at most `server_max` per page;
     /// records the `(startIndex, count)` pairs asked for.
