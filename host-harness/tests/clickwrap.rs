@@ -1032,18 +1032,7 @@ async fn pick_lists_read_sites_groups_and_contracts_page_by_page() {
         (&session, "scim_users", "clm_scim"),
         (&session, "workflow_steps", "clm_public"),
     ] {
-        let e = report(
-            session
-                .list_options(provider, &json!({}), None)
-                .await
-                .unwrap_err(),
-        );
-        assert_eq!(
-            (e["kind"].as_str(), e["field"].as_str()),
-            (Some("invalid_config"), Some("api_type")),
-            "{e}"
-        );
-        assert!(e["message"].as_str().unwrap().contains(needs), "{e}");
+        assert_provider_refused(session, provider, needs).await;
     }
     assert!(requests(&emu).await.is_empty(), "nothing was sent");
     // The connection form's regions belong to no API.
