@@ -43,18 +43,30 @@ pub fn execute(
         }
         Pagination::ScimIndex => {
             let max_items = max_items(&input_schema, input);
-            crate::scim::paging::collect(max_items, |start_index, count| {
-                let response = call.send(
-                    client,
-                    &[
-                        ("startIndex", start_index.to_string()),
-                        ("count", count.to_string()),
-                    ],
-                )?;
-                upstream::json(&response, op.key)
-            })
+            call.scim_window(client, 1, max_items)
         }
     }
+}
+
+/// Up to `max_items` resources of a SCIM listing row from the one-based `start_index`, as
+/// `{items, count, truncated}` (`truncated`: more follow): pick lists page through a listing
+/// with the row's own request.
+pub fn scim_window(
+    client: &dyn HttpClient,
+    conn: &Connection,
+    op: &Operation,
+    input: &Value,
+    start_index: u64,
+    max_items: u64,
+) -> Result<Value, ConnectorError> {
+    debug_assert_eq!(
+        op.pagination,
+        Pagination::ScimIndex,
+        "{} is not a SCIM listing",
+        op.key
+    );
+    let (_, input) = validated(op, input)?;
+    Call::new(conn, op, input)?.scim_window(client, start_index, max_items)
 }
 
 /// [`execute`], answering the JSON text a host receives. The JSON object an unpaged operation
@@ -166,6 +178,24 @@ impl<'a> Call<'a> {
             }
         };
         Ok(call)
+    }
+
+    fn scim_window(
+        &self,
+        client: &dyn HttpClient,
+        start_index: u64,
+        max_items: u64,
+    ) -> Result<Value, ConnectorError> {
+        crate::scim::paging::collect_from(start_index, max_items, |start_index, count| {
+            let response = self.send(
+                client,
+                &[
+                    ("startIndex", start_index.to_string()),
+                    ("count", count.to_string()),
+                ],
+            )?;
+            upstream::json(&response, self.op.key)
+        })
     }
 
     /// Path, query and headers from the row and the input; the body is the caller's to set.

@@ -221,7 +221,8 @@ pub fn input_schema(
     dynamic::schemas(client, &conn, action, &partial)
 }
 
-/// One page of a pick list. The providers read the CLM Public API.
+/// One page of a pick list. A provider reading an API runs only on a connection of its
+/// API type (`options::Provider::api_type`), refused before any request.
 pub fn list_options(
     client: &dyn http::HttpClient,
     config: &str,
@@ -230,7 +231,9 @@ pub fn list_options(
     cursor: Option<&str>,
 ) -> Result<options::ChoicePage, ConnectorError> {
     let conn = served(config)?;
-    same_api("options provider", provider, ApiType::ClmPublic, &conn)?;
+    if let Some(api_type) = options::find(provider).and_then(|p| p.api_type) {
+        same_api("options provider", provider, api_type, &conn)?;
+    }
     options::list(client, &conn, provider, params, cursor)
 }
 

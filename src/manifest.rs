@@ -131,7 +131,7 @@ impl ActionDef {
             group: a.group,
             operation: None,
             scopes: &[],
-            input_schema: a.input_schema().to_string(),
+            input_schema: annotate(a.key, &a.input_schema().to_string()),
             output_schema: a.output_schema().to_string(),
             read_only: a.hints.read_only,
             destructive: a.hints.destructive,

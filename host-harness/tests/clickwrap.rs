@@ -878,3 +878,188 @@ fn the_example_connections_match_the_emulator_seed() {
     let activity = read("emulator-clickwrap-activity.json");
     assert_eq!(activity["site_access_id"], F::SITE_ACCESS_ID);
 }
+
+/// The values of every page of a pick list, in order.
+async fn option_values(session: &Session<'_>, provider: &str, params: Value) -> Vec<String> {
+    let all = session
+        .all_options(provider, &params, 10)
+        .await
+        .unwrap_or_else(|e| panic!("{provider}: {}", report(e)));
+    all["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["value"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The ids a list action returns, as the text a choice value carries.
+async fn listed_ids(session: &Session<'_>, action: &str, mut input: Value) -> Vec<String> {
+    input["max_items"] = json!(1000);
+    run(session, action, input).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["id"].to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pick_lists_read_sites_groups_and_contracts_page_by_page() {
+    let emu = start_emulator().await;
+    let rt = runtime();
+    let session = admin_session(&rt, &emu, "cw-options").await;
+
+    let sites = session
+        .all_options("clickwrap_sites", &json!({}), 10)
+        .await
+        .unwrap();
+    assert_eq!(sites["options"][0]["value"], F::SITE_ID.to_string());
+    assert_eq!(
+        option_values(&session, "clickwrap_sites", json!({})).await,
+        listed_ids(&session, "clickwrap_list_sites", json!({})).await
+    );
+    assert!(
+        sites["options"][1]["description"]
+            .as_str()
+            .unwrap()
+            .contains("sandbox"),
+        "{sites}"
+    );
+    let contracts = session
+        .all_options("clickwrap_contracts", &json!({ "site_id": F::SITE_ID }), 10)
+        .await
+        .unwrap();
+    let titles: Vec<&str> = contracts["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles.len(), 2, "{contracts}");
+    assert!(titles.contains(&"Privacy Policy"), "{contracts}");
+    assert_eq!(
+        option_values(
+            &session,
+            "clickwrap_contracts",
+            json!({ "site_id": F::SITE_ID })
+        )
+        .await,
+        listed_ids(
+            &session,
+            "clickwrap_list_contracts",
+            json!({ "site_id": F::SITE_ID })
+        )
+        .await
+    );
+
+    // More groups than one page: the seed's one and 100 created, plus one in the sandbox.
+    for i in 0..100 {
+        run(
+            &session,
+            "clickwrap_create_group",
+            json!({ "site_id": F::SITE_ID, "body": { "name": format!("Paging {i}"), "key": format!("paging-{i}") } }),
+        )
+        .await;
+    }
+    run(
+        &session,
+        "clickwrap_create_group",
+        json!({ "site_id": F::SANDBOX_SITE_ID, "body": { "name": "Sandbox signup" } }),
+    )
+    .await;
+    admin(&emu, "reset-request-log").await;
+    let first = session
+        .list_options("clickwrap_groups", &json!({ "site_id": F::SITE_ID }), None)
+        .await
+        .unwrap();
+    assert_eq!(first["options"].as_array().unwrap().len(), 100);
+    assert_eq!(first["options"][0]["label"], "Signup");
+    assert_eq!(first["next_cursor"], "1");
+    let groups = option_values(
+        &session,
+        "clickwrap_groups",
+        json!({ "site_id": F::SITE_ID }),
+    )
+    .await;
+    assert_eq!(groups.len(), 101);
+    assert_eq!(
+        queries(&emu, &format!("/v1.1/sites/{}/groups", F::SITE_ID)).await,
+        [
+            "page=1&per_page=100",
+            "page=1&per_page=100",
+            "page=2&per_page=100"
+        ],
+        "one upstream page per page"
+    );
+    assert_eq!(
+        groups,
+        listed_ids(
+            &session,
+            "clickwrap_list_groups",
+            json!({ "site_id": F::SITE_ID })
+        )
+        .await
+    );
+    // Without a site: every site's, each described with its site.
+    let every = session
+        .all_options("clickwrap_groups", &json!({}), 10)
+        .await
+        .unwrap();
+    assert_eq!(every["pages"], 2);
+    let sandbox: Vec<&Value> = every["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["label"] == "Sandbox signup")
+        .collect();
+    assert_eq!(sandbox.len(), 1, "{every}");
+    assert_eq!(every["options"].as_array().unwrap().len(), 102);
+
+    // Params are typed; a provider of another API type is refused before any request.
+    let e = report(
+        session
+            .list_options("clickwrap_groups", &json!({ "site_id": "one" }), None)
+            .await
+            .unwrap_err(),
+    );
+    assert_invalid_input(&e, "/site_id");
+    let activity = activity_session(&rt, &emu, "cw-options-activity").await;
+    admin(&emu, "reset-request-log").await;
+    for (session, provider, needs) in [
+        (&activity, "clickwrap_sites", "clickwrap_rest"),
+        (&session, "templates", "clm_public"),
+        (&session, "scim_users", "clm_scim"),
+        (&session, "workflow_steps", "clm_public"),
+    ] {
+        assert_provider_refused(session, provider, needs).await;
+    }
+    assert!(requests(&emu).await.is_empty(), "nothing was sent");
+    // The connection form's regions belong to no API.
+    let regions = session
+        .all_options("regions", &json!({}), 10)
+        .await
+        .unwrap();
+    assert_eq!(regions["options"].as_array().unwrap().len(), 4);
+
+    // The dropdowns `describe` points at.
+    let manifest = runtime().describe().await.unwrap();
+    let schema = |key: &str| {
+        manifest["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == key)
+            .unwrap()["input_schema"]
+            .clone()
+    };
+    assert_eq!(
+        schema("clickwrap_list_groups")["properties"]["site_id"]["x-options"],
+        json!({ "provider": "clickwrap_sites", "params": {} })
+    );
+    assert_eq!(
+        schema("clickwrap_get_group")["properties"]["group_id"]["x-options"]["provider"],
+        "clickwrap_groups"
+    );
+    emu.shutdown().await;
+}

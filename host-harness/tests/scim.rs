@@ -38,6 +38,15 @@ async fn scim_calls(emu: &host_harness::emulator::RunningEmulator) -> Vec<Value>
         .collect()
 }
 
+/// The query strings of those requests, in order.
+async fn scim_queries(emu: &host_harness::emulator::RunningEmulator) -> Vec<String> {
+    scim_calls(emu)
+        .await
+        .iter()
+        .map(|r| r["query"].as_str().unwrap().to_string())
+        .collect()
+}
+
 async fn assert_no_violations(emu: &host_harness::emulator::RunningEmulator) {
     let violations = contract_violations(emu).await;
     assert!(violations.is_empty(), "{violations:#?}");
@@ -464,11 +473,7 @@ async fn listings_follow_scim_pages() {
         .map(|u| u["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids.len(), 7, "every user once");
-    let starts: Vec<String> = scim_calls(&emu)
-        .await
-        .iter()
-        .map(|r| r["query"].as_str().unwrap().to_string())
-        .collect();
+    let starts = scim_queries(&emu).await;
     assert_eq!(
         starts,
         [
@@ -740,6 +745,126 @@ async fn the_cli_runs_the_example_scim_connection() {
     let run = cli(&dir, &["action", "list_workflows", "--config", &cfg]).await;
     assert_eq!(run.error_kind(), "invalid_config");
     assert_eq!(run.json()["error"]["field"], "api_type");
+    assert_no_violations(&emu).await;
+    emu.shutdown().await;
+}
+
+/// The ids a SCIM listing returns.
+async fn listed_ids(s: &Session<'_>, action: &str) -> std::collections::BTreeSet<String> {
+    s.execute(action, &json!({})).await.unwrap()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pick_lists_page_through_users_and_groups() {
+    let emu = start_emulator().await;
+    let rt = runtime();
+    let s = scim_session(&rt, &emu, "scim-options", json!({})).await;
+    let seeded = listed_ids(&s, "scim_list_users").await.len();
+    for i in seeded..130 {
+        s.execute(
+            "scim_create_user",
+            &new_user(&format!("pick{i}@acme.example")),
+        )
+        .await
+        .unwrap();
+    }
+    for name in ["Legal", "Finance"] {
+        s.execute(
+            "scim_create_group",
+            &json!({ "body": { "displayName": name, "members": [] } }),
+        )
+        .await
+        .unwrap();
+    }
+    let users = listed_ids(&s, "scim_list_users").await;
+    assert_eq!(users.len(), 130);
+
+    admin(&emu, "reset-request-log").await;
+    let first = s
+        .list_options("scim_users", &json!({}), None)
+        .await
+        .unwrap();
+    assert_eq!(first["options"].as_array().unwrap().len(), 100);
+    assert_eq!(first["next_cursor"], "1");
+    let second = s
+        .list_options("scim_users", &json!({}), Some("1"))
+        .await
+        .unwrap();
+    assert_eq!(second["options"].as_array().unwrap().len(), 30);
+    assert!(second["next_cursor"].is_null(), "{second}");
+    let queries = scim_queries(&emu).await;
+    assert_eq!(
+        queries,
+        ["startIndex=1&count=100", "startIndex=101&count=100"],
+        "one SCIM page per page"
+    );
+    let label = first["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["label"] == "pick129@acme.example")
+        .or_else(|| {
+            second["options"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|o| o["label"] == "pick129@acme.example")
+        })
+        .unwrap_or_else(|| panic!("pick129 in {first} {second}"));
+    assert_eq!(label["description"], "Ada Lovelace");
+
+    // A server serving fewer than asked (RFC 7644 lets it): every user still, once.
+    admin_with(&emu, "scim-page-limit", json!({ "max": 40 })).await;
+    let paged = s.all_options("scim_users", &json!({}), 10).await.unwrap();
+    assert_eq!(paged["pages"], 2);
+    let values: Vec<String> = paged["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["value"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(values.len(), 130, "no repeats");
+    assert_eq!(
+        values
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>(),
+        users
+    );
+
+    let groups = s.all_options("scim_groups", &json!({}), 10).await.unwrap();
+    let group_ids: std::collections::BTreeSet<String> = groups["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["value"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(group_ids, listed_ids(&s, "scim_list_groups").await);
+    assert!(
+        groups["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["label"] == "Finance"),
+        "{groups}"
+    );
+
+    // A provider of another API type is refused before any request.
+    let clm = session_in(&rt, &emu, "scim-options-clm").await;
+    admin(&emu, "reset-request-log").await;
+    for (session, provider, needs) in [
+        (&clm, "scim_users", "clm_scim"),
+        (&clm, "scim_groups", "clm_scim"),
+        (&s, "templates", "clm_public"),
+        (&s, "clickwrap_sites", "clickwrap_rest"),
+    ] {
+        assert_provider_refused(session, provider, needs).await;
+    }
+    assert!(requests(&emu).await.is_empty(), "nothing was sent");
     assert_no_violations(&emu).await;
     emu.shutdown().await;
 }

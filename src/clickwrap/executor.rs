@@ -27,14 +27,7 @@ pub fn execute(
                 .and_then(Value::as_u64)
                 .unwrap_or(super::catalog::PER_PAGE);
             pages::collect(max_items, |page, per_page| {
-                let response = call.send(
-                    client,
-                    &[
-                        ("page", page.to_string()),
-                        ("per_page", per_page.to_string()),
-                    ],
-                )?;
-                upstream::json(&response, action.key)
+                call.page(client, page, per_page)
             })
         }
         Output::Sent => {
@@ -55,6 +48,26 @@ pub fn execute(
             }
         }
     }
+}
+
+/// Page `page` (from 1) of a collection row, the envelope as Clickwrap answered it: pick
+/// lists read one upstream page per page of theirs, with the row's own request.
+pub fn page(
+    client: &dyn HttpClient,
+    conn: &Connection,
+    action: &Action,
+    input: &Value,
+    page: u64,
+    per_page: u64,
+) -> Result<Value, ConnectorError> {
+    debug_assert_eq!(
+        action.output,
+        Output::Pages,
+        "{} is not a collection",
+        action.key
+    );
+    let input = validate(action, input)?;
+    Call::new(conn, action, input)?.page(client, page, per_page)
 }
 
 /// The input as an object, checked against the row: exactly-one-of first (its message is
@@ -157,6 +170,22 @@ impl<'a> Call<'a> {
             query,
             body,
         })
+    }
+
+    fn page(
+        &self,
+        client: &dyn HttpClient,
+        page: u64,
+        per_page: u64,
+    ) -> Result<Value, ConnectorError> {
+        let response = self.send(
+            client,
+            &[
+                ("page", page.to_string()),
+                ("per_page", per_page.to_string()),
+            ],
+        )?;
+        upstream::json(&response, self.action.key)
     }
 
     fn send(

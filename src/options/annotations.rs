@@ -40,6 +40,18 @@ const TEMPLATE_TRIGGERS: &[&str] = &[
     "workflow_step_changed",
     "workflow_approval_changed",
 ];
+const SCIM_USER_IDS: &[&str] = &[
+    "scim_retrieve_user",
+    "scim_patch_user",
+    "scim_replace_user",
+    "scim_delete_user",
+];
+const SCIM_GROUP_IDS: &[&str] = &[
+    "scim_retrieve_group",
+    "scim_patch_group",
+    "scim_replace_group",
+    "scim_delete_group",
+];
 
 static PICKS: &[Pick] = &[
     Pick {
@@ -140,6 +152,27 @@ static PICKS: &[Pick] = &[
         params: none,
         join: None,
     },
+    Pick {
+        actions: SCIM_USER_IDS,
+        at: "/properties/userId",
+        provider: "scim_users",
+        params: none,
+        join: None,
+    },
+    Pick {
+        actions: SCIM_GROUP_IDS,
+        at: "/properties/groupId",
+        provider: "scim_groups",
+        params: none,
+        join: None,
+    },
+    Pick {
+        actions: &["scim_create_group", "scim_replace_group"],
+        at: "/properties/body/properties/members/items/properties/value",
+        provider: "scim_users",
+        params: none,
+        join: None,
+    },
 ];
 
 /// Actions whose `builder.input-schema` is more precise than `describe`'s, and what it
@@ -158,6 +191,37 @@ fn depends_on(key: &str) -> Option<&'static [&'static str]> {
 /// Workflow-scoped operations take the workflow in `id`: a `workflows` dropdown.
 fn workflow_id(key: &str) -> bool {
     crate::catalog::find(key).is_some_and(|op| op.path.starts_with("/workflows/{id}"))
+}
+
+/// Clickwrap REST rows take sites, groups and contracts by id (the Activity API's rows run on
+/// `clickwrap_activity` connections, where these providers do not): a site's groups and
+/// contracts when the row names the site, every site's otherwise.
+fn clickwrap_ids(key: &str) -> Vec<(String, Value)> {
+    let Some(row) = crate::clickwrap::catalog::find(key)
+        .filter(|row| row.api == crate::clickwrap::catalog::Api::Rest)
+    else {
+        return Vec::new();
+    };
+    let has = |name: &str| row.params.iter().any(|p| p.name == name);
+    let of_site = if has("site_id") {
+        json!({ "site_id": { "$input": "/site_id" } })
+    } else {
+        json!({})
+    };
+    [
+        ("site_id", "clickwrap_sites", json!({})),
+        ("group_id", "clickwrap_groups", of_site.clone()),
+        ("contract_id", "clickwrap_contracts", of_site),
+    ]
+    .into_iter()
+    .filter(|(name, ..)| has(name))
+    .map(|(name, provider, params)| {
+        (
+            format!("/properties/{name}"),
+            json!({ "provider": provider, "params": params }),
+        )
+    })
+    .collect()
 }
 
 /// List operations with Ironclad's `filter` formula parameter, which also take the
@@ -211,6 +275,9 @@ pub fn annotate(key: &str, original: &str) -> String {
             "/properties/id",
             json!({ "provider": "workflows", "params": {} }),
         );
+    }
+    for (at, options) in clickwrap_ids(key) {
+        mark(&mut schema, &at, options);
     }
     if takes_filter(key)
         && let Some(slot) = schema.pointer_mut("/properties/filter")
@@ -271,6 +338,66 @@ mod tests {
                     pick.at
                 );
             }
+        }
+    }
+
+    #[test]
+    fn clickwrap_and_scim_ids_take_their_providers() {
+        let options =
+            |key: &str, at: &str| described(key).pointer(at).unwrap()["x-options"].clone();
+        assert_eq!(
+            options("clickwrap_get_site", "/properties/site_id"),
+            json!({ "provider": "clickwrap_sites", "params": {} })
+        );
+        assert_eq!(
+            options("clickwrap_list_groups", "/properties/site_id")["provider"],
+            "clickwrap_sites"
+        );
+        assert_eq!(
+            options("clickwrap_update_group", "/properties/group_id"),
+            json!({ "provider": "clickwrap_groups", "params": {} })
+        );
+        assert_eq!(
+            options("clickwrap_publish_version", "/properties/contract_id")["provider"],
+            "clickwrap_contracts"
+        );
+        assert!(
+            described("clickwrap_activity_published")["properties"]["gkey"]
+                .get("x-options")
+                .is_none()
+        );
+        assert_eq!(
+            options("scim_delete_user", "/properties/userId")["provider"],
+            "scim_users"
+        );
+        assert_eq!(
+            options("scim_patch_group", "/properties/groupId")["provider"],
+            "scim_groups"
+        );
+        // Every annotated property lands on a provider of the action's own API type.
+        for action in crate::describe().actions {
+            let schema: Value = serde_json::from_str(&action.input_schema).unwrap();
+            let mut providers = Vec::new();
+            collect_providers(&schema, &mut providers);
+            for key in providers {
+                let provider = super::super::find(&key).unwrap();
+                if let Some(api_type) = provider.api_type {
+                    assert_eq!(api_type, action.api_type, "{} {key}", action.key);
+                }
+            }
+        }
+    }
+
+    fn collect_providers(schema: &Value, out: &mut Vec<String>) {
+        match schema {
+            Value::Object(map) => {
+                if let Some(p) = map.get("x-options").and_then(|o| o["provider"].as_str()) {
+                    out.push(p.to_string());
+                }
+                map.values().for_each(|v| collect_providers(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| collect_providers(v, out)),
+            _ => {}
         }
     }
 

@@ -3,11 +3,13 @@
 //! [`PROVIDERS`]; action schemas point at them with `x-options` ([`annotations`]).
 
 pub mod annotations;
+mod clickwrap;
 mod providers;
+mod scim;
 
 use serde_json::{Map, Value, json};
 
-use crate::config::Connection;
+use crate::config::{ApiType, Connection};
 use crate::error::ConnectorError;
 use crate::http::HttpClient;
 use crate::pagination::PAGE_SIZE;
@@ -104,6 +106,9 @@ pub struct Provider {
     pub params: &'static str,
     /// OAuth scopes the provider's requests need (empty for the connector's own tables).
     pub scopes: &'static [&'static str],
+    /// The connection `api_type` the provider reads; None for the connector's own tables
+    /// that belong to no API (the connection form's regions), listed on any connection.
+    pub api_type: Option<ApiType>,
     pub list: fn(&Request) -> Result<Page, ConnectorError>,
 }
 

@@ -2,11 +2,18 @@
 
 use serde_json::Value;
 
-use super::{Choice, Page, Provider, Request};
+use super::{Choice, Page, Provider, Request, clickwrap, scim};
 use crate::api;
+use crate::config::ApiType;
 use crate::error::ConnectorError;
 use crate::http::encode_path_segment;
 use crate::pagination::{self, PAGE_SIZE};
+
+/// The CLM providers read the Public API; `workflow_steps` and `webhook_event_types` need no
+/// request but only describe CLM Public actions, so they stay on that API type too.
+const CLM: Option<ApiType> = Some(ApiType::ClmPublic);
+const CLICKWRAP: Option<ApiType> = Some(ApiType::ClickwrapRest);
+const SCIM: Option<ApiType> = Some(ApiType::ClmScim);
 
 const READ_SCHEMAS: &[&str] = &["public.workflows.readSchemas"];
 const READ_WORKFLOWS: &[&str] = &["public.workflows.readWorkflows"];
@@ -14,6 +21,8 @@ const READ_RECORD_SCHEMAS: &[&str] = &["public.records.readSchemas"];
 
 const NO_PARAMS: &str = r#"{"type":"object","additionalProperties":false,"properties":{}}"#;
 const TEMPLATE_PARAM: &str = r#"{"type":"object","additionalProperties":false,"required":["template"],"properties":{"template":{"type":"string","minLength":1,"description":"A workflow template id (provider `templates`)."}}}"#;
+
+const SITE_PARAM: &str = r#"{"type":"object","additionalProperties":false,"properties":{"site_id":{"type":"integer","minimum":1,"description":"A Clickwrap site id (provider `clickwrap_sites`); without it, every site's."}}}"#;
 
 /// Ironclad's workflow statuses; `GET /workflows` lists only `active` ones unless asked.
 const ALL_STATUSES: &str = "active,paused,completed,cancelled";
@@ -24,6 +33,7 @@ pub static PROVIDERS: &[Provider] = &[
         description: "Published workflow templates (launch forms).",
         params: NO_PARAMS,
         scopes: READ_SCHEMAS,
+        api_type: CLM,
         list: templates,
     },
     Provider {
@@ -31,6 +41,7 @@ pub static PROVIDERS: &[Provider] = &[
         description: "A template's launch-form fields; a table's columns are nested under it (`parent`).",
         params: TEMPLATE_PARAM,
         scopes: READ_SCHEMAS,
+        api_type: CLM,
         list: template_fields,
     },
     Provider {
@@ -38,6 +49,7 @@ pub static PROVIDERS: &[Provider] = &[
         description: "The roles of a template's workflows (the public API lists roles on workflows, not on templates).",
         params: TEMPLATE_PARAM,
         scopes: READ_WORKFLOWS,
+        api_type: CLM,
         list: workflow_roles,
     },
     Provider {
@@ -45,6 +57,7 @@ pub static PROVIDERS: &[Provider] = &[
         description: "The steps a workflow moves through (the same for every template).",
         params: NO_PARAMS,
         scopes: &[],
+        api_type: CLM,
         list: workflow_steps,
     },
     Provider {
@@ -52,6 +65,7 @@ pub static PROVIDERS: &[Provider] = &[
         description: "Workflows, one upstream page per page; optionally of one template and statuses.",
         params: r#"{"type":"object","additionalProperties":false,"properties":{"template":{"type":"string","minLength":1},"status":{"type":"string","description":"Comma-separated statuses (default: all)."}}}"#,
         scopes: READ_WORKFLOWS,
+        api_type: CLM,
         list: workflows,
     },
     Provider {
@@ -59,6 +73,7 @@ pub static PROVIDERS: &[Provider] = &[
         description: "The users taking part in a workflow.",
         params: r#"{"type":"object","additionalProperties":false,"required":["workflow"],"properties":{"workflow":{"type":"string","minLength":1}}}"#,
         scopes: &["public.workflows.readParticipants"],
+        api_type: CLM,
         list: workflow_participants,
     },
     Provider {
@@ -66,6 +81,7 @@ pub static PROVIDERS: &[Provider] = &[
         description: "The users who may be assigned a role on a workflow.",
         params: r#"{"type":"object","additionalProperties":false,"required":["workflow","role"],"properties":{"workflow":{"type":"string","minLength":1},"role":{"type":"string","minLength":1}}}"#,
         scopes: &["public.workflows.readRoleAssignees"],
+        api_type: CLM,
         list: role_assignees,
     },
     Provider {
@@ -73,6 +89,7 @@ pub static PROVIDERS: &[Provider] = &[
         description: "Record types of the repository.",
         params: NO_PARAMS,
         scopes: READ_RECORD_SCHEMAS,
+        api_type: CLM,
         list: record_types,
     },
     Provider {
@@ -80,6 +97,7 @@ pub static PROVIDERS: &[Provider] = &[
         description: "Record properties (Ironclad's records schema does not tie them to a type).",
         params: NO_PARAMS,
         scopes: READ_RECORD_SCHEMAS,
+        api_type: CLM,
         list: record_properties,
     },
     Provider {
@@ -87,6 +105,7 @@ pub static PROVIDERS: &[Provider] = &[
         description: "Entity relationship types (customer, vendor, ...).",
         params: NO_PARAMS,
         scopes: &["public.entities.readRelationshipTypes"],
+        api_type: CLM,
         list: relationship_types,
     },
     Provider {
@@ -94,6 +113,7 @@ pub static PROVIDERS: &[Provider] = &[
         description: "The event types a webhook can subscribe to (`*` = all).",
         params: NO_PARAMS,
         scopes: &[],
+        api_type: CLM,
         list: webhook_event_types,
     },
     Provider {
@@ -101,11 +121,52 @@ pub static PROVIDERS: &[Provider] = &[
         description: "Ironclad regions of the connection form.",
         params: NO_PARAMS,
         scopes: &[],
+        api_type: None,
         list: regions,
+    },
+    Provider {
+        key: "clickwrap_sites",
+        description: "Clickwrap sites the API key's user can see (`clickwrap_list_sites`), one upstream page per page.",
+        params: NO_PARAMS,
+        scopes: &[],
+        api_type: CLICKWRAP,
+        list: clickwrap::sites,
+    },
+    Provider {
+        key: "clickwrap_groups",
+        description: "Clickwrap groups of a site (`clickwrap_list_groups`), one upstream page per page; without `site_id`, of every site.",
+        params: SITE_PARAM,
+        scopes: &[],
+        api_type: CLICKWRAP,
+        list: clickwrap::groups,
+    },
+    Provider {
+        key: "clickwrap_contracts",
+        description: "Clickwrap contracts of a site (`clickwrap_list_contracts`), one upstream page per page; without `site_id`, of every site.",
+        params: SITE_PARAM,
+        scopes: &[],
+        api_type: CLICKWRAP,
+        list: clickwrap::contracts,
+    },
+    Provider {
+        key: "scim_users",
+        description: "SCIM users (`scim_list_users`): value the id, label the userName.",
+        params: NO_PARAMS,
+        scopes: &["scim.users.readUsers"],
+        api_type: SCIM,
+        list: scim::users,
+    },
+    Provider {
+        key: "scim_groups",
+        description: "SCIM groups (`scim_list_groups`): value the id, label the displayName.",
+        params: NO_PARAMS,
+        scopes: &["scim.groups.readGroups"],
+        api_type: SCIM,
+        list: scim::groups,
     },
 ];
 
-fn text<'v>(v: &'v Value, key: &str) -> &'v str {
+pub(super) fn text<'v>(v: &'v Value, key: &str) -> &'v str {
     v.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 

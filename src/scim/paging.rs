@@ -19,12 +19,21 @@ pub const MAX_COUNT: u64 = 1000;
 /// `totalResults` reached — or, should an answer lack `totalResults`, an empty or short page.
 pub fn collect(
     max_items: u64,
+    fetch: impl FnMut(u64, u64) -> Result<Value, ConnectorError>,
+) -> Result<Value, ConnectorError> {
+    collect_from(1, max_items, fetch)
+}
+
+/// [`collect`] from the one-based `first` resource on (a pick list's later pages).
+pub fn collect_from(
+    first: u64,
+    max_items: u64,
     mut fetch: impl FnMut(u64, u64) -> Result<Value, ConnectorError>,
 ) -> Result<Value, ConnectorError> {
     let count = max_items.clamp(1, MAX_COUNT);
     let mut gathered = Gathered::new(max_items);
     let mut total = None;
-    let mut start = 1;
+    let mut start = first.max(1);
     let truncated = loop {
         let mut envelope = fetch(start, count)?;
         // `Resources` may be omitted when there are none (RFC 7644 §3.4.2: "MAY be omitted"
@@ -110,6 +119,22 @@ mod tests {
         assert_eq!(out["truncated"], true);
         let (out, calls) = listing(5, 1000, 5);
         assert_eq!((calls.len(), out["truncated"].clone()), (1, json!(false)));
+    }
+
+    #[test]
+    fn a_window_starts_where_asked_and_fills_across_short_pages() {
+        let mut calls = Vec::new();
+        let out = collect_from(101, 100, |start, count| {
+            calls.push((start, count));
+            let first = start - 1;
+            let resources: Vec<u64> = (first..(first + count.min(60)).min(230)).collect();
+            Ok(json!({ "totalResults": 230, "Resources": resources }))
+        })
+        .unwrap();
+        assert_eq!(calls, vec![(101, 100), (161, 100)]);
+        let items = out["items"].as_array().unwrap();
+        assert_eq!((items.len(), &items[0]), (100, &json!(100)));
+        assert_eq!(out["truncated"], true, "30 more follow");
     }
 
     #[test]

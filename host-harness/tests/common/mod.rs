@@ -324,6 +324,23 @@ pub fn assert_invalid_input(e: &Value, field: &str) {
     );
 }
 
+/// A pick list refused on the session's connection before any request: `invalid_config` on
+/// `api_type`, naming the API type the provider `needs`.
+pub async fn assert_provider_refused(session: &Session<'_>, provider: &str, needs: &str) {
+    let e = report(
+        session
+            .list_options(provider, &json!({}), None)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (e["kind"].as_str(), e["field"].as_str()),
+        (Some("invalid_config"), Some("api_type")),
+        "{provider}: {e}"
+    );
+    assert!(e["message"].as_str().unwrap().contains(needs), "{e}");
+}
+
 /// A client-credentials session against the emulator; `patch` overrides form fields.
 pub async fn connect_with<'r>(
     rt: &'r Runtime,

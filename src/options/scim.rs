@@ -1,0 +1,56 @@
+//! SCIM pick lists (`clm_scim` connections): users and groups, read with the rows of
+//! `scim_list_users` and `scim_list_groups` so the requests are theirs.
+
+use serde_json::{Value, json};
+
+use super::providers::text;
+use super::{Choice, Page, Request};
+use crate::error::ConnectorError;
+use crate::pagination::PAGE_SIZE;
+
+/// Page `req.page` of the listing `key`: resources `page × 100 + 1` on, one SCIM request when
+/// the server serves the 100 asked for, more when it serves fewer (RFC 7644 lets it).
+fn window(req: &Request, key: &str) -> Result<(Vec<Value>, bool), ConnectorError> {
+    let op = crate::catalog::find(key)
+        .ok_or_else(|| ConnectorError::internal(format!("{key} is not in the catalog")))?;
+    let out = crate::executor::scim_window(
+        req.client,
+        req.conn,
+        op,
+        &json!({}),
+        req.page * PAGE_SIZE + 1,
+        PAGE_SIZE,
+    )?;
+    let items = out["items"].as_array().cloned().unwrap_or_default();
+    Ok((items, out["truncated"] == Value::Bool(true)))
+}
+
+pub fn users(req: &Request) -> Result<Page, ConnectorError> {
+    let (items, more) = window(req, "scim_list_users")?;
+    let choices = items
+        .iter()
+        .map(|u| {
+            let name = &u["name"];
+            let full = format!("{} {}", text(name, "givenName"), text(name, "familyName"));
+            let choice = Choice::new(text(u, "id"), text(u, "userName"));
+            match full.trim() {
+                "" => choice,
+                full => choice.describe(full),
+            }
+        })
+        .collect();
+    Ok(Page { choices, more })
+}
+
+pub fn groups(req: &Request) -> Result<Page, ConnectorError> {
+    let (items, more) = window(req, "scim_list_groups")?;
+    let choices = items
+        .iter()
+        .map(|g| {
+            let members = g["members"].as_array().map_or(0, Vec::len);
+            Choice::new(text(g, "id"), text(g, "displayName"))
+                .describe(format!("{members} members"))
+        })
+        .collect();
+    Ok(Page { choices, more })
+}
