@@ -244,49 +244,47 @@ fn filter_fields(key: &str) -> Option<Value> {
 
 /// The schema text with this key's `x-options` and `x-schema-depends-on` added.
 pub fn annotate(key: &str, original: &str) -> String {
-    // Most schemas get nothing: they are not parsed at all (`describe` builds every one).
-    let annotated = PICKS.iter().any(|p| p.actions.contains(&key))
-        || workflow_id(key)
-        || takes_filter(key)
-        || depends_on(key).is_some();
-    if !annotated {
+    // Everything this key gets, decided before parsing: most schemas get nothing and are not
+    // parsed at all (`describe` builds every one).
+    let mut marks: Vec<(String, Value)> = PICKS
+        .iter()
+        .filter(|p| p.actions.contains(&key))
+        .map(|pick| {
+            let mut options = json!({ "provider": pick.provider, "params": (pick.params)() });
+            if let Some(separator) = pick.join {
+                options["join"] = json!(separator);
+            }
+            (pick.at.to_string(), options)
+        })
+        .collect();
+    if workflow_id(key) {
+        marks.push((
+            "/properties/id".into(),
+            json!({ "provider": "workflows", "params": {} }),
+        ));
+    }
+    marks.extend(clickwrap_ids(key));
+    let filter = takes_filter(key);
+    let depends = depends_on(key);
+    if marks.is_empty() && !filter && depends.is_none() {
         return original.to_string();
     }
     let Ok(mut schema) = serde_json::from_str::<Value>(original) else {
         return original.to_string();
     };
     let mut changed = false;
-    let mut mark = |schema: &mut Value, at: &str, options: Value| {
-        if let Some(Value::Object(slot)) = schema.pointer_mut(at) {
+    for (at, options) in marks {
+        if let Some(Value::Object(slot)) = schema.pointer_mut(&at) {
             slot.insert("x-options".into(), options);
             changed = true;
         }
-    };
-    for pick in PICKS.iter().filter(|p| p.actions.contains(&key)) {
-        let mut options = json!({ "provider": pick.provider, "params": (pick.params)() });
-        if let Some(separator) = pick.join {
-            options["join"] = json!(separator);
-        }
-        mark(&mut schema, pick.at, options);
     }
-    if workflow_id(key) {
-        mark(
-            &mut schema,
-            "/properties/id",
-            json!({ "provider": "workflows", "params": {} }),
-        );
-    }
-    for (at, options) in clickwrap_ids(key) {
-        mark(&mut schema, &at, options);
-    }
-    if takes_filter(key)
-        && let Some(slot) = schema.pointer_mut("/properties/filter")
-    {
+    if filter && let Some(slot) = schema.pointer_mut("/properties/filter") {
         let description = slot["description"].as_str().unwrap_or_default().to_string();
         *slot = crate::formula::schema(&description, filter_fields(key));
         changed = true;
     }
-    if let (Some(pointers), Some(root)) = (depends_on(key), schema.as_object_mut()) {
+    if let (Some(pointers), Some(root)) = (depends, schema.as_object_mut()) {
         root.insert("x-schema-depends-on".into(), json!(pointers));
         changed = true;
     }
