@@ -134,7 +134,7 @@ fn condition(obj: &Map<String, Value>, at: &str) -> Result<Formula, ConnectorErr
         .find(|k| !["field", "operator", "value"].contains(&k.as_str()))
     {
         return Err(ConnectorError::input(
-            format!("{at}/{extra}"),
+            format!("{at}/{}", crate::multipart::escape_pointer(extra)),
             "is not part of a condition (field, operator, value) or a group (and, or)",
         ));
     }
@@ -287,6 +287,15 @@ mod tests {
                 ConnectorError::InvalidInput { field, .. } => field,
                 other => other.to_string(),
             })
+    }
+
+    /// An unknown key is named by a JSON Pointer that points at it (RFC 6901 escaping).
+    #[test]
+    fn unknown_keys_are_named_with_escaped_pointers() {
+        assert_eq!(
+            rendered(json!({ "a/b~": 1 })),
+            Err("/filter/a~1b~0".to_string())
+        );
     }
 
     #[test]
