@@ -73,7 +73,7 @@ pub struct OAuthPlan {
 }
 
 pub fn plan(config: &str) -> Result<Plan, ConnectorError> {
-    let conn = served(config)?;
+    let conn = Connection::parse(config)?;
     if clickwrap::is_clickwrap(conn.api_type) {
         return Ok(clickwrap::plan(&conn));
     }
@@ -99,7 +99,7 @@ pub fn test_connection(
     client: &dyn http::HttpClient,
     config: &str,
 ) -> Result<identity::Identity, ConnectorError> {
-    let conn = served(config)?;
+    let conn = Connection::parse(config)?;
     match conn.api_type {
         ApiType::ClmScim => scim::identity::test(client, &conn),
         ApiType::ClickwrapRest | ApiType::ClickwrapActivity => clickwrap::test(client, &conn),
@@ -190,7 +190,7 @@ fn prepare(
     action: &str,
     input: &str,
 ) -> Result<(Connection, Action, Value), ConnectorError> {
-    let conn = served(config)?;
+    let conn = Connection::parse(config)?;
     let mut input: Value = serde_json::from_str(input)
         .map_err(|e| ConnectorError::input("/", format!("the input is not valid JSON: {e}")))?;
     let found = Action::find(action)?;
@@ -209,7 +209,7 @@ pub fn input_schema(
     action: &str,
     partial: &str,
 ) -> Result<dynamic::Schemas, ConnectorError> {
-    let conn = served(config)?;
+    let conn = Connection::parse(config)?;
     same_api("action", action, Action::find(action)?.api_type(), &conn)?;
     let partial: Value = if partial.trim().is_empty() {
         Value::Object(Default::default())
@@ -230,7 +230,7 @@ pub fn list_options(
     params: &str,
     cursor: Option<&str>,
 ) -> Result<options::ChoicePage, ConnectorError> {
-    let conn = served(config)?;
+    let conn = Connection::parse(config)?;
     if let Some(api_type) = options::find(provider).and_then(|p| p.api_type) {
         same_api("options provider", provider, api_type, &conn)?;
     }
@@ -244,7 +244,7 @@ pub fn poll(
     input: &str,
     cursor: Option<&str>,
 ) -> Result<triggers::PollResult, ConnectorError> {
-    let conn = served(config)?;
+    let conn = Connection::parse(config)?;
     if let Some(scim_trigger) = scim::trigger::find(trigger) {
         same_api("trigger", trigger, ApiType::ClmScim, &conn)?;
         return scim::trigger::poll(client, &conn, scim_trigger, input, cursor);
@@ -307,15 +307,10 @@ pub fn handle_webhook(
     )
 }
 
-/// A validated connection (every API type of the form is served).
-fn served(config: &str) -> Result<Connection, ConnectorError> {
-    Connection::parse(config)
-}
-
 /// A served connection for a webhook trigger: only the CLM Public API has webhooks (the
 /// SCIM and Clickwrap triggers are polled).
 fn webhook_connection(config: &str, trigger: &str) -> Result<Connection, ConnectorError> {
-    let conn = served(config)?;
+    let conn = Connection::parse(config)?;
     if clickwrap::trigger::find(trigger).is_some() {
         return Err(ConnectorError::Unsupported(format!(
             "trigger `{trigger}` is polled; Clickwrap has no webhooks"
