@@ -165,7 +165,7 @@ impl<'a> Call<'a> {
             Body::Json { .. } => input.get("body").map(|body| {
                 let mut body = body.clone();
                 if op.api_type == ApiType::ClmScim {
-                    let schema = serde_json::from_str(op.input_schema).unwrap_or_default();
+                    let schema = serde_json::from_str(&op.input_schema.text()).unwrap_or_default();
                     crate::scim::complete_body(&schema, &mut body);
                 }
                 let bytes = serde_json::to_vec(&body).expect("a Value always serialises");

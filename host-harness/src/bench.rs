@@ -19,7 +19,7 @@ mod schemas;
 
 use std::path::Path;
 
-use host_harness::{Runtime, RuntimeOptions};
+use host_harness::{Instantiation, Runtime, RuntimeOptions};
 
 pub use report::{Measure, Verdict};
 
@@ -72,10 +72,10 @@ pub async fn run(component: &Path, options: RuntimeOptions, args: Args) -> anyho
     let mut measures = vec![size(component)?];
     let scratch = lab::Scratch::new()?;
     let runtime = if !args.runs(Timed::Load) {
-        Runtime::load(component, options)?
+        Runtime::load(component, options.clone())?
     } else {
         progress("load: compiling, then loading the cached artifact");
-        let (runtime, measure) = load::measure(component, options, scratch.path()).await?;
+        let (runtime, measure) = load::measure(component, options.clone(), scratch.path()).await?;
         measures.push(measure);
         runtime
     };
@@ -83,7 +83,12 @@ pub async fn run(component: &Path, options: RuntimeOptions, args: Args) -> anyho
     measures.extend(schemas::measure(&lab).await?);
     if args.runs(Timed::Invoke) {
         progress("per-invocation: instantiate + describe, a small action as component and native");
-        measures.extend(invoke::measure(&lab).await?);
+        let on_call = RuntimeOptions {
+            instantiation: Instantiation::OnCall,
+            ..options.clone()
+        };
+        let on_call = Runtime::load(component, on_call)?;
+        measures.extend(invoke::measure(&lab, &on_call).await?);
     }
     // The smoke run asserts the bulk read's exact counts; the timed run adds throughput.
     if args.smoke || args.runs(Timed::Bulk) {

@@ -9,6 +9,6 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use exports::ipaas::connector::{builder, connection, metadata, triggers};
+pub use exports::ipaas::connector::{actions, builder, connection, metadata, triggers};
 pub use ipaas::connector::http;
 pub use ipaas::connector::types::{ConnectorError, RejectionReason};

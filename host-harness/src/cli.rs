@@ -288,6 +288,7 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
         limits: limits(&cli)?,
         pinned_hosts: pinned_hosts(&cli.resolve)?,
         retry: Default::default(),
+        instantiation: Default::default(),
     };
     let component = cli
         .component

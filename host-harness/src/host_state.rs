@@ -43,6 +43,14 @@ impl HostState {
     }
 }
 
+impl HostState {
+    /// Give a store made ahead of its call that call's HTTP path and log redaction.
+    pub(crate) fn serve(&mut self, http: HttpPath, redactor: Redactor) {
+        self.http = http;
+        self.redactor = redactor;
+    }
+}
+
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {

@@ -36,12 +36,13 @@ pub mod runtime;
 pub mod sandbox;
 pub mod secret;
 pub mod session;
+pub mod spares;
 pub mod token_store;
 pub mod triggers;
 pub mod wit_version;
 
 pub use ironclad_emulator as emulator;
 pub use report::{CallError, ErrorReport};
-pub use runtime::{Runtime, RuntimeOptions};
+pub use runtime::{Instantiation, Runtime, RuntimeOptions};
 pub use session::{CallStats, ConnectionConfig, Session};
 pub use token_store::TokenStore;

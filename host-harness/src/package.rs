@@ -166,11 +166,8 @@ async fn hosts_per_api_type(runtime: &Runtime, schema: &Value) -> anyhow::Result
             let form = sample_form(schema, &api_type, &region);
             let form = form.to_string();
             let answer = runtime
-                .call_offline(async |store, instance| {
-                    instance
-                        .ipaas_connector_connection()
-                        .call_plan(store, &form)
-                        .await
+                .call_offline(async |store, guest| {
+                    guest.connection(&mut *store)?.call_plan(store, &form).await
                 })
                 .await;
             let plan = match answer {

@@ -12,20 +12,24 @@ use std::time::Instant;
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, Instance, InstancePre, Linker};
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
 };
 
-use crate::bindings::{Connector, ConnectorError, ConnectorPre};
+use crate::bindings::{
+    Connector, ConnectorError, actions, builder, connection, metadata, triggers,
+};
 use crate::host_state::HostState;
 use crate::http_import::{HttpPath, Route};
 use crate::policy::EgressPolicy;
 use crate::report::CallError;
 use crate::resolver::GuardedResolver;
 use crate::retry::RetryPolicy;
-use crate::sandbox::{self, CallLimiter, Limits};
+use crate::sandbox::{self, Limits};
 use crate::secret::Redactor;
+pub use crate::spares::Instantiation;
+use crate::spares::{Factory, Ready, Spares};
 use crate::wit_version;
 
 /// Calls of one runtime that may run at once: the pooling allocator's slots. One more fails
@@ -48,16 +52,17 @@ pub struct RuntimeOptions {
     pub pinned_hosts: BTreeMap<String, Vec<IpAddr>>,
     /// When and how often a failed request is sent again.
     pub retry: RetryPolicy,
+    /// Whether the next call's instance is made ahead of it (the default).
+    pub instantiation: Instantiation,
 }
 
 pub struct Runtime {
     /// `describe` never changes for a loaded component: asked once.
     pub(crate) manifest: tokio::sync::OnceCell<crate::bindings::metadata::Manifest>,
-    engine: Engine,
-    pre: ConnectorPre<HostState>,
-    http: reqwest::Client,
+    factory: Arc<Factory>,
+    spares: Arc<Spares>,
+    exports: ExportIndices,
     options: RuntimeOptions,
-    label: String,
     wit_version: wit_version::WitVersion,
 }
 
@@ -83,7 +88,8 @@ impl Runtime {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Connector::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
-        let pre = ConnectorPre::new(linker.instantiate_pre(&component)?)?;
+        let pre = linker.instantiate_pre(&component)?;
+        let exports = ExportIndices::new(&pre)?;
         let http = reqwest::Client::builder()
             // The host follows redirects itself, checking every hop against the policy.
             .redirect(reqwest::redirect::Policy::none())
@@ -100,11 +106,17 @@ impl Runtime {
             .unwrap_or_default();
         Ok(Runtime {
             manifest: tokio::sync::OnceCell::new(),
-            engine,
-            pre,
-            http,
+            factory: Arc::new(Factory {
+                engine,
+                pre,
+                http,
+                limits: options.limits.clone(),
+                verbose: options.verbose,
+                label,
+            }),
+            spares: Spares::new(options.instantiation),
+            exports,
             options,
-            label,
             wit_version,
         })
     }
@@ -119,48 +131,68 @@ impl Runtime {
     }
 
     pub fn http_client(&self) -> &reqwest::Client {
-        &self.http
+        &self.factory.http
+    }
+
+    /// Once no store teardown or instance refill is under way in the background.
+    pub async fn settled(&self) {
+        self.spares.settled().await
     }
 
     /// One call in a fresh store and instance, inside the sandbox: the store's limits,
-    /// epoch interruption and the wall-clock deadline cover instantiation and the call;
-    /// a trap, a limit or the deadline becomes a typed error.
+    /// epoch interruption and the wall-clock deadline cover the call (and instantiation,
+    /// when no instance was made ahead); a trap, a limit or the deadline becomes a typed
+    /// error.
     pub(crate) async fn call<T>(
         &self,
         route: Route,
         f: impl AsyncFnOnce(
             &mut Store<HostState>,
-            &Connector,
+            &Guest<'_>,
+        ) -> wasmtime::Result<Result<T, ConnectorError>>,
+    ) -> Result<T, CallError> {
+        self.call_with(route, self.spares.take(), f).await
+    }
+
+    async fn call_with<T>(
+        &self,
+        route: Route,
+        ready: Option<Ready>,
+        f: impl AsyncFnOnce(
+            &mut Store<HostState>,
+            &Guest<'_>,
         ) -> wasmtime::Result<Result<T, ConnectorError>>,
     ) -> Result<T, CallError> {
         let limits = &self.options.limits;
         let deadline = Instant::now() + limits.call_timeout;
         let redactor = route.redactor.clone();
         let http = HttpPath::new(
-            self.http.clone(),
+            self.factory.http.clone(),
             route,
             self.options.retry.clone(),
             deadline,
         );
-        let state = HostState::new(
-            http,
-            redactor,
-            self.options.verbose,
-            CallLimiter::new(limits),
-        );
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.limiter);
-        sandbox::arm(&mut store, deadline);
+        let (mut store, made) = match ready {
+            Some(ready) => {
+                let (store, instance) = ready.serve(http, redactor, deadline);
+                (store, Some(instance))
+            }
+            None => (self.factory.store(http, redactor, deadline), None),
+        };
         let outcome = tokio::time::timeout_at(deadline.into(), async {
-            let instance = self
-                .pre
-                .instantiate_async(&mut store)
-                .await
-                .map_err(|e| e.context(format!("instantiating {}", self.label)))?;
-            f(&mut store, &instance).await
+            let instance = match made {
+                Some(instance) => instance,
+                None => self.factory.instantiate(&mut store).await?,
+            };
+            let guest = Guest {
+                instance,
+                exports: &self.exports,
+            };
+            f(&mut store, &guest).await
         })
         .await;
-        match outcome {
+
+        let result = match outcome {
             Ok(Ok(Ok(value))) => Ok(value),
             Ok(Ok(Err(error))) => Err(error.into()),
             Ok(Err(error)) => Err(sandbox::classify(
@@ -171,7 +203,9 @@ impl Runtime {
             // Blocked in a host call (a slow request, a WASI wait) at the deadline: the
             // call's future is dropped, which cancels it, and the store with it.
             Err(_elapsed) => Err(sandbox::deadline_report(limits.call_timeout)),
-        }
+        };
+        self.spares.finished(&self.factory, store);
+        result
     }
 
     /// A call whose store may not reach the network at all (describe, plan).
@@ -179,30 +213,88 @@ impl Runtime {
         &self,
         f: impl AsyncFnOnce(
             &mut Store<HostState>,
-            &Connector,
+            &Guest<'_>,
         ) -> wasmtime::Result<Result<T, ConnectorError>>,
     ) -> Result<T, CallError> {
-        let route = Route {
-            policy: EgressPolicy::new(Vec::new(), false),
-            auth: None,
-            redactor: Redactor::default(),
-            pacer: None,
-        };
-        self.call(route, f).await
+        self.call(offline_route(), f).await
     }
 
-    /// `describe` through a fresh instance, bypassing the cached manifest: what one
-    /// invocation costs when it does next to nothing (the benchmark's bare call).
+    /// `describe` through an instance made for it, bypassing the cached manifest and any
+    /// instance made ahead: what one invocation costs when it does next to nothing (the
+    /// benchmark's bare call).
     pub async fn describe_uncached(
         &self,
     ) -> Result<crate::bindings::metadata::Manifest, CallError> {
-        self.call_offline(async |store, instance| {
-            Ok(Ok(instance
-                .ipaas_connector_metadata()
+        self.call_with(offline_route(), None, async |store, guest| {
+            Ok(Ok(guest
+                .metadata(&mut *store)?
                 .call_describe(store)
                 .await?))
         })
         .await
+    }
+}
+
+/// A route to nowhere: calls that must not reach the network (describe, plan).
+fn offline_route() -> Route {
+    Route {
+        policy: EgressPolicy::new(Vec::new(), false),
+        auth: None,
+        redactor: Redactor::default(),
+        pacer: None,
+    }
+}
+
+/// Where each exported interface's functions are: looked up by name once per loaded
+/// component.
+struct ExportIndices {
+    metadata: metadata::GuestIndices,
+    connection: connection::GuestIndices,
+    actions: actions::GuestIndices,
+    triggers: triggers::GuestIndices,
+    builder: builder::GuestIndices,
+}
+
+impl ExportIndices {
+    fn new(pre: &InstancePre<HostState>) -> wasmtime::Result<Self> {
+        Ok(ExportIndices {
+            metadata: metadata::GuestIndices::new(pre)?,
+            connection: connection::GuestIndices::new(pre)?,
+            actions: actions::GuestIndices::new(pre)?,
+            triggers: triggers::GuestIndices::new(pre)?,
+            builder: builder::GuestIndices::new(pre)?,
+        })
+    }
+}
+
+/// One call's fresh instance. An interface's functions are type-checked when the call asks
+/// for them, so a call pays for the one interface it uses: loading every export up front (the
+/// generated `Connector`) type-checked the whole manifest type on every call, about a third
+/// of instantiation.
+pub struct Guest<'r> {
+    instance: Instance,
+    exports: &'r ExportIndices,
+}
+
+impl Guest<'_> {
+    pub fn metadata(&self, store: &mut Store<HostState>) -> wasmtime::Result<metadata::Guest> {
+        self.exports.metadata.load(store, &self.instance)
+    }
+
+    pub fn connection(&self, store: &mut Store<HostState>) -> wasmtime::Result<connection::Guest> {
+        self.exports.connection.load(store, &self.instance)
+    }
+
+    pub fn actions(&self, store: &mut Store<HostState>) -> wasmtime::Result<actions::Guest> {
+        self.exports.actions.load(store, &self.instance)
+    }
+
+    pub fn triggers(&self, store: &mut Store<HostState>) -> wasmtime::Result<triggers::Guest> {
+        self.exports.triggers.load(store, &self.instance)
+    }
+
+    pub fn builder(&self, store: &mut Store<HostState>) -> wasmtime::Result<builder::Guest> {
+        self.exports.builder.load(store, &self.instance)
     }
 }
 

@@ -112,9 +112,9 @@ impl Runtime {
         let secret_fields = secret_fields(self.manifest().await?)?;
         let guest_config = config.guest_view(&secret_fields);
         let plan = self
-            .call_offline(async |store, instance| {
-                instance
-                    .ipaas_connector_connection()
+            .call_offline(async |store, guest| {
+                guest
+                    .connection(&mut *store)?
                     .call_plan(store, &guest_config)
                     .await
             })
@@ -184,9 +184,9 @@ impl Session<'_> {
     /// Who the connection acts as.
     pub async fn test(&self) -> Result<Value, CallError> {
         let id = self
-            .call(async |store, instance| {
-                instance
-                    .ipaas_connector_connection()
+            .call(async |store, guest| {
+                guest
+                    .connection(&mut *store)?
                     .call_test(store, &self.guest_config)
                     .await
             })
@@ -211,9 +211,9 @@ impl Session<'_> {
         let input = json_text(input);
         let mut stats = CallStats::default();
         let output = self
-            .call(async |store, instance| {
-                let output = instance
-                    .ipaas_connector_actions()
+            .call(async |store, guest| {
+                let output = guest
+                    .actions(&mut *store)?
                     .call_execute(&mut *store, &self.guest_config, action, &input)
                     .await;
                 stats = CallStats {
@@ -246,9 +246,9 @@ impl Session<'_> {
     pub async fn input_schema(&self, action: &str, partial: &Value) -> Result<Value, CallError> {
         let partial = partial.to_string();
         let schemas = self
-            .call(async |store, instance| {
-                instance
-                    .ipaas_connector_builder()
+            .call(async |store, guest| {
+                guest
+                    .builder(&mut *store)?
                     .call_input_schema(store, &self.guest_config, action, &partial)
                     .await
             })
@@ -276,9 +276,9 @@ impl Session<'_> {
     ) -> Result<Value, CallError> {
         let params = params.to_string();
         let page = self
-            .call(async |store, instance| {
-                instance
-                    .ipaas_connector_builder()
+            .call(async |store, guest| {
+                guest
+                    .builder(&mut *store)?
                     .call_list_options(store, &self.guest_config, provider, &params, cursor)
                     .await
             })
@@ -332,7 +332,7 @@ impl Session<'_> {
         &self,
         f: impl AsyncFnOnce(
             &mut wasmtime::Store<crate::host_state::HostState>,
-            &crate::bindings::Connector,
+            &crate::runtime::Guest<'_>,
         ) -> wasmtime::Result<Result<T, crate::bindings::ConnectorError>>,
     ) -> Result<T, CallError> {
         self.runtime.call(self.route(), f).await

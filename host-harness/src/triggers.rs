@@ -130,9 +130,9 @@ impl Session<'_> {
         let cursor = cursor.map(Value::to_string);
         let input = input.to_string();
         let r = self
-            .call(async |store, instance| {
-                instance
-                    .ipaas_connector_triggers()
+            .call(async |store, guest| {
+                guest
+                    .triggers(&mut *store)?
                     .call_poll(store, &self.guest_config, trigger, &input, cursor.as_ref())
                     .await
             })
@@ -168,9 +168,9 @@ impl Session<'_> {
     ) -> Result<Subscription, CallError> {
         let input_text = input.to_string();
         let state = self
-            .call(async |store, instance| {
-                instance
-                    .ipaas_connector_triggers()
+            .call(async |store, guest| {
+                guest
+                    .triggers(&mut *store)?
                     .call_subscribe(store, &self.guest_config, trigger, &input_text, target_url)
                     .await
             })
@@ -186,9 +186,9 @@ impl Session<'_> {
 
     pub async fn unsubscribe(&self, sub: &Subscription) -> Result<(), CallError> {
         let state = sub.state.to_string();
-        self.call(async |store, instance| {
-            instance
-                .ipaas_connector_triggers()
+        self.call(async |store, guest| {
+            guest
+                .triggers(&mut *store)?
                 .call_unsubscribe(store, &self.guest_config, &sub.trigger, &state)
                 .await
         })
@@ -207,9 +207,9 @@ impl Session<'_> {
         let request = wit::WebhookRequest { headers, body };
         let (input, state) = (sub.input.to_string(), sub.state.to_string());
         let r = self
-            .call(async |store, instance| {
-                instance
-                    .ipaas_connector_triggers()
+            .call(async |store, guest| {
+                guest
+                    .triggers(&mut *store)?
                     .call_handle_webhook(
                         store,
                         &self.guest_config,

@@ -2,6 +2,467 @@
 
 use super::*;
 
+static F0: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","required":["schemas","id"],"properties":"#),
+    Piece::Shared(&F1),
+    Piece::Text(r#"}"#),
+];
+static F1: [Piece; 11] = [
+    Piece::Text(
+        r#"{"schemas":{"type":"array","items":{"type":"string"}},"userName":{"type":"string","description":"The email address of the user (e.g., jdoe@acme.com)."},"name":"#,
+    ),
+    Piece::Shared(&F2),
+    Piece::Text(
+        r#","title":{"type":"string","description":"The user's legal title."},"id":{"type":"string","description":"The user's unique identifier."},"emails":"#,
+    ),
+    Piece::Shared(&F3),
+    Piece::Text(r#","active":"#),
+    Piece::Shared(&F6),
+    Piece::Text(
+        r#","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"type":"object","description":"Enterprise User attributes","properties":{"department":{"type":"string","description":"Which department the user is a part of."}}},"urn:ietf:params:scim:schemas:extension:ironclad:2.0:User":"#,
+    ),
+    Piece::Shared(&F8),
+    Piece::Text(r#","meta":"#),
+    Piece::Shared(&F10),
+    Piece::Text(r#"}"#),
+];
+static F2: [Piece; 1] = [Piece::Text(
+    r#"{"type":"object","description":"The first name and last name of the user.","properties":{"givenName":{"type":"string","description":"The first name of the user."},"familyName":{"type":"string","description":"The last name of the user."}}}"#,
+)];
+static F3: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":"array","description":"A list of emails associated with the user. The email with type work and primary flag is typically copied from the main email stored in the userName property.","items":"#,
+    ),
+    Piece::Shared(&F4),
+    Piece::Text(r#"}"#),
+];
+static F4: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F5),
+    Piece::Text(r#"}"#),
+];
+static F5: [Piece; 1] = [Piece::Text(
+    r#"{"value":{"type":"string","description":"The email address value."},"type":{"type":"string","description":"The type of email this is. Canonical values include 'work', 'home', and 'other'."},"primary":{"type":"boolean","description":"Whether this is the user's primary email address.","default":true}}"#,
+)];
+static F6: [Piece; 3] = [
+    Piece::Text(r#"{"type":"boolean","description":"#),
+    Piece::Shared(&F7),
+    Piece::Text(r#","default":true}"#),
+];
+static F7: [Piece; 1] = [Piece::Text(
+    r#""Whether this user is currently active. Ironclad users do not have the concept of active vs. inactive, and a SCIM User with active set to `false` will be removed from the company. On subsequent reads, inactive users would be not found.""#,
+)];
+static F8: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","description":"Ironclad User attributes","properties":"#),
+    Piece::Shared(&F9),
+    Piece::Text(r#"}"#),
+];
+static F9: [Piece; 1] = [Piece::Text(
+    r#"{"departmentHead":{"type":"string","format":"email","description":"The email address (username) of the user's department head."},"provider":{"type":"string","enum":["local","magicLink","saml","google"],"description":"The user's authentication method."},"allowProviderConversion":{"type":"boolean","description":"Whether the user is allowed to convert from `local` to `google` provider."}}"#,
+)];
+static F10: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","description":"Metadata for the user.","properties":"#),
+    Piece::Shared(&F11),
+    Piece::Text(r#"}"#),
+];
+static F11: [Piece; 1] = [Piece::Text(
+    r#"{"resourceType":{"type":"string","enum":["User"],"description":"Type of the SCIM resource. In this case: 'User'."},"created":{"type":"string","description":"When the User was created."},"lastModified":{"type":"string","description":"When the User was last modified."},"location":{"type":"string","format":"url","description":"The URI of the User resource being returned."}}"#,
+)];
+static F12: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","required":["userName","name"],"properties":"#),
+    Piece::Shared(&F13),
+    Piece::Text(r#"}"#),
+];
+static F13: [Piece; 7] = [
+    Piece::Text(
+        r#"{"schemas":{"type":"array","default":["urn:ietf:params:scim:schemas:core:2.0:User"],"items":{"type":"string"}},"userName":{"type":"string","description":"The email address of the user (e.g., jdoe@acme.com)."},"name":"#,
+    ),
+    Piece::Shared(&F2),
+    Piece::Text(
+        r#","title":{"type":"string","description":"The user's legal title."},"password":"#,
+    ),
+    Piece::Shared(&F14),
+    Piece::Text(
+        r#","active":{"type":"boolean","description":"Whether the user is currently active. Ironclad users cannot be marked as inactive, and will be removed from the company if this is set to false.","default":true},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"type":"object","description":"Enterprise User attributes","properties":{"department":{"type":"string","description":"Which department the user is a part of."}}},"urn:ietf:params:scim:schemas:extension:ironclad:2.0:User":"#,
+    ),
+    Piece::Shared(&F16),
+    Piece::Text(r#"}"#),
+];
+static F14: [Piece; 3] = [
+    Piece::Text(r#"{"type":"string","description":"#),
+    Piece::Shared(&F15),
+    Piece::Text(r#"}"#),
+];
+static F15: [Piece; 1] = [Piece::Text(
+    r##""The user's password for username/password type sign in method. Required if there are no SAML configurations set up for the company. \n\nPassword requirements:\n- 16+ characters \n- At least one lowercase letter \n- At least one uppercase letter \n- At least one number \n- At least one special character (!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~)""##,
+)];
+static F16: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","description":"Ironclad User attributes","properties":"#),
+    Piece::Shared(&F17),
+    Piece::Text(r#"}"#),
+];
+static F17: [Piece; 1] = [Piece::Text(
+    r#"{"departmentHead":{"type":"string","format":"email","description":"The email address (username) of the user's department head."},"allowProviderConversion":{"type":"boolean","description":"Allow the user to convert from 'local' to 'google' provider."}}"#,
+)];
+static F18: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","required":["schemas","id"],"properties":"#),
+    Piece::Shared(&F19),
+    Piece::Text(r#"}"#),
+];
+static F19: [Piece; 5] = [
+    Piece::Text(
+        r#"{"schemas":{"type":"array","items":{"type":"string"}},"displayName":{"type":"string","description":"The name of the group."},"id":{"type":"string","description":"The group's identifier."},"externalId":{"type":"string","description":"An optional identifier of the group sourced from the identity provider."},"members":"#,
+    ),
+    Piece::Shared(&F20),
+    Piece::Text(r#","meta":"#),
+    Piece::Shared(&F22),
+    Piece::Text(r#"}"#),
+];
+static F20: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":"array","description":"The list of users who are members of this group.","items":"#,
+    ),
+    Piece::Shared(&F21),
+    Piece::Text(r#"}"#),
+];
+static F21: [Piece; 1] = [Piece::Text(
+    r#"{"type":"object","properties":{"type":{"type":"string","enum":["User"],"description":"The type of member for this group. This is usually 'User'."},"value":{"type":"string","description":"The user's identifier."}}}"#,
+)];
+static F22: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","description":"Metadata for the group.","properties":"#),
+    Piece::Shared(&F23),
+    Piece::Text(r#"}"#),
+];
+static F23: [Piece; 1] = [Piece::Text(
+    r#"{"resourceType":{"type":"string","enum":["Group"],"description":"Type of the SCIM resource. In this case: 'Group'."},"location":{"type":"string","format":"https-url","description":"The URI of the Group resource being returned."}}"#,
+)];
+static F24: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","required":["displayName"],"properties":"#),
+    Piece::Shared(&F25),
+    Piece::Text(r#"}"#),
+];
+static F25: [Piece; 3] = [
+    Piece::Text(
+        r#"{"schemas":{"type":"array","default":["urn:ietf:params:scim:schemas:core:2.0:Group"],"items":{"type":"string"}},"displayName":{"type":"string","description":"The name you want to give the group in Ironclad."},"members":"#,
+    ),
+    Piece::Shared(&F26),
+    Piece::Text(r#"}"#),
+];
+static F26: [Piece; 1] = [Piece::Text(
+    r#"{"type":"array","items":{"properties":{"value":{"type":"string","description":"The unique id of the user. User Ids can be found by filtering the Retrieve all Users endpoint."}},"required":["value"],"type":"object"}}"#,
+)];
+static F27: [Piece; 9] = [
+    Piece::Text(r#"["#),
+    Piece::Shared(&F28),
+    Piece::Text(r#","#),
+    Piece::Shared(&F44),
+    Piece::Text(r#","#),
+    Piece::Shared(&F61),
+    Piece::Text(r#","#),
+    Piece::Shared(&F75),
+    Piece::Text(r#"]"#),
+];
+static F28: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F29),
+    Piece::Text(r#"}"#),
+];
+static F29: [Piece; 3] = [
+    Piece::Text(
+        r#"{"id":{"type":"string"},"name":{"type":"string"},"description":{"type":"string"},"attributes":"#,
+    ),
+    Piece::Shared(&F30),
+    Piece::Text(
+        r#","meta":{"type":"object","properties":{"resourceType":{"type":"string"},"location":{"type":"string","format":"uri"}}}}"#,
+    ),
+];
+static F30: [Piece; 3] = [
+    Piece::Text(r#"{"type":"array","items":"#),
+    Piece::Shared(&F31),
+    Piece::Text(r#"}"#),
+];
+static F31: [Piece; 3] = [
+    Piece::Text(r#"{"anyOf":"#),
+    Piece::Shared(&F32),
+    Piece::Text(r#"}"#),
+];
+static F32: [Piece; 5] = [
+    Piece::Text(r#"["#),
+    Piece::Shared(&F33),
+    Piece::Text(r#","#),
+    Piece::Shared(&F35),
+    Piece::Text(r#"]"#),
+];
+static F33: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F34),
+    Piece::Text(r#"}"#),
+];
+static F34: [Piece; 1] = [Piece::Text(
+    r#"{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}"#,
+)];
+static F35: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F36),
+    Piece::Text(r#"}"#),
+];
+static F36: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"name":{"type":"string"},"subattributes":"#,
+    ),
+    Piece::Shared(&F37),
+    Piece::Text(r#"}"#),
+];
+static F37: [Piece; 3] = [
+    Piece::Text(r#"{"type":"array","items":"#),
+    Piece::Shared(&F38),
+    Piece::Text(r#"}"#),
+];
+static F38: [Piece; 3] = [
+    Piece::Text(r#"{"anyOf":"#),
+    Piece::Shared(&F39),
+    Piece::Text(r#"}"#),
+];
+static F39: [Piece; 7] = [
+    Piece::Text(r#"["#),
+    Piece::Shared(&F33),
+    Piece::Text(r#","#),
+    Piece::Shared(&F40),
+    Piece::Text(r#","#),
+    Piece::Shared(&F42),
+    Piece::Text(r#"]"#),
+];
+static F40: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F41),
+    Piece::Text(r#"}"#),
+];
+static F41: [Piece; 1] = [Piece::Text(
+    r#"{"type":{"type":"string"},"referenceTypes":{"type":"array","items":{"type":"string","enum":["User","Group"]}},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}"#,
+)];
+static F42: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F43),
+    Piece::Text(r#"}"#),
+];
+static F43: [Piece; 1] = [Piece::Text(
+    r#"{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"canonicalValues":{"type":"array","items":{"type":"string"}},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}"#,
+)];
+static F44: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F45),
+    Piece::Text(r#"}"#),
+];
+static F45: [Piece; 3] = [
+    Piece::Text(
+        r#"{"id":{"type":"string"},"name":{"type":"string"},"description":{"type":"string"},"attributes":"#,
+    ),
+    Piece::Shared(&F46),
+    Piece::Text(
+        r#","meta":{"type":"object","properties":{"resourceType":{"type":"string"},"location":{"type":"string","format":"uri"}}}}"#,
+    ),
+];
+static F46: [Piece; 3] = [
+    Piece::Text(r#"{"type":"array","items":"#),
+    Piece::Shared(&F47),
+    Piece::Text(r#"}"#),
+];
+static F47: [Piece; 3] = [
+    Piece::Text(r#"{"anyOf":"#),
+    Piece::Shared(&F48),
+    Piece::Text(r#"}"#),
+];
+static F48: [Piece; 15] = [
+    Piece::Text(r#"["#),
+    Piece::Shared(&F33),
+    Piece::Text(r#","#),
+    Piece::Shared(&F49),
+    Piece::Text(r#","#),
+    Piece::Shared(&F33),
+    Piece::Text(r#","#),
+    Piece::Shared(&F33),
+    Piece::Text(r#","#),
+    Piece::Shared(&F33),
+    Piece::Text(r#","#),
+    Piece::Shared(&F54),
+    Piece::Text(r#","#),
+    Piece::Shared(&F56),
+    Piece::Text(r#"]"#),
+];
+static F49: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F50),
+    Piece::Text(r#"}"#),
+];
+static F50: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"},"subattributes":"#,
+    ),
+    Piece::Shared(&F51),
+    Piece::Text(r#"}"#),
+];
+static F51: [Piece; 3] = [
+    Piece::Text(r#"{"type":"array","items":"#),
+    Piece::Shared(&F52),
+    Piece::Text(r#"}"#),
+];
+static F52: [Piece; 3] = [
+    Piece::Text(r#"{"anyOf":"#),
+    Piece::Shared(&F53),
+    Piece::Text(r#"}"#),
+];
+static F53: [Piece; 7] = [
+    Piece::Text(r#"["#),
+    Piece::Shared(&F33),
+    Piece::Text(r#","#),
+    Piece::Shared(&F33),
+    Piece::Text(r#","#),
+    Piece::Shared(&F33),
+    Piece::Text(r#"]"#),
+];
+static F54: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F55),
+    Piece::Text(r#"}"#),
+];
+static F55: [Piece; 1] = [Piece::Text(
+    r#"{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"name":{"type":"string"}}"#,
+)];
+static F56: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F57),
+    Piece::Text(r#"}"#),
+];
+static F57: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"},"subattributes":"#,
+    ),
+    Piece::Shared(&F58),
+    Piece::Text(r#"}"#),
+];
+static F58: [Piece; 3] = [
+    Piece::Text(r#"{"type":"array","items":"#),
+    Piece::Shared(&F59),
+    Piece::Text(r#"}"#),
+];
+static F59: [Piece; 3] = [
+    Piece::Text(r#"{"anyOf":"#),
+    Piece::Shared(&F60),
+    Piece::Text(r#"}"#),
+];
+static F60: [Piece; 7] = [
+    Piece::Text(r#"["#),
+    Piece::Shared(&F33),
+    Piece::Text(r#","#),
+    Piece::Shared(&F33),
+    Piece::Text(r#","#),
+    Piece::Shared(&F42),
+    Piece::Text(r#"]"#),
+];
+static F61: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F62),
+    Piece::Text(r#"}"#),
+];
+static F62: [Piece; 3] = [
+    Piece::Text(
+        r#"{"id":{"type":"string"},"name":{"type":"string"},"description":{"type":"string"},"attributes":"#,
+    ),
+    Piece::Shared(&F63),
+    Piece::Text(
+        r#","meta":{"type":"object","properties":{"resourceType":{"type":"string"},"location":{"type":"string","format":"uri"}}}}"#,
+    ),
+];
+static F63: [Piece; 3] = [
+    Piece::Text(r#"{"type":"array","items":"#),
+    Piece::Shared(&F64),
+    Piece::Text(r#"}"#),
+];
+static F64: [Piece; 3] = [
+    Piece::Text(r#"{"anyOf":"#),
+    Piece::Shared(&F65),
+    Piece::Text(r#"}"#),
+];
+static F65: [Piece; 11] = [
+    Piece::Text(r#"["#),
+    Piece::Shared(&F66),
+    Piece::Text(r#","#),
+    Piece::Shared(&F66),
+    Piece::Text(r#","#),
+    Piece::Shared(&F66),
+    Piece::Text(r#","#),
+    Piece::Shared(&F66),
+    Piece::Text(r#","#),
+    Piece::Shared(&F68),
+    Piece::Text(r#"]"#),
+];
+static F66: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F67),
+    Piece::Text(r#"}"#),
+];
+static F67: [Piece; 1] = [Piece::Text(
+    r#"{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"mapping":{"type":"object","properties":{"type":{"type":"string"},"key":{"type":"string"}}},"name":{"type":"string"}}"#,
+)];
+static F68: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F69),
+    Piece::Text(r#"}"#),
+];
+static F69: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"name":{"type":"string"},"subattributes":"#,
+    ),
+    Piece::Shared(&F70),
+    Piece::Text(r#"}"#),
+];
+static F70: [Piece; 3] = [
+    Piece::Text(r#"{"type":"array","items":"#),
+    Piece::Shared(&F71),
+    Piece::Text(r#"}"#),
+];
+static F71: [Piece; 3] = [
+    Piece::Text(r#"{"anyOf":"#),
+    Piece::Shared(&F72),
+    Piece::Text(r#"}"#),
+];
+static F72: [Piece; 7] = [
+    Piece::Text(r#"["#),
+    Piece::Shared(&F33),
+    Piece::Text(r#","#),
+    Piece::Shared(&F73),
+    Piece::Text(r#","#),
+    Piece::Shared(&F66),
+    Piece::Text(r#"]"#),
+];
+static F73: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F74),
+    Piece::Text(r#"}"#),
+];
+static F74: [Piece; 1] = [Piece::Text(
+    r#"{"type":{"type":"string"},"referenceTypes":{"type":"array","items":{"type":"string"}},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}"#,
+)];
+static F75: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F76),
+    Piece::Text(r#"}"#),
+];
+static F76: [Piece; 3] = [
+    Piece::Text(
+        r#"{"id":{"type":"string"},"name":{"type":"string"},"description":{"type":"string"},"attributes":"#,
+    ),
+    Piece::Shared(&F77),
+    Piece::Text(
+        r#","meta":{"type":"object","properties":{"resourceType":{"type":"string"},"location":{"type":"string","format":"uri"}}}}"#,
+    ),
+];
+static F77: [Piece; 3] = [
+    Piece::Text(r#"{"type":"array","items":"#),
+    Piece::Shared(&F33),
+    Piece::Text(r#"}"#),
+];
+
 pub static SCIM_OPERATIONS: &[Operation] = &[
     Operation {
         key: "scim_list_users",
@@ -35,8 +496,16 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        input_schema: r#"{"type":"object","additionalProperties":false,"properties":{"filter":{"type":"string","description":"Filters for identifying subsets of users. Filters must comply with the SCIM protocol's convention. For more details, see SCIM [RFC 7644 Section 3.4.2.2](https://datatracker.ietf.org/doc/html/rfc7644#section-3.4.2.2)."},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"max_items":{"type":"integer","minimum":1,"maximum":100000,"default":1000,"description":"Stop after this many items; pages of up to 1000 are fetched as needed."}}}"#,
-        output_schema: r#"{"type":"object","properties":{"items":{"type":"array","items":{"type":"object","required":["schemas","id"],"properties":{"schemas":{"type":"array","items":{"type":"string"}},"userName":{"type":"string","description":"The email address of the user (e.g., jdoe@acme.com)."},"name":{"type":"object","description":"The first name and last name of the user.","properties":{"givenName":{"type":"string","description":"The first name of the user."},"familyName":{"type":"string","description":"The last name of the user."}}},"title":{"type":"string","description":"The user's legal title."},"id":{"type":"string","description":"The user's unique identifier."},"emails":{"type":"array","description":"A list of emails associated with the user. The email with type work and primary flag is typically copied from the main email stored in the userName property.","items":{"type":"object","properties":{"value":{"type":"string","description":"The email address value."},"type":{"type":"string","description":"The type of email this is. Canonical values include 'work', 'home', and 'other'."},"primary":{"type":"boolean","description":"Whether this is the user's primary email address.","default":true}}}},"active":{"type":"boolean","description":"Whether this user is currently active. Ironclad users do not have the concept of active vs. inactive, and a SCIM User with active set to `false` will be removed from the company. On subsequent reads, inactive users would be not found.","default":true},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"type":"object","description":"Enterprise User attributes","properties":{"department":{"type":"string","description":"Which department the user is a part of."}}},"urn:ietf:params:scim:schemas:extension:ironclad:2.0:User":{"type":"object","description":"Ironclad User attributes","properties":{"departmentHead":{"type":"string","format":"email","description":"The email address (username) of the user's department head."},"provider":{"type":"string","enum":["local","magicLink","saml","google"],"description":"The user's authentication method."},"allowProviderConversion":{"type":"boolean","description":"Whether the user is allowed to convert from `local` to `google` provider."}}},"meta":{"type":"object","description":"Metadata for the user.","properties":{"resourceType":{"type":"string","enum":["User"],"description":"Type of the SCIM resource. In this case: 'User'."},"created":{"type":"string","description":"When the User was created."},"lastModified":{"type":"string","description":"When the User was last modified."},"location":{"type":"string","format":"url","description":"The URI of the User resource being returned."}}}}}},"count":{"type":"integer","description":"Total matching items reported by Ironclad (`totalResults`)"},"truncated":{"type":"boolean","description":"Without `cursor`: true when max_items stopped the listing early"}},"required":["items"]}"#,
+        input_schema: SchemaText(&[Piece::Text(
+            r#"{"type":"object","additionalProperties":false,"properties":{"filter":{"type":"string","description":"Filters for identifying subsets of users. Filters must comply with the SCIM protocol's convention. For more details, see SCIM [RFC 7644 Section 3.4.2.2](https://datatracker.ietf.org/doc/html/rfc7644#section-3.4.2.2)."},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"max_items":{"type":"integer","minimum":1,"maximum":100000,"default":1000,"description":"Stop after this many items; pages of up to 1000 are fetched as needed."}}}"#,
+        )]),
+        output_schema: SchemaText(&[
+            Piece::Text(r#"{"type":"object","properties":{"items":{"type":"array","items":"#),
+            Piece::Shared(&F0),
+            Piece::Text(
+                r#"},"count":{"type":"integer","description":"Total matching items reported by Ironclad (`totalResults`)"},"truncated":{"type":"boolean","description":"Without `cursor`: true when max_items stopped the listing early"}},"required":["items"]}"#,
+            ),
+        ]),
     },
     Operation {
         key: "scim_create_user",
@@ -61,8 +530,14 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
-        input_schema: r##"{"type":"object","additionalProperties":false,"properties":{"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":{"type":"object","required":["userName","name"],"properties":{"schemas":{"type":"array","default":["urn:ietf:params:scim:schemas:core:2.0:User"],"items":{"type":"string"}},"userName":{"type":"string","description":"The email address of the user (e.g., jdoe@acme.com)."},"name":{"type":"object","description":"The first name and last name of the user.","properties":{"givenName":{"type":"string","description":"The first name of the user."},"familyName":{"type":"string","description":"The last name of the user."}}},"title":{"type":"string","description":"The user's legal title."},"password":{"type":"string","description":"The user's password for username/password type sign in method. Required if there are no SAML configurations set up for the company. \n\nPassword requirements:\n- 16+ characters \n- At least one lowercase letter \n- At least one uppercase letter \n- At least one number \n- At least one special character (!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~)"},"active":{"type":"boolean","description":"Whether the user is currently active. Ironclad users cannot be marked as inactive, and will be removed from the company if this is set to false.","default":true},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"type":"object","description":"Enterprise User attributes","properties":{"department":{"type":"string","description":"Which department the user is a part of."}}},"urn:ietf:params:scim:schemas:extension:ironclad:2.0:User":{"type":"object","description":"Ironclad User attributes","properties":{"departmentHead":{"type":"string","format":"email","description":"The email address (username) of the user's department head."},"allowProviderConversion":{"type":"boolean","description":"Allow the user to convert from 'local' to 'google' provider."}}}}}}}"##,
-        output_schema: r#"{"type":"object","required":["schemas","id"],"properties":{"schemas":{"type":"array","items":{"type":"string"}},"userName":{"type":"string","description":"The email address of the user (e.g., jdoe@acme.com)."},"name":{"type":"object","description":"The first name and last name of the user.","properties":{"givenName":{"type":"string","description":"The first name of the user."},"familyName":{"type":"string","description":"The last name of the user."}}},"title":{"type":"string","description":"The user's legal title."},"id":{"type":"string","description":"The user's unique identifier."},"emails":{"type":"array","description":"A list of emails associated with the user. The email with type work and primary flag is typically copied from the main email stored in the userName property.","items":{"type":"object","properties":{"value":{"type":"string","description":"The email address value."},"type":{"type":"string","description":"The type of email this is. Canonical values include 'work', 'home', and 'other'."},"primary":{"type":"boolean","description":"Whether this is the user's primary email address.","default":true}}}},"active":{"type":"boolean","description":"Whether this user is currently active. Ironclad users do not have the concept of active vs. inactive, and a SCIM User with active set to `false` will be removed from the company. On subsequent reads, inactive users would be not found.","default":true},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"type":"object","description":"Enterprise User attributes","properties":{"department":{"type":"string","description":"Which department the user is a part of."}}},"urn:ietf:params:scim:schemas:extension:ironclad:2.0:User":{"type":"object","description":"Ironclad User attributes","properties":{"departmentHead":{"type":"string","format":"email","description":"The email address (username) of the user's department head."},"provider":{"type":"string","enum":["local","magicLink","saml","google"],"description":"The user's authentication method."},"allowProviderConversion":{"type":"boolean","description":"Whether the user is allowed to convert from `local` to `google` provider."}}},"meta":{"type":"object","description":"Metadata for the user.","properties":{"resourceType":{"type":"string","enum":["User"],"description":"Type of the SCIM resource. In this case: 'User'."},"created":{"type":"string","description":"When the User was created."},"lastModified":{"type":"string","description":"When the User was last modified."},"location":{"type":"string","format":"url","description":"The URI of the User resource being returned."}}}}}"#,
+        input_schema: SchemaText(&[
+            Piece::Text(
+                r#"{"type":"object","additionalProperties":false,"properties":{"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":"#,
+            ),
+            Piece::Shared(&F12),
+            Piece::Text(r#"}}"#),
+        ]),
+        output_schema: SchemaText(&F0),
     },
     Operation {
         key: "scim_retrieve_user",
@@ -96,8 +571,10 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        input_schema: r#"{"type":"object","additionalProperties":false,"properties":{"userId":{"type":"string","description":"A user's unique id can be identified using the Retrieve all Users endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."}},"required":["userId"]}"#,
-        output_schema: r#"{"type":"object","required":["schemas","id"],"properties":{"schemas":{"type":"array","items":{"type":"string"}},"userName":{"type":"string","description":"The email address of the user (e.g., jdoe@acme.com)."},"name":{"type":"object","description":"The first name and last name of the user.","properties":{"givenName":{"type":"string","description":"The first name of the user."},"familyName":{"type":"string","description":"The last name of the user."}}},"title":{"type":"string","description":"The user's legal title."},"id":{"type":"string","description":"The user's unique identifier."},"emails":{"type":"array","description":"A list of emails associated with the user. The email with type work and primary flag is typically copied from the main email stored in the userName property.","items":{"type":"object","properties":{"value":{"type":"string","description":"The email address value."},"type":{"type":"string","description":"The type of email this is. Canonical values include 'work', 'home', and 'other'."},"primary":{"type":"boolean","description":"Whether this is the user's primary email address.","default":true}}}},"active":{"type":"boolean","description":"Whether this user is currently active. Ironclad users do not have the concept of active vs. inactive, and a SCIM User with active set to `false` will be removed from the company. On subsequent reads, inactive users would be not found.","default":true},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"type":"object","description":"Enterprise User attributes","properties":{"department":{"type":"string","description":"Which department the user is a part of."}}},"urn:ietf:params:scim:schemas:extension:ironclad:2.0:User":{"type":"object","description":"Ironclad User attributes","properties":{"departmentHead":{"type":"string","format":"email","description":"The email address (username) of the user's department head."},"provider":{"type":"string","enum":["local","magicLink","saml","google"],"description":"The user's authentication method."},"allowProviderConversion":{"type":"boolean","description":"Whether the user is allowed to convert from `local` to `google` provider."}}},"meta":{"type":"object","description":"Metadata for the user.","properties":{"resourceType":{"type":"string","enum":["User"],"description":"Type of the SCIM resource. In this case: 'User'."},"created":{"type":"string","description":"When the User was created."},"lastModified":{"type":"string","description":"When the User was last modified."},"location":{"type":"string","format":"url","description":"The URI of the User resource being returned."}}}}}"#,
+        input_schema: SchemaText(&[Piece::Text(
+            r#"{"type":"object","additionalProperties":false,"properties":{"userId":{"type":"string","description":"A user's unique id can be identified using the Retrieve all Users endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."}},"required":["userId"]}"#,
+        )]),
+        output_schema: SchemaText(&F0),
     },
     Operation {
         key: "scim_patch_user",
@@ -131,8 +608,10 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
-        input_schema: r#"{"type":"object","additionalProperties":false,"properties":{"userId":{"type":"string","description":"A user's unique id can be identified using the Retrieve all Users endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":{"type":"object","properties":{"schemas":{"type":"array","default":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"items":{"type":"string"}},"Operations":{"type":"array","items":{"properties":{"op":{"type":"string","description":"Must be \"add\", \"remove\", or \"replace\""},"path":{"type":"string","description":"The path of the attribute that you wish to change (e.g., emails, name.givenName, name.familyName)"},"value":{"type":"string","description":"The value you wish to use for \"add\" or \"replace\" operations. The \"remove\" operation does not take the \"value\" parameter."}},"required":["op","path"],"type":"object"}}}}},"required":["userId"]}"#,
-        output_schema: r#"{"type":"object","required":["schemas","id"],"properties":{"schemas":{"type":"array","items":{"type":"string"}},"userName":{"type":"string","description":"The email address of the user (e.g., jdoe@acme.com)."},"name":{"type":"object","description":"The first name and last name of the user.","properties":{"givenName":{"type":"string","description":"The first name of the user."},"familyName":{"type":"string","description":"The last name of the user."}}},"title":{"type":"string","description":"The user's legal title."},"id":{"type":"string","description":"The user's unique identifier."},"emails":{"type":"array","description":"A list of emails associated with the user. The email with type work and primary flag is typically copied from the main email stored in the userName property.","items":{"type":"object","properties":{"value":{"type":"string","description":"The email address value."},"type":{"type":"string","description":"The type of email this is. Canonical values include 'work', 'home', and 'other'."},"primary":{"type":"boolean","description":"Whether this is the user's primary email address.","default":true}}}},"active":{"type":"boolean","description":"Whether this user is currently active. Ironclad users do not have the concept of active vs. inactive, and a SCIM User with active set to `false` will be removed from the company. On subsequent reads, inactive users would be not found.","default":true},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"type":"object","description":"Enterprise User attributes","properties":{"department":{"type":"string","description":"Which department the user is a part of."}}},"urn:ietf:params:scim:schemas:extension:ironclad:2.0:User":{"type":"object","description":"Ironclad User attributes","properties":{"departmentHead":{"type":"string","format":"email","description":"The email address (username) of the user's department head."},"provider":{"type":"string","enum":["local","magicLink","saml","google"],"description":"The user's authentication method."},"allowProviderConversion":{"type":"boolean","description":"Whether the user is allowed to convert from `local` to `google` provider."}}},"meta":{"type":"object","description":"Metadata for the user.","properties":{"resourceType":{"type":"string","enum":["User"],"description":"Type of the SCIM resource. In this case: 'User'."},"created":{"type":"string","description":"When the User was created."},"lastModified":{"type":"string","description":"When the User was last modified."},"location":{"type":"string","format":"url","description":"The URI of the User resource being returned."}}}}}"#,
+        input_schema: SchemaText(&[Piece::Text(
+            r#"{"type":"object","additionalProperties":false,"properties":{"userId":{"type":"string","description":"A user's unique id can be identified using the Retrieve all Users endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":{"type":"object","properties":{"schemas":{"type":"array","default":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"items":{"type":"string"}},"Operations":{"type":"array","items":{"properties":{"op":{"type":"string","description":"Must be \"add\", \"remove\", or \"replace\""},"path":{"type":"string","description":"The path of the attribute that you wish to change (e.g., emails, name.givenName, name.familyName)"},"value":{"type":"string","description":"The value you wish to use for \"add\" or \"replace\" operations. The \"remove\" operation does not take the \"value\" parameter."}},"required":["op","path"],"type":"object"}}}}},"required":["userId"]}"#,
+        )]),
+        output_schema: SchemaText(&F0),
     },
     Operation {
         key: "scim_replace_user",
@@ -166,8 +645,14 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         read_only: false,
         destructive: true,
         idempotent: true,
-        input_schema: r##"{"type":"object","additionalProperties":false,"properties":{"userId":{"type":"string","description":"A user's unique id can be identified using the Retrieve all Users endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":{"type":"object","required":["userName","name"],"properties":{"schemas":{"type":"array","default":["urn:ietf:params:scim:schemas:core:2.0:User"],"items":{"type":"string"}},"userName":{"type":"string","description":"The email address of the user (e.g., jdoe@acme.com)."},"name":{"type":"object","description":"The first name and last name of the user.","properties":{"givenName":{"type":"string","description":"The first name of the user."},"familyName":{"type":"string","description":"The last name of the user."}}},"title":{"type":"string","description":"The user's legal title."},"password":{"type":"string","description":"The user's password for username/password type sign in method. Required if there are no SAML configurations set up for the company. \n\nPassword requirements:\n- 16+ characters \n- At least one lowercase letter \n- At least one uppercase letter \n- At least one number \n- At least one special character (!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~)"},"active":{"type":"boolean","description":"Whether the user is currently active. Ironclad users cannot be marked as inactive, and will be removed from the company if this is set to false.","default":true},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"type":"object","description":"Enterprise User attributes","properties":{"department":{"type":"string","description":"Which department the user is a part of."}}},"urn:ietf:params:scim:schemas:extension:ironclad:2.0:User":{"type":"object","description":"Ironclad User attributes","properties":{"departmentHead":{"type":"string","format":"email","description":"The email address (username) of the user's department head."},"allowProviderConversion":{"type":"boolean","description":"Allow the user to convert from 'local' to 'google' provider."}}}}}},"required":["userId"]}"##,
-        output_schema: r#"{"type":"object","required":["schemas","id"],"properties":{"schemas":{"type":"array","items":{"type":"string"}},"userName":{"type":"string","description":"The email address of the user (e.g., jdoe@acme.com)."},"name":{"type":"object","description":"The first name and last name of the user.","properties":{"givenName":{"type":"string","description":"The first name of the user."},"familyName":{"type":"string","description":"The last name of the user."}}},"title":{"type":"string","description":"The user's legal title."},"id":{"type":"string","description":"The user's unique identifier."},"emails":{"type":"array","description":"A list of emails associated with the user. The email with type work and primary flag is typically copied from the main email stored in the userName property.","items":{"type":"object","properties":{"value":{"type":"string","description":"The email address value."},"type":{"type":"string","description":"The type of email this is. Canonical values include 'work', 'home', and 'other'."},"primary":{"type":"boolean","description":"Whether this is the user's primary email address.","default":true}}}},"active":{"type":"boolean","description":"Whether this user is currently active. Ironclad users do not have the concept of active vs. inactive, and a SCIM User with active set to `false` will be removed from the company. On subsequent reads, inactive users would be not found.","default":true},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"type":"object","description":"Enterprise User attributes","properties":{"department":{"type":"string","description":"Which department the user is a part of."}}},"urn:ietf:params:scim:schemas:extension:ironclad:2.0:User":{"type":"object","description":"Ironclad User attributes","properties":{"departmentHead":{"type":"string","format":"email","description":"The email address (username) of the user's department head."},"provider":{"type":"string","enum":["local","magicLink","saml","google"],"description":"The user's authentication method."},"allowProviderConversion":{"type":"boolean","description":"Whether the user is allowed to convert from `local` to `google` provider."}}},"meta":{"type":"object","description":"Metadata for the user.","properties":{"resourceType":{"type":"string","enum":["User"],"description":"Type of the SCIM resource. In this case: 'User'."},"created":{"type":"string","description":"When the User was created."},"lastModified":{"type":"string","description":"When the User was last modified."},"location":{"type":"string","format":"url","description":"The URI of the User resource being returned."}}}}}"#,
+        input_schema: SchemaText(&[
+            Piece::Text(
+                r#"{"type":"object","additionalProperties":false,"properties":{"userId":{"type":"string","description":"A user's unique id can be identified using the Retrieve all Users endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":"#,
+            ),
+            Piece::Shared(&F12),
+            Piece::Text(r#"},"required":["userId"]}"#),
+        ]),
+        output_schema: SchemaText(&F0),
     },
     Operation {
         key: "scim_delete_user",
@@ -192,8 +677,12 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         read_only: false,
         destructive: true,
         idempotent: true,
-        input_schema: r#"{"type":"object","additionalProperties":false,"properties":{"userId":{"type":"string","description":"A user's unique id can be identified using the Retrieve all Users endpoint with a filter parameter","minLength":1}},"required":["userId"]}"#,
-        output_schema: r#"{"type":"object","properties":{"status":{"type":"integer"}},"required":["status"]}"#,
+        input_schema: SchemaText(&[Piece::Text(
+            r#"{"type":"object","additionalProperties":false,"properties":{"userId":{"type":"string","description":"A user's unique id can be identified using the Retrieve all Users endpoint with a filter parameter","minLength":1}},"required":["userId"]}"#,
+        )]),
+        output_schema: SchemaText(&[Piece::Text(
+            r#"{"type":"object","properties":{"status":{"type":"integer"}},"required":["status"]}"#,
+        )]),
     },
     Operation {
         key: "scim_list_groups",
@@ -227,8 +716,16 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        input_schema: r#"{"type":"object","additionalProperties":false,"properties":{"filter":{"type":"string","description":"Filters for identifying subsets of groups. Filters must comply with the SCIM protocol's convention. For more details, see SCIM [RFC 7644 Section 3.4.2.2](https://datatracker.ietf.org/doc/html/rfc7644#section-3.4.2.2)."},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"max_items":{"type":"integer","minimum":1,"maximum":100000,"default":1000,"description":"Stop after this many items; pages of up to 1000 are fetched as needed."}}}"#,
-        output_schema: r#"{"type":"object","properties":{"items":{"type":"array","items":{"type":"object","required":["schemas","id"],"properties":{"schemas":{"type":"array","items":{"type":"string"}},"displayName":{"type":"string","description":"The name of the group."},"id":{"type":"string","description":"The group's identifier."},"externalId":{"type":"string","description":"An optional identifier of the group sourced from the identity provider."},"members":{"type":"array","description":"The list of users who are members of this group.","items":{"type":"object","properties":{"type":{"type":"string","enum":["User"],"description":"The type of member for this group. This is usually 'User'."},"value":{"type":"string","description":"The user's identifier."}}}},"meta":{"type":"object","description":"Metadata for the group.","properties":{"resourceType":{"type":"string","enum":["Group"],"description":"Type of the SCIM resource. In this case: 'Group'."},"location":{"type":"string","format":"https-url","description":"The URI of the Group resource being returned."}}}}}},"count":{"type":"integer","description":"Total matching items reported by Ironclad (`totalResults`)"},"truncated":{"type":"boolean","description":"Without `cursor`: true when max_items stopped the listing early"}},"required":["items"]}"#,
+        input_schema: SchemaText(&[Piece::Text(
+            r#"{"type":"object","additionalProperties":false,"properties":{"filter":{"type":"string","description":"Filters for identifying subsets of groups. Filters must comply with the SCIM protocol's convention. For more details, see SCIM [RFC 7644 Section 3.4.2.2](https://datatracker.ietf.org/doc/html/rfc7644#section-3.4.2.2)."},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"max_items":{"type":"integer","minimum":1,"maximum":100000,"default":1000,"description":"Stop after this many items; pages of up to 1000 are fetched as needed."}}}"#,
+        )]),
+        output_schema: SchemaText(&[
+            Piece::Text(r#"{"type":"object","properties":{"items":{"type":"array","items":"#),
+            Piece::Shared(&F18),
+            Piece::Text(
+                r#"},"count":{"type":"integer","description":"Total matching items reported by Ironclad (`totalResults`)"},"truncated":{"type":"boolean","description":"Without `cursor`: true when max_items stopped the listing early"}},"required":["items"]}"#,
+            ),
+        ]),
     },
     Operation {
         key: "scim_create_group",
@@ -253,8 +750,14 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
-        input_schema: r#"{"type":"object","additionalProperties":false,"properties":{"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":{"type":"object","required":["displayName"],"properties":{"schemas":{"type":"array","default":["urn:ietf:params:scim:schemas:core:2.0:Group"],"items":{"type":"string"}},"displayName":{"type":"string","description":"The name you want to give the group in Ironclad."},"members":{"type":"array","items":{"properties":{"value":{"type":"string","description":"The unique id of the user. User Ids can be found by filtering the Retrieve all Users endpoint."}},"required":["value"],"type":"object"}}}}}}"#,
-        output_schema: r#"{"type":"object","required":["schemas","id"],"properties":{"schemas":{"type":"array","items":{"type":"string"}},"displayName":{"type":"string","description":"The name of the group."},"id":{"type":"string","description":"The group's identifier."},"externalId":{"type":"string","description":"An optional identifier of the group sourced from the identity provider."},"members":{"type":"array","description":"The list of users who are members of this group.","items":{"type":"object","properties":{"type":{"type":"string","enum":["User"],"description":"The type of member for this group. This is usually 'User'."},"value":{"type":"string","description":"The user's identifier."}}}},"meta":{"type":"object","description":"Metadata for the group.","properties":{"resourceType":{"type":"string","enum":["Group"],"description":"Type of the SCIM resource. In this case: 'Group'."},"location":{"type":"string","format":"https-url","description":"The URI of the Group resource being returned."}}}}}"#,
+        input_schema: SchemaText(&[
+            Piece::Text(
+                r#"{"type":"object","additionalProperties":false,"properties":{"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":"#,
+            ),
+            Piece::Shared(&F24),
+            Piece::Text(r#"}}"#),
+        ]),
+        output_schema: SchemaText(&F18),
     },
     Operation {
         key: "scim_retrieve_group",
@@ -288,8 +791,10 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        input_schema: r#"{"type":"object","additionalProperties":false,"properties":{"groupId":{"type":"string","description":"A group's unique id can be identified using the Retrieve all Groups endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."}},"required":["groupId"]}"#,
-        output_schema: r#"{"type":"object","required":["schemas","id"],"properties":{"schemas":{"type":"array","items":{"type":"string"}},"displayName":{"type":"string","description":"The name of the group."},"id":{"type":"string","description":"The group's identifier."},"externalId":{"type":"string","description":"An optional identifier of the group sourced from the identity provider."},"members":{"type":"array","description":"The list of users who are members of this group.","items":{"type":"object","properties":{"type":{"type":"string","enum":["User"],"description":"The type of member for this group. This is usually 'User'."},"value":{"type":"string","description":"The user's identifier."}}}},"meta":{"type":"object","description":"Metadata for the group.","properties":{"resourceType":{"type":"string","enum":["Group"],"description":"Type of the SCIM resource. In this case: 'Group'."},"location":{"type":"string","format":"https-url","description":"The URI of the Group resource being returned."}}}}}"#,
+        input_schema: SchemaText(&[Piece::Text(
+            r#"{"type":"object","additionalProperties":false,"properties":{"groupId":{"type":"string","description":"A group's unique id can be identified using the Retrieve all Groups endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."}},"required":["groupId"]}"#,
+        )]),
+        output_schema: SchemaText(&F18),
     },
     Operation {
         key: "scim_patch_group",
@@ -323,8 +828,10 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
-        input_schema: r#"{"type":"object","additionalProperties":false,"properties":{"groupId":{"type":"string","description":"A group's unique id can be identified using the Retrieve all Groups endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":{"type":"object","required":["Operations"],"properties":{"schemas":{"type":"array","default":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"items":{"type":"string"}},"Operations":{"type":"array","description":"Operations for updating groups. See snippets below for more details.","items":{"properties":{"op":{"type":"string","description":"\"add\" or \"remove\""},"path":{"type":"string","default":"members"},"value":{"type":"array","description":"An array of User Ids. User Ids can be found by filtering results from the Retrieve all Users endpoint.","items":{"properties":{"value":{"type":"string","description":"The unique id of the user. User Ids can be found by filtering the Retrieve all Users endpoint."}},"required":["value"],"type":"object"}}},"required":["op","path"],"type":"object"}}}}},"required":["groupId"]}"#,
-        output_schema: r#"{"type":"object","required":["schemas","id"],"properties":{"schemas":{"type":"array","items":{"type":"string"}},"displayName":{"type":"string","description":"The name of the group."},"id":{"type":"string","description":"The group's identifier."},"externalId":{"type":"string","description":"An optional identifier of the group sourced from the identity provider."},"members":{"type":"array","description":"The list of users who are members of this group.","items":{"type":"object","properties":{"type":{"type":"string","enum":["User"],"description":"The type of member for this group. This is usually 'User'."},"value":{"type":"string","description":"The user's identifier."}}}},"meta":{"type":"object","description":"Metadata for the group.","properties":{"resourceType":{"type":"string","enum":["Group"],"description":"Type of the SCIM resource. In this case: 'Group'."},"location":{"type":"string","format":"https-url","description":"The URI of the Group resource being returned."}}}}}"#,
+        input_schema: SchemaText(&[Piece::Text(
+            r#"{"type":"object","additionalProperties":false,"properties":{"groupId":{"type":"string","description":"A group's unique id can be identified using the Retrieve all Groups endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":{"type":"object","required":["Operations"],"properties":{"schemas":{"type":"array","default":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"items":{"type":"string"}},"Operations":{"type":"array","description":"Operations for updating groups. See snippets below for more details.","items":{"properties":{"op":{"type":"string","description":"\"add\" or \"remove\""},"path":{"type":"string","default":"members"},"value":{"type":"array","description":"An array of User Ids. User Ids can be found by filtering results from the Retrieve all Users endpoint.","items":{"properties":{"value":{"type":"string","description":"The unique id of the user. User Ids can be found by filtering the Retrieve all Users endpoint."}},"required":["value"],"type":"object"}}},"required":["op","path"],"type":"object"}}}}},"required":["groupId"]}"#,
+        )]),
+        output_schema: SchemaText(&F18),
     },
     Operation {
         key: "scim_replace_group",
@@ -358,8 +865,14 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         read_only: false,
         destructive: true,
         idempotent: true,
-        input_schema: r#"{"type":"object","additionalProperties":false,"properties":{"groupId":{"type":"string","description":"A group's unique id can be identified using the Retrieve all Groups endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":{"type":"object","required":["displayName"],"properties":{"schemas":{"type":"array","default":["urn:ietf:params:scim:schemas:core:2.0:Group"],"items":{"type":"string"}},"displayName":{"type":"string","description":"The name you want to give the group in Ironclad."},"members":{"type":"array","items":{"properties":{"value":{"type":"string","description":"The unique id of the user. User Ids can be found by filtering the Retrieve all Users endpoint."}},"required":["value"],"type":"object"}}}}},"required":["groupId"]}"#,
-        output_schema: r#"{"type":"object","required":["schemas","id"],"properties":{"schemas":{"type":"array","items":{"type":"string"}},"displayName":{"type":"string","description":"The name of the group."},"id":{"type":"string","description":"The group's identifier."},"externalId":{"type":"string","description":"An optional identifier of the group sourced from the identity provider."},"members":{"type":"array","description":"The list of users who are members of this group.","items":{"type":"object","properties":{"type":{"type":"string","enum":["User"],"description":"The type of member for this group. This is usually 'User'."},"value":{"type":"string","description":"The user's identifier."}}}},"meta":{"type":"object","description":"Metadata for the group.","properties":{"resourceType":{"type":"string","enum":["Group"],"description":"Type of the SCIM resource. In this case: 'Group'."},"location":{"type":"string","format":"https-url","description":"The URI of the Group resource being returned."}}}}}"#,
+        input_schema: SchemaText(&[
+            Piece::Text(
+                r#"{"type":"object","additionalProperties":false,"properties":{"groupId":{"type":"string","description":"A group's unique id can be identified using the Retrieve all Groups endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":"#,
+            ),
+            Piece::Shared(&F24),
+            Piece::Text(r#"},"required":["groupId"]}"#),
+        ]),
+        output_schema: SchemaText(&F18),
     },
     Operation {
         key: "scim_delete_group",
@@ -384,8 +897,12 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         read_only: false,
         destructive: true,
         idempotent: true,
-        input_schema: r#"{"type":"object","additionalProperties":false,"properties":{"groupId":{"type":"string","description":"A group's unique id can be identified using the Retrieve all Groups endpoint with a filter parameter","minLength":1}},"required":["groupId"]}"#,
-        output_schema: r#"{"type":"object","properties":{"status":{"type":"integer"}},"required":["status"]}"#,
+        input_schema: SchemaText(&[Piece::Text(
+            r#"{"type":"object","additionalProperties":false,"properties":{"groupId":{"type":"string","description":"A group's unique id can be identified using the Retrieve all Groups endpoint with a filter parameter","minLength":1}},"required":["groupId"]}"#,
+        )]),
+        output_schema: SchemaText(&[Piece::Text(
+            r#"{"type":"object","properties":{"status":{"type":"integer"}},"required":["status"]}"#,
+        )]),
     },
     Operation {
         key: "scim_list_schemas",
@@ -404,8 +921,16 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        input_schema: r#"{"type":"object","additionalProperties":false,"properties":{}}"#,
-        output_schema: r#"{"type":"object","properties":{"schemas":{"type":"array","items":{"type":"string"}},"totalResults":{"type":"integer","description":"Total number of schemas."},"Resources":{"type":"array","description":"Schema information.","items":{"anyOf":[{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"description":{"type":"string"},"attributes":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"name":{"type":"string"},"subattributes":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"referenceTypes":{"type":"array","items":{"type":"string","enum":["User","Group"]}},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"canonicalValues":{"type":"array","items":{"type":"string"}},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}}]}}}}]}},"meta":{"type":"object","properties":{"resourceType":{"type":"string"},"location":{"type":"string","format":"uri"}}}}},{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"description":{"type":"string"},"attributes":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"},"subattributes":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}}]}}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"},"subattributes":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"canonicalValues":{"type":"array","items":{"type":"string"}},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}}]}}}}]}},"meta":{"type":"object","properties":{"resourceType":{"type":"string"},"location":{"type":"string","format":"uri"}}}}},{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"description":{"type":"string"},"attributes":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"mapping":{"type":"object","properties":{"type":{"type":"string"},"key":{"type":"string"}}},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"mapping":{"type":"object","properties":{"type":{"type":"string"},"key":{"type":"string"}}},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"mapping":{"type":"object","properties":{"type":{"type":"string"},"key":{"type":"string"}}},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"mapping":{"type":"object","properties":{"type":{"type":"string"},"key":{"type":"string"}}},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"name":{"type":"string"},"subattributes":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"referenceTypes":{"type":"array","items":{"type":"string"}},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"mapping":{"type":"object","properties":{"type":{"type":"string"},"key":{"type":"string"}}},"name":{"type":"string"}}}]}}}}]}},"meta":{"type":"object","properties":{"resourceType":{"type":"string"},"location":{"type":"string","format":"uri"}}}}},{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"description":{"type":"string"},"attributes":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}}},"meta":{"type":"object","properties":{"resourceType":{"type":"string"},"location":{"type":"string","format":"uri"}}}}}]}}}}"#,
+        input_schema: SchemaText(&[Piece::Text(
+            r#"{"type":"object","additionalProperties":false,"properties":{}}"#,
+        )]),
+        output_schema: SchemaText(&[
+            Piece::Text(
+                r#"{"type":"object","properties":{"schemas":{"type":"array","items":{"type":"string"}},"totalResults":{"type":"integer","description":"Total number of schemas."},"Resources":{"type":"array","description":"Schema information.","items":{"anyOf":"#,
+            ),
+            Piece::Shared(&F27),
+            Piece::Text(r#"}}}}"#),
+        ]),
     },
     Operation {
         key: "scim_retrieve_schema",
@@ -430,7 +955,13 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        input_schema: r#"{"type":"object","additionalProperties":false,"properties":{"schemaId":{"type":"string","description":"A schema's unique id can be identified using the Retrieve all Schemas endpoint","minLength":1}},"required":["schemaId"]}"#,
-        output_schema: r#"{"type":"object","anyOf":[{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"description":{"type":"string"},"attributes":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"name":{"type":"string"},"subattributes":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"referenceTypes":{"type":"array","items":{"type":"string","enum":["User","Group"]}},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"canonicalValues":{"type":"array","items":{"type":"string"}},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}}]}}}}]}},"meta":{"type":"object","properties":{"resourceType":{"type":"string"},"location":{"type":"string","format":"uri"}}}}},{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"description":{"type":"string"},"attributes":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"},"subattributes":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}}]}}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"},"subattributes":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"canonicalValues":{"type":"array","items":{"type":"string"}},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}}]}}}}]}},"meta":{"type":"object","properties":{"resourceType":{"type":"string"},"location":{"type":"string","format":"uri"}}}}},{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"description":{"type":"string"},"attributes":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"mapping":{"type":"object","properties":{"type":{"type":"string"},"key":{"type":"string"}}},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"mapping":{"type":"object","properties":{"type":{"type":"string"},"key":{"type":"string"}}},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"mapping":{"type":"object","properties":{"type":{"type":"string"},"key":{"type":"string"}}},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"mapping":{"type":"object","properties":{"type":{"type":"string"},"key":{"type":"string"}}},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"name":{"type":"string"},"subattributes":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"referenceTypes":{"type":"array","items":{"type":"string"}},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}},{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"mapping":{"type":"object","properties":{"type":{"type":"string"},"key":{"type":"string"}}},"name":{"type":"string"}}}]}}}}]}},"meta":{"type":"object","properties":{"resourceType":{"type":"string"},"location":{"type":"string","format":"uri"}}}}},{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"description":{"type":"string"},"attributes":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"multiValued":{"type":"boolean"},"description":{"type":"string"},"required":{"type":"boolean"},"caseExact":{"type":"boolean"},"mutability":{"type":"string"},"returned":{"type":"string"},"uniqueness":{"type":"string"},"name":{"type":"string"}}}},"meta":{"type":"object","properties":{"resourceType":{"type":"string"},"location":{"type":"string","format":"uri"}}}}}]}"#,
+        input_schema: SchemaText(&[Piece::Text(
+            r#"{"type":"object","additionalProperties":false,"properties":{"schemaId":{"type":"string","description":"A schema's unique id can be identified using the Retrieve all Schemas endpoint","minLength":1}},"required":["schemaId"]}"#,
+        )]),
+        output_schema: SchemaText(&[
+            Piece::Text(r#"{"type":"object","anyOf":"#),
+            Piece::Shared(&F27),
+            Piece::Text(r#"}"#),
+        ]),
     },
 ];

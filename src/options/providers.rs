@@ -419,7 +419,7 @@ fn webhook_event_types(req: &Request) -> Result<Page, ConnectorError> {
     // The enum of the official create-webhook schema, so the list follows the spec.
     let op = crate::catalog::find("create_webhook")
         .ok_or_else(|| ConnectorError::internal("create_webhook is not in the catalog"))?;
-    let schema: Value = serde_json::from_str(op.input_schema)
+    let schema: Value = serde_json::from_str(&op.input_schema.text())
         .map_err(|e| ConnectorError::internal(format!("create_webhook schema: {e}")))?;
     let all = schema
         .pointer("/properties/body/properties/events/items/enum")

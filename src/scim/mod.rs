@@ -47,7 +47,7 @@ mod tests {
     #[test]
     fn bodies_get_the_operation_schema_urn() {
         let op = crate::catalog::find("scim_patch_user").unwrap();
-        let schema: Value = serde_json::from_str(op.input_schema).unwrap();
+        let schema: Value = serde_json::from_str(&op.input_schema.text()).unwrap();
         let mut body = json!({"Operations": [{"op": "replace", "path": "title", "value": "VP"}]});
         complete_body(&schema, &mut body);
         assert_eq!(

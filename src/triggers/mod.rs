@@ -323,7 +323,8 @@ fn filters(rule: &PollRule, props: &mut Map<String, Value>) {
 /// Ironclad's webhook event types, from the official spec's `create_webhook` schema.
 pub fn event_types() -> Vec<String> {
     let op = crate::catalog::find("create_webhook").expect("create_webhook is in the catalog");
-    let schema: Value = serde_json::from_str(op.input_schema).expect("catalog schemas are JSON");
+    let schema: Value =
+        serde_json::from_str(&op.input_schema.text()).expect("catalog schemas are JSON");
     schema
         .pointer("/properties/body/properties/events/items/enum")
         .and_then(Value::as_array)

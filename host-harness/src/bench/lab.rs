@@ -54,6 +54,11 @@ impl Lab {
     /// A client-credentials connection with a token store of its own: its first request
     /// fetches a token, later ones reuse it.
     pub async fn session(&self) -> anyhow::Result<Session<'_>> {
+        self.session_on(&self.runtime).await
+    }
+
+    /// [`Lab::session`] on another runtime (the same component loaded with other options).
+    pub async fn session_on<'r>(&self, runtime: &'r Runtime) -> anyhow::Result<Session<'r>> {
         let seed = self.emulator.seed();
         let client = seed
             .clients
@@ -68,7 +73,7 @@ impl Lab {
         });
         let n = self.sessions.fetch_add(1, Ordering::Relaxed);
         let tokens = TokenStore::new(self.tokens_dir.join(format!("tokens-{n}.json")));
-        self.runtime
+        runtime
             .connect(&ConnectionConfig::from_value(form)?, tokens)
             .await
             .map_err(|e| anyhow::anyhow!("connecting to the emulator: {e}"))

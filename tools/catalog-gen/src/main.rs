@@ -10,6 +10,7 @@
 //! cargo run -p catalog-gen -- --all --out Y     # every CLM operation the generator can handle
 //! ```
 
+mod fragments;
 mod render;
 mod row;
 mod schema;
