@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use host_harness::sandbox::Limits;
-use host_harness::{Runtime, RuntimeOptions, Session};
+use host_harness::{Instantiation, Runtime, RuntimeOptions, Session};
 use serde_json::{Value, json};
 
 fn sandboxed(limits: Limits) -> Runtime {
@@ -132,6 +132,31 @@ async fn a_trap_is_a_typed_error_and_the_next_call_works() {
             "{e}"
         );
         still_works(&session).await;
+    }
+}
+
+/// Instances made ahead of their calls (the default) or on the call's path: either way a
+/// call gets an instance no other call has run in, also after a trap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_call_gets_an_instance_of_its_own() {
+    for instantiation in [Instantiation::Ahead, Instantiation::OnCall] {
+        let rt = fixture_runtime(RuntimeOptions {
+            instantiation,
+            ..Default::default()
+        });
+        let session = fixture_session(&rt, &[], "count").await;
+        for _ in 0..3 {
+            let out = session.execute("count", &json!({})).await.unwrap();
+            assert_eq!(out, json!({ "calls": 1 }), "{instantiation:?}");
+            rt.settled().await;
+            let out = session.execute("count", &json!({})).await.unwrap();
+            assert_eq!(
+                out,
+                json!({ "calls": 1 }),
+                "{instantiation:?}, back to back"
+            );
+            failure(&session, "trap", json!({})).await;
+        }
     }
 }
 

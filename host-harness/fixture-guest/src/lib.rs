@@ -119,6 +119,12 @@ impl actions::Guest for Fixture {
             "probe" => probe(),
             "fetch" => fetch(&input),
             "fetch_many" => fetch_many(&input),
+            // Calls this instance has served, this one included: 1 when every call gets an
+            // instance of its own.
+            "count" => {
+                static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                json!({ "calls": CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1 })
+            }
             _ => return unsupported(),
         };
         Ok(output.to_string())
