@@ -80,12 +80,20 @@ impl CallLimiter {
         self.taken
     }
 
-    /// Remember the first refusal, to report it if the guest then traps.
-    fn note(&mut self, allowed: bool, limit: &str, desired: usize, max: usize, what: String) {
+    /// Remember the first refusal, to report it if the guest then traps. `what` is only
+    /// written for a refusal: a long read grows memory many times.
+    fn note(
+        &mut self,
+        allowed: bool,
+        limit: &str,
+        desired: usize,
+        max: usize,
+        what: impl FnOnce() -> String,
+    ) {
         if !allowed && self.refused.is_none() {
             self.refused = Some(ErrorReport {
                 details: json!({ "limit": limit, "requested": desired, "allowed": max }),
-                ..ErrorReport::new("limit_exceeded", what)
+                ..ErrorReport::new("limit_exceeded", what())
             });
         }
     }
@@ -99,12 +107,13 @@ impl ResourceLimiter for CallLimiter {
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         let allowed = self.limits.memory_growing(current, desired, maximum)?;
-        let what = format!(
-            "the connector asked for {} MiB of memory; this host allows {} MiB per call",
-            desired >> 20,
-            self.memory_bytes >> 20
-        );
-        self.note(allowed, "memory", desired, self.memory_bytes, what);
+        let allowed_mib = self.memory_bytes >> 20;
+        self.note(allowed, "memory", desired, self.memory_bytes, || {
+            format!(
+                "the connector asked for {} MiB of memory; this host allows {allowed_mib} MiB per call",
+                desired >> 20
+            )
+        });
         if allowed {
             self.taken += desired.saturating_sub(current);
         }
@@ -118,17 +127,10 @@ impl ResourceLimiter for CallLimiter {
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         let allowed = self.limits.table_growing(current, desired, maximum)?;
-        let what = format!(
-            "the connector asked for a table of {desired} elements; this host allows {}",
-            self.table_elements
-        );
-        self.note(
-            allowed,
-            "table_elements",
-            desired,
-            self.table_elements,
-            what,
-        );
+        let max = self.table_elements;
+        self.note(allowed, "table_elements", desired, max, || {
+            format!("the connector asked for a table of {desired} elements; this host allows {max}")
+        });
         Ok(allowed)
     }
 
