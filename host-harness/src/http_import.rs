@@ -68,6 +68,19 @@ pub struct Route {
     pub pacer: Option<Arc<Pacer>>,
 }
 
+impl Route {
+    /// A route to nowhere: for calls that must not reach the network (describe, plan) and
+    /// for instances made before their call's route is known.
+    pub fn offline() -> Route {
+        Route {
+            policy: EgressPolicy::new(Vec::new(), false),
+            auth: None,
+            redactor: Redactor::default(),
+            pacer: None,
+        }
+    }
+}
+
 impl HttpPath {
     pub(crate) fn new(
         client: reqwest::Client,

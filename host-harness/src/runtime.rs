@@ -2,7 +2,8 @@
 //! `InstancePre` per loaded component; a fresh `Store` for every call, so no state leaks
 //! between invocations or tenants, each inside the [`sandbox`](crate::sandbox). Instances
 //! come from a pooling allocator (slots reserved once, memory reset copy-on-write), which
-//! keeps a call's instantiation in microseconds.
+//! keeps a call's instantiation in microseconds, and are made ahead of their calls
+//! ([`spares`](crate::spares)).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -22,12 +23,10 @@ use crate::bindings::{
 };
 use crate::host_state::HostState;
 use crate::http_import::{HttpPath, Route};
-use crate::policy::EgressPolicy;
 use crate::report::CallError;
 use crate::resolver::GuardedResolver;
 use crate::retry::RetryPolicy;
 use crate::sandbox::{self, Limits};
-use crate::secret::Redactor;
 pub use crate::spares::Instantiation;
 use crate::spares::{Factory, Ready, Spares};
 use crate::wit_version;
@@ -216,7 +215,7 @@ impl Runtime {
             &Guest<'_>,
         ) -> wasmtime::Result<Result<T, ConnectorError>>,
     ) -> Result<T, CallError> {
-        self.call(offline_route(), f).await
+        self.call(Route::offline(), f).await
     }
 
     /// `describe` through an instance made for it, bypassing the cached manifest and any
@@ -225,23 +224,13 @@ impl Runtime {
     pub async fn describe_uncached(
         &self,
     ) -> Result<crate::bindings::metadata::Manifest, CallError> {
-        self.call_with(offline_route(), None, async |store, guest| {
+        self.call_with(Route::offline(), None, async |store, guest| {
             Ok(Ok(guest
                 .metadata(&mut *store)?
                 .call_describe(store)
                 .await?))
         })
         .await
-    }
-}
-
-/// A route to nowhere: calls that must not reach the network (describe, plan).
-fn offline_route() -> Route {
-    Route {
-        policy: EgressPolicy::new(Vec::new(), false),
-        auth: None,
-        redactor: Redactor::default(),
-        pacer: None,
     }
 }
 

@@ -13,7 +13,6 @@ use wasmtime::{Engine, Store};
 
 use crate::host_state::HostState;
 use crate::http_import::{HttpPath, Route};
-use crate::policy::EgressPolicy;
 use crate::sandbox::{self, CallLimiter, Limits};
 use crate::secret::Redactor;
 
@@ -64,13 +63,12 @@ impl Factory {
     /// own with [`Ready::serve`]), and instantiation held to the usual call deadline.
     async fn ready(&self) -> wasmtime::Result<Ready> {
         let deadline = Instant::now() + self.limits.call_timeout;
-        let offline = Route {
-            policy: EgressPolicy::new(Vec::new(), false),
-            auth: None,
-            redactor: Redactor::default(),
-            pacer: None,
-        };
-        let http = HttpPath::new(self.http.clone(), offline, Default::default(), deadline);
+        let http = HttpPath::new(
+            self.http.clone(),
+            Route::offline(),
+            Default::default(),
+            deadline,
+        );
         let mut store = self.store(http, Redactor::default(), deadline);
         let instance = self.instantiate(&mut store).await?;
         Ok(Ready { store, instance })
