@@ -41,9 +41,7 @@ impl HostState {
             verbose,
         }
     }
-}
 
-impl HostState {
     /// Give a store made ahead of its call that call's HTTP path and log redaction.
     pub(crate) fn serve(&mut self, http: HttpPath, redactor: Redactor) {
         self.http = http;
