@@ -1,43 +1,75 @@
 // The `ipaas:connector/http` import for Node: egress policy, host-owned OAuth (client
-// credentials), and a synchronous transport (the component model call is synchronous, so each
-// exchange runs in a child process that this thread waits for).
+// credentials), request caps, and a synchronous transport (the component model call is
+// synchronous, so each exchange runs in a child process that this thread waits for).
+//
+// Every request, the token request included, is checked here (scheme, credentials, literal
+// address, origin allow-list) and again in the child, which also judges the addresses a
+// name resolves to before connecting to them (../fetch-sync.mjs).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import {
+  EgressPolicy,
+  MAX_REQUEST_BYTES,
+  MAX_REQUESTS_PER_CALL,
+  DEFAULT_TIMEOUT_MS,
+  MAX_TIMEOUT_MS,
+} from '../egress.mjs';
 
 const FETCH = fileURLToPath(new URL('../fetch-sync.mjs', import.meta.url));
 
-let policy = { origins: [], allowLoopback: false };
+/** Until `configure`, nothing may be reached (describe, plan). */
+let policy = new EgressPolicy([], false);
+let pinned = {};
 let oauth = null; // { tokenUrl, clientId, clientSecret, scopes }
+/** Where the token request may go: the token URL's origin, which the host has checked lies
+ *  within what the package declares for this form (it need not be among the plan's). */
+let tokenPolicy = new EgressPolicy([], false);
 let token = null;
+let requests = 0;
 
-/** Set by the host after `connection.plan`, before any call that reaches the network. */
-export function configure({ allowedOrigins, allowLoopback, oauth: settings }) {
-  policy = { origins: allowedOrigins, allowLoopback };
+/** Set by the host after `connection.plan`, before any call that reaches the network.
+ *  `allowedOrigins` are the plan's origins, already checked to lie within what the package
+ *  declares for this form. */
+export function configure({ allowedOrigins, allowLoopback, oauth: settings, pinned: names }) {
+  policy = new EgressPolicy(allowedOrigins, allowLoopback);
+  pinned = names ?? {};
   oauth = settings ?? null;
+  tokenPolicy = new EgressPolicy(oauth ? [oauth.tokenUrl] : [], allowLoopback);
   token = null;
+  requests = 0;
 }
 
-function exchange(req) {
-  const run = spawnSync(process.execPath, [FETCH], { input: JSON.stringify(req), maxBuffer: 64 << 20 });
-  if (run.status !== 0) throw { tag: 'connect', val: `fetch helper failed: ${run.stderr}` };
+/** One exchange through the child process; the parsed URL has passed the policy. */
+function exchange(url, req) {
+  const timeoutMs = Math.min(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS);
+  const run = spawnSync(process.execPath, [FETCH], {
+    input: JSON.stringify({ ...req, url: url.href, timeoutMs, allowLoopback: policy.allowLoopback, pinned }),
+    // A 64 MiB body is about 86 MiB of base64.
+    maxBuffer: 128 << 20,
+  });
+  if (run.status !== 0) throw { tag: 'connect', val: `fetch helper failed: ${run.error?.message ?? run.stderr}` };
   const out = JSON.parse(run.stdout.toString('utf8'));
-  if (out.error) throw out.error;
+  if (out.error) {
+    if (out.error.tag === 'too-large') throw { tag: 'too-large', val: BigInt(out.error.val) };
+    throw out.error;
+  }
   return out;
 }
 
-function allowed(url) {
-  const origin = new URL(url).origin;
-  if (policy.origins.includes(origin)) return true;
-  return policy.allowLoopback && /^http:\/\/127\.0\.0\.1(:\d+)?$/.test(origin);
+function checked(url, by = policy) {
+  try {
+    return by.check(url);
+  } catch (e) {
+    throw { tag: 'denied', val: e.message };
+  }
 }
 
 /** A client-credentials token from the plan's token endpoint (the guest never sees it). */
 function bearer(renew) {
   if (token && !renew) return token;
   if (!oauth) throw { tag: 'unauthenticated', val: 'this connection has no credentials to attach' };
-  const res = exchange({
+  const res = exchange(checked(oauth.tokenUrl, tokenPolicy), {
     method: 'POST',
-    url: oauth.tokenUrl,
     headers: [['content-type', 'application/json'], ['accept', 'application/json']],
     body: Buffer.from(JSON.stringify({
       grant_type: 'client_credentials',
@@ -46,24 +78,39 @@ function bearer(renew) {
       scope: oauth.scopes.join(' '),
     })).toString('base64'),
   });
-  const body = JSON.parse(Buffer.from(res.body, 'base64').toString('utf8') || '{}');
-  if (res.status !== 200 || !body.access_token) {
-    throw { tag: 'unauthenticated', val: `token endpoint answered ${res.status} ${body.error ?? ''}`.trim() };
+  let body = {};
+  try {
+    body = JSON.parse(Buffer.from(res.body, 'base64').toString('utf8') || '{}');
+  } catch {
+    // Not JSON: no token.
+  }
+  if (res.status !== 200 || typeof body.access_token !== 'string' || !body.access_token) {
+    const code = typeof body.error === 'string' ? body.error.slice(0, 100) : '';
+    throw { tag: 'unauthenticated', val: `token endpoint answered ${res.status} ${code}`.trim() };
   }
   token = body.access_token;
   return token;
 }
 
 export function send(req) {
-  if (!allowed(req.url)) throw { tag: 'denied', val: `${new URL(req.url).origin} is not an allowed origin` };
+  const url = checked(req.url);
   if (req.headers.some(([k]) => k.toLowerCase() === 'authorization')) {
     throw { tag: 'invalid-request', val: 'the `authorization` header is set by the host' };
   }
+  if (req.body && req.body.length > MAX_REQUEST_BYTES) {
+    throw {
+      tag: 'invalid-request',
+      val: `a request body of ${req.body.length} bytes exceeds the host's ${MAX_REQUEST_BYTES}-byte limit`,
+    };
+  }
+  if (requests >= MAX_REQUESTS_PER_CALL) {
+    throw { tag: 'denied', val: `more than ${MAX_REQUESTS_PER_CALL} requests in one call` };
+  }
+  requests += 1;
   const wire = (auth) => {
     const headers = auth ? [...req.headers, ['authorization', `Bearer ${auth}`]] : req.headers;
-    const out = exchange({
+    const out = exchange(url, {
       method: req.method.toUpperCase(),
-      url: req.url,
       headers,
       body: req.body ? Buffer.from(req.body).toString('base64') : undefined,
       timeoutMs: req.timeoutMs,
@@ -74,4 +121,9 @@ export function send(req) {
   const res = wire(bearer(false));
   // One renewal and one retry on a 401, as the wasmtime host does.
   return res.status === 401 ? wire(bearer(true)) : res;
+}
+
+/** The secrets this module holds (client secret, token), for masking host output. */
+export function heldSecrets() {
+  return [oauth?.clientSecret, token].filter((s) => typeof s === 'string' && s.length >= 6);
 }
