@@ -5,10 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use host_harness::egress::Egress;
+use host_harness::package::Package;
 use host_harness::secret::redact_known;
 use host_harness::{
-    CallError, ConnectionConfig, Runtime, RuntimeOptions, TokenStore, emulator, listen, mcp,
-    runtime, triggers,
+    CallError, ConnectionConfig, Runtime, RuntimeOptions, TokenStore, emulator, ironclad, listen,
+    mcp, policy, runtime, triggers,
 };
 use serde_json::{Value, json};
 
@@ -22,9 +24,19 @@ struct Cli {
     /// The connector component (.wasm). Default: target/wasm32-wasip2/release/ironclad_connector.wasm
     #[arg(long, global = true)]
     component: Option<PathBuf>,
-    /// Permit http://127.0.0.1:* so the connector can reach a local emulator (region: custom).
+    /// A connector package directory (manifest.json + component): its component runs with the
+    /// egress its manifest declares. Without it, --component runs with the Ironclad
+    /// connector's declaration (package/listing.json).
+    #[arg(long, global = true, conflicts_with = "component")]
+    package: Option<PathBuf>,
+    /// Permit loopback addresses (http://127.0.0.1:*) so the connector can reach a local
+    /// emulator (region: custom). Other private addresses stay refused.
     #[arg(long, global = true)]
     allow_loopback: bool,
+    /// Narrow what connections may reach to these origins (repeatable), within what the
+    /// package declares: e.g. --allow-origin https://na1.ironcladapp.com
+    #[arg(long, global = true, value_name = "ORIGIN")]
+    allow_origin: Vec<String>,
     /// Token store file (created 0600). Default: $CONNECTOR_TOKEN_STORE or ~/.local/state/connector-harness/tokens.json
     #[arg(long, global = true)]
     token_store: Option<PathBuf>,
@@ -289,16 +301,46 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
         pinned_hosts: pinned_hosts(&cli.resolve)?,
         retry: Default::default(),
         instantiation: Default::default(),
+        egress: Egress {
+            declaration: ironclad::egress_declaration().map_err(Failure::Usage)?,
+            operator_origins: (!cli.allow_origin.is_empty()).then(|| cli.allow_origin.clone()),
+        },
     };
-    let component = cli
-        .component
-        .clone()
-        .unwrap_or_else(runtime::default_component_path);
-    let tokens = TokenStore::new(
-        cli.token_store
+    for origin in &cli.allow_origin {
+        policy::canonical_origin(origin)
+            .map_err(|why| Failure::Usage(anyhow::anyhow!("--allow-origin: {why}")))?;
+    }
+    let package = match &cli.package {
+        Some(dir) => Some(Package::open(dir).map_err(Failure::Usage)?),
+        None => None,
+    };
+    let component = match &package {
+        Some(p) => p.component.clone(),
+        None => cli
+            .component
             .clone()
-            .unwrap_or_else(TokenStore::default_path),
-    );
+            .unwrap_or_else(ironclad::default_component_path),
+    };
+    let options = match &package {
+        Some(p) => RuntimeOptions {
+            egress: Egress {
+                declaration: p.egress.clone(),
+                ..options.egress
+            },
+            ..options
+        },
+        None => options,
+    };
+    // Found when a command needs it: `describe` runs without a safe place for tokens.
+    let token_path = cli.token_store.clone();
+    let tokens = move || -> Result<TokenStore, Failure> {
+        match &token_path {
+            Some(path) => Ok(TokenStore::new(path)),
+            None => Ok(TokenStore::new(
+                TokenStore::default_path().map_err(Failure::Usage)?,
+            )),
+        }
+    };
     let load = || Runtime::load(&component, options.clone()).map_err(Failure::Usage);
     match cli.command {
         Command::Describe => Ok(Some(load()?.describe().await.map_err(CallError::Host)?)),
@@ -308,25 +350,25 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
             changelog,
         } => {
             let runtime = load()?;
-            let sources = host_harness::package::PackageSources {
+            let sources = host_harness::packaging::PackageSources {
                 component: component.clone(),
                 listing,
                 changelog,
             };
-            let manifest = host_harness::package::write_package(&runtime, &sources, &out)
+            let manifest = host_harness::packaging::write_package(&runtime, &sources, &out)
                 .await
                 .map_err(Failure::Usage)?;
             Ok(Some(manifest))
         }
         Command::TestConnection { config } => {
             let runtime = load()?;
-            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            let session = runtime.connect(&read_config(&config)?, tokens()?).await?;
             Ok(Some(session.test().await?))
         }
         Command::Action { key, config, input } => {
             let input = read_input(input.as_deref())?;
             let runtime = load()?;
-            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            let session = runtime.connect(&read_config(&config)?, tokens()?).await?;
             Ok(Some(session.execute(&key, &input).await?))
         }
         Command::Options {
@@ -342,7 +384,7 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
                 })?,
             };
             let runtime = load()?;
-            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            let session = runtime.connect(&read_config(&config)?, tokens()?).await?;
             Ok(Some(match cursor {
                 Some(cursor) => {
                     session
@@ -359,7 +401,7 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
         } => {
             let partial = read_input(input.as_deref())?;
             let runtime = load()?;
-            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            let session = runtime.connect(&read_config(&config)?, tokens()?).await?;
             Ok(Some(session.input_schema(&action, &partial).await?))
         }
         Command::Poll {
@@ -370,9 +412,15 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
         } => {
             let input = read_input(input.as_deref())?;
             let runtime = load()?;
-            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            let session = runtime.connect(&read_config(&config)?, tokens()?).await?;
+            // Held from reading the state to writing it back: one poll per state file at a
+            // time, whatever the number of processes.
+            let _lock = match &state {
+                Some(path) => Some(triggers::lock(path).map_err(Failure::Usage)?),
+                None => None,
+            };
             let mut poll_state: triggers::PollState = match &state {
-                Some(path) => triggers::load(path).map_err(Failure::Usage)?,
+                Some(path) => triggers::load_poll_state(path, &trigger).map_err(Failure::Usage)?,
                 None => Default::default(),
             };
             let polled = session.poll_with(&trigger, &input, &mut poll_state).await?;
@@ -382,7 +430,7 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
             }
             Ok(None)
         }
-        Command::Webhook(command) => webhook(command, load()?, tokens).await,
+        Command::Webhook(command) => webhook(command, load()?, tokens()?).await,
         Command::Listen {
             trigger,
             config,
@@ -393,7 +441,7 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
         } => {
             let input = read_input(input.as_deref())?;
             let runtime = load()?;
-            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            let session = runtime.connect(&read_config(&config)?, tokens()?).await?;
             let options = listen::Options {
                 trigger,
                 input,
@@ -410,7 +458,7 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
         }
         Command::McpServe { config } => {
             let runtime = load()?;
-            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            let session = runtime.connect(&read_config(&config)?, tokens()?).await?;
             let stdin = tokio::io::BufReader::new(tokio::io::stdin());
             mcp::serve(&session, stdin, tokio::io::stdout())
                 .await
@@ -422,7 +470,7 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
             redirect_uri,
         } => {
             let runtime = load()?;
-            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            let session = runtime.connect(&read_config(&config)?, tokens()?).await?;
             let auth = oauth_of(&session)?;
             let (url, state) = auth
                 .authorization_url(&redirect_uri)
@@ -438,7 +486,7 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
             redirect_uri,
         } => {
             let runtime = load()?;
-            let session = runtime.connect(&read_config(&config)?, tokens).await?;
+            let session = runtime.connect(&read_config(&config)?, tokens()?).await?;
             let auth = oauth_of(&session)?;
             let summary = auth.exchange(&code, &redirect_uri).await.map_err(|e| {
                 CallError::from(host_harness::ErrorReport::new(
@@ -514,15 +562,22 @@ async fn webhook(
             headers,
             body,
         } => {
+            // Held from reading the subscription to writing it back: concurrent deliveries
+            // take turns, each seeing the ids the other delivered.
+            let _lock = triggers::lock(&subscription).map_err(Failure::Usage)?;
             let mut sub = subscription_for(&trigger, &subscription)?;
             let headers = read_headers(&headers)?;
             let body = std::fs::read(&body).map_err(|e| {
                 Failure::Usage(anyhow::anyhow!("reading body {}: {e}", body.display()))
             })?;
             let session = runtime.connect(&read_config(&config)?, tokens).await?;
-            let events = session.handle_webhook(&mut sub, headers, body).await?;
-            print_json(&json!({ "events": events }));
+            let handled = session.handle_webhook(&mut sub, headers, body).await;
+            if let Ok(events) = &handled {
+                print_json(&json!({ "events": events }));
+            }
+            // Kept whatever the outcome: a refused delivery updates the subscription too.
             triggers::save(&subscription, &sub).map_err(Failure::Usage)?;
+            handled?;
             Ok(None)
         }
     }

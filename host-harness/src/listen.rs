@@ -19,9 +19,9 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::report::CallError;
-use crate::session::Session;
-use crate::triggers::{self, Subscription};
+use connector_host::report::CallError;
+use connector_host::session::Session;
+use connector_host::triggers::{self, Subscription};
 
 pub const PATH: &str = "/ironclad-webhook";
 
@@ -78,6 +78,17 @@ pub async fn run(session: &Session<'_>, options: Options) -> Result<(), CallErro
             d = rx.recv() => match d { Some(d) => d, None => break Ok(()) },
             _ = tokio::signal::ctrl_c() => break Ok(()),
         };
+        // With a subscription file, each delivery is handled under its lock against the
+        // file's latest state: another process handling deliveries of the same subscription
+        // (`webhook handle`) and this one never deliver an event twice.
+        let lock = match &options.subscription_file {
+            Some(path) => {
+                let lock = triggers::lock(path).map_err(CallError::Host)?;
+                sub = triggers::load_subscription(path).map_err(CallError::Host)?;
+                Some(lock)
+            }
+            None => None,
+        };
         let answer = match session
             .handle_webhook(&mut sub, delivery.headers, delivery.body)
             .await
@@ -96,8 +107,9 @@ pub async fn run(session: &Session<'_>, options: Options) -> Result<(), CallErro
                 persist(&options, &sub)
                     .map(|_| (StatusCode::OK, json!({ "received": events.len() })))
             }
-            Err(e) => Ok(refusal(&e)),
+            Err(e) => persist(&options, &sub).map(|_| refusal(&e)),
         };
+        drop(lock);
         let (status, body) = match answer {
             Ok(answer) => answer,
             Err(e) => break Err(e),

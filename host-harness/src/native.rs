@@ -13,17 +13,25 @@ use ironclad_connector::error::Rejection;
 use ironclad_connector::http::{HttpClient, Request, Response, TransportError};
 use serde_json::Value;
 
-use crate::bindings::ConnectorError as Wit;
-use crate::bindings::http::{self as wire, HttpError, Method};
-use crate::bindings::ipaas::connector::types as wit;
-use crate::http_import::HttpPath;
-use crate::report::CallError;
-use crate::session::Session;
+use connector_host::bindings::ConnectorError as Wit;
+use connector_host::bindings::http::{self as wire, HttpError, Method};
+use connector_host::bindings::ipaas::connector::types as wit;
+use connector_host::http_import::HttpPath;
+use connector_host::report::CallError;
+use connector_host::session::Session;
 
-impl Session<'_> {
-    /// [`Session::execute`], run by the natively compiled connector (the benchmark's
-    /// baseline). Needs a multi-threaded tokio runtime.
-    pub async fn execute_native(&self, action: &str, input: &Value) -> Result<Value, CallError> {
+/// [`Session::execute`], run by the natively compiled connector instead of the component.
+pub trait ExecuteNative {
+    /// The benchmark's baseline. Needs a multi-threaded tokio runtime.
+    fn execute_native(
+        &self,
+        action: &str,
+        input: &Value,
+    ) -> impl std::future::Future<Output = Result<Value, CallError>>;
+}
+
+impl ExecuteNative for Session<'_> {
+    async fn execute_native(&self, action: &str, input: &Value) -> Result<Value, CallError> {
         let runtime = self.runtime();
         let deadline = std::time::Instant::now() + runtime.options().limits.call_timeout;
         let path = HttpPath::new(
@@ -36,14 +44,14 @@ impl Session<'_> {
             path: Mutex::new(path),
             runtime: tokio::runtime::Handle::current(),
         };
-        let input = crate::session::json_text(input);
+        let input = connector_host::session::json_text(input);
         // The connector's own entry point for hosts, as the component runs it: the output as
         // JSON text, read by the host like the component's.
         let output = tokio::task::block_in_place(|| {
             ironclad_connector::execute_text(&client, self.guest_config(), action, &input)
         })
         .map_err(|e| CallError::from(wit_error(e)))?;
-        crate::session::output_json(action, &output)
+        connector_host::session::output_json(action, &output)
     }
 }
 

@@ -546,7 +546,7 @@ async fn the_host_refuses_loopback_unless_allowed() {
             allow_loopback: false,
             cache_dir: Some(cache_dir()),
             verbose: false,
-            ..Default::default()
+            ..host_harness::ironclad::options()
         },
     )
     .unwrap();

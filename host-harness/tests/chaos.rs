@@ -68,7 +68,7 @@ fn chaos_runtime() -> Runtime {
                 call_timeout: Duration::from_secs(60),
                 ..Limits::default()
             },
-            ..Default::default()
+            ..host_harness::ironclad::options()
         },
     )
     .unwrap()

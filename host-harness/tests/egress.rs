@@ -24,7 +24,7 @@ fn runtime_with(pinned: &[(&str, &str)]) -> Runtime {
             allow_loopback: true,
             cache_dir: Some(cache_dir()),
             pinned_hosts,
-            ..Default::default()
+            ..host_harness::ironclad::options()
         },
     )
     .unwrap()
@@ -288,4 +288,181 @@ async fn request_count_and_size_caps_hold() {
     let e = fetch_error(&session, upload).await;
     assert!(e.contains("exceeds the host's"), "{e}");
     assert_eq!(upstream.hits().len(), before, "refused before sending");
+}
+
+/// A loopback TCP listener that counts the connections it accepts (and answers none).
+struct CountingListener {
+    port: u16,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CountingListener {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = accepted.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(socket);
+            }
+        });
+        CountingListener {
+            port,
+            accepted,
+            task,
+        }
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for CountingListener {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// `fixtures/egress/non-public-spellings.txt` with the listener's port.
+fn non_public_spellings(port: u16) -> Vec<String> {
+    include_str!("../../fixtures/egress/non-public-spellings.txt")
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.replace("PORT", &port.to_string()))
+        .collect()
+}
+
+/// Every spelling of loopback, private and metadata addresses we know, as the connection's
+/// `instance_url`, without `--allow-loopback`: refused before any request, and not one TCP
+/// connection reaches the loopback listener the loopback spellings point at.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_spelling_of_an_inside_address_opens_a_connection() {
+    let listener = CountingListener::start().await;
+    let strict = Runtime::load(
+        &component_path(),
+        RuntimeOptions {
+            cache_dir: Some(cache_dir()),
+            ..host_harness::ironclad::options()
+        },
+    )
+    .unwrap();
+    let dir = scratch("ssrf-spellings");
+    let spellings = non_public_spellings(listener.port);
+    assert!(spellings.len() > 60, "the table is read");
+    for url in &spellings {
+        let form = json!({
+            "api_type": "clm_public", "region": "custom", "instance_url": url,
+            "grant_type": "client_credentials", "client_id": "c79ff93b-3bc8-42a7-99a4-bd34fd407e2a",
+            "client_secret": "spelling-test-secret-value", "impersonate_user": "a@example.com",
+        });
+        match strict.connect(&config(form), tokens(&dir)).await {
+            Err(e) => {
+                let e = report(e);
+                assert_eq!(e["kind"], "invalid_config", "{url}: {e}");
+            }
+            Ok(session) => {
+                let e = report(session.test().await.expect_err(url));
+                panic!("{url} was accepted as a connection (its test said {e})");
+            }
+        }
+    }
+    // The fixture guest checks nothing itself: the host alone refuses every spelling, as the
+    // origin its form names and as the URL it fetches.
+    let fixture = Runtime::load(
+        &fixture_guest_path(),
+        RuntimeOptions {
+            cache_dir: Some(cache_dir()),
+            egress: common::fixture_egress(),
+            ..RuntimeOptions::default()
+        },
+    )
+    .unwrap();
+    for url in &spellings {
+        let form = json!({ "origins": [url], "origin": url });
+        let refused = fixture.connect(&config(form), tokens(&dir)).await;
+        assert!(refused.is_err(), "{url}: the fixture connected");
+        // A connection to a public origin cannot fetch the spelling either.
+        let session = fixture
+            .connect(
+                &config(json!({ "origins": ["https://api.example.com"], "origin": "https://api.example.com" })),
+                tokens(&dir),
+            )
+            .await
+            .unwrap();
+        let e = fetch_error(&session, json!({ "url": url })).await;
+        assert!(e.contains("Denied"), "{url}: {e}");
+    }
+    assert_eq!(listener.accepted(), 0, "no connection was opened");
+}
+
+/// A connector that asks the host to send its client secret, or its requests, anywhere the
+/// package does not declare is refused before any request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_cannot_choose_where_the_secret_goes() {
+    let declared = CountingListener::start().await;
+    let foreign = CountingListener::start().await;
+    let rt = fixture_runtime(RuntimeOptions::default());
+    let dir = scratch("foreign-token-url");
+    let origin = format!("http://127.0.0.1:{}", declared.port);
+    let elsewhere = format!("http://127.0.0.1:{}", foreign.port);
+    let base = json!({ "origin": origin, "origins": [origin], "client_secret": "fixture-secret-do-not-send" });
+    for (patch, what) in [
+        (
+            json!({ "token_url": format!("{elsewhere}/oauth/token") }),
+            "the token endpoint",
+        ),
+        (
+            json!({ "token_url": "https://attacker.example/token" }),
+            "the token endpoint",
+        ),
+        (
+            json!({ "token_url": format!("{origin}/oauth/token"), "authorize_url": format!("{elsewhere}/authorize") }),
+            "the authorization endpoint",
+        ),
+        (
+            json!({ "origins": [origin, elsewhere] }),
+            "the connector's plan",
+        ),
+    ] {
+        let mut form = base.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            form[k] = v.clone();
+        }
+        let Err(e) = rt.connect(&config(form), tokens(&dir)).await else {
+            panic!("{patch} was accepted");
+        };
+        let e = report(e);
+        assert_eq!(e["kind"], "invalid_config", "{e}");
+        let message = e["message"].as_str().unwrap();
+        assert!(
+            message.contains(what) && message.contains("does not allow"),
+            "{message}"
+        );
+        assert!(!message.contains("fixture-secret"), "{message}");
+    }
+    // Within the declaration, the same plan connects.
+    let ok = json!({ "origin": origin, "origins": [origin], "client_secret": "fixture-secret-do-not-send",
+                     "token_url": format!("{origin}/oauth/token") });
+    rt.connect(&config(ok), tokens(&dir)).await.unwrap();
+    // An operator's narrowing wins over the package's declaration.
+    let narrowed = Runtime::load(
+        &fixture_guest_path(),
+        RuntimeOptions {
+            allow_loopback: true,
+            cache_dir: Some(cache_dir()),
+            egress: host_harness::egress::Egress {
+                operator_origins: Some(vec!["https://api.example.com".into()]),
+                ..common::fixture_egress()
+            },
+            ..RuntimeOptions::default()
+        },
+    )
+    .unwrap();
+    let form = json!({ "origin": origin, "origins": [origin] });
+    assert!(narrowed.connect(&config(form), tokens(&dir)).await.is_err());
+    assert_eq!((declared.accepted(), foreign.accepted()), (0, 0));
 }

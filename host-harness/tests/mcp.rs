@@ -156,6 +156,22 @@ async fn an_mcp_client_lists_and_calls_tools_over_stdio() {
     assert_eq!(method["error"]["code"], -32601);
     assert_eq!(client.request("ping", json!({})).await["result"], json!({}));
 
+    // A line that is not UTF-8 is a parse error, and the session goes on.
+    client
+        .stdin
+        .write_all(b"{\"jsonrpc\": \"2.0\", \"id\": 99, \"method\": \"\xff\xfe\"}\n")
+        .await
+        .unwrap();
+    client.stdin.flush().await.unwrap();
+    let line = tokio::time::timeout(Duration::from_secs(30), client.lines.next_line())
+        .await
+        .expect("an answer in time")
+        .unwrap()
+        .expect("the server is still running");
+    let reply: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(reply["error"]["code"], -32700, "{reply}");
+    assert_eq!(client.request("ping", json!({})).await["result"], json!({}));
+
     drop(client.stdin);
     let status = tokio::time::timeout(Duration::from_secs(10), client.child.wait())
         .await

@@ -149,3 +149,81 @@ async fn refuses_to_package_into_a_non_empty_directory() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("is not empty"), "{}", run.stderr);
 }
+
+/// The generic host runs a connector from its package, and the package decides what the
+/// connector may reach: `host-harness/host/examples/embed.rs` (built against
+/// `connector-host` alone) against the emulator; the CLI's `--package` likewise; a package
+/// that does not declare the instance URL cannot reach it; a swapped component is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_package_decides_what_its_connector_may_reach() {
+    let dir = scratch("package-egress");
+    let out = dir.join("pkg");
+    let run = package(&dir, &out).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert!(
+        manifest["allowed_outbound_hosts"]
+            .as_array()
+            .unwrap()
+            .contains(&"https://{instance_url}".into()),
+        "{manifest}"
+    );
+
+    let emu = start_emulator().await;
+    let cfg = write_json(
+        &dir,
+        "conn.json",
+        &form(&emu, "demo-client-credentials", serde_json::json!({})),
+    );
+    // The embedding example, built with the workspace's targets (`cargo test --all-targets`).
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/examples/embed");
+    assert!(
+        example.exists(),
+        "{} is missing: `cargo build -p connector-host --examples` (scripts/test builds it)",
+        example.display()
+    );
+    let pkg = out.to_string_lossy().into_owned();
+    let output = std::process::Command::new(&example)
+        .args([
+            pkg.as_str(),
+            cfg.as_str(),
+            "list_workflows",
+            r#"{"max_items":1}"#,
+        ])
+        .env("EMBED_ALLOW_LOOPBACK", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprintln!("[embed example]\n{stdout}\n{stderr}");
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("acting as"), "{stdout}");
+    assert!(stdout.contains("list_workflows:"), "{stdout}");
+
+    // The CLI from the package: the same connection works...
+    let run = cli_package(&dir, &pkg, &["test-connection", "--config", &cfg]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // ...until the package stops declaring the instance URL: refused before any request.
+    let mut narrowed = manifest.clone();
+    narrowed["allowed_outbound_hosts"] = serde_json::json!(["https://na1.ironcladapp.com"]);
+    std::fs::write(out.join("manifest.json"), narrowed.to_string()).unwrap();
+    admin(&emu, "reset-request-log").await;
+    let run = cli_package(&dir, &pkg, &["test-connection", "--config", &cfg]).await;
+    assert_eq!(run.error_kind(), "invalid_config", "{}", run.stdout);
+    assert!(run.stdout.contains("does not allow"), "{}", run.stdout);
+    assert!(requests(&emu).await.is_empty(), "nothing was sent");
+    // A component that is not the one the manifest names is refused before it is compiled.
+    let wasm = out.join(manifest["component"]["file"].as_str().unwrap());
+    let mut bytes = std::fs::read(&wasm).unwrap();
+    bytes.push(0);
+    std::fs::write(&wasm, bytes).unwrap();
+    let run = cli_package(&dir, &pkg, &["describe"]).await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("the package was altered"),
+        "{}",
+        run.stderr
+    );
+    emu.shutdown().await;
+}

@@ -3,7 +3,15 @@
 //! then runs the ignored test here on that log (`SUITE_OUTPUT`). It fails on any fixture
 //! client secret and on any credential the emulator issued (they all start with
 //! [`TOKEN_PREFIX`] and carry 40 hex digits), naming the line but never printing the value.
+//! Encoded forms count too: every line is also read percent-decoded, JSON-unescaped, and
+//! with each run of base64 (standard or URL-safe, at every alignment) decoded.
 
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use host_harness::emulator::{ClickwrapFixture, TOKEN_PREFIX, default_seed};
 
 /// The secrets the suite's fixtures hold, by name.
@@ -19,28 +27,103 @@ fn fixture_secrets() -> Vec<(String, String)> {
         .collect()
 }
 
-/// Where `text` holds a secret: (line number, what), never the value itself.
+/// Where `text` holds a secret, in clear or encoded: (line number, what), never the value.
 fn leaks(text: &str) -> Vec<(usize, String)> {
     let secrets = fixture_secrets();
     let mut found = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        for (what, value) in &secrets {
-            if line.contains(value.as_str()) {
-                found.push((n + 1, what.clone()));
+        for view in views(line) {
+            for (what, value) in &secrets {
+                if view.contains(value.as_str()) {
+                    found.push((n + 1, what.clone()));
+                }
+            }
+            let token = view.match_indices(TOKEN_PREFIX).any(|(at, _)| {
+                view[at + TOKEN_PREFIX.len()..]
+                    .bytes()
+                    .take_while(u8::is_ascii_hexdigit)
+                    .count()
+                    >= 40
+            });
+            if token {
+                found.push((n + 1, "an emulator-issued token or code".into()));
             }
         }
-        let token = line.match_indices(TOKEN_PREFIX).any(|(at, _)| {
-            line[at + TOKEN_PREFIX.len()..]
-                .bytes()
-                .take_while(u8::is_ascii_hexdigit)
-                .count()
-                >= 40
-        });
-        if token {
-            found.push((n + 1, "an emulator-issued token or code".into()));
+    }
+    found.dedup();
+    found
+}
+
+/// `line` as written and decoded every way a secret may be encoded on its way out.
+fn views(line: &str) -> Vec<Cow<'_, str>> {
+    let mut views = vec![Cow::Borrowed(line)];
+    let decoded = percent_encoding::percent_decode_str(line).decode_utf8_lossy();
+    if decoded != line {
+        views.push(Cow::Owned(decoded.into_owned()));
+    }
+    let unescaped = json_unescaped(line);
+    if unescaped != line {
+        views.push(Cow::Owned(unescaped));
+    }
+    for run in base64_runs(line) {
+        for skip in 0..4 {
+            let Some(run) = run.get(skip..) else { break };
+            let run = run.trim_end_matches('=');
+            // A run cut anywhere decodes up to its last whole byte.
+            let usable = if run.len() % 4 == 1 {
+                run.len() - 1
+            } else {
+                run.len()
+            };
+            for engine in lenient() {
+                if let Ok(bytes) = engine.decode(&run[..usable]) {
+                    views.push(Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()));
+                }
+            }
         }
     }
-    found
+    views
+}
+
+/// Both base64 alphabets, accepting what a cut run ends with (stray bits, no padding).
+fn lenient() -> [GeneralPurpose; 2] {
+    let config = GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    [
+        GeneralPurpose::new(&alphabet::STANDARD, config),
+        GeneralPurpose::new(&alphabet::URL_SAFE, config),
+    ]
+}
+
+/// Runs of base64 alphabet (either variant) long enough to hide a secret.
+fn base64_runs(line: &str) -> impl Iterator<Item = &str> {
+    line.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_')))
+        .filter(|run| run.len() >= 16)
+}
+
+/// `\uXXXX` and `\/` resolved, as a JSON string would read.
+fn json_unescaped(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(hex) = tail.strip_prefix("\\u").and_then(|t| t.get(..4))
+            && let Some(c) = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)
+        {
+            out.push(c);
+            rest = &tail[6..];
+        } else if let Some(t) = tail.strip_prefix("\\/") {
+            out.push('/');
+            rest = t;
+        } else {
+            out.push('\\');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[test]
@@ -57,6 +140,28 @@ fn the_scanner_finds_what_it_must_and_nothing_else() {
         "{found:?}"
     );
     assert!(leaks("Bearer <redacted>, client_secret: <secret>").is_empty());
+
+    // Encoded forms: base64 at every alignment and in both alphabets, percent-encoded,
+    // JSON-escaped; in a longer encoded text too (HTTP Basic credentials).
+    let basic = STANDARD_NO_PAD.encode(format!("client-id:{secret}"));
+    let embedded = URL_SAFE_NO_PAD.encode(format!("xx{token}yy"));
+    let percent: String = secret.bytes().map(|b| format!("%{b:02X}")).collect();
+    let json_escaped: String = secret
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect();
+    for (i, line) in [
+        format!("Authorization: Basic {basic}"),
+        format!("state={embedded}&x=1"),
+        format!("body: client_secret={percent}"),
+        format!("{{\"secret\": \"{json_escaped}\"}}"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert!(!leaks(line).is_empty(), "encoded form {i} not found");
+    }
+    assert!(leaks(&STANDARD_NO_PAD.encode("nothing secret here at all")).is_empty());
 }
 
 #[test]

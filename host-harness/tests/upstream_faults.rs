@@ -30,7 +30,7 @@ fn runtime_for(limits: Limits) -> Runtime {
             cache_dir: Some(cache_dir()),
             retry: fast_retries(),
             limits,
-            ..Default::default()
+            ..host_harness::ironclad::options()
         },
     )
     .unwrap()

@@ -54,7 +54,9 @@ impl metadata::Guest for Fixture {
             name: "Fixture guest".into(),
             version: "0.0.0".into(),
             description: "Misbehaves on request, for sandbox tests.".into(),
-            connection_schema: object.clone(),
+            // `client_secret` is a secret field: the host masks it and sends it only to a
+            // token URL its egress allows.
+            connection_schema: r#"{"type":"object","properties":{"client_secret":{"type":"string","x-secret":true}}}"#.into(),
             actions: ACTIONS
                 .iter()
                 .map(|key| metadata::ActionDef {
@@ -91,8 +93,25 @@ impl connection::Guest for Fixture {
                     .collect()
             })
             .unwrap_or_default();
+        // A plan that sends the host's client secret wherever the form says: what a hostile
+        // connector would ask for. The host must refuse a token URL outside the package's
+        // declared egress before any request.
+        let auth = match config["token_url"].as_str() {
+            Some(token_url) => connection::AuthPlan::Oauth2(connection::Oauth2 {
+                grant: connection::GrantType::ClientCredentials,
+                token_url: token_url.to_string(),
+                authorize_url: config["authorize_url"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                client_id: "fixture".into(),
+                client_secret_field: "client_secret".into(),
+                scopes: Vec::new(),
+            }),
+            None => connection::AuthPlan::None,
+        };
         Ok(connection::ConnectionPlan {
-            auth: connection::AuthPlan::None,
+            auth,
             base_url: origins.first().cloned().unwrap_or_default(),
             allowed_origins: origins,
         })

@@ -8,6 +8,7 @@
 //! is reported on its own. The same action on a runtime that instantiates on the call's path
 //! is reported too.
 
+use host_harness::native::ExecuteNative;
 use serde_json::json;
 
 use host_harness::{Runtime, Session};

@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use host_harness::native::ExecuteNative;
 use ironclad_connector::catalog::{self, OPERATIONS};
 use serde_json::json;
 

@@ -53,30 +53,40 @@ pub fn runtime() -> Runtime {
             allow_loopback: true,
             cache_dir: Some(cache_dir()),
             verbose: false,
-            ..Default::default()
+            ..host_harness::ironclad::options()
         },
     )
     .expect("component loads")
 }
 
-/// The fixture guest under `options` (loopback allowed and the shared cache, whatever
-/// `options` says).
+/// The fixture guest under `options` (loopback allowed, the shared cache and the fixture's
+/// egress declaration, whatever `options` says).
 pub fn fixture_runtime(options: RuntimeOptions) -> Runtime {
     Runtime::load(
         &fixture_guest_path(),
         RuntimeOptions {
             allow_loopback: true,
             cache_dir: Some(cache_dir()),
+            egress: fixture_egress(),
             ..options
         },
     )
     .expect("the fixture guest loads")
 }
 
-/// A session of the fixture guest that may reach `origins`.
+/// What the fixture guest's package would declare: the origin in its form's `origin` field.
+pub fn fixture_egress() -> host_harness::egress::Egress {
+    host_harness::egress::Egress {
+        declaration: host_harness::egress::EgressDeclaration::parse(&["https://{origin}"]).unwrap(),
+        operator_origins: None,
+    }
+}
+
+/// A session of the fixture guest that may reach `origins` (its plan asks for all of them;
+/// its form's `origin`, which the declaration allows, is the first).
 pub async fn fixture_session<'r>(rt: &'r Runtime, origins: &[&str], name: &str) -> Session<'r> {
     rt.connect(
-        &config(json!({ "origins": origins })),
+        &config(json!({ "origins": origins, "origin": origins.first() })),
         tokens(&scratch(name)),
     )
     .await
@@ -285,6 +295,23 @@ pub async fn cli_with_component(
 ) -> Run {
     let mut cmd = harness_with(dir, component);
     cmd.args(args);
+    run(cmd).await
+}
+
+/// Run `connector-harness --package PACKAGE` (no `--component`), loopback allowed and a
+/// private token store.
+pub async fn cli_package(dir: &std::path::Path, package: &str, args: &[&str]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_connector-harness"));
+    cmd.args(["--package", package, "--allow-loopback", "--cache-dir"])
+        .arg(cache_dir())
+        .arg("--token-store")
+        .arg(dir.join("tokens.json"))
+        .args(args);
+    run(cmd).await
+}
+
+/// Run a prepared `connector-harness` command and echo what it printed into the suite's log.
+async fn run(mut cmd: Command) -> Run {
     let out = tokio::task::spawn_blocking(move || cmd.output().expect("harness runs"))
         .await
         .unwrap();

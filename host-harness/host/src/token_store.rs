@@ -1,5 +1,7 @@
-//! The token store: a JSON file, created 0600, rewritten atomically ([`private_file`]). It holds access and
-//! refresh tokens per OAuth client, and the PKCE verifier of a pending authorization.
+//! The token store: a JSON file, 0600 in a 0700 directory, rewritten atomically under an
+//! advisory lock ([`private_file`]), so any number of processes can share it and a rotated
+//! refresh token of one connection never overwrites another's. It holds access and refresh
+//! tokens per OAuth client, and the PKCE verifier of a pending authorization.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -44,16 +46,24 @@ impl TokenStore {
     }
 
     /// `$CONNECTOR_TOKEN_STORE`, else `$XDG_STATE_HOME` or `~/.local/state`, under
-    /// `connector-harness/tokens.json`.
-    pub fn default_path() -> PathBuf {
-        if let Some(p) = std::env::var_os("CONNECTOR_TOKEN_STORE") {
-            return PathBuf::from(p);
+    /// `connector-harness/tokens.json`. With none of them set there is no safe place (a
+    /// shared temp directory is not one), and that is an error.
+    pub fn default_path() -> anyhow::Result<PathBuf> {
+        if let Some(p) = std::env::var_os("CONNECTOR_TOKEN_STORE").filter(|p| !p.is_empty()) {
+            return Ok(PathBuf::from(p));
         }
         let base = std::env::var_os("XDG_STATE_HOME")
+            .filter(|p| !p.is_empty())
             .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-            .unwrap_or_else(std::env::temp_dir);
-        base.join("connector-harness").join("tokens.json")
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .filter(|p| !p.is_empty())
+                    .map(|h| PathBuf::from(h).join(".local/state"))
+            })
+            .context(
+                "no safe place for the token store: set HOME, XDG_STATE_HOME or CONNECTOR_TOKEN_STORE, or pass --token-store",
+            )?;
+        Ok(base.join("connector-harness").join("tokens.json"))
     }
 
     pub fn path(&self) -> &Path {
@@ -81,18 +91,42 @@ impl TokenStore {
         Ok(self.load()?.remove(key).unwrap_or_default())
     }
 
+    /// Store `record` under `key`, leaving every other connection's record as it is now in
+    /// the file (read and written under the store's lock).
     pub fn put(&self, key: &str, record: TokenRecord) -> anyhow::Result<()> {
+        let _lock = private_file::lock(&self.path)?;
         let mut all = self.load()?;
         all.insert(key.to_string(), record);
         self.save(&all)
     }
 
+    /// Hold `key`'s own lock: one renewal of a connection at a time across processes, so a
+    /// refresh token is never spent twice. Other connections are not held up.
+    pub fn lock_key(&self, key: &str) -> anyhow::Result<private_file::Lock> {
+        private_file::lock(&self.path.with_file_name(format!(
+            "{}.{key}",
+            self.path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("tokens")
+        )))
+    }
+
+    /// Fail early when a renewal could not be kept: a rotated refresh token that cannot be
+    /// written would be lost.
+    pub fn check_writable(&self) -> anyhow::Result<()> {
+        private_file::check_writable(&self.path)
+    }
+
     fn load(&self) -> anyhow::Result<BTreeMap<String, TokenRecord>> {
-        match private_file::read(&self.path)? {
-            Some(bytes) => serde_json::from_slice(&bytes).with_context(|| {
-                format!(
-                    "token store {} is corrupt; delete it and reconnect",
-                    self.path.display()
+        match private_file::read_secret(&self.path)? {
+            // The parse error's position only: serde's message may quote the file's content.
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                anyhow::anyhow!(
+                    "token store {} is corrupt (line {}, column {}); delete it and reconnect",
+                    self.path.display(),
+                    e.line(),
+                    e.column()
                 )
             }),
             None => Ok(BTreeMap::new()),

@@ -9,15 +9,18 @@ use anyhow::Context;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::bindings::connection::AuthPlan;
-use crate::report::CallError;
-use crate::runtime::Runtime;
-use crate::wit_version;
+use connector_host::bindings::connection::AuthPlan;
+use connector_host::egress::EgressDeclaration;
+use connector_host::package::hex;
+use connector_host::policy::canonical_origin;
+use connector_host::report::CallError;
+use connector_host::runtime::Runtime;
+use connector_host::wit_version;
 
 /// Inputs that do not come from the component.
 pub struct PackageSources {
     pub component: PathBuf,
-    /// `{"publisher": {...}, "icon": "file relative to the listing"}`.
+    /// `{"publisher": {...}, "icon": "file relative to the listing", "allowed_outbound_hosts": [...]}`.
     pub listing: PathBuf,
     pub changelog: PathBuf,
 }
@@ -64,6 +67,20 @@ pub async fn write_package(
         .unwrap_or(Path::new("."))
         .join(icon_rel);
     let icon_name = icon.file_name().context("icon has no file name")?;
+    let declared: Vec<String> = serde_json::from_value(
+        listing
+            .get("allowed_outbound_hosts")
+            .cloned()
+            .unwrap_or(Value::Null),
+    )
+    .with_context(|| {
+        format!(
+            "{}: `allowed_outbound_hosts` must list the origins the connector may reach",
+            sources.listing.display()
+        )
+    })?;
+    let declaration = EgressDeclaration::parse(&declared)
+        .with_context(|| sources.listing.display().to_string())?;
 
     let wasm = std::fs::read(&sources.component)
         .with_context(|| format!("reading {}", sources.component.display()))?;
@@ -78,7 +95,8 @@ pub async fn write_package(
     copy(&icon, &out.join(icon_name))?;
     copy(&sources.changelog, &out.join("CHANGELOG.md"))?;
 
-    let (hosts, unsupported) = hosts_per_api_type(runtime, &describe["connection_schema"]).await?;
+    let (hosts, unsupported) =
+        hosts_per_api_type(runtime, &describe["connection_schema"], &declaration).await?;
     let mut manifest = json!({
         "id": describe["id"],
         "name": describe["name"],
@@ -95,6 +113,7 @@ pub async fn write_package(
             "sha256": hex(&Sha256::digest(&wasm)),
             "bytes": wasm.len(),
         },
+        "allowed_outbound_hosts": declaration.entries(),
         "hosts": hosts,
         "unsupported_api_types": unsupported,
         "changelog": "CHANGELOG.md",
@@ -141,12 +160,17 @@ fn write_schemas(describe: &Value, dir: &Path) -> anyhow::Result<Map<String, Val
     Ok(entries)
 }
 
-/// For each API type and each fixed region, the origins the connector's `plan` allows (the
-/// API and, with OAuth, the token endpoint's origin). `custom` regions reach the instance URL
-/// the user enters, so they are listed as such rather than as hosts; a region an API type does
-/// not exist in is listed with the connector's reason. API types this version of the
-/// connector refuses are returned apart, with its reason.
-async fn hosts_per_api_type(runtime: &Runtime, schema: &Value) -> anyhow::Result<(Value, Value)> {
+/// For each API type and each fixed region, the origins the connector's `plan` asks for (the
+/// API and, with OAuth, the token endpoint's origin), each checked against the listing's
+/// declaration: a connector that would reach an undeclared origin is not packaged. `custom`
+/// regions reach the instance URL the user enters, so they are listed as such rather than as
+/// hosts; a region an API type does not exist in is listed with the connector's reason. API
+/// types this version of the connector refuses are returned apart, with its reason.
+async fn hosts_per_api_type(
+    runtime: &Runtime,
+    schema: &Value,
+    declaration: &EgressDeclaration,
+) -> anyhow::Result<(Value, Value)> {
     let enum_of = |field: &str| -> Vec<String> {
         schema["properties"][field]["enum"]
             .as_array()
@@ -164,12 +188,7 @@ async fn hosts_per_api_type(runtime: &Runtime, schema: &Value) -> anyhow::Result
                 continue;
             }
             let form = sample_form(schema, &api_type, &region);
-            let form = form.to_string();
-            let answer = runtime
-                .call_offline(async |store, guest| {
-                    guest.connection(&mut *store)?.call_plan(store, &form).await
-                })
-                .await;
+            let answer = runtime.plan(&form).await;
             let plan = match answer {
                 Ok(plan) => plan,
                 Err(CallError::Connector(report)) if report.kind == "unsupported" => {
@@ -186,12 +205,23 @@ async fn hosts_per_api_type(runtime: &Runtime, schema: &Value) -> anyhow::Result
                 }
                 Err(e) => anyhow::bail!("plan({api_type}, {region}) with a sample form: {e}"),
             };
-            let mut origins = plan.allowed_origins.clone();
+            let mut urls = plan.allowed_origins.clone();
             if let AuthPlan::Oauth2(oauth) = &plan.auth {
-                origins.push(origin_of(&oauth.token_url));
+                urls.push(oauth.token_url.clone());
             }
+            let mut origins = urls
+                .iter()
+                .map(|u| canonical_origin(u))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|why| anyhow::anyhow!("plan({api_type}, {region}): {why}"))?;
             origins.sort();
             origins.dedup();
+            let allowed = declaration.bind(form.as_object().expect("an object"), false);
+            if let Some(undeclared) = origins.iter().find(|o| !allowed.origins.contains(o)) {
+                anyhow::bail!(
+                    "{api_type} in {region} reaches {undeclared}, which the listing's allowed_outbound_hosts does not declare"
+                );
+            }
             regions.insert(region, origins.into());
         }
         if !unsupported.contains_key(&api_type) {
@@ -214,14 +244,6 @@ fn sample_form(schema: &Value, api_type: &str, region: &str) -> Value {
     form
 }
 
-fn origin_of(url: &str) -> String {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let end = url[after_scheme..]
-        .find('/')
-        .map_or(url.len(), |i| i + after_scheme);
-    url[..end].to_string()
-}
-
 fn read_json(path: &Path) -> anyhow::Result<Value> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -240,22 +262,9 @@ fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn origin_drops_the_path() {
-        assert_eq!(
-            origin_of("https://na1.ironcladapp.com/oauth/token"),
-            "https://na1.ironcladapp.com"
-        );
-        assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
-    }
 
     #[test]
     fn sample_forms_send_only_the_fields_an_api_type_shows() {

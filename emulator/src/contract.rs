@@ -1661,7 +1661,7 @@ components:
     fn official_document_loads_and_routes() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/ironclad/openapi/ironclad-public-api-openapi.yml"
+            "/../../shared/ironclad/openapi/ironclad-public-api-openapi.yml"
         );
         if !Path::new(path).exists() {
             eprintln!("skipping: {path} is not here");

@@ -9,7 +9,7 @@
 use std::fmt;
 
 /// The WIT package the host's bindings are generated from (`wit/v0.3/world.wit`).
-const WORLD_WIT: &str = include_str!("../../wit/v0.3/world.wit");
+const WORLD_WIT: &str = include_str!("../../../wit/v0.3/world.wit");
 
 pub const PACKAGE: &str = "ipaas:connector";
 

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::seed::{Role, RoleAssignee, Seed, User, Workflow};
 use crate::{ids, time};
 
-const FIXTURE: &str = include_str!("../../../../fixtures/emulator/workflow-lifecycle.json");
+const FIXTURE: &str = include_str!("../../../fixtures/emulator/workflow-lifecycle.json");
 
 /// The role every launched workflow gets for its creator; never an approver.
 pub const OWNER_ROLE: &str = "owner";

@@ -1306,7 +1306,7 @@ async fn webhook_verification_key() {
         pem,
         std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../fixtures/emulator/webhook-verification-key.pem"
+            "/../fixtures/emulator/webhook-verification-key.pem"
         ))
         .unwrap()
     );
@@ -1331,7 +1331,7 @@ async fn webhook_verification_key() {
 async fn contract_judges_multipart_requests() {
     let spec = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/ironclad/openapi/ironclad-public-api-openapi.yml"
+        "/../../shared/ironclad/openapi/ironclad-public-api-openapi.yml"
     );
     if !std::path::Path::new(spec).exists() {
         eprintln!("skipping: {spec} is not here");

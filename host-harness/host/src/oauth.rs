@@ -125,6 +125,14 @@ pub struct Authenticator {
     http: reqwest::Client,
     /// Serialises token work: concurrent requests share one refresh (single flight).
     current: Mutex<Option<TokenRecord>>,
+    /// A renewal the token store could not keep, to write on the next use.
+    unsaved: std::sync::Mutex<Option<TokenRecord>>,
+}
+
+/// A renewal, and whether the token store kept it.
+enum Renewed {
+    Kept(TokenRecord),
+    Unsaved(TokenRecord, anyhow::Error),
 }
 
 impl Authenticator {
@@ -142,6 +150,7 @@ impl Authenticator {
             key,
             http,
             current: Mutex::new(None),
+            unsaved: std::sync::Mutex::new(None),
         }
     }
 
@@ -152,6 +161,7 @@ impl Authenticator {
     /// A valid access token, fetched or refreshed when needed.
     pub async fn bearer(&self) -> Result<Secret, AuthError> {
         let mut current = self.current.lock().await;
+        self.keep_unsaved();
         let record = match current.take() {
             Some(r) => r,
             None => remembered(self.store.get(&self.key)?),
@@ -159,7 +169,7 @@ impl Authenticator {
         let record = if is_fresh(&record) {
             record
         } else {
-            self.renew(record).await?
+            self.renew(record, None).await?
         };
         let token = record
             .access_token
@@ -179,11 +189,14 @@ impl Authenticator {
                 None => self.store.get(&self.key)?,
             };
             let renewed = if record.access_token.as_deref() == Some(rejected.expose()) {
-                self.renew(TokenRecord {
-                    access_token: None,
-                    expires_at: None,
-                    ..record
-                })
+                self.renew(
+                    TokenRecord {
+                        access_token: None,
+                        expires_at: None,
+                        ..record
+                    },
+                    Some(rejected.expose()),
+                )
                 .await?
             } else {
                 record
@@ -194,7 +207,13 @@ impl Authenticator {
     }
 
     /// Client credentials: a new token. Authorization code: refresh (rotating the refresh token).
-    async fn renew(&self, record: TokenRecord) -> Result<TokenRecord, AuthError> {
+    /// `rejected`: an access token the API refused, never to be taken back from the store.
+    async fn renew(
+        &self,
+        record: TokenRecord,
+        rejected: Option<&str>,
+    ) -> Result<TokenRecord, AuthError> {
+        let rejected = rejected.map(str::to_string);
         let body = match self.settings.grant {
             Grant::ClientCredentials => json!({
                 "grant_type": "client_credentials",
@@ -202,32 +221,85 @@ impl Authenticator {
                 "client_secret": self.settings.client_secret.expose(),
                 "scope": self.settings.scopes.join(" "),
             }),
-            Grant::AuthorizationCode => {
-                let refresh = record
-                    .refresh_token
-                    .as_deref()
-                    .ok_or(AuthError::NotAuthorized)?;
-                json!({
-                    "grant_type": "refresh_token",
-                    "refresh_token": refresh,
-                    "client_id": self.settings.client_id,
-                    "client_secret": self.settings.client_secret.expose(),
-                })
-            }
+            // The refresh token is the store's latest, filled in under the lock below.
+            Grant::AuthorizationCode => json!({
+                "grant_type": "refresh_token",
+                "client_id": self.settings.client_id,
+                "client_secret": self.settings.client_secret.expose(),
+            }),
         };
         // Persist before use: a rotated refresh token that is lost locks the user out. The
         // renewal runs to the end on its own task, so a call stopped at its deadline cannot
         // drop a rotated token between Ironclad issuing it and the store keeping it.
         let (http, url) = (self.http.clone(), self.settings.token_url.clone());
         let (store, key) = (self.store.clone(), self.key.clone());
-        let previous = record.refresh_token;
+        let grant = self.settings.grant;
         tokio::spawn(async move {
+            // One renewal per connection at a time across processes: under this
+            // connection's lock, a renewal another process finished meanwhile is used
+            // instead of spending the refresh token again.
+            let lock_store = store.clone();
+            let lock_key = key.clone();
+            let _lock = tokio::task::spawn_blocking(move || lock_store.lock_key(&lock_key))
+                .await
+                .map_err(|e| AuthError::Transport(format!("waiting for the token lock: {e}")))??;
+            let latest = store.get(&key)?;
+            if latest.access_token.is_some()
+                && latest.access_token != record.access_token
+                && latest.access_token != rejected
+                && is_fresh(&latest)
+            {
+                return Ok(Renewed::Kept(remembered(latest)));
+            }
+            // A refresh token is spent by the request below: make sure its successor can be
+            // kept before spending it.
+            store.check_writable()?;
+            let previous = latest.refresh_token.or(record.refresh_token);
+            let body = match grant {
+                Grant::ClientCredentials => body,
+                Grant::AuthorizationCode => {
+                    let refresh = previous.as_deref().ok_or(AuthError::NotAuthorized)?;
+                    let mut body = body;
+                    body["refresh_token"] = refresh.into();
+                    body
+                }
+            };
             let fresh = token_request(&http, &url, body, previous).await?;
-            store.put(&key, fresh.clone())?;
-            Ok(fresh)
+            match store.put(&key, fresh.clone()) {
+                Ok(()) => Ok(Renewed::Kept(fresh)),
+                // Issued but not kept: the token serves this session from memory, and
+                // keeping it is tried again on the next use, rather than losing it.
+                Err(e) => Ok(Renewed::Unsaved(fresh, e)),
+            }
         })
         .await
         .map_err(|e| AuthError::Transport(format!("the token renewal did not finish: {e}")))?
+        .map(|renewed| self.note(renewed))
+    }
+
+    /// A renewal's record; one that could not be written is kept in memory for another try.
+    fn note(&self, renewed: Renewed) -> TokenRecord {
+        match renewed {
+            Renewed::Kept(record) => record,
+            Renewed::Unsaved(record, error) => {
+                eprintln!(
+                    "warning: a renewed token could not be written to the token store ({error:#}); it is kept in memory and written on its next use"
+                );
+                *self.unsaved.lock().unwrap_or_else(|p| p.into_inner()) = Some(record.clone());
+                record
+            }
+        }
+    }
+
+    /// Write a renewal that could not be written before, if any.
+    fn keep_unsaved(&self) {
+        let mut unsaved = self.unsaved.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(record) = unsaved.take()
+            && let Err(e) = self.store.put(&self.key, record.clone())
+        {
+            eprintln!("warning: the token store is still not writable ({e:#})");
+            *unsaved = Some(record);
+        }
     }
 
     /// The authorization URL (with state and a PKCE S256 challenge). The verifier waits in

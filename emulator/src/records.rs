@@ -44,7 +44,7 @@ pub const APPLY_CONTRACT_ACTION: &str = "public.records.applyContractAction";
 pub const READ_ATTACHMENTS: &str = "public.records.readAttachments";
 pub const READ_SMART_IMPORT: &str = "public.records.readSmartImportRecords";
 
-const FIXTURE: &str = include_str!("../../../fixtures/emulator/repository.json");
+const FIXTURE: &str = include_str!("../../fixtures/emulator/repository.json");
 
 /// The `{type, value}` property types records, entities and obligations accept.
 pub const PROPERTY_TYPES: [&str; 8] = [

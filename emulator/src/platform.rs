@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::seed::User;
 
-const FIXTURE: &str = include_str!("../../../fixtures/emulator/platform.json");
+const FIXTURE: &str = include_str!("../../fixtures/emulator/platform.json");
 
 #[derive(Debug, Default)]
 pub struct PlatformStore {

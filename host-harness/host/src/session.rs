@@ -8,10 +8,11 @@ use serde_json::{Map, Value, json};
 
 use crate::bindings::connection::{AuthPlan, ConnectionPlan, GrantType};
 use crate::bindings::metadata::{Manifest, TriggerMode};
+use crate::egress::Bound;
 use crate::http_import::{RequestStats, Route};
 use crate::oauth::{Authenticator, Grant, OAuthSettings};
 use crate::pacing::Pacer;
-use crate::policy::EgressPolicy;
+use crate::policy::{EgressPolicy, canonical_origin, shown};
 use crate::report::{CallError, ErrorReport};
 use crate::runtime::Runtime;
 use crate::secret::{Redactor, Secret};
@@ -42,17 +43,42 @@ impl ConnectionConfig {
         }
     }
 
-    /// The form with every secret field's value replaced by a placeholder.
-    fn guest_view(&self, secret_fields: &[String]) -> String {
-        let mut form = self.form.clone();
+    /// The form as filled in (secrets included): for the host's own use.
+    pub fn form(&self) -> &Map<String, Value> {
+        &self.form
+    }
+
+    /// The values of the secret fields that are filled in. A secret field holding anything
+    /// but text is refused here, before the connector sees the form: the placeholder can
+    /// only stand in for text, and a list or object would carry the secret to the guest.
+    fn secrets(&self, secret_fields: &[String]) -> Result<Vec<Secret>, ErrorReport> {
+        let mut secrets = Vec::new();
         for field in secret_fields {
-            if let Some(v) = form.get_mut(field)
-                && v.as_str().is_some_and(|s| !s.is_empty())
-            {
-                *v = Value::String(SECRET_PLACEHOLDER.into());
+            match self.form.get(field) {
+                None | Some(Value::Null) => {}
+                Some(Value::String(s)) if s.is_empty() => {}
+                Some(Value::String(s)) => secrets.push(Secret::new(s.as_str())),
+                Some(other) => {
+                    return Err(ErrorReport::new(
+                        "invalid_config",
+                        format!(
+                            "must be text, got {} (the value is not shown: it is a secret)",
+                            json_type(other)
+                        ),
+                    )
+                    .with_field(field.clone()));
+                }
             }
         }
-        Value::Object(form).to_string()
+        Ok(secrets)
+    }
+
+    /// The form as the guest sees it: every secret value replaced by a placeholder wherever
+    /// it appears, in its own field or pasted into another one.
+    fn guest_view(&self, secrets: &[Secret]) -> String {
+        let mut form = Value::Object(self.form.clone());
+        mask(&mut form, secrets);
+        form.to_string()
     }
 
     fn secret(&self, field: &str) -> Option<Secret> {
@@ -61,6 +87,41 @@ impl ConnectionConfig {
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
             .map(Secret::new)
+    }
+}
+
+/// Replace every secret inside `value`'s text (keys included) with the placeholder.
+fn mask(value: &mut Value, secrets: &[Secret]) {
+    let masked = |text: &str| {
+        secrets
+            .iter()
+            .filter(|s| !s.expose().is_empty())
+            .fold(text.to_string(), |acc, s| {
+                acc.replace(s.expose(), SECRET_PLACEHOLDER)
+            })
+    };
+    match value {
+        Value::String(s) => *s = masked(s),
+        Value::Array(items) => items.iter_mut().for_each(|v| mask(v, secrets)),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (k, mut v) in entries {
+                mask(&mut v, secrets);
+                map.insert(masked(&k), v);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -104,13 +165,21 @@ impl Runtime {
     }
 
     /// Validate the config through the connector, then set up credentials and policy.
+    /// What the connection may reach comes from the package's egress declaration and the
+    /// form ([`crate::egress`]); the connector's plan may only narrow it, and its token and
+    /// authorization endpoints must fall inside it. Anything else refuses the connection
+    /// before any request.
     pub async fn connect(
         &self,
         config: &ConnectionConfig,
         tokens: TokenStore,
     ) -> Result<Session<'_>, CallError> {
         let secret_fields = secret_fields(self.manifest().await?)?;
-        let guest_config = config.guest_view(&secret_fields);
+        let secrets = config.secrets(&secret_fields)?;
+        // The redactor knows every secret before the connector runs at all.
+        let mut redactor = Redactor::default();
+        secrets.iter().for_each(|s| redactor.add(s));
+        let guest_config = config.guest_view(&secrets);
         let plan = self
             .call_offline(async |store, guest| {
                 guest
@@ -118,10 +187,24 @@ impl Runtime {
                     .call_plan(store, &guest_config)
                     .await
             })
-            .await?;
-        let policy = EgressPolicy::new(plan.allowed_origins.clone(), self.options().allow_loopback);
-        let mut redactor = Redactor::default();
-        let auth = self.authenticator(&plan, config, &policy, tokens, &mut redactor)?;
+            .await
+            .map_err(|e| redacted(e, &redactor))?;
+        let allow_loopback = self.options().allow_loopback;
+        let allowed = self.options().egress.allowed(config.form(), allow_loopback);
+        let origins = within(
+            &plan.allowed_origins,
+            &allowed,
+            "the connector's plan asks to reach",
+        )?;
+        let policy = EgressPolicy::new(origins, allow_loopback);
+        let auth = self.authenticator(
+            &plan,
+            config,
+            &allowed,
+            &secret_fields,
+            tokens,
+            &mut redactor,
+        )?;
         Ok(Session {
             runtime: self,
             guest_config,
@@ -136,18 +219,38 @@ impl Runtime {
         &self,
         plan: &ConnectionPlan,
         config: &ConnectionConfig,
-        policy: &EgressPolicy,
+        allowed: &Bound,
+        secret_fields: &[String],
         tokens: TokenStore,
         redactor: &mut Redactor,
     ) -> Result<Option<Arc<Authenticator>>, CallError> {
         let AuthPlan::Oauth2(oauth) = &plan.auth else {
             return Ok(None);
         };
-        // The token endpoint is held to the same egress policy as the connector's requests.
-        policy.check(&oauth.token_url).map_err(|why| {
-            ErrorReport::new("invalid_config", format!("token endpoint refused: {why}"))
-                .with_field("instance_url")
-        })?;
+        // The client secret goes only where the package and the form allow, whatever the
+        // connector's plan says.
+        within(
+            std::slice::from_ref(&oauth.token_url),
+            allowed,
+            "the token endpoint",
+        )?;
+        if !oauth.authorize_url.is_empty() {
+            within(
+                std::slice::from_ref(&oauth.authorize_url),
+                allowed,
+                "the authorization endpoint",
+            )?;
+        }
+        if !secret_fields.contains(&oauth.client_secret_field) {
+            return Err(ErrorReport::new(
+                "invalid_config",
+                format!(
+                    "the connector names `{}` as the client secret, which is not a secret field of its form",
+                    shown(&oauth.client_secret_field)
+                ),
+            )
+            .into());
+        }
         let client_secret = config.secret(&oauth.client_secret_field).ok_or_else(|| {
             ErrorReport::new("invalid_config", "required: the OAuth app's client secret")
                 .with_field(oauth.client_secret_field.clone())
@@ -169,6 +272,61 @@ impl Runtime {
             tokens,
             self.http_client().clone(),
         ))))
+    }
+}
+
+/// The canonical origins of `urls`, when every one is among the allowed origins; otherwise
+/// the connection is refused, naming the form field whose value could not be allowed.
+fn within(urls: &[String], allowed: &Bound, what: &str) -> Result<Vec<String>, ErrorReport> {
+    let mut origins = Vec::new();
+    for url in urls {
+        let origin = canonical_origin(url).ok();
+        match origin {
+            Some(o) if allowed.origins.contains(&o) => origins.push(o),
+            _ => {
+                let why: Vec<String> = allowed
+                    .refused
+                    .iter()
+                    .map(|(field, why)| format!("{field}: {why}"))
+                    .collect();
+                let allowed_list = if allowed.origins.is_empty() {
+                    "none".to_string()
+                } else {
+                    allowed.origins.join(", ")
+                };
+                let mut report = ErrorReport::new(
+                    "invalid_config",
+                    format!(
+                        "{what} `{}`, which the connector's package does not allow for this connection (allowed: {allowed_list}){}",
+                        shown(origin.as_deref().unwrap_or(url)),
+                        if why.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; {}", why.join("; "))
+                        }
+                    ),
+                );
+                if let Some((field, _)) = allowed.refused.first() {
+                    report = report.with_field(field.clone());
+                }
+                return Err(report);
+            }
+        }
+    }
+    Ok(origins)
+}
+
+/// `error` with every secret the redactor knows masked.
+pub(crate) fn redacted(error: CallError, redactor: &Redactor) -> CallError {
+    match error {
+        CallError::Connector(mut report) => {
+            report.message = redactor.redact(&report.message);
+            if let Some(field) = &report.field {
+                report.field = Some(redactor.redact(field));
+            }
+            CallError::Connector(report)
+        }
+        CallError::Host(e) => CallError::Host(anyhow::anyhow!(redactor.redact(&format!("{e:#}")))),
     }
 }
 
@@ -228,7 +386,7 @@ impl Session<'_> {
 
     /// The connection's side of one call's HTTP path (policy, credentials, the session's
     /// pacer).
-    pub(crate) fn route(&self) -> Route {
+    pub fn route(&self) -> Route {
         Route {
             policy: self.policy.clone(),
             auth: self.auth.clone(),
@@ -237,7 +395,7 @@ impl Session<'_> {
         }
     }
 
-    pub(crate) fn guest_config(&self) -> &str {
+    pub fn guest_config(&self) -> &str {
         &self.guest_config
     }
 
@@ -340,7 +498,7 @@ impl Session<'_> {
 }
 
 /// An action's output, as the connector returned it, as JSON.
-pub(crate) fn output_json(action: &str, text: &str) -> Result<Value, CallError> {
+pub fn output_json(action: &str, text: &str) -> Result<Value, CallError> {
     serde_json::from_str(text).map_err(|e| {
         CallError::Host(anyhow::anyhow!(
             "the connector returned invalid JSON for {action}: {e}"
@@ -350,7 +508,7 @@ pub(crate) fn output_json(action: &str, text: &str) -> Result<Value, CallError> 
 
 /// JSON text for the guest (`serde_json::to_string` skips the `fmt` machinery that
 /// `Value::to_string` goes through).
-pub(crate) fn json_text(value: &Value) -> String {
+pub fn json_text(value: &Value) -> String {
     serde_json::to_string(value).expect("a Value always serialises")
 }
 

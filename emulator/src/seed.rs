@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::{ids, time};
 
-const DEFAULT_SEED: &str = include_str!("../../../fixtures/emulator/seed.json");
+const DEFAULT_SEED: &str = include_str!("../../fixtures/emulator/seed.json");
 
 /// The built-in seed (`fixtures/emulator/seed.json`).
 pub fn default_seed() -> Seed {

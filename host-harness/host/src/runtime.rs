@@ -21,8 +21,10 @@ use wasmtime::{
 use crate::bindings::{
     Connector, ConnectorError, actions, builder, connection, metadata, triggers,
 };
+use crate::egress::Egress;
 use crate::host_state::HostState;
 use crate::http_import::{HttpPath, Route};
+use crate::package::Package;
 use crate::report::CallError;
 use crate::resolver::GuardedResolver;
 use crate::retry::RetryPolicy;
@@ -53,6 +55,9 @@ pub struct RuntimeOptions {
     pub retry: RetryPolicy,
     /// Whether the next call's instance is made ahead of it (the default).
     pub instantiation: Instantiation,
+    /// What connections may reach: the package's declaration and the operator's narrowing.
+    /// The default declares nothing, so every connection that needs the network is refused.
+    pub egress: Egress,
 }
 
 pub struct Runtime {
@@ -66,10 +71,19 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// Load a package's component, with egress as its manifest declares (any
+    /// `options.egress.declaration` is replaced; the operator's narrowing is kept).
+    pub fn load_package(package: &Package, mut options: RuntimeOptions) -> anyhow::Result<Runtime> {
+        options.egress.declaration = package.egress.clone();
+        Runtime::load(&package.component, options)
+            .with_context(|| format!("{}@{}", package.id, package.version))
+    }
+
+    /// Load a component; what it may reach is `options.egress`.
     pub fn load(component_path: &Path, options: RuntimeOptions) -> anyhow::Result<Runtime> {
         let bytes = std::fs::read(component_path).with_context(|| {
             format!(
-                "reading the connector component {} (build it with `cargo build --release --target wasm32-wasip2 -p ironclad-connector`)",
+                "reading the connector component {}",
                 component_path.display()
             )
         })?;
@@ -165,6 +179,7 @@ impl Runtime {
         let limits = &self.options.limits;
         let deadline = Instant::now() + limits.call_timeout;
         let redactor = route.redactor.clone();
+        let masks = route.redactor.clone();
         let http = HttpPath::new(
             self.factory.http.clone(),
             route,
@@ -204,7 +219,24 @@ impl Runtime {
             Err(_elapsed) => Err(sandbox::deadline_report(limits.call_timeout)),
         };
         self.spares.finished(&self.factory, store);
-        result
+        // Nothing the connector says leaves the host with a secret in it.
+        result.map_err(|e| self.labelled(crate::session::redacted(e, &masks)))
+    }
+
+    /// `id@version` of the loaded connector (its file name until `describe` has answered).
+    pub fn label(&self) -> String {
+        match self.manifest.get() {
+            Some(m) => format!("{}@{}", m.id, m.version),
+            None => self.factory.label.clone(),
+        }
+    }
+
+    /// A host failure, named by the connector it happened in, as a platform's log needs.
+    pub(crate) fn labelled(&self, error: CallError) -> CallError {
+        match error {
+            CallError::Host(e) => CallError::Host(e.context(self.label())),
+            e => e,
+        }
     }
 
     /// A call whose store may not reach the network at all (describe, plan).
@@ -216,6 +248,19 @@ impl Runtime {
         ) -> wasmtime::Result<Result<T, ConnectorError>>,
     ) -> Result<T, CallError> {
         self.call(Route::offline(), f).await
+    }
+
+    /// The connector's plan for a connection form as given (no secrets are masked: pass a
+    /// form without them), offline. For packaging tools that list what a connector reaches.
+    pub async fn plan(
+        &self,
+        form: &serde_json::Value,
+    ) -> Result<crate::bindings::connection::ConnectionPlan, CallError> {
+        let form = form.to_string();
+        self.call_offline(async |store, guest| {
+            guest.connection(&mut *store)?.call_plan(store, &form).await
+        })
+        .await
     }
 
     /// `describe` through an instance made for it, bypassing the cached manifest and any
@@ -378,20 +423,4 @@ pub fn default_cache_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .map(|d| d.join("connector-harness"))
-}
-
-/// The release build next to the workspace (the CLI default).
-pub fn default_component_path() -> PathBuf {
-    let rel = Path::new("target/wasm32-wasip2/release/ironclad_connector.wasm");
-    // Running from the workspace (the README's commands) or from anywhere via the binary's
-    // location inside target/.
-    if rel.exists() {
-        return rel.to_path_buf();
-    }
-    let from_exe = std::env::current_exe().ok().and_then(|exe| {
-        exe.ancestors()
-            .find(|a| a.file_name().is_some_and(|n| n == "target"))
-            .map(|t| t.join("wasm32-wasip2/release/ironclad_connector.wasm"))
-    });
-    from_exe.unwrap_or_else(|| rel.to_path_buf())
 }

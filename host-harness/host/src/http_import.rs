@@ -33,7 +33,13 @@ pub const MAX_REQUEST_BYTES: usize = 100 * 1024 * 1024;
 
 impl wit::Host for HostState {
     async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, HttpError>> {
-        Ok(self.http.send(request).await)
+        let answer = self.http.send(request).await;
+        // A failure of the host itself (its token store) stops the call as a host error:
+        // it is no answer of the API's, and the connector must not report it as one.
+        match self.http.take_host_failure() {
+            Some(failure) => Err(wasmtime::Error::msg(format!("{failure:#}"))),
+            None => Ok(answer),
+        }
     }
 }
 
@@ -58,6 +64,8 @@ pub struct HttpPath {
     /// When the call must be over; HTTP timeouts and retry waits stay within it.
     deadline: Instant,
     stats: RequestStats,
+    /// A local failure (the token store) behind the last request's error.
+    host_failure: Option<anyhow::Error>,
 }
 
 /// The connection's side of an [`HttpPath`]: where requests may go, and with what credentials.
@@ -82,7 +90,7 @@ impl Route {
 }
 
 impl HttpPath {
-    pub(crate) fn new(
+    pub fn new(
         client: reqwest::Client,
         route: Route,
         retry: RetryPolicy,
@@ -97,6 +105,7 @@ impl HttpPath {
             retry,
             deadline,
             stats: RequestStats::default(),
+            host_failure: None,
         }
     }
 
@@ -104,9 +113,22 @@ impl HttpPath {
         self.stats
     }
 
+    /// The host's own failure behind the last `send`'s error, if it was one: local I/O is
+    /// not an authentication problem.
+    pub fn take_host_failure(&mut self) -> Option<anyhow::Error> {
+        self.host_failure.take()
+    }
+
     /// Send one request for the connector, or say why it produced no HTTP answer.
-    pub async fn send(&mut self, request: Request) -> Result<Response, HttpError> {
-        self.policy.check(&request.url).map_err(HttpError::Denied)?;
+    pub async fn send(&mut self, mut request: Request) -> Result<Response, HttpError> {
+        self.host_failure = None;
+        // From here on the request goes to the URL as the policy parsed it: what was judged
+        // is what is sent.
+        request.url = self
+            .policy
+            .check(&request.url)
+            .map_err(HttpError::Denied)?
+            .into();
         if request
             .headers
             .iter()
@@ -175,9 +197,16 @@ impl HttpPath {
                     redirect::MAX_REDIRECTS
                 )));
             }
-            self.policy.check(&next).map_err(|why| {
-                HttpError::Denied(format!("a redirect to {next} was refused: {why}"))
-            })?;
+            let next: String = self
+                .policy
+                .check(&next)
+                .map_err(|why| {
+                    HttpError::Denied(format!(
+                        "a redirect to {} was refused: {why}",
+                        crate::policy::shown(&next)
+                    ))
+                })?
+                .into();
             self.count_request()?;
             hop = redirect::next_request(&hop, response.status, next);
         }
@@ -196,6 +225,11 @@ impl HttpPath {
         };
         result.map_err(|e: AuthError| match e {
             AuthError::Denied(why) => HttpError::Denied(why),
+            AuthError::Store(failure) => {
+                let message = self.redactor.redact(&format!("token store: {failure:#}"));
+                self.host_failure = Some(anyhow::anyhow!(message.clone()));
+                HttpError::Unauthenticated(message)
+            }
             e => HttpError::Unauthenticated(self.redactor.redact(&e.to_string())),
         })
     }

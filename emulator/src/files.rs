@@ -32,7 +32,7 @@ use crate::multipart::{self, Form};
 use crate::state::Emulator;
 use crate::{ids, time};
 
-const FIXTURE: &str = include_str!("../../../fixtures/emulator/files.json");
+const FIXTURE: &str = include_str!("../../fixtures/emulator/files.json");
 
 pub fn routes() -> Router<Emulator> {
     Router::new()

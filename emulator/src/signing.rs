@@ -19,12 +19,12 @@ use sha2::Sha256;
 /// `(private PEM, public PEM)` of each test key, in rotation order.
 const KEYS: [(&str, &str); 2] = [
     (
-        include_str!("../../../fixtures/emulator/webhook-signing-key.pem"),
-        include_str!("../../../fixtures/emulator/webhook-verification-key.pem"),
+        include_str!("../../fixtures/emulator/webhook-signing-key.pem"),
+        include_str!("../../fixtures/emulator/webhook-verification-key.pem"),
     ),
     (
-        include_str!("../../../fixtures/emulator/webhook-signing-key-2.pem"),
-        include_str!("../../../fixtures/emulator/webhook-verification-key-2.pem"),
+        include_str!("../../fixtures/emulator/webhook-signing-key-2.pem"),
+        include_str!("../../fixtures/emulator/webhook-verification-key-2.pem"),
     ),
 ];
 

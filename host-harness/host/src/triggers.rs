@@ -78,6 +78,9 @@ impl SeenIds {
 /// What a polling trigger keeps between polls.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PollState {
+    /// The trigger this state belongs to: a state file is never fed to another trigger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<String>,
     #[serde(default)]
     pub cursor: Option<Value>,
     #[serde(default)]
@@ -94,6 +97,27 @@ pub struct Subscription {
     pub state: Value,
     #[serde(default)]
     pub seen: SeenIds,
+}
+
+/// Hold `path`'s lock while reading, using and writing it: two processes polling with one
+/// state file, or handling deliveries of one subscription, take turns, so neither delivers
+/// what the other already did nor drops the other's seen ids.
+pub fn lock(path: &Path) -> anyhow::Result<private_file::Lock> {
+    private_file::lock(path)
+}
+
+/// A polling trigger's state file (missing: a first poll), refused when it belongs to
+/// another trigger.
+pub fn load_poll_state(path: &Path, trigger: &str) -> anyhow::Result<PollState> {
+    let mut state: PollState = load(path)?;
+    match &state.trigger {
+        Some(owner) if owner != trigger => anyhow::bail!(
+            "{} holds the state of trigger `{owner}`, not `{trigger}`; use a state file per trigger",
+            path.display()
+        ),
+        _ => state.trigger = Some(trigger.to_string()),
+    }
+    Ok(state)
 }
 
 /// Load a JSON state file; a missing file is the default state.
@@ -198,6 +222,8 @@ impl Session<'_> {
 
     /// Verify one delivery through the connector, refuse replays, and update `sub` (seen
     /// ids, rotated key). The caller delivers the events, then saves `sub`.
+    /// Verify one delivery through the connector and keep the events not delivered before.
+    /// `sub` takes a rotated key and the delivered ids: save it afterwards.
     pub async fn handle_webhook(
         &self,
         sub: &mut Subscription,

@@ -66,12 +66,25 @@ where
 {
     let manifest = session.runtime().describe().await?;
     let tools = tools(&manifest);
-    let mut lines = input.lines();
-    while let Some(line) = lines.next_line().await? {
-        if line.trim().is_empty() {
-            continue;
+    // Lines are read as bytes: a line that is not UTF-8 is a parse error to answer (-32700),
+    // not the end of the session.
+    let mut input = input;
+    let mut buffer = Vec::new();
+    loop {
+        buffer.clear();
+        if input.read_until(b'\n', &mut buffer).await? == 0 {
+            break;
         }
-        let Some(reply) = answer(session, &tools, &manifest, &line).await else {
+        let reply = match std::str::from_utf8(&buffer) {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => answer(session, &tools, &manifest, line).await,
+            Err(e) => Some(rpc_error(
+                Value::Null,
+                -32700,
+                &format!("parse error: the line is not UTF-8 ({e})"),
+            )),
+        };
+        let Some(reply) = reply else {
             continue; // a notification
         };
         output.write_all(reply.to_string().as_bytes()).await?;

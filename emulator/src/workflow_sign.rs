@@ -38,7 +38,7 @@ use crate::seed::{Seed, StepState, Workflow};
 use crate::state::{Data, Emulator};
 use crate::{ids, time, workflows};
 
-const FIXTURE: &str = include_str!("../../../fixtures/emulator/workflow-sign.json");
+const FIXTURE: &str = include_str!("../../fixtures/emulator/workflow-sign.json");
 
 pub const READ_SIGN_STATUS: &str = "public.workflows.readSignStatus";
 pub const SEND_SIGNATURE_REQUESTS: &str = "public.workflows.sendSignatureRequests";
