@@ -345,3 +345,36 @@ async fn errors_have_kinds_fields_and_exit_codes() {
     }
     emu.shutdown().await;
 }
+
+/// A secret pasted into another field, or given as a list or an object, never reaches the
+/// connector and is never printed: the host masks it wherever it appears before the
+/// connector runs, and refuses a secret that is not text without echoing it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_misplaced_or_mistyped_secret_is_neither_shown_nor_handed_over() {
+    let emu = start_emulator().await;
+    let dir = scratch("cli-secret-shapes");
+    let base = form(&emu, "demo-client-credentials", json!({}));
+    let secret = base["client_secret"].as_str().unwrap().to_string();
+    let cases: [(&str, Value, &str); 4] = [
+        ("impersonate_user", json!(secret), "impersonate_user"),
+        ("region", json!(secret), "region"),
+        ("client_secret", json!([secret]), "client_secret"),
+        ("client_secret", json!({ "value": secret }), "client_secret"),
+    ];
+    for (field, value, blamed) in cases {
+        let mut form = base.clone();
+        form[field] = value;
+        let cfg = write_json(&dir, "form.json", &form);
+        let run = cli(&dir, &["test-connection", "--config", &cfg]).await;
+        assert_eq!(run.error_kind(), "invalid_config", "{field}");
+        assert_eq!(run.json()["error"]["field"], blamed, "{}", run.stdout);
+        for output in [&run.stdout, &run.stderr] {
+            assert!(!output.contains(&secret), "{field}: the secret was printed");
+        }
+    }
+    assert!(
+        api_calls(&emu).await.is_empty(),
+        "refused before any request"
+    );
+    emu.shutdown().await;
+}
