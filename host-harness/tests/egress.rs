@@ -327,15 +327,6 @@ impl Drop for CountingListener {
     }
 }
 
-/// `fixtures/egress/non-public-spellings.txt` with the listener's port.
-fn non_public_spellings(port: u16) -> Vec<String> {
-    include_str!("../../fixtures/egress/non-public-spellings.txt")
-        .lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| l.replace("PORT", &port.to_string()))
-        .collect()
-}
-
 /// Every spelling of loopback, private and metadata addresses we know, as the connection's
 /// `instance_url`, without `--allow-loopback`: refused before any request, and not one TCP
 /// connection reaches the loopback listener the loopback spellings point at.
@@ -351,7 +342,7 @@ async fn no_spelling_of_an_inside_address_opens_a_connection() {
     )
     .unwrap();
     let dir = scratch("ssrf-spellings");
-    let spellings = non_public_spellings(listener.port);
+    let spellings = spellings(listener.port);
     assert!(spellings.len() > 60, "the table is read");
     for url in &spellings {
         let form = json!({

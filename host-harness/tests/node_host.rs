@@ -209,15 +209,6 @@ impl Drop for CountingListener {
     }
 }
 
-/// `fixtures/egress/non-public-spellings.txt`, with PORT filled in.
-fn spellings(port: u16) -> Vec<String> {
-    include_str!("../../fixtures/egress/non-public-spellings.txt")
-        .lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| l.replace("PORT", &port.to_string()))
-        .collect()
-}
-
 /// A client-credentials form for `instance_url`, no emulator behind it.
 fn form_for(instance_url: &str) -> Value {
     json!({

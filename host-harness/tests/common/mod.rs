@@ -120,6 +120,15 @@ pub async fn authorization_code(url: &str) -> String {
         .to_string()
 }
 
+/// `fixtures/egress/non-public-spellings.txt` (the SSRF table), with PORT filled in.
+pub fn spellings(port: u16) -> Vec<String> {
+    include_str!("../../../fixtures/egress/non-public-spellings.txt")
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.replace("PORT", &port.to_string()))
+        .collect()
+}
+
 /// A private scratch directory per test.
 pub fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("harness-test-{}-{name}", std::process::id()));
