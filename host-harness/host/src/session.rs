@@ -51,7 +51,7 @@ impl ConnectionConfig {
     /// The values of the secret fields that are filled in. A secret field holding anything
     /// but text is refused here, before the connector sees the form: the placeholder can
     /// only stand in for text, and a list or object would carry the secret to the guest.
-    fn secrets(&self, secret_fields: &[String]) -> Result<Vec<Secret>, ErrorReport> {
+    fn secrets(&self, secret_fields: &[String]) -> Result<Vec<Secret>, CallError> {
         let mut secrets = Vec::new();
         for field in secret_fields {
             match self.form.get(field) {
@@ -66,7 +66,8 @@ impl ConnectionConfig {
                             json_type(other)
                         ),
                     )
-                    .with_field(field.clone()));
+                    .with_field(field.clone())
+                    .into());
                 }
             }
         }
@@ -277,7 +278,7 @@ impl Runtime {
 
 /// The canonical origins of `urls`, when every one is among the allowed origins; otherwise
 /// the connection is refused, naming the form field whose value could not be allowed.
-fn within(urls: &[String], allowed: &Bound, what: &str) -> Result<Vec<String>, ErrorReport> {
+fn within(urls: &[String], allowed: &Bound, what: &str) -> Result<Vec<String>, CallError> {
     let mut origins = Vec::new();
     for url in urls {
         let origin = canonical_origin(url).ok();
@@ -309,7 +310,7 @@ fn within(urls: &[String], allowed: &Bound, what: &str) -> Result<Vec<String>, E
                 if let Some((field, _)) = allowed.refused.first() {
                     report = report.with_field(field.clone());
                 }
-                return Err(report);
+                return Err(report.into());
             }
         }
     }
