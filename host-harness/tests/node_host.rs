@@ -27,10 +27,10 @@ fn prepared() -> bool {
     let ready = node_dir().join("node_modules/.bin/jco").exists();
     if !ready {
         assert!(
-            std::env::var_os("NODE_HOST_REQUIRED").is_none(),
-            "hosts/node/node_modules is missing: run `npm ci` in hosts/node"
+            std::env::var_os("NODE_HOST_REQUIRED").is_none() && std::env::var_os("CI").is_none(),
+            "hosts/node/node_modules is missing: run `npm install` in hosts/node"
         );
-        eprintln!("skipping the Node host comparison: run `npm ci` in hosts/node first");
+        eprintln!("NOT RUN: the Node host comparison needs `npm install` in hosts/node");
     }
     ready
 }

@@ -102,7 +102,8 @@ fn base64_runs(line: &str) -> impl Iterator<Item = &str> {
         .filter(|run| run.len() >= 16)
 }
 
-/// `\uXXXX` and `\/` resolved, as a JSON string would read.
+/// JSON escapes resolved (a backslash-u with four hex digits, and an escaped slash), as a JSON
+/// string would read.
 fn json_unescaped(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
