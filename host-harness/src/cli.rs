@@ -289,6 +289,25 @@ fn print_json(value: &Value) {
 }
 
 async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
+    for origin in &cli.allow_origin {
+        policy::canonical_origin(origin)
+            .map_err(|why| Failure::Usage(anyhow::anyhow!("--allow-origin: {why}")))?;
+    }
+    // A package brings its component and its egress; a bare component runs with this
+    // connector's declaration.
+    let package = match &cli.package {
+        Some(dir) => Some(Package::open(dir).map_err(Failure::Usage)?),
+        None => None,
+    };
+    let (component, declaration) = match &package {
+        Some(p) => (p.component.clone(), p.egress.clone()),
+        None => (
+            cli.component
+                .clone()
+                .unwrap_or_else(ironclad::default_component_path),
+            ironclad::egress_declaration().map_err(Failure::Usage)?,
+        ),
+    };
     let options = RuntimeOptions {
         allow_loopback: cli.allow_loopback,
         cache_dir: if cli.no_cache {
@@ -302,34 +321,9 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
         retry: Default::default(),
         instantiation: Default::default(),
         egress: Egress {
-            declaration: ironclad::egress_declaration().map_err(Failure::Usage)?,
+            declaration,
             operator_origins: (!cli.allow_origin.is_empty()).then(|| cli.allow_origin.clone()),
         },
-    };
-    for origin in &cli.allow_origin {
-        policy::canonical_origin(origin)
-            .map_err(|why| Failure::Usage(anyhow::anyhow!("--allow-origin: {why}")))?;
-    }
-    let package = match &cli.package {
-        Some(dir) => Some(Package::open(dir).map_err(Failure::Usage)?),
-        None => None,
-    };
-    let component = match &package {
-        Some(p) => p.component.clone(),
-        None => cli
-            .component
-            .clone()
-            .unwrap_or_else(ironclad::default_component_path),
-    };
-    let options = match &package {
-        Some(p) => RuntimeOptions {
-            egress: Egress {
-                declaration: p.egress.clone(),
-                ..options.egress
-            },
-            ..options
-        },
-        None => options,
     };
     // Found when a command needs it: `describe` runs without a safe place for tokens.
     let token_path = cli.token_store.clone();
@@ -571,13 +565,9 @@ async fn webhook(
                 Failure::Usage(anyhow::anyhow!("reading body {}: {e}", body.display()))
             })?;
             let session = runtime.connect(&read_config(&config)?, tokens).await?;
-            let handled = session.handle_webhook(&mut sub, headers, body).await;
-            if let Ok(events) = &handled {
-                print_json(&json!({ "events": events }));
-            }
-            // Kept whatever the outcome: a refused delivery updates the subscription too.
+            let events = session.handle_webhook(&mut sub, headers, body).await?;
+            print_json(&json!({ "events": events }));
             triggers::save(&subscription, &sub).map_err(Failure::Usage)?;
-            handled?;
             Ok(None)
         }
     }

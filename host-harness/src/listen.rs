@@ -107,7 +107,7 @@ pub async fn run(session: &Session<'_>, options: Options) -> Result<(), CallErro
                 persist(&options, &sub)
                     .map(|_| (StatusCode::OK, json!({ "received": events.len() })))
             }
-            Err(e) => persist(&options, &sub).map(|_| refusal(&e)),
+            Err(e) => Ok(refusal(&e)),
         };
         drop(lock);
         let (status, body) = match answer {

@@ -214,32 +214,16 @@ impl Authenticator {
         rejected: Option<&str>,
     ) -> Result<TokenRecord, AuthError> {
         let rejected = rejected.map(str::to_string);
-        let body = match self.settings.grant {
-            Grant::ClientCredentials => json!({
-                "grant_type": "client_credentials",
-                "client_id": self.settings.client_id,
-                "client_secret": self.settings.client_secret.expose(),
-                "scope": self.settings.scopes.join(" "),
-            }),
-            // The refresh token is the store's latest, filled in under the lock below.
-            Grant::AuthorizationCode => json!({
-                "grant_type": "refresh_token",
-                "client_id": self.settings.client_id,
-                "client_secret": self.settings.client_secret.expose(),
-            }),
-        };
         // Persist before use: a rotated refresh token that is lost locks the user out. The
         // renewal runs to the end on its own task, so a call stopped at its deadline cannot
         // drop a rotated token between Ironclad issuing it and the store keeping it.
-        let (http, url) = (self.http.clone(), self.settings.token_url.clone());
+        let (http, settings) = (self.http.clone(), self.settings.clone());
         let (store, key) = (self.store.clone(), self.key.clone());
-        let grant = self.settings.grant;
         tokio::spawn(async move {
             // One renewal per connection at a time across processes: under this
             // connection's lock, a renewal another process finished meanwhile is used
             // instead of spending the refresh token again.
-            let lock_store = store.clone();
-            let lock_key = key.clone();
+            let (lock_store, lock_key) = (store.clone(), key.clone());
             let _lock = tokio::task::spawn_blocking(move || lock_store.lock_key(&lock_key))
                 .await
                 .map_err(|e| AuthError::Transport(format!("waiting for the token lock: {e}")))??;
@@ -254,17 +238,10 @@ impl Authenticator {
             // A refresh token is spent by the request below: make sure its successor can be
             // kept before spending it.
             store.check_writable()?;
+            // The store's latest refresh token: another process may have rotated it.
             let previous = latest.refresh_token.or(record.refresh_token);
-            let body = match grant {
-                Grant::ClientCredentials => body,
-                Grant::AuthorizationCode => {
-                    let refresh = previous.as_deref().ok_or(AuthError::NotAuthorized)?;
-                    let mut body = body;
-                    body["refresh_token"] = refresh.into();
-                    body
-                }
-            };
-            let fresh = token_request(&http, &url, body, previous).await?;
+            let body = renewal_body(&settings, previous.as_deref())?;
+            let fresh = token_request(&http, &settings.token_url, body, previous).await?;
             match store.put(&key, fresh.clone()) {
                 Ok(()) => Ok(Renewed::Kept(fresh)),
                 // Issued but not kept: the token serves this session from memory, and
@@ -357,6 +334,27 @@ impl Authenticator {
             refreshable: fresh.refresh_token.is_some(),
         })
     }
+}
+
+/// Client credentials: a new token. Authorization code: a refresh with `refresh`.
+fn renewal_body(
+    settings: &OAuthSettings,
+    refresh: Option<&str>,
+) -> Result<serde_json::Value, AuthError> {
+    Ok(match settings.grant {
+        Grant::ClientCredentials => json!({
+            "grant_type": "client_credentials",
+            "client_id": settings.client_id,
+            "client_secret": settings.client_secret.expose(),
+            "scope": settings.scopes.join(" "),
+        }),
+        Grant::AuthorizationCode => json!({
+            "grant_type": "refresh_token",
+            "refresh_token": refresh.ok_or(AuthError::NotAuthorized)?,
+            "client_id": settings.client_id,
+            "client_secret": settings.client_secret.expose(),
+        }),
+    })
 }
 
 async fn token_request(
