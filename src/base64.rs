@@ -23,6 +23,26 @@ pub fn encode(bytes: &[u8]) -> String {
     out
 }
 
+/// `bytes` in unpadded URL-safe base64 (RFC 4648 §5), for opaque tokens such as page cursors.
+pub fn encode_url(bytes: &[u8]) -> String {
+    encode(bytes)
+        .trim_end_matches('=')
+        .replace('+', "-")
+        .replace('/', "_")
+}
+
+/// Decode what [`encode_url`] wrote; None for anything else (the standard alphabet, padding,
+/// whitespace included).
+pub fn decode_url(text: &str) -> Option<Vec<u8>> {
+    if text
+        .bytes()
+        .any(|b| matches!(b, b'+' | b'/' | b'=') || b.is_ascii_whitespace())
+    {
+        return None;
+    }
+    decode(&text.replace('-', "+").replace('_', "/")).ok()
+}
+
 /// Why a text is not base64; `offset` is a byte offset into the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
@@ -149,6 +169,16 @@ mod tests {
         }
         assert_eq!(encode(&[0xff, 0xfe, 0x00]), "//4A");
         assert_eq!(encode(&[0xfb, 0xef]), "++8=");
+    }
+
+    #[test]
+    fn url_safe_tokens_round_trip_and_nothing_else_decodes() {
+        let bytes = [0xfb, 0xef, 0xff, 0x00];
+        assert_eq!(encode_url(&bytes), "--__AA");
+        assert_eq!(decode_url("--__AA").unwrap(), bytes);
+        for other in ["++//AA", "--__AA==", "--__ AA", "Zm9vY"] {
+            assert_eq!(decode_url(other), None, "{other}");
+        }
     }
 
     #[test]

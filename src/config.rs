@@ -2,8 +2,9 @@
 //! Every error names the form field and says what to change.
 
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
-use crate::error::ConnectorError;
+use crate::error::{ConnectorError, excerpt};
 
 /// The form's JSON Schema (served by `describe`); `tests::schema_and_parser_agree` keeps it
 /// and this parser in step.
@@ -209,6 +210,26 @@ impl Connection {
     pub fn userinfo_url(&self) -> String {
         format!("{}/oauth/userinfo", self.origin)
     }
+
+    /// Eight hex digits naming the data this connection reads: its API type, its instance (or
+    /// Clickwrap host) and its Clickwrap site. Cursors carry it ([`crate::owner`]), so one made
+    /// on another connection is refused rather than read against other data. Credentials and
+    /// the acting user are left out: they change who reads, not what a position means.
+    pub fn fingerprint(&self) -> String {
+        let mut hash = Sha256::new();
+        for part in [
+            self.api_type.as_str(),
+            &self.origin,
+            self.site_access_id.as_deref().unwrap_or_default(),
+        ] {
+            hash.update(part.as_bytes());
+            hash.update([0]);
+        }
+        hash.finalize()[..4]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
 }
 
 /// Scopes requested when the form leaves `scopes` empty.
@@ -260,7 +281,8 @@ fn oauth_client(
         return Err(ConnectorError::config(
             "scopes",
             format!(
-                "`{bad}` is not a scope name; separate scopes with spaces, e.g. `public.workflows.readWorkflows public.records.readRecords`"
+                "`{}` is not a scope name; separate scopes with spaces, e.g. `public.workflows.readWorkflows public.records.readRecords`",
+                excerpt(bad)
             ),
         ));
     }
@@ -309,7 +331,10 @@ fn instance_origin(raw: &str) -> Result<String, ConnectorError> {
     let bad = |why: &str| {
         ConnectorError::config(
             "instance_url",
-            format!("`{raw}` {why}; expected a URL like https://acme.ironcladapp.com"),
+            format!(
+                "`{}` {why}; expected a URL like https://acme.ironcladapp.com",
+                excerpt(raw)
+            ),
         )
     };
     let uri: http::Uri = raw.parse().map_err(|_| bad("is not a valid URL"))?;
@@ -344,7 +369,7 @@ fn impersonation(who: &str) -> Result<Impersonation, ConnectorError> {
         if !valid {
             return Err(ConnectorError::config(
                 "impersonate_user",
-                format!("`{who}` is not a valid email address"),
+                format!("`{}` is not a valid email address", excerpt(who)),
             ));
         }
         Ok(Impersonation::Email(who.to_string()))
@@ -354,7 +379,8 @@ fn impersonation(who: &str) -> Result<Impersonation, ConnectorError> {
         Err(ConnectorError::config(
             "impersonate_user",
             format!(
-                "`{who}` is neither an email nor an Ironclad user id (letters and digits only)"
+                "`{}` is neither an email nor an Ironclad user id (letters and digits only)",
+                excerpt(who)
             ),
         ))
     }
@@ -382,7 +408,11 @@ fn choice<T: Copy>(
         .ok_or_else(|| {
             ConnectorError::config(
                 field,
-                format!("unknown value `{given}`; expected one of {}", names()),
+                format!(
+                    "unknown value `{}`; expected one of {}",
+                    excerpt(given),
+                    names()
+                ),
             )
         })
 }

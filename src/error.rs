@@ -1,7 +1,22 @@
 //! The connector's typed errors. They mirror the WIT `connector-error` variant one to one, so
 //! the native logic and the component boundary speak the same language.
 
+use std::borrow::Cow;
 use std::fmt;
+
+/// Characters of caller-supplied text an error message quotes.
+const EXCERPT_CHARS: usize = 80;
+
+/// Caller-supplied text (an id, a URL built from one, a value) as an error message quotes
+/// it: whole when short, else its first 80 characters and its size. Every message that
+/// echoes input goes through here, so no error grows with the input (a 5-million-character
+/// id once made a 120 MB message).
+pub fn excerpt(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        None => Cow::Borrowed(text),
+        Some((end, _)) => Cow::Owned(format!("{}… ({} bytes)", &text[..end], text.len())),
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectorError {
@@ -152,3 +167,24 @@ impl fmt::Display for ConnectorError {
 }
 
 impl std::error::Error for ConnectorError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_are_bounded_whatever_the_text() {
+        assert_eq!(excerpt("IC-12"), "IC-12");
+        let exact = "é".repeat(EXCERPT_CHARS);
+        assert_eq!(
+            excerpt(&exact),
+            exact.as_str(),
+            "80 characters are quoted whole"
+        );
+        let long = "é".repeat(5_000_000);
+        let shown = excerpt(&long);
+        assert!(shown.starts_with(&"é".repeat(EXCERPT_CHARS)), "{shown}");
+        assert!(shown.ends_with("… (10000000 bytes)"), "{shown}");
+        assert!(shown.chars().count() < EXCERPT_CHARS + 30);
+    }
+}

@@ -9,7 +9,8 @@ use crate::catalog::{Body, Operation, Pagination, Param, ParamIn, ParamStyle, Re
 use crate::config::{ApiType, Connection};
 use crate::error::ConnectorError;
 use crate::http::{HttpClient, Method, Request, encode_component, encode_path_segment};
-use crate::{download, multipart, pagination, schema, upstream};
+use crate::owner::Owner;
+use crate::{download, integer, multipart, pagination, schema, upstream};
 
 pub fn execute(
     client: &dyn HttpClient,
@@ -36,8 +37,9 @@ pub fn execute(
             match input.get("cursor").and_then(Value::as_str) {
                 None => pagination::collect(has_count, max_items, fetch),
                 Some(cursor) => {
-                    let cursor = pagination::Cursor::parse(cursor, max_items)?;
-                    pagination::one_page(has_count, cursor, fetch)
+                    let owner = Owner::action(op.key, conn);
+                    let cursor = pagination::Cursor::parse(cursor, max_items, &owner)?;
+                    pagination::one_page(has_count, cursor, &owner, fetch)
                 }
             }
         }
@@ -136,7 +138,7 @@ fn max_items(input_schema: &Value, input: &Map<String, Value>) -> u64 {
     input
         .get("max_items")
         .or_else(|| input_schema.pointer("/properties/max_items/default"))
-        .and_then(Value::as_u64)
+        .and_then(integer::as_u64)
         .unwrap_or(pagination::PAGE_SIZE)
 }
 
@@ -312,11 +314,14 @@ fn param_value(
     };
     let scalar = |v: &Value| match v {
         Value::String(s) => Ok(s.clone()),
-        Value::Number(n) => Ok(n.to_string()),
+        Value::Number(n) => Ok(integer::text(n)),
         Value::Bool(b) => Ok(b.to_string()),
         other => Err(ConnectorError::input(
             format!("/{}", param.name),
-            format!("must be a scalar, got {other}"),
+            format!(
+                "must be a scalar, got {}",
+                crate::error::excerpt(&other.to_string())
+            ),
         )),
     };
     let text = match (param.style, value) {
@@ -382,6 +387,120 @@ mod tests {
         // Invalid input is refused before any request, as by `execute`.
         let err = execute_text(&fake(200, &[], b"{}"), &conn(), retrieve, &json!({})).unwrap_err();
         assert_eq!(err.kind(), "invalid_input");
+    }
+
+    /// `max_items: 3.0` is the integer 3 to validation, so it is 3 to the listing too (it
+    /// used to be ignored: 29 items came back instead of 3).
+    #[test]
+    fn max_items_written_as_a_float_limits_the_listing() {
+        let all: Vec<Value> = (0..29).map(|i| json!({ "id": format!("w{i}") })).collect();
+        let client = fake(
+            200,
+            &[],
+            &serde_json::to_vec(&json!({ "list": all, "count": 29 })).unwrap(),
+        );
+        let out = execute(
+            &client,
+            &conn(),
+            op("list_workflows"),
+            &json!({ "max_items": 3.0 }),
+        )
+        .unwrap();
+        assert_eq!(out["items"].as_array().unwrap().len(), 3);
+        assert_eq!(out["truncated"], true);
+        let sent = client.sent.borrow();
+        assert_eq!(crate::test_support::query(&sent[0])["pageSize"], "3");
+        // An integral float is sent as an integer in a query.
+        drop(sent);
+        execute(
+            &client,
+            &conn(),
+            op("list_workflows"),
+            &json!({ "max_items": 1, "cursor": "" }),
+        )
+        .unwrap();
+        assert_eq!(
+            crate::test_support::query(&client.sent.borrow()[1])["pageSize"],
+            "1"
+        );
+    }
+
+    /// Ids are at most 256 characters: a longer one is refused naming its field before any
+    /// request (a 65 kB id used to fail as a URL and be blamed on `instance_url`), and the
+    /// refusal does not quote it whole.
+    #[test]
+    fn an_over_long_id_is_refused_naming_its_field() {
+        let client = fake(200, &[], b"{}");
+        execute(
+            &client,
+            &conn(),
+            op("retrieve_workflow"),
+            &json!({ "id": "w".repeat(256) }),
+        )
+        .unwrap();
+        assert_eq!(client.sent.borrow().len(), 1);
+        for (key, input, field) in [
+            ("retrieve_workflow", json!({ "id": "w".repeat(257) }), "/id"),
+            (
+                "retrieve_record",
+                json!({ "id": "r".repeat(5_000_000) }),
+                "/id",
+            ),
+            (
+                "list_workflow_role_eligible_assignees",
+                json!({ "id": "w1", "roleName": "x".repeat(65_000) }),
+                "/roleName",
+            ),
+        ] {
+            let err = execute(&client, &conn(), op(key), &input).unwrap_err();
+            let ConnectorError::InvalidInput { field: at, message } = &err else {
+                panic!("{key}: {err:?}")
+            };
+            assert_eq!(
+                (at.as_str(), message.as_str()),
+                (field, "allows at most 256 characters")
+            );
+        }
+        assert_eq!(client.sent.borrow().len(), 1, "nothing more was sent");
+        let scim = crate::catalog::schema(op("scim_retrieve_user").input_schema);
+        assert_eq!(scim["properties"]["userId"]["maxLength"], 256);
+    }
+
+    /// A write that got no answer says it may have been processed; a read does not.
+    #[test]
+    fn a_write_without_an_answer_may_have_been_processed() {
+        struct TimesOut;
+        impl HttpClient for TimesOut {
+            fn send(
+                &self,
+                _: Request,
+            ) -> Result<crate::http::Response, crate::http::TransportError> {
+                Err(crate::http::TransportError::Timeout)
+            }
+        }
+        let err = execute(
+            &TimesOut,
+            &conn(),
+            op("delete_record"),
+            &json!({ "id": "r1" }),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), "timeout");
+        assert!(
+            err.to_string().contains("DELETE may have been processed"),
+            "{err}"
+        );
+        let err = execute(
+            &TimesOut,
+            &conn(),
+            op("retrieve_workflow"),
+            &json!({ "id": "w1" }),
+        )
+        .unwrap_err();
+        assert!(
+            !err.to_string().contains("may have been processed"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -14,6 +14,9 @@
 //! - [`poll`], [`subscribe`], [`unsubscribe`], [`handle_webhook`] — triggers ([`triggers`]).
 //! - [`input_schema`], [`list_options`] — for recipe builders: schemas for the input so far
 //!   ([`dynamic`]) and pick lists ([`options`]); structured filters ([`formula`]).
+//! - Rules every part keeps: integers read as the schema validates them ([`integer`]),
+//!   cursors bound to their action or trigger and connection ([`owner`]), and errors that
+//!   quote input as an excerpt ([`error::excerpt`]).
 //! - API types: `clm_public`, `clm_scim` ([`scim`]), `clickwrap_rest` and
 //!   `clickwrap_activity` ([`clickwrap`]); every action and trigger belongs to one and is
 //!   refused on a connection of another.
@@ -31,9 +34,11 @@ pub mod executor;
 pub mod formula;
 pub mod http;
 pub mod identity;
+pub mod integer;
 pub mod manifest;
 pub mod multipart;
 pub mod options;
+pub mod owner;
 pub mod pagination;
 pub mod schema;
 pub mod scim;
@@ -128,7 +133,10 @@ impl Action {
         }
         Err(ConnectorError::input(
             "",
-            format!("unknown action `{key}`; `describe` lists the actions"),
+            format!(
+                "unknown action `{}`; `describe` lists the actions",
+                error::excerpt(key)
+            ),
         ))
     }
 

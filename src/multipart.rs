@@ -98,7 +98,10 @@ fn scalar_text(value: &Value, pointer: &str) -> Result<String, ConnectorError> {
         Value::Bool(b) => Ok(b.to_string()),
         other => Err(ConnectorError::input(
             pointer,
-            format!("must be a scalar, got {other}"),
+            format!(
+                "must be a scalar, got {}",
+                crate::error::excerpt(&other.to_string())
+            ),
         )),
     }
 }

@@ -1,10 +1,13 @@
 //! Ironclad's page/pageSize pagination: followed until `max_items` or the end with as few
 //! requests as possible, or one page per call behind an opaque cursor so the host can drive
-//! a long read and stream it out while the guest holds a single page.
+//! a long read and stream it out while the guest holds a single page. A cursor names the
+//! action and connection it was made for ([`Owner`]) and is refused by any other.
 
 use serde_json::{Value, json};
 
-use crate::error::ConnectorError;
+use crate::base64;
+use crate::error::{ConnectorError, excerpt};
+use crate::owner::Owner;
 
 /// Ironclad's largest page.
 pub const PAGE_SIZE: u64 = 100;
@@ -22,7 +25,7 @@ impl Page {
         };
         let count = envelope
             .get("count")
-            .and_then(Value::as_u64)
+            .and_then(crate::integer::as_u64)
             .filter(|_| has_count);
         match envelope.remove("list") {
             Some(Value::Array(list)) => Ok(Page { list, count }),
@@ -137,40 +140,61 @@ pub struct Cursor {
 
 impl Cursor {
     /// `""` starts a read with pages of `max_items` (at most 100); anything else must be a
-    /// `next` this module wrote (`page:size`).
-    pub fn parse(text: &str, max_items: u64) -> Result<Cursor, ConnectorError> {
+    /// `next` this module wrote for `owner`: `action:connection:page:size` in URL-safe
+    /// base64, opaque so that nobody edits a position by hand.
+    pub fn parse(text: &str, max_items: u64, owner: &Owner) -> Result<Cursor, ConnectorError> {
         if text.is_empty() {
             return Ok(Cursor {
                 page: 0,
                 size: max_items.clamp(1, PAGE_SIZE),
             });
         }
-        let parsed = text
+        // Cursors used to be a bare `page:size`, valid for any listing.
+        if text
             .split_once(':')
-            .and_then(|(p, s)| Some((p.parse::<u64>().ok()?, s.parse::<u64>().ok()?)));
-        match parsed {
-            Some((page, size)) if (1..=PAGE_SIZE).contains(&size) && page <= 100_000_000 => {
-                Ok(Cursor { page, size })
-            }
-            _ => Err(ConnectorError::input(
+            .is_some_and(|(p, s)| p.parse::<u64>().is_ok() && s.parse::<u64>().is_ok())
+        {
+            return Err(owner.unbound("/cursor", None));
+        }
+        let not_ours = || {
+            ConnectorError::input(
                 "/cursor",
                 format!(
-                    "`{text}` is not a cursor this connector wrote; pass \"\" to start, then the previous output's `next`"
+                    "`{}` is not a cursor this connector wrote; pass \"\" to start, then the previous output's `next`",
+                    excerpt(text)
                 ),
-            )),
+            )
+        };
+        let decoded = base64::decode_url(text)
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(not_ours)?;
+        let [key, connection, page, size] = decoded.split(':').collect::<Vec<_>>()[..] else {
+            return Err(not_ours());
+        };
+        owner.check("/cursor", key, connection)?;
+        match (page.parse::<u64>(), size.parse::<u64>()) {
+            (Ok(page), Ok(size)) if (1..=PAGE_SIZE).contains(&size) && page <= 100_000_000 => {
+                Ok(Cursor { page, size })
+            }
+            _ => Err(not_ours()),
         }
     }
 
-    fn encode(self) -> String {
-        format!("{}:{}", self.page, self.size)
+    fn encode(self, owner: &Owner) -> String {
+        let text = format!(
+            "{}:{}:{}:{}",
+            owner.key, owner.connection, self.page, self.size
+        );
+        base64::encode_url(text.as_bytes())
     }
 }
 
 /// Fetch the one page `cursor` points at. Returns `{items, count?, next}` with `next` the
-/// cursor of the following page, or null when this page was the last.
+/// cursor of the following page (for `owner`), or null when this page was the last.
 pub fn one_page(
     has_count: bool,
     cursor: Cursor,
+    owner: &Owner,
     fetch: impl FnOnce(u64, u64) -> Result<Value, ConnectorError>,
 ) -> Result<Value, ConnectorError> {
     let fetched = Page::of(fetch(cursor.page, cursor.size)?, has_count)?;
@@ -179,7 +203,7 @@ pub fn one_page(
             page: cursor.page + 1,
             ..cursor
         }
-        .encode()
+        .encode(owner)
     });
     let mut out = json!({ "items": fetched.list, "next": next });
     if let Some(total) = fetched.count {
@@ -191,6 +215,7 @@ pub fn one_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Connection;
 
     /// Page `page` of `size` of a listing of `total` numbered items, as Ironclad answers it.
     fn envelope(total: u64, has_count: bool, page: u64, size: u64) -> Value {
@@ -259,15 +284,20 @@ mod tests {
         assert_eq!(out["truncated"], false);
     }
 
+    fn owner(key: &'static str) -> Owner {
+        Owner::action(key, &crate::test_support::conn())
+    }
+
     /// Read a fake listing one page per call, as a host would; returns the items in order
     /// and the pages asked for.
     fn by_cursor(total: u64, has_count: bool, max_items: u64) -> (Vec<u64>, Vec<(u64, u64)>) {
         let mut calls = Vec::new();
         let mut items = Vec::new();
         let mut cursor = String::new();
+        let owner = owner("list_records");
         loop {
-            let parsed = Cursor::parse(&cursor, max_items).unwrap();
-            let out = one_page(has_count, parsed, |page, size| {
+            let parsed = Cursor::parse(&cursor, max_items, &owner).unwrap();
+            let out = one_page(has_count, parsed, &owner, |page, size| {
                 calls.push((page, size));
                 Ok(envelope(total, has_count, page, size))
             })
@@ -306,25 +336,75 @@ mod tests {
 
     #[test]
     fn cursors_are_checked() {
-        assert_eq!(Cursor::parse("", 7).unwrap(), Cursor { page: 0, size: 7 });
+        let records = owner("list_records");
         assert_eq!(
-            Cursor::parse("3:100", 5).unwrap(),
+            Cursor::parse("", 7, &records).unwrap(),
+            Cursor { page: 0, size: 7 }
+        );
+        let third = Cursor { page: 3, size: 100 }.encode(&records);
+        assert_eq!(
+            Cursor::parse(&third, 5, &records).unwrap(),
             Cursor { page: 3, size: 100 },
             "the cursor keeps its page size"
         );
-        for bad in ["3", "x:100", "3:0", "3:101", "-1:10", "3:100:1"] {
-            let e = Cursor::parse(bad, 100).unwrap_err();
+        let forged = |text: &str| base64::encode_url(text.as_bytes());
+        let fingerprint = &records.connection;
+        for bad in [
+            "3".to_string(),
+            "x:100".into(),
+            "3:100:1".into(),
+            "not base64!".into(),
+            forged(&format!("list_records:{fingerprint}:3:0")),
+            forged(&format!("list_records:{fingerprint}:3:101")),
+            forged(&format!("list_records:{fingerprint}:-1:10")),
+            forged(&format!("list_records:{fingerprint}:3")),
+            "x".repeat(100_000),
+        ] {
+            let e = Cursor::parse(&bad, 100, &records).unwrap_err();
             assert_eq!(e.kind(), "invalid_input", "{bad}");
             assert!(e.to_string().contains("/cursor"), "{e}");
+            assert!(e.to_string().len() < 400, "the message quotes an excerpt");
         }
+    }
+
+    /// A cursor is refused by another action and on another connection (a `list_workflows`
+    /// `1:2` used to be read by `list_records` as its own page 1).
+    #[test]
+    fn a_cursor_belongs_to_its_action_and_connection() {
+        let workflows = Cursor { page: 1, size: 2 }.encode(&owner("list_workflows"));
+        let err = Cursor::parse(&workflows, 100, &owner("list_records")).unwrap_err();
+        let ConnectorError::InvalidInput { field, message } = err else {
+            panic!()
+        };
+        assert_eq!(field, "/cursor");
+        assert!(
+            message.contains("belongs to action `list_workflows`"),
+            "{message}"
+        );
+        let elsewhere = Connection {
+            origin: "https://eu1.ironcladapp.com".into(),
+            ..crate::test_support::conn()
+        };
+        let err = Cursor::parse(
+            &workflows,
+            100,
+            &Owner::action("list_workflows", &elsewhere),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("another connection"), "{err}");
+        // The old `page:size` form said nothing about its listing: refused, with the restart.
+        let err = Cursor::parse("1:2", 100, &owner("list_records")).unwrap_err();
+        assert!(
+            err.to_string().contains("earlier version") && err.to_string().contains("pass \"\""),
+            "{err}"
+        );
     }
 
     #[test]
     fn an_envelope_without_a_list_is_an_internal_error() {
-        let e = one_page(true, Cursor::parse("", 10).unwrap(), |_, _| {
-            Ok(json!({"page": 0}))
-        })
-        .unwrap_err();
+        let records = owner("list_records");
+        let start = Cursor::parse("", 10, &records).unwrap();
+        let e = one_page(true, start, &records, |_, _| Ok(json!({"page": 0}))).unwrap_err();
         assert_eq!(e.kind(), "internal");
     }
 

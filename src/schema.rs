@@ -6,6 +6,9 @@
 
 use serde_json::{Map, Value};
 
+use crate::error::excerpt;
+use crate::integer;
+
 /// Where the value is wrong (a JSON Pointer) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
@@ -34,7 +37,11 @@ fn check(schema: &Value, value: &Value, at: &mut String) -> Result<(), Violation
         let list: Vec<String> = options.iter().map(Value::to_string).collect();
         return Err(violation(
             at,
-            format!("must be one of {}, got {value}", list.join(", ")),
+            format!(
+                "must be one of {}, got {}",
+                list.join(", "),
+                excerpt(&value.to_string())
+            ),
         ));
     }
     if let Some(expected) = s.get("const")
@@ -75,8 +82,8 @@ fn has_type(expected: &str, value: &Value) -> bool {
         "boolean" => value.is_boolean(),
         "null" => value.is_null(),
         "number" => value.is_number(),
-        // 1.0 is an integer in JSON Schema.
-        "integer" => value.as_f64().is_some_and(|n| n.fract() == 0.0),
+        // 1.0 is an integer in JSON Schema; the connector reads integers within 64 bits.
+        "integer" => integer::is_integer(value),
         _ => true,
     }
 }
@@ -85,6 +92,11 @@ fn type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
+        Value::Number(n)
+            if !integer::is_integer(value) && n.as_f64().is_some_and(|f| f.fract() == 0.0) =>
+        {
+            "an integer beyond 64 bits"
+        }
         Value::Number(_) => "a number",
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
@@ -104,7 +116,7 @@ fn check_object(
             }
         }
     }
-    if let Some(min) = s.get("minProperties").and_then(Value::as_u64)
+    if let Some(min) = s.get("minProperties").and_then(integer::as_u64)
         && (obj.len() as u64) < min
     {
         return Err(violation(at, format!("needs at least {min} propert(ies)")));
@@ -139,12 +151,12 @@ fn check_object(
 }
 
 fn check_array(s: &Map<String, Value>, items: &[Value], at: &mut String) -> Result<(), Violation> {
-    if let Some(min) = s.get("minItems").and_then(Value::as_u64)
+    if let Some(min) = s.get("minItems").and_then(integer::as_u64)
         && (items.len() as u64) < min
     {
         return Err(violation(at, format!("needs at least {min} item(s)")));
     }
-    if let Some(max) = s.get("maxItems").and_then(Value::as_u64)
+    if let Some(max) = s.get("maxItems").and_then(integer::as_u64)
         && items.len() as u64 > max
     {
         return Err(violation(at, format!("allows at most {max} item(s)")));
@@ -169,7 +181,7 @@ fn check_array(s: &Map<String, Value>, items: &[Value], at: &mut String) -> Resu
 
 fn check_string(s: &Map<String, Value>, text: &str, at: &str) -> Result<(), Violation> {
     let len = text.chars().count() as u64;
-    if let Some(min) = s.get("minLength").and_then(Value::as_u64)
+    if let Some(min) = s.get("minLength").and_then(integer::as_u64)
         && len < min
     {
         let why = if min == 1 {
@@ -179,23 +191,30 @@ fn check_string(s: &Map<String, Value>, text: &str, at: &str) -> Result<(), Viol
         };
         return Err(violation(at, why));
     }
-    if let Some(max) = s.get("maxLength").and_then(Value::as_u64)
+    if let Some(max) = s.get("maxLength").and_then(integer::as_u64)
         && len > max
     {
         return Err(violation(at, format!("allows at most {max} characters")));
     }
     match s.get("format").and_then(Value::as_str) {
-        Some("email") if !looks_like_email(text) => {
-            Err(violation(at, format!("`{text}` is not an email address")))
-        }
+        Some("email") if !looks_like_email(text) => Err(violation(
+            at,
+            format!("`{}` is not an email address", excerpt(text)),
+        )),
         Some("date-time") if !looks_like_date_time(text) => Err(violation(
             at,
-            format!("`{text}` is not an ISO-8601 date-time like 2024-05-01T00:00:00Z"),
+            format!(
+                "`{}` is not an ISO-8601 date-time like 2024-05-01T00:00:00Z",
+                excerpt(text)
+            ),
         )),
         // Ironclad's date fields take a date or a date-time.
         Some("date") if !(looks_like_date(text) || looks_like_date_time(text)) => Err(violation(
             at,
-            format!("`{text}` is not an ISO-8601 date like 2024-05-01 or 2024-05-01T00:00:00Z"),
+            format!(
+                "`{}` is not an ISO-8601 date like 2024-05-01 or 2024-05-01T00:00:00Z",
+                excerpt(text)
+            ),
         )),
         _ => Ok(()),
     }
@@ -405,6 +424,40 @@ mod tests {
                 .contains("more than one")
         );
         assert!(err(s, json!({})).message.contains("none of the 2"));
+    }
+
+    #[test]
+    fn integers_are_read_as_they_are_validated() {
+        // Keywords written as floats still bind.
+        let s = json!({"type":"string","maxLength":3.0});
+        assert_eq!(err(s, json!("abcd")).message, "allows at most 3 characters");
+        let s = json!({"type":"array","maxItems":1.0});
+        assert!(err(s, json!([1, 2])).message.contains("at most 1"));
+        // An integral float is an integer; one beyond 64 bits is refused, not misread.
+        validate(&json!({"type":"integer"}), &json!(3.0)).unwrap();
+        assert_eq!(
+            err(json!({"type":"integer"}), json!(1e300)).message,
+            "must be integer, got an integer beyond 64 bits"
+        );
+        assert_eq!(
+            err(json!({"type":"string"}), json!(3)).message,
+            "must be string, got a number"
+        );
+    }
+
+    #[test]
+    fn messages_quote_at_most_an_excerpt_of_the_value() {
+        let huge = "x".repeat(1_000_000);
+        for (schema, value) in [
+            (json!({"enum":["a"]}), json!(huge)),
+            (json!({"format":"email"}), json!(huge)),
+            (json!({"format":"date-time"}), json!(huge)),
+            (json!({"format":"date"}), json!(huge)),
+        ] {
+            let message = err(schema, value).message;
+            assert!(message.len() < 300, "{}", &message[..300]);
+            assert!(message.contains("(1000000 bytes)") || message.contains("(1000002 bytes)"));
+        }
     }
 
     #[test]

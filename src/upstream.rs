@@ -2,13 +2,15 @@
 
 use serde_json::Value;
 
-use crate::error::{ConnectorError, Upstream};
-use crate::http::{HttpClient, Request, Response, TransportError};
+use crate::error::{ConnectorError, Upstream, excerpt};
+use crate::http::{HttpClient, Method, Request, Response, TransportError};
 
 /// Send a request; transport failures become typed errors.
 pub fn send(client: &dyn HttpClient, request: Request) -> Result<Response, ConnectorError> {
-    let url = request.url.clone();
-    client.send(request).map_err(|e| transport_error(e, &url))
+    let (method, url) = (request.method.clone(), request.url.clone());
+    client
+        .send(request)
+        .map_err(|e| transport_error(e, &method, &url))
 }
 
 /// Send and require a 2xx answer. `scopes` are the scopes the operation needs, used to say
@@ -26,22 +28,61 @@ pub fn send_ok(
     }
 }
 
-pub fn transport_error(error: TransportError, url: &str) -> ConnectorError {
+/// A request that got no answer, as a typed error. The URL (and the host's words, which may
+/// repeat it) is quoted as an excerpt: it holds the caller's ids and query.
+///
+/// A write (anything but GET and HEAD) that may have reached Ironclad says so, because
+/// repeating it could launch or write twice. The WIT `http-error` does not say whether bytes
+/// left, so the case decides: `timeout` and `too-large` come after sending (the host may also
+/// time out before sending, which it cannot tell us), and `connect` is a failure to connect by
+/// the contract, but a host may report a connection broken after sending the same way.
+/// `denied`, `invalid-request` and `unauthenticated` are refusals before anything is sent.
+pub fn transport_error(error: TransportError, method: &Method, url: &str) -> ConnectorError {
+    let shown = excerpt(url);
+    let host_words = |why: String| {
+        if shown.len() < url.len() {
+            why.replace(url, &shown)
+        } else {
+            why
+        }
+    };
+    let write = !matches!(*method, Method::GET | Method::HEAD);
+    let processed = |message: String, hedge: &str| {
+        if write {
+            format!(
+                "{message}; {hedge}the {method} may have been processed by Ironclad: check \
+                 before repeating it"
+            )
+        } else {
+            message
+        }
+    };
     match error {
         TransportError::Denied(why) => ConnectorError::config(
             "instance_url",
-            format!("the host refused to connect to {url}: {why}"),
+            format!(
+                "the host refused to connect to {shown}: {}",
+                host_words(why)
+            ),
         ),
         TransportError::InvalidRequest(why) => {
-            ConnectorError::internal(format!("invalid request to {url}: {why}"))
+            ConnectorError::internal(format!("invalid request to {shown}: {}", host_words(why)))
         }
         TransportError::Connect(why) => ConnectorError::Upstream(Upstream {
-            message: format!("could not reach {url}: {why}"),
+            message: processed(
+                format!("could not reach {shown}: {}", host_words(why)),
+                "if the connection broke after the request was sent, ",
+            ),
             ..Upstream::default()
         }),
-        TransportError::Timeout => ConnectorError::Timeout(format!("no answer from {url} in time")),
+        TransportError::Timeout => {
+            ConnectorError::Timeout(processed(format!("no answer from {shown} in time"), ""))
+        }
         TransportError::TooLarge(limit) => ConnectorError::Upstream(Upstream {
-            message: format!("the response from {url} exceeded the host's {limit}-byte limit"),
+            message: processed(
+                format!("the response from {shown} exceeded the host's {limit}-byte limit"),
+                "",
+            ),
             ..Upstream::default()
         }),
         TransportError::Unauthenticated(why) => ConnectorError::Unauthenticated(why),
@@ -189,7 +230,8 @@ pub fn json(response: &Response, what: &str) -> Result<Value, ConnectorError> {
     }
     serde_json::from_slice(&response.body).map_err(|e| {
         ConnectorError::internal(format!(
-            "{what}: Ironclad returned a body that is not JSON ({e})"
+            "{}: Ironclad returned a body that is not JSON ({e})",
+            excerpt(what)
         ))
     })
 }
@@ -206,6 +248,60 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             body: body.as_bytes().to_vec(),
+        }
+    }
+
+    /// A write that got no answer says it may have been processed, unless it certainly was
+    /// not sent; a read needs no such warning.
+    #[test]
+    fn writes_without_an_answer_may_have_been_processed() {
+        let url = "https://na1.ironcladapp.com/public/api/v1/workflows";
+        let warns = |e: &ConnectorError| e.to_string().contains("may have been processed");
+        for method in [Method::POST, Method::PATCH, Method::PUT, Method::DELETE] {
+            for error in [
+                TransportError::Timeout,
+                TransportError::TooLarge(1 << 20),
+                TransportError::Connect("connection reset".into()),
+            ] {
+                let e = transport_error(error.clone(), &method, url);
+                assert!(warns(&e), "{method} {error:?}: {e}");
+                assert!(e.to_string().contains(method.as_str()), "{e}");
+            }
+            for unsent in [
+                TransportError::Denied("policy".into()),
+                TransportError::InvalidRequest("bad header".into()),
+                TransportError::Unauthenticated("no token".into()),
+            ] {
+                let e = transport_error(unsent.clone(), &method, url);
+                assert!(!warns(&e), "{method} {unsent:?}: {e}");
+            }
+        }
+        for method in [Method::GET, Method::HEAD] {
+            let e = transport_error(TransportError::Timeout, &method, url);
+            assert_eq!(e.kind(), "timeout");
+            assert!(!warns(&e), "{e}");
+        }
+        // The kinds are unchanged: a timed-out write is still a timeout.
+        let e = transport_error(TransportError::Timeout, &Method::POST, url);
+        assert_eq!(e.kind(), "timeout");
+    }
+
+    /// The URL holds the caller's ids: quoted as an excerpt, also where the host repeats it.
+    #[test]
+    fn transport_errors_do_not_grow_with_the_url() {
+        let url = format!(
+            "https://na1.ironcladapp.com/public/api/v1/workflows/{}",
+            "x".repeat(5_000_000)
+        );
+        for error in [
+            TransportError::Denied(format!("`{url}` is too long")),
+            TransportError::InvalidRequest(format!("bad uri {url}")),
+            TransportError::Connect(format!("error sending request for url ({url})")),
+            TransportError::Timeout,
+            TransportError::TooLarge(1),
+        ] {
+            let e = transport_error(error, &Method::GET, &url);
+            assert!(e.to_string().len() < 600, "{}", &e.to_string()[..600]);
         }
     }
 

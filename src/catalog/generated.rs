@@ -165,285 +165,281 @@ static F27: [Piece; 3] = [
 static F28: [Piece; 1] = [Piece::Text(
     r#"{"state":{"type":"string","description":"The state of the signatures.","enum":["not_started","in_progress","complete","not_applicable"],"readOnly":true},"url":{"type":"string","description":"The url where signature information is located if it exists.","readOnly":true}}"#,
 )];
-static F29: [Piece; 1] = [Piece::Text(
-    r#"{"type":"string","maxLength":64,"description":"Read one page per call instead of following every page: \"\" for the first page, then the previous output's `next`. The cursor is opaque and keeps the first call's page size."}"#,
+static F29: [Piece; 3] = [
+    Piece::Text(r#"{"type":"string","maxLength":256,"description":"#),
+    Piece::Shared(&F30),
+    Piece::Text(r#"}"#),
+];
+static F30: [Piece; 1] = [Piece::Text(
+    r#""Read one page per call instead of following every page: \"\" for the first page, then the previous output's `next`. The cursor is opaque, keeps the first call's page size, and belongs to this action and connection.""#,
 )];
-static F30: [Piece; 3] = [
+static F31: [Piece; 3] = [
     Piece::Text(
         r#"{"type":"object","description":"The response from a successful workflow retrieval.","additionalProperties":false,"properties":"#,
     ),
-    Piece::Shared(&F31),
+    Piece::Shared(&F32),
     Piece::Text(
         r#","required":["id","title","template","step","attributes","schema","isCancelled","isComplete","status","created","lastUpdated","roles","approvals","signatures","isRevertibleToReview"]}"#,
     ),
 ];
-static F31: [Piece; 13] = [
+static F32: [Piece; 13] = [
     Piece::Text(
         r#"{"id":{"type":"string"},"ironcladId":{"type":"string"},"title":{"type":"string"},"template":{"type":"string"},"step":{"type":"string"},"schema":"#,
     ),
-    Piece::Shared(&F32),
+    Piece::Shared(&F33),
     Piece::Text(r#","attributes":"#),
-    Piece::Shared(&F42),
+    Piece::Shared(&F43),
     Piece::Text(
         r#","isCancelled":{"type":"boolean","default":true},"isComplete":{"type":"boolean","default":true},"status":{"type":"string","enum":["active","completed","cancelled","paused"]},"creator":"#,
     ),
-    Piece::Shared(&F60),
-    Piece::Text(r#","created":{"type":"string"},"lastUpdated":{"type":"string"},"roles":"#),
     Piece::Shared(&F61),
+    Piece::Text(r#","created":{"type":"string"},"lastUpdated":{"type":"string"},"roles":"#),
+    Piece::Shared(&F62),
     Piece::Text(r#","approvals":"#),
-    Piece::Shared(&F64),
+    Piece::Shared(&F65),
     Piece::Text(r#","signatures":"#),
-    Piece::Shared(&F64),
+    Piece::Shared(&F65),
     Piece::Text(
         r#","recordIds":{"type":"array","items":{"type":"string"}},"isRevertibleToReview":{"type":"boolean"}}"#,
     ),
 ];
-static F32: [Piece; 3] = [
+static F33: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","properties":"#),
-    Piece::Shared(&F33),
+    Piece::Shared(&F34),
     Piece::Text(r#"}"#),
 ];
-static F33: [Piece; 9] = [
+static F34: [Piece; 9] = [
     Piece::Text(r#"{"counterpartyName":"#),
-    Piece::Shared(&F34),
+    Piece::Shared(&F35),
     Piece::Text(r#","amount":"#),
-    Piece::Shared(&F34),
+    Piece::Shared(&F35),
     Piece::Text(r#","fee":"#),
-    Piece::Shared(&F34),
+    Piece::Shared(&F35),
     Piece::Text(
         r#","draft":{"type":"object","properties":{"type":{"type":"string"},"elementType":{"type":"object","properties":{"type":{"type":"string"},"displayName":{"type":"string"}}}}},"lineItems":"#,
     ),
-    Piece::Shared(&F36),
-    Piece::Text(r#"}"#),
-];
-static F34: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","properties":"#),
-    Piece::Shared(&F35),
-    Piece::Text(r#"}"#),
-];
-static F35: [Piece; 1] = [Piece::Text(
-    r#"{"type":{"type":"string"},"displayName":{"type":"string"},"propertyKey":{"description":"The unique identifier for the property.","type":"string"},"readOnly":{"description":"Determines whether the property's value can be updated.","type":"boolean"}}"#,
-)];
-static F36: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","properties":"#),
     Piece::Shared(&F37),
     Piece::Text(r#"}"#),
 ];
+static F35: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F36),
+    Piece::Text(r#"}"#),
+];
+static F36: [Piece; 1] = [Piece::Text(
+    r#"{"type":{"type":"string"},"displayName":{"type":"string"},"propertyKey":{"description":"The unique identifier for the property.","type":"string"},"readOnly":{"description":"Determines whether the property's value can be updated.","type":"boolean"}}"#,
+)];
 static F37: [Piece; 3] = [
-    Piece::Text(r#"{"type":{"type":"string"},"elementType":"#),
+    Piece::Text(r#"{"type":"object","properties":"#),
     Piece::Shared(&F38),
     Piece::Text(r#"}"#),
 ];
 static F38: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Text(r#"{"type":{"type":"string"},"elementType":"#),
     Piece::Shared(&F39),
     Piece::Text(r#"}"#),
 ];
 static F39: [Piece; 3] = [
-    Piece::Text(r#"{"type":{"type":"string"},"displayName":{"type":"string"},"schema":"#),
+    Piece::Text(r#"{"type":"object","properties":"#),
     Piece::Shared(&F40),
     Piece::Text(r#"}"#),
 ];
 static F40: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Text(r#"{"type":{"type":"string"},"displayName":{"type":"string"},"schema":"#),
     Piece::Shared(&F41),
     Piece::Text(r#"}"#),
 ];
-static F41: [Piece; 1] = [Piece::Text(
-    r#"{"childAttribute":{"type":"object","properties":{"type":{"type":"string"},"displayName":{"type":"string"}}},"anotherChildAttribute":{"type":"object","properties":{"type":{"type":"string","enum":["string"]},"displayName":{"type":"string"}}},"numberAttribute":{"type":"object","properties":{"type":{"type":"string","enum":["number"]},"number":{"type":"number"}}}}"#,
-)];
-static F42: [Piece; 3] = [
+static F41: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","properties":"#),
-    Piece::Shared(&F43),
+    Piece::Shared(&F42),
     Piece::Text(r#"}"#),
 ];
-static F43: [Piece; 9] = [
+static F42: [Piece; 1] = [Piece::Text(
+    r#"{"childAttribute":{"type":"object","properties":{"type":{"type":"string"},"displayName":{"type":"string"}}},"anotherChildAttribute":{"type":"object","properties":{"type":{"type":"string","enum":["string"]},"displayName":{"type":"string"}}},"numberAttribute":{"type":"object","properties":{"type":{"type":"string","enum":["number"]},"number":{"type":"number"}}}}"#,
+)];
+static F43: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Shared(&F44),
+    Piece::Text(r#"}"#),
+];
+static F44: [Piece; 9] = [
     Piece::Text(
         r#"{"counterpartyName":{"type":"string"},"amount":{"type":"integer","default":0},"fee":{"type":"object","properties":{"currency":{"type":"string"},"amount":{"type":"integer","default":0}}},"draft":"#,
     ),
-    Piece::Shared(&F44),
-    Piece::Text(r#","localLinkedRecord":"#),
-    Piece::Shared(&F57),
-    Piece::Text(r#","localParentRecord":"#),
-    Piece::Shared(&F58),
-    Piece::Text(r#","localChildRecord":"#),
-    Piece::Shared(&F59),
-    Piece::Text(r#"}"#),
-];
-static F44: [Piece; 3] = [
-    Piece::Text(r#"{"type":"array","items":"#),
     Piece::Shared(&F45),
+    Piece::Text(r#","localLinkedRecord":"#),
+    Piece::Shared(&F58),
+    Piece::Text(r#","localParentRecord":"#),
+    Piece::Shared(&F59),
+    Piece::Text(r#","localChildRecord":"#),
+    Piece::Shared(&F60),
     Piece::Text(r#"}"#),
 ];
 static F45: [Piece; 3] = [
-    Piece::Text(
-        r#"{"type":"object","required":["version","versionNumber","filename","key","download"],"properties":"#,
-    ),
+    Piece::Text(r#"{"type":"array","items":"#),
     Piece::Shared(&F46),
     Piece::Text(r#"}"#),
 ];
 static F46: [Piece; 3] = [
     Piece::Text(
-        r#"{"version":{"description":"The version ID of the document's latest version","type":"string"},"versionNumber":{"description":"The latest version number of the document","type":"number"},"filename":{"description":"The name of the document with the extension","type":"string"},"key":{"description":"The unique key associated with the document","type":"string"},"download":{"description":"The URL to download the document omitting the base URL","type":"string"},"lastModified":"#,
+        r#"{"type":"object","required":["version","versionNumber","filename","key","download"],"properties":"#,
     ),
     Piece::Shared(&F47),
     Piece::Text(r#"}"#),
 ];
 static F47: [Piece; 3] = [
     Piece::Text(
-        r#"{"description":"The timestamp and author of the last modification to the document","type":"object","required":["timestamp"],"properties":"#,
+        r#"{"version":{"description":"The version ID of the document's latest version","type":"string"},"versionNumber":{"description":"The latest version number of the document","type":"number"},"filename":{"description":"The name of the document with the extension","type":"string"},"key":{"description":"The unique key associated with the document","type":"string"},"download":{"description":"The URL to download the document omitting the base URL","type":"string"},"lastModified":"#,
     ),
     Piece::Shared(&F48),
     Piece::Text(r#"}"#),
 ];
 static F48: [Piece; 3] = [
     Piece::Text(
-        r#"{"timestamp":{"description":"The timestamp of the last modification to the document (ISO 8601 format)","type":"string"},"author":"#,
+        r#"{"description":"The timestamp and author of the last modification to the document","type":"object","required":["timestamp"],"properties":"#,
     ),
     Piece::Shared(&F49),
     Piece::Text(r#"}"#),
 ];
 static F49: [Piece; 3] = [
     Piece::Text(
-        r#"{"title":"Activity Feed Author","description":"The author of the last modification to the document","type":"object","oneOf":"#,
+        r#"{"timestamp":{"description":"The timestamp of the last modification to the document (ISO 8601 format)","type":"string"},"author":"#,
     ),
     Piece::Shared(&F50),
     Piece::Text(r#"}"#),
 ];
-static F50: [Piece; 9] = [
-    Piece::Text(r#"["#),
+static F50: [Piece; 3] = [
+    Piece::Text(
+        r#"{"title":"Activity Feed Author","description":"The author of the last modification to the document","type":"object","oneOf":"#,
+    ),
     Piece::Shared(&F51),
+    Piece::Text(r#"}"#),
+];
+static F51: [Piece; 9] = [
+    Piece::Text(r#"["#),
+    Piece::Shared(&F52),
     Piece::Text(r#","#),
-    Piece::Shared(&F53),
-    Piece::Text(r#","#),
-    Piece::Shared(&F55),
+    Piece::Shared(&F54),
     Piece::Text(r#","#),
     Piece::Shared(&F56),
+    Piece::Text(r#","#),
+    Piece::Shared(&F57),
     Piece::Text(r#"]"#),
 ];
-static F51: [Piece; 3] = [
+static F52: [Piece; 3] = [
     Piece::Text(
         r#"{"title":"Internal Activity Feed Author","description":"An internal author of an activity feed item","type":"object","required":["type","companyName"],"properties":"#,
     ),
-    Piece::Shared(&F52),
+    Piece::Shared(&F53),
     Piece::Text(r#"}"#),
 ];
-static F52: [Piece; 1] = [Piece::Text(
+static F53: [Piece; 1] = [Piece::Text(
     r#"{"type":{"description":"The type of author","type":"string","enum":["internalUser"]},"companyName":{"description":"The company name of the author","type":"string"},"displayName":{"description":"The display name of the author","type":"string"},"email":{"description":"The email of the author","type":"string"},"userId":{"description":"The user ID of the author","type":"string"}}"#,
 )];
-static F53: [Piece; 3] = [
+static F54: [Piece; 3] = [
     Piece::Text(
         r#"{"title":"External Activity Feed Author","description":"An external author of an activity feed item (typically a counterparty)","type":"object","required":["type","companyName"],"properties":"#,
     ),
-    Piece::Shared(&F54),
+    Piece::Shared(&F55),
     Piece::Text(r#"}"#),
 ];
-static F54: [Piece; 1] = [Piece::Text(
+static F55: [Piece; 1] = [Piece::Text(
     r#"{"type":{"description":"The type of author","type":"string","enum":["externalUser"]},"companyName":{"description":"The company name of the author","type":"string"},"displayName":{"description":"The display name of the author","type":"string"},"email":{"description":"The email of the author","type":"string"}}"#,
 )];
-static F55: [Piece; 1] = [Piece::Text(
+static F56: [Piece; 1] = [Piece::Text(
     r#"{"title":"Integration Activity Feed Author","description":"An integration author of an activity feed item","type":"object","required":["type","displayName"],"properties":{"type":{"description":"The type of author","type":"string","enum":["integration"]},"displayName":{"description":"The display name of the integration","type":"string"}}}"#,
 )];
-static F56: [Piece; 1] = [Piece::Text(
+static F57: [Piece; 1] = [Piece::Text(
     r#"{"title":"System Activity Feed Author","description":"A system author of an activity feed item","type":"object","required":["type","displayName"],"properties":{"type":{"description":"The type of author","type":"string","enum":["system"]},"displayName":{"description":"The display name of the system","type":"string","enum":["Ironclad"]}}}"#,
 )];
-static F57: [Piece; 1] = [Piece::Text(
+static F58: [Piece; 1] = [Piece::Text(
     r#"{"type":"object","description":"A linked record attribute value. Contains the record ID and readable ID of the linked record.","properties":{"recordId":{"type":"string","description":"The UUID of the linked record"},"readableId":{"type":"string","description":"The human-readable ID of the linked record"}}}"#,
 )];
-static F58: [Piece; 1] = [Piece::Text(
+static F59: [Piece; 1] = [Piece::Text(
     r#"{"type":"object","description":"A parent record attribute value. Contains the record ID and readable ID of the parent record.","properties":{"recordId":{"type":"string","description":"The UUID of the parent record"},"readableId":{"type":"string","description":"The human-readable ID of the parent record"}}}"#,
 )];
-static F59: [Piece; 1] = [Piece::Text(
+static F60: [Piece; 1] = [Piece::Text(
     r#"{"type":"object","description":"A child record attribute value. Contains the record ID and readable ID of the child record.","properties":{"recordId":{"type":"string","description":"The UUID of the child record"},"readableId":{"type":"string","description":"The human-readable ID of the child record"}}}"#,
 )];
-static F60: [Piece; 1] = [Piece::Text(
+static F61: [Piece; 1] = [Piece::Text(
     r#"{"type":"object","properties":{"id":{"type":"string"},"displayName":{"type":"string"},"email":{"type":"string"},"title":{"type":"string"},"username":{"type":"string"},"metadata":{"type":"object"}},"required":["id","displayName","email","title","username","metadata"]}"#,
 )];
-static F61: [Piece; 3] = [
+static F62: [Piece; 3] = [
     Piece::Text(r#"{"type":"array","items":"#),
-    Piece::Shared(&F62),
+    Piece::Shared(&F63),
     Piece::Text(r#"}"#),
 ];
-static F62: [Piece; 3] = [
+static F63: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","properties":"#),
-    Piece::Shared(&F63),
+    Piece::Shared(&F64),
     Piece::Text(r#","required":["id","displayName","assignees"]}"#),
 ];
-static F63: [Piece; 1] = [Piece::Text(
+static F64: [Piece; 1] = [Piece::Text(
     r#"{"id":{"type":"string"},"displayName":{"type":"string"},"assignees":{"type":"array","items":{"type":"object","properties":{"userName":{"type":"string"},"userId":{"type":"string"},"email":{"type":"string"}},"required":["userName","userId","email"]}}}"#,
 )];
-static F64: [Piece; 3] = [
+static F65: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","oneOf":"#),
-    Piece::Shared(&F65),
+    Piece::Shared(&F66),
     Piece::Text(r#"}"#),
 ];
-static F65: [Piece; 1] = [Piece::Text(
+static F66: [Piece; 1] = [Piece::Text(
     r#"[{"properties":{"state":{"type":"string","enum":["not_started"]}},"required":["state"]},{"properties":{"state":{"type":"string","enum":["completed"]}},"required":["state"]},{"properties":{"state":{"type":"string","enum":["in_progress"]},"url":{"type":"string"}},"required":["state","url"]},{"properties":{"state":{"type":"string","enum":["not_applicable"]},"message":{"type":"string"}},"required":["state","message"]}]"#,
 )];
-static F66: [Piece; 3] = [
+static F67: [Piece; 1] = [Piece::Text(
+    r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256}},"required":["id"]}"#,
+)];
+static F68: [Piece; 3] = [
     Piece::Text(r#"{"type":"array","items":"#),
-    Piece::Shared(&F67),
+    Piece::Shared(&F69),
     Piece::Text(r#"}"#),
 ];
-static F67: [Piece; 3] = [
+static F69: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","properties":"#),
-    Piece::Shared(&F68),
+    Piece::Shared(&F70),
     Piece::Text(r#"}"#),
 ];
-static F68: [Piece; 1] = [Piece::Text(
+static F70: [Piece; 1] = [Piece::Text(
     r#"{"id":{"type":"string"},"displayName":{"type":"string"},"assignees":{"type":"array","items":{"type":"object","properties":{"userName":{"type":"string"},"userId":{"type":"string"},"email":{"type":"string"}}}}}"#,
 )];
-static F69: [Piece; 3] = [
+static F71: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","additionalProperties":false,"properties":"#),
-    Piece::Shared(&F70),
+    Piece::Shared(&F72),
     Piece::Text(r#","required":["id"]}"#),
 ];
-static F70: [Piece; 3] = [
+static F72: [Piece; 3] = [
     Piece::Text(
-        r#"{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"max_items":{"type":"integer","minimum":1,"maximum":100000,"default":1000,"description":"Stop after this many items; pages of 100 are fetched as needed. With `cursor`: the page size (at most 100)."},"cursor":"#,
+        r#"{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"max_items":{"type":"integer","minimum":1,"maximum":100000,"default":1000,"description":"Stop after this many items; pages of 100 are fetched as needed. With `cursor`: the page size (at most 100)."},"cursor":"#,
     ),
     Piece::Shared(&F29),
     Piece::Text(r#"}"#),
 ];
-static F71: [Piece; 3] = [
+static F73: [Piece; 3] = [
     Piece::Text(r#"{"title":"Sign Status Model","type":"object","properties":"#),
-    Piece::Shared(&F72),
+    Piece::Shared(&F74),
     Piece::Text(r#"}"#),
 ];
-static F72: [Piece; 9] = [
+static F74: [Piece; 9] = [
     Piece::Text(r#"{"signers":"#),
-    Piece::Shared(&F73),
+    Piece::Shared(&F75),
     Piece::Text(
         r#","routing":{"type":"string","enum":["sequential","parallel"],"description":"Indicates if routing is sequential (signatures collected in order) or parallel (all signers receive request simultaneously)."},"status":"#,
     ),
-    Piece::Shared(&F86),
+    Piece::Shared(&F88),
     Piece::Text(
         r#","requireSignedDocumentUpload":{"type":"boolean","description":"Indicates if the document requires a signed document to be uploaded."},"provider":"#,
     ),
-    Piece::Shared(&F87),
+    Piece::Shared(&F89),
     Piece::Text(r#","scheduledSend":"#),
-    Piece::Shared(&F88),
+    Piece::Shared(&F90),
     Piece::Text(r#"}"#),
 ];
-static F73: [Piece; 3] = [
+static F75: [Piece; 3] = [
     Piece::Text(r#"{"type":"array","items":"#),
-    Piece::Shared(&F74),
+    Piece::Shared(&F76),
     Piece::Text(r#","description":"All signers associated with the workflow."}"#),
 ];
-static F74: [Piece; 3] = [
-    Piece::Text(r#"{"oneOf":"#),
-    Piece::Shared(&F75),
-    Piece::Text(r#"}"#),
-];
-static F75: [Piece; 5] = [
-    Piece::Text(r#"["#),
-    Piece::Shared(&F76),
-    Piece::Text(r#","#),
-    Piece::Shared(&F84),
-    Piece::Text(r#"]"#),
-];
 static F76: [Piece; 3] = [
-    Piece::Text(r#"{"title":"Sign Status Internal Signer","allOf":"#),
+    Piece::Text(r#"{"oneOf":"#),
     Piece::Shared(&F77),
     Piece::Text(r#"}"#),
 ];
@@ -451,462 +447,464 @@ static F77: [Piece; 5] = [
     Piece::Text(r#"["#),
     Piece::Shared(&F78),
     Piece::Text(r#","#),
-    Piece::Shared(&F83),
+    Piece::Shared(&F86),
     Piece::Text(r#"]"#),
 ];
 static F78: [Piece; 3] = [
-    Piece::Text(r#"{"title":"Base Sign Status Signer","type":"object","properties":"#),
+    Piece::Text(r#"{"title":"Sign Status Internal Signer","allOf":"#),
     Piece::Shared(&F79),
-    Piece::Text(r#","required":["name","email","roleName","status"]}"#),
+    Piece::Text(r#"}"#),
 ];
 static F79: [Piece; 5] = [
+    Piece::Text(r#"["#),
+    Piece::Shared(&F80),
+    Piece::Text(r#","#),
+    Piece::Shared(&F85),
+    Piece::Text(r#"]"#),
+];
+static F80: [Piece; 3] = [
+    Piece::Text(r#"{"title":"Base Sign Status Signer","type":"object","properties":"#),
+    Piece::Shared(&F81),
+    Piece::Text(r#","required":["name","email","roleName","status"]}"#),
+];
+static F81: [Piece; 5] = [
     Piece::Text(
         r#"{"name":{"type":"string","description":"The signer's name."},"email":{"type":"string","description":"The signer's email."},"roleName":{"type":"string","description":"The role name associated with the signer."},"status":{"type":"string","enum":["pending","declined","sent","viewed","signed"],"description":"The status of the signer's action on the request."},"isWetSigned":{"type":"boolean","description":"Indicates if the document was physically signed by the signer and then uploaded."},"delegates":"#,
     ),
-    Piece::Shared(&F80),
-    Piece::Text(r#","routingOrder":"#),
     Piece::Shared(&F82),
+    Piece::Text(r#","routingOrder":"#),
+    Piece::Shared(&F84),
     Piece::Text(r#"}"#),
 ];
-static F80: [Piece; 3] = [
+static F82: [Piece; 3] = [
     Piece::Text(r#"{"type":"array","items":"#),
-    Piece::Shared(&F81),
+    Piece::Shared(&F83),
     Piece::Text(r#"}"#),
 ];
-static F81: [Piece; 1] = [Piece::Text(
+static F83: [Piece; 1] = [Piece::Text(
     r#"{"type":"object","description":"Signer delegates are individuals who are authorized to sign a document on behalf of the original signer. \n\n NOTE: Signer delegation is only available with Adobe Sign.","properties":{"name":{"type":"string","description":"The delegate's name."},"email":{"type":"string","description":"The delegate's email."}}}"#,
 )];
-static F82: [Piece; 1] = [Piece::Text(
+static F84: [Piece; 1] = [Piece::Text(
     r#"{"type":"integer","minimum":-1,"description":"Indicates the order in which a signer signs when signing is sequential. \n\n NOTE: If a signer signs with wet signature, their routing order is denoted as -1."}"#,
 )];
-static F83: [Piece; 1] = [Piece::Text(
+static F85: [Piece; 1] = [Piece::Text(
     r#"{"type":"object","properties":{"type":{"type":"string","enum":["internal"],"description":"Indicates an internal Ironclad user."},"userId":{"type":"string","description":"The user ID associated with the signer."}},"required":["type"]}"#,
 )];
-static F84: [Piece; 3] = [
+static F86: [Piece; 3] = [
     Piece::Text(r#"{"title":"Sign Status External Signer","allOf":"#),
-    Piece::Shared(&F85),
+    Piece::Shared(&F87),
     Piece::Text(r#"}"#),
 ];
-static F85: [Piece; 3] = [
+static F87: [Piece; 3] = [
     Piece::Text(r#"["#),
-    Piece::Shared(&F78),
+    Piece::Shared(&F80),
     Piece::Text(
         r#",{"type":"object","properties":{"type":{"type":"string","enum":["external"],"description":"Indicates an external signer."}},"required":["type"]}]"#,
     ),
 ];
-static F86: [Piece; 1] = [Piece::Text(
+static F88: [Piece; 1] = [Piece::Text(
     r#"{"type":"string","enum":["not_sent","sent","action_required","complete"],"description":"Indicates the status of the signature request. NOTE: If status is 'action_required,' that means signature tags are missing for document."}"#,
 )];
-static F87: [Piece; 1] = [Piece::Text(
+static F89: [Piece; 1] = [Piece::Text(
     r#"{"type":"string","enum":["Ironclad Clickwrap","Ironclad Signature","Ironclad Signature (Legacy)","DocuSign","Adobe Sign","DropboxSign","Demo","None"],"description":"Indicates the signature provider used for the signature request, if any."}"#,
 )];
-static F88: [Piece; 3] = [
+static F90: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","properties":"#),
-    Piece::Shared(&F89),
+    Piece::Shared(&F91),
     Piece::Text(
         r#","required":["notifyAt"],"description":"Present when a signature request is scheduled. Only returned when status is not_sent."}"#,
     ),
 ];
-static F89: [Piece; 3] = [
+static F91: [Piece; 3] = [
     Piece::Text(
         r#"{"notifyAt":{"type":"string","format":"date-time","description":"The ISO8601 timestamp for when the signature request is scheduled to be sent."},"reminder":"#,
     ),
-    Piece::Shared(&F90),
+    Piece::Shared(&F92),
     Piece::Text(r#"}"#),
 ];
-static F90: [Piece; 3] = [
+static F92: [Piece; 3] = [
     Piece::Text(
         r#"{"type":"object","description":"Reminder configuration, if set.","properties":"#,
     ),
-    Piece::Shared(&F91),
+    Piece::Shared(&F93),
     Piece::Text(r#","required":["daysBefore","reminderDate"]}"#),
 ];
-static F91: [Piece; 1] = [Piece::Text(
+static F93: [Piece; 1] = [Piece::Text(
     r#"{"daysBefore":{"type":"integer","minimum":1,"maximum":7,"description":"Number of days before the scheduled send when the reminder email will be sent."},"reminderDate":{"type":"string","format":"date-time","description":"The computed ISO8601 timestamp when the reminder email will be sent."}}"#,
 )];
-static F92: [Piece; 3] = [
+static F94: [Piece; 3] = [
     Piece::Text(r#"{"type":"array","items":"#),
-    Piece::Shared(&F93),
+    Piece::Shared(&F95),
     Piece::Text(r#"}"#),
 ];
-static F93: [Piece; 3] = [
+static F95: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","properties":"#),
-    Piece::Shared(&F94),
+    Piece::Shared(&F96),
     Piece::Text(r#"}"#),
 ];
-static F94: [Piece; 1] = [Piece::Text(
+static F96: [Piece; 1] = [Piece::Text(
     r#"{"name":{"type":"string"},"email":{"type":"string"},"roleName":{"type":"string"},"signatureStatus":{"title":"Signature Status Model","type":"object","properties":{"status":{"type":"string","enum":["pending","sent","signed","declined","viewed"]}}},"delegates":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"email":{"type":"string"}}}}}"#,
 )];
-static F95: [Piece; 1] = [Piece::Text(
+static F97: [Piece; 1] = [Piece::Text(
     r#"{"type":"string","description":"The role name of the signer. A full list of role names can be located using the [List All Workflow Signers](https://developer.ironcladapp.com/reference/list-all-workflow-signers) endpoint."}"#,
 )];
-static F96: [Piece; 3] = [
+static F98: [Piece; 3] = [
     Piece::Text(
         r#"{"type":"object","description":"A file: its name, its bytes in standard base64 and optionally its media type (default from the extension). The connector sends the bytes as binary.","additionalProperties":false,"required":["file_name","content_base64"],"properties":"#,
     ),
-    Piece::Shared(&F97),
+    Piece::Shared(&F99),
     Piece::Text(r#"}"#),
 ];
-static F97: [Piece; 1] = [Piece::Text(
+static F99: [Piece; 1] = [Piece::Text(
     r#"{"file_name":{"type":"string","minLength":1,"description":"The file name sent in the part's Content-Disposition, e.g. `NDA.pdf`."},"content_type":{"type":"string","minLength":1,"description":"The part's media type; default from the extension (pdf, doc, docx, txt, csv, xlsx, png, jpg), else application/octet-stream."},"content_base64":{"type":"string","contentEncoding":"base64","description":"The file's bytes in standard base64 (RFC 4648 §4, padded)."}}"#,
 )];
-static F98: [Piece; 3] = [
+static F100: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","additionalProperties":false,"properties":"#),
-    Piece::Shared(&F99),
+    Piece::Shared(&F101),
     Piece::Text(r#","required":["id"]}"#),
 ];
-static F99: [Piece; 3] = [
-    Piece::Text(
-        r#"{"id":{"type":"string","description":"The unique identifier of a workflow","minLength":1},"body":"#,
-    ),
-    Piece::Shared(&F100),
-    Piece::Text(r#"}"#),
-];
-static F100: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","required":["comment"],"properties":"#),
-    Piece::Shared(&F101),
-    Piece::Text(r#"}"#),
-];
 static F101: [Piece; 3] = [
-    Piece::Text(r#"{"comment":"#),
+    Piece::Text(
+        r#"{"id":{"type":"string","description":"The unique identifier of a workflow","minLength":1,"maxLength":256},"body":"#,
+    ),
     Piece::Shared(&F102),
     Piece::Text(r#"}"#),
 ];
 static F102: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","required":["message"],"properties":"#),
+    Piece::Text(r#"{"type":"object","required":["comment"],"properties":"#),
     Piece::Shared(&F103),
     Piece::Text(r#"}"#),
 ];
-static F103: [Piece; 1] = [Piece::Text(
-    r#"{"message":{"type":"string","description":"The comment text to add, accepts user mentions in the form of <@user_id_or_email>."},"addUsersToWorkflow":{"type":"boolean","description":"Must be set to true if mentioning users who are not participants on the workflow."}}"#,
-)];
+static F103: [Piece; 3] = [
+    Piece::Text(r#"{"comment":"#),
+    Piece::Shared(&F104),
+    Piece::Text(r#"}"#),
+];
 static F104: [Piece; 3] = [
-    Piece::Text(
-        r#"{"title":"Activity Feed Comment","description":"A comment-type item on the workflow activity feed","type":"object","required":["id","commentMessage","timestamp","author","mentionedUserDetails","addedParticipants","reactions"],"properties":"#,
-    ),
+    Piece::Text(r#"{"type":"object","required":["message"],"properties":"#),
     Piece::Shared(&F105),
     Piece::Text(r#"}"#),
 ];
-static F105: [Piece; 9] = [
+static F105: [Piece; 1] = [Piece::Text(
+    r#"{"message":{"type":"string","description":"The comment text to add, accepts user mentions in the form of <@user_id_or_email>."},"addUsersToWorkflow":{"type":"boolean","description":"Must be set to true if mentioning users who are not participants on the workflow."}}"#,
+)];
+static F106: [Piece; 3] = [
+    Piece::Text(
+        r#"{"title":"Activity Feed Comment","description":"A comment-type item on the workflow activity feed","type":"object","required":["id","commentMessage","timestamp","author","mentionedUserDetails","addedParticipants","reactions"],"properties":"#,
+    ),
+    Piece::Shared(&F107),
+    Piece::Text(r#"}"#),
+];
+static F107: [Piece; 9] = [
     Piece::Text(
         r#"{"id":{"description":"Unique ID of the comment-type activity feed item","type":"string"},"commentMessage":{"description":"The comment message","type":"string"},"timestamp":{"description":"When the comment was posted (ISO 8601 format)","type":"string","format":"date-time"},"isExternal":{"description":"Whether the comment was made by an external user","type":"boolean"},"author":"#,
     ),
-    Piece::Shared(&F106),
+    Piece::Shared(&F108),
     Piece::Text(r#","repliedTo":"#),
-    Piece::Shared(&F107),
-    Piece::Text(r#","mentionedUserDetails":"#),
     Piece::Shared(&F109),
+    Piece::Text(r#","mentionedUserDetails":"#),
+    Piece::Shared(&F111),
     Piece::Text(
         r#","addedParticipants":{"description":"The users added to the workflow by the comment","type":"array","items":{"description":"The user display name of the added participant","type":"string"}},"reactions":"#,
     ),
-    Piece::Shared(&F112),
-    Piece::Text(r#"}"#),
-];
-static F106: [Piece; 3] = [
-    Piece::Text(
-        r#"{"title":"Activity Feed Author","description":"The author of an activity feed item","type":"object","oneOf":"#,
-    ),
-    Piece::Shared(&F50),
-    Piece::Text(r#"}"#),
-];
-static F107: [Piece; 3] = [
-    Piece::Text(
-        r#"{"description":"The comment that this comment is a reply to","type":"object","required":["item","itemAuthor"],"properties":"#,
-    ),
-    Piece::Shared(&F108),
+    Piece::Shared(&F114),
     Piece::Text(r#"}"#),
 ];
 static F108: [Piece; 3] = [
     Piece::Text(
-        r#"{"item":{"description":"The ID of the comment that this comment is a reply to","type":"string"},"itemAuthor":"#,
+        r#"{"title":"Activity Feed Author","description":"The author of an activity feed item","type":"object","oneOf":"#,
     ),
-    Piece::Shared(&F106),
+    Piece::Shared(&F51),
     Piece::Text(r#"}"#),
 ];
 static F109: [Piece; 3] = [
-    Piece::Text(r#"{"description":"The users mentioned in the comment","type":"array","items":"#),
+    Piece::Text(
+        r#"{"description":"The comment that this comment is a reply to","type":"object","required":["item","itemAuthor"],"properties":"#,
+    ),
     Piece::Shared(&F110),
     Piece::Text(r#"}"#),
 ];
 static F110: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","required":["id","displayName","email"],"properties":"#),
-    Piece::Shared(&F111),
+    Piece::Text(
+        r#"{"item":{"description":"The ID of the comment that this comment is a reply to","type":"string"},"itemAuthor":"#,
+    ),
+    Piece::Shared(&F108),
     Piece::Text(r#"}"#),
 ];
-static F111: [Piece; 1] = [Piece::Text(
-    r#"{"id":{"description":"The user ID of the mentioned user","type":"string"},"displayName":{"description":"The display name of the mentioned user","type":"string"},"email":{"description":"The email of the mentioned user","type":"string"}}"#,
-)];
+static F111: [Piece; 3] = [
+    Piece::Text(r#"{"description":"The users mentioned in the comment","type":"array","items":"#),
+    Piece::Shared(&F112),
+    Piece::Text(r#"}"#),
+];
 static F112: [Piece; 3] = [
-    Piece::Text(r#"{"description":"The emoji reactions to the comment","type":"array","items":"#),
+    Piece::Text(r#"{"type":"object","required":["id","displayName","email"],"properties":"#),
     Piece::Shared(&F113),
     Piece::Text(r#"}"#),
 ];
-static F113: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","required":["emojiId","reactors"],"properties":"#),
-    Piece::Shared(&F114),
-    Piece::Text(r#"}"#),
-];
+static F113: [Piece; 1] = [Piece::Text(
+    r#"{"id":{"description":"The user ID of the mentioned user","type":"string"},"displayName":{"description":"The display name of the mentioned user","type":"string"},"email":{"description":"The email of the mentioned user","type":"string"}}"#,
+)];
 static F114: [Piece; 3] = [
-    Piece::Text(
-        r#"{"emojiId":{"description":"The ID of the emoji reaction","type":"string"},"reactors":"#,
-    ),
+    Piece::Text(r#"{"description":"The emoji reactions to the comment","type":"array","items":"#),
     Piece::Shared(&F115),
     Piece::Text(r#"}"#),
 ];
 static F115: [Piece; 3] = [
-    Piece::Text(
-        r#"{"description":"The users who reacted with the particular emoji","type":"array","items":"#,
-    ),
-    Piece::Shared(&F106),
+    Piece::Text(r#"{"type":"object","required":["emojiId","reactors"],"properties":"#),
+    Piece::Shared(&F116),
     Piece::Text(r#"}"#),
 ];
 static F116: [Piece; 3] = [
     Piece::Text(
-        r#"{"description":"The documents that are excluded from the signature packet.","type":"array","items":"#,
+        r#"{"emojiId":{"description":"The ID of the emoji reaction","type":"string"},"reactors":"#,
     ),
-    Piece::Shared(&F45),
+    Piece::Shared(&F117),
     Piece::Text(r#"}"#),
 ];
 static F117: [Piece; 3] = [
     Piece::Text(
-        r#"{"type":"object","required":["file_name","content_type","size","content_base64"],"properties":"#,
+        r#"{"description":"The users who reacted with the particular emoji","type":"array","items":"#,
     ),
-    Piece::Shared(&F118),
+    Piece::Shared(&F108),
     Piece::Text(r#"}"#),
 ];
-static F118: [Piece; 1] = [Piece::Text(
-    r#"{"file_name":{"type":"string","description":"From Content-Disposition, else the last path segment"},"content_type":{"type":"string","description":"The response's media type"},"size":{"type":"integer","minimum":0,"description":"Length of the file in bytes"},"content_base64":{"type":"string","contentEncoding":"base64","description":"The file's bytes in standard base64"}}"#,
-)];
+static F118: [Piece; 3] = [
+    Piece::Text(
+        r#"{"description":"The documents that are excluded from the signature packet.","type":"array","items":"#,
+    ),
+    Piece::Shared(&F46),
+    Piece::Text(r#"}"#),
+];
 static F119: [Piece; 3] = [
     Piece::Text(
-        r#"{"title":"Activity Feed Email","description":"A email-type item on the workflow activity feed","type":"object","oneOf":"#,
+        r#"{"type":"object","required":["file_name","content_type","size","content_base64"],"properties":"#,
     ),
     Piece::Shared(&F120),
     Piece::Text(r#"}"#),
 ];
-static F120: [Piece; 5] = [
-    Piece::Text(r#"["#),
-    Piece::Shared(&F121),
-    Piece::Text(r#","#),
-    Piece::Shared(&F128),
-    Piece::Text(r#"]"#),
-];
+static F120: [Piece; 1] = [Piece::Text(
+    r#"{"file_name":{"type":"string","description":"From Content-Disposition, else the last path segment"},"content_type":{"type":"string","description":"The response's media type"},"size":{"type":"integer","minimum":0,"description":"Length of the file in bytes"},"content_base64":{"type":"string","contentEncoding":"base64","description":"The file's bytes in standard base64"}}"#,
+)];
 static F121: [Piece; 3] = [
     Piece::Text(
-        r#"{"title":"Inbound Activity Feed Email","description":"An inbound email-type item on the workflow activity feed","type":"object","required":["type","id","emailThreadId","timestamp","author"],"properties":"#,
+        r#"{"title":"Activity Feed Email","description":"A email-type item on the workflow activity feed","type":"object","oneOf":"#,
     ),
     Piece::Shared(&F122),
     Piece::Text(r#"}"#),
 ];
 static F122: [Piece; 5] = [
-    Piece::Text(
-        r#"{"type":{"description":"The type of the email-type activity feed item","type":"string","enum":["inboundEmail"]},"id":{"description":"Unique ID of the email-type activity feed item","type":"string"},"emailThreadId":{"description":"Unique ID of the email thread","type":"string"},"timestamp":{"description":"The timestamp of the email (ISO8601 format)","type":"string"},"author":"#,
-    ),
-    Piece::Shared(&F106),
-    Piece::Text(
-        r#","subject":{"description":"The subject line of the email","type":"string"},"body":{"description":"The body of the email (may include control characters)","type":"string"},"attachments":"#,
-    ),
+    Piece::Text(r#"["#),
     Piece::Shared(&F123),
-    Piece::Text(r#"}"#),
+    Piece::Text(r#","#),
+    Piece::Shared(&F130),
+    Piece::Text(r#"]"#),
 ];
 static F123: [Piece; 3] = [
-    Piece::Text(r#"{"description":"The attachments on the email","type":"array","items":"#),
+    Piece::Text(
+        r#"{"title":"Inbound Activity Feed Email","description":"An inbound email-type item on the workflow activity feed","type":"object","required":["type","id","emailThreadId","timestamp","author"],"properties":"#,
+    ),
     Piece::Shared(&F124),
     Piece::Text(r#"}"#),
 ];
-static F124: [Piece; 3] = [
+static F124: [Piece; 5] = [
     Piece::Text(
-        r#"{"title":"Inbound Email Attachment","description":"An attachment on an inbound email","type":"object","required":["filename","download"],"properties":"#,
+        r#"{"type":{"description":"The type of the email-type activity feed item","type":"string","enum":["inboundEmail"]},"id":{"description":"Unique ID of the email-type activity feed item","type":"string"},"emailThreadId":{"description":"Unique ID of the email thread","type":"string"},"timestamp":{"description":"The timestamp of the email (ISO8601 format)","type":"string"},"author":"#,
+    ),
+    Piece::Shared(&F108),
+    Piece::Text(
+        r#","subject":{"description":"The subject line of the email","type":"string"},"body":{"description":"The body of the email (may include control characters)","type":"string"},"attachments":"#,
     ),
     Piece::Shared(&F125),
     Piece::Text(r#"}"#),
 ];
-static F125: [Piece; 5] = [
-    Piece::Text(
-        r#"{"filename":{"description":"The name of the attachment file","type":"string"},"download":{"description":"The public API URL to download the attachment (does not include the base URL)","type":"string"},"content-type":{"description":"The content type of the attachment","type":"string"},"documentKey":"#,
-    ),
+static F125: [Piece; 3] = [
+    Piece::Text(r#"{"description":"The attachments on the email","type":"array","items":"#),
     Piece::Shared(&F126),
-    Piece::Text(r#","documentVersion":"#),
+    Piece::Text(r#"}"#),
+];
+static F126: [Piece; 3] = [
+    Piece::Text(
+        r#"{"title":"Inbound Email Attachment","description":"An attachment on an inbound email","type":"object","required":["filename","download"],"properties":"#,
+    ),
     Piece::Shared(&F127),
     Piece::Text(r#"}"#),
 ];
-static F126: [Piece; 1] = [Piece::Text(
-    r#"{"description":"The document key of the associated document when the attachment has been added to the workflow. Will only be present when the \"Add to Workflow\" button has been clicked on the activity feed item.","type":"string"}"#,
-)];
-static F127: [Piece; 1] = [Piece::Text(
-    r#"{"description":"The version of the associated document when the attachment has been added to the workflow. Will only be present when the \"Add to Workflow\" button has been clicked on the activity feed item.","type":"number"}"#,
-)];
-static F128: [Piece; 3] = [
+static F127: [Piece; 5] = [
     Piece::Text(
-        r#"{"title":"Outbound Activity Feed Email","description":"An outbound email-type item on the workflow activity feed","type":"object","required":["type","id","timestamp","author"],"properties":"#,
+        r#"{"filename":{"description":"The name of the attachment file","type":"string"},"download":{"description":"The public API URL to download the attachment (does not include the base URL)","type":"string"},"content-type":{"description":"The content type of the attachment","type":"string"},"documentKey":"#,
     ),
+    Piece::Shared(&F128),
+    Piece::Text(r#","documentVersion":"#),
     Piece::Shared(&F129),
     Piece::Text(r#"}"#),
 ];
-static F129: [Piece; 7] = [
-    Piece::Text(
-        r#"{"type":{"description":"The type of the email-type activity feed item","type":"string","enum":["outboundEmail"]},"id":{"description":"Unique ID of the email-type activity feed item","type":"string"},"timestamp":{"description":"The timestamp of the email (ISO8601 format)","type":"string"},"author":"#,
-    ),
-    Piece::Shared(&F106),
-    Piece::Text(
-        r#","subject":{"description":"The subject line of the email","type":"string"},"body":{"description":"The body of the email (may include control characters)","type":"string"},"attachments":"#,
-    ),
-    Piece::Shared(&F130),
-    Piece::Text(
-        r#","recipients":{"description":"The recipient email addresses for the email","type":"array","items":{"type":"string","format":"email"}},"cc":{"description":"The CC email addresses for the email","type":"array","items":{"type":"string","format":"email"}},"emailOpenedTimestamps":"#,
-    ),
-    Piece::Shared(&F133),
-    Piece::Text(r#"}"#),
-];
+static F128: [Piece; 1] = [Piece::Text(
+    r#"{"description":"The document key of the associated document when the attachment has been added to the workflow. Will only be present when the \"Add to Workflow\" button has been clicked on the activity feed item.","type":"string"}"#,
+)];
+static F129: [Piece; 1] = [Piece::Text(
+    r#"{"description":"The version of the associated document when the attachment has been added to the workflow. Will only be present when the \"Add to Workflow\" button has been clicked on the activity feed item.","type":"number"}"#,
+)];
 static F130: [Piece; 3] = [
-    Piece::Text(r#"{"description":"The attachments on the email","type":"array","items":"#),
+    Piece::Text(
+        r#"{"title":"Outbound Activity Feed Email","description":"An outbound email-type item on the workflow activity feed","type":"object","required":["type","id","timestamp","author"],"properties":"#,
+    ),
     Piece::Shared(&F131),
     Piece::Text(r#"}"#),
 ];
-static F131: [Piece; 3] = [
+static F131: [Piece; 7] = [
     Piece::Text(
-        r#"{"title":"Outbound Email Attachment","description":"An attachment on an outbound email","type":"object","required":["download","documentKey","documentVersion"],"properties":"#,
+        r#"{"type":{"description":"The type of the email-type activity feed item","type":"string","enum":["outboundEmail"]},"id":{"description":"Unique ID of the email-type activity feed item","type":"string"},"timestamp":{"description":"The timestamp of the email (ISO8601 format)","type":"string"},"author":"#,
+    ),
+    Piece::Shared(&F108),
+    Piece::Text(
+        r#","subject":{"description":"The subject line of the email","type":"string"},"body":{"description":"The body of the email (may include control characters)","type":"string"},"attachments":"#,
     ),
     Piece::Shared(&F132),
+    Piece::Text(
+        r#","recipients":{"description":"The recipient email addresses for the email","type":"array","items":{"type":"string","format":"email"}},"cc":{"description":"The CC email addresses for the email","type":"array","items":{"type":"string","format":"email"}},"emailOpenedTimestamps":"#,
+    ),
+    Piece::Shared(&F135),
     Piece::Text(r#"}"#),
 ];
-static F132: [Piece; 1] = [Piece::Text(
-    r#"{"filename":{"description":"The name of the attachment file","type":"string"},"download":{"description":"The public API URL to download the attachment (does not include the base URL)","type":"string"},"content-type":{"description":"The content type of the attachment","type":"string"},"documentKey":{"description":"The document key of the associated document.","type":"string"},"documentVersion":{"description":"The version of the associated document.","type":"number"}}"#,
-)];
+static F132: [Piece; 3] = [
+    Piece::Text(r#"{"description":"The attachments on the email","type":"array","items":"#),
+    Piece::Shared(&F133),
+    Piece::Text(r#"}"#),
+];
 static F133: [Piece; 3] = [
     Piece::Text(
-        r#"{"description":"The timestamps of when the email was opened by each recipient","type":"array","items":"#,
+        r#"{"title":"Outbound Email Attachment","description":"An attachment on an outbound email","type":"object","required":["download","documentKey","documentVersion"],"properties":"#,
     ),
     Piece::Shared(&F134),
     Piece::Text(r#"}"#),
 ];
-static F134: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","required":["email","opened"],"properties":"#),
-    Piece::Shared(&F135),
+static F134: [Piece; 1] = [Piece::Text(
+    r#"{"filename":{"description":"The name of the attachment file","type":"string"},"download":{"description":"The public API URL to download the attachment (does not include the base URL)","type":"string"},"content-type":{"description":"The content type of the attachment","type":"string"},"documentKey":{"description":"The document key of the associated document.","type":"string"},"documentVersion":{"description":"The version of the associated document.","type":"number"}}"#,
+)];
+static F135: [Piece; 3] = [
+    Piece::Text(
+        r#"{"description":"The timestamps of when the email was opened by each recipient","type":"array","items":"#,
+    ),
+    Piece::Shared(&F136),
     Piece::Text(r#"}"#),
 ];
-static F135: [Piece; 1] = [Piece::Text(
-    r#"{"email":{"description":"The email address of the recipient","type":"string","format":"email"},"opened":{"description":"Whether or not the email was opened by the recipient","type":"boolean"},"timestamp":{"description":"The timestamp of when the email was opened (ISO 8601 format)","type":"string"}}"#,
-)];
 static F136: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Text(r#"{"type":"object","required":["email","opened"],"properties":"#),
     Piece::Shared(&F137),
     Piece::Text(r#"}"#),
 ];
-static F137: [Piece; 3] = [
-    Piece::Text(r#"{"id":{"type":"string"},"name":{"type":"string"},"schema":"#),
-    Piece::Shared(&F138),
-    Piece::Text(r#","permissions":{"type":"array","items":{"type":"string"}}}"#),
-];
+static F137: [Piece; 1] = [Piece::Text(
+    r#"{"email":{"description":"The email address of the recipient","type":"string","format":"email"},"opened":{"description":"Whether or not the email was opened by the recipient","type":"boolean"},"timestamp":{"description":"The timestamp of when the email was opened (ISO 8601 format)","type":"string"}}"#,
+)];
 static F138: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","properties":"#),
     Piece::Shared(&F139),
     Piece::Text(r#"}"#),
 ];
-static F139: [Piece; 17] = [
-    Piece::Text(r#"{"counterpartyName":"#),
+static F139: [Piece; 3] = [
+    Piece::Text(r#"{"id":{"type":"string"},"name":{"type":"string"},"schema":"#),
     Piece::Shared(&F140),
-    Piece::Text(r#","amount":"#),
-    Piece::Shared(&F140),
-    Piece::Text(r#","fee":"#),
-    Piece::Shared(&F140),
-    Piece::Text(r#","draft":"#),
-    Piece::Shared(&F153),
-    Piece::Text(r#","lineItems":"#),
-    Piece::Shared(&F155),
-    Piece::Text(r#","exampleLinkedRecord":"#),
-    Piece::Shared(&F161),
-    Piece::Text(r#","exampleParentRecord":"#),
-    Piece::Shared(&F163),
-    Piece::Text(r#","exampleChildRecord":"#),
-    Piece::Shared(&F164),
-    Piece::Text(r#"}"#),
+    Piece::Text(r#","permissions":{"type":"array","items":{"type":"string"}}}"#),
 ];
 static F140: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","properties":"#),
     Piece::Shared(&F141),
     Piece::Text(r#"}"#),
 ];
-static F141: [Piece; 7] = [
-    Piece::Text(r#"{"type":{"type":"string"},"displayName":{"type":"string"},"required":"#),
+static F141: [Piece; 17] = [
+    Piece::Text(r#"{"counterpartyName":"#),
     Piece::Shared(&F142),
-    Piece::Text(r#","options":"#),
-    Piece::Shared(&F144),
-    Piece::Text(r#","default":"#),
-    Piece::Shared(&F147),
+    Piece::Text(r#","amount":"#),
+    Piece::Shared(&F142),
+    Piece::Text(r#","fee":"#),
+    Piece::Shared(&F142),
+    Piece::Text(r#","draft":"#),
+    Piece::Shared(&F155),
+    Piece::Text(r#","lineItems":"#),
+    Piece::Shared(&F157),
+    Piece::Text(r#","exampleLinkedRecord":"#),
+    Piece::Shared(&F163),
+    Piece::Text(r#","exampleParentRecord":"#),
+    Piece::Shared(&F165),
+    Piece::Text(r#","exampleChildRecord":"#),
+    Piece::Shared(&F166),
     Piece::Text(r#"}"#),
 ];
 static F142: [Piece; 3] = [
-    Piece::Text(r#"{"type":"string","enum":["always","never","conditional"],"description":"#),
+    Piece::Text(r#"{"type":"object","properties":"#),
     Piece::Shared(&F143),
     Piece::Text(r#"}"#),
 ];
-static F143: [Piece; 1] = [Piece::Text(
+static F143: [Piece; 7] = [
+    Piece::Text(r#"{"type":{"type":"string"},"displayName":{"type":"string"},"required":"#),
+    Piece::Shared(&F144),
+    Piece::Text(r#","options":"#),
+    Piece::Shared(&F146),
+    Piece::Text(r#","default":"#),
+    Piece::Shared(&F149),
+    Piece::Text(r#"}"#),
+];
+static F144: [Piece; 3] = [
+    Piece::Text(r#"{"type":"string","enum":["always","never","conditional"],"description":"#),
+    Piece::Shared(&F145),
+    Piece::Text(r#"}"#),
+];
+static F145: [Piece; 1] = [Piece::Text(
     r#""Indicates whether the field is required. Possible values are 'always', 'never', or 'conditional'. Conditional properties are either gated by a condition on the workflow template, or appear multiple times in the workflow and are only sometimes required.""#,
 )];
-static F144: [Piece; 3] = [
+static F146: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","properties":"#),
-    Piece::Shared(&F145),
+    Piece::Shared(&F147),
     Piece::Text(
         r#","required":["values","freeTextAllowed"],"description":"Defines the options for a field, including dropdown choices and whether free text input is allowed."}"#,
     ),
 ];
-static F145: [Piece; 3] = [
+static F147: [Piece; 3] = [
     Piece::Text(r#"{"values":"#),
-    Piece::Shared(&F146),
+    Piece::Shared(&F148),
     Piece::Text(
         r#","freeTextAllowed":{"type":"boolean","description":"Indicates if a free text input is allowed in addition to the dropdown choices."}}"#,
     ),
 ];
-static F146: [Piece; 1] = [Piece::Text(
+static F148: [Piece; 1] = [Piece::Text(
     r#"{"type":"array","items":{"type":"string"},"description":"An array of choices for dropdowns or multiple-choice questions. Each item represents a valid option. If there are multiple instances of the same property, the options will be combined."}"#,
 )];
-static F147: [Piece; 3] = [
+static F149: [Piece; 3] = [
     Piece::Text(r#"{"oneOf":"#),
-    Piece::Shared(&F148),
+    Piece::Shared(&F150),
     Piece::Text(
         r#","description":"Defines the available default value for a field. In the case of multiple instances of the same property, the last evaluated default will be used."}"#,
     ),
 ];
-static F148: [Piece; 3] = [
+static F150: [Piece; 3] = [
     Piece::Text(
         r#"[{"type":"string","description":"A string value from fields such as text inputs, dropdowns, emails, or dates."},{"type":"boolean","description":"A boolean value."},{"type":"number","description":"A numeric value."},{"type":"object","description":"An object value from fields such as monetary fields, addresses, or durations."},"#,
     ),
-    Piece::Shared(&F149),
+    Piece::Shared(&F151),
     Piece::Text(r#"]"#),
 ];
-static F149: [Piece; 3] = [
+static F151: [Piece; 3] = [
     Piece::Text(
         r#"{"type":"array","description":"An array value from fields such as tables.","items":"#,
     ),
-    Piece::Shared(&F150),
-    Piece::Text(r#"}"#),
-];
-static F150: [Piece; 3] = [
-    Piece::Text(
-        r#"{"type":"object","description":"An object representing an item in the list. Contains key value pairs of properties from the table","additionalProperties":"#,
-    ),
-    Piece::Shared(&F151),
-    Piece::Text(r#"}"#),
-];
-static F151: [Piece; 3] = [
-    Piece::Text(r#"{"oneOf":"#),
     Piece::Shared(&F152),
     Piece::Text(r#"}"#),
 ];
-static F152: [Piece; 1] = [Piece::Text(
-    r#"[{"type":"string","description":"A string table value."},{"type":"number","description":"A numeric table value."},{"type":"boolean","description":"A boolean table value."},{"type":"object","description":"A nested object table value."}]"#,
-)];
+static F152: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":"object","description":"An object representing an item in the list. Contains key value pairs of properties from the table","additionalProperties":"#,
+    ),
+    Piece::Shared(&F153),
+    Piece::Text(r#"}"#),
+];
 static F153: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Text(r#"{"oneOf":"#),
     Piece::Shared(&F154),
     Piece::Text(r#"}"#),
 ];
-static F154: [Piece; 3] = [
-    Piece::Text(r#"{"type":{"type":"string"},"elementType":"#),
-    Piece::Shared(&F140),
-    Piece::Text(r#"}"#),
-];
+static F154: [Piece; 1] = [Piece::Text(
+    r#"[{"type":"string","description":"A string table value."},{"type":"number","description":"A numeric table value."},{"type":"boolean","description":"A boolean table value."},{"type":"object","description":"A nested object table value."}]"#,
+)];
 static F155: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","properties":"#),
     Piece::Shared(&F156),
@@ -914,7 +912,7 @@ static F155: [Piece; 3] = [
 ];
 static F156: [Piece; 3] = [
     Piece::Text(r#"{"type":{"type":"string"},"elementType":"#),
-    Piece::Shared(&F157),
+    Piece::Shared(&F142),
     Piece::Text(r#"}"#),
 ];
 static F157: [Piece; 3] = [
@@ -922,14 +920,8 @@ static F157: [Piece; 3] = [
     Piece::Shared(&F158),
     Piece::Text(r#"}"#),
 ];
-static F158: [Piece; 9] = [
-    Piece::Text(r#"{"type":{"type":"string"},"displayName":{"type":"string"},"required":"#),
-    Piece::Shared(&F142),
-    Piece::Text(r#","options":"#),
-    Piece::Shared(&F144),
-    Piece::Text(r#","default":"#),
-    Piece::Shared(&F147),
-    Piece::Text(r#","schema":"#),
+static F158: [Piece; 3] = [
+    Piece::Text(r#"{"type":{"type":"string"},"elementType":"#),
     Piece::Shared(&F159),
     Piece::Text(r#"}"#),
 ];
@@ -938,83 +930,97 @@ static F159: [Piece; 3] = [
     Piece::Shared(&F160),
     Piece::Text(r#"}"#),
 ];
-static F160: [Piece; 5] = [
-    Piece::Text(r#"{"childAttribute":"#),
-    Piece::Shared(&F140),
-    Piece::Text(r#","anotherChildAttribute":"#),
-    Piece::Shared(&F140),
+static F160: [Piece; 9] = [
+    Piece::Text(r#"{"type":{"type":"string"},"displayName":{"type":"string"},"required":"#),
+    Piece::Shared(&F144),
+    Piece::Text(r#","options":"#),
+    Piece::Shared(&F146),
+    Piece::Text(r#","default":"#),
+    Piece::Shared(&F149),
+    Piece::Text(r#","schema":"#),
+    Piece::Shared(&F161),
     Piece::Text(r#"}"#),
 ];
 static F161: [Piece; 3] = [
-    Piece::Text(
-        r#"{"type":"object","description":"A linked record schema attribute.","properties":"#,
-    ),
+    Piece::Text(r#"{"type":"object","properties":"#),
     Piece::Shared(&F162),
     Piece::Text(r#"}"#),
 ];
-static F162: [Piece; 3] = [
-    Piece::Text(r#"{"type":{"type":"string"},"displayName":{"type":"string"},"required":"#),
+static F162: [Piece; 5] = [
+    Piece::Text(r#"{"childAttribute":"#),
     Piece::Shared(&F142),
+    Piece::Text(r#","anotherChildAttribute":"#),
+    Piece::Shared(&F142),
+    Piece::Text(r#"}"#),
+];
+static F163: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":"object","description":"A linked record schema attribute.","properties":"#,
+    ),
+    Piece::Shared(&F164),
+    Piece::Text(r#"}"#),
+];
+static F164: [Piece; 3] = [
+    Piece::Text(r#"{"type":{"type":"string"},"displayName":{"type":"string"},"required":"#),
+    Piece::Shared(&F144),
     Piece::Text(
         r#","schema":{"type":"object","description":"Reserved for record property metadata. Currently returned as { properties: { type: 'object', displayName: 'properties', schema: {} } }."}}"#,
     ),
 ];
-static F163: [Piece; 3] = [
+static F165: [Piece; 3] = [
     Piece::Text(
         r#"{"type":"object","description":"A parent record schema attribute.","properties":"#,
     ),
-    Piece::Shared(&F162),
+    Piece::Shared(&F164),
     Piece::Text(r#"}"#),
 ];
-static F164: [Piece; 3] = [
+static F166: [Piece; 3] = [
     Piece::Text(
         r#"{"type":"object","description":"A child record schema attribute. The referenced record must not already have a parent.","properties":"#,
     ),
-    Piece::Shared(&F162),
+    Piece::Shared(&F164),
     Piece::Text(r#"}"#),
-];
-static F165: [Piece; 3] = [
-    Piece::Text(
-        r#"{"type":"object","required":["id","ironcladId","type","name","lastUpdated","properties","attachments","links"],"properties":"#,
-    ),
-    Piece::Shared(&F166),
-    Piece::Text(r#"}"#),
-];
-static F166: [Piece; 11] = [
-    Piece::Text(
-        r#"{"id":{"type":"string","description":"The unique identifier of the record"},"ironcladId":{"type":"string","description":"The unique Ironclad identifier of the record"},"type":{"type":"string","description":"The type of the record"},"name":{"type":"string","description":"The name of the record"},"lastUpdated":{"type":"string","description":"The date (ISO8601 format) the record was last updated","format":"date-time"},"properties":"#,
-    ),
-    Piece::Shared(&F167),
-    Piece::Text(r#","attachments":"#),
-    Piece::Shared(&F216),
-    Piece::Text(r#","links":"#),
-    Piece::Shared(&F219),
-    Piece::Text(
-        r#","parentId":{"type":"string","description":"The unique identifier of the parent record"},"parentLinkType":{"type":"string","enum":["amendment","obligation"],"description":"Identifies the type of relationship this child record has with its parent (e.g. amendment)"},"childIds":{"type":"array","description":"The unique identifiers of the child records","items":{"type":"string"}},"contractStatus":"#,
-    ),
-    Piece::Shared(&F220),
-    Piece::Text(r#","source":"#),
-    Piece::Shared(&F224),
-    Piece::Text(
-        r#","amendments":{"type":"array","description":"The unique identifiers of amendment records that amend this record","items":{"type":"string"}}}"#,
-    ),
 ];
 static F167: [Piece; 3] = [
     Piece::Text(
-        r#"{"type":"object","description":"The record properties associated with the record","additionalProperties":"#,
+        r#"{"type":"object","required":["id","ironcladId","type","name","lastUpdated","properties","attachments","links"],"properties":"#,
     ),
     Piece::Shared(&F168),
     Piece::Text(r#"}"#),
 ];
-static F168: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","oneOf":"#),
+static F168: [Piece; 11] = [
+    Piece::Text(
+        r#"{"id":{"type":"string","description":"The unique identifier of the record"},"ironcladId":{"type":"string","description":"The unique Ironclad identifier of the record"},"type":{"type":"string","description":"The type of the record"},"name":{"type":"string","description":"The name of the record"},"lastUpdated":{"type":"string","description":"The date (ISO8601 format) the record was last updated","format":"date-time"},"properties":"#,
+    ),
     Piece::Shared(&F169),
+    Piece::Text(r#","attachments":"#),
+    Piece::Shared(&F218),
+    Piece::Text(r#","links":"#),
+    Piece::Shared(&F221),
+    Piece::Text(
+        r#","parentId":{"type":"string","description":"The unique identifier of the parent record"},"parentLinkType":{"type":"string","enum":["amendment","obligation"],"description":"Identifies the type of relationship this child record has with its parent (e.g. amendment)"},"childIds":{"type":"array","description":"The unique identifiers of the child records","items":{"type":"string"}},"contractStatus":"#,
+    ),
+    Piece::Shared(&F222),
+    Piece::Text(r#","source":"#),
+    Piece::Shared(&F226),
+    Piece::Text(
+        r#","amendments":{"type":"array","description":"The unique identifiers of amendment records that amend this record","items":{"type":"string"}}}"#,
+    ),
+];
+static F169: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":"object","description":"The record properties associated with the record","additionalProperties":"#,
+    ),
+    Piece::Shared(&F170),
     Piece::Text(r#"}"#),
 ];
-static F169: [Piece; 25] = [
+static F170: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","oneOf":"#),
+    Piece::Shared(&F171),
+    Piece::Text(r#"}"#),
+];
+static F171: [Piece; 25] = [
     Piece::Text(r#"["#),
-    Piece::Shared(&F170),
-    Piece::Text(r#","#),
     Piece::Shared(&F172),
     Piece::Text(r#","#),
     Piece::Shared(&F174),
@@ -1027,268 +1033,268 @@ static F169: [Piece; 25] = [
     Piece::Text(r#","#),
     Piece::Shared(&F182),
     Piece::Text(r#","#),
-    Piece::Shared(&F186),
+    Piece::Shared(&F184),
     Piece::Text(r#","#),
-    Piece::Shared(&F199),
+    Piece::Shared(&F188),
     Piece::Text(r#","#),
-    Piece::Shared(&F200),
+    Piece::Shared(&F201),
     Piece::Text(r#","#),
-    Piece::Shared(&F206),
+    Piece::Shared(&F202),
     Piece::Text(r#","#),
-    Piece::Shared(&F207),
+    Piece::Shared(&F208),
+    Piece::Text(r#","#),
+    Piece::Shared(&F209),
     Piece::Text(r#"]"#),
 ];
-static F170: [Piece; 3] = [
-    Piece::Text(
-        r#"{"title":"Record Property String","type":"object","description":"A text-type record property","required":["type","value"],"properties":"#,
-    ),
-    Piece::Shared(&F171),
-    Piece::Text(r#"}"#),
-];
-static F171: [Piece; 1] = [Piece::Text(
-    r#"{"type":{"type":"string","description":"The data type of the property","enum":["string"]},"value":{"type":"string","description":"The string value of the property"},"originalValue":{"type":"string","description":"The original value of the property before amendment (only present when property is amended)"}}"#,
-)];
 static F172: [Piece; 3] = [
     Piece::Text(
-        r#"{"title":"Record Property Number","type":"object","description":"A number-type record property","required":["type","value"],"properties":"#,
+        r#"{"title":"Record Property String","type":"object","description":"A text-type record property","required":["type","value"],"properties":"#,
     ),
     Piece::Shared(&F173),
     Piece::Text(r#"}"#),
 ];
 static F173: [Piece; 1] = [Piece::Text(
-    r#"{"type":{"type":"string","description":"The data type of the property","enum":["number"]},"value":{"type":"integer","description":"The number value of the property"},"originalValue":{"type":"integer","description":"The original value of the property before amendment (only present when property is amended)"}}"#,
+    r#"{"type":{"type":"string","description":"The data type of the property","enum":["string"]},"value":{"type":"string","description":"The string value of the property"},"originalValue":{"type":"string","description":"The original value of the property before amendment (only present when property is amended)"}}"#,
 )];
 static F174: [Piece; 3] = [
     Piece::Text(
-        r#"{"title":"Record Property Boolean","type":"object","description":"A true/false boolean-type record property","required":["type","value"],"properties":"#,
+        r#"{"title":"Record Property Number","type":"object","description":"A number-type record property","required":["type","value"],"properties":"#,
     ),
     Piece::Shared(&F175),
     Piece::Text(r#"}"#),
 ];
 static F175: [Piece; 1] = [Piece::Text(
-    r#"{"type":{"type":"string","description":"The data type of the property","enum":["boolean"]},"value":{"type":"boolean","description":"The boolean value of the property"},"originalValue":{"type":"boolean","description":"The original value of the property before amendment (only present when property is amended)"}}"#,
+    r#"{"type":{"type":"string","description":"The data type of the property","enum":["number"]},"value":{"type":"integer","description":"The number value of the property"},"originalValue":{"type":"integer","description":"The original value of the property before amendment (only present when property is amended)"}}"#,
 )];
 static F176: [Piece; 3] = [
     Piece::Text(
-        r#"{"title":"Record Property Date","type":"object","description":"A date-type record property","required":["type","value"],"properties":"#,
+        r#"{"title":"Record Property Boolean","type":"object","description":"A true/false boolean-type record property","required":["type","value"],"properties":"#,
     ),
     Piece::Shared(&F177),
     Piece::Text(r#"}"#),
 ];
 static F177: [Piece; 1] = [Piece::Text(
-    r#"{"type":{"type":"string","description":"The data type of the property","enum":["date"]},"value":{"type":"string","description":"The date value of the property in ISO8601 format","format":"date-time"},"originalValue":{"type":"string","description":"The original value of the property before amendment (only present when property is amended)","format":"date-time"}}"#,
+    r#"{"type":{"type":"string","description":"The data type of the property","enum":["boolean"]},"value":{"type":"boolean","description":"The boolean value of the property"},"originalValue":{"type":"boolean","description":"The original value of the property before amendment (only present when property is amended)"}}"#,
 )];
 static F178: [Piece; 3] = [
     Piece::Text(
-        r#"{"title":"Record Property Duration","type":"object","description":"A duration-type record property","required":["type","value"],"properties":"#,
+        r#"{"title":"Record Property Date","type":"object","description":"A date-type record property","required":["type","value"],"properties":"#,
     ),
     Piece::Shared(&F179),
     Piece::Text(r#"}"#),
 ];
 static F179: [Piece; 1] = [Piece::Text(
-    r#"{"type":{"type":"string","description":"The data type of the property","enum":["duration"]},"value":{"type":"string","description":"The duration value of the property in ISO8601 format"},"originalValue":{"type":"string","description":"The original value of the property before amendment (only present when property is amended)"}}"#,
+    r#"{"type":{"type":"string","description":"The data type of the property","enum":["date"]},"value":{"type":"string","description":"The date value of the property in ISO8601 format","format":"date-time"},"originalValue":{"type":"string","description":"The original value of the property before amendment (only present when property is amended)","format":"date-time"}}"#,
 )];
 static F180: [Piece; 3] = [
     Piece::Text(
-        r#"{"title":"Record Property Email","type":"object","description":"An email-type record property","required":["type","value"],"properties":"#,
+        r#"{"title":"Record Property Duration","type":"object","description":"A duration-type record property","required":["type","value"],"properties":"#,
     ),
     Piece::Shared(&F181),
     Piece::Text(r#"}"#),
 ];
 static F181: [Piece; 1] = [Piece::Text(
-    r#"{"type":{"type":"string","description":"The data type of the property","enum":["email"]},"value":{"type":"string","format":"email","description":"The email value of the property"},"originalValue":{"type":"string","format":"email","description":"The original value of the property before amendment (only present when property is amended)"}}"#,
+    r#"{"type":{"type":"string","description":"The data type of the property","enum":["duration"]},"value":{"type":"string","description":"The duration value of the property in ISO8601 format"},"originalValue":{"type":"string","description":"The original value of the property before amendment (only present when property is amended)"}}"#,
 )];
 static F182: [Piece; 3] = [
     Piece::Text(
-        r#"{"title":"Record Property Monetary Amount","type":"object","description":"A monetary amount-type record property","required":["type","value"],"properties":"#,
+        r#"{"title":"Record Property Email","type":"object","description":"An email-type record property","required":["type","value"],"properties":"#,
     ),
     Piece::Shared(&F183),
     Piece::Text(r#"}"#),
 ];
-static F183: [Piece; 5] = [
+static F183: [Piece; 1] = [Piece::Text(
+    r#"{"type":{"type":"string","description":"The data type of the property","enum":["email"]},"value":{"type":"string","format":"email","description":"The email value of the property"},"originalValue":{"type":"string","format":"email","description":"The original value of the property before amendment (only present when property is amended)"}}"#,
+)];
+static F184: [Piece; 3] = [
     Piece::Text(
-        r#"{"type":{"type":"string","description":"The data type of the property","enum":["monetary_amount"]},"value":"#,
+        r#"{"title":"Record Property Monetary Amount","type":"object","description":"A monetary amount-type record property","required":["type","value"],"properties":"#,
     ),
-    Piece::Shared(&F184),
-    Piece::Text(r#","originalValue":"#),
     Piece::Shared(&F185),
     Piece::Text(r#"}"#),
 ];
-static F184: [Piece; 1] = [Piece::Text(
-    r#"{"type":"object","description":"The monetary amount value of the property","required":["amount","currency"],"properties":{"currency":{"type":"string","description":"The currency of the monetary value in ISO 4217 format"},"amount":{"type":"number","description":"The amount of the monetary value"}}}"#,
-)];
-static F185: [Piece; 1] = [Piece::Text(
-    r#"{"type":"object","description":"The original value of the property before amendment (only present when property is amended)","required":["amount","currency"],"properties":{"currency":{"type":"string","description":"The currency of the original monetary value in ISO 4217 format"},"amount":{"type":"number","description":"The original amount of the monetary value"}}}"#,
-)];
-static F186: [Piece; 3] = [
+static F185: [Piece; 5] = [
     Piece::Text(
-        r#"{"type":"object","description":"A clause-type record property","required":["type","value"],"properties":"#,
+        r#"{"type":{"type":"string","description":"The data type of the property","enum":["monetary_amount"]},"value":"#,
     ),
+    Piece::Shared(&F186),
+    Piece::Text(r#","originalValue":"#),
     Piece::Shared(&F187),
     Piece::Text(r#"}"#),
 ];
-static F187: [Piece; 3] = [
-    Piece::Text(
-        r#"{"type":{"type":"string","description":"The data type of the property","enum":["clause"]},"value":"#,
-    ),
-    Piece::Shared(&F188),
-    Piece::Text(r#"}"#),
-];
+static F186: [Piece; 1] = [Piece::Text(
+    r#"{"type":"object","description":"The monetary amount value of the property","required":["amount","currency"],"properties":{"currency":{"type":"string","description":"The currency of the monetary value in ISO 4217 format"},"amount":{"type":"number","description":"The amount of the monetary value"}}}"#,
+)];
+static F187: [Piece; 1] = [Piece::Text(
+    r#"{"type":"object","description":"The original value of the property before amendment (only present when property is amended)","required":["amount","currency"],"properties":{"currency":{"type":"string","description":"The currency of the original monetary value in ISO 4217 format"},"amount":{"type":"number","description":"The original amount of the monetary value"}}}"#,
+)];
 static F188: [Piece; 3] = [
     Piece::Text(
-        r#"{"type":"object","description":"The clause value of the property","required":["source"],"properties":"#,
+        r#"{"type":"object","description":"A clause-type record property","required":["type","value"],"properties":"#,
     ),
     Piece::Shared(&F189),
     Piece::Text(r#"}"#),
 ];
-static F189: [Piece; 5] = [
+static F189: [Piece; 3] = [
     Piece::Text(
-        r#"{"source":{"type":"string","description":"The source of the clause property","enum":["ai","manual"]},"clauseType":{"type":"string","description":"The string key denoting which type of clause used"},"clauseText":{"type":"string","description":"The actual paragraph text used"},"documentId":{"type":"string","description":"The unique identifier of the document that contains the clause"},"languagePosition":"#,
+        r#"{"type":{"type":"string","description":"The data type of the property","enum":["clause"]},"value":"#,
     ),
     Piece::Shared(&F190),
-    Piece::Text(r#","documentLocation":"#),
-    Piece::Shared(&F195),
     Piece::Text(r#"}"#),
 ];
 static F190: [Piece; 3] = [
     Piece::Text(
-        r#"{"type":"object","description":"The position of the clause in the document","oneOf":"#,
+        r#"{"type":"object","description":"The clause value of the property","required":["source"],"properties":"#,
     ),
     Piece::Shared(&F191),
     Piece::Text(r#"}"#),
 ];
 static F191: [Piece; 5] = [
-    Piece::Text(r#"["#),
-    Piece::Shared(&F192),
-    Piece::Text(r#","#),
-    Piece::Shared(&F193),
-    Piece::Text(r#"]"#),
-];
-static F192: [Piece; 1] = [Piece::Text(
-    r#"{"title":"Clause Language Position Custom","type":"object","description":"A custom clause language position","required":["type"],"properties":{"type":{"type":"string","description":"The source type of the custom clause","enum":["custom"]}}}"#,
-)];
-static F193: [Piece; 3] = [
     Piece::Text(
-        r#"{"title":"Clause Language Position Playbook","type":"object","description":"A playbook clause language position","required":["type","name","preferred"],"properties":"#,
+        r#"{"source":{"type":"string","description":"The source of the clause property","enum":["ai","manual"]},"clauseType":{"type":"string","description":"The string key denoting which type of clause used"},"clauseText":{"type":"string","description":"The actual paragraph text used"},"documentId":{"type":"string","description":"The unique identifier of the document that contains the clause"},"languagePosition":"#,
     ),
-    Piece::Shared(&F194),
+    Piece::Shared(&F192),
+    Piece::Text(r#","documentLocation":"#),
+    Piece::Shared(&F197),
     Piece::Text(r#"}"#),
 ];
+static F192: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":"object","description":"The position of the clause in the document","oneOf":"#,
+    ),
+    Piece::Shared(&F193),
+    Piece::Text(r#"}"#),
+];
+static F193: [Piece; 5] = [
+    Piece::Text(r#"["#),
+    Piece::Shared(&F194),
+    Piece::Text(r#","#),
+    Piece::Shared(&F195),
+    Piece::Text(r#"]"#),
+];
 static F194: [Piece; 1] = [Piece::Text(
-    r#"{"type":{"type":"string","description":"The source type of the playbook clause","enum":["playbook"]},"name":{"type":"string","description":"The name of the playbook clause"},"preferred":{"type":"boolean","description":"Whether the playbook clause is the preferred language"}}"#,
+    r#"{"title":"Clause Language Position Custom","type":"object","description":"A custom clause language position","required":["type"],"properties":{"type":{"type":"string","description":"The source type of the custom clause","enum":["custom"]}}}"#,
 )];
 static F195: [Piece; 3] = [
     Piece::Text(
-        r#"{"type":"object","description":"The autoML style formatted location of the clause in the document","required":["startOffset","endOffset","boundingPoly"],"properties":"#,
+        r#"{"title":"Clause Language Position Playbook","type":"object","description":"A playbook clause language position","required":["type","name","preferred"],"properties":"#,
     ),
     Piece::Shared(&F196),
     Piece::Text(r#"}"#),
 ];
-static F196: [Piece; 3] = [
-    Piece::Text(
-        r#"{"startOffset":{"type":"integer","description":"The position in the document where the clause begins"},"endOffset":{"type":"integer","description":"The position in the document where the clause ends"},"boundingPoly":"#,
-    ),
-    Piece::Shared(&F197),
-    Piece::Text(
-        r#","pageNumber":{"type":"integer","description":"The page number of the clause in the document"}}"#,
-    ),
-];
+static F196: [Piece; 1] = [Piece::Text(
+    r#"{"type":{"type":"string","description":"The source type of the playbook clause","enum":["playbook"]},"name":{"type":"string","description":"The name of the playbook clause"},"preferred":{"type":"boolean","description":"Whether the playbook clause is the preferred language"}}"#,
+)];
 static F197: [Piece; 3] = [
     Piece::Text(
-        r#"{"type":"array","description":"The bounding polygon of the clause in the document","items":"#,
+        r#"{"type":"object","description":"The autoML style formatted location of the clause in the document","required":["startOffset","endOffset","boundingPoly"],"properties":"#,
     ),
     Piece::Shared(&F198),
     Piece::Text(r#"}"#),
 ];
-static F198: [Piece; 1] = [Piece::Text(
+static F198: [Piece; 3] = [
+    Piece::Text(
+        r#"{"startOffset":{"type":"integer","description":"The position in the document where the clause begins"},"endOffset":{"type":"integer","description":"The position in the document where the clause ends"},"boundingPoly":"#,
+    ),
+    Piece::Shared(&F199),
+    Piece::Text(
+        r#","pageNumber":{"type":"integer","description":"The page number of the clause in the document"}}"#,
+    ),
+];
+static F199: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":"array","description":"The bounding polygon of the clause in the document","items":"#,
+    ),
+    Piece::Shared(&F200),
+    Piece::Text(r#"}"#),
+];
+static F200: [Piece; 1] = [Piece::Text(
     r#"{"type":"object","required":["x","y"],"properties":{"x":{"type":"integer","description":"The x coordinate of the bounding polygon"},"y":{"type":"integer","description":"The y coordinate of the bounding polygon"}}}"#,
 )];
-static F199: [Piece; 1] = [Piece::Text(
+static F201: [Piece; 1] = [Piece::Text(
     r#"{"type":"object","description":"A playbook-based clause-type record property","required":["type","value"],"properties":{"type":{"type":"string","description":"The data type of the property","enum":["playbookClause"]},"value":{"type":"string","description":"The playbook clause name"}}}"#,
 )];
-static F200: [Piece; 3] = [
+static F202: [Piece; 3] = [
     Piece::Text(
         r#"{"type":"object","description":"An address-type record property","required":["type","value"],"properties":"#,
     ),
-    Piece::Shared(&F201),
-    Piece::Text(r#"}"#),
-];
-static F201: [Piece; 5] = [
-    Piece::Text(
-        r#"{"type":{"type":"string","description":"The data type of the property","enum":["address"]},"value":"#,
-    ),
-    Piece::Shared(&F202),
-    Piece::Text(r#","originalValue":"#),
-    Piece::Shared(&F204),
-    Piece::Text(r#"}"#),
-];
-static F202: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","description":"The address","properties":"#),
     Piece::Shared(&F203),
     Piece::Text(r#"}"#),
 ];
-static F203: [Piece; 1] = [Piece::Text(
-    r#"{"lines":{"type":"array","maxLength":4,"items":{"type":"string"},"description":"Address Lines (Street, Apt., etc.)"},"locality":{"type":"string","description":"Locality (City, Town, etc)"},"country":{"type":"string","description":"Country"},"region":{"type":"string","description":"Region (State, Province, etc)"},"postcode":{"type":"string","description":"Postcode (ZIP code, etc)"},"raw":{"type":"string","description":"A raw address string, useful when address is not stored in a structured way"}}"#,
-)];
-static F204: [Piece; 3] = [
+static F203: [Piece; 5] = [
     Piece::Text(
-        r#"{"type":"object","description":"The original address before amendment (only present when property is amended)","properties":"#,
+        r#"{"type":{"type":"string","description":"The data type of the property","enum":["address"]},"value":"#,
     ),
+    Piece::Shared(&F204),
+    Piece::Text(r#","originalValue":"#),
+    Piece::Shared(&F206),
+    Piece::Text(r#"}"#),
+];
+static F204: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","description":"The address","properties":"#),
     Piece::Shared(&F205),
     Piece::Text(r#"}"#),
 ];
 static F205: [Piece; 1] = [Piece::Text(
+    r#"{"lines":{"type":"array","maxLength":4,"items":{"type":"string"},"description":"Address Lines (Street, Apt., etc.)"},"locality":{"type":"string","description":"Locality (City, Town, etc)"},"country":{"type":"string","description":"Country"},"region":{"type":"string","description":"Region (State, Province, etc)"},"postcode":{"type":"string","description":"Postcode (ZIP code, etc)"},"raw":{"type":"string","description":"A raw address string, useful when address is not stored in a structured way"}}"#,
+)];
+static F206: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":"object","description":"The original address before amendment (only present when property is amended)","properties":"#,
+    ),
+    Piece::Shared(&F207),
+    Piece::Text(r#"}"#),
+];
+static F207: [Piece; 1] = [Piece::Text(
     r#"{"lines":{"type":"array","maxLength":4,"items":{"type":"string"},"description":"Original Address Lines (Street, Apt., etc.)"},"locality":{"type":"string","description":"Original Locality (City, Town, etc)"},"country":{"type":"string","description":"Original Country"},"region":{"type":"string","description":"Original Region (State, Province, etc)"},"postcode":{"type":"string","description":"Original Postcode (ZIP code, etc)"},"raw":{"type":"string","description":"A raw original address string, useful when address is not stored in a structured way"}}"#,
 )];
-static F206: [Piece; 1] = [Piece::Text(
+static F208: [Piece; 1] = [Piece::Text(
     r#"{"title":"Record Property Array","type":"object","description":"An array-type record property","required":["type","value"],"properties":{"type":{"type":"string","description":"The data type of the property","enum":["array"]},"value":{"type":"array","items":{"type":"string"},"minItems":1}}}"#,
 )];
-static F207: [Piece; 3] = [
-    Piece::Text(
-        r#"{"type":"object","description":"A reference-type record property that points to another record","required":["type","value"],"properties":"#,
-    ),
-    Piece::Shared(&F208),
-    Piece::Text(r#"}"#),
-];
-static F208: [Piece; 5] = [
-    Piece::Text(
-        r#"{"type":{"type":"string","description":"The data type of the property","enum":["reference"]},"value":"#,
-    ),
-    Piece::Shared(&F209),
-    Piece::Text(r#","originalValue":"#),
-    Piece::Shared(&F214),
-    Piece::Text(r#"}"#),
-];
 static F209: [Piece; 3] = [
     Piece::Text(
-        r#"{"type":"object","description":"The reference value of the property","required":["recordId"],"properties":"#,
+        r#"{"type":"object","description":"A reference-type record property that points to another record","required":["type","value"],"properties":"#,
     ),
     Piece::Shared(&F210),
     Piece::Text(r#"}"#),
 ];
-static F210: [Piece; 3] = [
+static F210: [Piece; 5] = [
     Piece::Text(
-        r#"{"recordId":{"type":"string","description":"The unique identifier of the referenced record"},"subTypeId":{"type":"string","description":"Optional sub-type identifier for the referenced record"},"namedTypeIds":{"type":"array","description":"The unique identifiers of the relationship types associated with the entity","items":{"type":"string"}},"readableId":{"type":"string","description":"The unique identifier of the referenced record"},"attributes":"#,
+        r#"{"type":{"type":"string","description":"The data type of the property","enum":["reference"]},"value":"#,
     ),
     Piece::Shared(&F211),
+    Piece::Text(r#","originalValue":"#),
+    Piece::Shared(&F216),
     Piece::Text(r#"}"#),
 ];
 static F211: [Piece; 3] = [
     Piece::Text(
-        r#"{"type":"object","description":"The entity properties associated with the entity","additionalProperties":"#,
+        r#"{"type":"object","description":"The reference value of the property","required":["recordId"],"properties":"#,
     ),
     Piece::Shared(&F212),
     Piece::Text(r#"}"#),
 ];
 static F212: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","oneOf":"#),
+    Piece::Text(
+        r#"{"recordId":{"type":"string","description":"The unique identifier of the referenced record"},"subTypeId":{"type":"string","description":"Optional sub-type identifier for the referenced record"},"namedTypeIds":{"type":"array","description":"The unique identifiers of the relationship types associated with the entity","items":{"type":"string"}},"readableId":{"type":"string","description":"The unique identifier of the referenced record"},"attributes":"#,
+    ),
     Piece::Shared(&F213),
     Piece::Text(r#"}"#),
 ];
-static F213: [Piece; 17] = [
+static F213: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":"object","description":"The entity properties associated with the entity","additionalProperties":"#,
+    ),
+    Piece::Shared(&F214),
+    Piece::Text(r#"}"#),
+];
+static F214: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","oneOf":"#),
+    Piece::Shared(&F215),
+    Piece::Text(r#"}"#),
+];
+static F215: [Piece; 17] = [
     Piece::Text(r#"["#),
-    Piece::Shared(&F170),
-    Piece::Text(r#","#),
     Piece::Shared(&F172),
     Piece::Text(r#","#),
     Piece::Shared(&F174),
@@ -1301,431 +1307,421 @@ static F213: [Piece; 17] = [
     Piece::Text(r#","#),
     Piece::Shared(&F182),
     Piece::Text(r#","#),
-    Piece::Shared(&F200),
+    Piece::Shared(&F184),
+    Piece::Text(r#","#),
+    Piece::Shared(&F202),
     Piece::Text(r#"]"#),
-];
-static F214: [Piece; 3] = [
-    Piece::Text(
-        r#"{"type":"object","description":"The original reference value before amendment (only present when property is amended)","required":["recordId"],"properties":"#,
-    ),
-    Piece::Shared(&F215),
-    Piece::Text(r#"}"#),
-];
-static F215: [Piece; 3] = [
-    Piece::Text(
-        r#"{"recordId":{"type":"string","description":"The unique identifier of the original referenced record"},"subTypeId":{"type":"string","description":"Optional sub-type identifier for the original referenced record"},"namedTypeIds":{"type":"array","description":"The unique identifiers of the relationship types associated with the original entity","items":{"type":"string"}},"readableId":{"type":"string","description":"The unique identifier of the original referenced record"},"attributes":"#,
-    ),
-    Piece::Shared(&F211),
-    Piece::Text(r#"}"#),
 ];
 static F216: [Piece; 3] = [
     Piece::Text(
-        r#"{"type":"object","description":"The attachments associated with the record keyed by the attachment key","additionalProperties":"#,
+        r#"{"type":"object","description":"The original reference value before amendment (only present when property is amended)","required":["recordId"],"properties":"#,
     ),
     Piece::Shared(&F217),
     Piece::Text(r#"}"#),
 ];
 static F217: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","required":["filename","href"],"properties":"#),
-    Piece::Shared(&F218),
+    Piece::Text(
+        r#"{"recordId":{"type":"string","description":"The unique identifier of the original referenced record"},"subTypeId":{"type":"string","description":"Optional sub-type identifier for the original referenced record"},"namedTypeIds":{"type":"array","description":"The unique identifiers of the relationship types associated with the original entity","items":{"type":"string"}},"readableId":{"type":"string","description":"The unique identifier of the original referenced record"},"attributes":"#,
+    ),
+    Piece::Shared(&F213),
     Piece::Text(r#"}"#),
 ];
-static F218: [Piece; 1] = [Piece::Text(
+static F218: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":"object","description":"The attachments associated with the record keyed by the attachment key","additionalProperties":"#,
+    ),
+    Piece::Shared(&F219),
+    Piece::Text(r#"}"#),
+];
+static F219: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","required":["filename","href"],"properties":"#),
+    Piece::Shared(&F220),
+    Piece::Text(r#"}"#),
+];
+static F220: [Piece; 1] = [Piece::Text(
     r#"{"filename":{"type":"string","description":"The name of the attachment"},"contentType":{"type":"string","description":"The content type of the attachment"},"href":{"type":"string","description":"The URL to download the attachment via the public API"}}"#,
 )];
-static F219: [Piece; 1] = [Piece::Text(
+static F221: [Piece; 1] = [Piece::Text(
     r#"{"type":"array","description":"The unique identifiers for the linked records","items":{"type":"object","required":["recordId"],"properties":{"recordId":{"type":"string","description":"The unique identifier of the linked record"}}}}"#,
 )];
-static F220: [Piece; 5] = [
+static F222: [Piece; 5] = [
     Piece::Text(r#"{"type":"object","description":"#),
-    Piece::Shared(&F221),
+    Piece::Shared(&F223),
     Piece::Text(r#","required":["status","enhancedStatus"],"properties":"#),
-    Piece::Shared(&F222),
+    Piece::Shared(&F224),
     Piece::Text(r#"}"#),
 ];
-static F221: [Piece; 1] = [Piece::Text(
+static F223: [Piece; 1] = [Piece::Text(
     r#""A record or contract status indicates whether a contract is active or inactive in addition to a sub-status calculated based on the contract's lifecycle data such as the effective date, expiration date, and auto-renewal type etc. For a detailed description of contract statuses reference this [article](https://support.ironcladapp.com/hc/en-us/articles/17438784927127-Contract-and-Record-Status-Overview).""#,
 )];
-static F222: [Piece; 3] = [
+static F224: [Piece; 3] = [
     Piece::Text(
         r#"{"status":{"type":"string","description":"Base status of a contract.","enum":["active","inactive","indeterminate"]},"enhancedStatus":"#,
     ),
-    Piece::Shared(&F223),
+    Piece::Shared(&F225),
     Piece::Text(
         r#","remainingDuration":{"type":"string","description":"Duration remaining for the current status."},"eventDate":{"type":"string","description":"Date when the current contract status went into effect."},"message":{"type":"string","description":"Human readable message regarding the contract status."}}"#,
     ),
 ];
-static F223: [Piece; 1] = [Piece::Text(
+static F225: [Piece; 1] = [Piece::Text(
     r#"{"type":"string","description":"A detailed sub-status of a contract calculated based on the lifecycle properties.","enum":["evergreen","auto-renewing","expiring","terminating","superseding","extending","active","inactive","unknown","activating","executed"]}"#,
 )];
-static F224: [Piece; 3] = [
+static F226: [Piece; 3] = [
     Piece::Text(r#"{"description":"The origin of how the record was created","oneOf":"#),
-    Piece::Shared(&F225),
+    Piece::Shared(&F227),
     Piece::Text(r#"}"#),
 ];
-static F225: [Piece; 19] = [
+static F227: [Piece; 19] = [
     Piece::Text(r#"["#),
-    Piece::Shared(&F226),
-    Piece::Text(r#","#),
     Piece::Shared(&F228),
     Piece::Text(r#","#),
     Piece::Shared(&F230),
     Piece::Text(r#","#),
-    Piece::Shared(&F231),
+    Piece::Shared(&F232),
     Piece::Text(r#","#),
     Piece::Shared(&F233),
     Piece::Text(r#","#),
     Piece::Shared(&F235),
     Piece::Text(r#","#),
-    Piece::Shared(&F236),
+    Piece::Shared(&F237),
     Piece::Text(r#","#),
     Piece::Shared(&F238),
     Piece::Text(r#","#),
     Piece::Shared(&F240),
+    Piece::Text(r#","#),
+    Piece::Shared(&F242),
     Piece::Text(r#"]"#),
 ];
-static F226: [Piece; 3] = [
-    Piece::Text(
-        r#"{"title":"Sourced From Workflow","type":"object","description":"Record created from an Ironclad workflow","required":["type","workflowId"],"properties":"#,
-    ),
-    Piece::Shared(&F227),
-    Piece::Text(r#"}"#),
-];
-static F227: [Piece; 1] = [Piece::Text(
-    r#"{"type":{"type":"string","description":"The source type of the record","enum":["workflow"]},"workflowId":{"type":"string","description":"The unique identifier of the workflow that created the record"}}"#,
-)];
 static F228: [Piece; 3] = [
     Piece::Text(
-        r#"{"title":"Sourced From Import Project","type":"object","description":"Record created from an import project","required":["type","importId"],"properties":"#,
+        r#"{"title":"Sourced From Workflow","type":"object","description":"Record created from an Ironclad workflow","required":["type","workflowId"],"properties":"#,
     ),
     Piece::Shared(&F229),
     Piece::Text(r#"}"#),
 ];
 static F229: [Piece; 1] = [Piece::Text(
-    r#"{"type":{"type":"string","description":"The source type of the record","enum":["import_project"]},"importId":{"type":"string","description":"The unique identifier of the import project that created the record"}}"#,
+    r#"{"type":{"type":"string","description":"The source type of the record","enum":["workflow"]},"workflowId":{"type":"string","description":"The unique identifier of the workflow that created the record"}}"#,
 )];
-static F230: [Piece; 1] = [Piece::Text(
-    r#"{"title":"Sourced From Single Import","type":"object","description":"Record created from a single import","required":["type"],"properties":{"type":{"type":"string","description":"The source type of the record","enum":["single_import"]}}}"#,
-)];
-static F231: [Piece; 3] = [
+static F230: [Piece; 3] = [
     Piece::Text(
-        r#"{"title":"Sourced From Clickwrap","type":"object","description":"Record created from a clickwrap agreement","required":["type","clickwrapId"],"properties":"#,
+        r#"{"title":"Sourced From Import Project","type":"object","description":"Record created from an import project","required":["type","importId"],"properties":"#,
     ),
-    Piece::Shared(&F232),
+    Piece::Shared(&F231),
     Piece::Text(r#"}"#),
 ];
+static F231: [Piece; 1] = [Piece::Text(
+    r#"{"type":{"type":"string","description":"The source type of the record","enum":["import_project"]},"importId":{"type":"string","description":"The unique identifier of the import project that created the record"}}"#,
+)];
 static F232: [Piece; 1] = [Piece::Text(
-    r#"{"type":{"type":"string","description":"The source type of the record","enum":["clickwrap"]},"clickwrapId":{"type":"string","description":"The unique identifier of the clickwrap agreement that created the record"}}"#,
+    r#"{"title":"Sourced From Single Import","type":"object","description":"Record created from a single import","required":["type"],"properties":{"type":{"type":"string","description":"The source type of the record","enum":["single_import"]}}}"#,
 )];
 static F233: [Piece; 3] = [
     Piece::Text(
-        r#"{"title":"Sourced From Connector","type":"object","description":"Record created from a connector integration","required":["type","connectorId"],"properties":"#,
+        r#"{"title":"Sourced From Clickwrap","type":"object","description":"Record created from a clickwrap agreement","required":["type","clickwrapId"],"properties":"#,
     ),
     Piece::Shared(&F234),
     Piece::Text(r#"}"#),
 ];
 static F234: [Piece; 1] = [Piece::Text(
-    r#"{"type":{"type":"string","description":"The source type of the record","enum":["connector"]},"connectorId":{"type":"string","description":"The unique identifier of the connector integration that created the record"}}"#,
+    r#"{"type":{"type":"string","description":"The source type of the record","enum":["clickwrap"]},"clickwrapId":{"type":"string","description":"The unique identifier of the clickwrap agreement that created the record"}}"#,
 )];
-static F235: [Piece; 1] = [Piece::Text(
-    r#"{"title":"Sourced From Integration","type":"object","description":"Record created from an integration","required":["type","integrationName"],"properties":{"type":{"type":"string","description":"The source type of the record","enum":["integration"]},"integrationName":{"type":"string","description":"The name of the integration that created the record"}}}"#,
-)];
-static F236: [Piece; 3] = [
+static F235: [Piece; 3] = [
     Piece::Text(
-        r#"{"title":"Sourced From Contract","type":"object","description":"Record created from a contract (typically an obligation)","required":["type","contractId"],"properties":"#,
+        r#"{"title":"Sourced From Connector","type":"object","description":"Record created from a connector integration","required":["type","connectorId"],"properties":"#,
     ),
-    Piece::Shared(&F237),
+    Piece::Shared(&F236),
     Piece::Text(r#"}"#),
 ];
+static F236: [Piece; 1] = [Piece::Text(
+    r#"{"type":{"type":"string","description":"The source type of the record","enum":["connector"]},"connectorId":{"type":"string","description":"The unique identifier of the connector integration that created the record"}}"#,
+)];
 static F237: [Piece; 1] = [Piece::Text(
-    r#"{"type":{"type":"string","description":"The source type of the record","enum":["contract"]},"contractId":{"type":"string","description":"The unique identifier of the contract that created the record"}}"#,
+    r#"{"title":"Sourced From Integration","type":"object","description":"Record created from an integration","required":["type","integrationName"],"properties":{"type":{"type":"string","description":"The source type of the record","enum":["integration"]},"integrationName":{"type":"string","description":"The name of the integration that created the record"}}}"#,
 )];
 static F238: [Piece; 3] = [
     Piece::Text(
-        r#"{"title":"Sourced From Metadata Import","type":"object","description":"Record created from a metadata import","required":["type","metadataImportId"],"properties":"#,
+        r#"{"title":"Sourced From Contract","type":"object","description":"Record created from a contract (typically an obligation)","required":["type","contractId"],"properties":"#,
     ),
     Piece::Shared(&F239),
     Piece::Text(r#"}"#),
 ];
 static F239: [Piece; 1] = [Piece::Text(
+    r#"{"type":{"type":"string","description":"The source type of the record","enum":["contract"]},"contractId":{"type":"string","description":"The unique identifier of the contract that created the record"}}"#,
+)];
+static F240: [Piece; 3] = [
+    Piece::Text(
+        r#"{"title":"Sourced From Metadata Import","type":"object","description":"Record created from a metadata import","required":["type","metadataImportId"],"properties":"#,
+    ),
+    Piece::Shared(&F241),
+    Piece::Text(r#"}"#),
+];
+static F241: [Piece; 1] = [Piece::Text(
     r#"{"type":{"type":"string","description":"The source type of the record","enum":["metadata_import"]},"metadataImportId":{"type":"string","description":"The unique identifier of the metadata import that created the record"}}"#,
 )];
-static F240: [Piece; 1] = [Piece::Text(
+static F242: [Piece; 1] = [Piece::Text(
     r#"{"title":"Sourced From AI Chat","type":"object","description":"Record created from an AI chat","required":["type","chatId"],"properties":{"type":{"type":"string","description":"The source type of the record","enum":["ai_chat"]},"chatId":{"type":"string","description":"The unique identifier of the AI chat that created the record"}}}"#,
 )];
-static F241: [Piece; 1] = [Piece::Text(
+static F243: [Piece; 1] = [Piece::Text(
     r#"{"type":"object","description":"The date of the agreement.","properties":{"type":{"type":"string","default":"date"},"value":{"type":"string","description":"UTC date (e.g. `2018-05-08T00:00:00-07:00`)"}}}"#,
 )];
-static F242: [Piece; 3] = [
+static F244: [Piece; 3] = [
     Piece::Text(
         r#"{"type":"object","description":"Object containing Record IDs or Ironclad IDs to be set as the parent of the current record.","required":["recordId"],"properties":"#,
     ),
-    Piece::Shared(&F243),
-    Piece::Text(r#"}"#),
-];
-static F243: [Piece; 1] = [Piece::Text(
-    r#"{"recordId":{"type":"string","description":"The ID or Ironclad ID (readable ID) of the record to set as parent"},"parentLinkType":{"type":"string","enum":["amendment","obligation"],"description":"Identifies the type of relationship this child record has with its parent (e.g. amendment)"}}"#,
-)];
-static F244: [Piece; 5] = [
-    Piece::Text(r#"{"type":"object","description":"#),
     Piece::Shared(&F245),
-    Piece::Text(r#","additionalProperties":"#),
-    Piece::Shared(&F246),
     Piece::Text(r#"}"#),
 ];
 static F245: [Piece; 1] = [Piece::Text(
-    r#""Configuration specifying which properties should be amended from this amendment record to its parent. Keys are property names, values define the amendment behavior. Only valid when parentLinkType is 'amendment'.""#,
+    r#"{"recordId":{"type":"string","description":"The ID or Ironclad ID (readable ID) of the record to set as parent"},"parentLinkType":{"type":"string","enum":["amendment","obligation"],"description":"Identifies the type of relationship this child record has with its parent (e.g. amendment)"}}"#,
 )];
-static F246: [Piece; 1] = [Piece::Text(
-    r#"{"type":"object","required":["amendmentType"],"properties":{"amendmentType":{"type":"string","enum":["replace"],"description":"How to amend the property value. Currently only 'replace' is supported."}}}"#,
-)];
-static F247: [Piece; 1] = [Piece::Text(
-    r#"{"type":"array","description":"List of objects containing the Record IDs or Ironclad IDs of the records to be set as child records of the current record.","items":{"type":"object","required":["recordId"],"properties":{"recordId":{"type":"string"}}}}"#,
-)];
-static F248: [Piece; 1] = [Piece::Text(
-    r#"{"recordId":{"description":"The record ID for the imported record","type":"string"},"status":{"description":"The status of the record's predictions","type":"string","enum":["ready","pending","errored"]}}"#,
-)];
-static F249: [Piece; 1] = [Piece::Text(
-    r#"{"type":"string","default":"imported","description":"Upload a smart import record as an existing record type.  Cannot provide alongside newRecordTypeId and newRecordTypeDisplayName. Defaults to Imported."}"#,
-)];
-static F250: [Piece; 1] = [Piece::Text(
-    r#"{"type":"string","description":"The ID or Ironclad ID of the Record. For an explanation of Record IDs or Ironclad IDs and how to find them, see [Getting Started](https://developer.ironcladapp.com/reference/getting-started-api).","minLength":1}"#,
-)];
-static F251: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","oneOf":"#),
-    Piece::Shared(&F252),
+static F246: [Piece; 5] = [
+    Piece::Text(r#"{"type":"object","description":"#),
+    Piece::Shared(&F247),
+    Piece::Text(r#","additionalProperties":"#),
+    Piece::Shared(&F248),
     Piece::Text(r#"}"#),
 ];
-static F252: [Piece; 13] = [
-    Piece::Text(r#"["#),
-    Piece::Shared(&F253),
-    Piece::Text(r#","#),
-    Piece::Shared(&F280),
-    Piece::Text(r#","#),
-    Piece::Shared(&F285),
-    Piece::Text(r#","#),
-    Piece::Shared(&F290),
-    Piece::Text(
-        r#",{"type":"object","required":["type"],"properties":{"type":{"type":"string","description":"The action type to run on the contract.","enum":["cancelAutoRenewal"]}},"additionalProperties":false},"#,
-    ),
-    Piece::Shared(&F292),
-    Piece::Text(r#","#),
-    Piece::Shared(&F296),
-    Piece::Text(r#"]"#),
-];
+static F247: [Piece; 1] = [Piece::Text(
+    r#""Configuration specifying which properties should be amended from this amendment record to its parent. Keys are property names, values define the amendment behavior. Only valid when parentLinkType is 'amendment'.""#,
+)];
+static F248: [Piece; 1] = [Piece::Text(
+    r#"{"type":"object","required":["amendmentType"],"properties":{"amendmentType":{"type":"string","enum":["replace"],"description":"How to amend the property value. Currently only 'replace' is supported."}}}"#,
+)];
+static F249: [Piece; 1] = [Piece::Text(
+    r#"{"type":"array","description":"List of objects containing the Record IDs or Ironclad IDs of the records to be set as child records of the current record.","items":{"type":"object","required":["recordId"],"properties":{"recordId":{"type":"string"}}}}"#,
+)];
+static F250: [Piece; 1] = [Piece::Text(
+    r#"{"recordId":{"description":"The record ID for the imported record","type":"string"},"status":{"description":"The status of the record's predictions","type":"string","enum":["ready","pending","errored"]}}"#,
+)];
+static F251: [Piece; 1] = [Piece::Text(
+    r#"{"type":"string","default":"imported","description":"Upload a smart import record as an existing record type.  Cannot provide alongside newRecordTypeId and newRecordTypeDisplayName. Defaults to Imported."}"#,
+)];
+static F252: [Piece; 1] = [Piece::Text(
+    r#"{"type":"string","description":"The ID or Ironclad ID of the Record. For an explanation of Record IDs or Ironclad IDs and how to find them, see [Getting Started](https://developer.ironcladapp.com/reference/getting-started-api).","minLength":1,"maxLength":256}"#,
+)];
 static F253: [Piece; 3] = [
-    Piece::Text(
-        r#"{"type":"object","required":["type","properties"],"additionalProperties":false,"properties":"#,
-    ),
+    Piece::Text(r#"{"type":"object","oneOf":"#),
     Piece::Shared(&F254),
     Piece::Text(r#"}"#),
 ];
-static F254: [Piece; 3] = [
-    Piece::Text(
-        r#"{"type":{"type":"string","description":"The action type to run on the contract.","enum":["activate"]},"properties":"#,
-    ),
+static F254: [Piece; 13] = [
+    Piece::Text(r#"["#),
     Piece::Shared(&F255),
-    Piece::Text(r#"}"#),
+    Piece::Text(r#","#),
+    Piece::Shared(&F282),
+    Piece::Text(r#","#),
+    Piece::Shared(&F287),
+    Piece::Text(r#","#),
+    Piece::Shared(&F292),
+    Piece::Text(
+        r#",{"type":"object","required":["type"],"properties":{"type":{"type":"string","description":"The action type to run on the contract.","enum":["cancelAutoRenewal"]}},"additionalProperties":false},"#,
+    ),
+    Piece::Shared(&F294),
+    Piece::Text(r#","#),
+    Piece::Shared(&F298),
+    Piece::Text(r#"]"#),
 ];
 static F255: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","allOf":"#),
+    Piece::Text(
+        r#"{"type":"object","required":["type","properties"],"additionalProperties":false,"properties":"#,
+    ),
     Piece::Shared(&F256),
     Piece::Text(r#"}"#),
 ];
-static F256: [Piece; 9] = [
-    Piece::Text(r#"["#),
+static F256: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":{"type":"string","description":"The action type to run on the contract.","enum":["activate"]},"properties":"#,
+    ),
     Piece::Shared(&F257),
-    Piece::Text(r#","#),
-    Piece::Shared(&F261),
-    Piece::Text(r#","#),
-    Piece::Shared(&F270),
-    Piece::Text(r#","#),
-    Piece::Shared(&F275),
-    Piece::Text(r#"]"#),
+    Piece::Text(r#"}"#),
 ];
 static F257: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Text(r#"{"type":"object","allOf":"#),
     Piece::Shared(&F258),
     Piece::Text(r#"}"#),
 ];
-static F258: [Piece; 5] = [
-    Piece::Text(r#"{"standard_terminationNoticePeriod":"#),
+static F258: [Piece; 9] = [
+    Piece::Text(r#"["#),
     Piece::Shared(&F259),
-    Piece::Text(r#","effectiveDate":"#),
+    Piece::Text(r#","#),
+    Piece::Shared(&F263),
+    Piece::Text(r#","#),
+    Piece::Shared(&F272),
+    Piece::Text(r#","#),
+    Piece::Shared(&F277),
+    Piece::Text(r#"]"#),
+];
+static F259: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
     Piece::Shared(&F260),
     Piece::Text(r#"}"#),
 ];
-static F259: [Piece; 1] = [Piece::Text(
-    r#"{"type":"object","description":"This is the number of days of notice that needs to be given before this agreement can be terminated.","required":["type","value"],"properties":{"type":{"type":"string","enum":["duration"]},"value":{"type":"string"}}}"#,
-)];
-static F260: [Piece; 1] = [Piece::Text(
-    r#"{"type":"object","description":"Effective date is when this agreement begins and is considered active. If effective date is not defined then the executed date of the agreement is used to mark the contract as active.","required":["type","value"],"properties":{"type":{"type":"string","enum":["date"]},"value":{"type":"string"}}}"#,
-)];
-static F261: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","allOf":"#),
+static F260: [Piece; 5] = [
+    Piece::Text(r#"{"standard_terminationNoticePeriod":"#),
+    Piece::Shared(&F261),
+    Piece::Text(r#","effectiveDate":"#),
     Piece::Shared(&F262),
     Piece::Text(r#"}"#),
 ];
-static F262: [Piece; 5] = [
-    Piece::Text(r#"["#),
-    Piece::Shared(&F263),
-    Piece::Text(r#","#),
-    Piece::Shared(&F269),
-    Piece::Text(r#"]"#),
-];
+static F261: [Piece; 1] = [Piece::Text(
+    r#"{"type":"object","description":"This is the number of days of notice that needs to be given before this agreement can be terminated.","required":["type","value"],"properties":{"type":{"type":"string","enum":["duration"]},"value":{"type":"string"}}}"#,
+)];
+static F262: [Piece; 1] = [Piece::Text(
+    r#"{"type":"object","description":"Effective date is when this agreement begins and is considered active. If effective date is not defined then the executed date of the agreement is used to mark the contract as active.","required":["type","value"],"properties":{"type":{"type":"string","enum":["date"]},"value":{"type":"string"}}}"#,
+)];
 static F263: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","properties":"#),
+    Piece::Text(r#"{"type":"object","allOf":"#),
     Piece::Shared(&F264),
     Piece::Text(r#"}"#),
 ];
-static F264: [Piece; 7] = [
-    Piece::Text(r#"{"standard_renewalsRemaining":"#),
+static F264: [Piece; 5] = [
+    Piece::Text(r#"["#),
     Piece::Shared(&F265),
-    Piece::Text(r#","standard_renewalOptOutDate":"#),
+    Piece::Text(r#","#),
+    Piece::Shared(&F271),
+    Piece::Text(r#"]"#),
+];
+static F265: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","properties":"#),
     Piece::Shared(&F266),
-    Piece::Text(r#","standard_renewalOptOutPeriod":"#),
-    Piece::Shared(&F267),
     Piece::Text(r#"}"#),
 ];
-static F265: [Piece; 1] = [Piece::Text(
+static F266: [Piece; 7] = [
+    Piece::Text(r#"{"standard_renewalsRemaining":"#),
+    Piece::Shared(&F267),
+    Piece::Text(r#","standard_renewalOptOutDate":"#),
+    Piece::Shared(&F268),
+    Piece::Text(r#","standard_renewalOptOutPeriod":"#),
+    Piece::Shared(&F269),
+    Piece::Text(r#"}"#),
+];
+static F267: [Piece; 1] = [Piece::Text(
     r#"{"type":"object","description":"The number of renewals an auto-renewal or optional extension with limited renewals has left.","required":["type","value"],"properties":{"type":{"type":"string","enum":["number"]},"value":{"type":"number"}}}"#,
 )];
-static F266: [Piece; 1] = [Piece::Text(
+static F268: [Piece; 1] = [Piece::Text(
     r#"{"type":"object","description":"An agreement may have an opt-out date that lets you opt-out of the upcoming auto-renewal before it renews.","required":["type","value"],"properties":{"type":{"type":"string","enum":["date"]},"value":{"type":"string"}}}"#,
 )];
-static F267: [Piece; 3] = [
+static F269: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","description":"#),
-    Piece::Shared(&F268),
+    Piece::Shared(&F270),
     Piece::Text(
         r#","required":["type","value"],"properties":{"type":{"type":"string","enum":["duration"]},"value":{"type":"string"}}}"#,
     ),
 ];
-static F268: [Piece; 1] = [Piece::Text(
+static F270: [Piece; 1] = [Piece::Text(
     r#""An agreement may have an opt-out period that lets you opt-out of the upcoming auto-renewal before it renews. In the case of an opt period the last day to opt-out is the expiration date minus the opt-out period.""#,
 )];
-static F269: [Piece; 1] = [Piece::Text(
+static F271: [Piece; 1] = [Piece::Text(
     r#"{"type":"object","properties":{"standard_renewalTermLength":{"type":"object","description":"Renewal Term Length","required":["type","value"],"properties":{"type":{"type":"string","enum":["duration"]},"value":{"type":"string"}}}}}"#,
 )];
-static F270: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","required":["standard_renewalType"],"properties":"#),
-    Piece::Shared(&F271),
-    Piece::Text(r#"}"#),
-];
-static F271: [Piece; 5] = [
-    Piece::Text(r#"{"standard_renewalType":"#),
-    Piece::Shared(&F272),
-    Piece::Text(r#","otherRenewalType":"#),
-    Piece::Shared(&F274),
-    Piece::Text(r#"}"#),
-];
 static F272: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","description":"#),
+    Piece::Text(r#"{"type":"object","required":["standard_renewalType"],"properties":"#),
     Piece::Shared(&F273),
+    Piece::Text(r#"}"#),
+];
+static F273: [Piece; 5] = [
+    Piece::Text(r#"{"standard_renewalType":"#),
+    Piece::Shared(&F274),
+    Piece::Text(r#","otherRenewalType":"#),
+    Piece::Shared(&F276),
+    Piece::Text(r#"}"#),
+];
+static F274: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","description":"#),
+    Piece::Shared(&F275),
     Piece::Text(
         r#","required":["type","value"],"properties":{"type":{"type":"string","enum":["string"]},"value":{"type":"string","enum":["Auto-Renew","Optional Extension","Evergreen","None","Other"]}}}"#,
     ),
 ];
-static F273: [Piece; 1] = [Piece::Text(
+static F275: [Piece; 1] = [Piece::Text(
     r#""The renewal type for an agreement will govern what happens on its expiration date if it has one. Accepted values for renewal type:\n\n    \tAuto-Renew: These agreements will automatically renew on their expiration date which means they will then have a new expiration date which would be the current date plus the renewal term length.\n\n    \tOptional Extension: These agreements have an optional extension which means that the party can choose to renew the agreement by the renewal term length without renegotiating the contract. There may be a notification requirement to exercise this option.\n\n    \tEvergreen: These are agreements that don't have an expiration date, which means they are active forever. Also known as perpetual agreements.\n\n    \tNone: These agreements that don't have a renewal provision and will expire on their expiration date. If an agreement has no renewal provision but also doesn't have an expiration date, it'll be active forever.\n\n    \tOther: For renewal provisions that are not covered by these options.""#,
 )];
-static F274: [Piece; 1] = [Piece::Text(
+static F276: [Piece; 1] = [Piece::Text(
     r#"{"type":"object","description":"This property helps downstream reporting for when you have a renewal type not defined by the system.","required":["type","value"],"properties":{"type":{"type":"string","enum":["string"]},"value":{"type":"string"}}}"#,
 )];
-static F275: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","properties":"#),
-    Piece::Shared(&F276),
-    Piece::Text(r#"}"#),
-];
-static F276: [Piece; 5] = [
-    Piece::Text(r#"{"standard_initialTermLength":"#),
-    Piece::Shared(&F277),
-    Piece::Text(r#","expirationDate":"#),
-    Piece::Shared(&F279),
-    Piece::Text(r#"}"#),
-];
 static F277: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","description":"#),
+    Piece::Text(r#"{"type":"object","properties":"#),
     Piece::Shared(&F278),
+    Piece::Text(r#"}"#),
+];
+static F278: [Piece; 5] = [
+    Piece::Text(r#"{"standard_initialTermLength":"#),
+    Piece::Shared(&F279),
+    Piece::Text(r#","expirationDate":"#),
+    Piece::Shared(&F281),
+    Piece::Text(r#"}"#),
+];
+static F279: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","description":"#),
+    Piece::Shared(&F280),
     Piece::Text(
         r#","required":["type","value"],"properties":{"type":{"type":"string","enum":["duration"]},"value":{"type":"string"}}}"#,
     ),
 ];
-static F278: [Piece; 1] = [Piece::Text(
+static F280: [Piece; 1] = [Piece::Text(
     r#""The initial term is the time from the effective date that the agreement will be effective for. If not defined, then the agreement will be active until the expiration date. If an expiration date is also not defined then the agreement will be active indefinitely, until the status of the agreement is manually changed.""#,
 )];
-static F279: [Piece; 1] = [Piece::Text(
+static F281: [Piece; 1] = [Piece::Text(
     r#"{"type":"object","description":"Expiration date is when this agreement will end or become inactive. If an expiration date isn't present then the effective date plus the initial term length are used to expire the contract.","required":["type","value"],"properties":{"type":{"type":"string","enum":["date"]},"value":{"type":"string"}}}"#,
 )];
-static F280: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","required":["type","properties"],"properties":"#),
-    Piece::Shared(&F281),
-    Piece::Text(r#","additionalProperties":false}"#),
-];
-static F281: [Piece; 3] = [
-    Piece::Text(
-        r#"{"type":{"type":"string","description":"The action type to run on the contract.","enum":["terminate"]},"properties":"#,
-    ),
-    Piece::Shared(&F282),
-    Piece::Text(r#"}"#),
-];
 static F282: [Piece; 3] = [
-    Piece::Text(
-        r#"{"type":"object","required":["standard_terminatedDate","standard_terminationEffectiveDate"],"properties":"#,
-    ),
+    Piece::Text(r#"{"type":"object","required":["type","properties"],"properties":"#),
     Piece::Shared(&F283),
     Piece::Text(r#","additionalProperties":false}"#),
 ];
 static F283: [Piece; 3] = [
     Piece::Text(
-        r#"{"standard_terminatedDate":{"type":"object","description":"The date when the contract was terminated.","required":["type","value"],"properties":{"type":{"type":"string","enum":["date"]},"value":{"type":"string"}}},"standard_terminationEffectiveDate":{"type":"object","description":"The effective date of the contract termination.","required":["type","value"],"properties":{"type":{"type":"string","enum":["date"]},"value":{"type":"string"}}},"standard_terminatingRecordId":"#,
+        r#"{"type":{"type":"string","description":"The action type to run on the contract.","enum":["terminate"]},"properties":"#,
     ),
     Piece::Shared(&F284),
     Piece::Text(r#"}"#),
 ];
-static F284: [Piece; 1] = [Piece::Text(
-    r#"{"type":"object","description":"The record ID for the contract that terminated this contract.","required":["type","value"],"properties":{"type":{"type":"string","enum":["string"]},"value":{"type":"string"}}}"#,
-)];
+static F284: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":"object","required":["standard_terminatedDate","standard_terminationEffectiveDate"],"properties":"#,
+    ),
+    Piece::Shared(&F285),
+    Piece::Text(r#","additionalProperties":false}"#),
+];
 static F285: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","required":["type","properties"],"properties":"#),
+    Piece::Text(
+        r#"{"standard_terminatedDate":{"type":"object","description":"The date when the contract was terminated.","required":["type","value"],"properties":{"type":{"type":"string","enum":["date"]},"value":{"type":"string"}}},"standard_terminationEffectiveDate":{"type":"object","description":"The effective date of the contract termination.","required":["type","value"],"properties":{"type":{"type":"string","enum":["date"]},"value":{"type":"string"}}},"standard_terminatingRecordId":"#,
+    ),
     Piece::Shared(&F286),
     Piece::Text(r#"}"#),
 ];
-static F286: [Piece; 3] = [
-    Piece::Text(
-        r#"{"type":{"type":"string","description":"The action type to run on the contract.","enum":["supersede"]},"properties":"#,
-    ),
-    Piece::Shared(&F287),
-    Piece::Text(r#"}"#),
-];
+static F286: [Piece; 1] = [Piece::Text(
+    r#"{"type":"object","description":"The record ID for the contract that terminated this contract.","required":["type","value"],"properties":{"type":{"type":"string","enum":["string"]},"value":{"type":"string"}}}"#,
+)];
 static F287: [Piece; 3] = [
-    Piece::Text(
-        r#"{"type":"object","required":["standard_supersededDate","standard_supersessionEffectiveDate"],"properties":"#,
-    ),
+    Piece::Text(r#"{"type":"object","required":["type","properties"],"properties":"#),
     Piece::Shared(&F288),
     Piece::Text(r#"}"#),
 ];
 static F288: [Piece; 3] = [
     Piece::Text(
-        r#"{"standard_supersededDate":{"type":"object","description":"Superseded Date","required":["type","value"],"properties":{"type":{"type":"string","enum":["date"]},"value":{"type":"string"}}},"standard_supersessionEffectiveDate":{"type":"object","description":"Supersession Effective Date","required":["type","value"],"properties":{"type":{"type":"string","enum":["date"]},"value":{"type":"string"}}},"standard_supersedingRecordId":"#,
+        r#"{"type":{"type":"string","description":"The action type to run on the contract.","enum":["supersede"]},"properties":"#,
     ),
     Piece::Shared(&F289),
     Piece::Text(r#"}"#),
 ];
-static F289: [Piece; 1] = [Piece::Text(
-    r#"{"type":"object","description":"The record ID for the contract that has superseded this contract.","required":["type","value"],"properties":{"type":{"type":"string","enum":["string"]},"value":{"type":"string"}}}"#,
-)];
-static F290: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","required":["type","properties"],"properties":"#),
-    Piece::Shared(&F291),
-    Piece::Text(r#","additionalProperties":false}"#),
-];
-static F291: [Piece; 3] = [
+static F289: [Piece; 3] = [
     Piece::Text(
-        r#"{"type":{"type":"string","description":"The action type to run on the contract.","enum":["extend"]},"properties":"#,
+        r#"{"type":"object","required":["standard_supersededDate","standard_supersessionEffectiveDate"],"properties":"#,
     ),
-    Piece::Shared(&F269),
+    Piece::Shared(&F290),
     Piece::Text(r#"}"#),
 ];
+static F290: [Piece; 3] = [
+    Piece::Text(
+        r#"{"standard_supersededDate":{"type":"object","description":"Superseded Date","required":["type","value"],"properties":{"type":{"type":"string","enum":["date"]},"value":{"type":"string"}}},"standard_supersessionEffectiveDate":{"type":"object","description":"Supersession Effective Date","required":["type","value"],"properties":{"type":{"type":"string","enum":["date"]},"value":{"type":"string"}}},"standard_supersedingRecordId":"#,
+    ),
+    Piece::Shared(&F291),
+    Piece::Text(r#"}"#),
+];
+static F291: [Piece; 1] = [Piece::Text(
+    r#"{"type":"object","description":"The record ID for the contract that has superseded this contract.","required":["type","value"],"properties":{"type":{"type":"string","enum":["string"]},"value":{"type":"string"}}}"#,
+)];
 static F292: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","required":["type","properties"],"properties":"#),
     Piece::Shared(&F293),
@@ -1733,142 +1729,154 @@ static F292: [Piece; 3] = [
 ];
 static F293: [Piece; 3] = [
     Piece::Text(
-        r#"{"type":{"type":"string","description":"The action type to run on the contract.","enum":["editRenewal"]},"properties":"#,
+        r#"{"type":{"type":"string","description":"The action type to run on the contract.","enum":["extend"]},"properties":"#,
     ),
-    Piece::Shared(&F294),
+    Piece::Shared(&F271),
     Piece::Text(r#"}"#),
 ];
 static F294: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","allOf":"#),
+    Piece::Text(r#"{"type":"object","required":["type","properties"],"properties":"#),
     Piece::Shared(&F295),
     Piece::Text(r#","additionalProperties":false}"#),
 ];
-static F295: [Piece; 7] = [
-    Piece::Text(r#"["#),
-    Piece::Shared(&F261),
-    Piece::Text(r#","#),
-    Piece::Shared(&F270),
-    Piece::Text(r#","#),
-    Piece::Shared(&F275),
-    Piece::Text(r#"]"#),
+static F295: [Piece; 3] = [
+    Piece::Text(
+        r#"{"type":{"type":"string","description":"The action type to run on the contract.","enum":["editRenewal"]},"properties":"#,
+    ),
+    Piece::Shared(&F296),
+    Piece::Text(r#"}"#),
 ];
 static F296: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","required":["type","properties"],"properties":"#),
+    Piece::Text(r#"{"type":"object","allOf":"#),
     Piece::Shared(&F297),
     Piece::Text(r#","additionalProperties":false}"#),
 ];
-static F297: [Piece; 3] = [
-    Piece::Text(
-        r#"{"type":{"type":"string","description":"The action type to run on the contract.","enum":["undo"]},"properties":"#,
-    ),
-    Piece::Shared(&F298),
-    Piece::Text(r#"}"#),
+static F297: [Piece; 7] = [
+    Piece::Text(r#"["#),
+    Piece::Shared(&F263),
+    Piece::Text(r#","#),
+    Piece::Shared(&F272),
+    Piece::Text(r#","#),
+    Piece::Shared(&F277),
+    Piece::Text(r#"]"#),
 ];
 static F298: [Piece; 3] = [
-    Piece::Text(r#"{"type":"object","required":["standard_undoObligationAction"],"properties":"#),
+    Piece::Text(r#"{"type":"object","required":["type","properties"],"properties":"#),
     Piece::Shared(&F299),
     Piece::Text(r#","additionalProperties":false}"#),
 ];
 static F299: [Piece; 3] = [
-    Piece::Text(r#"{"standard_undoObligationAction":"#),
+    Piece::Text(
+        r#"{"type":{"type":"string","description":"The action type to run on the contract.","enum":["undo"]},"properties":"#,
+    ),
     Piece::Shared(&F300),
     Piece::Text(r#"}"#),
 ];
-static F300: [Piece; 1] = [Piece::Text(
-    r#"{"type":"object","description":"The action type that is being undone by an undo action.","required":["type","value"],"properties":{"type":{"type":"string","enum":["string"]},"value":{"type":"string","enum":["activate","terminate","supersede","extend","cancelAutoRenewal","editRenewal","undo"]}}}"#,
-)];
+static F300: [Piece; 3] = [
+    Piece::Text(r#"{"type":"object","required":["standard_undoObligationAction"],"properties":"#),
+    Piece::Shared(&F301),
+    Piece::Text(r#","additionalProperties":false}"#),
+];
 static F301: [Piece; 3] = [
-    Piece::Text(
-        r#"{"type":"string","description":"Events that can be subscribed to using a webhook.","enum":"#,
-    ),
+    Piece::Text(r#"{"standard_undoObligationAction":"#),
     Piece::Shared(&F302),
     Piece::Text(r#"}"#),
 ];
 static F302: [Piece; 1] = [Piece::Text(
-    r#"["*","workflow_launched","workflow_updated","workflow_cancelled","workflow_completed","workflow_approval_status_changed","workflow_attribute_updated","workflow_comment_added","workflow_comment_removed","workflow_comment_updated","workflow_comment_reaction_added","workflow_comment_reaction_removed","workflow_counterparty_invite_sent","workflow_counterparty_invite_revoked","workflow_documents_added","workflow_documents_removed","workflow_documents_updated","workflow_documents_renamed","workflow_document_edited","workflow_changed_turn","workflow_paused","workflow_resumed","workflow_signature_packet_cancelled","workflow_signature_packet_document_moved","workflow_signature_packet_fully_signed","workflow_signature_packet_sent","workflow_signature_packet_signatures_collected","workflow_signature_packet_signer_first_viewed","workflow_signature_packet_signer_viewed","workflow_signature_packet_uploaded","workflow_signer_added","workflow_signer_removed","workflow_signer_reassigned","workflow_step_updated","workflow_roles_assigned","record_contract_status_changed"]"#,
+    r#"{"type":"object","description":"The action type that is being undone by an undo action.","required":["type","value"],"properties":{"type":{"type":"string","enum":["string"]},"value":{"type":"string","enum":["activate","terminate","supersede","extend","cancelAutoRenewal","editRenewal","undo"]}}}"#,
 )];
 static F303: [Piece; 3] = [
     Piece::Text(
-        r#"{"description":"Webhook object describing the subscribed events and target URL to be called.","type":"object","required":["id","events","targetURL","companyId","status","consecutiveFailureCount"],"properties":"#,
+        r#"{"type":"string","description":"Events that can be subscribed to using a webhook.","enum":"#,
     ),
     Piece::Shared(&F304),
     Piece::Text(r#"}"#),
 ];
-static F304: [Piece; 5] = [
+static F304: [Piece; 1] = [Piece::Text(
+    r#"["*","workflow_launched","workflow_updated","workflow_cancelled","workflow_completed","workflow_approval_status_changed","workflow_attribute_updated","workflow_comment_added","workflow_comment_removed","workflow_comment_updated","workflow_comment_reaction_added","workflow_comment_reaction_removed","workflow_counterparty_invite_sent","workflow_counterparty_invite_revoked","workflow_documents_added","workflow_documents_removed","workflow_documents_updated","workflow_documents_renamed","workflow_document_edited","workflow_changed_turn","workflow_paused","workflow_resumed","workflow_signature_packet_cancelled","workflow_signature_packet_document_moved","workflow_signature_packet_fully_signed","workflow_signature_packet_sent","workflow_signature_packet_signatures_collected","workflow_signature_packet_signer_first_viewed","workflow_signature_packet_signer_viewed","workflow_signature_packet_uploaded","workflow_signer_added","workflow_signer_removed","workflow_signer_reassigned","workflow_step_updated","workflow_roles_assigned","record_contract_status_changed"]"#,
+)];
+static F305: [Piece; 3] = [
+    Piece::Text(
+        r#"{"description":"Webhook object describing the subscribed events and target URL to be called.","type":"object","required":["id","events","targetURL","companyId","status","consecutiveFailureCount"],"properties":"#,
+    ),
+    Piece::Shared(&F306),
+    Piece::Text(r#"}"#),
+];
+static F306: [Piece; 5] = [
     Piece::Text(r#"{"id":{"description":"Unique ID of the webhook","type":"string"},"events":"#),
-    Piece::Shared(&F305),
+    Piece::Shared(&F307),
     Piece::Text(
         r#","targetURL":{"description":"Target URL to which the webhook is called.","type":"string","format":"https-url"},"companyId":{"description":"Unique ID of the Ironclad company instance to which the webhook belongs to.","type":"string"},"status":{"description":"The status of the webhook. If the status is `disabled`, the webhook will not be triggered.","type":"string","enum":["enabled","disabled","disabledBySystem"]},"statusLastUpdatedAt":{"description":"The timestamp of the most recent status change in ISO 8601 format.","type":"string","format":"date-time"},"statusLastUpdatedBy":{"description":"The user or system ID that made the most recent status change.","type":"string"},"consecutiveFailureCount":"#,
     ),
-    Piece::Shared(&F306),
+    Piece::Shared(&F308),
     Piece::Text(
         r#","firstConsecutiveFailure":{"description":"The timestamp of the first consecutive failure of the webhook in ISO 8601 format.","type":"string","format":"date-time"}}"#,
     ),
 ];
-static F305: [Piece; 3] = [
+static F307: [Piece; 3] = [
     Piece::Text(
         r#"{"description":"Array of events to which webhook is subscribed to.","type":"array","minItems":1,"items":"#,
     ),
-    Piece::Shared(&F301),
+    Piece::Shared(&F303),
     Piece::Text(r#"}"#),
 ];
-static F306: [Piece; 3] = [
+static F308: [Piece; 3] = [
     Piece::Text(r#"{"description":"#),
-    Piece::Shared(&F307),
+    Piece::Shared(&F309),
     Piece::Text(r#","type":"number"}"#),
 ];
-static F307: [Piece; 1] = [Piece::Text(
+static F309: [Piece; 1] = [Piece::Text(
     r#""The number of consecutive failed deliveries of the webhook. After a certain number of consecutive failures over a certain period of time, the webhook will be disabled. See [more](https://developer.ironcladapp.com/reference/webhook-deactivation).""#,
 )];
-static F308: [Piece; 3] = [
+static F310: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","properties":"#),
-    Piece::Shared(&F309),
+    Piece::Shared(&F311),
     Piece::Text(r#","required":["id","ironcladId","name","status","lastUpdated","properties"]}"#),
 ];
-static F309: [Piece; 3] = [
+static F311: [Piece; 3] = [
     Piece::Text(
         r#"{"id":{"type":"string","description":"The unique identifier of the entity"},"ironcladId":{"type":"string","description":"The unique Ironclad identifier of the entity"},"name":{"type":"string","description":"The name of the entity"},"status":{"type":"string","description":"The status of the entity"},"lastUpdated":{"type":"string","description":"The last updated date of the entity"},"properties":"#,
     ),
-    Piece::Shared(&F167),
+    Piece::Shared(&F169),
     Piece::Text(
         r#","namedTypeIds":{"type":"array","description":"The unique identifiers of the relationship types associated with the entity","items":{"type":"string"}},"parentId":{"type":"string","description":"The unique identifier of the parent entity"}}"#,
     ),
 ];
-static F310: [Piece; 3] = [
+static F312: [Piece; 3] = [
     Piece::Text(r#"{"description":"#),
-    Piece::Shared(&F311),
+    Piece::Shared(&F313),
     Piece::Text(r#","type":"array","items":{"type":"string"},"minLength":1}"#),
 ];
-static F311: [Piece; 1] = [Piece::Text(
+static F313: [Piece; 1] = [Piece::Text(
     r#""The key of the relationship type to be added to the entity. The key must match a valid relationship type in the company settings. The key is displayed on the relationship types page in Data Manager and is always a single word without spaces that starts with a lowercase. For now, only one relationship type can be added or updated per entity. More info on relationship types can be found in the [Entity Relationship Types](https://support.ironcladapp.com/hc/en-us/articles/28005038398231-Create-Manage-Relationship-Types-and-Entity-Properties) article.""#,
 )];
-static F312: [Piece; 3] = [
+static F314: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","properties":"#),
-    Piece::Shared(&F313),
+    Piece::Shared(&F315),
     Piece::Text(r#","required":["id","ironcladId","name","properties"]}"#),
 ];
-static F313: [Piece; 5] = [
+static F315: [Piece; 5] = [
     Piece::Text(
         r#"{"id":{"description":"The unique identifier of the obligation","type":"string"},"ironcladId":{"description":"Readable Ironclad ID of the obligation","type":"string"},"name":{"description":"The name of the obligation","type":"string"},"properties":"#,
     ),
-    Piece::Shared(&F167),
+    Piece::Shared(&F169),
     Piece::Text(
         r#","lastUpdated":{"description":"The last updated date of the obligation","type":"string"},"namedTypeIds":"#,
     ),
-    Piece::Shared(&F314),
+    Piece::Shared(&F316),
     Piece::Text(
         r#","parentReadableId":{"description":"The parent readable id of the obligation","type":"string"},"parentRecordName":{"description":"The parent record name of the obligation","type":"string"}}"#,
     ),
 ];
-static F314: [Piece; 1] = [Piece::Text(
+static F316: [Piece; 1] = [Piece::Text(
     r#"{"description":"The unique identifiers of the types associated with the obligation. These IDs are tied with the Named Type of obligations, like 'Breach Notice', 'Compliance' and so on.","type":"array","items":{"type":"string"}}"#,
 )];
-static F315: [Piece; 3] = [
+static F317: [Piece; 3] = [
     Piece::Text(r#"{"description":"#),
-    Piece::Shared(&F316),
+    Piece::Shared(&F318),
     Piece::Text(r#","type":"array","items":{"type":"string"},"maxItems":1,"minItems":1}"#),
 ];
-static F316: [Piece; 1] = [Piece::Text(
+static F318: [Piece; 1] = [Piece::Text(
     r#""The key of the obligation type to be added to the obligation. Only one obligation type can be added or updated per obligation, currently. More info on obligation types can be found in the [Obligation Types](https://support.ironcladapp.com/hc/en-us/articles/31128654301079-Create-and-Manage-Obligations) article.""#,
 )];
 
@@ -1961,7 +1969,7 @@ pub static OPERATIONS: &[Operation] = &[
         ]),
         output_schema: SchemaText(&[
             Piece::Text(r#"{"type":"object","properties":{"items":{"type":"array","items":"#),
-            Piece::Shared(&F30),
+            Piece::Shared(&F31),
             Piece::Text(
                 r#"},"count":{"type":"integer","description":"Total matching items reported by Ironclad"},"truncated":{"type":"boolean","description":"Without `cursor`: true when max_items stopped the listing early"},"next":{"type":["string","null"],"description":"With `cursor`: the cursor of the following page; null after the last page"}},"required":["items"]}"#,
             ),
@@ -2019,7 +2027,7 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"asyncJobId":{"type":"string","description":"The identifier provided in the response of creating a Workflow asynchronously.","minLength":1}},"required":["asyncJobId"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"asyncJobId":{"type":"string","description":"The identifier provided in the response of creating a Workflow asynchronously.","minLength":1,"maxLength":256}},"required":["asyncJobId"]}"#,
         )]),
         output_schema: SchemaText(&[
             Piece::Text(
@@ -2076,9 +2084,9 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"hydrateEntities":{"type":"boolean","default":false,"description":"Indicates whether to fully hydrate related entities (true) or return minimal information (false)."},"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1}},"required":["id"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"hydrateEntities":{"type":"boolean","default":false,"description":"Indicates whether to fully hydrate related entities (true) or return minimal information (false)."},"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256}},"required":["id"]}"#,
         )]),
-        output_schema: SchemaText(&F30),
+        output_schema: SchemaText(&F31),
     },
     Operation {
         key: "list_workflow_approvals",
@@ -2103,14 +2111,12 @@ pub static OPERATIONS: &[Operation] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1}},"required":["id"]}"#,
-        )]),
+        input_schema: SchemaText(&F67),
         output_schema: SchemaText(&[
             Piece::Text(
                 r#"{"type":"object","properties":{"workflowId":{"type":"string"},"title":{"type":"string"},"approvalGroups":{"type":"array","items":{"type":"object","properties":{"reviewers":{"type":"array","items":{"type":"object","properties":{"role":{"type":"string"},"displayName":{"type":"string"},"reviewerType":{"type":"string"},"status":{"type":"string","enum":["pending","approved"],"description":"The status of the reviewer. If the status is `approved`, the reviewer has approved. If the status is `pending`, the reviewer has not yet approved."}}}},"status":{"type":"string","enum":["pending","approved","active"],"description":"The status of the approval group. If the status is `active`, the approval group is currently reviewing and its reviewers may approve. If the status is `approved`, all reviewers in the approval group have approved. If the status is `pending`, the approval group is waiting for prior groups to approve and its reviewers cannot approve."},"order":{"type":"integer","description":"The order in which the approval group is executed. Only relevant if there is more than one approval group and sequential approvals are enabled."}}}},"roles":"#,
             ),
-            Piece::Shared(&F66),
+            Piece::Shared(&F68),
             Piece::Text(r#"}}"#),
         ]),
     },
@@ -2155,7 +2161,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"actorDetails":{"type":"boolean","default":false,"description":"An optional boolean parameter that adds additional information about the actor to each item in the response. Defaults to false."},"requestType":{"type":"string","enum":["role","user"],"default":"user","description":"An optional string parameter that specifies the type of approval requests and returns approval requests by `role` or `user`."},"max_items":{"type":"integer","minimum":1,"maximum":100000,"default":1000,"description":"Stop after this many items; pages of 100 are fetched as needed. With `cursor`: the page size (at most 100)."},"cursor":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"actorDetails":{"type":"boolean","default":false,"description":"An optional boolean parameter that adds additional information about the actor to each item in the response. Defaults to false."},"requestType":{"type":"string","enum":["role","user"],"default":"user","description":"An optional string parameter that specifies the type of approval requests and returns approval requests by `role` or `user`."},"max_items":{"type":"integer","minimum":1,"maximum":100000,"default":1000,"description":"Stop after this many items; pages of 100 are fetched as needed. With `cursor`: the page size (at most 100)."},"cursor":"#,
             ),
             Piece::Shared(&F29),
             Piece::Text(r#"},"required":["id"]}"#),
@@ -2197,7 +2203,7 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: false,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"roleId":{"type":"string","description":"The unique identifier of the approver role whose status should be changed. This identifier can be retrieved using the `GET /workflows/{id}/approvals` endpoint.","minLength":1},"body":{"description":"Note that `user` is required when approving with a legacy bearer token but will be ignored when approving via an OAuth token. If the token was generated with the Authorization Code grant, the associated token user will be used. If the token was generated with the Client Credentials grant, the required `x-as-user-id` or 'x-as-user-email` header will be used.","type":"object","required":["status"],"properties":{"user":{"type":"object","description":"The Ironclad user approving the workflow. The user must be currently assigned as the approver.","properties":{"email":{"type":"string","description":"The Ironclad user's email address."},"type":{"type":"string","description":"The mechanism of identifying the Ironclad user's account.","default":"email"}}},"status":{"type":"string","enum":["approved","pending"],"description":"The new approval status."}}}},"required":["id","roleId"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"roleId":{"type":"string","description":"The unique identifier of the approver role whose status should be changed. This identifier can be retrieved using the `GET /workflows/{id}/approvals` endpoint.","minLength":1,"maxLength":256},"body":{"description":"Note that `user` is required when approving with a legacy bearer token but will be ignored when approving via an OAuth token. If the token was generated with the Authorization Code grant, the associated token user will be used. If the token was generated with the Client Credentials grant, the required `x-as-user-id` or 'x-as-user-email` header will be used.","type":"object","required":["status"],"properties":{"user":{"type":"object","description":"The Ironclad user approving the workflow. The user must be currently assigned as the approver.","properties":{"email":{"type":"string","description":"The Ironclad user's email address."},"type":{"type":"string","description":"The mechanism of identifying the Ironclad user's account.","default":"email"}}},"status":{"type":"string","enum":["approved","pending"],"description":"The new approval status."}}}},"required":["id","roleId"]}"#,
         )]),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","properties":{"result":{"type":"boolean"}},"required":["result"]}"#,
@@ -2226,7 +2232,7 @@ pub static OPERATIONS: &[Operation] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        input_schema: SchemaText(&F69),
+        input_schema: SchemaText(&F71),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","properties":{"items":{"type":"array","items":{"type":"object","properties":{"turnParty":{"type":"string"},"turnStartTime":{"type":"string"},"turnLocation":{"type":"string"},"turnUserId":{"type":"string"},"turnEndTime":{"type":"string"},"turnNumber":{"type":"integer"},"turnUserEmail":{"type":"string"}}}},"count":{"type":"integer","description":"Total matching items reported by Ironclad"},"truncated":{"type":"boolean","description":"Without `cursor`: true when max_items stopped the listing early"},"next":{"type":["string","null"],"description":"With `cursor`: the cursor of the following page; null after the last page"}},"required":["items"]}"#,
         )]),
@@ -2254,10 +2260,8 @@ pub static OPERATIONS: &[Operation] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1}},"required":["id"]}"#,
-        )]),
-        output_schema: SchemaText(&F71),
+        input_schema: SchemaText(&F67),
+        output_schema: SchemaText(&F73),
     },
     Operation {
         key: "send_signature_request",
@@ -2282,10 +2286,8 @@ pub static OPERATIONS: &[Operation] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
-        input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1}},"required":["id"]}"#,
-        )]),
-        output_schema: SchemaText(&F71),
+        input_schema: SchemaText(&F67),
+        output_schema: SchemaText(&F73),
     },
     Operation {
         key: "schedule_send_signature_request",
@@ -2311,9 +2313,9 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: false,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"body":{"type":"object","required":["notifyAt"],"properties":{"notifyAt":{"type":"string","format":"date-time","description":"The ISO8601 timestamp for when the signature request should be sent out for signature."},"reminder":{"type":"object","description":"Optional reminder email to the Signature Coordinator before the scheduled send.","properties":{"daysBefore":{"type":"integer","minimum":1,"maximum":7,"description":"Number of days before the scheduled send to send the reminder email (1-7)."}},"required":["daysBefore"]}}}},"required":["id"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"body":{"type":"object","required":["notifyAt"],"properties":{"notifyAt":{"type":"string","format":"date-time","description":"The ISO8601 timestamp for when the signature request should be sent out for signature."},"reminder":{"type":"object","description":"Optional reminder email to the Signature Coordinator before the scheduled send.","properties":{"daysBefore":{"type":"integer","minimum":1,"maximum":7,"description":"Number of days before the scheduled send to send the reminder email (1-7)."}},"required":["daysBefore"]}}}},"required":["id"]}"#,
         )]),
-        output_schema: SchemaText(&F71),
+        output_schema: SchemaText(&F73),
     },
     Operation {
         key: "update_scheduled_signature_request",
@@ -2339,9 +2341,9 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: false,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"body":{"type":"object","properties":{"notifyAt":{"type":"string","format":"date-time","description":"The ISO8601 timestamp for when the signature request should be sent out for signature."},"reminder":{"description":"Set to an object to add/update reminder, null to remove, or omit to leave unchanged.","type":["object","null"],"properties":{"daysBefore":{"type":"integer","minimum":1,"maximum":7,"description":"Number of days before the scheduled send to send the reminder email (1-7)."}},"required":["daysBefore"]}}}},"required":["id"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"body":{"type":"object","properties":{"notifyAt":{"type":"string","format":"date-time","description":"The ISO8601 timestamp for when the signature request should be sent out for signature."},"reminder":{"description":"Set to an object to add/update reminder, null to remove, or omit to leave unchanged.","type":["object","null"],"properties":{"daysBefore":{"type":"integer","minimum":1,"maximum":7,"description":"Number of days before the scheduled send to send the reminder email (1-7)."}},"required":["daysBefore"]}}}},"required":["id"]}"#,
         )]),
-        output_schema: SchemaText(&F71),
+        output_schema: SchemaText(&F73),
     },
     Operation {
         key: "delete_scheduled_signature_request",
@@ -2366,10 +2368,8 @@ pub static OPERATIONS: &[Operation] = &[
         read_only: false,
         destructive: true,
         idempotent: true,
-        input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1}},"required":["id"]}"#,
-        )]),
-        output_schema: SchemaText(&F71),
+        input_schema: SchemaText(&F67),
+        output_schema: SchemaText(&F73),
     },
     Operation {
         key: "cancel_signature_request",
@@ -2395,9 +2395,9 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: true,
         idempotent: false,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"body":{"type":"object","required":["reason"],"properties":{"reason":{"type":"string","description":"The reason for canceling the signature request."}}}},"required":["id"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"body":{"type":"object","required":["reason"],"properties":{"reason":{"type":"string","description":"The reason for canceling the signature request."}}}},"required":["id"]}"#,
         )]),
-        output_schema: SchemaText(&F71),
+        output_schema: SchemaText(&F73),
     },
     Operation {
         key: "update_signer",
@@ -2432,11 +2432,11 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: false,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"signerRoleName":{"type":"string","description":"The role name of the signer to be updated. Note: the role name should be URL encoded in the URL.","minLength":1},"body":{"oneOf":[{"title":"Internal Assignment","type":"object","properties":{"reason":{"type":"string","description":"The reason for updating the signer."},"assigned":{"type":"object","properties":{"type":{"type":"string","enum":["internal"],"description":"Indicates an internal Ironclad user within the company the workflow was launched from."},"userId":{"type":"string","description":"The user ID associated with the signer."}},"description":"Indicates the signer that you want to assign to the given role.","required":["type","userId"]}},"required":["reason","assigned"]},{"title":"External Assignment","type":"object","properties":{"reason":{"type":"string","description":"The reason for updating the signer."},"assigned":{"type":"object","properties":{"type":{"type":"string","enum":["external"],"description":"Indicates an external signer."},"email":{"type":"string","description":"The email associated with the signer you want to assign."},"name":{"type":"string","description":"The name associated with the signer you want to assign."}},"description":"Indicates the signer that you want to assign to the given role.","required":["type","email","name"]}},"required":["reason","assigned"]}]}},"required":["id","signerRoleName"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"signerRoleName":{"type":"string","description":"The role name of the signer to be updated. Note: the role name should be URL encoded in the URL.","minLength":1,"maxLength":256},"body":{"oneOf":[{"title":"Internal Assignment","type":"object","properties":{"reason":{"type":"string","description":"The reason for updating the signer."},"assigned":{"type":"object","properties":{"type":{"type":"string","enum":["internal"],"description":"Indicates an internal Ironclad user within the company the workflow was launched from."},"userId":{"type":"string","description":"The user ID associated with the signer."}},"description":"Indicates the signer that you want to assign to the given role.","required":["type","userId"]}},"required":["reason","assigned"]},{"title":"External Assignment","type":"object","properties":{"reason":{"type":"string","description":"The reason for updating the signer."},"assigned":{"type":"object","properties":{"type":{"type":"string","enum":["external"],"description":"Indicates an external signer."},"email":{"type":"string","description":"The email associated with the signer you want to assign."},"name":{"type":"string","description":"The name associated with the signer you want to assign."}},"description":"Indicates the signer that you want to assign to the given role.","required":["type","email","name"]}},"required":["reason","assigned"]}]}},"required":["id","signerRoleName"]}"#,
         )]),
         output_schema: SchemaText(&[
             Piece::Text(r#"{"type":"object","oneOf":"#),
-            Piece::Shared(&F75),
+            Piece::Shared(&F77),
             Piece::Text(r#"}"#),
         ]),
     },
@@ -2473,7 +2473,7 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: true,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"signerRoleName":{"type":"string","description":"The role name of the signer to be removed. Note: the role name should be URL encoded in the URL.","minLength":1}},"required":["id","signerRoleName"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"signerRoleName":{"type":"string","description":"The role name of the signer to be removed. Note: the role name should be URL encoded in the URL.","minLength":1,"maxLength":256}},"required":["id","signerRoleName"]}"#,
         )]),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","properties":{"status":{"type":"integer"}},"required":["status"]}"#,
@@ -2512,7 +2512,7 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: false,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"signerRoleName":{"type":"string","description":"The role name of the signer to be reminded. Note: the role name should be URL encoded in the URL.","minLength":1}},"required":["id","signerRoleName"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"signerRoleName":{"type":"string","description":"The role name of the signer to be reminded. Note: the role name should be URL encoded in the URL.","minLength":1,"maxLength":256}},"required":["id","signerRoleName"]}"#,
         )]),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","properties":{"status":{"type":"integer"}},"required":["status"]}"#,
@@ -2541,14 +2541,12 @@ pub static OPERATIONS: &[Operation] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1}},"required":["id"]}"#,
-        )]),
+        input_schema: SchemaText(&F67),
         output_schema: SchemaText(&[
             Piece::Text(
                 r#"{"type":"object","properties":{"workflowId":{"type":"string"},"title":{"type":"string"},"signers":"#,
             ),
-            Piece::Shared(&F92),
+            Piece::Shared(&F94),
             Piece::Text(r#"}}"#),
         ]),
     },
@@ -2577,9 +2575,9 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"body":{"oneOf":[{"type":"object","required":["type","roleName"],"properties":{"type":{"type":"string","enum":["signer"],"description":"The type of recipient."},"roleName":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"body":{"oneOf":[{"type":"object","required":["type","roleName"],"properties":{"type":{"type":"string","enum":["signer"],"description":"The type of recipient."},"roleName":"#,
             ),
-            Piece::Shared(&F95),
+            Piece::Shared(&F97),
             Piece::Text(
                 r#"}},{"type":"object","required":["type","email"],"properties":{"type":{"type":"string","enum":["viewer"],"description":"The type of recipient."},"email":{"type":"string","description":"The email address of the CC recipient."}}}]}},"required":["id"]}"#,
             ),
@@ -2613,9 +2611,9 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"body":{"type":"object","required":["type","roleName","frameAncestor"],"properties":{"type":{"type":"string","enum":["signer"],"description":"The type of recipient."},"roleName":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"body":{"type":"object","required":["type","roleName","frameAncestor"],"properties":{"type":{"type":"string","enum":["signer"],"description":"The type of recipient."},"roleName":"#,
             ),
-            Piece::Shared(&F95),
+            Piece::Shared(&F97),
             Piece::Text(
                 r#","frameAncestor":{"description":"The hostname of the parent frame that the recipient URL can be embedded in. Can optionally include a URL scheme and/or port number. Wildcards (i.e. '*') are not allowed.","type":"string"},"allowMultipleUsages":{"description":"Whether or not the embeddable recipient URL can be used multiple times before it expires. Defaults to false if not set.","type":"boolean"}}}},"required":["id"]}"#,
             ),
@@ -2664,9 +2662,9 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of a workflow","minLength":1},"attachment":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of a workflow","minLength":1,"maxLength":256},"attachment":"#,
             ),
-            Piece::Shared(&F96),
+            Piece::Shared(&F98),
             Piece::Text(
                 r#","metadata":{"type":"object","description":"A JSON string containing metadata for the document. The `signerRoleNames` field must be nested inside this object. If `metadata` is omitted entirely, the uploaded document is treated as fully signed and the workflow will complete the sign step.","properties":{"signerRoleNames":{"type":"array","description":"Specifies which signers have already signed on the document when the document does not contain all required signatures. This field must be provided inside the `metadata` object. If `signerRoleNames` is omitted or empty — either by excluding it from `metadata` or by omitting `metadata` altogether — the document is assumed to be fully signed and the workflow will complete the sign step.","items":{"type":"string","description":"The role name of the signers. A full list of role names can be located using the [List All Workflow Signers](https://developer.ironcladapp.com/reference/list-all-workflow-signers) endpoint."}}}}},"required":["id","attachment"]}"#,
             ),
@@ -2675,13 +2673,13 @@ pub static OPERATIONS: &[Operation] = &[
             Piece::Text(
                 r#"{"type":"object","oneOf":[{"type":"object","properties":{"workflowId":{"type":"string"},"title":{"type":"string"},"signed":"#,
             ),
-            Piece::Shared(&F45),
+            Piece::Shared(&F46),
             Piece::Text(
                 r#"}},{"type":"object","properties":{"workflowId":{"type":"string"},"title":{"type":"string"},"signers":"#,
             ),
-            Piece::Shared(&F92),
+            Piece::Shared(&F94),
             Piece::Text(r#","partiallySigned":"#),
-            Piece::Shared(&F45),
+            Piece::Shared(&F46),
             Piece::Text(r#"}}]}"#),
         ]),
     },
@@ -2719,7 +2717,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"email":{"type":"string","description":"The Ironclad user's email address."},"max_items":{"type":"integer","minimum":1,"maximum":100000,"default":1000,"description":"Stop after this many items; pages of 100 are fetched as needed. With `cursor`: the page size (at most 100)."},"cursor":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"email":{"type":"string","description":"The Ironclad user's email address."},"max_items":{"type":"integer","minimum":1,"maximum":100000,"default":1000,"description":"Stop after this many items; pages of 100 are fetched as needed. With `cursor`: the page size (at most 100)."},"cursor":"#,
             ),
             Piece::Shared(&F29),
             Piece::Text(r#"},"required":["id"]}"#),
@@ -2761,7 +2759,7 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: false,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"roleName":{"type":"string","maxLength":200,"description":"The display name of the role, URL-encoded (e.g. `Legal%20Approver`).","minLength":1},"body":{"type":"object","required":["userId"],"properties":{"userId":{"type":"string","description":"The id of the Ironclad user to assign to the role. Must be eligible to be assigned to the role."}}}},"required":["id","roleName","body"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"roleName":{"type":"string","maxLength":256,"description":"The display name of the role, URL-encoded (e.g. `Legal%20Approver`).","minLength":1},"body":{"type":"object","required":["userId"],"properties":{"userId":{"type":"string","description":"The id of the Ironclad user to assign to the role. Must be eligible to be assigned to the role."}}}},"required":["id","roleName","body"]}"#,
         )]),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","required":["roleName","assignee"],"properties":{"roleName":{"type":"string","description":"The display name of the role that was updated."},"assignee":{"type":"object","required":["userId","displayName","email"],"properties":{"userId":{"type":"string"},"displayName":{"type":"string"},"email":{"type":"string"}}}}}"#,
@@ -2801,7 +2799,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"roleName":{"type":"string","maxLength":200,"description":"The display name of the role, URL-encoded (e.g. `Legal%20Approver`).","minLength":1},"max_items":{"type":"integer","minimum":1,"maximum":100000,"default":1000,"description":"Stop after this many items; pages of 100 are fetched as needed. With `cursor`: the page size (at most 100)."},"cursor":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"roleName":{"type":"string","maxLength":256,"description":"The display name of the role, URL-encoded (e.g. `Legal%20Approver`).","minLength":1},"max_items":{"type":"integer","minimum":1,"maximum":100000,"default":1000,"description":"Stop after this many items; pages of 100 are fetched as needed. With `cursor`: the page size (at most 100)."},"cursor":"#,
             ),
             Piece::Shared(&F29),
             Piece::Text(r#"},"required":["id","roleName"]}"#),
@@ -2834,7 +2832,7 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: true,
         idempotent: false,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"body":{"description":"Note that `user` is required when reverting with a legacy bearer token but will be ignored when reverting via an OAuth token. If the token was generated with the Authorization Code grant, the associated token user will be used. If the token was generated with the Client Credentials grant, the required `x-as-user-id` or 'x-as-user-email` header will be used.","type":"object","required":["status"],"properties":{"user":{"type":"object","description":"The Ironclad user reverting the workflow to the Review step. The user must have access to the workflow.","properties":{"email":{"type":"string","description":"The Ironclad user's email address."},"type":{"type":"string","description":"The mechanism of identifying the Ironclad user's account.","default":"email"}}}}}},"required":["id"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"body":{"description":"Note that `user` is required when reverting with a legacy bearer token but will be ignored when reverting via an OAuth token. If the token was generated with the Authorization Code grant, the associated token user will be used. If the token was generated with the Client Credentials grant, the required `x-as-user-id` or 'x-as-user-email` header will be used.","type":"object","required":["status"],"properties":{"user":{"type":"object","description":"The Ironclad user reverting the workflow to the Review step. The user must have access to the workflow.","properties":{"email":{"type":"string","description":"The Ironclad user's email address."},"type":{"type":"string","description":"The mechanism of identifying the Ironclad user's account.","default":"email"}}}}}},"required":["id"]}"#,
         )]),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","properties":{"status":{"type":"integer"}},"required":["status"]}"#,
@@ -2863,7 +2861,7 @@ pub static OPERATIONS: &[Operation] = &[
         read_only: false,
         destructive: true,
         idempotent: false,
-        input_schema: SchemaText(&F98),
+        input_schema: SchemaText(&F100),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","properties":{"status":{"type":"integer"}},"required":["status"]}"#,
         )]),
@@ -2891,7 +2889,7 @@ pub static OPERATIONS: &[Operation] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
-        input_schema: SchemaText(&F98),
+        input_schema: SchemaText(&F100),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","properties":{"status":{"type":"integer"}},"required":["status"]}"#,
         )]),
@@ -2919,7 +2917,7 @@ pub static OPERATIONS: &[Operation] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
-        input_schema: SchemaText(&F98),
+        input_schema: SchemaText(&F100),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","properties":{"status":{"type":"integer"}},"required":["status"]}"#,
         )]),
@@ -2949,7 +2947,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"body":{"description":"Note that `creator` is required when commenting with a legacy bearer token but will be ignored when commenting via an OAuth token. If the token was generated with the Authorization Code grant, the associated token user will be used. If the token was generated with the Client Credentials grant, the required `x-as-user-id` or 'x-as-user-email` header will be used.","type":"object","required":["comment"],"properties":{"creator":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"body":{"description":"Note that `creator` is required when commenting with a legacy bearer token but will be ignored when commenting via an OAuth token. If the token was generated with the Authorization Code grant, the associated token user will be used. If the token was generated with the Client Credentials grant, the required `x-as-user-id` or 'x-as-user-email` header will be used.","type":"object","required":["comment"],"properties":{"creator":"#,
             ),
             Piece::Shared(&F15),
             Piece::Text(
@@ -2985,14 +2983,14 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"body":{"description":"Note that `user` is required when commenting with a legacy bearer token but will be ignored when commenting via an OAuth token. If the token was generated with the Authorization Code grant, the associated token user will be used. If the token was generated with the Client Credentials grant, the required `x-as-user-id` or 'x-as-user-email` header will be used.","type":"object","required":["comment"],"properties":{"creator":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"body":{"description":"Note that `user` is required when commenting with a legacy bearer token but will be ignored when commenting via an OAuth token. If the token was generated with the Authorization Code grant, the associated token user will be used. If the token was generated with the Client Credentials grant, the required `x-as-user-id` or 'x-as-user-email` header will be used.","type":"object","required":["comment"],"properties":{"creator":"#,
             ),
             Piece::Shared(&F15),
             Piece::Text(
                 r#","comment":{"type":"string","description":"The comment to be added to the workflow activity feed. To @-mention a user, use the format `<@john.doe@example.com>`."},"addUsersToWorkflow":{"type":"boolean","description":"Must be set to true if mentioning users who are not participants on the workflow."},"repliedToActivityFeedMessageId":{"type":"string","description":"Use to specify a comment to reply to. Message ID can be found via the [List All Comments on a Workflow](https://developer.ironcladapp.com/reference/list-all-comments-in-a-workflow) endpoint."}}}},"required":["id"]}"#,
             ),
         ]),
-        output_schema: SchemaText(&F104),
+        output_schema: SchemaText(&F106),
     },
     Operation {
         key: "list_comments_in_workflow",
@@ -3017,10 +3015,10 @@ pub static OPERATIONS: &[Operation] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        input_schema: SchemaText(&F69),
+        input_schema: SchemaText(&F71),
         output_schema: SchemaText(&[
             Piece::Text(r#"{"type":"object","properties":{"items":{"type":"array","items":"#),
-            Piece::Shared(&F104),
+            Piece::Shared(&F106),
             Piece::Text(
                 r#"},"count":{"type":"integer","description":"Total matching items reported by Ironclad"},"truncated":{"type":"boolean","description":"Without `cursor`: true when max_items stopped the listing early"},"next":{"type":["string","null"],"description":"With `cursor`: the cursor of the following page; null after the last page"}},"required":["items"]}"#,
             ),
@@ -3059,9 +3057,9 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of a workflow.","minLength":1},"commentId":{"type":"string","description":"The unique identifier of a comment.","minLength":1}},"required":["id","commentId"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of a workflow.","minLength":1,"maxLength":256},"commentId":{"type":"string","description":"The unique identifier of a comment.","minLength":1,"maxLength":256}},"required":["id","commentId"]}"#,
         )]),
-        output_schema: SchemaText(&F104),
+        output_schema: SchemaText(&F106),
     },
     Operation {
         key: "update_workflow_metadata",
@@ -3087,21 +3085,21 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: false,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"body":{"type":"object","properties":{"updates":{"type":"array","items":{"type":"object","properties":{"action":{"type":"string","enum":["set","remove"],"description":"The type of action you'd like to take on an existing attribute (read-only fields cannot be updated). Use the remove action to clear values. If using the remove action, the attribute cannot be required by the workflow.","default":"set"},"path":{"type":"string","description":"The workflow attribute id that you'd like to make a change to. Workflow attribute IDs and values can be retrieved using the [Retrieve a Workflow](https://developer.ironcladapp.com/reference/retrieve-a-workflow) endpoint."},"value":{"type":"string","description":"The value to change the attribute to. Only required when the `action` property is `set` and not `remove`. The value's format must conform to the field type (e.g., `\"someString\"` for strings, `true` or `false` for booleans, etc."}},"required":["action","path"]}},"comment":{"type":"string","description":"A comment that explains the updates you are making to the workflow."}},"required":["updates"]}},"required":["id"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"body":{"type":"object","properties":{"updates":{"type":"array","items":{"type":"object","properties":{"action":{"type":"string","enum":["set","remove"],"description":"The type of action you'd like to take on an existing attribute (read-only fields cannot be updated). Use the remove action to clear values. If using the remove action, the attribute cannot be required by the workflow.","default":"set"},"path":{"type":"string","description":"The workflow attribute id that you'd like to make a change to. Workflow attribute IDs and values can be retrieved using the [Retrieve a Workflow](https://developer.ironcladapp.com/reference/retrieve-a-workflow) endpoint."},"value":{"type":"string","description":"The value to change the attribute to. Only required when the `action` property is `set` and not `remove`. The value's format must conform to the field type (e.g., `\"someString\"` for strings, `true` or `false` for booleans, etc."}},"required":["action","path"]}},"comment":{"type":"string","description":"A comment that explains the updates you are making to the workflow."}},"required":["updates"]}},"required":["id"]}"#,
         )]),
         output_schema: SchemaText(&[
             Piece::Text(
                 r#"{"type":"object","properties":{"id":{"type":"string"},"ironcladId":{"type":"string"},"title":{"type":"string"},"template":{"type":"string"},"step":{"type":"string"},"schema":{"type":"object","properties":{"counterpartyName":"#,
             ),
-            Piece::Shared(&F34),
+            Piece::Shared(&F35),
             Piece::Text(r#","amount":"#),
-            Piece::Shared(&F34),
+            Piece::Shared(&F35),
             Piece::Text(r#","fee":"#),
-            Piece::Shared(&F34),
+            Piece::Shared(&F35),
             Piece::Text(
                 r#","draft":{"type":"object","properties":{"type":{"type":"string"},"elementType":{"type":"object","properties":{"type":{"type":"string"},"displayName":{"type":"string"}}}}},"lineItems":{"type":"object","properties":{"type":{"type":"string"},"elementType":{"type":"object","properties":{"type":{"type":"string"},"displayName":{"type":"string"},"schema":{"type":"object","properties":{"childAttribute":{"type":"object","properties":{"type":{"type":"string"},"displayName":{"type":"string"}}},"anotherChildAttribute":{"type":"object","properties":{"type":{"type":"string"},"displayName":{"type":"string"}}}}}}}}}}},"attributes":{"type":"object","properties":{"counterpartyName":{"type":"string"},"amount":{"type":"integer","default":0},"fee":{"type":"object","properties":{"currency":{"type":"string"},"amount":{"type":"integer","default":0}}},"draft":{"type":"array","items":{"type":"object","properties":{"version":{"type":"string"},"filename":{"type":"string"},"download":{"type":"string"}}}}}},"isCancelled":{"type":"boolean","default":true},"isComplete":{"type":"boolean","default":true},"status":{"type":"string"},"creator":{"type":"object","properties":{"displayName":{"type":"string"},"email":{"type":"string"},"id":{"type":"string"}}},"created":{"type":"string"},"lastUpdated":{"type":"string"},"roles":"#,
             ),
-            Piece::Shared(&F66),
+            Piece::Shared(&F68),
             Piece::Text(
                 r#","approvals":{"type":"object","properties":{"state":{"type":"string"},"url":{"type":"string"}}},"signatures":{"type":"object","properties":{"state":{"type":"string"},"url":{"type":"string"}}},"recordIds":{"type":"array","items":{"type":"string"}},"isRevertibleToReview":{"type":"boolean"}}}"#,
             ),
@@ -3130,16 +3128,14 @@ pub static OPERATIONS: &[Operation] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1}},"required":["id"]}"#,
-        )]),
+        input_schema: SchemaText(&F67),
         output_schema: SchemaText(&[
             Piece::Text(
                 r#"{"type":"object","properties":{"signaturePacketDocuments":{"description":"The signature packet documents in the order they are displayed on the packet.","type":"array","items":"#,
             ),
-            Piece::Shared(&F45),
+            Piece::Shared(&F46),
             Piece::Text(r#"},"excludedFromSignaturePacketDocuments":"#),
-            Piece::Shared(&F116),
+            Piece::Shared(&F118),
             Piece::Text(
                 r#"},"required":["signaturePacketDocuments","excludedFromSignaturePacketDocuments"]}"#,
             ),
@@ -3169,15 +3165,15 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: false,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"body":{"type":"object","properties":{"signaturePacketDocumentKeys":{"description":"Array of document keys representing the desired signature packet order. Only editable file types (.doc, .docx, .pdf) are valid. Cannot be empty if the workflow has a sign step configured.","type":"array","items":{"type":"string","description":"Document key"}}},"required":["signaturePacketDocumentKeys"]}},"required":["id","body"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"body":{"type":"object","properties":{"signaturePacketDocumentKeys":{"description":"Array of document keys representing the desired signature packet order. Only editable file types (.doc, .docx, .pdf) are valid. Cannot be empty if the workflow has a sign step configured.","type":"array","items":{"type":"string","description":"Document key"}}},"required":["signaturePacketDocumentKeys"]}},"required":["id","body"]}"#,
         )]),
         output_schema: SchemaText(&[
             Piece::Text(
                 r#"{"type":"object","required":["signaturePacketDocuments","excludedFromSignaturePacketDocuments"],"properties":{"signaturePacketDocuments":{"description":"The signature packet documents in the updated order.","type":"array","items":"#,
             ),
-            Piece::Shared(&F45),
+            Piece::Shared(&F46),
             Piece::Text(r#"},"excludedFromSignaturePacketDocuments":"#),
-            Piece::Shared(&F116),
+            Piece::Shared(&F118),
             Piece::Text(r#"}}"#),
         ]),
     },
@@ -3230,13 +3226,13 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of a workflow","minLength":1},"attributeId":{"type":"string","description":"The file attribute (e.g. \"draft\", \"myFileField\") - \"document\" type attributes can be found in the schema portion of the [Retrieve a Workflow](https://developer.ironcladapp.com/reference/retrieve-a-workflow) response.","minLength":1},"attachment":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of a workflow","minLength":1,"maxLength":256},"attributeId":{"type":"string","description":"The file attribute (e.g. \"draft\", \"myFileField\") - \"document\" type attributes can be found in the schema portion of the [Retrieve a Workflow](https://developer.ironcladapp.com/reference/retrieve-a-workflow) response.","minLength":1,"maxLength":256},"attachment":"#,
             ),
-            Piece::Shared(&F96),
+            Piece::Shared(&F98),
             Piece::Text(
                 r#","metadata":{"type":"object","description":"A JSON string that contains all the metadata for the Document.","required":["comment"],"properties":{"comment":"#,
             ),
-            Piece::Shared(&F102),
+            Piece::Shared(&F104),
             Piece::Text(
                 r#","key":{"type":"string","description":"The unique identifier for the document. This key can be located using the [Retrieve a Workflow](https://developer.ironcladapp.com/reference/retrieve-a-workflow) endpoint. Should only be provided when creating a new version of an existing draft document. Versioning is not supported for non-draft documents."}}}},"required":["id","attributeId","attachment","metadata"]}"#,
             ),
@@ -3278,9 +3274,9 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1},"key":{"type":"string","description":"The unique identifier for the attachment. This key can be located using the [Retrieve a Workflow](https://developer.ironcladapp.com/reference/retrieve-a-workflow) endpoint. In the response, locate the file attribute (e.g., `draft`) and look at its `download` parameter. The download parameter includes the key at the end of the URL `.../document/{ATTACHMENT_KEY}/download`","minLength":1}},"required":["id","key"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier or Ironclad ID of a workflow.","minLength":1,"maxLength":256},"key":{"type":"string","description":"The unique identifier for the attachment. This key can be located using the [Retrieve a Workflow](https://developer.ironcladapp.com/reference/retrieve-a-workflow) endpoint. In the response, locate the file attribute (e.g., `draft`) and look at its `download` parameter. The download parameter includes the key at the end of the URL `.../document/{ATTACHMENT_KEY}/download`","minLength":1,"maxLength":256}},"required":["id","key"]}"#,
         )]),
-        output_schema: SchemaText(&F117),
+        output_schema: SchemaText(&F119),
     },
     Operation {
         key: "retrieve_email_threads_from_workflow",
@@ -3307,14 +3303,14 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of a workflow","minLength":1},"max_items":{"type":"integer","minimum":1,"maximum":100000,"default":1000,"description":"Stop after this many items; pages of 100 are fetched as needed. With `cursor`: the page size (at most 100)."},"cursor":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of a workflow","minLength":1,"maxLength":256},"max_items":{"type":"integer","minimum":1,"maximum":100000,"default":1000,"description":"Stop after this many items; pages of 100 are fetched as needed. With `cursor`: the page size (at most 100)."},"cursor":"#,
             ),
             Piece::Shared(&F29),
             Piece::Text(r#"},"required":["id"]}"#),
         ]),
         output_schema: SchemaText(&[
             Piece::Text(r#"{"type":"object","properties":{"items":{"type":"array","items":"#),
-            Piece::Shared(&F119),
+            Piece::Shared(&F121),
             Piece::Text(
                 r#"},"count":{"type":"integer","description":"Total matching items reported by Ironclad"},"truncated":{"type":"boolean","description":"Without `cursor`: true when max_items stopped the listing early"},"next":{"type":["string","null"],"description":"With `cursor`: the cursor of the following page; null after the last page"}},"required":["items"]}"#,
             ),
@@ -3353,9 +3349,9 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of a workflow","minLength":1},"emailThreadId":{"type":"string","description":"The unique identifier of an email thread","minLength":1}},"required":["id","emailThreadId"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of a workflow","minLength":1,"maxLength":256},"emailThreadId":{"type":"string","description":"The unique identifier of an email thread","minLength":1,"maxLength":256}},"required":["id","emailThreadId"]}"#,
         )]),
-        output_schema: SchemaText(&F119),
+        output_schema: SchemaText(&F121),
     },
     Operation {
         key: "retrieve_attachment_from_email_thread",
@@ -3397,9 +3393,9 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of a workflow","minLength":1},"emailThreadId":{"type":"string","description":"The unique identifier of an email thread","minLength":1},"attachmentId":{"type":"string","description":"The unique identifier for the attachment. This key can be located using the [Retrieve email threads from workflow](https://developer.ironcladapp.com/reference/retrieve-emails) endpoint. In the response, locate the file attribute (e.g., `attachments`) and look at its `download` parameter. The download parameter includes the key at the end of the URL `...emails/{emailThreadId}/attachment/{ATTACHMENT_ID}`","minLength":1}},"required":["id","emailThreadId","attachmentId"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of a workflow","minLength":1,"maxLength":256},"emailThreadId":{"type":"string","description":"The unique identifier of an email thread","minLength":1,"maxLength":256},"attachmentId":{"type":"string","description":"The unique identifier for the attachment. This key can be located using the [Retrieve email threads from workflow](https://developer.ironcladapp.com/reference/retrieve-emails) endpoint. In the response, locate the file attribute (e.g., `attachments`) and look at its `download` parameter. The download parameter includes the key at the end of the URL `...emails/{emailThreadId}/attachment/{ATTACHMENT_ID}`","minLength":1,"maxLength":256}},"required":["id","emailThreadId","attachmentId"]}"#,
         )]),
-        output_schema: SchemaText(&F117),
+        output_schema: SchemaText(&F119),
     },
     Operation {
         key: "list_workflow_schemas",
@@ -3429,7 +3425,7 @@ pub static OPERATIONS: &[Operation] = &[
         )]),
         output_schema: SchemaText(&[
             Piece::Text(r#"{"type":"object","properties":{"list":{"type":"array","items":"#),
-            Piece::Shared(&F136),
+            Piece::Shared(&F138),
             Piece::Text(r#"}}}"#),
         ]),
     },
@@ -3466,9 +3462,9 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of a schema (see explanation of [Template ID](https://developer.ironcladapp.com/reference/getting-started-api)). A list of identifiers can be retrieved using the `GET /workflow-schemas` endpoint. Only published workflows will have an identifier. ","minLength":1},"form":{"type":"string","default":"launch"}},"required":["id"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of a schema (see explanation of [Template ID](https://developer.ironcladapp.com/reference/getting-started-api)). A list of identifiers can be retrieved using the `GET /workflow-schemas` endpoint. Only published workflows will have an identifier. ","minLength":1,"maxLength":256},"form":{"type":"string","default":"launch"}},"required":["id"]}"#,
         )]),
-        output_schema: SchemaText(&F136),
+        output_schema: SchemaText(&F138),
     },
     Operation {
         key: "list_records",
@@ -3546,7 +3542,7 @@ pub static OPERATIONS: &[Operation] = &[
         ]),
         output_schema: SchemaText(&[
             Piece::Text(r#"{"type":"object","properties":{"items":{"type":"array","items":"#),
-            Piece::Shared(&F165),
+            Piece::Shared(&F167),
             Piece::Text(
                 r#"},"count":{"type":"integer","description":"Total matching items reported by Ironclad"},"truncated":{"type":"boolean","description":"Without `cursor`: true when max_items stopped the listing early"},"next":{"type":["string","null"],"description":"With `cursor`: the cursor of the following page; null after the last page"}},"required":["items"]}"#,
             ),
@@ -3579,18 +3575,18 @@ pub static OPERATIONS: &[Operation] = &[
             Piece::Text(
                 r#"{"type":"object","additionalProperties":false,"properties":{"addressAsObject":{"type":"boolean","default":false,"description":"When true, returns addresses as objects instead of strings."},"body":{"type":"object","required":["type","name","properties"],"properties":{"type":{"type":"string","description":"The type of record to be created. You can view available record types by retrieving records metadata."},"name":{"type":"string","description":"The name of the record."},"properties":{"type":"object","description":"Object containing key/value pairs of metadata attached to the record. The key you specify must have a value with a supported type as outlined in the Supported Property Types section.","properties":{"agreementDate":"#,
             ),
-            Piece::Shared(&F241),
+            Piece::Shared(&F243),
             Piece::Text(
                 r#","counterpartyName":{"type":"object","description":"The name of the counterparty.","properties":{"type":{"type":"string","default":"string"},"value":{"type":"string","description":"The name of the counterparty."}}},"contractValue":{"type":"object","description":"The monetary value of the contract.","properties":{"type":{"type":"string","default":"monetary_amount"},"value":{"type":"object","description":"The monetary amount value","required":["amount","currency"],"properties":{"currency":{"type":"string","description":"The currency in ISO 4217 format"},"amount":{"type":"number","description":"The monetary amount"}}}}}}},"links":{"type":"array","items":{"type":"object","required":["recordId"],"properties":{"recordId":{"type":"string"}}}},"parent":"#,
             ),
-            Piece::Shared(&F242),
-            Piece::Text(r#","propertiesToAmend":"#),
             Piece::Shared(&F244),
+            Piece::Text(r#","propertiesToAmend":"#),
+            Piece::Shared(&F246),
             Piece::Text(r#","children":"#),
-            Piece::Shared(&F247),
+            Piece::Shared(&F249),
             Piece::Text(r#"}}}}"#),
         ]),
-        output_schema: SchemaText(&F165),
+        output_schema: SchemaText(&F167),
     },
     Operation {
         key: "create_attachment_download_urls",
@@ -3640,7 +3636,7 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"jobId":{"type":"string","description":"The job ID returned from the create attachment download URLs endpoint.","minLength":1}},"required":["jobId"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"jobId":{"type":"string","description":"The job ID returned from the create attachment download URLs endpoint.","minLength":1,"maxLength":256}},"required":["jobId"]}"#,
         )]),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","required":["jobId","status"],"properties":{"jobId":{"type":"string","description":"The opaque job identifier."},"status":{"type":"string","enum":["processing","complete","failed"],"description":"The current status of the job."},"succeeded":{"type":"array","description":"Array of objects with successfully generated download URLs. Present when status is complete.","items":{"type":"object","required":["identifier","ironcladId","recordId","downloadUrl","filename","fileKey","fileHash","expiration"],"properties":{"identifier":{"type":"string","description":"The identifier of the record that was passed in the request (record ID or Ironclad ID)."},"ironcladId":{"type":"string","description":"The Ironclad ID of the record."},"recordId":{"type":"string","description":"The globally unique UUID-based record ID of the record."},"downloadUrl":{"type":"string","description":"The signed download URL for the attachment."},"filename":{"type":"string","description":"The filename of the attachment."},"fileKey":{"type":"string","description":"The key of the attachment."},"fileId":{"type":"string","description":"The ID of the attachment."},"fileHash":{"type":"string","description":"The hash of the attachment."},"expiration":{"type":"string","format":"date-time","description":"The expiration date of the signed download URL in ISO 8601 format."}}}},"failed":{"type":"array","description":"Array of identifiers that failed to generate a signed download URL. Present when status is complete.","items":{"type":"object","required":["identifier","errorCode","errorMessage"],"properties":{"identifier":{"type":"string","description":"The identifier of the record that was passed in the request (record ID or Ironclad ID)."},"ironcladId":{"type":"string","description":"The Ironclad ID of the record, if resolved."},"recordId":{"type":"string","description":"The globally unique UUID-based record ID of the record, if resolved."},"errorCode":{"type":"string","enum":["RECORD_NOT_FOUND","ACCESS_DENIED","NO_ATTACHMENT_FOUND","INTERNAL_ERROR"],"description":"The error code that occurred when generating the signed download URL."},"errorMessage":{"type":"string","description":"The error message that occurred when generating the signed download URL."}}}}}}"#,
@@ -3685,11 +3681,11 @@ pub static OPERATIONS: &[Operation] = &[
             Piece::Text(
                 r#"{"type":"object","properties":{"result":{"oneOf":[{"title":"Single Prediction Status","type":"object","additionalProperties":false,"required":["recordId","status"],"properties":"#,
             ),
-            Piece::Shared(&F248),
+            Piece::Shared(&F250),
             Piece::Text(
                 r#","description":"If `importId` was not provided, the response will be a single object."},{"title":"Array of Prediction Statuses","description":"If `importId` was provided, the response will be an array of objects.","type":"array","items":{"title":"Single Prediction Status","type":"object","additionalProperties":false,"required":["recordId","status"],"properties":"#,
             ),
-            Piece::Shared(&F248),
+            Piece::Shared(&F250),
             Piece::Text(r#"}}]}},"required":["result"]}"#),
         ]),
     },
@@ -3741,9 +3737,9 @@ pub static OPERATIONS: &[Operation] = &[
             Piece::Text(
                 r#"{"type":"object","additionalProperties":false,"properties":{"attachment":"#,
             ),
-            Piece::Shared(&F96),
+            Piece::Shared(&F98),
             Piece::Text(r#","recordType":"#),
-            Piece::Shared(&F249),
+            Piece::Shared(&F251),
             Piece::Text(
                 r#","newRecordTypeId":{"type":"string","description":"The record type ID for a not-yet-existing record type.  Must be provided along with a newRecordTypeDisplayName"},"newRecordTypeDisplayName":{"type":"string","description":"The display name of the new record type to create."}},"required":["attachment"]}"#,
             ),
@@ -3804,11 +3800,11 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"importId":{"type":"string","description":"The Import Id. You can upload a record to an existing import in the repository. ","minLength":1},"attachment":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"importId":{"type":"string","description":"The Import Id. You can upload a record to an existing import in the repository. ","minLength":1,"maxLength":256},"attachment":"#,
             ),
-            Piece::Shared(&F96),
+            Piece::Shared(&F98),
             Piece::Text(r#","recordType":"#),
-            Piece::Shared(&F249),
+            Piece::Shared(&F251),
             Piece::Text(
                 r#","newRecordTypeId":{"type":"string","description":"The record type ID for a not-yet-existing record type.  Must be provided along with a newRecordTypeDisplayName"},"newRecordTypeDisplayName":{"type":"string","description":"The display name of the new record type to create."}},"required":["importId","attachment"]}"#,
             ),
@@ -3857,9 +3853,9 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"hydrateEntities":{"type":"boolean","default":false,"description":"Indicates whether to fully hydrate related entities (true) or return minimal information (false)."},"addressAsObject":{"type":"boolean","default":false,"description":"When true, returns addresses as objects instead of strings."},"id":{"type":"string","description":"The ID or Ironclad ID of the Record.","minLength":1}},"required":["id"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"hydrateEntities":{"type":"boolean","default":false,"description":"Indicates whether to fully hydrate related entities (true) or return minimal information (false)."},"addressAsObject":{"type":"boolean","default":false,"description":"When true, returns addresses as objects instead of strings."},"id":{"type":"string","description":"The ID or Ironclad ID of the Record.","minLength":1,"maxLength":256}},"required":["id"]}"#,
         )]),
-        output_schema: SchemaText(&F165),
+        output_schema: SchemaText(&F167),
     },
     Operation {
         key: "replace_record",
@@ -3895,20 +3891,20 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"addressAsObject":{"type":"boolean","default":false,"description":"When true, returns addresses as objects instead of strings."},"id":{"type":"string","description":"The ID or Ironclad ID of the Record.","minLength":1},"body":{"type":"object","required":["type","name","properties"],"properties":{"type":{"type":"string","description":"The type of record to be created. You can view available record types by retrieving records metadata."},"name":{"type":"string","description":"The name of the record."},"properties":{"type":"object","description":"Object containing key/value pairs of metadata attached to the record. The key you specify must have a value with a supported type as outlined in the Supported Property Types section.","properties":{"agreementDate":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"addressAsObject":{"type":"boolean","default":false,"description":"When true, returns addresses as objects instead of strings."},"id":{"type":"string","description":"The ID or Ironclad ID of the Record.","minLength":1,"maxLength":256},"body":{"type":"object","required":["type","name","properties"],"properties":{"type":{"type":"string","description":"The type of record to be created. You can view available record types by retrieving records metadata."},"name":{"type":"string","description":"The name of the record."},"properties":{"type":"object","description":"Object containing key/value pairs of metadata attached to the record. The key you specify must have a value with a supported type as outlined in the Supported Property Types section.","properties":{"agreementDate":"#,
             ),
-            Piece::Shared(&F241),
+            Piece::Shared(&F243),
             Piece::Text(
                 r#","counterpartyName":{"type":"object","description":"The name of the counterparty.","properties":{"type":{"type":"string","default":"string"},"value":{"type":"string","description":"The name of the counterparty."}}}}},"parent":"#,
             ),
-            Piece::Shared(&F242),
-            Piece::Text(r#","propertiesToAmend":"#),
             Piece::Shared(&F244),
+            Piece::Text(r#","propertiesToAmend":"#),
+            Piece::Shared(&F246),
             Piece::Text(r#","children":"#),
-            Piece::Shared(&F247),
+            Piece::Shared(&F249),
             Piece::Text(r#"}}},"required":["id"]}"#),
         ]),
-        output_schema: SchemaText(&F165),
+        output_schema: SchemaText(&F167),
     },
     Operation {
         key: "delete_record",
@@ -3934,7 +3930,7 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: true,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The ID or Ironclad ID of the Record.","minLength":1}},"required":["id"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The ID or Ironclad ID of the Record.","minLength":1,"maxLength":256}},"required":["id"]}"#,
         )]),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","properties":{"status":{"type":"integer"}},"required":["status"]}"#,
@@ -3974,20 +3970,20 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"addressAsObject":{"type":"boolean","default":false,"description":"When true, returns addresses as objects instead of strings."},"id":{"type":"string","description":"The ID or Ironclad ID of the Record.","minLength":1},"body":{"type":"object","additionalProperties":false,"properties":{"type":{"type":"string","description":"The type of Record."},"name":{"type":"string","description":"The name of the Record."},"addProperties":{"type":"object","description":"A key:value map of properties to add. The two below are examples.","additionalProperties":true,"properties":{"counterpartyName":{"type":"object","required":["type","value"],"properties":{"type":{"type":"string","default":"string"},"value":{"type":"string"}}},"agreementDate":{"type":"object","required":["type","value"],"properties":{"type":{"type":"string","default":"date"},"value":{"type":"string"}}}}},"removeProperties":{"type":"array","description":"List of record property ids to be removed (e.g., ['counterpartyAddress', 'agreementExpirationDate'])","items":{"type":"string"}},"addLinks":{"type":"array","description":"List of objects containing the Record IDs or Ironclad IDs of the records to link. For an explanation of Record IDs or Ironclad IDs and how to find them, see [Getting Started](https://developer.ironcladapp.com/reference/getting-started-api).","items":{"type":"object","required":["recordId"],"properties":{"recordId":{"type":"string"}}}},"removeLinks":{"type":"array","description":"List of objects containing the Record IDs or Ironclad IDs of the record links to remove. For an explanation of Record IDs or Ironclad IDs and how to find them, see [Getting Started](https://developer.ironcladapp.com/reference/getting-started-api).","items":{"type":"object","required":["recordId"],"properties":{"recordId":{"type":"string"}}}},"setParent":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"addressAsObject":{"type":"boolean","default":false,"description":"When true, returns addresses as objects instead of strings."},"id":{"type":"string","description":"The ID or Ironclad ID of the Record.","minLength":1,"maxLength":256},"body":{"type":"object","additionalProperties":false,"properties":{"type":{"type":"string","description":"The type of Record."},"name":{"type":"string","description":"The name of the Record."},"addProperties":{"type":"object","description":"A key:value map of properties to add. The two below are examples.","additionalProperties":true,"properties":{"counterpartyName":{"type":"object","required":["type","value"],"properties":{"type":{"type":"string","default":"string"},"value":{"type":"string"}}},"agreementDate":{"type":"object","required":["type","value"],"properties":{"type":{"type":"string","default":"date"},"value":{"type":"string"}}}}},"removeProperties":{"type":"array","description":"List of record property ids to be removed (e.g., ['counterpartyAddress', 'agreementExpirationDate'])","items":{"type":"string"}},"addLinks":{"type":"array","description":"List of objects containing the Record IDs or Ironclad IDs of the records to link. For an explanation of Record IDs or Ironclad IDs and how to find them, see [Getting Started](https://developer.ironcladapp.com/reference/getting-started-api).","items":{"type":"object","required":["recordId"],"properties":{"recordId":{"type":"string"}}}},"removeLinks":{"type":"array","description":"List of objects containing the Record IDs or Ironclad IDs of the record links to remove. For an explanation of Record IDs or Ironclad IDs and how to find them, see [Getting Started](https://developer.ironcladapp.com/reference/getting-started-api).","items":{"type":"object","required":["recordId"],"properties":{"recordId":{"type":"string"}}}},"setParent":"#,
             ),
-            Piece::Shared(&F242),
+            Piece::Shared(&F244),
             Piece::Text(r#","addChildren":"#),
-            Piece::Shared(&F247),
+            Piece::Shared(&F249),
             Piece::Text(
                 r#","removeParent":{"type":"boolean","description":"Boolean flag to indicate if the parent id should be removed for the current record."},"removeChildren":{"type":"array","description":"List of objects containing the Record IDs or Ironclad IDs of the child records to be removed from the current record.","items":{"type":"object","required":["recordId"],"properties":{"recordId":{"type":"string"}}}},"addPropertiesToAmend":"#,
             ),
-            Piece::Shared(&F244),
+            Piece::Shared(&F246),
             Piece::Text(
                 r#","removePropertiesToAmend":{"type":"array","description":"List of property IDs to stop deriving from this amendment record to the parent record. Removes existing derived property relationships, allowing the parent record to revert to its non-amended value for those fields.","items":{"type":"string"}}}}},"required":["id"]}"#,
             ),
         ]),
-        output_schema: SchemaText(&F165),
+        output_schema: SchemaText(&F167),
     },
     Operation {
         key: "list_records_metadata",
@@ -4069,11 +4065,11 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         input_schema: SchemaText(&[
             Piece::Text(r#"{"type":"object","additionalProperties":false,"properties":{"id":"#),
-            Piece::Shared(&F250),
+            Piece::Shared(&F252),
             Piece::Text(
-                r#","key":{"type":"string","default":"signedCopy","description":"The attachment key at which to store the attachment. This can be any arbitrary string.","minLength":1},"addressAsObject":{"type":"boolean","default":false,"description":"When true, returns addresses as objects instead of strings."},"attachment":"#,
+                r#","key":{"type":"string","default":"signedCopy","description":"The attachment key at which to store the attachment. This can be any arbitrary string.","minLength":1,"maxLength":256},"addressAsObject":{"type":"boolean","default":false,"description":"When true, returns addresses as objects instead of strings."},"attachment":"#,
             ),
-            Piece::Shared(&F96),
+            Piece::Shared(&F98),
             Piece::Text(
                 r#","metadata":{"type":"object","description":"The `metadata` property's value must be `{\"filename\": \"[YOUR_FILE_NAME]\"}`","properties":{"filename":{"type":"string","description":"The name of the file. Must have a supported file extension (doc, docx, pdf)."}}}},"required":["id","attachment"]}"#,
             ),
@@ -4113,9 +4109,9 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The ID of the Record.","minLength":1},"key":{"type":"string","default":"signedCopy","description":"The attachment key.","minLength":1}},"required":["id"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The ID of the Record.","minLength":1,"maxLength":256},"key":{"type":"string","default":"signedCopy","description":"The attachment key.","minLength":1,"maxLength":256}},"required":["id"]}"#,
         )]),
-        output_schema: SchemaText(&F117),
+        output_schema: SchemaText(&F119),
     },
     Operation {
         key: "delete_attachment_on_record",
@@ -4150,7 +4146,7 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: true,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The ID or Ironclad ID of the Record.","minLength":1},"key":{"type":"string","default":"signedCopy","description":"The attachment key.","minLength":1}},"required":["id"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The ID or Ironclad ID of the Record.","minLength":1,"maxLength":256},"key":{"type":"string","default":"signedCopy","description":"The attachment key.","minLength":1,"maxLength":256}},"required":["id"]}"#,
         )]),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","properties":{"status":{"type":"integer"}},"required":["status"]}"#,
@@ -4181,12 +4177,12 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         input_schema: SchemaText(&[
             Piece::Text(r#"{"type":"object","additionalProperties":false,"properties":{"id":"#),
-            Piece::Shared(&F250),
+            Piece::Shared(&F252),
             Piece::Text(r#","body":"#),
-            Piece::Shared(&F251),
+            Piece::Shared(&F253),
             Piece::Text(r#"},"required":["id"]}"#),
         ]),
-        output_schema: SchemaText(&F251),
+        output_schema: SchemaText(&F253),
     },
     Operation {
         key: "retrieve_xlsx_export_file_of_records",
@@ -4223,7 +4219,7 @@ pub static OPERATIONS: &[Operation] = &[
         input_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","additionalProperties":false,"properties":{"types":{"type":"string","description":"Comma separated list of record types to export. Example: `mutualNDA,NDA`"},"properties":{"type":"string","description":"IDs of properties to export, comma separated. Example: `counterpartyName,agreementDate`"}}}"#,
         )]),
-        output_schema: SchemaText(&F117),
+        output_schema: SchemaText(&F119),
     },
     Operation {
         key: "create_webhook",
@@ -4246,12 +4242,12 @@ pub static OPERATIONS: &[Operation] = &[
             Piece::Text(
                 r#"{"type":"object","additionalProperties":false,"properties":{"body":{"type":"object","properties":{"events":{"type":"array","description":"The event type(s) to trigger the webhook. Note: you can use `*` to receive events for all events, although we don't recommend this path, especially for environments with higher volume.","items":"#,
             ),
-            Piece::Shared(&F301),
+            Piece::Shared(&F303),
             Piece::Text(
                 r#","minItems":1},"targetURL":{"type":"string","format":"https-url","description":"The URL to send the webhook event payload to. It must be an HTTPS url."},"status":{"type":"string","enum":["enabled","disabled"],"default":"enabled","description":"The status of the webhook. If the status is `disabled`, the webhook will not be triggered."}},"required":["events","targetURL"]}}}"#,
             ),
         ]),
-        output_schema: SchemaText(&F303),
+        output_schema: SchemaText(&F305),
     },
     Operation {
         key: "list_webhooks",
@@ -4279,7 +4275,7 @@ pub static OPERATIONS: &[Operation] = &[
         ]),
         output_schema: SchemaText(&[
             Piece::Text(r#"{"type":"object","properties":{"items":{"type":"array","items":"#),
-            Piece::Shared(&F303),
+            Piece::Shared(&F305),
             Piece::Text(
                 r#"},"truncated":{"type":"boolean","description":"Without `cursor`: true when max_items stopped the listing early"},"next":{"type":["string","null"],"description":"With `cursor`: the cursor of the following page; null after the last page"}},"required":["items"]}"#,
             ),
@@ -4309,9 +4305,9 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of the webhook","minLength":1}},"required":["id"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of the webhook","minLength":1,"maxLength":256}},"required":["id"]}"#,
         )]),
-        output_schema: SchemaText(&F303),
+        output_schema: SchemaText(&F305),
     },
     Operation {
         key: "update_webhook",
@@ -4338,14 +4334,14 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of the webhook","minLength":1},"body":{"type":"object","properties":{"events":{"type":"array","description":"The type of events that will trigger a notification to the target URL.","minItems":1,"items":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of the webhook","minLength":1,"maxLength":256},"body":{"type":"object","properties":{"events":{"type":"array","description":"The type of events that will trigger a notification to the target URL.","minItems":1,"items":"#,
             ),
-            Piece::Shared(&F301),
+            Piece::Shared(&F303),
             Piece::Text(
                 r#"},"targetURL":{"type":"string","description":"The URL of where the notification gets sent.","format":"https-url"},"status":{"type":"string","enum":["enabled","disabled"],"description":"The status of the webhook. If the status is `disabled`, the webhook will not be triggered."}}}},"required":["id"]}"#,
             ),
         ]),
-        output_schema: SchemaText(&F303),
+        output_schema: SchemaText(&F305),
     },
     Operation {
         key: "delete_webhook",
@@ -4371,7 +4367,7 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: true,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of the webhook","minLength":1}},"required":["id"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The unique identifier of the webhook","minLength":1,"maxLength":256}},"required":["id"]}"#,
         )]),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","properties":{"status":{"type":"integer"}},"required":["status"]}"#,
@@ -4449,7 +4445,7 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"jobId":{"type":"string","description":"The job id to be checked.","minLength":1}},"required":["jobId"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"jobId":{"type":"string","description":"The job id to be checked.","minLength":1,"maxLength":256}},"required":["jobId"]}"#,
         )]),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","properties":{"jobId":{"type":"string"},"jobStatus":{"type":"string","enum":["pending","running","done","failed"]}}}"#,
@@ -4479,9 +4475,9 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"jobId":{"type":"string","description":"The job id to be checked.","minLength":1}},"required":["jobId"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"jobId":{"type":"string","description":"The job id to be checked.","minLength":1,"maxLength":256}},"required":["jobId"]}"#,
         )]),
-        output_schema: SchemaText(&F117),
+        output_schema: SchemaText(&F119),
     },
     Operation {
         key: "get_entity_relationship_types",
@@ -4555,7 +4551,7 @@ pub static OPERATIONS: &[Operation] = &[
         ]),
         output_schema: SchemaText(&[
             Piece::Text(r#"{"type":"object","properties":{"items":{"type":"array","items":"#),
-            Piece::Shared(&F308),
+            Piece::Shared(&F310),
             Piece::Text(
                 r#"},"count":{"type":"integer","description":"Total matching items reported by Ironclad"},"truncated":{"type":"boolean","description":"Without `cursor`: true when max_items stopped the listing early"},"next":{"type":["string","null"],"description":"With `cursor`: the cursor of the following page; null after the last page"}},"required":["items"]}"#,
             ),
@@ -4582,16 +4578,16 @@ pub static OPERATIONS: &[Operation] = &[
             Piece::Text(
                 r#"{"type":"object","additionalProperties":false,"properties":{"body":{"type":"object","required":["name"],"properties":{"name":{"type":"string","description":"The name of the Entity.","minLength":1},"relationshipTypeKey":"#,
             ),
-            Piece::Shared(&F310),
+            Piece::Shared(&F312),
             Piece::Text(
                 r#","status":{"description":"The status of the entity","type":"string","enum":["ACTIVE","INACTIVE"],"default":"ACTIVE"},"properties":{"type":"object","description":"A key:value map of properties to add. The two below are examples. More details on the properties can be found in the [Entity Properties](https://support.ironcladapp.com/hc/en-us/articles/28005038398231-Create-Manage-Relationship-Types-and-Entity-Properties) article.","additionalProperties":"#,
             ),
-            Piece::Shared(&F168),
+            Piece::Shared(&F170),
             Piece::Text(
                 r#"},"parent":{"type":"object","description":"Object containing Record IDs or Ironclad IDs to be set as the parent of the current record.","properties":{"recordId":{"type":"string","description":"For post entity"}},"required":["recordId"]}}}}}"#,
             ),
         ]),
-        output_schema: SchemaText(&F308),
+        output_schema: SchemaText(&F310),
     },
     Operation {
         key: "retrieve_entity",
@@ -4617,9 +4613,9 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The ID or Ironclad ID of the Entity to fetch.","minLength":1}},"required":["id"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The ID or Ironclad ID of the Entity to fetch.","minLength":1,"maxLength":256}},"required":["id"]}"#,
         )]),
-        output_schema: SchemaText(&F308),
+        output_schema: SchemaText(&F310),
     },
     Operation {
         key: "update_entity",
@@ -4646,18 +4642,18 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The ID or Ironclad ID of the Entity to update.","minLength":1},"body":{"type":"object","properties":{"name":{"type":"string","description":"The name of the Entity.","minLength":1},"relationshipTypeKey":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The ID or Ironclad ID of the Entity to update.","minLength":1,"maxLength":256},"body":{"type":"object","properties":{"name":{"type":"string","description":"The name of the Entity.","minLength":1},"relationshipTypeKey":"#,
             ),
-            Piece::Shared(&F310),
+            Piece::Shared(&F312),
             Piece::Text(
                 r#","status":{"description":"The status of the entity","type":"string","enum":["ACTIVE","INACTIVE"]},"addProperties":{"type":"object","description":"A key:value map of properties to add. More details on the properties can be found in the [Entity Properties](https://support.ironcladapp.com/hc/en-us/articles/28005038398231-Create-Manage-Relationship-Types-and-Entity-Properties) article.","additionalProperties":"#,
             ),
-            Piece::Shared(&F168),
+            Piece::Shared(&F170),
             Piece::Text(
                 r#"},"removeProperties":{"type":"array","description":"List of entity property ids to be removed from the entity record if they exist.","items":{"type":"string"}},"setParent":{"type":"object","description":"Object containing Record ID or Ironclad ID to be set as the parent of the current entity.","required":["recordId"],"properties":{"recordId":{"type":"string"}}},"removeParent":{"type":"boolean","description":"Boolean flag to indicate if the parent id should be removed for the current entity."}}}},"required":["id"]}"#,
             ),
         ]),
-        output_schema: SchemaText(&F308),
+        output_schema: SchemaText(&F310),
     },
     Operation {
         key: "delete_entity",
@@ -4683,7 +4679,7 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: true,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The ID or Ironclad ID of the Entity to delete.","minLength":1}},"required":["id"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The ID or Ironclad ID of the Entity to delete.","minLength":1,"maxLength":256}},"required":["id"]}"#,
         )]),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","properties":{"status":{"type":"integer"}},"required":["status"]}"#,
@@ -4737,7 +4733,7 @@ pub static OPERATIONS: &[Operation] = &[
         ]),
         output_schema: SchemaText(&[
             Piece::Text(r#"{"type":"object","properties":{"items":{"type":"array","items":"#),
-            Piece::Shared(&F312),
+            Piece::Shared(&F314),
             Piece::Text(
                 r#"},"count":{"type":"integer","description":"Total matching items reported by Ironclad"},"truncated":{"type":"boolean","description":"Without `cursor`: true when max_items stopped the listing early"},"next":{"type":["string","null"],"description":"With `cursor`: the cursor of the following page; null after the last page"}},"required":["items"]}"#,
             ),
@@ -4764,14 +4760,14 @@ pub static OPERATIONS: &[Operation] = &[
             Piece::Text(
                 r#"{"type":"object","additionalProperties":false,"properties":{"body":{"type":"object","required":["name","parentId","obligationTypeKey"],"properties":{"name":{"type":"string","description":"The name of the obligation"},"properties":{"type":"object","description":"A key:value map of properties to add. The two below are examples. More details on the properties can be found in the [Obligation Properties](https://support.ironcladapp.com/hc/en-us/articles/31128654301079-Create-and-Manage-Obligations) article.","additionalProperties":"#,
             ),
-            Piece::Shared(&F168),
+            Piece::Shared(&F170),
             Piece::Text(r#"},"obligationTypeKey":"#),
-            Piece::Shared(&F315),
+            Piece::Shared(&F317),
             Piece::Text(
                 r#","parentId":{"type":"string","description":"The ID of the contract to create the new obligation as a child of. This is useful for creating a new obligation as a child of an existing obligation."}}}}}"#,
             ),
         ]),
-        output_schema: SchemaText(&F312),
+        output_schema: SchemaText(&F314),
     },
     Operation {
         key: "retrieve_obligation",
@@ -4797,9 +4793,9 @@ pub static OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The ID or Ironclad ID of the Obligation to fetch.","minLength":1}},"required":["id"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The ID or Ironclad ID of the Obligation to fetch.","minLength":1,"maxLength":256}},"required":["id"]}"#,
         )]),
-        output_schema: SchemaText(&F312),
+        output_schema: SchemaText(&F314),
     },
     Operation {
         key: "update_obligation",
@@ -4826,16 +4822,16 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The ID or Ironclad ID of the Obligation to update.","minLength":1},"body":{"type":"object","properties":{"name":{"type":"string","description":"The name of the obligation","minLength":1},"addProperties":{"type":"object","description":"A key:value map of properties to add. More details on the properties can be found in the [Obligation Properties](https://support.ironcladapp.com/hc/en-us/articles/31128654301079-Create-and-Manage-Obligations) article.","additionalProperties":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string","description":"The ID or Ironclad ID of the Obligation to update.","minLength":1,"maxLength":256},"body":{"type":"object","properties":{"name":{"type":"string","description":"The name of the obligation","minLength":1},"addProperties":{"type":"object","description":"A key:value map of properties to add. More details on the properties can be found in the [Obligation Properties](https://support.ironcladapp.com/hc/en-us/articles/31128654301079-Create-and-Manage-Obligations) article.","additionalProperties":"#,
             ),
-            Piece::Shared(&F168),
+            Piece::Shared(&F170),
             Piece::Text(
                 r#"},"removeProperties":{"type":"array","description":"A list of property keys to remove from the obligation. More details on the properties can be found in the [Obligation Properties](https://support.ironcladapp.com/hc/en-us/articles/31128654301079-Create-and-Manage-Obligations) article.","minItems":1,"items":{"type":"string"}},"obligationTypeKey":"#,
             ),
-            Piece::Shared(&F315),
+            Piece::Shared(&F317),
             Piece::Text(r#"}}},"required":["id"]}"#),
         ]),
-        output_schema: SchemaText(&F312),
+        output_schema: SchemaText(&F314),
     },
     Operation {
         key: "run_conversational_search",

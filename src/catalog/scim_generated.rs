@@ -572,7 +572,7 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"userId":{"type":"string","description":"A user's unique id can be identified using the Retrieve all Users endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."}},"required":["userId"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"userId":{"type":"string","description":"A user's unique id can be identified using the Retrieve all Users endpoint with a filter parameter","minLength":1,"maxLength":256},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."}},"required":["userId"]}"#,
         )]),
         output_schema: SchemaText(&F0),
     },
@@ -609,7 +609,7 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: false,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"userId":{"type":"string","description":"A user's unique id can be identified using the Retrieve all Users endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":{"type":"object","properties":{"schemas":{"type":"array","default":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"items":{"type":"string"}},"Operations":{"type":"array","items":{"properties":{"op":{"type":"string","description":"Must be \"add\", \"remove\", or \"replace\""},"path":{"type":"string","description":"The path of the attribute that you wish to change (e.g., emails, name.givenName, name.familyName)"},"value":{"type":"string","description":"The value you wish to use for \"add\" or \"replace\" operations. The \"remove\" operation does not take the \"value\" parameter."}},"required":["op","path"],"type":"object"}}}}},"required":["userId"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"userId":{"type":"string","description":"A user's unique id can be identified using the Retrieve all Users endpoint with a filter parameter","minLength":1,"maxLength":256},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":{"type":"object","properties":{"schemas":{"type":"array","default":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"items":{"type":"string"}},"Operations":{"type":"array","items":{"properties":{"op":{"type":"string","description":"Must be \"add\", \"remove\", or \"replace\""},"path":{"type":"string","description":"The path of the attribute that you wish to change (e.g., emails, name.givenName, name.familyName)"},"value":{"type":"string","description":"The value you wish to use for \"add\" or \"replace\" operations. The \"remove\" operation does not take the \"value\" parameter."}},"required":["op","path"],"type":"object"}}}}},"required":["userId"]}"#,
         )]),
         output_schema: SchemaText(&F0),
     },
@@ -647,7 +647,7 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         idempotent: true,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"userId":{"type":"string","description":"A user's unique id can be identified using the Retrieve all Users endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"userId":{"type":"string","description":"A user's unique id can be identified using the Retrieve all Users endpoint with a filter parameter","minLength":1,"maxLength":256},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":"#,
             ),
             Piece::Shared(&F12),
             Piece::Text(r#"},"required":["userId"]}"#),
@@ -678,7 +678,7 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         destructive: true,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"userId":{"type":"string","description":"A user's unique id can be identified using the Retrieve all Users endpoint with a filter parameter","minLength":1}},"required":["userId"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"userId":{"type":"string","description":"A user's unique id can be identified using the Retrieve all Users endpoint with a filter parameter","minLength":1,"maxLength":256}},"required":["userId"]}"#,
         )]),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","properties":{"status":{"type":"integer"}},"required":["status"]}"#,
@@ -792,7 +792,7 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"groupId":{"type":"string","description":"A group's unique id can be identified using the Retrieve all Groups endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."}},"required":["groupId"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"groupId":{"type":"string","description":"A group's unique id can be identified using the Retrieve all Groups endpoint with a filter parameter","minLength":1,"maxLength":256},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."}},"required":["groupId"]}"#,
         )]),
         output_schema: SchemaText(&F18),
     },
@@ -829,7 +829,7 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: false,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"groupId":{"type":"string","description":"A group's unique id can be identified using the Retrieve all Groups endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":{"type":"object","required":["Operations"],"properties":{"schemas":{"type":"array","default":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"items":{"type":"string"}},"Operations":{"type":"array","description":"Operations for updating groups. See snippets below for more details.","items":{"properties":{"op":{"type":"string","description":"\"add\" or \"remove\""},"path":{"type":"string","default":"members"},"value":{"type":"array","description":"An array of User Ids. User Ids can be found by filtering results from the Retrieve all Users endpoint.","items":{"properties":{"value":{"type":"string","description":"The unique id of the user. User Ids can be found by filtering the Retrieve all Users endpoint."}},"required":["value"],"type":"object"}}},"required":["op","path"],"type":"object"}}}}},"required":["groupId"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"groupId":{"type":"string","description":"A group's unique id can be identified using the Retrieve all Groups endpoint with a filter parameter","minLength":1,"maxLength":256},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":{"type":"object","required":["Operations"],"properties":{"schemas":{"type":"array","default":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"items":{"type":"string"}},"Operations":{"type":"array","description":"Operations for updating groups. See snippets below for more details.","items":{"properties":{"op":{"type":"string","description":"\"add\" or \"remove\""},"path":{"type":"string","default":"members"},"value":{"type":"array","description":"An array of User Ids. User Ids can be found by filtering results from the Retrieve all Users endpoint.","items":{"properties":{"value":{"type":"string","description":"The unique id of the user. User Ids can be found by filtering the Retrieve all Users endpoint."}},"required":["value"],"type":"object"}}},"required":["op","path"],"type":"object"}}}}},"required":["groupId"]}"#,
         )]),
         output_schema: SchemaText(&F18),
     },
@@ -867,7 +867,7 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         idempotent: true,
         input_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"properties":{"groupId":{"type":"string","description":"A group's unique id can be identified using the Retrieve all Groups endpoint with a filter parameter","minLength":1},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":"#,
+                r#"{"type":"object","additionalProperties":false,"properties":{"groupId":{"type":"string","description":"A group's unique id can be identified using the Retrieve all Groups endpoint with a filter parameter","minLength":1,"maxLength":256},"excludedAttributes":{"type":"string","description":"A comma-separated list of attributes to exclude from the resources in the response."},"body":"#,
             ),
             Piece::Shared(&F24),
             Piece::Text(r#"},"required":["groupId"]}"#),
@@ -898,7 +898,7 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         destructive: true,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"groupId":{"type":"string","description":"A group's unique id can be identified using the Retrieve all Groups endpoint with a filter parameter","minLength":1}},"required":["groupId"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"groupId":{"type":"string","description":"A group's unique id can be identified using the Retrieve all Groups endpoint with a filter parameter","minLength":1,"maxLength":256}},"required":["groupId"]}"#,
         )]),
         output_schema: SchemaText(&[Piece::Text(
             r#"{"type":"object","properties":{"status":{"type":"integer"}},"required":["status"]}"#,
@@ -956,7 +956,7 @@ pub static SCIM_OPERATIONS: &[Operation] = &[
         destructive: false,
         idempotent: true,
         input_schema: SchemaText(&[Piece::Text(
-            r#"{"type":"object","additionalProperties":false,"properties":{"schemaId":{"type":"string","description":"A schema's unique id can be identified using the Retrieve all Schemas endpoint","minLength":1}},"required":["schemaId"]}"#,
+            r#"{"type":"object","additionalProperties":false,"properties":{"schemaId":{"type":"string","description":"A schema's unique id can be identified using the Retrieve all Schemas endpoint","minLength":1,"maxLength":256}},"required":["schemaId"]}"#,
         )]),
         output_schema: SchemaText(&[
             Piece::Text(r#"{"type":"object","anyOf":"#),

@@ -592,8 +592,15 @@ impl Action {
     }
 }
 
+/// The longest string path parameter (a Signer ID may be an email address, at most 254), as
+/// for the generated rows: a longer one is refused naming its field before any request.
+pub const PATH_PARAM_MAX_LENGTH: u64 = 256;
+
 fn param_schema(param: &Param) -> Value {
     let mut schema = match param.ty {
+        Ty::String if param.location == In::Path => {
+            json!({ "type": "string", "minLength": 1, "maxLength": PATH_PARAM_MAX_LENGTH })
+        }
         Ty::Integer => json!({ "type": "integer", "minimum": 1 }),
         Ty::String => json!({ "type": "string", "minLength": 1 }),
         Ty::Boolean => json!({ "type": "boolean" }),

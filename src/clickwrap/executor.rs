@@ -10,7 +10,7 @@ use super::pages;
 use crate::config::Connection;
 use crate::error::ConnectorError;
 use crate::http::{HttpClient, Method, Request, Response, encode_component, encode_path_segment};
-use crate::{schema, upstream};
+use crate::{integer, schema, upstream};
 
 pub fn execute(
     client: &dyn HttpClient,
@@ -24,7 +24,7 @@ pub fn execute(
         Output::Pages => {
             let max_items = input
                 .get("max_items")
-                .and_then(Value::as_u64)
+                .and_then(integer::as_u64)
                 .unwrap_or(super::catalog::PER_PAGE);
             pages::collect(max_items, |page, per_page| {
                 call.page(client, page, per_page)
@@ -227,6 +227,7 @@ fn text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(","),
+        Value::Number(n) => integer::text(n),
         other => other.to_string(),
     }
 }
@@ -379,6 +380,84 @@ mod tests {
             );
         }
         assert!(client.sent.borrow().is_empty());
+    }
+
+    /// Integers are read as validation reads them: `7.0` is the group 7 (not `/groups/7.0`),
+    /// `max_items: 1.0` one item, and an integer list `[12.0]` is `12`.
+    #[test]
+    fn integers_written_as_floats_are_integers() {
+        let client = scripted(|_| {
+            ok_json(&json!({"data": [{"id": 1}, {"id": 2}], "has_more": true, "per_page": 2}))
+        });
+        run(
+            &client,
+            &rest(),
+            "clickwrap_get_group",
+            json!({"group_id": 7.0}),
+        )
+        .unwrap();
+        let out = run(
+            &client,
+            &rest(),
+            "clickwrap_list_groups",
+            json!({"site_id": 3.0, "max_items": 1.0}),
+        )
+        .unwrap();
+        assert_eq!(out["items"].as_array().unwrap().len(), 1);
+        run(
+            &client,
+            &activity(),
+            "clickwrap_activity_latest",
+            json!({"sig": "s", "cid": [12.0, 13]}),
+        )
+        .unwrap();
+        let sent = client.sent.borrow();
+        assert_eq!(sent[0].url, "https://api.pactsafe.com/v1.1/groups/7");
+        assert!(
+            sent[1]
+                .url
+                .starts_with("https://api.pactsafe.com/v1.1/sites/3/groups?")
+        );
+        assert_eq!(query(&sent[1])["per_page"], "1");
+        assert_eq!(query(&sent[2])["cid"], "12,13");
+    }
+
+    /// String ids in paths are at most 256 characters, refused naming the field before any
+    /// request.
+    #[test]
+    fn an_over_long_path_id_is_refused_before_sending() {
+        let client = fake(200, &[], b"{}");
+        for (key, input, field) in [
+            (
+                "clickwrap_get_signer",
+                json!({"signer_id": "s".repeat(257)}),
+                "/signer_id",
+            ),
+            (
+                "clickwrap_get_version",
+                json!({"version_id": "v".repeat(65_000)}),
+                "/version_id",
+            ),
+            (
+                "clickwrap_get_group",
+                json!({"group_id": 1e300}),
+                "/group_id",
+            ),
+        ] {
+            let err = run(&client, &rest(), key, input).unwrap_err();
+            assert!(
+                matches!(&err, ConnectorError::InvalidInput { field: f, .. } if f == field),
+                "{key}: {err:?}"
+            );
+        }
+        assert!(client.sent.borrow().is_empty());
+        run(
+            &client,
+            &rest(),
+            "clickwrap_get_signer",
+            json!({"signer_id": "s".repeat(256)}),
+        )
+        .unwrap();
     }
 
     #[test]

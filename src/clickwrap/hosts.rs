@@ -40,9 +40,10 @@ pub fn origin(api_type: ApiType, region: &str) -> Result<Option<&'static str>, C
             ConnectorError::config(
                 "region",
                 format!(
-                    "Ironclad Clickwrap has no `{region}` environment (it is hosted in the US, \
+                    "Ironclad Clickwrap has no `{}` environment (it is hosted in the US, \
                      plus Demo); choose `na1` for production, `demo`, or `custom` with an \
-                     instance_url"
+                     instance_url",
+                    crate::error::excerpt(region)
                 ),
             )
         })
@@ -61,8 +62,9 @@ pub fn oauth_client(
         return Err(ConnectorError::config(
             "grant_type",
             format!(
-                "`{other}` is not available for the Clickwrap REST API: it issues tokens for an \
-                 API key's client id and secret only (`client_credentials`)"
+                "`{}` is not available for the Clickwrap REST API: it issues tokens for an \
+                 API key's client id and secret only (`client_credentials`)",
+                crate::error::excerpt(other)
             ),
         ));
     }
@@ -107,8 +109,9 @@ pub fn site_access_id(given: Option<&str>) -> Result<String, ConnectorError> {
         return Err(ConnectorError::config(
             "site_access_id",
             format!(
-                "`{id}` is not a Site Access ID; it is a UUID like \
-                 1e8ddd9d-f32c-4dc7-9c13-62095e6d4317 from the site's settings"
+                "`{}` is not a Site Access ID; it is a UUID like \
+                 1e8ddd9d-f32c-4dc7-9c13-62095e6d4317 from the site's settings",
+                crate::error::excerpt(id)
             ),
         ));
     }

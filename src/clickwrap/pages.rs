@@ -29,7 +29,7 @@ pub fn collect(
         };
         count = envelope
             .get("total_count")
-            .and_then(Value::as_u64)
+            .and_then(crate::integer::as_u64)
             .or(count);
         let has_more = more_after(&envelope, data.len(), per_page);
         if let Some(truncated) = gathered.page(data, has_more) {
@@ -46,7 +46,7 @@ pub fn collect(
 pub fn more_after(envelope: &Value, items: usize, asked: u64) -> bool {
     let size = envelope
         .get("per_page")
-        .and_then(Value::as_u64)
+        .and_then(crate::integer::as_u64)
         .unwrap_or(asked);
     items as u64 >= size
         && envelope

@@ -12,6 +12,7 @@ use super::catalog::{Api, PER_PAGE};
 use crate::config::Connection;
 use crate::error::ConnectorError;
 use crate::http::{HttpClient, Method, Request, encode_component};
+use crate::owner::Owner;
 use crate::time::{self, Millis};
 use crate::triggers::cursor::Cursor;
 use crate::triggers::{Event, PollResult};
@@ -73,13 +74,15 @@ impl Trigger {
         cursor: Option<&str>,
     ) -> Result<PollResult, ConnectorError> {
         let input = self.input(input_text)?;
-        let start =
-            match cursor {
-                Some(text) => Cursor::from_json(&serde_json::from_str(text).map_err(|e| {
-                    ConnectorError::input("cursor", format!("not valid JSON: {e}"))
-                })?)?,
-                None => Cursor::at(crate::triggers::polling::since(&input)?),
-            };
+        let owner = Owner::trigger(self.key, conn);
+        let start = match cursor {
+            Some(text) => {
+                let value = serde_json::from_str(text)
+                    .map_err(|e| ConnectorError::input("cursor", format!("not valid JSON: {e}")))?;
+                Cursor::from_json(&value, &owner)?
+            }
+            None => Cursor::at(crate::triggers::polling::since(&input)?, &owner),
+        };
         let w0 = start.millis()?;
         let mut fresh: Vec<(Millis, String, Value)> = self
             .window(client, conn, &input, w0)?
@@ -133,7 +136,7 @@ impl Trigger {
             self.event_type,
             time::format(watermark)
         );
-        if let Some(site) = input.get("site_id").and_then(Value::as_u64) {
+        if let Some(site) = input.get("site_id").and_then(crate::integer::as_u64) {
             filter.push_str(&format!(" and site=={site}"));
         }
         let mut all = Vec::new();
@@ -194,7 +197,9 @@ mod tests {
                                      "has_more": false})),
             }
         });
-        let cursor = json!({"watermark": "2026-01-01T00:00:00.000Z", "ids": ["a"]}).to_string();
+        let cursor = json!({"trigger": "clickwrap_acceptance", "connection": conn().fingerprint(),
+                            "watermark": "2026-01-01T00:00:00.000Z", "ids": ["a"]})
+        .to_string();
         let out = TRIGGERS[0]
             .poll(&client, &conn(), r#"{"site_id": 3}"#, Some(&cursor))
             .unwrap();
@@ -209,9 +214,42 @@ mod tests {
         );
         assert_eq!(out.events[0].payload["event"], "agreed");
         assert!(!out.has_more);
-        let next = Cursor::from_json(out.cursor.as_ref().unwrap()).unwrap();
+        let owner = Owner::trigger("clickwrap_acceptance", &conn());
+        let next = Cursor::from_json(out.cursor.as_ref().unwrap(), &owner).unwrap();
         assert_eq!(next.ids, ["b"]);
         assert_eq!(client.sent.borrow().len(), 2);
+    }
+
+    /// `site_id: 3.0` is the site 3, as validation reads it (it used to be dropped, and the
+    /// trigger then reported acceptances of every site).
+    #[test]
+    fn a_site_written_as_a_float_still_filters() {
+        let client = scripted(|_| ok_json(&json!({"data": [], "has_more": false})));
+        TRIGGERS[0]
+            .poll(&client, &conn(), r#"{"site_id": 3.0}"#, None)
+            .unwrap();
+        let sent = client.sent.borrow();
+        assert!(
+            query(&sent[0])["filter"].ends_with(" and site==3"),
+            "{}",
+            sent[0].url
+        );
+    }
+
+    /// Another trigger's cursor is refused before any request.
+    #[test]
+    fn another_triggers_cursor_is_refused() {
+        let client = scripted(|_| ok_json(&json!({"data": []})));
+        let clm = Cursor::at(0, &Owner::trigger("workflow_launched", &conn())).to_json();
+        let err = TRIGGERS[0]
+            .poll(&client, &conn(), "{}", Some(&clm.to_string()))
+            .unwrap_err();
+        assert!(
+            matches!(&err, ConnectorError::InvalidInput { field, message }
+                     if field == "cursor" && message.contains("belongs to trigger `workflow_launched`")),
+            "{err:?}"
+        );
+        assert!(client.sent.borrow().is_empty());
     }
 
     #[test]

@@ -75,9 +75,7 @@ fn find_workflow_schema(status: &Value) -> Option<Value> {
 
 fn run(client: &dyn HttpClient, conn: &Connection, input: &Value) -> Result<Value, ConnectorError> {
     let timeout = Duration::from_secs(
-        input["timeout_seconds"]
-            .as_u64()
-            .unwrap_or(DEFAULT_TIMEOUT_SECS),
+        crate::integer::as_u64(&input["timeout_seconds"]).unwrap_or(DEFAULT_TIMEOUT_SECS),
     );
     let mut launch_input = input.clone();
     launch_input
@@ -125,4 +123,34 @@ fn launch_failed(error: &Value) -> ConnectorError {
         param: text("param"),
         request_id: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{conn, ok_json, scripted};
+
+    /// `timeout_seconds: 1.0` is the integer 1 (validation accepts it as one), not the
+    /// 60-second default.
+    #[test]
+    fn a_timeout_written_as_a_float_is_honoured() {
+        let client = scripted(|request| {
+            if request.method == crate::http::Method::POST {
+                ok_json(&json!({ "asyncJobId": "job-1" }))
+            } else {
+                ok_json(&json!({ "status": "pending" }))
+            }
+        });
+        let input = json!({ "timeout_seconds": 1.0,
+                            "body": { "template": "t1", "attributes": { "counterpartyName": "Acme" } } });
+        let started = Instant::now();
+        let err = super::super::execute(&client, &conn(), &ACTION, &input).unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(err.kind(), "timeout");
+        assert!(err.to_string().contains("after 1s"), "{err}");
+    }
 }

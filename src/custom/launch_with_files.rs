@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use super::CustomAction;
 use crate::catalog::{self, Body, Operation, PartKind};
 use crate::config::{ApiType, Connection};
-use crate::error::ConnectorError;
+use crate::error::{ConnectorError, excerpt};
 use crate::executor;
 use crate::http::HttpClient;
 use crate::multipart::{self, FormPart, escape_pointer};
@@ -123,7 +123,8 @@ fn form_parts(input: &Map<String, Value>) -> Result<Vec<FormPart>, ConnectorErro
             return Err(ConnectorError::input(
                 at,
                 format!(
-                    "`{name}` is already the part of /files/{first}; part names must be unique"
+                    "`{}` is already the part of /files/{first}; part names must be unique",
+                    excerpt(name)
                 ),
             ));
         }
@@ -132,7 +133,8 @@ fn form_parts(input: &Map<String, Value>) -> Result<Vec<FormPart>, ConnectorErro
                 at,
                 format!(
                     "no attribute references `{name}`; reference it as {{\"file\": \"{name}\"}}, \
-                     e.g. \"draft\": [{{\"file\": \"{name}\"}}]"
+                     e.g. \"draft\": [{{\"file\": \"{name}\"}}]",
+                    name = excerpt(name)
                 ),
             ));
         }
@@ -144,8 +146,9 @@ fn form_parts(input: &Map<String, Value>) -> Result<Vec<FormPart>, ConnectorErro
         return Err(ConnectorError::input(
             at,
             format!(
-                "`{name}` is not the `part` of any entry of /files (they are: {})",
-                names.join(", ")
+                "`{}` is not the `part` of any entry of /files (they are: {})",
+                excerpt(name),
+                excerpt(&names.join(", "))
             ),
         ));
     }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::CustomAction;
 use crate::config::{ApiType, Connection};
-use crate::error::ConnectorError;
+use crate::error::{ConnectorError, excerpt};
 use crate::http::{HttpClient, Method, encode_component};
 use crate::{api, upstream};
 
@@ -88,7 +88,7 @@ fn run(client: &dyn HttpClient, conn: &Connection, input: &Value) -> Result<Valu
 /// The path must stay under the API base: absolute, no traversal (also percent-encoded), no
 /// query, fragment, scheme or backslash.
 fn checked_path(path: &str) -> Result<&str, ConnectorError> {
-    let bad = |why: &str| ConnectorError::input("/path", format!("`{path}` {why}"));
+    let bad = |why: &str| ConnectorError::input("/path", format!("`{}` {why}", excerpt(path)));
     if !path.starts_with('/') {
         return Err(bad("must start with `/`, e.g. /workflows"));
     }

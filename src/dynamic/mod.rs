@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::api;
 use crate::config::Connection;
-use crate::error::ConnectorError;
+use crate::error::{ConnectorError, excerpt};
 use crate::http::{HttpClient, encode_path_segment};
 use crate::schema;
 use fields::Documents;
@@ -72,7 +72,10 @@ pub fn schemas(
     let def = crate::manifest::action(action).ok_or_else(|| {
         ConnectorError::input(
             "",
-            format!("unknown action `{action}`; `describe` lists the actions"),
+            format!(
+                "unknown action `{}`; `describe` lists the actions",
+                excerpt(action)
+            ),
         )
     })?;
     let parse = |text: &str| {
@@ -193,13 +196,17 @@ pub fn launch_form(
             Err(ConnectorError::input(
                 field,
                 format!(
-                    "`{template}` is not a published workflow template; the `templates` pick list has them"
+                    "`{}` is not a published workflow template; the `templates` pick list has them",
+                    excerpt(template)
                 ),
             ))
         }
         Err(ConnectorError::NotFound(_)) => Err(ConnectorError::input(
             field,
-            format!("`{template}` is not a published workflow template"),
+            format!(
+                "`{}` is not a published workflow template",
+                excerpt(template)
+            ),
         )),
         other => other,
     }
@@ -214,7 +221,7 @@ fn workflow_form(
     let path = format!("/workflows/{}", encode_path_segment(workflow));
     let wf = api::get_json(client, conn, &path, &["public.workflows.readWorkflows"])?;
     let template = wf["template"].as_str().ok_or_else(|| {
-        ConnectorError::internal(format!("workflow {workflow} has no `template`"))
+        ConnectorError::internal(format!("workflow {} has no `template`", excerpt(workflow)))
     })?;
     launch_form(client, conn, template, "/id")
 }
@@ -282,7 +289,10 @@ fn check_updates(input_schema: &Value, input: &Value) -> Result<(), ConnectorErr
         let Some(set) = set else {
             return Err(ConnectorError::input(
                 format!("{at}/path"),
-                format!("`{path}` is not a field of this workflow's template"),
+                format!(
+                    "`{}` is not a field of this workflow's template",
+                    excerpt(path)
+                ),
             ));
         };
         match action {
@@ -294,7 +304,10 @@ fn check_updates(input_schema: &Value, input: &Value) -> Result<(), ConnectorErr
                 {
                     return Err(ConnectorError::input(
                         format!("{at}/path"),
-                        format!("`{path}` is required by the template and cannot be removed"),
+                        format!(
+                            "`{}` is required by the template and cannot be removed",
+                            excerpt(path)
+                        ),
                     ));
                 }
             }

@@ -10,7 +10,7 @@ mod scim;
 use serde_json::{Map, Value, json};
 
 use crate::config::{ApiType, Connection};
-use crate::error::ConnectorError;
+use crate::error::{ConnectorError, excerpt};
 use crate::http::HttpClient;
 use crate::pagination::PAGE_SIZE;
 use crate::schema;
@@ -131,7 +131,8 @@ pub fn list(
         ConnectorError::input(
             "provider",
             format!(
-                "unknown options provider `{provider}`; known: {}",
+                "unknown options provider `{}`; known: {}",
+                excerpt(provider),
                 known.join(", ")
             ),
         )
@@ -150,7 +151,10 @@ pub fn list(
         Some(c) => c.parse::<u64>().map_err(|_| {
             ConnectorError::input(
                 "cursor",
-                format!("`{c}` is not a cursor this connector returned; start without one"),
+                format!(
+                    "`{}` is not a cursor this connector returned; start without one",
+                    excerpt(c)
+                ),
             )
         })?,
     };

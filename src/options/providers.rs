@@ -289,7 +289,7 @@ fn upstream_page(
         ConnectorError::internal(format!("GET {path} answered without a `list` array"))
     })?;
     let seen = req.page * PAGE_SIZE + list.len() as u64;
-    let more = match envelope["count"].as_u64() {
+    let more = match crate::integer::as_u64(&envelope["count"]) {
         Some(total) => seen < total,
         None => list.len() as u64 == PAGE_SIZE,
     };

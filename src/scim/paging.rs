@@ -49,7 +49,7 @@ pub fn collect_from(
         };
         total = envelope
             .get("totalResults")
-            .and_then(Value::as_u64)
+            .and_then(crate::integer::as_u64)
             .or(total);
         let fetched = resources.len() as u64;
         let seen = start - 1 + fetched;

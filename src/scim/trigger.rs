@@ -20,8 +20,9 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::config::Connection;
-use crate::error::ConnectorError;
+use crate::error::{ConnectorError, excerpt};
 use crate::http::{HttpClient, Method, Request, encode_component};
+use crate::owner::Owner;
 use crate::time::{self, Millis};
 use crate::triggers::{Event, PollResult};
 use crate::upstream;
@@ -86,9 +87,14 @@ impl ScimTrigger {
 }
 
 /// The cursor: the `meta.lastModified` watermark and the ids emitted at exactly it, plus the
-/// snapshot of users without timestamps.
+/// snapshot of users without timestamps; named for its trigger and connection ([`Owner`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct ScimCursor {
+    /// Empty in cursors of earlier versions, which are refused.
+    #[serde(default)]
+    trigger: String,
+    #[serde(default)]
+    connection: String,
     watermark: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     ids: Vec<String>,
@@ -115,19 +121,25 @@ pub fn poll(
     cursor: Option<&str>,
 ) -> Result<PollResult, ConnectorError> {
     let input = parse_input(trigger, input_text)?;
+    let owner = Owner::trigger(trigger.key, conn);
     let now = time::now();
     let (first_poll, start) = match cursor {
-        Some(text) => (false, parse_cursor(text)?),
+        Some(text) => (false, parse_cursor(text, &owner)?),
         None => (
             true,
             ScimCursor {
+                trigger: owner.key.to_string(),
+                connection: owner.connection.clone(),
                 watermark: time::format(since(&input, now)?),
                 ..ScimCursor::default()
             },
         ),
     };
     let w0 = time::parse(&start.watermark).ok_or_else(|| {
-        ConnectorError::input("cursor", format!("bad watermark `{}`", start.watermark))
+        ConnectorError::input(
+            "cursor",
+            format!("bad watermark `{}`", excerpt(&start.watermark)),
+        )
     })?;
     let users = list_users(client, conn, input.get("filter").and_then(Value::as_str))?;
     let (mut changes, snapshot) = changes(&start, w0, now, first_poll, &users);
@@ -136,6 +148,8 @@ pub fn poll(
     changes.truncate(BUDGET);
 
     let mut cursor = ScimCursor {
+        trigger: start.trigger.clone(),
+        connection: start.connection.clone(),
         watermark: start.watermark.clone(),
         ids: start.ids.clone(),
         // Users gone from the list leave the snapshot; changes not emitted yet keep their old
@@ -283,10 +297,21 @@ fn parse_input(trigger: &ScimTrigger, text: &str) -> Result<Map<String, Value>, 
     Ok(value.as_object().cloned().unwrap_or_default())
 }
 
-fn parse_cursor(text: &str) -> Result<ScimCursor, ConnectorError> {
-    serde_json::from_str(text).map_err(|e| {
-        ConnectorError::input("cursor", format!("not a cursor this trigger wrote: {e}"))
-    })
+fn parse_cursor(text: &str, owner: &Owner) -> Result<ScimCursor, ConnectorError> {
+    let cursor: ScimCursor = serde_json::from_str(text).map_err(|e| {
+        ConnectorError::input(
+            "cursor",
+            format!(
+                "not a cursor this trigger wrote: {}",
+                excerpt(&e.to_string())
+            ),
+        )
+    })?;
+    if cursor.trigger.is_empty() {
+        return Err(owner.unbound("cursor", Some(&cursor.watermark)));
+    }
+    owner.check("cursor", &cursor.trigger, &cursor.connection)?;
+    Ok(cursor)
 }
 
 fn since(input: &Map<String, Value>, now: Millis) -> Result<Millis, ConnectorError> {
@@ -295,7 +320,10 @@ fn since(input: &Map<String, Value>, now: Millis) -> Result<Millis, ConnectorErr
         Some(text) => time::parse(text).ok_or_else(|| {
             ConnectorError::input(
                 "/since",
-                format!("`{text}` is not an ISO-8601 date-time with a time zone (e.g. 2026-01-31T00:00:00Z)"),
+                format!(
+                    "`{}` is not an ISO-8601 date-time with a time zone (e.g. 2026-01-31T00:00:00Z)",
+                    excerpt(text)
+                ),
             )
         }),
     }
@@ -468,5 +496,40 @@ mod tests {
         assert_eq!(err.kind(), "invalid_input");
         let err = poll(&client, &scim_conn(), trigger, "{}", Some("[1]")).unwrap_err();
         assert!(matches!(err, ConnectorError::InvalidInput { ref field, .. } if field == "cursor"));
+    }
+
+    /// A CLM trigger's cursor, another connection's, or one from before cursors named their
+    /// trigger: refused on `cursor` before any request.
+    #[test]
+    fn only_this_triggers_cursor_is_read() {
+        let client = scripted(|_| ok_json(&json!({"totalResults": 0, "Resources": []})));
+        let trigger = find("scim_user_changed").unwrap();
+        let clm = crate::triggers::cursor::Cursor::at(
+            0,
+            &Owner::trigger("workflow_updated", &crate::test_support::conn()),
+        );
+        let mut other_connection = json!({"trigger": "scim_user_changed", "connection": "00000000",
+                                          "watermark": "2026-01-01T00:00:00.000Z"});
+        let legacy = json!({"watermark": "2026-01-01T00:00:00.000Z"});
+        for (cursor, says) in [
+            (clm.to_json(), "belongs to trigger `workflow_updated`"),
+            (other_connection.take(), "another connection"),
+            (legacy, "earlier version"),
+        ] {
+            let err = poll(
+                &client,
+                &scim_conn(),
+                trigger,
+                "{}",
+                Some(&cursor.to_string()),
+            )
+            .unwrap_err();
+            assert!(
+                matches!(&err, ConnectorError::InvalidInput { field, message }
+                         if field == "cursor" && message.contains(says)),
+                "{err:?}"
+            );
+        }
+        assert!(client.sent.borrow().is_empty());
     }
 }

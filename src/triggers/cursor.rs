@@ -2,15 +2,24 @@
 //! instant (Ironclad filters `lastUpdated` inclusively and timestamps collide at millisecond
 //! precision, so the ids are the tie-break). Records also keep the highest readable number
 //! seen, which is how "new" is told from "updated" where the API has no creation time.
+//! The cursor names its trigger and connection ([`Owner`]); no other trigger reads it.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::ConnectorError;
+use crate::error::{ConnectorError, excerpt};
+use crate::owner::Owner;
 use crate::time::{self, Millis};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
+    /// The trigger that wrote the cursor; empty in cursors of earlier versions, which are
+    /// refused.
+    #[serde(default)]
+    pub trigger: String,
+    /// The fingerprint of the connection it read.
+    #[serde(default)]
+    pub connection: String,
     /// ISO-8601 UTC; items updated before it were handled.
     pub watermark: String,
     /// Items at exactly `watermark` already handled.
@@ -22,27 +31,43 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    pub fn at(watermark: Millis) -> Self {
+    pub fn at(watermark: Millis, owner: &Owner) -> Self {
         Cursor {
+            trigger: owner.key.to_string(),
+            connection: owner.connection.clone(),
             watermark: time::format(watermark),
             ids: Vec::new(),
             max_number: None,
         }
     }
 
-    /// The host's stored cursor. A cursor this connector did not write is an input error on
-    /// `cursor`, not a reason to start over silently (which would lose or repeat events).
-    pub fn from_json(value: &Value) -> Result<Self, ConnectorError> {
+    /// The host's stored cursor, if `owner` wrote it. A cursor this trigger did not write is
+    /// an input error on `cursor`, not a reason to start over silently (which would lose or
+    /// repeat events).
+    pub fn from_json(value: &Value, owner: &Owner) -> Result<Self, ConnectorError> {
         let cursor: Cursor = serde_json::from_value(value.clone()).map_err(|e| {
-            ConnectorError::input("cursor", format!("not a cursor this trigger wrote: {e}"))
+            ConnectorError::input(
+                "cursor",
+                format!(
+                    "not a cursor this trigger wrote: {}",
+                    excerpt(&e.to_string())
+                ),
+            )
         })?;
+        if cursor.trigger.is_empty() {
+            return Err(owner.unbound("cursor", Some(&cursor.watermark)));
+        }
+        owner.check("cursor", &cursor.trigger, &cursor.connection)?;
         cursor.millis()?;
         Ok(cursor)
     }
 
     pub fn millis(&self) -> Result<Millis, ConnectorError> {
         time::parse(&self.watermark).ok_or_else(|| {
-            ConnectorError::input("cursor", format!("bad watermark `{}`", self.watermark))
+            ConnectorError::input(
+                "cursor",
+                format!("bad watermark `{}`", excerpt(&self.watermark)),
+            )
         })
     }
 
@@ -69,10 +94,16 @@ impl Cursor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::conn;
+
+    fn owner(key: &'static str) -> Owner {
+        Owner::trigger(key, &conn())
+    }
 
     #[test]
     fn ties_at_the_watermark_are_broken_by_id() {
-        let mut c = Cursor::at(1000);
+        let owner = owner("record_updated");
+        let mut c = Cursor::at(1000, &owner);
         let mut w = c.millis().unwrap();
         assert!(c.is_new(w, 1000, "a"));
         c.advance(&mut w, 1000, "a");
@@ -81,20 +112,55 @@ mod tests {
         assert!(!c.is_new(w, 999, "z"));
         c.advance(&mut w, 2000, "c");
         assert_eq!((w, c.ids.clone()), (2000, vec!["c".to_string()]));
-        assert_eq!(Cursor::from_json(&c.to_json()).unwrap(), c);
+        assert_eq!(Cursor::from_json(&c.to_json(), &owner).unwrap(), c);
     }
 
     #[test]
     fn foreign_cursors_are_refused() {
+        let owner = owner("record_updated");
+        let mut bad_watermark = Cursor::at(1000, &owner).to_json();
+        bad_watermark["watermark"] = serde_json::json!("soon");
         for bad in [
             serde_json::json!("x"),
             serde_json::json!({"watermark": "soon"}),
+            bad_watermark,
         ] {
-            let err = Cursor::from_json(&bad).unwrap_err();
+            let err = Cursor::from_json(&bad, &owner).unwrap_err();
             assert!(
                 matches!(err, ConnectorError::InvalidInput { ref field, .. } if field == "cursor"),
                 "{err:?}"
             );
         }
+    }
+
+    /// One trigger's cursor is refused by another (its watermark would skip or repeat the
+    /// other's events), and on another connection.
+    #[test]
+    fn a_cursor_belongs_to_its_trigger_and_connection() {
+        let launched = Cursor::at(1000, &owner("workflow_launched")).to_json();
+        assert_eq!(launched["trigger"], "workflow_launched");
+        let err = Cursor::from_json(&launched, &owner("record_created")).unwrap_err();
+        let ConnectorError::InvalidInput { field, message } = err else {
+            panic!()
+        };
+        assert_eq!(field, "cursor");
+        assert!(
+            message.contains("belongs to trigger `workflow_launched`, not `record_created`"),
+            "{message}"
+        );
+        let mut elsewhere = launched.clone();
+        elsewhere["connection"] = serde_json::json!("00000000");
+        let err = Cursor::from_json(&elsewhere, &owner("workflow_launched")).unwrap_err();
+        assert!(err.to_string().contains("another connection"), "{err}");
+        // A cursor from before cursors named their trigger: refused, with where to resume.
+        let legacy = serde_json::json!({"watermark": "2026-01-01T00:00:00.000Z", "ids": ["a"]});
+        let err = Cursor::from_json(&legacy, &owner("workflow_launched")).unwrap_err();
+        assert!(
+            err.to_string().contains("earlier version")
+                && err
+                    .to_string()
+                    .contains("set `since` to `2026-01-01T00:00:00.000Z`"),
+            "{err}"
+        );
     }
 }

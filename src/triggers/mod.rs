@@ -341,7 +341,10 @@ pub fn find(key: &str) -> Result<&'static Trigger, ConnectorError> {
     TRIGGERS.iter().find(|t| t.key == key).ok_or_else(|| {
         ConnectorError::input(
             "trigger",
-            format!("unknown trigger `{key}`; `describe` lists the triggers"),
+            format!(
+                "unknown trigger `{}`; `describe` lists the triggers",
+                crate::error::excerpt(key)
+            ),
         )
     })
 }
@@ -384,7 +387,8 @@ pub fn poll(
     })?;
     let input = input(trigger, input_text)?;
     let cursor = cursor.map(|c| parse_json("cursor", c)).transpose()?;
-    polling::poll(client, conn, rule, &input, cursor.as_ref())
+    let owner = crate::owner::Owner::trigger(trigger.key, conn);
+    polling::poll(client, conn, &owner, rule, &input, cursor.as_ref())
 }
 
 pub fn subscribe(

@@ -15,8 +15,10 @@ use super::cursor::Cursor;
 use super::{Event, PollResult};
 use crate::api;
 use crate::config::Connection;
-use crate::error::ConnectorError;
+use crate::error::{ConnectorError, excerpt};
 use crate::http::HttpClient;
+use crate::integer;
+use crate::owner::Owner;
 use crate::pagination::PAGE_SIZE;
 use crate::time::{self, Millis};
 
@@ -161,13 +163,14 @@ struct Item {
 pub fn poll(
     client: &dyn HttpClient,
     conn: &Connection,
+    owner: &Owner,
     rule: &PollRule,
     input: &Map<String, Value>,
     cursor: Option<&Value>,
 ) -> Result<PollResult, ConnectorError> {
     let start = match cursor {
-        Some(value) => Cursor::from_json(value)?,
-        None => Cursor::at(since(input)?),
+        Some(value) => Cursor::from_json(value, owner)?,
+        None => Cursor::at(since(input)?, owner),
     };
     let w0 = start.millis()?;
     let (items, more_upstream) = scan(client, conn, rule, input, &start, w0)?;
@@ -202,7 +205,10 @@ pub(crate) fn since(input: &Map<String, Value>) -> Result<Millis, ConnectorError
         Some(text) => time::parse(text).ok_or_else(|| {
             ConnectorError::input(
                 "/since",
-                format!("`{text}` is not an ISO-8601 date-time with a time zone (e.g. 2026-01-31T00:00:00Z)"),
+                format!(
+                    "`{}` is not an ISO-8601 date-time with a time zone (e.g. 2026-01-31T00:00:00Z)",
+                    excerpt(text)
+                ),
             )
         }),
     }
@@ -249,9 +255,8 @@ fn scan(
             }
         }
         let full = list.len() as u64 == PAGE_SIZE;
-        let counted = envelope["count"]
-            .as_u64()
-            .is_none_or(|n| (page + 1) * PAGE_SIZE < n);
+        let counted =
+            integer::as_u64(&envelope["count"]).is_none_or(|n| (page + 1) * PAGE_SIZE < n);
         let next = full && counted;
         let stop = match source {
             Source::Entities | Source::Obligations => passed_boundary,
@@ -294,9 +299,8 @@ fn highest_number_before(
                 highest = highest.max(n);
             }
         }
-        let counted = envelope["count"]
-            .as_u64()
-            .is_none_or(|n| (page + 1) * PAGE_SIZE < n);
+        let counted =
+            integer::as_u64(&envelope["count"]).is_none_or(|n| (page + 1) * PAGE_SIZE < n);
         if list.len() as u64 != PAGE_SIZE || !counted {
             break;
         }
@@ -471,6 +475,10 @@ mod tests {
 
     const T0: Millis = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
+    fn owner() -> Owner {
+        Owner::trigger("record_updated", &conn())
+    }
+
     fn rule(source: Source, rule: Rule) -> PollRule {
         PollRule {
             source,
@@ -489,7 +497,7 @@ mod tests {
         let mut requests = Vec::new();
         loop {
             http.sent.borrow_mut().clear();
-            let polled = poll(&http, &conn(), &r, &input, cursor.as_ref()).unwrap();
+            let polled = poll(&http, &conn(), &owner(), &r, &input, cursor.as_ref()).unwrap();
             requests.push(http.sent.borrow().len());
             all.extend(polled.events.into_iter().map(|e| e.id));
             cursor = polled.cursor;
@@ -515,6 +523,7 @@ mod tests {
         let polled = poll(
             &http,
             &conn(),
+            &owner(),
             &rule(Source::Entities, Rule::Updated),
             &input,
             None,
@@ -544,10 +553,10 @@ mod tests {
         let http = scripted(endpoint(vec![same("a"), same("b"), same("c")]));
         let input = Map::from_iter([("since".to_string(), json!(time::format(T0)))]);
         let r = rule(Source::Records, Rule::Updated);
-        let first = poll(&http, &conn(), &r, &input, None).unwrap();
+        let first = poll(&http, &conn(), &owner(), &r, &input, None).unwrap();
         assert_eq!(first.events.len(), 3);
         let http = scripted(endpoint(vec![same("a"), same("b"), same("c"), same("d")]));
-        let second = poll(&http, &conn(), &r, &input, first.cursor.as_ref()).unwrap();
+        let second = poll(&http, &conn(), &owner(), &r, &input, first.cursor.as_ref()).unwrap();
         let ids: Vec<&str> = second
             .events
             .iter()

@@ -1,7 +1,7 @@
 //! Ironclad's webhook signature: RSA with SHA-256 (PKCS#1 v1.5) over the event id, the raw
 //! body and the nonce, concatenated in that order; the nonce and the base64 signature arrive
 //! as JSON in `X-Ironclad-Webhook-Verification`. The public key is Ironclad's PEM from
-//! `GET /webhooks/verification-key`.
+//! `GET /webhooks/verification-key`, an RSA key of at least [`MIN_KEY_BITS`].
 
 use rsa::RsaPublicKey;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
@@ -10,8 +10,16 @@ use rsa::signature::Verifier;
 use serde::Deserialize;
 use sha2::Sha256;
 
+use crate::error::excerpt;
+
 pub const EVENT_ID_HEADER: &str = "x-ironclad-webhook-event-id";
 pub const VERIFICATION_HEADER: &str = "x-ironclad-webhook-verification";
+
+/// RSA keys shorter than this are refused: 1024-bit RSA is within reach of a well-funded
+/// forger, and NIST has disallowed it for signatures since 2013 (SP 800-131A).
+pub const MIN_KEY_BITS: usize = 2048;
+/// The longest key the RSA crate accepts (its default cap).
+const MAX_KEY_BITS: usize = 4096;
 
 /// Why a delivery could not be trusted (before or after checking the key).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +62,8 @@ impl Verification {
     pub fn parse(header: &str) -> Result<Self, Refusal> {
         let h: Header = serde_json::from_str(header).map_err(|e| {
             Refusal::Malformed(format!(
-                "{VERIFICATION_HEADER} is not the expected JSON: {e}"
+                "{VERIFICATION_HEADER} is not the expected JSON: {}",
+                excerpt(&e.to_string())
             ))
         })?;
         let algorithm = h.sign_algorithm.to_ascii_lowercase();
@@ -64,7 +73,7 @@ impl Verification {
         ) {
             return Err(Refusal::Malformed(format!(
                 "signAlgorithm `{}` is not RSA-SHA256",
-                h.sign_algorithm
+                excerpt(&h.sign_algorithm)
             )));
         }
         let signature = match h.encoding.to_ascii_lowercase().as_str() {
@@ -72,13 +81,30 @@ impl Verification {
             "hex" => decode_hex(&h.signature),
             other => {
                 return Err(Refusal::Malformed(format!(
-                    "signature encoding `{other}` is not base64 or hex"
+                    "signature encoding `{}` is not base64 or hex",
+                    excerpt(other)
                 )));
             }
         }
-        .ok_or_else(|| Refusal::Malformed(format!("the signature is not valid {}", h.encoding)))?;
+        .ok_or_else(|| {
+            Refusal::Malformed(format!(
+                "the signature is not valid {}",
+                excerpt(&h.encoding)
+            ))
+        })?;
         if h.nonce.is_empty() {
             return Err(Refusal::Malformed("the nonce is empty".into()));
+        }
+        // A PKCS#1 v1.5 signature is as long as the key's modulus: one no acceptable key could
+        // have made is malformed, refused before any key is read or fetched.
+        let bytes = signature.len();
+        if !(MIN_KEY_BITS / 8..=MAX_KEY_BITS / 8).contains(&bytes) {
+            return Err(Refusal::Malformed(format!(
+                "the signature is {bytes} bytes; RSA keys of {MIN_KEY_BITS} to {MAX_KEY_BITS} \
+                 bits sign with {} to {}",
+                MIN_KEY_BITS / 8,
+                MAX_KEY_BITS / 8
+            )));
         }
         Ok(Verification {
             nonce: h.nonce,
@@ -104,8 +130,10 @@ impl Verification {
 pub struct PublicKey(VerifyingKey<Sha256>);
 
 impl PublicKey {
-    /// `-----BEGIN PUBLIC KEY-----` (SPKI) or `-----BEGIN RSA PUBLIC KEY-----` (PKCS#1) PEM.
+    /// `-----BEGIN PUBLIC KEY-----` (SPKI) or `-----BEGIN RSA PUBLIC KEY-----` (PKCS#1) PEM
+    /// of an RSA key of at least [`MIN_KEY_BITS`].
     pub fn from_pem(pem: &str) -> Result<Self, String> {
+        use rsa::traits::PublicKeyParts;
         let pem = pem.trim();
         let key = RsaPublicKey::from_public_key_pem(pem)
             .or_else(|_| {
@@ -113,6 +141,13 @@ impl PublicKey {
                 RsaPublicKey::from_pkcs1_pem(pem)
             })
             .map_err(|e| format!("the verification key is not an RSA public key PEM: {e}"))?;
+        let bits = key.n().bits();
+        if bits < MIN_KEY_BITS {
+            return Err(format!(
+                "the verification key is a {bits}-bit RSA key; keys under {MIN_KEY_BITS} bits \
+                 are too weak to trust"
+            ));
+        }
         Ok(PublicKey(VerifyingKey::new(key)))
     }
 }
@@ -188,5 +223,26 @@ mod tests {
             PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----")
                 .is_err()
         );
+        // A signature no key of 2048 to 4096 bits could have made.
+        for bytes in [0, 1, 128, 255, 513] {
+            let short = header(&crate::base64::encode(&vec![7u8; bytes]));
+            assert!(
+                matches!(Verification::parse(&short), Err(Refusal::Malformed(m)) if m.contains("bytes")),
+                "{bytes}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_rsa_keys_of_2048_bits_or_more_are_keys() {
+        assert!(PublicKey::from_pem(KEY).is_ok(), "2048 bits");
+        let weak = PublicKey::from_pem(include_str!("testdata/weak-1024-verification-key.pem"));
+        assert!(
+            weak.as_ref().is_err_and(|e| e.contains("1024-bit")),
+            "{:?}",
+            weak.err()
+        );
+        let ec = PublicKey::from_pem(include_str!("testdata/ec-p256-verification-key.pem"));
+        assert!(ec.is_err_and(|e| e.contains("not an RSA public key")));
     }
 }

@@ -4,8 +4,11 @@
 //!
 //! The subscription state is JSON the host keeps: the webhook id, target, events and the
 //! verification key (PEM). A delivery that fails with the kept key triggers one re-fetch of
-//! the key (Ironclad may rotate it); if the new key verifies, the replacement state goes
-//! back to the host with the events.
+//! the key (Ironclad may rotate it), as does a kept key that is no usable RSA key (so such
+//! state heals rather than fails for ever); if the new key verifies, the replacement state
+//! goes back to the host with the events. Only a delivery that is otherwise well formed and
+//! fresh can cause that fetch: what can be judged without the key is judged first, so a
+//! forged or replayed delivery costs no request to Ironclad.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -14,7 +17,7 @@ use super::signature::{EVENT_ID_HEADER, PublicKey, Refusal, VERIFICATION_HEADER,
 use super::{Event, WebhookRequest, WebhookResult};
 use crate::api;
 use crate::config::Connection;
-use crate::error::{ConnectorError, Rejection};
+use crate::error::{ConnectorError, Rejection, excerpt};
 use crate::http::{HttpClient, Method, encode_path_segment};
 use crate::pagination::PAGE_SIZE;
 use crate::time::{self, Millis};
@@ -38,8 +41,11 @@ pub struct Subscription {
     pub webhook_id: String,
     pub target_url: String,
     pub events: Vec<String>,
-    /// Ironclad's PEM public key at subscription time (or the last rotation).
+    /// Ironclad's PEM public key at subscription time (or the last rotation). Missing or
+    /// unusable, it is fetched again on the next delivery.
+    #[serde(default)]
     pub verification_key: String,
+    #[serde(default)]
     pub key_fetched_at: String,
 }
 
@@ -48,7 +54,10 @@ impl Subscription {
         serde_json::from_value(value.clone()).map_err(|e| {
             ConnectorError::input(
                 "subscription",
-                format!("not a subscription this connector made ({e}); subscribe again"),
+                format!(
+                    "not a subscription this connector made ({}); subscribe again",
+                    excerpt(&e.to_string())
+                ),
             )
         })
     }
@@ -92,7 +101,7 @@ pub fn subscribe(
     let webhook_id = webhook["id"]
         .as_str()
         .ok_or_else(|| ConnectorError::internal("Ironclad's webhook answer had no `id`"))?;
-    let verification_key = fetch_key(client, conn)?;
+    let (verification_key, _) = fetch_key(client, conn)?;
     Ok(Subscription {
         webhook_id: webhook_id.to_string(),
         target_url: target_url.to_string(),
@@ -142,15 +151,8 @@ pub fn handle(
         ));
     };
     let verification = Verification::parse(verification).map_err(refusal)?;
-    let replaced = verify_with_rotation(
-        client,
-        conn,
-        &mut sub,
-        &verification,
-        event_id,
-        &request.body,
-    )?;
-
+    // Judged before the signature, so that only a well-formed, fresh delivery can cost a
+    // key fetch; nothing of it is used before the signature verifies.
     let envelope: Value = serde_json::from_slice(&request.body).map_err(|e| {
         ConnectorError::rejected(Rejection::Malformed, format!("the body is not JSON: {e}"))
     })?;
@@ -165,11 +167,20 @@ pub fn handle(
         return Err(ConnectorError::rejected(
             Rejection::Malformed,
             format!(
-                "the delivery is for webhook {other}; this subscription is {}",
+                "the delivery is for webhook {}; this subscription is {}",
+                excerpt(other),
                 sub.webhook_id
             ),
         ));
     }
+    let replaced = verify_with_rotation(
+        client,
+        conn,
+        &mut sub,
+        &verification,
+        event_id,
+        &request.body,
+    )?;
     let events = if sub.wants(event) {
         vec![Event {
             id: event_id.to_string(),
@@ -185,7 +196,9 @@ pub fn handle(
 }
 
 /// Verify with the kept key; on a mismatch fetch the current key once and retry with it.
-/// Returns whether the subscription's key was replaced.
+/// A kept key that is no usable key (not PEM, not RSA, under 2048 bits: state from an older
+/// version, or edited) is a key problem too, healed by the same one fetch. Returns whether
+/// the subscription's key was replaced.
 fn verify_with_rotation(
     client: &dyn HttpClient,
     conn: &Connection,
@@ -194,18 +207,18 @@ fn verify_with_rotation(
     event_id: &str,
     body: &[u8],
 ) -> Result<bool, ConnectorError> {
-    let kept = PublicKey::from_pem(&sub.verification_key)
-        .map_err(|e| ConnectorError::input("subscription", e))?;
-    match verification.verify(&kept, event_id, body) {
-        Ok(()) => return Ok(false),
-        Err(Refusal::Mismatch) => {}
-        Err(other) => return Err(refusal(other)),
+    let kept = PublicKey::from_pem(&sub.verification_key).ok();
+    if let Some(kept) = &kept {
+        match verification.verify(kept, event_id, body) {
+            Ok(()) => return Ok(false),
+            Err(Refusal::Mismatch) => {}
+            Err(other) => return Err(refusal(other)),
+        }
     }
-    let current = fetch_key(client, conn)?;
-    if current.trim() == sub.verification_key.trim() {
+    let (current, key) = fetch_key(client, conn)?;
+    if kept.is_some() && current.trim() == sub.verification_key.trim() {
         return Err(refusal(Refusal::Mismatch));
     }
-    let key = PublicKey::from_pem(&current).map_err(ConnectorError::internal)?;
     verification.verify(&key, event_id, body).map_err(refusal)?;
     sub.verification_key = current;
     sub.key_fetched_at = time::format(time::now());
@@ -228,11 +241,14 @@ fn refusal(r: Refusal) -> ConnectorError {
 fn check_age(envelope: &Value, input: &Map<String, Value>) -> Result<(), ConnectorError> {
     let stamp = envelope["timestamp"].as_str().unwrap_or_default();
     let at = time::parse(stamp).ok_or_else(|| {
-        ConnectorError::rejected(Rejection::Malformed, format!("bad `timestamp` `{stamp}`"))
+        ConnectorError::rejected(
+            Rejection::Malformed,
+            format!("bad `timestamp` `{}`", excerpt(stamp)),
+        )
     })?;
     let max_age_min = input
         .get("max_age_minutes")
-        .and_then(Value::as_u64)
+        .and_then(crate::integer::as_u64)
         .unwrap_or(DEFAULT_MAX_AGE_MINUTES);
     let now = time::now();
     let age = now - at;
@@ -319,7 +335,10 @@ fn check_target(url: &str) -> Result<(), ConnectorError> {
     }
     Err(ConnectorError::input(
         "target_url",
-        format!("`{url}` must be an https:// URL (Ironclad delivers over HTTPS only)"),
+        format!(
+            "`{}` must be an https:// URL (Ironclad delivers over HTTPS only)",
+            excerpt(url)
+        ),
     ))
 }
 
@@ -354,13 +373,254 @@ fn find_by_target(
     Ok(None)
 }
 
-fn fetch_key(client: &dyn HttpClient, conn: &Connection) -> Result<String, ConnectorError> {
+/// Ironclad's current verification key, as PEM and parsed. A key that is no usable RSA key
+/// (under 2048 bits included) is an error: no delivery can be trusted with it.
+fn fetch_key(
+    client: &dyn HttpClient,
+    conn: &Connection,
+) -> Result<(String, PublicKey), ConnectorError> {
     let mut request = api::request(conn, Method::GET, "/webhooks/verification-key");
     request.headers.retain(|(name, _)| name != "accept");
     let request = request.header("accept", "text/plain");
     let response = upstream::send_ok(client, request, &[])?;
     let pem = String::from_utf8(response.body)
         .map_err(|_| ConnectorError::internal("Ironclad's verification key is not UTF-8 text"))?;
-    PublicKey::from_pem(&pem).map_err(ConnectorError::internal)?;
-    Ok(pem)
+    let key = PublicKey::from_pem(&pem).map_err(|e| {
+        ConnectorError::internal(format!(
+            "Ironclad's webhook verification key cannot be used ({e}); no delivery is \
+             accepted until Ironclad serves a usable key"
+        ))
+    })?;
+    Ok((pem, key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{Request, Response};
+    use crate::test_support::{Scripted, conn, scripted};
+    use rsa::pkcs1v15::SigningKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::signature::{SignatureEncoding, Signer};
+    use sha2::Sha256;
+
+    // The emulator's test-only keys, and a test-only 1024-bit pair for what a short key must
+    // not be trusted with.
+    const SIGNING_KEY: &str = include_str!("../../fixtures/emulator/webhook-signing-key.pem");
+    const KEY: &str = include_str!("../../fixtures/emulator/webhook-verification-key.pem");
+    const OTHER_SIGNING_KEY: &str =
+        include_str!("../../fixtures/emulator/webhook-signing-key-2.pem");
+    const WEAK_SIGNING_KEY: &str = include_str!("testdata/weak-1024-signing-key.pem");
+    const WEAK_KEY: &str = include_str!("testdata/weak-1024-verification-key.pem");
+    const EC_KEY: &str = include_str!("testdata/ec-p256-verification-key.pem");
+    const WEBHOOK: &str = "5928719b30182d3700364a75";
+
+    /// `body` as Ironclad delivers it, signed with `signing_key` (PKCS#8 PEM).
+    fn signed(body: &[u8], signing_key: &str) -> WebhookRequest {
+        let (event_id, nonce) = ("webhookEvent0123", "9f86d081");
+        let key = rsa::RsaPrivateKey::from_pkcs8_pem(signing_key).unwrap();
+        let mut message = event_id.as_bytes().to_vec();
+        message.extend_from_slice(body);
+        message.extend_from_slice(nonce.as_bytes());
+        let signature = SigningKey::<Sha256>::new(key).sign(&message).to_vec();
+        let verification = json!({ "nonce": nonce, "signAlgorithm": "sha256",
+                                   "signature": crate::base64::encode(&signature), "encoding": "base64" });
+        WebhookRequest {
+            headers: vec![
+                (EVENT_ID_HEADER.into(), event_id.into()),
+                (VERIFICATION_HEADER.into(), verification.to_string()),
+            ],
+            body: body.to_vec(),
+        }
+    }
+
+    fn envelope(timestamp: &str) -> Value {
+        json!({ "companyID": "c1", "webhookID": WEBHOOK, "timestamp": timestamp,
+                "payload": { "event": "workflow_launched", "workflowID": "w1" } })
+    }
+
+    /// A `workflow_launched` delivery signed `minutes_ago` with `signing_key`.
+    fn delivery(minutes_ago: i64, signing_key: &str) -> WebhookRequest {
+        let at = time::format(time::now() - minutes_ago * 60_000);
+        signed(envelope(&at).to_string().as_bytes(), signing_key)
+    }
+
+    fn subscription(key: &str) -> Value {
+        json!({ "webhook_id": WEBHOOK, "target_url": "https://hooks.example/ironclad",
+                "events": ["workflow_launched"], "verification_key": key,
+                "key_fetched_at": "2026-01-01T00:00:00.000Z" })
+    }
+
+    /// Ironclad serving `key` as its verification key (deliveries are not hydrated here, so
+    /// every request is a key fetch).
+    fn ironclad(key: &'static str) -> Scripted<impl Fn(&Request) -> Response> {
+        scripted(move |request| {
+            assert!(
+                request.url.ends_with("/webhooks/verification-key"),
+                "{}",
+                request.url
+            );
+            Response {
+                status: 200,
+                headers: vec![("content-type".into(), "text/plain".into())],
+                body: key.as_bytes().to_vec(),
+            }
+        })
+    }
+
+    fn handled(
+        client: &dyn HttpClient,
+        input: Value,
+        kept_key: &str,
+        request: &WebhookRequest,
+    ) -> Result<WebhookResult, ConnectorError> {
+        let mut input = input.as_object().cloned().unwrap_or_default();
+        input.insert("hydrate".into(), json!(false));
+        handle(client, &conn(), &input, &subscription(kept_key), request)
+    }
+
+    fn rejection(result: Result<WebhookResult, ConnectorError>) -> Rejection {
+        match result {
+            Err(ConnectorError::WebhookRejected { reason, .. }) => reason,
+            other => panic!("not a rejection: {other:?}"),
+        }
+    }
+
+    /// Whatever can be judged without the key is judged first: a delivery that is malformed
+    /// or stale is refused without a request, even when its signature does not match the
+    /// kept key (which used to fetch the key for every forged delivery).
+    #[test]
+    fn a_malformed_or_stale_delivery_costs_no_request() {
+        let client = ironclad(KEY);
+        let other = |body: Value| signed(body.to_string().as_bytes(), OTHER_SIGNING_KEY);
+        let mut no_event = envelope(&time::format(time::now()));
+        no_event["payload"] = json!({});
+        let mut other_webhook = envelope(&time::format(time::now()));
+        other_webhook["webhookID"] = json!("ffffffffffffffffffffffff");
+        let mut short_signature = delivery(0, OTHER_SIGNING_KEY);
+        short_signature.headers[1].1 =
+            json!({ "nonce": "n", "signature": crate::base64::encode(&[7; 10]) }).to_string();
+        let mut unsigned = delivery(0, OTHER_SIGNING_KEY);
+        unsigned.headers.remove(1);
+        let cases = [
+            (
+                "stale",
+                json!({}),
+                delivery(25 * 60, OTHER_SIGNING_KEY),
+                Rejection::Stale,
+            ),
+            (
+                "future",
+                json!({}),
+                delivery(-60, OTHER_SIGNING_KEY),
+                Rejection::Stale,
+            ),
+            // `max_age_minutes: 1.0` is the integer 1, as validation says.
+            (
+                "older than 1.0 minute",
+                json!({ "max_age_minutes": 1.0 }),
+                delivery(2, OTHER_SIGNING_KEY),
+                Rejection::Stale,
+            ),
+            (
+                "not JSON",
+                json!({}),
+                signed(b"{\"payload\":", OTHER_SIGNING_KEY),
+                Rejection::Malformed,
+            ),
+            ("no event", json!({}), other(no_event), Rejection::Malformed),
+            (
+                "bad timestamp",
+                json!({}),
+                other(envelope("yesterday")),
+                Rejection::Malformed,
+            ),
+            (
+                "another webhook",
+                json!({}),
+                other(other_webhook),
+                Rejection::Malformed,
+            ),
+            (
+                "short signature",
+                json!({}),
+                short_signature,
+                Rejection::Malformed,
+            ),
+            ("unsigned", json!({}), unsigned, Rejection::Unsigned),
+        ];
+        for (name, input, request, reason) in cases {
+            let result = handled(&client, input, KEY, &request);
+            assert_eq!(rejection(result), reason, "{name}");
+            assert!(client.sent.borrow().is_empty(), "{name}: no key fetch");
+        }
+        // Well formed and fresh, signed with another key: one fetch, then refused.
+        let result = handled(&client, json!({}), KEY, &delivery(0, OTHER_SIGNING_KEY));
+        assert_eq!(rejection(result), Rejection::BadSignature);
+        assert_eq!(client.sent.borrow().len(), 1);
+    }
+
+    /// A kept key that is no RSA public key (an EC key, garbage, nothing) heals with one
+    /// fetch on the next genuine delivery instead of failing every delivery for ever.
+    #[test]
+    fn a_kept_key_that_is_no_usable_key_heals_with_one_fetch() {
+        for kept in [
+            EC_KEY,
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
+            "",
+        ] {
+            let client = ironclad(KEY);
+            let out = handled(&client, json!({}), kept, &delivery(0, SIGNING_KEY)).unwrap();
+            assert_eq!(out.events.len(), 1, "{kept}");
+            let healed = out
+                .subscription
+                .expect("the fetched key replaces the kept one");
+            assert_eq!(healed["verification_key"], KEY);
+            assert_eq!(client.sent.borrow().len(), 1, "{kept}");
+        }
+        // A subscription saved without a key heals the same way.
+        let mut keyless = subscription(KEY);
+        keyless.as_object_mut().unwrap().remove("verification_key");
+        let client = ironclad(KEY);
+        let out = handle(
+            &client,
+            &conn(),
+            &Map::from_iter([("hydrate".to_string(), json!(false))]),
+            &keyless,
+            &delivery(0, SIGNING_KEY),
+        )
+        .unwrap();
+        assert_eq!(out.events.len(), 1);
+    }
+
+    /// An RSA key under 2048 bits is no key: what it signs is refused (its signature is too
+    /// short for any acceptable key, so nothing is fetched), a kept one is replaced on the
+    /// next genuine delivery, and one Ironclad serves is a clear error, not a new key.
+    #[test]
+    fn rsa_keys_under_2048_bits_are_refused() {
+        let client = ironclad(KEY);
+        let result = handled(&client, json!({}), WEAK_KEY, &delivery(0, WEAK_SIGNING_KEY));
+        assert_eq!(rejection(result), Rejection::Malformed);
+        assert!(client.sent.borrow().is_empty());
+        // Kept weak key, genuine delivery: healed with one fetch.
+        let out = handled(&client, json!({}), WEAK_KEY, &delivery(0, SIGNING_KEY)).unwrap();
+        assert_eq!(out.subscription.unwrap()["verification_key"], KEY);
+        assert_eq!(client.sent.borrow().len(), 1);
+        // Ironclad serving a weak key: refused once fetched, and the kept key stays.
+        let client = ironclad(WEAK_KEY);
+        let err = handled(&client, json!({}), KEY, &delivery(0, OTHER_SIGNING_KEY)).unwrap_err();
+        assert_eq!(err.kind(), "internal");
+        assert!(err.to_string().contains("1024-bit"), "{err}");
+        assert_eq!(client.sent.borrow().len(), 1, "fetched once");
+    }
+
+    #[test]
+    fn a_genuine_delivery_with_the_kept_key_needs_no_request() {
+        let client = ironclad(KEY);
+        let out = handled(&client, json!({}), KEY, &delivery(0, SIGNING_KEY)).unwrap();
+        assert_eq!(out.events[0].id, "webhookEvent0123");
+        assert_eq!(out.events[0].payload["event"], "workflow_launched");
+        assert!(out.subscription.is_none());
+        assert!(client.sent.borrow().is_empty());
+    }
 }

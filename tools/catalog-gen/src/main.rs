@@ -510,6 +510,10 @@ mod tests {
             get.input_schema.pointer("/properties/id/minLength"),
             Some(&serde_json::json!(1))
         );
+        assert_eq!(
+            get.input_schema.pointer("/properties/id/maxLength"),
+            Some(&serde_json::json!(row::PATH_PARAM_MAX_LENGTH))
+        );
 
         let launch = find(&rows, "launch_new_workflow");
         assert_eq!(

@@ -723,6 +723,9 @@ impl std::fmt::Display for NeedsSpecialModule {
 
 impl std::error::Error for NeedsSpecialModule {}
 
+/// The longest path parameter an input accepts (an email address is at most 254).
+pub const PATH_PARAM_MAX_LENGTH: u64 = 256;
+
 /// Whether a page envelope reports the total (`list-all-webhooks` does not).
 fn has_count(envelope: &Value) -> bool {
     envelope.pointer("/properties/count").is_some()
@@ -751,6 +754,9 @@ fn input_schema(
             // An empty segment would change the URL's meaning (`/workflows/` lists).
             map.insert("type".into(), json!("string"));
             map.insert("minLength".into(), json!(1));
+            // Path segments are ids, keys and names (24 hex digits, `IC-123`, UUIDs, emails);
+            // a longer one is refused naming its field instead of failing as a URL.
+            map.insert("maxLength".into(), json!(PATH_PARAM_MAX_LENGTH));
         }
         // A required param with a default may be omitted: the executor sends the default.
         if is_required(param) && !map.contains_key("default") {
@@ -789,8 +795,8 @@ fn input_schema(
         if matches!(paging, Paging::PageSize { .. }) {
             properties.insert(
                 "cursor".into(),
-                json!({"type": "string", "maxLength": 64,
-                       "description": "Read one page per call instead of following every page: \"\" for the first page, then the previous output's `next`. The cursor is opaque and keeps the first call's page size."}),
+                json!({"type": "string", "maxLength": 256,
+                       "description": "Read one page per call instead of following every page: \"\" for the first page, then the previous output's `next`. The cursor is opaque, keeps the first call's page size, and belongs to this action and connection."}),
             );
         }
     }
