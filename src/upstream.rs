@@ -6,11 +6,32 @@ use crate::error::{ConnectorError, Upstream, excerpt};
 use crate::http::{HttpClient, Method, Request, Response, TransportError};
 
 /// Send a request; transport failures become typed errors.
+///
+/// A GET answered 2xx with a JSON body that does not parse was cut short on the way (a proxy,
+/// a dropped connection the transport did not notice): reading is safe to repeat, so it is
+/// sent once more. Writes are never repeated here.
 pub fn send(client: &dyn HttpClient, request: Request) -> Result<Response, ConnectorError> {
     let (method, url) = (request.method.clone(), request.url.clone());
-    client
+    let again = (method == Method::GET).then(|| request.clone());
+    let response = client
         .send(request)
-        .map_err(|e| transport_error(e, &method, &url))
+        .map_err(|e| transport_error(e, &method, &url))?;
+    match again {
+        Some(again) if is_broken_json(&response) => client
+            .send(again)
+            .map_err(|e| transport_error(e, &method, &url)),
+        _ => Ok(response),
+    }
+}
+
+/// A 2xx answer that says it is JSON and is not.
+fn is_broken_json(response: &Response) -> bool {
+    response.is_success()
+        && !response.body.is_empty()
+        && response
+            .header("content-type")
+            .is_some_and(|t| t.to_ascii_lowercase().contains("json"))
+        && serde_json::from_slice::<serde::de::IgnoredAny>(&response.body).is_err()
 }
 
 /// Send and require a 2xx answer. `scopes` are the scopes the operation needs, used to say
@@ -249,6 +270,48 @@ mod tests {
                 .collect(),
             body: body.as_bytes().to_vec(),
         }
+    }
+
+    /// Issue #23: a GET whose JSON answer was cut short is read once more; a POST is not
+    /// (it may have been processed), and neither is a body that is not meant to be JSON.
+    #[test]
+    fn a_cut_short_json_read_is_read_again_and_a_write_is_not() {
+        use crate::test_support::scripted;
+        use std::cell::Cell;
+        let calls = Cell::new(0);
+        let client = scripted(|_| {
+            calls.set(calls.get() + 1);
+            let body = if calls.get() == 1 {
+                r#"{"list":[1,"#
+            } else {
+                r#"{"list":[1,2]}"#
+            };
+            resp(
+                200,
+                body,
+                &[("Content-Type", "application/json; charset=utf-8")],
+            )
+        });
+        let get = Request::new(
+            Method::GET,
+            "https://na1.ironcladapp.com/public/api/v1/workflows",
+        );
+        let answer = send(&client, get).unwrap();
+        assert_eq!(json(&answer, "list").unwrap()["list"][1], 2);
+        assert_eq!(calls.get(), 2);
+
+        calls.set(0);
+        let post = Request::new(
+            Method::POST,
+            "https://na1.ironcladapp.com/public/api/v1/workflows",
+        );
+        assert!(json(&send(&client, post).unwrap(), "launch").is_err());
+        assert_eq!(calls.get(), 1, "a write is never sent twice");
+
+        let text = scripted(|_| resp(200, "{not json", &[("Content-Type", "text/plain")]));
+        let get = Request::new(Method::GET, "https://na1.ironcladapp.com/public/api/v1/x");
+        send(&text, get).unwrap();
+        assert_eq!(text.sent.borrow().len(), 1);
     }
 
     /// A write that got no answer says it may have been processed, unless it certainly was

@@ -565,9 +565,13 @@ async fn webhook(
                 Failure::Usage(anyhow::anyhow!("reading body {}: {e}", body.display()))
             })?;
             let session = runtime.connect(&read_config(&config)?, tokens).await?;
-            let events = session.handle_webhook(&mut sub, headers, body).await?;
-            print_json(&json!({ "events": events }));
+            let handled = session.handle_webhook(&mut sub, headers, body).await;
+            if let Ok(events) = &handled {
+                print_json(&json!({ "events": events }));
+            }
+            // Saved whatever the outcome: a refused delivery may have counted as a forgery.
             triggers::save(&subscription, &sub).map_err(Failure::Usage)?;
+            handled?;
             Ok(None)
         }
     }

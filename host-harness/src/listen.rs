@@ -10,20 +10,36 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use connector_host::report::CallError;
 use connector_host::session::Session;
 use connector_host::triggers::{self, Subscription};
 
 pub const PATH: &str = "/ironclad-webhook";
+
+/// A delivery body larger than this is refused (413) before it is read: Ironclad's are a few
+/// hundred bytes.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// Connections served at once; one more is closed on arrival, so idle or half-open
+/// connections cannot pile up.
+pub const MAX_CONNECTIONS: usize = 64;
+/// A connection must send a request head this soon after it opens (or after its previous
+/// answer), or it is closed.
+pub const HEADER_DEADLINE: Duration = Duration::from_secs(5);
+/// No connection lives longer than this, however slowly it sends.
+pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(300);
 
 pub struct Options {
     pub trigger: String,
@@ -38,7 +54,37 @@ pub struct Options {
 struct Delivery {
     headers: Vec<(String, String)>,
     body: Vec<u8>,
-    reply: oneshot::Sender<(StatusCode, String)>,
+    reply: oneshot::Sender<Answer>,
+}
+
+/// What the sender is told about one delivery.
+struct Answer {
+    status: StatusCode,
+    body: Value,
+    /// Seconds, for a 429: when this subscription takes deliveries again.
+    retry_after: Option<u64>,
+}
+
+impl Answer {
+    fn new(status: StatusCode, body: Value) -> Self {
+        Answer {
+            status,
+            body,
+            retry_after: None,
+        }
+    }
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, self.body.to_string()).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
 }
 
 pub async fn run(session: &Session<'_>, options: Options) -> Result<(), CallError> {
@@ -53,13 +99,7 @@ pub async fn run(session: &Session<'_>, options: Options) -> Result<(), CallErro
     let (tx, mut rx) = mpsc::channel::<Delivery>(64);
     let app = Router::new().route(PATH, post(receive)).with_state(tx);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stop_rx.await;
-            })
-            .await
-    });
+    let server = tokio::spawn(serve(listener, app, stop_rx));
 
     let mut sub = session
         .subscribe(&options.trigger, &options.input, &target)
@@ -89,10 +129,13 @@ pub async fn run(session: &Session<'_>, options: Options) -> Result<(), CallErro
             }
             None => None,
         };
-        let answer = match session
+        let handled = session
             .handle_webhook(&mut sub, delivery.headers, delivery.body)
-            .await
-        {
+            .await;
+        // Events are printed before the state that marks them delivered is saved (a crash
+        // in between delivers them again, never loses them); the state is saved whatever
+        // the outcome, since a refused delivery may have counted as a forgery.
+        let answer = match handled {
             Ok(events) => {
                 let mut out = std::io::stdout().lock();
                 for event in &events {
@@ -104,17 +147,16 @@ pub async fn run(session: &Session<'_>, options: Options) -> Result<(), CallErro
                 }
                 let _ = out.flush();
                 delivered += events.len();
-                persist(&options, &sub)
-                    .map(|_| (StatusCode::OK, json!({ "received": events.len() })))
+                Answer::new(StatusCode::OK, json!({ "received": events.len() }))
             }
-            Err(e) => Ok(refusal(&e)),
+            Err(e) => refusal(&e),
         };
+        let saved = persist(&options, &sub);
         drop(lock);
-        let (status, body) = match answer {
-            Ok(answer) => answer,
-            Err(e) => break Err(e),
-        };
-        let _ = delivery.reply.send((status, body.to_string()));
+        if let Err(e) = saved {
+            break Err(e);
+        }
+        let _ = delivery.reply.send(answer);
     };
     let unsubscribed = session.unsubscribe(&sub).await;
     let _ = stop_tx.send(());
@@ -126,19 +168,24 @@ pub async fn run(session: &Session<'_>, options: Options) -> Result<(), CallErro
 }
 
 /// The answer for a delivery that produced no events.
-fn refusal(e: &CallError) -> (StatusCode, Value) {
-    let reason = match e {
-        CallError::Connector(r) => r.rejection(),
-        CallError::Host(_) => None,
-    };
+fn refusal(e: &CallError) -> Answer {
     eprintln!("delivery refused: {e}");
-    let status = match reason {
-        Some("replayed") => StatusCode::OK,
-        Some("unsigned" | "bad_signature") => StatusCode::UNAUTHORIZED,
-        Some(_) => StatusCode::BAD_REQUEST,
-        None => StatusCode::INTERNAL_SERVER_ERROR,
+    let CallError::Connector(report) = e else {
+        return Answer::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_json());
     };
-    (status, e.to_json())
+    let status = match (report.kind, report.rejection()) {
+        (_, Some("replayed")) => StatusCode::OK,
+        (_, Some("unsigned" | "bad_signature")) => StatusCode::UNAUTHORIZED,
+        (_, Some(_)) => StatusCode::BAD_REQUEST,
+        ("rate_limited", None) => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    Answer {
+        retry_after: report.details["retry_after_ms"]
+            .as_u64()
+            .map(|ms| ms.div_ceil(1000)),
+        ..Answer::new(status, e.to_json())
+    }
 }
 
 fn persist(options: &Options, sub: &Subscription) -> Result<(), CallError> {
@@ -148,12 +195,58 @@ fn persist(options: &Options, sub: &Subscription) -> Result<(), CallError> {
     }
 }
 
-async fn receive(
-    State(tx): State<mpsc::Sender<Delivery>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, String) {
-    let headers = headers
+/// Serve `app` on `listener` until `stop`, within [`MAX_CONNECTIONS`], [`HEADER_DEADLINE`]
+/// and [`CONNECTION_LIFETIME`] (`axum::serve` bounds none of them).
+async fn serve(listener: tokio::net::TcpListener, app: Router, mut stop: oneshot::Receiver<()>) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    eprintln!("listen: accepting a connection failed: {e}");
+                    continue;
+                }
+            },
+            _ = &mut stop => return,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let service = TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_DEADLINE)
+                .serve_connection(TokioIo::new(stream), service);
+            let _ = tokio::time::timeout(CONNECTION_LIFETIME, connection).await;
+            drop(slot);
+        });
+    }
+}
+
+async fn receive(State(tx): State<mpsc::Sender<Delivery>>, request: Request) -> Answer {
+    let (parts, body) = request.into_parts();
+    let too_large = || {
+        Answer::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!(format!("a delivery is at most {MAX_BODY_BYTES} bytes")),
+        )
+    };
+    // Refused on its declared length before a byte of it is read.
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return too_large();
+    }
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return too_large();
+    };
+    let headers = parts
+        .headers
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect();
@@ -163,10 +256,43 @@ async fn receive(
         body: body.to_vec(),
         reply,
     };
+    let shutting_down = || Answer::new(StatusCode::SERVICE_UNAVAILABLE, json!("shutting down"));
     if tx.send(delivery).await.is_err() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down".into());
+        return shutting_down();
     }
-    answer
-        .await
-        .unwrap_or((StatusCode::SERVICE_UNAVAILABLE, "shutting down".into()))
+    answer.await.unwrap_or_else(|_| shutting_down())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use connector_host::report::ErrorReport;
+
+    fn answer(report: ErrorReport) -> Answer {
+        refusal(&CallError::Connector(Box::new(report)))
+    }
+
+    #[test]
+    fn each_refusal_tells_the_sender_what_to_do() {
+        let closed = answer(ErrorReport {
+            details: json!({ "retry_after_ms": 12_500, "reason": "forged_deliveries" }),
+            ..ErrorReport::new("rate_limited", "closed for a while")
+        });
+        assert_eq!(
+            (closed.status, closed.retry_after),
+            (StatusCode::TOO_MANY_REQUESTS, Some(13))
+        );
+        assert_eq!(closed.into_response().headers()[header::RETRY_AFTER], "13");
+        for (reason, status) in [
+            ("replayed", StatusCode::OK),
+            ("bad_signature", StatusCode::UNAUTHORIZED),
+            ("unsigned", StatusCode::UNAUTHORIZED),
+            ("stale", StatusCode::BAD_REQUEST),
+            ("malformed", StatusCode::BAD_REQUEST),
+        ] {
+            assert_eq!(answer(ErrorReport::rejected(reason, "no")).status, status);
+        }
+        let failed = refusal(&CallError::Host(anyhow::anyhow!("disk full")));
+        assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

@@ -180,7 +180,7 @@ async fn a_package_decides_what_its_connector_may_reach() {
     let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/examples/embed");
     assert!(
         example.exists(),
-        "{} is missing: `cargo build -p connector-host --examples` (scripts/test builds it)",
+        "{} is missing: `cargo build --workspace --all-targets` puts it there (scripts/test does)",
         example.display()
     );
     let pkg = out.to_string_lossy().into_owned();

@@ -399,6 +399,80 @@ async fn cli_poll_commits_state_only_after_a_successful_poll() {
     emu.shutdown().await;
 }
 
+/// Issue #23: `poll --state` processes sharing one state file take turns under its lock, so
+/// together they print each event once, exactly the events one process alone would.
+/// Three rounds, since a race shows only sometimes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_poll_processes_print_each_event_once() {
+    let emu = start_emulator().await;
+    let dir = scratch("cli-poll-concurrent");
+    let cfg = write_json(
+        &dir,
+        "config.json",
+        &form(&emu, "demo-client-credentials", json!({})),
+    );
+    let input = write_json(
+        &dir,
+        "input.json",
+        &json!({ "since": "2020-01-01T00:00:00Z" }),
+    );
+    let poll = |state: &str| -> Vec<String> {
+        [
+            "poll",
+            "workflow_completed",
+            "--config",
+            &cfg,
+            "--input",
+            &input,
+            "--state",
+            state,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let ids = |run: &Run| -> Vec<String> {
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.json()["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // What one process alone prints, polling until nothing is left.
+    let alone = dir.join("alone.json").to_string_lossy().into_owned();
+    let mut expected = Vec::new();
+    loop {
+        let run = &cli_at_once(&dir, &[poll(&alone)]).await[0];
+        let got = ids(run);
+        if got.is_empty() {
+            break;
+        }
+        expected.extend(got);
+    }
+    assert!(!expected.is_empty());
+    expected.sort();
+
+    for round in 0..3 {
+        let shared = dir
+            .join(format!("shared-{round}.json"))
+            .to_string_lossy()
+            .into_owned();
+        let mut printed = Vec::new();
+        loop {
+            let runs = cli_at_once(&dir, &vec![poll(&shared); 3]).await;
+            let got: Vec<String> = runs.iter().flat_map(ids).collect();
+            if got.is_empty() {
+                break;
+            }
+            printed.extend(got);
+        }
+        printed.sort();
+        assert_eq!(printed, expected, "round {round}: each event once");
+    }
+    emu.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_trigger_input_is_refused_before_any_request() {
     let emu = start_emulator().await;

@@ -133,6 +133,35 @@ async fn local_hooks(session: &host_harness::Session<'_>) -> Vec<Value> {
         .collect()
 }
 
+/// Wait up to `deadline` for the server to close each stream: how many it closed, and the
+/// streams still open.
+async fn closed_within(
+    streams: Vec<tokio::net::TcpStream>,
+    deadline: Duration,
+) -> (usize, Vec<tokio::net::TcpStream>) {
+    use tokio::io::AsyncReadExt;
+    let waits: Vec<_> = streams
+        .into_iter()
+        .map(|mut stream| {
+            tokio::spawn(async move {
+                let mut byte = [0u8; 1];
+                match tokio::time::timeout(deadline, stream.read(&mut byte)).await {
+                    Ok(Ok(0) | Err(_)) => None,
+                    _ => Some(stream),
+                }
+            })
+        })
+        .collect();
+    let (mut closed, mut open) = (0, Vec::new());
+    for wait in waits {
+        match wait.await.unwrap() {
+            None => closed += 1,
+            Some(stream) => open.push(stream),
+        }
+    }
+    (closed, open)
+}
+
 fn rejection(e: host_harness::CallError) -> String {
     let r = report(e);
     assert_eq!(r["kind"], "webhook_rejected", "{r}");
@@ -282,6 +311,70 @@ async fn a_key_rotation_is_survived_with_one_refetch() {
         key_fetches, 1,
         "fetched once on the first failure, then kept"
     );
+    session.unsubscribe(&sub).await.unwrap();
+    emu.shutdown().await;
+}
+
+/// Issue #23: each forged delivery may make the connector re-fetch the verification key (a
+/// rotation looks the same until it has), so a flood of forgeries would spend the tenant's
+/// API quota. The host stops running the connector for a subscription once it has seen
+/// `FORGERY_BUDGET` forgeries in a window, and says when to come back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_forgeries_costs_a_bounded_number_of_requests() {
+    use host_harness::triggers::{FORGERY_BUDGET, FORGERY_WINDOW_SECS};
+    let emu = start_emulator().await;
+    let rt = runtime();
+    let session = session_in(&rt, &emu, "webhook-flood").await;
+    let (url, mut rx) = receiver().await;
+    let mut sub = session
+        .subscribe("workflow_launched", &json!({}), &url)
+        .await
+        .unwrap();
+    launch_sample(&session, "Flood Inc").await;
+    let genuine = next(&mut rx).await;
+    admin(&emu, "reset-request-log").await;
+
+    let mut refused = Vec::new();
+    for i in 0..60 {
+        // Well-formed, fresh, signed with a key that is not Ironclad's.
+        let forged = genuine.resigned(&format!("webhookEventf1{i:030}"), &genuine.body, KEY_2);
+        let e = session
+            .handle_webhook(&mut sub, forged.headers, forged.body)
+            .await
+            .unwrap_err();
+        refused.push(report(e));
+    }
+    let key_fetches = api_calls(&emu).await.len();
+    assert!(
+        key_fetches <= FORGERY_BUDGET as usize,
+        "{key_fetches} upstream requests for 60 forgeries"
+    );
+    let budget = FORGERY_BUDGET as usize;
+    assert!(
+        refused[..budget]
+            .iter()
+            .all(|r| r["details"]["reason"] == "bad_signature"),
+        "{refused:?}"
+    );
+    for r in &refused[budget..] {
+        assert_eq!(r["kind"], "rate_limited", "{r}");
+        let ms = r["details"]["retry_after_ms"].as_u64().unwrap();
+        assert!(ms > 0 && ms <= FORGERY_WINDOW_SECS * 1000, "{r}");
+    }
+
+    // While closed, a genuine delivery is refused too (its sender retries later)...
+    let e = session
+        .handle_webhook(&mut sub, genuine.headers.clone(), genuine.body.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(report(e)["kind"], "rate_limited");
+    // ...and once the window has passed, it is delivered.
+    sub.forgeries.window_start -= FORGERY_WINDOW_SECS;
+    let events = session
+        .handle_webhook(&mut sub, genuine.headers.clone(), genuine.body.clone())
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
     session.unsubscribe(&sub).await.unwrap();
     emu.shutdown().await;
 }
@@ -452,6 +545,104 @@ async fn cli_subscribe_handle_unsubscribe_round_trip() {
     emu.shutdown().await;
 }
 
+/// Issue #23: `webhook handle` processes sharing one subscription file take turns under its
+/// lock: each delivery handed to two processes at once becomes one event, and every
+/// delivered id stays in the file. Three rounds, since a race shows only sometimes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_handle_processes_deliver_each_event_once() {
+    let emu = start_emulator().await;
+    let dir = scratch("cli-webhook-concurrent");
+    let cfg = write_json(
+        &dir,
+        "config.json",
+        &form(&emu, "demo-client-credentials", json!({})),
+    );
+    let (url, mut rx) = receiver().await;
+    let subscribed = cli(
+        &dir,
+        &[
+            "webhook",
+            "subscribe",
+            "workflow_launched",
+            "--config",
+            &cfg,
+            "--url",
+            &url,
+        ],
+    )
+    .await;
+    assert_eq!(subscribed.code, 0, "{}", subscribed.stderr);
+    let sub_file = write_json(&dir, "subscription.json", &subscribed.json());
+    let rt = runtime();
+    let session = session_in(&rt, &emu, "cli-webhook-concurrent-actions").await;
+
+    let mut all_ids = Vec::new();
+    for round in 0..3 {
+        let mut runs = Vec::new();
+        let mut ids = Vec::new();
+        for n in 0..2 {
+            launch_sample(&session, &format!("Concurrent {round}-{n}")).await;
+            let d = next(&mut rx).await;
+            ids.push(d.header("x-ironclad-webhook-event-id").to_string());
+            let headers: serde_json::Map<String, Value> = d
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
+            let headers_file = write_json(
+                &dir,
+                &format!("headers-{round}-{n}.json"),
+                &Value::Object(headers),
+            );
+            let body_file = dir.join(format!("body-{round}-{n}.bin"));
+            std::fs::write(&body_file, &d.body).unwrap();
+            let args: Vec<String> = [
+                "webhook",
+                "handle",
+                "workflow_launched",
+                "--config",
+                &cfg,
+                "--subscription",
+                &sub_file,
+                "--headers",
+                &headers_file,
+                "--body",
+                &body_file.to_string_lossy(),
+            ]
+            .map(String::from)
+            .to_vec();
+            // Each delivery twice, as a sender retrying into two workers would.
+            runs.push(args.clone());
+            runs.push(args);
+        }
+        let done = cli_at_once(&dir, &runs).await;
+        let mut delivered = Vec::new();
+        for run in &done {
+            if run.code == 0 {
+                for e in run.json()["events"].as_array().unwrap() {
+                    delivered.push(e["id"].as_str().unwrap().to_string());
+                }
+            } else {
+                assert_eq!(run.error_kind(), "webhook_rejected", "{}", run.stderr);
+                assert_eq!(run.json()["error"]["details"]["reason"], "replayed");
+            }
+        }
+        delivered.sort();
+        let mut expected = ids.clone();
+        expected.sort();
+        assert_eq!(
+            delivered, expected,
+            "round {round}: each event exactly once"
+        );
+        all_ids.extend(ids);
+    }
+    let saved: Subscription = serde_json::from_slice(&std::fs::read(&sub_file).unwrap()).unwrap();
+    for id in &all_ids {
+        assert!(saved.seen.contains(id), "{id} was lost from the file");
+    }
+    emu.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listen_prints_a_launched_workflow_once_then_unsubscribes() {
     let emu = start_emulator().await;
@@ -490,6 +681,53 @@ async fn listen_prints_a_launched_workflow_once_then_unsubscribes() {
     .await
     .unwrap();
     assert!(ready.contains("http://127.0.0.1:"), "{ready}");
+    let target = ready
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_string();
+    let addr = target
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // Issue #23: idle connections cannot pile up. Beyond the connection limit they are
+    // closed on arrival, and the rest once the header deadline passes...
+    use host_harness::listen::{HEADER_DEADLINE, MAX_BODY_BYTES, MAX_CONNECTIONS};
+    let mut idle = Vec::new();
+    for _ in 0..MAX_CONNECTIONS + 36 {
+        idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    let (closed, open) = closed_within(idle, Duration::from_millis(500)).await;
+    assert!(closed >= 36, "only {closed} closed on arrival");
+    let (closed, open) = closed_within(open, HEADER_DEADLINE + Duration::from_secs(3)).await;
+    assert!(
+        open.is_empty(),
+        "{closed} more closed, {} still open",
+        open.len()
+    );
+    // ...and an oversized body is refused on its declared length, before it is sent.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n",
+        host_harness::listen::PATH,
+        MAX_BODY_BYTES + 1
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = [0u8; 12];
+    tokio::time::timeout(Duration::from_secs(5), stream.read_exact(&mut answer))
+        .await
+        .expect("answered without the body")
+        .unwrap();
+    assert_eq!(
+        &answer,
+        b"HTTP/1.1 413",
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
 
     let rt = runtime();
     let session = session_in(&rt, &emu, "listen-actions").await;

@@ -97,6 +97,56 @@ pub struct Subscription {
     pub state: Value,
     #[serde(default)]
     pub seen: SeenIds,
+    #[serde(default, skip_serializing_if = "Forgeries::is_quiet")]
+    pub forgeries: Forgeries,
+}
+
+/// Deliveries refused as forged lately. A connector cannot tell a forged delivery from one
+/// signed with a key rotated a moment ago until it has re-fetched the key, so each forgery
+/// may cost the tenant an API request. The host lets at most [`FORGERY_BUDGET`] deliveries per
+/// [`FORGERY_WINDOW_SECS`] end as `bad_signature`; past that it refuses every delivery of the
+/// subscription without running the connector (`rate_limited`, retry when the window ends):
+/// a flood of forgeries costs a bounded number of requests, and a genuine sender that
+/// retries later loses nothing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Forgeries {
+    /// Unix seconds when the current window began.
+    pub window_start: u64,
+    /// `bad_signature` outcomes in that window.
+    pub count: u32,
+}
+
+pub const FORGERY_BUDGET: u32 = 5;
+pub const FORGERY_WINDOW_SECS: u64 = 60;
+
+impl Forgeries {
+    fn is_quiet(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Seconds until deliveries are handled again, when the budget is spent at `now`.
+    pub fn closed_for(&self, now: u64) -> Option<u64> {
+        let ends = self.window_start.saturating_add(FORGERY_WINDOW_SECS);
+        (self.count >= FORGERY_BUDGET && (self.window_start..ends).contains(&now))
+            .then(|| ends - now)
+    }
+
+    /// Count one forged delivery seen at `now`.
+    pub fn record(&mut self, now: u64) {
+        if now >= self.window_start.saturating_add(FORGERY_WINDOW_SECS) || now < self.window_start {
+            *self = Forgeries {
+                window_start: now,
+                count: 0,
+            };
+        }
+        self.count = self.count.saturating_add(1);
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Hold `path`'s lock while reading, using and writing it: two processes polling with one
@@ -205,6 +255,7 @@ impl Session<'_> {
             target_url: target_url.to_string(),
             state: parse(&state)?,
             seen: SeenIds::default(),
+            forgeries: Forgeries::default(),
         })
     }
 
@@ -220,11 +271,38 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Verify one delivery through the connector, refuse replays, and update `sub` (seen
-    /// ids, rotated key). The caller delivers the events, then saves `sub`.
     /// Verify one delivery through the connector and keep the events not delivered before.
-    /// `sub` takes a rotated key and the delivered ids: save it afterwards.
+    /// `sub` takes a rotated key, the delivered ids and the forged-delivery count: the caller
+    /// delivers the events, then saves `sub`, whatever the outcome.
     pub async fn handle_webhook(
+        &self,
+        sub: &mut Subscription,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Result<Vec<Event>, CallError> {
+        if let Some(seconds) = sub.forgeries.closed_for(unix_now()) {
+            return Err(ErrorReport {
+                details: json!({ "retry_after_ms": seconds * 1000, "reason": "forged_deliveries" }),
+                ..ErrorReport::new(
+                    "rate_limited",
+                    format!(
+                        "{FORGERY_BUDGET} forged deliveries within {FORGERY_WINDOW_SECS} s: \
+                         deliveries of this subscription are refused for {seconds} s"
+                    ),
+                )
+            }
+            .into());
+        }
+        let outcome = self.verify_delivery(sub, headers, body).await;
+        if let Err(CallError::Connector(report)) = &outcome
+            && report.rejection() == Some("bad_signature")
+        {
+            sub.forgeries.record(unix_now());
+        }
+        outcome
+    }
+
+    async fn verify_delivery(
         &self,
         sub: &mut Subscription,
         headers: Vec<(String, String)>,
@@ -310,5 +388,23 @@ mod tests {
         }
         assert!(!seen.contains("a"), "the oldest ids are forgotten first");
         assert!(seen.contains(&format!("x{}", SEEN_CAPACITY - 1)));
+    }
+
+    #[test]
+    fn forged_deliveries_close_the_subscription_until_their_window_ends() {
+        let mut f = Forgeries::default();
+        for _ in 0..FORGERY_BUDGET - 1 {
+            f.record(1_000);
+            assert_eq!(f.closed_for(1_000), None);
+        }
+        f.record(1_010);
+        assert_eq!(f.closed_for(1_010), Some(FORGERY_WINDOW_SECS - 10));
+        assert_eq!(f.closed_for(1_000 + FORGERY_WINDOW_SECS), None);
+        // A forgery after the window starts a new one, counted from one.
+        f.record(1_000 + FORGERY_WINDOW_SECS);
+        assert_eq!((f.window_start, f.count), (1_000 + FORGERY_WINDOW_SECS, 1));
+        // A clock set back does not keep a subscription closed.
+        f.count = FORGERY_BUDGET;
+        assert_eq!(f.closed_for(10), None);
     }
 }

@@ -296,6 +296,24 @@ pub async fn cli(dir: &std::path::Path, args: &[&str]) -> Run {
     cli_with_component(dir, &component_path(), args).await
 }
 
+/// Run several `connector-harness` commands at once (one process each), as `cli` does;
+/// the runs come back in the order given.
+pub async fn cli_at_once(dir: &std::path::Path, runs: &[Vec<String>]) -> Vec<Run> {
+    let handles: Vec<_> = runs
+        .iter()
+        .map(|args| {
+            let mut cmd = harness(dir);
+            cmd.args(args);
+            tokio::spawn(run(cmd))
+        })
+        .collect();
+    let mut done = Vec::new();
+    for handle in handles {
+        done.push(handle.await.unwrap());
+    }
+    done
+}
+
 /// Run `connector-harness` with `component`, loopback allowed and a private token store.
 pub async fn cli_with_component(
     dir: &std::path::Path,
