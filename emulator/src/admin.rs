@@ -7,12 +7,14 @@ use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::errors::ApiError;
+use crate::rate_limits::ResetFormat;
 use crate::state::Emulator;
 
 /// The longest `wait-deliveries` waits.
@@ -108,13 +110,28 @@ async fn bulk_records(
     Ok(Json(json!({ "added": count, "records": total })))
 }
 
-/// `{"enabled": true, "window_ms": 60000}`: enforce Ironclad's buckets (per minute by
-/// default; a shorter window lets a test empty a bucket quickly).
-async fn rate_limits(State(emu): State<Emulator>, Json(body): Json<Value>) -> Json<Value> {
+/// `{"enabled": true, "window_ms": 60000, "reset_format": "seconds"}`: enforce Ironclad's
+/// buckets (per minute by default; a shorter window lets a test empty a bucket quickly),
+/// writing `X-RateLimit-Reset` as `seconds`, `milliseconds`, `epoch_seconds`,
+/// `epoch_milliseconds`, or sending no rate-limit headers (`none`).
+async fn rate_limits(State(emu): State<Emulator>, Json(body): Json<Value>) -> Response {
     let enabled = body["enabled"].as_bool().unwrap_or(true);
     let window_ms = body["window_ms"].as_i64();
-    emu.data().rate_limits.configure(enabled, window_ms);
-    Json(json!({ "enabled": enabled, "window_ms": window_ms.unwrap_or(60_000) }))
+    let format = match body["reset_format"].as_str() {
+        None => ResetFormat::default(),
+        Some(name) => match ResetFormat::parse(name) {
+            Some(format) => format,
+            None => {
+                let message = format!(
+                    "unknown reset_format `{name}`: seconds, milliseconds, epoch_seconds, epoch_milliseconds or none"
+                );
+                return (StatusCode::BAD_REQUEST, Json(json!({ "error": message })))
+                    .into_response();
+            }
+        },
+    };
+    emu.data().rate_limits.configure(enabled, window_ms, format);
+    Json(json!({ "enabled": enabled, "window_ms": window_ms.unwrap_or(60_000) })).into_response()
 }
 
 /// `{"count": N, "retry_after_seconds": S, "after": A}`: after A more Public API requests

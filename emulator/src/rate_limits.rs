@@ -4,10 +4,12 @@
 //! shorter window so a test can empty a bucket quickly. Injected 429s
 //! (`POST /_emulator/throttle`) are answered here too: one place decides every 429.
 //!
-//! `X-RateLimit-Reset` is the time until the bucket's oldest admission leaves the window (when
-//! one more request fits), in seconds with millisecond precision (`0.25`): Ironclad's exact
-//! format is unconfirmed, and whole seconds would make a shortened test window meaningless.
-//! `Retry-After` stays whole seconds, as HTTP defines it.
+//! `X-RateLimit-Reset` is when the bucket's oldest admission leaves the window (one more
+//! request fits). Ironclad does not document its format, so the emulator speaks each that a
+//! client must understand ([`ResetFormat`]): by default the delay in seconds with millisecond
+//! precision (`0.25`; whole seconds would make a shortened test window meaningless), else the
+//! delay in milliseconds, the epoch time in seconds or milliseconds, or no `X-RateLimit-*`
+//! headers at all. `Retry-After` stays whole seconds, as HTTP defines it.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -24,6 +26,8 @@ const API: &str = "/public/api/v1";
 const MINUTE_MS: i64 = 60_000;
 /// All buckets together, per company and window.
 const COMPANY_CAP: usize = 4_500;
+/// The quota and room reported while limits are not enforced.
+const UNENFORCED: usize = 1_000_000;
 
 const READS: &[&str] = &["GET", "HEAD"];
 const WRITES: &[&str] = &["POST", "PUT", "PATCH", "DELETE"];
@@ -110,10 +114,49 @@ fn bucket_for(method: &str, path: &str) -> Option<&'static Bucket> {
     })
 }
 
+/// How `X-RateLimit-Reset` is written (`reset_format` of `POST /_emulator/rate-limits`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum ResetFormat {
+    /// The delay in seconds, with up to three decimals.
+    #[default]
+    Seconds,
+    Milliseconds,
+    EpochSeconds,
+    EpochMilliseconds,
+    /// No `X-RateLimit-*` headers: the client must keep to the published quotas itself.
+    None,
+}
+
+impl ResetFormat {
+    pub fn parse(name: &str) -> Option<ResetFormat> {
+        Some(match name {
+            "seconds" => ResetFormat::Seconds,
+            "milliseconds" => ResetFormat::Milliseconds,
+            "epoch_seconds" => ResetFormat::EpochSeconds,
+            "epoch_milliseconds" => ResetFormat::EpochMilliseconds,
+            "none" => ResetFormat::None,
+            _ => return None,
+        })
+    }
+
+    /// The reset header's value, `ms` from `now` (epoch milliseconds); None: no headers.
+    fn value(self, ms: i64, now: i64) -> Option<HeaderValue> {
+        let text = match self {
+            ResetFormat::Seconds => seconds(ms),
+            ResetFormat::Milliseconds => ms.to_string(),
+            ResetFormat::EpochSeconds => seconds(now + ms),
+            ResetFormat::EpochMilliseconds => (now + ms).to_string(),
+            ResetFormat::None => return None,
+        };
+        Some(HeaderValue::from_str(&text).expect("digits and a dot"))
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct RateLimits {
     enabled: bool,
     window_ms: i64,
+    reset_format: ResetFormat,
     /// Admission times per bucket within the window, oldest first.
     hits: HashMap<&'static str, VecDeque<i64>>,
     all: VecDeque<i64>,
@@ -138,9 +181,10 @@ enum Verdict {
 }
 
 impl RateLimits {
-    pub fn configure(&mut self, enabled: bool, window_ms: Option<i64>) {
+    pub fn configure(&mut self, enabled: bool, window_ms: Option<i64>, reset_format: ResetFormat) {
         self.enabled = enabled;
         self.window_ms = window_ms.unwrap_or(MINUTE_MS).max(1);
+        self.reset_format = reset_format;
         self.hits.clear();
         self.all.clear();
     }
@@ -165,9 +209,22 @@ impl RateLimits {
                 bucket: "injected",
             };
         }
-        let Some(bucket) = bucket_for(method, path).filter(|_| self.enabled) else {
+        let Some(bucket) = bucket_for(method, path) else {
             return Verdict::Pass;
         };
+        if !self.enabled {
+            // Ironclad always describes the bucket; an emulator that does not enforce has
+            // room for anything.
+            return Verdict::Admitted {
+                limit: UNENFORCED,
+                remaining: UNENFORCED,
+                reset_ms: if self.window_ms > 0 {
+                    self.window_ms
+                } else {
+                    MINUTE_MS
+                },
+            };
+        }
         let window = self.window_ms;
         let expire = |q: &mut VecDeque<i64>| {
             while q.front().is_some_and(|t| *t <= now - window) {
@@ -207,10 +264,21 @@ pub async fn enforce(State(emu): State<Emulator>, req: Request, next: Next) -> R
     // The wall clock, not the store's `tick` (which runs ahead during bursts to keep write
     // timestamps distinct): resets must be true to the client's clock.
     let now = crate::time::system_now_ms();
-    let verdict = emu
-        .data()
-        .rate_limits
-        .judge(req.method().as_str(), req.uri().path(), now);
+    let (verdict, format) = {
+        let mut data = emu.data();
+        let verdict = data
+            .rate_limits
+            .judge(req.method().as_str(), req.uri().path(), now);
+        (verdict, data.rate_limits.reset_format)
+    };
+    let described = |response: &mut Response, limit: usize, remaining: usize, reset_ms: i64| {
+        if let Some(reset) = format.value(reset_ms, now) {
+            let headers = response.headers_mut();
+            headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
+            headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+            headers.insert("x-ratelimit-reset", reset);
+        }
+    };
     match verdict {
         Verdict::Pass => next.run(req).await,
         Verdict::Limited {
@@ -220,12 +288,11 @@ pub async fn enforce(State(emu): State<Emulator>, req: Request, next: Next) -> R
         } => {
             let body = json!({ "code": "TOO_MANY_REQUESTS", "message": format!("rate limit exceeded for {bucket}; retry after {retry_after_s}s") });
             let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
-            let headers = response.headers_mut();
-            headers.insert("retry-after", HeaderValue::from(retry_after_s));
+            response
+                .headers_mut()
+                .insert("retry-after", HeaderValue::from(retry_after_s));
             if let Some((limit, reset_ms)) = limit {
-                headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
-                headers.insert("x-ratelimit-remaining", HeaderValue::from(0));
-                headers.insert("x-ratelimit-reset", seconds(reset_ms));
+                described(&mut response, limit, 0, reset_ms);
             }
             response
         }
@@ -235,20 +302,16 @@ pub async fn enforce(State(emu): State<Emulator>, req: Request, next: Next) -> R
             reset_ms,
         } => {
             let mut response = next.run(req).await;
-            let headers = response.headers_mut();
-            headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
-            headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
-            headers.insert("x-ratelimit-reset", seconds(reset_ms));
+            described(&mut response, limit, remaining, reset_ms);
             response
         }
     }
 }
 
 /// Milliseconds as seconds with up to three decimals: `2000` → `2`, `250` → `0.25`.
-fn seconds(ms: i64) -> HeaderValue {
+fn seconds(ms: i64) -> String {
     let text = format!("{}.{:03}", ms / 1000, ms % 1000);
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    HeaderValue::from_str(text).expect("digits and a dot")
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 #[cfg(test)]
@@ -288,7 +351,7 @@ mod tests {
     #[test]
     fn a_bucket_empties_and_refills_with_the_window() {
         let mut limits = RateLimits::default();
-        limits.configure(true, Some(1_000));
+        limits.configure(true, Some(1_000), ResetFormat::Seconds);
         let path = "/public/api/v1/workflows/IC-1/comments";
         for i in 0..40 {
             assert!(
@@ -319,13 +382,13 @@ mod tests {
 
     #[test]
     fn resets_are_seconds_with_milliseconds() {
-        let text = |ms| seconds(ms).to_str().unwrap().to_owned();
+        let text = seconds;
         assert_eq!(
             [text(2000), text(250), text(1), text(61_500)],
             ["2", "0.25", "0.001", "61.5"]
         );
         let mut limits = RateLimits::default();
-        limits.configure(true, Some(4_000));
+        limits.configure(true, Some(4_000), ResetFormat::Seconds);
         let Verdict::Admitted {
             remaining,
             reset_ms,

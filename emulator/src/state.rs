@@ -175,7 +175,11 @@ impl Emulator {
 
     /// Enforce Ironclad's per-bucket rate limits (per minute unless `window_ms` is given).
     pub fn enforce_rate_limits(&self, window_ms: Option<i64>) {
-        self.data().rate_limits.configure(true, window_ms);
+        self.data().rate_limits.configure(
+            true,
+            window_ms,
+            crate::rate_limits::ResetFormat::default(),
+        );
     }
 
     /// The requests received so far (see `request_log`).

@@ -293,19 +293,20 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
         policy::canonical_origin(origin)
             .map_err(|why| Failure::Usage(anyhow::anyhow!("--allow-origin: {why}")))?;
     }
-    // A package brings its component and its egress; a bare component runs with this
-    // connector's declaration.
+    // A package brings its component, its egress and its quotas; a bare component runs with
+    // this connector's declarations.
     let package = match &cli.package {
         Some(dir) => Some(Package::open(dir).map_err(Failure::Usage)?),
         None => None,
     };
-    let (component, declaration) = match &package {
-        Some(p) => (p.component.clone(), p.egress.clone()),
+    let (component, declaration, rate_limits) = match &package {
+        Some(p) => (p.component.clone(), p.egress.clone(), p.rate_limits.clone()),
         None => (
             cli.component
                 .clone()
                 .unwrap_or_else(ironclad::default_component_path),
             ironclad::egress_declaration().map_err(Failure::Usage)?,
+            ironclad::rate_limits().map_err(Failure::Usage)?,
         ),
     };
     let options = RuntimeOptions {
@@ -324,6 +325,7 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
             declaration,
             operator_origins: (!cli.allow_origin.is_empty()).then(|| cli.allow_origin.clone()),
         },
+        rate_limits,
     };
     // Found when a command needs it: `describe` runs without a safe place for tokens.
     let token_path = cli.token_store.clone();

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use connector_host::RuntimeOptions;
 use connector_host::egress::{Egress, EgressDeclaration};
+use connector_host::pacing::RateLimits;
 
-/// The publisher's listing: `publisher`, `icon`, `allowed_outbound_hosts`.
+/// The publisher's listing: `publisher`, `icon`, `allowed_outbound_hosts`, `rate_limits`.
 pub const LISTING: &str = include_str!("../../package/listing.json");
 
 /// The Ironclad connector's `allowed_outbound_hosts`, from the listing.
@@ -21,13 +22,21 @@ pub fn egress_declaration() -> anyhow::Result<EgressDeclaration> {
     EgressDeclaration::parse(&entries).context("package/listing.json")
 }
 
-/// Runtime options with the Ironclad connector's egress and nothing else set.
+/// Ironclad's published quotas, from the listing.
+pub fn rate_limits() -> anyhow::Result<RateLimits> {
+    let listing: serde_json::Value =
+        serde_json::from_str(LISTING).context("package/listing.json is not JSON")?;
+    RateLimits::parse(&listing["rate_limits"]).context("package/listing.json")
+}
+
+/// Runtime options with the Ironclad connector's egress and quotas and nothing else set.
 pub fn options() -> RuntimeOptions {
     RuntimeOptions {
         egress: Egress {
             declaration: egress_declaration().expect("package/listing.json declares egress"),
             operator_origins: None,
         },
+        rate_limits: rate_limits().expect("package/listing.json declares rate limits"),
         ..RuntimeOptions::default()
     }
 }

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use connector_host::bindings::connection::AuthPlan;
 use connector_host::egress::EgressDeclaration;
+use connector_host::pacing::RateLimits;
 use connector_host::package::hex;
 use connector_host::policy::canonical_origin;
 use connector_host::report::CallError;
@@ -81,6 +82,11 @@ pub async fn write_package(
     })?;
     let declaration = EgressDeclaration::parse(&declared)
         .with_context(|| sources.listing.display().to_string())?;
+    // Optional; checked here so a package never carries a declaration hosts would refuse.
+    let rate_limits = listing.get("rate_limits").cloned();
+    if let Some(declared) = &rate_limits {
+        RateLimits::parse(declared).with_context(|| sources.listing.display().to_string())?;
+    }
 
     let wasm = std::fs::read(&sources.component)
         .with_context(|| format!("reading {}", sources.component.display()))?;
@@ -118,6 +124,9 @@ pub async fn write_package(
         "unsupported_api_types": unsupported,
         "changelog": "CHANGELOG.md",
     });
+    if let Some(declared) = rate_limits {
+        manifest["rate_limits"] = declared;
+    }
     let extra = manifest.as_object_mut().expect("object");
     extra.extend(schemas);
     std::fs::write(

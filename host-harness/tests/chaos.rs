@@ -182,6 +182,20 @@ async fn a_seeded_run_through_faults_loses_duplicates_and_swallows_nothing() {
                 "op {i}: {e}"
             );
             assert!(!e["message"].as_str().unwrap().is_empty());
+            // A write whose answer was lost on the way says it may have been processed (the
+            // host saw it leave); a read never does.
+            let flagged = e["details"]["maybe_processed"] == true;
+            let write = matches!(o.op, Op::Create { .. } | Op::Update { .. });
+            let lost = o
+                .requests
+                .iter()
+                .any(|r| r["method"] != "GET" && r["fault"] == "dropped");
+            if lost {
+                assert!(flagged, "op {i}: {e}");
+            }
+            if !write {
+                assert!(!flagged, "op {i}: {e}");
+            }
         }
     }
 
@@ -230,5 +244,55 @@ async fn a_seeded_run_through_faults_loses_duplicates_and_swallows_nothing() {
     // failure (a 500 or a dropped answer after the write) — reported, and not repeated.
     assert!(lost_replies > 0, "seed {seed} produced no lost reply");
     assert!(contract_violations(&emu).await.is_empty());
+    emu.shutdown().await;
+}
+
+/// Issue #23: a write whose answer was lost after Ironclad processed it says it *may have been
+/// processed* (`details.maybe_processed`), so a recipe checks before repeating it; a read
+/// whose answer was lost does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_whose_answer_was_lost_may_have_been_processed() {
+    let emu = start_emulator().await;
+    let rt = chaos_runtime();
+    let session = session_in(&rt, &emu, "lost-answers").await;
+    let existing = session
+        .execute("list_records", &json!({ "max_items": 1 }))
+        .await
+        .unwrap()["items"][0]["id"]
+        .clone();
+    emu.emulator().enable_faults(FaultConfig {
+        rate: 1.0,
+        kinds: vec![Fault::Dropped],
+        ..FaultConfig::seeded(SEED)
+    });
+    let (action, input) = input(&Op::Create {
+        name: "chaos-lost".into(),
+    });
+    let write = report(session.execute(action, &input).await.unwrap_err());
+    assert_eq!(write["details"]["maybe_processed"], true, "{write}");
+    assert!(
+        write["message"]
+            .as_str()
+            .unwrap()
+            .contains("may have been processed"),
+        "{write}"
+    );
+    let read = report(
+        session
+            .execute("retrieve_record", &json!({ "id": existing }))
+            .await
+            .unwrap_err(),
+    );
+    assert!(read["details"].get("maybe_processed").is_none(), "{read}");
+    emu.emulator().disable_faults();
+    // It was processed indeed: the record exists, once.
+    let all = session.execute("list_records", &json!({})).await.unwrap();
+    let held = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["name"] == "chaos-lost")
+        .count();
+    assert_eq!(held, 1);
     emu.shutdown().await;
 }

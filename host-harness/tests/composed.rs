@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use host_harness::{Runtime, RuntimeOptions};
 use serde_json::{Value, json};
 
 async fn throttle(emu: &host_harness::emulator::RunningEmulator, count: u32, seconds: u64) {
@@ -75,6 +76,55 @@ async fn enforce_rate_limits(emu: &host_harness::emulator::RunningEmulator) {
         .await
         .unwrap();
     assert!(on.status().is_success());
+}
+
+/// Issue #18: Ironclad does not document `X-RateLimit-Reset`. Whatever it sends — a delay in
+/// seconds or milliseconds, an epoch time in seconds or milliseconds, or no rate-limit
+/// headers at all (then the package's published quotas pace) — the host holds the 41st
+/// write of a window instead of meeting a 429.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pacing_keeps_to_the_quota_whatever_the_reset_header_says() {
+    let emu = start_emulator().await;
+    let dir = scratch("reset-formats");
+    // The published quotas, counted over the emulator's 2-second window.
+    let rt = Runtime::load(
+        &component_path(),
+        RuntimeOptions {
+            allow_loopback: true,
+            cache_dir: Some(cache_dir()),
+            rate_limits: host_harness::pacing::RateLimits {
+                window: std::time::Duration::from_secs(2),
+                ..host_harness::ironclad::rate_limits().unwrap()
+            },
+            ..host_harness::ironclad::options()
+        },
+    )
+    .unwrap();
+    let comments = "/public/api/v1/workflows/IC-2/comments";
+    for format in [
+        "seconds",
+        "milliseconds",
+        "epoch_seconds",
+        "epoch_milliseconds",
+        "none",
+    ] {
+        // A fresh session: nothing learnt from the previous format.
+        let session = connect_with(&rt, &emu, &dir, json!({})).await;
+        let on = reqwest::Client::new()
+            .post(format!("{}/_emulator/rate-limits", emu.base_url()))
+            .json(&json!({ "enabled": true, "window_ms": 2000, "reset_format": format }))
+            .send()
+            .await
+            .unwrap();
+        assert!(on.status().is_success(), "{format}");
+        admin(&emu, "reset-request-log").await;
+        for i in 0..41 {
+            comment(&session, i).await;
+        }
+        let statuses = statuses_to(&requests(&emu).await, comments);
+        assert_eq!(statuses, [200; 41], "{format}: paced, never refused");
+    }
+    emu.shutdown().await;
 }
 
 async fn comment(session: &host_harness::Session<'_>, i: usize) {

@@ -90,6 +90,16 @@ async fn the_package_is_complete_consistent_and_reproducible() {
     assert_eq!(wasm, std::fs::read(component_path()).unwrap());
     assert_eq!(manifest["component"]["sha256"], sha256(&wasm));
 
+    // Ironclad's published quotas travel with the package, as hosts read them.
+    let limits = host_harness::pacing::RateLimits::parse(&manifest["rate_limits"]).unwrap();
+    assert_eq!(limits, host_harness::ironclad::rate_limits().unwrap());
+    assert!(
+        limits
+            .buckets
+            .iter()
+            .any(|b| b.name == "pub:workflows:write")
+    );
+
     // Hosts per API type come from the connector's own plan.
     assert_eq!(
         manifest["hosts"]["clm_public"]["na1"],

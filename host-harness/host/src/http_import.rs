@@ -50,6 +50,10 @@ pub struct RequestStats {
     pub requests: u32,
     pub rate_limited: u32,
     pub paced: Duration,
+    /// Writes (POST, PUT, PATCH, DELETE) that may have reached the server without their
+    /// answer reaching the connector: failed after sending, or still in flight when the
+    /// call was stopped. A failed call with any says so (`details.maybe_processed`).
+    pub writes_in_doubt: u32,
 }
 
 /// One call's way out: the connection's policy, credentials and pacer, the call's deadline
@@ -242,8 +246,15 @@ impl HttpPath {
         token: Option<&Secret>,
     ) -> Result<Response, HttpError> {
         let mut waited = Duration::ZERO;
+        let write = !matches!(request.method, Method::Get | Method::Head);
         for retry in 0.. {
+            // Counted before sending and taken back once answered or certainly unsent: a
+            // call stopped mid-request leaves it counted.
+            self.stats.writes_in_doubt += u32::from(write);
             let outcome = self.transmit(request, token).await;
+            if write && matches!(&outcome, Ok(_) | Err(Failed { unsent: true, .. })) {
+                self.stats.writes_in_doubt -= 1;
+            }
             let attempt = match &outcome {
                 Ok(response) => Attempt::Answered(response),
                 Err(failed) => Attempt::Failed {
@@ -289,7 +300,10 @@ impl HttpPath {
             .unwrap_or(DEFAULT_TIMEOUT)
             .min(self.remaining());
         if timeout.is_zero() {
-            return Err(HttpError::Timeout.into());
+            return Err(Failed {
+                error: HttpError::Timeout,
+                unsent: true,
+            });
         }
         let bucket = self.pace(request).await;
         let mut builder = self.client.request(method, &request.url).timeout(timeout);
@@ -356,6 +370,7 @@ impl HttpPath {
             tokio::time::sleep(delay).await;
             self.stats.paced += delay;
         }
+        pacer.sent(&bucket);
         Some(bucket)
     }
 }

@@ -10,6 +10,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::egress::EgressDeclaration;
+use crate::pacing::RateLimits;
 
 /// The manifest file of a package directory.
 pub const MANIFEST: &str = "manifest.json";
@@ -23,6 +24,8 @@ pub struct Package {
     pub component: PathBuf,
     /// What the connector may reach.
     pub egress: EgressDeclaration,
+    /// The API's published quotas (`rate_limits`; optional).
+    pub rate_limits: RateLimits,
     /// The whole manifest, as written.
     pub manifest: Value,
 }
@@ -81,12 +84,19 @@ impl Package {
             })?;
         let egress =
             EgressDeclaration::parse(&entries).with_context(|| format!("{}", path.display()))?;
+        let rate_limits = match manifest.get("rate_limits") {
+            None => RateLimits::default(),
+            Some(declared) => {
+                RateLimits::parse(declared).with_context(|| format!("{}", path.display()))?
+            }
+        };
         Ok(Package {
             dir: dir.to_path_buf(),
             id,
             version,
             component,
             egress,
+            rate_limits,
             manifest,
         })
     }

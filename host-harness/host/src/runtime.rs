@@ -58,6 +58,9 @@ pub struct RuntimeOptions {
     /// What connections may reach: the package's declaration and the operator's narrowing.
     /// The default declares nothing, so every connection that needs the network is refused.
     pub egress: Egress,
+    /// The API's published quotas, kept to when its answers say nothing (the package's
+    /// `rate_limits`; none by default).
+    pub rate_limits: crate::pacing::RateLimits,
 }
 
 pub struct Runtime {
@@ -75,6 +78,7 @@ impl Runtime {
     /// `options.egress.declaration` is replaced; the operator's narrowing is kept).
     pub fn load_package(package: &Package, mut options: RuntimeOptions) -> anyhow::Result<Runtime> {
         options.egress.declaration = package.egress.clone();
+        options.rate_limits = package.rate_limits.clone();
         Runtime::load(&package.component, options)
             .with_context(|| format!("{}@{}", package.id, package.version))
     }
@@ -218,6 +222,7 @@ impl Runtime {
             // call's future is dropped, which cancels it, and the store with it.
             Err(_elapsed) => Err(sandbox::deadline_report(limits.call_timeout)),
         };
+        let result = result.map_err(|e| maybe_processed(e, store.data().http.stats()));
         self.spares.finished(&self.factory, store);
         // Nothing the connector says leaves the host with a secret in it.
         result.map_err(|e| self.labelled(crate::session::redacted(e, &masks)))
@@ -397,6 +402,21 @@ fn compile_cached(
     }
     // SAFETY: these bytes were produced by `precompile_component` on this very engine.
     Ok(unsafe { Component::deserialize(engine, &compiled) }?)
+}
+
+/// A failed call that may have left a write behind says so, whatever the connector reported:
+/// `details.maybe_processed: true`, so a recipe checks before it repeats the call.
+fn maybe_processed(error: CallError, stats: crate::http_import::RequestStats) -> CallError {
+    match error {
+        CallError::Connector(mut report) if stats.writes_in_doubt > 0 => {
+            if !report.details.is_object() {
+                report.details = serde_json::json!({});
+            }
+            report.details["maybe_processed"] = true.into();
+            CallError::Connector(report)
+        }
+        other => other,
+    }
 }
 
 fn cache_key(engine: &Engine, bytes: &[u8]) -> String {

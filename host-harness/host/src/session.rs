@@ -212,7 +212,10 @@ impl Runtime {
             policy,
             auth,
             redactor,
-            pacer: Arc::new(Pacer::new(&plan.base_url)),
+            pacer: Arc::new(Pacer::new(
+                &plan.base_url,
+                self.options().rate_limits.clone(),
+            )),
         })
     }
 
