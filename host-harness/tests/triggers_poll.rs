@@ -473,6 +473,92 @@ async fn concurrent_poll_processes_print_each_event_once() {
     emu.shutdown().await;
 }
 
+/// Issue #18: delivery is at least once. A `poll --state` process killed after it began
+/// printing its events and before it committed them loses nothing: the state file is
+/// untouched (and its lock free), so the next poll prints the same events again, and
+/// polling on delivers exactly what an uninterrupted run does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poll_killed_between_printing_and_committing_loses_nothing() {
+    use tokio::io::AsyncReadExt;
+    let emu = start_emulator().await;
+    admin_with(&emu, "bulk-records", json!({ "count": 250 })).await;
+    let dir = scratch("cli-poll-killed");
+    let cfg = write_json(
+        &dir,
+        "config.json",
+        &form(&emu, "demo-client-credentials", json!({})),
+    );
+    let input = write_json(
+        &dir,
+        "input.json",
+        &json!({ "since": "2020-01-01T00:00:00Z" }),
+    );
+    let poll = |state: &str| -> Vec<String> {
+        [
+            "poll",
+            "record_updated",
+            "--config",
+            &cfg,
+            "--input",
+            &input,
+            "--state",
+            state,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let drain = async |state: &str| -> (Vec<String>, usize) {
+        let (mut ids, mut largest) = (Vec::new(), 0);
+        loop {
+            let run = &cli_at_once(&dir, &[poll(state)]).await[0];
+            assert_eq!(run.code, 0, "{}", run.stderr);
+            largest = largest.max(run.stdout.len());
+            let events = run.json()["events"].as_array().unwrap().clone();
+            if events.is_empty() {
+                return (ids, largest);
+            }
+            ids.extend(events.iter().map(|e| e["id"].as_str().unwrap().to_string()));
+        }
+    };
+    let alone = dir.join("alone.json").to_string_lossy().into_owned();
+    let (mut expected, largest) = drain(&alone).await;
+    expected.sort();
+    // The premise: one poll prints more than a pipe holds, so a reader that stops reading
+    // holds the process inside its printing.
+    assert!(largest > 128 << 10, "a poll printed only {largest} bytes");
+
+    let state = dir.join("killed.json");
+    let state_arg = state.to_string_lossy().into_owned();
+    let mut child = tokio::process::Command::from(harness(&dir))
+        .args(poll(&state_arg))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        stdout.read_exact(&mut first),
+    )
+    .await
+    .expect("the poll starts printing")
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the poll finished: its output fit in the pipe"
+    );
+    child.kill().await.unwrap();
+    assert!(!state.exists(), "nothing was committed");
+
+    let (mut delivered, _) = drain(&state_arg).await;
+    delivered.sort();
+    assert_eq!(delivered, expected, "every event, once, after the kill");
+    emu.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_trigger_input_is_refused_before_any_request() {
     let emu = start_emulator().await;

@@ -1,10 +1,12 @@
 //! Triggers on the host side: calling the guest's poll / subscribe / unsubscribe /
-//! handle-webhook, and the state a host keeps so every event is delivered exactly once:
-//! the cursor, the recently delivered event ids, and webhook subscriptions.
+//! handle-webhook, and the state a host keeps so every event is delivered at least once and,
+//! short of a crash, once: the cursor, the recently delivered event ids, and webhook
+//! subscriptions.
 //!
-//! Order matters for "nothing lost, nothing twice": events are handed out first, then the
-//! state (cursor + seen ids) is committed atomically. A crash in between re-delivers events
-//! the consumer may already have; the seen ids make the next poll drop them.
+//! Order matters: events are handed out first, then the state (cursor + seen ids) is
+//! committed atomically. A crash in between loses nothing — the next poll hands out the same
+//! events again, which the consumer may already have (their ids are stable); without a crash
+//! the seen ids drop every event delivered before.
 
 use std::collections::VecDeque;
 use std::path::Path;
