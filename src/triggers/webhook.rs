@@ -3,7 +3,9 @@
 //! hydrated with the object it is about.
 //!
 //! The subscription state is JSON the host keeps: the webhook id, target, events and the
-//! verification key (PEM). A delivery that fails with the kept key triggers one re-fetch of
+//! verification key (PEM). A delivery is checked in both forms its body may have been signed
+//! in (as received, and re-serialised as JavaScript would: [`Body`]) with a key before that key
+//! is judged stale. A delivery that fails with the kept key triggers one re-fetch of
 //! the key (Ironclad may rotate it), as does a kept key that is no usable RSA key (so such
 //! state heals rather than fails for ever); if the new key verifies, the replacement state
 //! goes back to the host with the events. Only a delivery that is otherwise well formed and
@@ -13,7 +15,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::signature::{EVENT_ID_HEADER, PublicKey, Refusal, VERIFICATION_HEADER, Verification};
+use super::signature::{
+    Body, EVENT_ID_HEADER, PublicKey, Refusal, VERIFICATION_HEADER, Verification,
+};
 use super::{Event, WebhookRequest, WebhookResult};
 use crate::api;
 use crate::config::Connection;
@@ -195,10 +199,10 @@ pub fn handle(
     })
 }
 
-/// Verify with the kept key; on a mismatch fetch the current key once and retry with it.
-/// A kept key that is no usable key (not PEM, not RSA, under 2048 bits: state from an older
-/// version, or edited) is a key problem too, healed by the same one fetch. Returns whether
-/// the subscription's key was replaced.
+/// Verify with the kept key; on a mismatch (in both forms of the body) fetch the current key
+/// once and retry with it. A kept key that is no usable key (not PEM, not RSA, under 2048
+/// bits: state from an older version, or edited) is a key problem too, healed by the same one
+/// fetch. Returns whether the subscription's key was replaced.
 fn verify_with_rotation(
     client: &dyn HttpClient,
     conn: &Connection,
@@ -207,9 +211,10 @@ fn verify_with_rotation(
     event_id: &str,
     body: &[u8],
 ) -> Result<bool, ConnectorError> {
+    let body = Body::new(body);
     let kept = PublicKey::from_pem(&sub.verification_key).ok();
     if let Some(kept) = &kept {
-        match verification.verify(kept, event_id, body) {
+        match verification.verify(kept, event_id, &body) {
             Ok(()) => return Ok(false),
             Err(Refusal::Mismatch) => {}
             Err(other) => return Err(refusal(other)),
@@ -219,7 +224,9 @@ fn verify_with_rotation(
     if kept.is_some() && current.trim() == sub.verification_key.trim() {
         return Err(refusal(Refusal::Mismatch));
     }
-    verification.verify(&key, event_id, body).map_err(refusal)?;
+    verification
+        .verify(&key, event_id, &body)
+        .map_err(refusal)?;
     sub.verification_key = current;
     sub.key_fetched_at = time::format(time::now());
     Ok(true)
