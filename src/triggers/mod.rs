@@ -4,6 +4,7 @@
 //! state the host keeps. The host de-duplicates on event ids, which are stable across polls.
 
 pub mod cursor;
+mod js_json;
 pub mod polling;
 pub mod signature;
 pub mod webhook;

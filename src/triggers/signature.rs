@@ -1,7 +1,13 @@
-//! Ironclad's webhook signature: RSA with SHA-256 (PKCS#1 v1.5) over the event id, the raw
-//! body and the nonce, concatenated in that order; the nonce and the base64 signature arrive
-//! as JSON in `X-Ironclad-Webhook-Verification`. The public key is Ironclad's PEM from
-//! `GET /webhooks/verification-key`, an RSA key of at least [`MIN_KEY_BITS`].
+//! Ironclad's webhook signature: RSA with SHA-256 (PKCS#1 v1.5) over the event id,
+//! `JSON.stringify(body)` and the nonce, concatenated in that order; the nonce and the base64
+//! signature arrive as JSON in `X-Ironclad-Webhook-Verification`. The public key is Ironclad's
+//! PEM from `GET /webhooks/verification-key`, an RSA key of at least [`MIN_KEY_BITS`].
+//!
+//! The body is checked as received first, then re-serialised as JavaScript would
+//! ([`Body`]): what Ironclad sends is the text it signed, unless something on the way (a proxy,
+//! a gateway) re-serialised the JSON.
+
+use std::cell::OnceCell;
 
 use rsa::RsaPublicKey;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
@@ -10,6 +16,7 @@ use rsa::signature::Verifier;
 use serde::Deserialize;
 use sha2::Sha256;
 
+use super::js_json;
 use crate::error::excerpt;
 
 pub const EVENT_ID_HEADER: &str = "x-ironclad-webhook-event-id";
@@ -112,17 +119,47 @@ impl Verification {
         })
     }
 
-    /// Does `key_pem` sign `event_id ++ body ++ nonce` with this signature?
-    pub fn verify(&self, key: &PublicKey, event_id: &str, body: &[u8]) -> Result<(), Refusal> {
+    /// Did `key` sign `event_id ++ body ++ nonce`, with the body in either of its forms?
+    pub fn verify(&self, key: &PublicKey, event_id: &str, body: &Body) -> Result<(), Refusal> {
         let signature =
             Signature::try_from(self.signature.as_slice()).map_err(|_| Refusal::Mismatch)?;
-        let mut signed = Vec::with_capacity(event_id.len() + body.len() + self.nonce.len());
-        signed.extend_from_slice(event_id.as_bytes());
-        signed.extend_from_slice(body);
-        signed.extend_from_slice(self.nonce.as_bytes());
-        key.0
-            .verify(&signed, &signature)
-            .map_err(|_| Refusal::Mismatch)
+        let signs = |text: &[u8]| {
+            let mut signed = Vec::with_capacity(event_id.len() + text.len() + self.nonce.len());
+            signed.extend_from_slice(event_id.as_bytes());
+            signed.extend_from_slice(text);
+            signed.extend_from_slice(self.nonce.as_bytes());
+            key.0.verify(&signed, &signature).is_ok()
+        };
+        if signs(body.raw) || body.stringified().is_some_and(signs) {
+            Ok(())
+        } else {
+            Err(Refusal::Mismatch)
+        }
+    }
+}
+
+/// A delivery's body in the two forms a signature may cover: the bytes received, and
+/// `JSON.stringify(JSON.parse(bytes))`, which is what Ironclad signs. The second is made only
+/// when the first fails, and once however many keys are tried.
+pub struct Body<'a> {
+    raw: &'a [u8],
+    /// `None`: the same text as `raw`, or none (not JSON, or beyond `js_json`'s limits).
+    stringified: OnceCell<Option<String>>,
+}
+
+impl<'a> Body<'a> {
+    pub fn new(raw: &'a [u8]) -> Self {
+        Body {
+            raw,
+            stringified: OnceCell::new(),
+        }
+    }
+
+    fn stringified(&self) -> Option<&[u8]> {
+        self.stringified
+            .get_or_init(|| js_json::stringify(self.raw).filter(|text| text.as_bytes() != self.raw))
+            .as_deref()
+            .map(str::as_bytes)
     }
 }
 
@@ -185,7 +222,27 @@ mod tests {
     fn a_genuine_delivery_verifies() {
         let key = PublicKey::from_pem(KEY).unwrap();
         let v = Verification::parse(&header(SIGNATURE.trim())).unwrap();
-        assert_eq!(v.verify(&key, ID, BODY.as_bytes()), Ok(()));
+        assert_eq!(v.verify(&key, ID, &Body::new(BODY.as_bytes())), Ok(()));
+    }
+
+    /// The same signature over a copy of [`BODY`] re-serialised on the way (pretty-printed,
+    /// escapes where there were none): `JSON.stringify` of it is `BODY` again.
+    #[test]
+    fn a_re_serialised_delivery_verifies() {
+        let key = PublicKey::from_pem(KEY).unwrap();
+        let v = Verification::parse(&header(SIGNATURE.trim())).unwrap();
+        let pretty = r#"{
+  "companyID": "5928719b30182d3700364a74",
+  "payload": { "event": "workflow_launched", "templateID": "t\u0031", "workflowID": "w1" },
+  "timestamp": "2026-11-23T10:00:00.000Z",
+  "webhookID": "5928719b30182d3700364a75"
+}"#;
+        assert_eq!(v.verify(&key, ID, &Body::new(pretty.as_bytes())), Ok(()));
+        let tampered = pretty.replace("w1", "w2");
+        assert_eq!(
+            v.verify(&key, ID, &Body::new(tampered.as_bytes())),
+            Err(Refusal::Mismatch)
+        );
     }
 
     #[test]
@@ -194,14 +251,20 @@ mod tests {
         let v = Verification::parse(&header(SIGNATURE.trim())).unwrap();
         let mut body = BODY.as_bytes().to_vec();
         body[40] ^= 1;
-        assert_eq!(v.verify(&key, ID, &body), Err(Refusal::Mismatch));
         assert_eq!(
-            v.verify(&key, "webhookEventother", BODY.as_bytes()),
+            v.verify(&key, ID, &Body::new(&body)),
+            Err(Refusal::Mismatch)
+        );
+        assert_eq!(
+            v.verify(&key, "webhookEventother", &Body::new(BODY.as_bytes())),
             Err(Refusal::Mismatch)
         );
         let other_nonce = header(SIGNATURE.trim()).replace(NONCE, "0000");
         let v = Verification::parse(&other_nonce).unwrap();
-        assert_eq!(v.verify(&key, ID, BODY.as_bytes()), Err(Refusal::Mismatch));
+        assert_eq!(
+            v.verify(&key, ID, &Body::new(BODY.as_bytes())),
+            Err(Refusal::Mismatch)
+        );
     }
 
     #[test]

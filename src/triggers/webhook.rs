@@ -3,7 +3,9 @@
 //! hydrated with the object it is about.
 //!
 //! The subscription state is JSON the host keeps: the webhook id, target, events and the
-//! verification key (PEM). A delivery that fails with the kept key triggers one re-fetch of
+//! verification key (PEM). A delivery is checked in both forms its body may have been signed
+//! in (as received, and re-serialised as JavaScript would: [`Body`]) with a key before that key
+//! is judged stale. A delivery that fails with the kept key triggers one re-fetch of
 //! the key (Ironclad may rotate it), as does a kept key that is no usable RSA key (so such
 //! state heals rather than fails for ever); if the new key verifies, the replacement state
 //! goes back to the host with the events. Only a delivery that is otherwise well formed and
@@ -13,7 +15,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::signature::{EVENT_ID_HEADER, PublicKey, Refusal, VERIFICATION_HEADER, Verification};
+use super::signature::{
+    Body, EVENT_ID_HEADER, PublicKey, Refusal, VERIFICATION_HEADER, Verification,
+};
 use super::{Event, WebhookRequest, WebhookResult};
 use crate::api;
 use crate::config::Connection;
@@ -195,10 +199,10 @@ pub fn handle(
     })
 }
 
-/// Verify with the kept key; on a mismatch fetch the current key once and retry with it.
-/// A kept key that is no usable key (not PEM, not RSA, under 2048 bits: state from an older
-/// version, or edited) is a key problem too, healed by the same one fetch. Returns whether
-/// the subscription's key was replaced.
+/// Verify with the kept key; on a mismatch (in both forms of the body) fetch the current key
+/// once and retry with it. A kept key that is no usable key (not PEM, not RSA, under 2048
+/// bits: state from an older version, or edited) is a key problem too, healed by the same one
+/// fetch. Returns whether the subscription's key was replaced.
 fn verify_with_rotation(
     client: &dyn HttpClient,
     conn: &Connection,
@@ -207,9 +211,10 @@ fn verify_with_rotation(
     event_id: &str,
     body: &[u8],
 ) -> Result<bool, ConnectorError> {
+    let body = Body::new(body);
     let kept = PublicKey::from_pem(&sub.verification_key).ok();
     if let Some(kept) = &kept {
-        match verification.verify(kept, event_id, body) {
+        match verification.verify(kept, event_id, &body) {
             Ok(()) => return Ok(false),
             Err(Refusal::Mismatch) => {}
             Err(other) => return Err(refusal(other)),
@@ -219,7 +224,9 @@ fn verify_with_rotation(
     if kept.is_some() && current.trim() == sub.verification_key.trim() {
         return Err(refusal(Refusal::Mismatch));
     }
-    verification.verify(&key, event_id, body).map_err(refusal)?;
+    verification
+        .verify(&key, event_id, &body)
+        .map_err(refusal)?;
     sub.verification_key = current;
     sub.key_fetched_at = time::format(time::now());
     Ok(true)
@@ -410,6 +417,7 @@ mod tests {
     const KEY: &str = include_str!("../../fixtures/emulator/webhook-verification-key.pem");
     const OTHER_SIGNING_KEY: &str =
         include_str!("../../fixtures/emulator/webhook-signing-key-2.pem");
+    const OTHER_KEY: &str = include_str!("../../fixtures/emulator/webhook-verification-key-2.pem");
     const WEAK_SIGNING_KEY: &str = include_str!("testdata/weak-1024-signing-key.pem");
     const WEAK_KEY: &str = include_str!("testdata/weak-1024-verification-key.pem");
     const EC_KEY: &str = include_str!("testdata/ec-p256-verification-key.pem");
@@ -417,10 +425,15 @@ mod tests {
 
     /// `body` as Ironclad delivers it, signed with `signing_key` (PKCS#8 PEM).
     fn signed(body: &[u8], signing_key: &str) -> WebhookRequest {
+        signed_over(body, body, signing_key)
+    }
+
+    /// `wire` as it arrives, with the signature `signing_key` (PKCS#8 PEM) made over `text`.
+    fn signed_over(wire: &[u8], text: &[u8], signing_key: &str) -> WebhookRequest {
         let (event_id, nonce) = ("webhookEvent0123", "9f86d081");
         let key = rsa::RsaPrivateKey::from_pkcs8_pem(signing_key).unwrap();
         let mut message = event_id.as_bytes().to_vec();
-        message.extend_from_slice(body);
+        message.extend_from_slice(text);
         message.extend_from_slice(nonce.as_bytes());
         let signature = SigningKey::<Sha256>::new(key).sign(&message).to_vec();
         let verification = json!({ "nonce": nonce, "signAlgorithm": "sha256",
@@ -430,7 +443,7 @@ mod tests {
                 (EVENT_ID_HEADER.into(), event_id.into()),
                 (VERIFICATION_HEADER.into(), verification.to_string()),
             ],
-            body: body.to_vec(),
+            body: wire.to_vec(),
         }
     }
 
@@ -621,6 +634,101 @@ mod tests {
         assert_eq!(out.events[0].id, "webhookEvent0123");
         assert_eq!(out.events[0].payload["event"], "workflow_launched");
         assert!(out.subscription.is_none());
+        assert!(client.sent.borrow().is_empty());
+    }
+
+    /// Deliveries as a proxy may pass them on, each with the text Ironclad signed:
+    /// `JSON.stringify` of the body (what Node.js 20 printed for each wire body, checked once).
+    /// `NOW` stands for a fresh timestamp.
+    const RE_SERIALISED: &[(&str, &str, &str)] = &[
+        (
+            "pretty-printed, with escapes",
+            r#"{
+  "companyID": "c1",
+  "webhookID": "5928719b30182d3700364a75",
+  "timestamp": "NOW",
+  "payload": {
+    "event": "workflow_launched",
+    "workflowID": "w1",
+    "title": "Caf\u00e9 \u5951\u7d04 \/ a\nb \u2028 \"q\" \u0007"
+  }
+}"#,
+            "{\"companyID\":\"c1\",\"webhookID\":\"5928719b30182d3700364a75\",\"timestamp\":\"NOW\",\
+             \"payload\":{\"event\":\"workflow_launched\",\"workflowID\":\"w1\",\
+             \"title\":\"Café 契約 / a\\nb \u{2028} \\\"q\\\" \\u0007\"}}",
+        ),
+        (
+            "numbers",
+            r#"{"companyID":"c1","webhookID":"5928719b30182d3700364a75","timestamp":"NOW","payload":{"event":"workflow_launched","workflowID":"w1","amounts":[1e21,0.1,1.0,-0,1E-7,12345678901234567890]}}"#,
+            r#"{"companyID":"c1","webhookID":"5928719b30182d3700364a75","timestamp":"NOW","payload":{"event":"workflow_launched","workflowID":"w1","amounts":[1e+21,0.1,1,0,1e-7,12345678901234567000]}}"#,
+        ),
+        (
+            "non-ASCII, keys in the order sent",
+            r#"{"webhookID": "5928719b30182d3700364a75", "payload": {"workflowID": "w1", "event": "workflow_launched", "counterparty": "Société Générale – 契約 😀"}, "timestamp": "NOW", "companyID": "c1"}"#,
+            r#"{"webhookID":"5928719b30182d3700364a75","payload":{"workflowID":"w1","event":"workflow_launched","counterparty":"Société Générale – 契約 😀"},"timestamp":"NOW","companyID":"c1"}"#,
+        ),
+    ];
+
+    /// A re-serialised delivery, signed with `signing_key` over its JavaScript form, and a
+    /// copy with one value changed (`w1` → `w2`) under the same signature.
+    fn re_serialised(
+        wire: &str,
+        text: &str,
+        signing_key: &str,
+    ) -> (WebhookRequest, WebhookRequest) {
+        let now = time::format(time::now());
+        let (wire, text) = (wire.replace("NOW", &now), text.replace("NOW", &now));
+        let genuine = signed_over(wire.as_bytes(), text.as_bytes(), signing_key);
+        let mut tampered = genuine.clone();
+        tampered.body = wire.replace("\"w1\"", "\"w2\"").into_bytes();
+        assert_ne!(tampered.body, genuine.body);
+        (genuine, tampered)
+    }
+
+    /// Ironclad signs `JSON.stringify(body)`: a body re-serialised on the way still verifies
+    /// with the kept key (no fetch); the same with one value changed does not.
+    #[test]
+    fn a_re_serialised_delivery_verifies_and_a_tampered_one_does_not() {
+        for (name, wire, text) in RE_SERIALISED {
+            let (genuine, tampered) = re_serialised(wire, text, SIGNING_KEY);
+            let client = ironclad(KEY);
+            let out = handled(&client, json!({}), KEY, &genuine).unwrap();
+            assert_eq!(out.events.len(), 1, "{name}");
+            assert_eq!(
+                out.events[0].payload["webhook"]["payload"]["workflowID"],
+                "w1"
+            );
+            assert!(out.subscription.is_none(), "{name}");
+            assert!(client.sent.borrow().is_empty(), "{name}: no key fetch");
+
+            let result = handled(&client, json!({}), KEY, &tampered);
+            assert_eq!(rejection(result), Rejection::BadSignature, "{name}");
+            assert_eq!(client.sent.borrow().len(), 1, "{name}: one key fetch");
+        }
+    }
+
+    /// A rotated key is tried on both forms too: one fetch, then the delivery verifies and the
+    /// new key is kept.
+    #[test]
+    fn a_re_serialised_delivery_verifies_with_a_rotated_key() {
+        let (_, wire, text) = RE_SERIALISED[0];
+        let (genuine, _) = re_serialised(wire, text, SIGNING_KEY);
+        let client = ironclad(KEY);
+        let out = handled(&client, json!({}), OTHER_KEY, &genuine).unwrap();
+        assert_eq!(out.events.len(), 1);
+        assert_eq!(out.subscription.unwrap()["verification_key"], KEY);
+        assert_eq!(client.sent.borrow().len(), 1);
+    }
+
+    /// The bytes received are still checked first: signed as they are (pretty-printed, not
+    /// what `JSON.stringify` writes), they verify.
+    #[test]
+    fn the_raw_bytes_verify_when_they_are_what_was_signed() {
+        let at = time::format(time::now());
+        let pretty = serde_json::to_vec_pretty(&envelope(&at)).unwrap();
+        let client = ironclad(KEY);
+        let out = handled(&client, json!({}), KEY, &signed(&pretty, SIGNING_KEY)).unwrap();
+        assert_eq!(out.events.len(), 1);
         assert!(client.sent.borrow().is_empty());
     }
 }
