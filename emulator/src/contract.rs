@@ -279,13 +279,20 @@ pub struct RequestParts<'a> {
 }
 
 impl Contract {
-    /// Parse the official OpenAPI YAML at `path`.
+    /// Parse the OpenAPI document at `path`: the committed contract (`.json`, see
+    /// `fixtures/contract/`) or an official YAML file.
     pub fn load(path: impl AsRef<Path>) -> anyhow::Result<Self> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading the OpenAPI document {}", path.display()))?;
-        Self::from_yaml(&text)
-            .with_context(|| format!("parsing the OpenAPI document {}", path.display()))
+        let parsed = if path.extension().is_some_and(|e| e == "json") {
+            serde_json::from_str::<Value>(&text)
+                .map_err(anyhow::Error::from)
+                .and_then(|root| Self::from_value(&root))
+        } else {
+            Self::from_yaml(&text)
+        };
+        parsed.with_context(|| format!("parsing the OpenAPI document {}", path.display()))
     }
 
     pub fn from_yaml(text: &str) -> anyhow::Result<Self> {
@@ -1661,12 +1668,8 @@ components:
     fn official_document_loads_and_routes() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/ironclad/openapi/ironclad-public-api-openapi.yml"
+            "/../fixtures/contract/clm-public.json"
         );
-        if !Path::new(path).exists() {
-            eprintln!("skipping: {path} is not here");
-            return;
-        }
         let c = Contract::load(path).unwrap();
         assert_eq!(c.base_path(), "/public/api/v1");
         assert!(c.operation_count() > 70, "{}", c.operation_count());

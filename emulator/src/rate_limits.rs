@@ -404,7 +404,15 @@ mod tests {
     fn off_by_default_but_injections_always_apply() {
         let mut limits = RateLimits::default();
         let path = "/public/api/v1/workflows";
-        assert!((0..1000).all(|i| matches!(limits.judge("GET", path, i), Verdict::Pass)));
+        // Off, every request is admitted, and still told about its bucket (room for anything).
+        assert!((0..1000).all(|i| matches!(
+            limits.judge("GET", path, i),
+            Verdict::Admitted {
+                remaining: UNENFORCED,
+                limit: UNENFORCED,
+                ..
+            }
+        )));
         limits.inject(0, 2, 7);
         assert!(matches!(
             limits.judge("GET", path, 0),
@@ -417,6 +425,9 @@ mod tests {
             limits.judge("GET", path, 0),
             Verdict::Limited { .. }
         ));
-        assert!(matches!(limits.judge("GET", path, 0), Verdict::Pass));
+        assert!(matches!(
+            limits.judge("GET", path, 0),
+            Verdict::Admitted { .. }
+        ));
     }
 }

@@ -137,42 +137,41 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// A committed contract (`fixtures/contract/NAME.json`, facts of Ironclad's official OpenAPI
+/// documents written by `catalog-gen`).
+pub fn contract_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../fixtures/contract/{name}.json"))
+}
+
+/// Every `operationId` of a committed contract, sorted.
+pub fn contract_operation_ids(name: &str) -> Vec<String> {
+    let path = contract_path(name);
+    let doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let mut ids: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str().map(str::to_string))
+        .collect();
+    ids.sort();
+    ids
+}
+
 /// An emulator from the built-in seed that judges every Public API and SCIM request against
 /// Ironclad's official OpenAPI documents (`CONTRACT_VIOLATION` 400s, SCIM-shaped under
-/// `/scim/v2`), when the reference material is beside the repository; without it, a plain
-/// emulator (and a note on stderr).
+/// `/scim/v2`), as committed in `fixtures/contract/`.
 pub async fn start_emulator() -> RunningEmulator {
     static CONTRACTS: std::sync::OnceLock<Vec<emulator::Contract>> = std::sync::OnceLock::new();
-    const SPECS: [&str; 2] = [
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/ironclad/openapi/ironclad-public-api-openapi.yml"
-        ),
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/ironclad/openapi/ironclad-scim-api-openapi.yml"
-        ),
-    ];
     let contracts = CONTRACTS.get_or_init(|| {
-        SPECS
-            .iter()
-            .filter_map(|spec| {
-                if std::path::Path::new(spec).exists() {
-                    Some(emulator::Contract::load(spec).expect("the official OpenAPI loads"))
-                } else {
-                    eprintln!("note: {spec} is missing; the emulator runs without its contract");
-                    None
-                }
-            })
-            .collect()
+        ["clm-public", "clm-scim"]
+            .map(|name| emulator::Contract::load(contract_path(name)).expect("the contract loads"))
+            .to_vec()
     });
     let addr = ([127, 0, 0, 1], 0).into();
-    if contracts.is_empty() {
-        emulator::start(addr).await
-    } else {
-        emulator::start_with_contracts(addr, emulator::default_seed(), contracts.clone()).await
-    }
-    .expect("emulator starts")
+    emulator::start_with_contracts(addr, emulator::default_seed(), contracts.clone())
+        .await
+        .expect("emulator starts")
 }
 
 pub fn client(emu: &RunningEmulator, name: &str) -> OAuthClient {

@@ -10,6 +10,7 @@
 //! cargo run -p catalog-gen -- --all --out Y     # every CLM operation the generator can handle
 //! ```
 
+mod contract;
 mod fragments;
 mod render;
 mod row;
@@ -272,6 +273,16 @@ fn run() -> Result<ExitCode> {
         outputs.push((fixture, render::fixture_json(&rows)));
     }
     outputs.push((readme_path, readme));
+    for file in &contract::CONTRACTS {
+        let spec_path = workspace.join(file.spec);
+        let root = Spec::load(&spec_path)?.into_root();
+        eprintln!(
+            "catalog-gen: contract of {} -> {}",
+            spec_path.display(),
+            file.out
+        );
+        outputs.push((workspace.join(file.out), contract::facts_json(&root)));
+    }
     if args.check {
         return check(&outputs);
     }

@@ -46,6 +46,11 @@ impl Spec {
         Ok(Spec { root })
     }
 
+    /// The whole document.
+    pub fn into_root(self) -> Value {
+        self.root
+    }
+
     #[cfg(test)]
     pub fn from_value(root: Value) -> Spec {
         Spec { root }
