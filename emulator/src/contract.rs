@@ -464,7 +464,9 @@ fn specificity(segments: &[Segment]) -> Vec<u8> {
 
 /// Percent-decoding for a path segment (`+` stays a plus).
 fn path_decode(segment: &str) -> String {
-    query::decode(&segment.replace('+', "%2B"))
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn parse_operation(
