@@ -122,7 +122,7 @@ pub fn parse(body: Bytes, boundary: &str) -> Result<Vec<Part>, Error> {
         let content_type = field
             .headers()
             .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
             .map(|v| v.trim().to_owned());
         let data = at_once(field.bytes()).map_err(why)?;
         parts.push(Part {
@@ -173,9 +173,11 @@ fn disposition(headers: &HeaderMap) -> Result<(String, Option<String>), Error> {
     let malformed = |why: &str| Error::Malformed(why.to_owned());
     let value = headers
         .get(header::CONTENT_DISPOSITION)
-        .ok_or_else(|| malformed("a part has no Content-Disposition header"))?
-        .to_str()
-        .map_err(|_| malformed("a part's Content-Disposition is not text"))?;
+        .ok_or_else(|| malformed("a part has no Content-Disposition header"))?;
+    // Clients write file names in UTF-8 as they are (`filename="é.pdf"`), which the
+    // `HeaderValue` text accessor refuses.
+    let value = std::str::from_utf8(value.as_bytes())
+        .map_err(|_| malformed("a part's Content-Disposition is not UTF-8"))?;
     let mut pieces = split_params(value);
     if !pieces
         .next()
@@ -359,6 +361,9 @@ mod tests {
         assert_eq!(&parts[0].data[..], b"imported");
         assert_eq!(parts[1].filename.as_deref(), Some("résumé.pdf"));
         assert_eq!(&parts[1].data[..], b"\x00\x01");
+        let body = "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"Q3 é.pdf\"\r\n\r\nx\r\n--b--";
+        let parts = parse(Bytes::from_static(body.as_bytes()), "b").unwrap();
+        assert_eq!(parts[0].filename.as_deref(), Some("Q3 é.pdf"), "raw UTF-8");
     }
 
     #[test]
