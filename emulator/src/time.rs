@@ -44,7 +44,8 @@ pub fn parse(text: &str) -> Option<i64> {
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let date_ms = date_ms(digits(&s[0..4])?, digits(&s[5..7])?, digits(&s[8..10])?)?;
+    // The dashes put bytes 4, 5, 7 and 8 on character boundaries; byte 10 may not be.
+    let date_ms = date_ms(digits(&s[0..4])?, digits(&s[5..7])?, digits(s.get(8..10)?)?)?;
     let rest = &s[10..];
     if rest.is_empty() {
         return Some(date_ms);
@@ -117,7 +118,7 @@ fn split_offset(rest: &str) -> Option<(&str, i64)> {
             if off.len() != 4 {
                 return None;
             }
-            let (h, m): (i64, i64) = (digits(&off[..2])?, digits(&off[2..])?);
+            let (h, m): (i64, i64) = (digits(off.get(..2)?)?, digits(off.get(2..)?)?);
             let ms = (h * 60 + m) * 60_000;
             Some((&rest[..i], if sign == '+' { ms } else { -ms }))
         }
@@ -157,6 +158,8 @@ mod tests {
             "2018-03-10T25:00Z",
             "2018-03-10Tnoon",
             "9999-12-31T23:00:00-05:00",
+            "2018-03-1é",
+            "2018-03-10T10:00+1é1",
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
