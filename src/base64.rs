@@ -1,46 +1,52 @@
-//! Standard base64 (RFC 4648 §4), the encoding files travel in through action inputs and
-//! outputs. Written here rather than taken as a dependency: it is small, and the component
-//! stays lean.
+//! Base64 as the connector meets it: standard base64 (RFC 4648 §4) for files in action inputs
+//! and outputs, unpadded URL-safe base64 (§5) for opaque tokens such as page cursors. The
+//! `base64` crate does the coding; this module keeps the rules callers rely on, which no
+//! single crate engine has:
+//! - what a user pastes decodes if its bytes are clear: ASCII whitespace is skipped (a
+//!   line-wrapped MIME dump), padding may be left off, and bits past the last byte are
+//!   ignored;
+//! - a token decodes only in the form [`encode_url`] writes;
+//! - an error says where (an offset into the text as given) and why, in words a user can act
+//!   on, with a hint when the URL-safe alphabet was pasted where the standard one belongs.
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+use std::borrow::Cow;
+
+use base64::Engine;
+use base64::alphabet::{STANDARD, URL_SAFE};
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+/// Writes padded standard base64; reads text whose padding, if any, completes the last group.
+static PADDED: GeneralPurpose =
+    GeneralPurpose::new(&STANDARD, lenient(DecodePaddingMode::RequireCanonical));
+/// Reads standard base64 without padding (the crate's `Indifferent` mode would also take a
+/// half-padded `Zg=`, which is neither form).
+static UNPADDED: GeneralPurpose =
+    GeneralPurpose::new(&STANDARD, lenient(DecodePaddingMode::RequireNone));
+static TOKEN: GeneralPurpose = GeneralPurpose::new(
+    &URL_SAFE,
+    lenient(DecodePaddingMode::RequireNone).with_encode_padding(false),
+);
+
+const fn lenient(padding: DecodePaddingMode) -> GeneralPurposeConfig {
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(padding)
+        .with_decode_allow_trailing_bits(true)
+}
 
 /// `bytes` in padded standard base64.
 pub fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let sextet = |shift: u32| ALPHABET[((n >> shift) & 0x3f) as usize] as char;
-        out.push(sextet(18));
-        out.push(sextet(12));
-        out.push(if chunk.len() > 1 { sextet(6) } else { '=' });
-        out.push(if chunk.len() > 2 { sextet(0) } else { '=' });
-    }
-    out
+    PADDED.encode(bytes)
 }
 
-/// `bytes` in unpadded URL-safe base64 (RFC 4648 §5), for opaque tokens such as page cursors.
+/// `bytes` in unpadded URL-safe base64, for opaque tokens such as page cursors.
 pub fn encode_url(bytes: &[u8]) -> String {
-    encode(bytes)
-        .trim_end_matches('=')
-        .replace('+', "-")
-        .replace('/', "_")
+    TOKEN.encode(bytes)
 }
 
 /// Decode what [`encode_url`] wrote; None for anything else (the standard alphabet, padding,
 /// whitespace included).
 pub fn decode_url(text: &str) -> Option<Vec<u8>> {
-    if text
-        .bytes()
-        .any(|b| matches!(b, b'+' | b'/' | b'=') || b.is_ascii_whitespace())
-    {
-        return None;
-    }
-    decode(&text.replace('-', "+").replace('_', "/")).ok()
+    TOKEN.decode(text).ok()
 }
 
 /// Why a text is not base64; `offset` is a byte offset into the text.
@@ -60,82 +66,56 @@ impl std::fmt::Display for DecodeError {
 /// padding may be left off; anything else outside the alphabet is an error, with a hint for
 /// the URL-safe alphabet.
 pub fn decode(text: &str) -> Result<Vec<u8>, DecodeError> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let mut quad = [0u8; 4];
-    let mut filled = 0;
-    let mut padding_at: Option<usize> = None;
-    let mut pads = 0usize;
-    for (offset, byte) in text.bytes().enumerate() {
-        if byte.is_ascii_whitespace() {
-            continue;
-        }
-        if byte == b'=' {
-            padding_at.get_or_insert(offset);
-            pads += 1;
-            continue;
-        }
-        if let Some(at) = padding_at {
-            return Err(DecodeError {
-                offset: at,
-                message: "padding `=` may only end the text".into(),
-            });
-        }
-        let Some(value) = sextet(byte) else {
-            let shown = text[offset..].chars().next().unwrap_or('?');
-            let hint = if matches!(byte, b'-' | b'_') {
-                "; standard base64 uses `+` and `/`, not the URL-safe `-` and `_`"
-            } else {
-                ""
-            };
-            return Err(DecodeError {
-                offset,
-                message: format!("`{shown}` is not a base64 character{hint}"),
-            });
-        };
-        quad[filled] = value;
-        filled += 1;
-        if filled == 4 {
-            out.push((quad[0] << 2) | (quad[1] >> 4));
-            out.push((quad[1] << 4) | (quad[2] >> 2));
-            out.push((quad[2] << 6) | quad[3]);
-            filled = 0;
-        }
-    }
-    let end = text.len();
-    match filled {
-        0 => {}
-        1 => {
-            return Err(DecodeError {
-                offset: end,
-                message: "the text ends in the middle of a byte (its length is wrong)".into(),
-            });
-        }
-        2 => out.push((quad[0] << 2) | (quad[1] >> 4)),
-        _ => {
-            out.push((quad[0] << 2) | (quad[1] >> 4));
-            out.push((quad[1] << 4) | (quad[2] >> 2));
-        }
-    }
-    // Padding, when present, must complete the last group of four exactly.
-    if let Some(at) = padding_at
-        && (filled < 2 || filled + pads != 4)
-    {
-        return Err(DecodeError {
-            offset: at,
-            message: "misplaced padding `=`".into(),
-        });
-    }
-    Ok(out)
+    let compact: Cow<[u8]> = if text.bytes().any(|b| b.is_ascii_whitespace()) {
+        Cow::Owned(text.bytes().filter(|b| !b.is_ascii_whitespace()).collect())
+    } else {
+        Cow::Borrowed(text.as_bytes())
+    };
+    let engine = if compact.ends_with(b"=") {
+        &PADDED
+    } else {
+        &UNPADDED
+    };
+    engine.decode(&compact).map_err(|_| explain(text))
 }
 
-fn sextet(byte: u8) -> Option<u8> {
-    match byte {
-        b'A'..=b'Z' => Some(byte - b'A'),
-        b'a'..=b'z' => Some(byte - b'a' + 26),
-        b'0'..=b'9' => Some(byte - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
+/// Why `text` failed to decode, found by reading it from the start: the crate's own error
+/// names a byte of the chunk it stopped in (not always the first bad one, nor on a character
+/// boundary), while a user is best told of the first thing wrong, where it stands in the text
+/// as given.
+fn explain(text: &str) -> DecodeError {
+    let mut first_pad = None;
+    let mut data = 0usize;
+    let fail = |offset, message: String| DecodeError { offset, message };
+    for (offset, byte) in text.bytes().enumerate() {
+        match byte {
+            _ if byte.is_ascii_whitespace() => {}
+            b'=' => {
+                first_pad.get_or_insert(offset);
+            }
+            _ if let Some(at) = first_pad => {
+                return fail(at, "padding `=` may only end the text".into());
+            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' => data += 1,
+            _ => {
+                let shown = text[offset..].chars().next().unwrap_or('?');
+                let hint = if matches!(byte, b'-' | b'_') {
+                    "; standard base64 uses `+` and `/`, not the URL-safe `-` and `_`"
+                } else {
+                    ""
+                };
+                return fail(offset, format!("`{shown}` is not a base64 character{hint}"));
+            }
+        }
+    }
+    match first_pad {
+        // Every character is base64 and padding ends the text, but not a group of four.
+        Some(at) if data % 4 != 1 => fail(at, "misplaced padding `=`".into()),
+        // A lone character past the last full group is not a byte, padded or not.
+        _ => fail(
+            text.len(),
+            "the text ends in the middle of a byte (its length is wrong)".into(),
+        ),
     }
 }
 
@@ -203,5 +183,26 @@ mod tests {
         assert!(decode("Zg===").is_err(), "too much padding");
         assert!(decode("====").is_err());
         assert!(decode("é").unwrap_err().message.contains("`é`"));
+    }
+
+    #[test]
+    fn errors_name_the_first_fault_where_it_stands_in_the_text_as_given() {
+        // The crate stops at a later bad byte of the chunk, or inside a character.
+        let err = decode("Za!=-").unwrap_err();
+        assert_eq!(
+            (err.offset, err.message.contains("`!`")),
+            (2, true),
+            "{err}"
+        );
+        let err = decode("_/aé").unwrap_err();
+        assert_eq!(
+            (err.offset, err.message.contains("URL-safe")),
+            (0, true),
+            "{err}"
+        );
+        let err = decode("Zm9v\r\n  Zm9!").unwrap_err();
+        assert_eq!(err.offset, 11, "{err}");
+        assert_eq!(decode("Zm9v\nZ=").unwrap_err().offset, 7);
+        assert_eq!(decode("Zm9vYg= \n").unwrap_err().offset, 6);
     }
 }

@@ -2,12 +2,72 @@
 //!
 //! A deliberate subset of JSON Schema 2020-12 — the keywords the generated catalog keeps —
 //! written here because a full validator (regex engines, URL parsers) would triple the
-//! component's size. Unknown keywords are ignored, as the spec says they must be.
+//! component's size. The keywords it applies are [`KEYWORDS`]; those it ignores on purpose
+//! are [`ANNOTATIONS`]. Any other keyword would be ignored too, as the spec says, so a test
+//! (`tests/schema_keywords.rs`) holds every schema the connector serves to these two lists,
+//! and the official JSON Schema Test Suite's cases for them must pass
+//! (`tests/json_schema_suite.rs`).
+//!
+//! `format` is applied, unlike the spec's default, and only to Ironclad's formats: `email`,
+//! `date-time` and `date` (which takes a date-time too, as Ironclad's date fields do); any
+//! other format is an annotation.
 
 use serde_json::{Map, Value};
 
 use crate::error::excerpt;
 use crate::integer;
+
+/// The keywords [`validate`] applies.
+pub const KEYWORDS: &[&str] = &[
+    "type",
+    "enum",
+    "const",
+    "required",
+    "properties",
+    "additionalProperties",
+    "minProperties",
+    "maxProperties",
+    "items",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minLength",
+    "maxLength",
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "if",
+    "then",
+    "else",
+];
+
+/// The keywords [`validate`] ignores on purpose: 2020-12's meta-data and content vocabularies,
+/// which describe a value and never decide whether it is valid, and `$schema` and `$comment`.
+/// Extensions (`x-options`, `x-secret`, …) are annotations as well.
+pub const ANNOTATIONS: &[&str] = &[
+    "$schema",
+    "$comment",
+    "title",
+    "description",
+    "default",
+    "examples",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "contentEncoding",
+    "contentMediaType",
+    "contentSchema",
+];
+
+/// Whether `keyword` is one [`validate`] applies or ignores on purpose.
+pub fn knows(keyword: &str) -> bool {
+    KEYWORDS.contains(&keyword) || ANNOTATIONS.contains(&keyword) || keyword.starts_with("x-")
+}
 
 /// Where the value is wrong (a JSON Pointer) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +92,7 @@ fn check(schema: &Value, value: &Value, at: &mut String) -> Result<(), Violation
         check_type(types, value, at)?;
     }
     if let Some(Value::Array(options)) = s.get("enum")
-        && !options.contains(value)
+        && !options.iter().any(|option| same(option, value))
     {
         let list: Vec<String> = options.iter().map(Value::to_string).collect();
         return Err(violation(
@@ -45,7 +105,7 @@ fn check(schema: &Value, value: &Value, at: &mut String) -> Result<(), Violation
         ));
     }
     if let Some(expected) = s.get("const")
-        && expected != value
+        && !same(expected, value)
     {
         return Err(violation(at, format!("must be {expected}")));
     }
@@ -121,6 +181,11 @@ fn check_object(
     {
         return Err(violation(at, format!("needs at least {min} propert(ies)")));
     }
+    if let Some(max) = s.get("maxProperties").and_then(integer::as_u64)
+        && obj.len() as u64 > max
+    {
+        return Err(violation(at, format!("allows at most {max} propert(ies)")));
+    }
     let props = s.get("properties").and_then(Value::as_object);
     for (name, item) in obj {
         let sub = props.and_then(|p| p.get(name));
@@ -163,7 +228,7 @@ fn check_array(s: &Map<String, Value>, items: &[Value], at: &mut String) -> Resu
     }
     if s.get("uniqueItems") == Some(&Value::Bool(true)) {
         for (i, item) in items.iter().enumerate() {
-            if items[..i].contains(item) {
+            if items[..i].iter().any(|earlier| same(earlier, item)) {
                 return Err(violation(
                     &child(at, &i.to_string()),
                     "repeats an earlier item",
@@ -255,6 +320,12 @@ fn check_combinators(
             check(rule, value, at)?;
         }
     }
+    if let Some(condition) = s.get("if") {
+        let holds = check(condition, value, &mut at.clone()).is_ok();
+        if let Some(rule) = s.get(if holds { "then" } else { "else" }) {
+            check(rule, value, at)?;
+        }
+    }
     for (keyword, exactly_one) in [("anyOf", false), ("oneOf", true)] {
         let Some(Value::Array(options)) = s.get(keyword) else {
             continue;
@@ -292,6 +363,27 @@ fn check_combinators(
         }
     }
     Ok(())
+}
+
+/// JSON Schema's equality, for `enum`, `const` and `uniqueItems`: numbers by their value (`1`
+/// is `1.0`), also inside arrays and objects; everything else as JSON.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let exact =
+                |read: fn(&Value) -> Option<i128>| read(a).zip(read(b)).map(|(i, j)| i == j);
+            exact(|v| integer::as_i64(v).map(i128::from))
+                .or_else(|| exact(|v| integer::as_u64(v).map(i128::from)))
+                .unwrap_or(x.as_f64() == y.as_f64())
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, a)| y.get(k).is_some_and(|b| same(a, b)))
+        }
+        _ => a == b,
+    }
 }
 
 fn looks_like_email(text: &str) -> bool {

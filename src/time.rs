@@ -1,6 +1,17 @@
 //! UTC timestamps as Ironclad writes them (`2016-11-17T00:37:22.318Z`, offsets accepted), as
 //! milliseconds since the Unix epoch. Cursors compare instants, never strings, because
 //! Ironclad mixes `…Z` and `….000Z` forms and offsets.
+//!
+//! The grammar is ours: Ironclad's forms, and nothing a cursor would not read back. The
+//! calendar is jiff's, through `jiff-core`, the crate of primitives jiff itself is built on
+//! (the emulator uses jiff proper). jiff's own API reaches days-to-date only through its
+//! span arithmetic, which costs the component 130–145 KB, or through its `Timestamp`,
+//! whose range stops a day short of 9999-12-31; `jiff-core` does it in about 1 KB
+//! over the whole calendar.
+
+use jiff_core::civil::{Date, UnixEpochDay};
+
+const DAY_MS: Millis = 86_400_000;
 
 /// Milliseconds since 1970-01-01T00:00:00Z.
 pub type Millis = i64;
@@ -24,14 +35,12 @@ pub fn parse(text: &str) -> Option<Millis> {
                 .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'))
         })
     };
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || !(1..=12).contains(&month) {
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
         return None;
     }
-    if !(1..=days_in_month(year, month)).contains(&day) {
-        return None;
-    }
-    let mut ms = days_from_civil(year, month, day) * 86_400_000;
+    // Two digits fit an i8, four an i16; a month or day the calendar lacks is an error.
+    let date = Date::new(num(0..4)? as i16, num(5..7)? as i8, num(8..10)? as i8).ok()?;
+    let mut ms = Millis::from(date.to_unix_epoch_day().day()) * DAY_MS;
     if b.len() == 10 {
         return Some(ms);
     }
@@ -63,72 +72,44 @@ pub fn parse(text: &str) -> Option<Millis> {
         let value = frac.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
         ms += value * 10i64.pow(3 - frac.len() as u32);
     }
-    match b.get(i) {
-        Some(b'Z' | b'z') if i + 1 == b.len() => Some(ms),
+    let ms = match b.get(i) {
+        Some(b'Z' | b'z') if i + 1 == b.len() => ms,
         Some(sign @ (b'+' | b'-')) if b.len() == i + 6 && b[i + 3] == b':' => {
             let offset = (num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?) * 60_000;
-            Some(if *sign == b'+' {
+            if *sign == b'+' {
                 ms - offset
             } else {
                 ms + offset
-            })
+            }
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    // An offset can carry 9999-12-31 past the last year [`format`] can write; such an instant
+    // would not read back, so it is refused here rather than in a cursor later.
+    utc_date(ms).map(|_| ms)
 }
 
-/// `2016-11-17T00:37:22.318Z`.
+/// `2016-11-17T00:37:22.318Z`. Every instant [`parse`] or [`now`] gives is within the
+/// calendar's years (±9999); one beyond is written as the calendar's first or last day.
 pub fn format(ms: Millis) -> String {
-    let days = ms.div_euclid(86_400_000);
-    let rem = ms.rem_euclid(86_400_000);
-    let (y, m, d) = civil_from_days(days);
+    let date = utc_date(ms).unwrap_or(if ms < 0 { Date::MIN } else { Date::MAX });
+    let clock = ms.rem_euclid(DAY_MS);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        date.year(),
+        date.month(),
+        date.day(),
+        clock / 3_600_000,
+        clock / 60_000 % 60,
+        clock / 1000 % 60,
+        clock % 1000
     )
 }
 
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
+/// The UTC date of the instant `ms`; None beyond the calendar's years.
+fn utc_date(ms: Millis) -> Option<Date> {
+    let day = i32::try_from(ms.div_euclid(DAY_MS)).ok()?;
+    Some(UnixEpochDay::new(day).ok()?.to_date())
 }
 
 #[cfg(test)]
@@ -187,5 +168,16 @@ mod tests {
         ] {
             assert_eq!(parse(&format(ms)), Some(ms), "{ms}");
         }
+    }
+
+    #[test]
+    fn the_calendars_last_instant_reads_back_and_nothing_past_it_is_read() {
+        let last = "9999-12-31T23:59:59.999Z";
+        assert_eq!(parse(last).map(format).as_deref(), Some(last));
+        assert_eq!(
+            parse("9999-12-31T23:00:00-05:00"),
+            None,
+            "year 10000 in UTC"
+        );
     }
 }

@@ -26,7 +26,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, anyhow, bail};
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
@@ -471,7 +471,9 @@ fn specificity(segments: &[Segment]) -> Vec<u8> {
 
 /// Percent-decoding for a path segment (`+` stays a plus).
 fn path_decode(segment: &str) -> String {
-    query::decode(&segment.replace('+', "%2B"))
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn parse_operation(
@@ -902,7 +904,7 @@ fn check_multipart(
         .unwrap_or_default();
     let boundary = multipart::boundary(content_type)
         .map_err(|e| Violation::new(&op.id, e.to_string(), "content-type"))?;
-    let parts = multipart::parse(body, &boundary)
+    let parts = multipart::parse(Bytes::copy_from_slice(body), &boundary)
         .map_err(|e| Violation::new(&op.id, e.to_string(), "body"))?;
     let Some(spec) = spec else {
         return Ok(());
@@ -936,7 +938,7 @@ fn check_multipart(
             }
             Some((_, PartRule::File)) => continue,
             Some((_, PartRule::Json(schema))) => {
-                let value: Value = serde_json::from_slice(part.data).map_err(|e| {
+                let value: Value = serde_json::from_slice(&part.data).map_err(|e| {
                     Violation::new(
                         &op.id,
                         format!("form-data part '{}' is not valid JSON: {e}", part.name),
@@ -947,7 +949,7 @@ fn check_multipart(
             }
             Some((_, PartRule::Text(schema))) => (
                 schema,
-                Value::String(String::from_utf8_lossy(part.data).into_owned()),
+                Value::String(String::from_utf8_lossy(&part.data).into_owned()),
             ),
         };
         let (schema, value) = value;

@@ -1,11 +1,14 @@
-//! A small `multipart/form-data` parser (RFC 7578 over RFC 2046): the boundary from the
-//! `Content-Type`, each part's headers (`Content-Disposition` name and filename, including
-//! RFC 5987 `filename*=UTF-8''…`, and `Content-Type`) and its bytes, binary-safe and without
-//! copying (parts are slices of the request body). Delimiters are `CRLF--boundary`; a body
-//! written with bare LF line ends is accepted too.
+//! `multipart/form-data` request bodies (RFC 7578 over RFC 2046). `multer`, the parser
+//! axum's `Multipart` extractor is built on, finds the parts; this module adds what the
+//! emulator answers with: each part's `Content-Disposition` read as RFC 6266 says (parameter
+//! names in any case, RFC 5987 `filename*=UTF-8''…` over `filename`), which multer does not,
+//! and the reason a body is refused in words that say where it went wrong, which become the
+//! message of an Ironclad-shaped 400.
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, header};
+use futures_util::FutureExt;
+use percent_encoding::percent_decode_str;
 
 /// Largest request body the upload routes accept: Ironclad's documented 100 MB for a file plus
 /// room for the multipart framing and the other parts.
@@ -49,16 +52,9 @@ impl Form {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         let boundary = boundary(content_type)?;
-        let parts = parse(body, &boundary)?
-            .into_iter()
-            .map(|p| Part {
-                name: p.name,
-                filename: p.filename,
-                content_type: p.content_type,
-                data: body.slice_ref(p.data),
-            })
-            .collect();
-        Ok(Self { parts })
+        Ok(Self {
+            parts: parse(body.clone(), &boundary)?,
+        })
     }
 }
 
@@ -93,19 +89,10 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// A part borrowing from the body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawPart<'a> {
-    pub name: String,
-    pub filename: Option<String>,
-    pub content_type: Option<String>,
-    pub data: &'a [u8],
-}
-
 /// The boundary of a `multipart/form-data` content type (`boundary=x` or `boundary="x"`).
 pub fn boundary(content_type: &str) -> Result<String, Error> {
-    let mut pieces = split_params(content_type);
-    let media = pieces
+    let media = content_type
+        .split(';')
         .next()
         .unwrap_or_default()
         .trim()
@@ -113,99 +100,85 @@ pub fn boundary(content_type: &str) -> Result<String, Error> {
     if media != "multipart/form-data" {
         return Err(Error::NotMultipart(media));
     }
-    let boundary = pieces
-        .filter_map(|p| {
-            let (k, v) = p.split_once('=')?;
-            k.trim()
-                .eq_ignore_ascii_case("boundary")
-                .then(|| unquote(v.trim()))
-        })
-        .next()
-        .ok_or(Error::NoBoundary)?;
-    // RFC 2046: 1 to 70 characters, not ending in a space.
-    if boundary.is_empty() || boundary.len() > 70 || boundary.ends_with(' ') {
-        return Err(Error::NoBoundary);
+    // multer refuses a content type it cannot parse (`boundary=` with no value) or without a
+    // boundary; it does not hold the boundary to RFC 2046's 1 to 70 characters, not ending in
+    // a space, which a delimiter line needs.
+    match multer::parse_boundary(content_type) {
+        Ok(b) if !b.is_empty() && b.len() <= 70 && !b.ends_with(' ') => Ok(b),
+        _ => Err(Error::NoBoundary),
     }
-    Ok(boundary)
 }
 
-/// The parts of `body`, delimited by `boundary`.
-pub fn parse<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<RawPart<'a>>, Error> {
-    let dash = format!("--{boundary}");
-    let dash = dash.as_bytes();
-    // The first delimiter opens the body or follows the preamble's line end.
-    let first = if body.starts_with(dash) {
-        0
-    } else {
-        let after_lf = [b"\n".as_slice(), dash].concat();
-        find(body, &after_lf, 0)
-            .map(|i| i + 1)
-            .ok_or_else(|| malformed("the opening boundary delimiter is missing"))?
-    };
-    let mut pos = first + dash.len();
-    if body[pos..].starts_with(b"--") {
-        return Ok(Vec::new());
-    }
-    // CRLF line ends as the RFC says, or bare LF when the body uses those.
-    let padded = skip_padding(body, pos);
-    let eol: &[u8] = if body[padded..].starts_with(b"\r\n") {
-        b"\r\n"
-    } else if body[padded..].starts_with(b"\n") {
-        b"\n"
-    } else {
-        return Err(malformed(
-            "a boundary delimiter is not followed by a line end",
-        ));
-    };
-    let close = [eol, dash].concat();
-    let blank = [eol, eol].concat();
+/// The parts of `body`, delimited by `boundary`. multer copies the body once into its
+/// buffer; the parts are slices of that copy.
+pub fn parse(body: Bytes, boundary: &str) -> Result<Vec<Part>, Error> {
+    let whole = body.clone();
+    let stream = futures_util::stream::once(async { Ok::<_, std::convert::Infallible>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
     let mut parts = Vec::new();
-    loop {
-        if body[pos..].starts_with(b"--") {
-            // The close delimiter; the epilogue is ignored.
-            return Ok(parts);
-        }
-        pos = skip_padding(body, pos);
-        if !body[pos..].starts_with(eol) {
-            return Err(malformed(
-                "a boundary delimiter is not followed by a line end",
-            ));
-        }
-        pos += eol.len();
-        let (head, data_start) = if body[pos..].starts_with(eol) {
-            (&body[pos..pos], pos + eol.len())
-        } else {
-            let end = find(body, &blank, pos)
-                .ok_or_else(|| malformed("a part's headers do not end with an empty line"))?;
-            (&body[pos..end], end + blank.len())
-        };
-        let head =
-            std::str::from_utf8(head).map_err(|_| malformed("a part's headers are not UTF-8"))?;
-        let data_end = find(body, &close, data_start).ok_or_else(|| {
-            malformed("the closing boundary delimiter is missing (the body may be truncated)")
-        })?;
-        parts.push(part(head, &body[data_start..data_end], eol)?);
-        pos = data_end + close.len();
+    let why = |e| malformed(e, &whole, boundary);
+    while let Some(field) = at_once(multipart.next_field()).map_err(why)? {
+        let (name, filename) = disposition(field.headers())?;
+        let content_type = field
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+            .map(|v| v.trim().to_owned());
+        let data = at_once(field.bytes()).map_err(why)?;
+        parts.push(Part {
+            name,
+            filename,
+            content_type,
+            data,
+        });
     }
+    Ok(parts)
 }
 
-fn part<'a>(head: &str, data: &'a [u8], eol: &[u8]) -> Result<RawPart<'a>, Error> {
-    let eol = std::str::from_utf8(eol).unwrap_or("\r\n");
-    let mut disposition = None;
-    let mut content_type = None;
-    for line in head.split(eol).filter(|l| !l.trim().is_empty()) {
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| malformed(&format!("the part header line '{line}' has no colon")))?;
-        match name.trim().to_ascii_lowercase().as_str() {
-            "content-disposition" => disposition = Some(value.trim().to_owned()),
-            "content-type" => content_type = Some(value.trim().to_owned()),
-            _ => {}
+/// The whole body is one chunk, ready at once, so multer never waits for more: each step
+/// completes in its first poll.
+fn at_once<T>(step: impl Future<Output = multer::Result<T>>) -> multer::Result<T> {
+    step.now_or_never()
+        .unwrap_or(Err(multer::Error::IncompleteStream))
+}
+
+/// multer's error as a reason a user can act on. multer says "incomplete stream" both when
+/// the opening delimiter is missing and when a delimiter line or a header block is cut short;
+/// a body without the delimiter anywhere is the first.
+fn malformed(error: multer::Error, body: &[u8], boundary: &str) -> Error {
+    use multer::Error as M;
+    let delimiter = format!("--{boundary}");
+    let why = match error {
+        M::IncompleteStream
+            if !body
+                .windows(delimiter.len())
+                .any(|w| w == delimiter.as_bytes()) =>
+        {
+            "the opening boundary delimiter is missing"
         }
-    }
-    let disposition =
-        disposition.ok_or_else(|| malformed("a part has no Content-Disposition header"))?;
-    let mut pieces = split_params(&disposition);
+        M::IncompleteFieldData { .. } => {
+            "the closing boundary delimiter is missing (the body may be truncated)"
+        }
+        M::IncompleteStream | M::IncompleteHeaders => {
+            "a boundary delimiter is not followed by a line end (CRLF), or a part's headers do \
+             not end with an empty line"
+        }
+        _ => "a part's headers cannot be read",
+    };
+    Error::Malformed(why.to_owned())
+}
+
+/// A part's name and file name, from its `Content-Disposition: form-data; name=…`.
+fn disposition(headers: &HeaderMap) -> Result<(String, Option<String>), Error> {
+    let malformed = |why: &str| Error::Malformed(why.to_owned());
+    let value = headers
+        .get(header::CONTENT_DISPOSITION)
+        .ok_or_else(|| malformed("a part has no Content-Disposition header"))?;
+    // Clients write file names in UTF-8 as they are (`filename="é.pdf"`), which the
+    // `HeaderValue` text accessor refuses.
+    let value = std::str::from_utf8(value.as_bytes())
+        .map_err(|_| malformed("a part's Content-Disposition is not UTF-8"))?;
+    let mut pieces = split_params(value);
     if !pieces
         .next()
         .unwrap_or_default()
@@ -229,16 +202,7 @@ fn part<'a>(head: &str, data: &'a [u8], eol: &[u8]) -> Result<RawPart<'a>, Error
         }
     }
     let name = name.ok_or_else(|| malformed("a part's Content-Disposition has no name"))?;
-    Ok(RawPart {
-        name,
-        filename: filename_ext.or(filename),
-        content_type,
-        data,
-    })
-}
-
-fn malformed(why: &str) -> Error {
-    Error::Malformed(why.to_owned())
+    Ok((name, filename_ext.or(filename)))
 }
 
 /// `;`-separated header parameters, respecting quoted strings.
@@ -286,61 +250,12 @@ fn ext_value(v: &str) -> Option<String> {
     let mut fields = v.splitn(3, '\'');
     let charset = fields.next()?.to_ascii_lowercase();
     let _lang = fields.next()?;
-    let encoded = fields.next()?;
-    let bytes = percent_decode(encoded);
+    let bytes: Vec<u8> = percent_decode_str(fields.next()?).collect();
     match charset.as_str() {
         "utf-8" => String::from_utf8(bytes).ok(),
         "iso-8859-1" => Some(bytes.into_iter().map(char::from).collect()),
         _ => None,
     }
-}
-
-fn percent_decode(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = (b[i] == b'%')
-            .then(|| b.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match hex {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(b[i]);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
-fn skip_padding(body: &[u8], mut pos: usize) -> usize {
-    while matches!(body.get(pos), Some(b' ' | b'\t')) {
-        pos += 1;
-    }
-    pos
-}
-
-/// The first index of `needle` in `haystack` at or after `from`.
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    let (&first, rest) = needle.split_first()?;
-    let mut i = from;
-    while i + needle.len() <= haystack.len() {
-        let next = haystack[i..=haystack.len() - needle.len()]
-            .iter()
-            .position(|&b| b == first)?;
-        i += next;
-        if haystack[i + 1..i + needle.len()] == *rest {
-            return Some(i);
-        }
-        i += 1;
-    }
-    None
 }
 
 /// A part to [`encode`]: `(name, filename, content type, bytes)`.
@@ -426,42 +341,49 @@ mod tests {
             ),
             ("empty", None, None, b""),
         ]);
-        let parts = parse(&body, &b).unwrap();
+        let parts = parse(body.into(), &b).unwrap();
         assert_eq!(parts.len(), 3);
         assert_eq!(parts[0].name, "metadata");
-        assert_eq!(parts[0].data, br#"{"filename":"a.pdf"}"#);
+        assert_eq!(&parts[0].data[..], br#"{"filename":"a.pdf"}"#);
         assert_eq!(parts[0].content_type.as_deref(), Some("application/json"));
         assert_eq!(parts[1].filename.as_deref(), Some("NDA \"final\".pdf"));
         assert_eq!(parts[1].data, data.as_slice());
-        assert_eq!(parts[2].data, b"");
+        assert_eq!(&parts[2].data[..], b"");
         assert_eq!(parts[2].filename, None);
     }
 
     #[test]
     fn preamble_epilogue_padding_and_header_case() {
         let body = b"preamble\r\n--XyZ  \r\ncontent-disposition: FORM-DATA; NAME=recordType\r\nX-Other: 1\r\n\r\nimported\r\n--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf; filename=\"resume.pdf\"\r\n\r\n\x00\x01\r\n--XyZ--\r\nepilogue";
-        let parts = parse(body, "XyZ").unwrap();
+        let parts = parse(Bytes::from_static(body), "XyZ").unwrap();
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[0].name, "recordType");
-        assert_eq!(parts[0].data, b"imported");
+        assert_eq!(&parts[0].data[..], b"imported");
         assert_eq!(parts[1].filename.as_deref(), Some("résumé.pdf"));
-        assert_eq!(parts[1].data, b"\x00\x01");
+        assert_eq!(&parts[1].data[..], b"\x00\x01");
+        let body = "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"Q3 é.pdf\"\r\n\r\nx\r\n--b--";
+        let parts = parse(Bytes::from_static(body.as_bytes()), "b").unwrap();
+        assert_eq!(parts[0].filename.as_deref(), Some("Q3 é.pdf"), "raw UTF-8");
     }
 
     #[test]
-    fn bare_lf_bodies() {
-        let body = b"--b\nContent-Disposition: form-data; name=\"a\"\n\nline1\r\nline2\n--b\nContent-Disposition: form-data; name=\"c\"\n\n\n--b--\n";
-        let parts = parse(body, "b").unwrap();
-        assert_eq!(parts[0].data, b"line1\r\nline2");
-        assert_eq!(parts[1].name, "c");
-        assert_eq!(parts[1].data, b"");
+    fn line_ends_are_crlf() {
+        // RFC 2046 delimits with CRLF; a body written with bare LF is refused, as multer does.
+        let body = b"--b\nContent-Disposition: form-data; name=\"a\"\n\nline1\r\nline2\n--b--\n";
+        assert!(matches!(
+            parse(Bytes::from_static(body), "b"),
+            Err(Error::Malformed(why)) if why.contains("CRLF")
+        ));
     }
 
     #[test]
     fn empty_form_and_errors() {
-        assert_eq!(parse(b"--x--", "x").unwrap(), vec![]);
-        assert_eq!(parse(b"--x--\r\n", "x").unwrap(), vec![]);
-        let err = |body: &[u8]| match parse(body, "x") {
+        assert_eq!(parse(Bytes::from_static(b"--x--"), "x").unwrap(), vec![]);
+        assert_eq!(
+            parse(Bytes::from_static(b"--x--\r\n"), "x").unwrap(),
+            vec![]
+        );
+        let err = |body: &'static [u8]| match parse(Bytes::from_static(body), "x") {
             Err(Error::Malformed(why)) => why,
             other => panic!("{other:?}"),
         };
@@ -483,7 +405,7 @@ mod tests {
     }
 
     #[test]
-    fn large_parts_are_sliced_not_copied() {
+    fn large_parts_arrive_whole() {
         let big: Vec<u8> = (0..3 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
         let (b, body) = encode(&[("attachment", Some("big.bin"), None, &big)]);
         let body = Bytes::from(body);

@@ -1,10 +1,12 @@
-//! Query strings and form bodies: one percent-decoder for both, and typed accessors that
-//! fail with Ironclad-shaped `INVALID_PARAM` errors.
+//! Query strings and form bodies, read by `form_urlencoded` and `percent-encoding` (the
+//! crates `url` is built on, already in the emulator through reqwest), and typed accessors
+//! that fail with Ironclad-shaped `INVALID_PARAM` errors.
 
 use std::convert::Infallible;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 use crate::errors::ApiError;
 
@@ -78,52 +80,32 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     }
 }
 
-/// `application/x-www-form-urlencoded` pairs.
+/// `application/x-www-form-urlencoded` pairs: `+` is a space, invalid escapes are kept
+/// literally, and bytes that are not UTF-8 become U+FFFD.
 pub fn parse_pairs(raw: &str) -> Vec<(String, String)> {
-    raw.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
+    form_urlencoded::parse(raw.as_bytes())
+        .into_owned()
         .collect()
 }
 
-/// Percent-decoding with `+` as space; invalid escapes are kept literally.
+/// One form-encoded component, decoded as [`parse_pairs`] decodes names and values.
 pub fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let escaped = (b[i] == b'%')
-            .then(|| b.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (b[i], escaped) {
-            (_, Some(byte)) => {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-            (b'+', None) => out.push(b' '),
-            (c, None) => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    // A `+` from an escape (`%2B`) is decoded after the literal ones become spaces.
+    percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
-/// Percent-encoding for a query component (RFC 3986 unreserved characters kept).
+/// What a query component keeps unescaped: RFC 3986's unreserved characters.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encoding for a query component (a space is `%20`, not `+`).
 pub fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|c| match c {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (c as char).to_string()
-            }
-            _ => format!("%{c:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 /// `base?k=v&k2=v2`, appending with `&` when `base` already has a query.
@@ -146,6 +128,13 @@ mod tests {
         assert_eq!(decode("100%"), "100%");
         assert_eq!(decode("%zz"), "%zz");
         assert_eq!(decode("%e2%9c%93"), "✓");
+        assert_eq!(decode("1%2B1+%ff"), "1+1 \u{fffd}");
+        // `%+a` is no escape (a sign is not a hex digit), so its `+` is a space.
+        assert_eq!(decode("%+a"), "% a");
+        assert_eq!(
+            parse_pairs("a=b=c&&+k%3D=%2B&"),
+            [("a".into(), "b=c".into()), (" k=".into(), "+".into())]
+        );
         let p = Params::parse("status=active%2Cpaused&status=completed&page=2&x");
         assert_eq!(p.list("status").unwrap(), ["active", "paused", "completed"]);
         assert_eq!(p.int("page", 0, 0, 10).unwrap(), 2);

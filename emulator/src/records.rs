@@ -22,6 +22,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use jiff::Span;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -1144,9 +1145,15 @@ fn apply_action(record: &mut Record, action: &ContractAction, now: i64) -> Resul
                     "expirationDate",
                 )
             })?;
+            let extended = term.add_to(expiration).ok_or_else(|| {
+                invalid_state(
+                    "the extended expiration date is past the year 9999",
+                    "standard_renewalTermLength",
+                )
+            })?;
             record.properties.insert(
                 "expirationDate".into(),
-                json!({ "type": "date", "value": time::format_ms(term.add_to(expiration)) }),
+                json!({ "type": "date", "value": time::format_ms(extended) }),
             );
         }
         _ => record.properties.extend(action.properties.clone()),
@@ -1256,13 +1263,7 @@ fn status_value(status: &str, enhanced: &str, at: Option<i64>, message: Option<S
 
 /// `Dec 13, 2026`.
 fn human_date(ms: i64) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let text = time::format_ms(ms);
-    let month: usize = text[5..7].parse().unwrap_or(1);
-    let day: u32 = text[8..10].parse().unwrap_or(1);
-    format!("{} {day}, {}", MONTHS[month - 1], &text[..4])
+    time::utc(ms).strftime("%b %-d, %Y").to_string()
 }
 
 /// An ISO-8601 duration (`P1Y2M3W4DT5H6M7S`).
@@ -1322,26 +1323,19 @@ impl Duration {
         any.then_some(d)
     }
 
-    /// `ms` plus this duration, calendar-wise (month ends clamp: Jan 31 + P1M = Feb 28/29).
-    pub fn add_to(&self, ms: i64) -> i64 {
-        let text = time::format_ms(ms);
-        let (y, m, d): (i64, i64, i64) = (
-            text[..4].parse().unwrap_or(1970),
-            text[5..7].parse().unwrap_or(1),
-            text[8..10].parse().unwrap_or(1),
-        );
-        let clock = ms.rem_euclid(time::DAY_MS);
-        let months = y * 12 + (m - 1) + self.years * 12 + self.months;
-        let (y, m) = (months.div_euclid(12), months.rem_euclid(12) + 1);
-        let date = (1..=d)
-            .rev()
-            .find_map(|day| time::date_ms(y, m, day))
-            .unwrap_or(ms);
-        date + clock
-            + (self.weeks * 7 + self.days) * time::DAY_MS
-            + self.hours * 3_600_000
-            + self.minutes * 60_000
-            + self.seconds * 1000
+    /// `ms` plus this duration, calendar-wise (month ends clamp: Jan 31 + P1M = Feb 28/29);
+    /// None when the sum is past the calendar's last year (9999).
+    pub fn add_to(&self, ms: i64) -> Option<i64> {
+        let span = Span::new()
+            .try_years(self.years)
+            .and_then(|s| s.try_months(self.months))
+            .and_then(|s| s.try_weeks(self.weeks))
+            .and_then(|s| s.try_days(self.days))
+            .and_then(|s| s.try_hours(self.hours))
+            .and_then(|s| s.try_minutes(self.minutes))
+            .and_then(|s| s.try_seconds(self.seconds))
+            .ok()?;
+        time::utc(ms).checked_add(span).ok().map(time::instant)
     }
 }
 
@@ -2436,11 +2430,19 @@ mod tests {
     fn durations_add_calendar_wise() {
         let d = Duration::parse("P1M").unwrap();
         let jan31 = time::parse("2026-01-31T00:00:00Z").unwrap();
-        assert_eq!(time::format_ms(d.add_to(jan31)), "2026-02-28T00:00:00.000Z");
+        assert_eq!(
+            time::format_ms(d.add_to(jan31).unwrap()),
+            "2026-02-28T00:00:00.000Z"
+        );
         let y = Duration::parse("P1Y2W").unwrap();
         assert_eq!(
-            time::format_ms(y.add_to(time::parse("2026-12-13").unwrap())),
+            time::format_ms(y.add_to(time::parse("2026-12-13").unwrap()).unwrap()),
             "2027-12-27T00:00:00.000Z"
+        );
+        assert_eq!(
+            y.add_to(time::parse("9998-12-31").unwrap()),
+            None,
+            "past 9999"
         );
         assert!(Duration::parse("P1D2Y").is_none());
         assert!(Duration::parse("1Y").is_none());

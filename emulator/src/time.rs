@@ -1,30 +1,39 @@
-//! ISO-8601 timestamps without a date library: Ironclad serialises instants as
-//! `2016-11-17T00:37:22.318Z` (UTC, milliseconds) and accepts several date formats on input.
+//! ISO-8601 timestamps: Ironclad serialises instants as `2016-11-17T00:37:22.318Z` (UTC,
+//! milliseconds) and accepts several date formats on input. The grammar of those inputs is
+//! here; the calendar is jiff's, without a time-zone database (every instant is UTC).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use jiff::SignedDuration;
+use jiff::civil::{self, Date, DateTime};
 
 pub const DAY_MS: i64 = 86_400_000;
 
+/// The Unix epoch, as a civil date and time in UTC.
+const EPOCH: DateTime = civil::datetime(1970, 1, 1, 0, 0, 0, 0);
+
 /// Milliseconds since the Unix epoch, from the system clock.
 pub fn system_now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    jiff::Timestamp::now().as_millisecond()
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn format_ms(ms: i64) -> String {
-    let days = ms.div_euclid(DAY_MS);
-    let rem = ms.rem_euclid(DAY_MS);
-    let (y, m, d) = civil_from_days(days);
-    let (h, min, s, milli) = (
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000,
-    );
-    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
+    utc(ms).strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// The UTC date and time of the instant `ms`. The emulator's instants come from its clock
+/// and from [`parse`], which refuses any past the calendar's years (±9999); one beyond is
+/// taken as the calendar's first or last instant.
+pub fn utc(ms: i64) -> DateTime {
+    within_calendar(ms).unwrap_or(if ms < 0 { DateTime::MIN } else { DateTime::MAX })
+}
+
+/// The instant of a UTC date and time.
+pub fn instant(at: DateTime) -> i64 {
+    at.duration_since(EPOCH).as_millis() as i64
+}
+
+fn within_calendar(ms: i64) -> Option<DateTime> {
+    EPOCH.checked_add(SignedDuration::from_millis(ms)).ok()
 }
 
 /// Parse `YYYY-MM-DD`, or that followed by `T` (or a space) and `HH:MM[:SS[.fff]]` with an
@@ -35,13 +44,8 @@ pub fn parse(text: &str) -> Option<i64> {
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let year: i64 = digits(&s[0..4])?;
-    let month: i64 = digits(&s[5..7])?;
-    let day: i64 = digits(&s[8..10])?;
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
-    let date_ms = days_from_civil(year, month, day) * DAY_MS;
+    // The dashes put bytes 4, 5, 7 and 8 on character boundaries; byte 10 may not be.
+    let date_ms = date_ms(digits(&s[0..4])?, digits(&s[5..7])?, digits(s.get(8..10)?)?)?;
     let rest = &s[10..];
     if rest.is_empty() {
         return Some(date_ms);
@@ -77,7 +81,10 @@ pub fn parse(text: &str) -> Option<i64> {
     if hour > 23 || minute > 59 || second > 60 {
         return None;
     }
-    Some(date_ms + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis - offset_ms)
+    let ms = date_ms + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis - offset_ms;
+    // An offset can carry 9999-12-31 past the calendar's last year, where [`format_ms`]
+    // could not write it back.
+    within_calendar(ms).map(|_| ms)
 }
 
 /// Normalise any accepted timestamp to the canonical form.
@@ -85,10 +92,14 @@ pub fn normalize(text: &str) -> Option<String> {
     parse(text).map(format_ms)
 }
 
-/// Midnight UTC of the given civil date.
+/// Midnight UTC of the given civil date; None for a date the calendar lacks.
 pub fn date_ms(year: i64, month: i64, day: i64) -> Option<i64> {
-    ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month))
-        .then(|| days_from_civil(year, month, day) * DAY_MS)
+    let date = Date::new(
+        year.try_into().ok()?,
+        month.try_into().ok()?,
+        day.try_into().ok()?,
+    );
+    Some(instant(date.ok()?.into()))
 }
 
 fn split_offset(rest: &str) -> Option<(&str, i64)> {
@@ -107,7 +118,7 @@ fn split_offset(rest: &str) -> Option<(&str, i64)> {
             if off.len() != 4 {
                 return None;
             }
-            let (h, m): (i64, i64) = (digits(&off[..2])?, digits(&off[2..])?);
+            let (h, m): (i64, i64) = (digits(off.get(..2)?)?, digits(off.get(2..)?)?);
             let ms = (h * 60 + m) * 60_000;
             Some((&rest[..i], if sign == '+' { ms } else { -ms }))
         }
@@ -118,42 +129,6 @@ fn digits(s: &str) -> Option<i64> {
     (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
         .then(|| s.parse().ok())
         .flatten()
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-// Howard Hinnant's civil-date algorithms.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]
@@ -182,6 +157,9 @@ mod tests {
             "yesterday",
             "2018-03-10T25:00Z",
             "2018-03-10Tnoon",
+            "9999-12-31T23:00:00-05:00",
+            "2018-03-1é",
+            "2018-03-10T10:00+1é1",
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
