@@ -20,7 +20,37 @@ pub struct Owner {
     pub connection: String,
 }
 
+/// A trigger cursor: it names the trigger and the connection that wrote it (both empty in
+/// cursors of earlier versions) and the instant it stood at.
+pub trait TriggerCursor {
+    fn written_by(&self) -> (&str, &str);
+    fn watermark(&self) -> &str;
+}
+
 impl Owner {
+    /// A trigger cursor read back from its JSON, accepted only when this trigger wrote it on
+    /// this connection; otherwise `invalid_input` on `cursor` saying why and how to go on.
+    pub fn claim<T: TriggerCursor>(
+        &self,
+        parsed: Result<T, serde_json::Error>,
+    ) -> Result<T, ConnectorError> {
+        let cursor = parsed.map_err(|e| {
+            ConnectorError::input(
+                "cursor",
+                format!(
+                    "not a cursor this trigger wrote: {}",
+                    excerpt(&e.to_string())
+                ),
+            )
+        })?;
+        let (trigger, connection) = cursor.written_by();
+        if trigger.is_empty() {
+            return Err(self.unbound("cursor", Some(cursor.watermark())));
+        }
+        self.check("cursor", trigger, connection)?;
+        Ok(cursor)
+    }
+
     pub fn action(key: &'static str, conn: &Connection) -> Owner {
         Owner {
             kind: Kind::Action,

@@ -4,6 +4,9 @@
 //! judged before any key fetch, and a write without an answer may have been processed. Each
 //! case failed before its fix.
 
+mod common;
+
+use common::config;
 use std::cell::RefCell;
 
 use ironclad_connector::error::ConnectorError;
@@ -58,15 +61,6 @@ impl HttpClient for Ironclad {
         self.sent.borrow_mut().push(request);
         answer
     }
-}
-
-fn config() -> String {
-    json!({
-        "api_type": "clm_public", "region": "na1", "grant_type": "client_credentials",
-        "client_id": "6c7e2f52-3a51-4b8e-9d43-1f0c2b7a9e10", "client_secret": "<secret>",
-        "impersonate_user": "jane@acme.example"
-    })
-    .to_string()
 }
 
 /// A listing of 29 workflows, paged as asked.

@@ -9,6 +9,9 @@
 //! the seed of any failure it finds; it is committed, so a failure once found is replayed
 //! on every run.
 
+mod common;
+
+use common::config;
 use std::cell::RefCell;
 
 use ironclad_connector::config::{ApiType, Connection};
@@ -98,15 +101,6 @@ fn form_fields() -> Vec<String> {
         .keys()
         .cloned()
         .collect()
-}
-
-fn config() -> String {
-    json!({
-        "api_type": "clm_public", "region": "na1", "grant_type": "client_credentials",
-        "client_id": "6c7e2f52-3a51-4b8e-9d43-1f0c2b7a9e10", "client_secret": "<secret>",
-        "impersonate_user": "jane@acme.example"
-    })
-    .to_string()
 }
 
 /// A connection of the API type `key` runs on, and the base every request must stay under.

@@ -399,75 +399,93 @@ async fn cli_poll_commits_state_only_after_a_successful_poll() {
     emu.shutdown().await;
 }
 
+/// `connector-harness poll TRIGGER --state ...` from 2020 on, in a scratch directory.
+struct PollCli {
+    dir: std::path::PathBuf,
+    trigger: &'static str,
+    cfg: String,
+    input: String,
+}
+
+impl PollCli {
+    fn new(
+        emu: &host_harness::emulator::RunningEmulator,
+        name: &str,
+        trigger: &'static str,
+    ) -> Self {
+        let dir = scratch(name);
+        let cfg = write_json(
+            &dir,
+            "config.json",
+            &form(emu, "demo-client-credentials", json!({})),
+        );
+        let input = write_json(
+            &dir,
+            "input.json",
+            &json!({ "since": "2020-01-01T00:00:00Z" }),
+        );
+        PollCli {
+            dir,
+            trigger,
+            cfg,
+            input,
+        }
+    }
+
+    /// A state file in the scratch directory.
+    fn state(&self, name: &str) -> String {
+        self.dir.join(name).to_string_lossy().into_owned()
+    }
+
+    fn args(&self, state: &str) -> Vec<String> {
+        [
+            "poll",
+            self.trigger,
+            "--config",
+            &self.cfg,
+            "--input",
+            &self.input,
+            "--state",
+            state,
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    /// `copies` processes polling `state` at once, until a round prints nothing: the event ids
+    /// printed, and the most any one poll printed (bytes).
+    async fn drain(&self, state: &str, copies: usize) -> (Vec<String>, usize) {
+        let (mut ids, mut largest) = (Vec::new(), 0);
+        loop {
+            let runs = cli_at_once(&self.dir, &vec![self.args(state); copies]).await;
+            let before = ids.len();
+            for run in &runs {
+                assert_eq!(run.code, 0, "{}", run.stderr);
+                largest = largest.max(run.stdout.len());
+                let events = run.json()["events"].as_array().unwrap().clone();
+                ids.extend(events.iter().map(|e| e["id"].as_str().unwrap().to_string()));
+            }
+            if ids.len() == before {
+                ids.sort();
+                return (ids, largest);
+            }
+        }
+    }
+}
+
 /// Issue #23: `poll --state` processes sharing one state file take turns under its lock, so
 /// together they print each event once, exactly the events one process alone would.
 /// Three rounds, since a race shows only sometimes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_poll_processes_print_each_event_once() {
     let emu = start_emulator().await;
-    let dir = scratch("cli-poll-concurrent");
-    let cfg = write_json(
-        &dir,
-        "config.json",
-        &form(&emu, "demo-client-credentials", json!({})),
-    );
-    let input = write_json(
-        &dir,
-        "input.json",
-        &json!({ "since": "2020-01-01T00:00:00Z" }),
-    );
-    let poll = |state: &str| -> Vec<String> {
-        [
-            "poll",
-            "workflow_completed",
-            "--config",
-            &cfg,
-            "--input",
-            &input,
-            "--state",
-            state,
-        ]
-        .map(String::from)
-        .to_vec()
-    };
-    let ids = |run: &Run| -> Vec<String> {
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        run.json()["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["id"].as_str().unwrap().to_string())
-            .collect()
-    };
-    // What one process alone prints, polling until nothing is left.
-    let alone = dir.join("alone.json").to_string_lossy().into_owned();
-    let mut expected = Vec::new();
-    loop {
-        let run = &cli_at_once(&dir, &[poll(&alone)]).await[0];
-        let got = ids(run);
-        if got.is_empty() {
-            break;
-        }
-        expected.extend(got);
-    }
+    let cli = PollCli::new(&emu, "cli-poll-concurrent", "workflow_completed");
+    let (expected, _) = cli.drain(&cli.state("alone.json"), 1).await;
     assert!(!expected.is_empty());
-    expected.sort();
-
     for round in 0..3 {
-        let shared = dir
-            .join(format!("shared-{round}.json"))
-            .to_string_lossy()
-            .into_owned();
-        let mut printed = Vec::new();
-        loop {
-            let runs = cli_at_once(&dir, &vec![poll(&shared); 3]).await;
-            let got: Vec<String> = runs.iter().flat_map(ids).collect();
-            if got.is_empty() {
-                break;
-            }
-            printed.extend(got);
-        }
-        printed.sort();
+        let (printed, _) = cli
+            .drain(&cli.state(&format!("shared-{round}.json")), 3)
+            .await;
         assert_eq!(printed, expected, "round {round}: each event once");
     }
     emu.shutdown().await;
@@ -482,55 +500,15 @@ async fn a_poll_killed_between_printing_and_committing_loses_nothing() {
     use tokio::io::AsyncReadExt;
     let emu = start_emulator().await;
     admin_with(&emu, "bulk-records", json!({ "count": 250 })).await;
-    let dir = scratch("cli-poll-killed");
-    let cfg = write_json(
-        &dir,
-        "config.json",
-        &form(&emu, "demo-client-credentials", json!({})),
-    );
-    let input = write_json(
-        &dir,
-        "input.json",
-        &json!({ "since": "2020-01-01T00:00:00Z" }),
-    );
-    let poll = |state: &str| -> Vec<String> {
-        [
-            "poll",
-            "record_updated",
-            "--config",
-            &cfg,
-            "--input",
-            &input,
-            "--state",
-            state,
-        ]
-        .map(String::from)
-        .to_vec()
-    };
-    let drain = async |state: &str| -> (Vec<String>, usize) {
-        let (mut ids, mut largest) = (Vec::new(), 0);
-        loop {
-            let run = &cli_at_once(&dir, &[poll(state)]).await[0];
-            assert_eq!(run.code, 0, "{}", run.stderr);
-            largest = largest.max(run.stdout.len());
-            let events = run.json()["events"].as_array().unwrap().clone();
-            if events.is_empty() {
-                return (ids, largest);
-            }
-            ids.extend(events.iter().map(|e| e["id"].as_str().unwrap().to_string()));
-        }
-    };
-    let alone = dir.join("alone.json").to_string_lossy().into_owned();
-    let (mut expected, largest) = drain(&alone).await;
-    expected.sort();
+    let cli = PollCli::new(&emu, "cli-poll-killed", "record_updated");
+    let (expected, largest) = cli.drain(&cli.state("alone.json"), 1).await;
     // The premise: one poll prints more than a pipe holds, so a reader that stops reading
     // holds the process inside its printing.
     assert!(largest > 128 << 10, "a poll printed only {largest} bytes");
 
-    let state = dir.join("killed.json");
-    let state_arg = state.to_string_lossy().into_owned();
-    let mut child = tokio::process::Command::from(harness(&dir))
-        .args(poll(&state_arg))
+    let state = cli.state("killed.json");
+    let mut child = tokio::process::Command::from(harness(&cli.dir))
+        .args(cli.args(&state))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
@@ -551,10 +529,12 @@ async fn a_poll_killed_between_printing_and_committing_loses_nothing() {
         "the poll finished: its output fit in the pipe"
     );
     child.kill().await.unwrap();
-    assert!(!state.exists(), "nothing was committed");
+    assert!(
+        !std::path::Path::new(&state).exists(),
+        "nothing was committed"
+    );
 
-    let (mut delivered, _) = drain(&state_arg).await;
-    delivered.sort();
+    let (delivered, _) = cli.drain(&state, 1).await;
     assert_eq!(delivered, expected, "every event, once, after the kill");
     emu.shutdown().await;
 }

@@ -133,6 +133,55 @@ async fn local_hooks(session: &host_harness::Session<'_>) -> Vec<Value> {
         .collect()
 }
 
+/// A `workflow_launched` webhook subscribed through the CLI to a loopback receiver: the
+/// scratch directory, the connection form's file, the subscription file and the receiver.
+async fn cli_subscription(
+    emu: &host_harness::emulator::RunningEmulator,
+    name: &str,
+) -> (
+    std::path::PathBuf,
+    String,
+    String,
+    mpsc::UnboundedReceiver<Delivery>,
+) {
+    let dir = scratch(name);
+    let cfg = write_json(
+        &dir,
+        "config.json",
+        &form(emu, "demo-client-credentials", json!({})),
+    );
+    let (url, rx) = receiver().await;
+    let subscribed = cli(
+        &dir,
+        &[
+            "webhook",
+            "subscribe",
+            "workflow_launched",
+            "--config",
+            &cfg,
+            "--url",
+            &url,
+        ],
+    )
+    .await;
+    assert_eq!(subscribed.code, 0, "{}", subscribed.stderr);
+    let sub_file = write_json(&dir, "subscription.json", &subscribed.json());
+    (dir, cfg, sub_file, rx)
+}
+
+/// A delivery's headers and body as the files `webhook handle` reads.
+fn delivery_files(dir: &std::path::Path, tag: &str, d: &Delivery) -> (String, String) {
+    let headers: serde_json::Map<String, Value> = d
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let headers_file = write_json(dir, &format!("headers-{tag}.json"), &Value::Object(headers));
+    let body_file = dir.join(format!("body-{tag}.bin"));
+    std::fs::write(&body_file, &d.body).unwrap();
+    (headers_file, body_file.to_string_lossy().into_owned())
+}
+
 /// Wait up to `deadline` for the server to close each stream: how many it closed, and the
 /// streams still open.
 async fn closed_within(
@@ -453,42 +502,13 @@ async fn one_registration_per_target_url_is_updated_not_duplicated() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_subscribe_handle_unsubscribe_round_trip() {
     let emu = start_emulator().await;
-    let dir = scratch("cli-webhook");
-    let cfg = write_json(
-        &dir,
-        "config.json",
-        &form(&emu, "demo-client-credentials", json!({})),
-    );
-    let (url, mut rx) = receiver().await;
-    let sub_run = cli(
-        &dir,
-        &[
-            "webhook",
-            "subscribe",
-            "workflow_launched",
-            "--config",
-            &cfg,
-            "--url",
-            &url,
-        ],
-    )
-    .await;
-    assert_eq!(sub_run.code, 0, "{}", sub_run.stderr);
-    let sub_file = write_json(&dir, "subscription.json", &sub_run.json());
+    let (dir, cfg, sub_file, mut rx) = cli_subscription(&emu, "cli-webhook").await;
 
     let rt = runtime();
     let session = session_in(&rt, &emu, "cli-webhook-actions").await;
     launch_sample(&session, "CLI Hooks").await;
     let d = next(&mut rx).await;
-    let headers: serde_json::Map<String, Value> = d
-        .headers
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(v)))
-        .collect();
-    let headers_file = write_json(&dir, "headers.json", &Value::Object(headers));
-    let body_file = dir.join("body.bin");
-    std::fs::write(&body_file, &d.body).unwrap();
-    let body_arg = body_file.to_string_lossy().into_owned();
+    let (headers_file, body_arg) = delivery_files(&dir, "one", &d);
     let handle = [
         "webhook",
         "handle",
@@ -551,28 +571,7 @@ async fn cli_subscribe_handle_unsubscribe_round_trip() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_handle_processes_deliver_each_event_once() {
     let emu = start_emulator().await;
-    let dir = scratch("cli-webhook-concurrent");
-    let cfg = write_json(
-        &dir,
-        "config.json",
-        &form(&emu, "demo-client-credentials", json!({})),
-    );
-    let (url, mut rx) = receiver().await;
-    let subscribed = cli(
-        &dir,
-        &[
-            "webhook",
-            "subscribe",
-            "workflow_launched",
-            "--config",
-            &cfg,
-            "--url",
-            &url,
-        ],
-    )
-    .await;
-    assert_eq!(subscribed.code, 0, "{}", subscribed.stderr);
-    let sub_file = write_json(&dir, "subscription.json", &subscribed.json());
+    let (dir, cfg, sub_file, mut rx) = cli_subscription(&emu, "cli-webhook-concurrent").await;
     let rt = runtime();
     let session = session_in(&rt, &emu, "cli-webhook-concurrent-actions").await;
 
@@ -584,18 +583,7 @@ async fn concurrent_handle_processes_deliver_each_event_once() {
             launch_sample(&session, &format!("Concurrent {round}-{n}")).await;
             let d = next(&mut rx).await;
             ids.push(d.header("x-ironclad-webhook-event-id").to_string());
-            let headers: serde_json::Map<String, Value> = d
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), json!(v)))
-                .collect();
-            let headers_file = write_json(
-                &dir,
-                &format!("headers-{round}-{n}.json"),
-                &Value::Object(headers),
-            );
-            let body_file = dir.join(format!("body-{round}-{n}.bin"));
-            std::fs::write(&body_file, &d.body).unwrap();
+            let (headers_file, body_file) = delivery_files(&dir, &format!("{round}-{n}"), &d);
             let args: Vec<String> = [
                 "webhook",
                 "handle",
@@ -607,7 +595,7 @@ async fn concurrent_handle_processes_deliver_each_event_once() {
                 "--headers",
                 &headers_file,
                 "--body",
-                &body_file.to_string_lossy(),
+                &body_file,
             ]
             .map(String::from)
             .to_vec();

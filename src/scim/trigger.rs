@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::config::Connection;
 use crate::error::{ConnectorError, excerpt};
 use crate::http::{HttpClient, Method, Request, encode_component};
-use crate::owner::Owner;
+use crate::owner::{Owner, TriggerCursor};
 use crate::time::{self, Millis};
 use crate::triggers::{Event, PollResult};
 use crate::upstream;
@@ -298,20 +298,17 @@ fn parse_input(trigger: &ScimTrigger, text: &str) -> Result<Map<String, Value>, 
 }
 
 fn parse_cursor(text: &str, owner: &Owner) -> Result<ScimCursor, ConnectorError> {
-    let cursor: ScimCursor = serde_json::from_str(text).map_err(|e| {
-        ConnectorError::input(
-            "cursor",
-            format!(
-                "not a cursor this trigger wrote: {}",
-                excerpt(&e.to_string())
-            ),
-        )
-    })?;
-    if cursor.trigger.is_empty() {
-        return Err(owner.unbound("cursor", Some(&cursor.watermark)));
+    owner.claim(serde_json::from_str::<ScimCursor>(text))
+}
+
+impl TriggerCursor for ScimCursor {
+    fn written_by(&self) -> (&str, &str) {
+        (&self.trigger, &self.connection)
     }
-    owner.check("cursor", &cursor.trigger, &cursor.connection)?;
-    Ok(cursor)
+
+    fn watermark(&self) -> &str {
+        &self.watermark
+    }
 }
 
 fn since(input: &Map<String, Value>, now: Millis) -> Result<Millis, ConnectorError> {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{ConnectorError, excerpt};
-use crate::owner::Owner;
+use crate::owner::{Owner, TriggerCursor};
 use crate::time::{self, Millis};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +30,16 @@ pub struct Cursor {
     pub max_number: Option<u64>,
 }
 
+impl TriggerCursor for Cursor {
+    fn written_by(&self) -> (&str, &str) {
+        (&self.trigger, &self.connection)
+    }
+
+    fn watermark(&self) -> &str {
+        &self.watermark
+    }
+}
+
 impl Cursor {
     pub fn at(watermark: Millis, owner: &Owner) -> Self {
         Cursor {
@@ -45,19 +55,7 @@ impl Cursor {
     /// an input error on `cursor`, not a reason to start over silently (which would lose or
     /// repeat events).
     pub fn from_json(value: &Value, owner: &Owner) -> Result<Self, ConnectorError> {
-        let cursor: Cursor = serde_json::from_value(value.clone()).map_err(|e| {
-            ConnectorError::input(
-                "cursor",
-                format!(
-                    "not a cursor this trigger wrote: {}",
-                    excerpt(&e.to_string())
-                ),
-            )
-        })?;
-        if cursor.trigger.is_empty() {
-            return Err(owner.unbound("cursor", Some(&cursor.watermark)));
-        }
-        owner.check("cursor", &cursor.trigger, &cursor.connection)?;
+        let cursor = owner.claim(Cursor::deserialize(value))?;
         cursor.millis()?;
         Ok(cursor)
     }
