@@ -211,6 +211,18 @@ async fn closed_within(
     (closed, open)
 }
 
+/// `workflow_launched` subscribed to a loopback receiver through the library.
+async fn subscribed(
+    session: &host_harness::Session<'_>,
+) -> (Subscription, mpsc::UnboundedReceiver<Delivery>) {
+    let (url, rx) = receiver().await;
+    let sub = session
+        .subscribe("workflow_launched", &json!({}), &url)
+        .await
+        .unwrap();
+    (sub, rx)
+}
+
 fn rejection(e: host_harness::CallError) -> String {
     let r = report(e);
     assert_eq!(r["kind"], "webhook_rejected", "{r}");
@@ -222,11 +234,7 @@ async fn deliveries_are_verified_once_and_forgeries_refused() {
     let emu = start_emulator().await;
     let rt = runtime();
     let session = session_in(&rt, &emu, "webhook-verify").await;
-    let (url, mut rx) = receiver().await;
-    let mut sub = session
-        .subscribe("workflow_launched", &json!({}), &url)
-        .await
-        .unwrap();
+    let (mut sub, mut rx) = subscribed(&session).await;
     let key = sub.state["verification_key"].clone();
     assert!(key.as_str().unwrap().contains("BEGIN PUBLIC KEY"));
 
@@ -329,11 +337,7 @@ async fn a_key_rotation_is_survived_with_one_refetch() {
     let emu = start_emulator().await;
     let rt = runtime();
     let session = session_in(&rt, &emu, "webhook-rotate").await;
-    let (url, mut rx) = receiver().await;
-    let mut sub = session
-        .subscribe("workflow_launched", &json!({}), &url)
-        .await
-        .unwrap();
+    let (mut sub, mut rx) = subscribed(&session).await;
     let old_key = sub.state["verification_key"].clone();
     admin(&emu, "webhook-key/rotate").await;
     admin(&emu, "reset-request-log").await;
@@ -374,11 +378,7 @@ async fn a_flood_of_forgeries_costs_a_bounded_number_of_requests() {
     let emu = start_emulator().await;
     let rt = runtime();
     let session = session_in(&rt, &emu, "webhook-flood").await;
-    let (url, mut rx) = receiver().await;
-    let mut sub = session
-        .subscribe("workflow_launched", &json!({}), &url)
-        .await
-        .unwrap();
+    let (mut sub, mut rx) = subscribed(&session).await;
     launch_sample(&session, "Flood Inc").await;
     let genuine = next(&mut rx).await;
     admin(&emu, "reset-request-log").await;
