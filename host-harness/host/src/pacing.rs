@@ -228,11 +228,20 @@ impl Pacer {
             return;
         }
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state
-            .sent
-            .entry(bucket.to_string())
-            .or_default()
-            .push_back(now);
+        // Counted only while the API says nothing; what left the window is forgotten, so a
+        // long session keeps at most one window of instants per bucket.
+        if state.told.get(bucket).copied().unwrap_or(false) {
+            return;
+        }
+        let window = self.limits.window;
+        let sent = state.sent.entry(bucket.to_string()).or_default();
+        while sent
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= window)
+        {
+            sent.pop_front();
+        }
+        sent.push_back(now);
     }
 
     /// Learn from a response's headers: an empty bucket is not asked again before its reset.
@@ -457,6 +466,11 @@ mod tests {
             p.delay_at(bucket, start + Duration::from_secs(60)),
             Duration::ZERO
         );
+        // Nor is anything counted while the headers speak.
+        let counted = || p.state.lock().unwrap().sent[bucket].len();
+        let before = counted();
+        p.sent_at(bucket, start + Duration::from_secs(61));
+        assert_eq!(counted(), before);
         // Undeclared buckets are never counted.
         p.sent_at("read /records", start);
         assert_eq!(p.delay_at("read /records", start), Duration::ZERO);
