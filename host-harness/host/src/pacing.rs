@@ -143,6 +143,9 @@ struct State {
     empty_until: HashMap<String, Instant>,
     /// Buckets whose answers carry rate-limit headers: the headers rule them.
     told: HashMap<String, bool>,
+    /// The API has sent a reset delay that can only be milliseconds (above 60): from then on
+    /// its small delays are milliseconds too.
+    delays_in_ms: bool,
     /// Requests sent per declared bucket within its window, oldest first (counted while the
     /// API says nothing).
     sent: HashMap<String, VecDeque<Instant>>,
@@ -253,8 +256,14 @@ impl Pacer {
                 .map(|(_, v)| v.trim())
         };
         let remaining = header("x-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok());
+        let reset = header("x-ratelimit-reset").and_then(Reset::parse);
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.told.insert(bucket.to_string(), remaining.is_some());
+        if let Some(Reset::Delay(n)) = reset
+            && n > 60.0
+        {
+            state.delays_in_ms = true;
+        }
         let Some(remaining) = remaining else {
             return;
         };
@@ -262,7 +271,8 @@ impl Pacer {
             state.empty_until.remove(bucket);
             return;
         }
-        if let Some(wait) = header("x-ratelimit-reset").and_then(reset_delay) {
+        let in_ms = state.delays_in_ms;
+        if let Some(wait) = reset.and_then(|r| r.wait(in_ms)) {
             state
                 .empty_until
                 .insert(bucket.to_string(), Instant::now() + wait);
@@ -281,25 +291,49 @@ fn method_name(method: &Method) -> &'static str {
     }
 }
 
-/// `X-RateLimit-Reset` as a delay. Ironclad does not document its format, so every reading
-/// that can be told apart is accepted: epoch milliseconds (from 10^12: 2001 onwards), epoch
-/// seconds (from 10^9), and otherwise a delay — in milliseconds above 60, since no quota
-/// window is longer than a minute, else in seconds (with or without decimals).
-fn reset_delay(value: &str) -> Option<Duration> {
-    let number: f64 = value
-        .parse()
-        .ok()
-        .filter(|s: &f64| s.is_finite() && *s >= 0.0)?;
-    let until_epoch = |seconds: f64| {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
-        Some(Duration::from_secs_f64(seconds).saturating_sub(now))
-    };
-    match number {
-        n if n >= 1e12 => until_epoch(n / 1000.0),
-        n if n >= 1e9 => until_epoch(n),
-        n if n > 60.0 => Some(Duration::from_secs_f64(n / 1000.0)),
-        n => Some(Duration::from_secs_f64(n)),
+/// `X-RateLimit-Reset`. Ironclad does not document its format, so every reading that can be
+/// told apart is accepted: epoch milliseconds (from 10^12: 2001 onwards), epoch seconds (from
+/// 10^9), and otherwise a delay — in milliseconds above 60, since no quota window is longer
+/// than a minute, else in seconds (with or without decimals) unless the API has already shown
+/// that it counts in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Reset {
+    /// Unix time, in seconds.
+    At(f64),
+    /// A delay, unit to be decided.
+    Delay(f64),
+}
+
+impl Reset {
+    fn parse(value: &str) -> Option<Reset> {
+        let number: f64 = value
+            .parse()
+            .ok()
+            .filter(|s: &f64| s.is_finite() && *s >= 0.0)?;
+        Some(match number {
+            n if n >= 1e12 => Reset::At(n / 1000.0),
+            n if n >= 1e9 => Reset::At(n),
+            n => Reset::Delay(n),
+        })
     }
+
+    /// How long until the reset; `in_ms`: the API's delays are milliseconds.
+    fn wait(self, in_ms: bool) -> Option<Duration> {
+        match self {
+            Reset::At(seconds) => {
+                let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
+                Some(Duration::from_secs_f64(seconds).saturating_sub(now))
+            }
+            Reset::Delay(n) if in_ms || n > 60.0 => Some(Duration::from_secs_f64(n / 1000.0)),
+            Reset::Delay(n) => Some(Duration::from_secs_f64(n)),
+        }
+    }
+}
+
+/// A reset header read on its own, knowing nothing of the API's habits.
+#[cfg(test)]
+fn reset_delay(value: &str) -> Option<Duration> {
+    Reset::parse(value)?.wait(false)
 }
 
 #[cfg(test)]
@@ -399,6 +433,25 @@ mod tests {
         );
         assert_eq!(reset_delay("soon"), None);
         assert_eq!(reset_delay("-1"), None);
+    }
+
+    /// "45" alone reads as 45 s; from an API that has sent "1500" it is 45 ms.
+    #[test]
+    fn an_api_that_counts_in_milliseconds_is_read_so_from_then_on() {
+        let p = Pacer::new("https://h/public/api/v1", RateLimits::default());
+        p.observe("read /records", &headers("0", "45"));
+        assert_eq!(
+            p.delay("read /records"),
+            Duration::ZERO,
+            "45 s: beyond pacing"
+        );
+        p.observe("read /records", &headers("3", "1500"));
+        p.observe("read /records", &headers("0", "45"));
+        let wait = p.delay("read /records");
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_millis(45),
+            "{wait:?}"
+        );
     }
 
     fn declared() -> RateLimits {
