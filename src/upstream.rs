@@ -24,14 +24,40 @@ pub fn send(client: &dyn HttpClient, request: Request) -> Result<Response, Conne
     }
 }
 
-/// A 2xx answer that says it is JSON and is not.
+/// A 2xx answer that says it is JSON and stops before its JSON ends.
 fn is_broken_json(response: &Response) -> bool {
     response.is_success()
         && !response.body.is_empty()
         && response
             .header("content-type")
             .is_some_and(|t| t.to_ascii_lowercase().contains("json"))
-        && serde_json::from_slice::<serde::de::IgnoredAny>(&response.body).is_err()
+        && is_cut_short(&response.body)
+}
+
+/// Whether a JSON object or array ends early: open brackets or an open string at the end.
+/// A scan of brackets and quotes, not a parse: the caller parses the answer anyway, and on
+/// every read, so the check costs a fraction of a parse. Scalars and text that is not JSON
+/// at all are left to that parse.
+fn is_cut_short(body: &[u8]) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in body {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    in_string || depth > 0
 }
 
 /// Send and require a 2xx answer. `scopes` are the scopes the operation needs, used to say
@@ -307,6 +333,18 @@ mod tests {
         );
         assert!(json(&send(&client, post).unwrap(), "launch").is_err());
         assert_eq!(calls.get(), 1, "a write is never sent twice");
+
+        // A whole answer is read once, whatever it holds; brackets inside strings do not count.
+        let whole = scripted(|_| {
+            let body = r#"{"a":"{[\"x","b":[1,{"c":"]"}]}"#;
+            resp(200, body, &[("Content-Type", "application/json")])
+        });
+        let get = Request::new(Method::GET, "https://na1.ironcladapp.com/public/api/v1/y");
+        send(&whole, get).unwrap();
+        assert_eq!(whole.sent.borrow().len(), 1);
+        for cut in [r#"{"a":"b"#, r#"{"a":[1,2"#, r#"[{"#, r#"{"a":"\"#] {
+            assert!(is_cut_short(cut.as_bytes()), "{cut}");
+        }
 
         let text = scripted(|_| resp(200, "{not json", &[("Content-Type", "text/plain")]));
         let get = Request::new(Method::GET, "https://na1.ironcladapp.com/public/api/v1/x");
