@@ -299,14 +299,13 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
         Some(dir) => Some(Package::open(dir).map_err(Failure::Usage)?),
         None => None,
     };
-    let (component, declaration, rate_limits) = match &package {
-        Some(p) => (p.component.clone(), p.egress.clone(), p.rate_limits.clone()),
+    let (component, declared) = match &package {
+        Some(p) => (p.component.clone(), p.declared.clone()),
         None => (
             cli.component
                 .clone()
                 .unwrap_or_else(ironclad::default_component_path),
-            ironclad::egress_declaration().map_err(Failure::Usage)?,
-            ironclad::rate_limits().map_err(Failure::Usage)?,
+            ironclad::declarations().map_err(Failure::Usage)?,
         ),
     };
     let options = RuntimeOptions {
@@ -322,10 +321,10 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
         retry: Default::default(),
         instantiation: Default::default(),
         egress: Egress {
-            declaration,
+            declaration: declared.egress,
             operator_origins: (!cli.allow_origin.is_empty()).then(|| cli.allow_origin.clone()),
         },
-        rate_limits,
+        rate_limits: declared.rate_limits,
     };
     // Found when a command needs it: `describe` runs without a safe place for tokens.
     let token_path = cli.token_store.clone();

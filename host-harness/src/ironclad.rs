@@ -7,36 +7,29 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use connector_host::RuntimeOptions;
-use connector_host::egress::{Egress, EgressDeclaration};
-use connector_host::pacing::RateLimits;
+use connector_host::egress::Egress;
+use connector_host::package::Declarations;
 
 /// The publisher's listing: `publisher`, `icon`, `allowed_outbound_hosts`, `rate_limits`.
 pub const LISTING: &str = include_str!("../../package/listing.json");
 
-/// The Ironclad connector's `allowed_outbound_hosts`, from the listing.
-pub fn egress_declaration() -> anyhow::Result<EgressDeclaration> {
+/// What the listing declares: the Ironclad connector's `allowed_outbound_hosts` and its
+/// published quotas (`rate_limits`).
+pub fn declarations() -> anyhow::Result<Declarations> {
     let listing: serde_json::Value =
         serde_json::from_str(LISTING).context("package/listing.json is not JSON")?;
-    let entries: Vec<String> = serde_json::from_value(listing["allowed_outbound_hosts"].clone())
-        .context("package/listing.json: `allowed_outbound_hosts` must be a list of text")?;
-    EgressDeclaration::parse(&entries).context("package/listing.json")
-}
-
-/// Ironclad's published quotas, from the listing.
-pub fn rate_limits() -> anyhow::Result<RateLimits> {
-    let listing: serde_json::Value =
-        serde_json::from_str(LISTING).context("package/listing.json is not JSON")?;
-    RateLimits::parse(&listing["rate_limits"]).context("package/listing.json")
+    Declarations::read(&listing).context("package/listing.json")
 }
 
 /// Runtime options with the Ironclad connector's egress and quotas and nothing else set.
 pub fn options() -> RuntimeOptions {
+    let declared = declarations().expect("package/listing.json declares egress and quotas");
     RuntimeOptions {
         egress: Egress {
-            declaration: egress_declaration().expect("package/listing.json declares egress"),
+            declaration: declared.egress,
             operator_origins: None,
         },
-        rate_limits: rate_limits().expect("package/listing.json declares rate limits"),
+        rate_limits: declared.rate_limits,
         ..RuntimeOptions::default()
     }
 }
@@ -61,7 +54,7 @@ pub fn default_component_path() -> PathBuf {
 mod tests {
     #[test]
     fn the_listing_declares_every_fixed_region_and_the_instance_url() {
-        let d = super::egress_declaration().unwrap();
+        let d = super::declarations().unwrap().egress;
         let entries = d.entries();
         assert!(entries.contains(&"https://na1.ironcladapp.com".to_string()));
         assert!(entries.contains(&"https://api.pactsafe.com".to_string()));

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use connector_host::bindings::connection::AuthPlan;
 use connector_host::egress::EgressDeclaration;
-use connector_host::pacing::RateLimits;
+use connector_host::package::Declarations;
 use connector_host::package::hex;
 use connector_host::policy::canonical_origin;
 use connector_host::report::CallError;
@@ -68,25 +68,10 @@ pub async fn write_package(
         .unwrap_or(Path::new("."))
         .join(icon_rel);
     let icon_name = icon.file_name().context("icon has no file name")?;
-    let declared: Vec<String> = serde_json::from_value(
-        listing
-            .get("allowed_outbound_hosts")
-            .cloned()
-            .unwrap_or(Value::Null),
-    )
-    .with_context(|| {
-        format!(
-            "{}: `allowed_outbound_hosts` must list the origins the connector may reach",
-            sources.listing.display()
-        )
-    })?;
-    let declaration = EgressDeclaration::parse(&declared)
-        .with_context(|| sources.listing.display().to_string())?;
-    // Optional; checked here so a package never carries a declaration hosts would refuse.
-    let rate_limits = listing.get("rate_limits").cloned();
-    if let Some(declared) = &rate_limits {
-        RateLimits::parse(declared).with_context(|| sources.listing.display().to_string())?;
-    }
+    // Checked here, so a package never carries a declaration hosts would refuse.
+    let declaration = Declarations::read(&listing)
+        .with_context(|| sources.listing.display().to_string())?
+        .egress;
 
     let wasm = std::fs::read(&sources.component)
         .with_context(|| format!("reading {}", sources.component.display()))?;
@@ -124,8 +109,8 @@ pub async fn write_package(
         "unsupported_api_types": unsupported,
         "changelog": "CHANGELOG.md",
     });
-    if let Some(declared) = rate_limits {
-        manifest["rate_limits"] = declared;
+    if let Some(declared) = listing.get("rate_limits") {
+        manifest["rate_limits"] = declared.clone();
     }
     let extra = manifest.as_object_mut().expect("object");
     extra.extend(schemas);

@@ -94,7 +94,7 @@ async fn pacing_keeps_to_the_quota_whatever_the_reset_header_says() {
             cache_dir: Some(cache_dir()),
             rate_limits: host_harness::pacing::RateLimits {
                 window: std::time::Duration::from_secs(2),
-                ..host_harness::ironclad::rate_limits().unwrap()
+                ..host_harness::ironclad::declarations().unwrap().rate_limits
             },
             ..host_harness::ironclad::options()
         },

@@ -92,7 +92,10 @@ async fn the_package_is_complete_consistent_and_reproducible() {
 
     // Ironclad's published quotas travel with the package, as hosts read them.
     let limits = host_harness::pacing::RateLimits::parse(&manifest["rate_limits"]).unwrap();
-    assert_eq!(limits, host_harness::ironclad::rate_limits().unwrap());
+    assert_eq!(
+        limits,
+        host_harness::ironclad::declarations().unwrap().rate_limits
+    );
     assert!(
         limits
             .buckets

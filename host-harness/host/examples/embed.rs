@@ -47,7 +47,7 @@ async fn main() -> anyhow::Result<()> {
         manifest["version"],
         runtime.wit_version(),
         manifest["actions"].as_array().map_or(0, Vec::len),
-        package.egress.entries().join(", ")
+        package.declared.egress.entries().join(", ")
     );
 
     // The connection form as the user filled it in; the secret stays in the host.

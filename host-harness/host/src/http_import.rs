@@ -286,14 +286,7 @@ impl HttpPath {
         request: &Request,
         token: Option<&Secret>,
     ) -> Result<Response, Failed> {
-        let method = match request.method {
-            Method::Get => reqwest::Method::GET,
-            Method::Head => reqwest::Method::HEAD,
-            Method::Post => reqwest::Method::POST,
-            Method::Put => reqwest::Method::PUT,
-            Method::Patch => reqwest::Method::PATCH,
-            Method::Delete => reqwest::Method::DELETE,
-        };
+        let method = http_method(request.method);
         let timeout = request
             .timeout_ms
             .map(|ms| Duration::from_millis(ms.into()).min(MAX_TIMEOUT))
@@ -372,6 +365,18 @@ impl HttpPath {
         }
         pacer.sent(&bucket);
         Some(bucket)
+    }
+}
+
+/// The WIT method as HTTP knows it.
+pub(crate) fn http_method(method: Method) -> reqwest::Method {
+    match method {
+        Method::Get => reqwest::Method::GET,
+        Method::Head => reqwest::Method::HEAD,
+        Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
     }
 }
 

@@ -165,11 +165,10 @@ impl Pacer {
     pub fn bucket(&self, method: &Method, url: &str) -> String {
         let path = url.split(['?', '#']).next().unwrap_or(url);
         let url_path = url::Url::parse(path).map(|u| u.path().to_string());
-        if let Some(declared) = url_path
-            .as_deref()
-            .ok()
-            .and_then(|p| self.limits.bucket_for(method_name(method), p))
-        {
+        if let Some(declared) = url_path.as_deref().ok().and_then(|p| {
+            self.limits
+                .bucket_for(crate::http_import::http_method(*method).as_str(), p)
+        }) {
             return declared.name.clone();
         }
         let class = match method {
@@ -277,17 +276,6 @@ impl Pacer {
                 .empty_until
                 .insert(bucket.to_string(), Instant::now() + wait);
         }
-    }
-}
-
-fn method_name(method: &Method) -> &'static str {
-    match method {
-        Method::Get => "GET",
-        Method::Head => "HEAD",
-        Method::Post => "POST",
-        Method::Put => "PUT",
-        Method::Patch => "PATCH",
-        Method::Delete => "DELETE",
     }
 }
 

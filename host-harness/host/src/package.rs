@@ -22,10 +22,8 @@ pub struct Package {
     pub version: String,
     /// The component file, its digest checked.
     pub component: PathBuf,
-    /// What the connector may reach.
-    pub egress: EgressDeclaration,
-    /// The API's published quotas (`rate_limits`; optional).
-    pub rate_limits: RateLimits,
+    /// What the connector may reach, and the API's published quotas.
+    pub declared: Declarations,
     /// The whole manifest, as written.
     pub manifest: Value,
 }
@@ -64,40 +62,45 @@ impl Package {
                 component.display()
             );
         }
-        let entries: Vec<String> = manifest
-            .get("allowed_outbound_hosts")
-            .and_then(Value::as_array)
-            .with_context(|| {
-                format!(
-                    "{}: `allowed_outbound_hosts` must list what the connector may reach",
-                    path.display()
-                )
-            })?
-            .iter()
-            .map(|e| e.as_str().map(str::to_string))
-            .collect::<Option<_>>()
-            .with_context(|| {
-                format!(
-                    "{}: `allowed_outbound_hosts` entries must be text",
-                    path.display()
-                )
-            })?;
-        let egress =
-            EgressDeclaration::parse(&entries).with_context(|| format!("{}", path.display()))?;
-        let rate_limits = match manifest.get("rate_limits") {
-            None => RateLimits::default(),
-            Some(declared) => {
-                RateLimits::parse(declared).with_context(|| format!("{}", path.display()))?
-            }
-        };
+        let declared =
+            Declarations::read(&manifest).with_context(|| format!("{}", path.display()))?;
         Ok(Package {
             dir: dir.to_path_buf(),
             id,
             version,
             component,
-            egress,
-            rate_limits,
+            declared,
             manifest,
+        })
+    }
+}
+
+/// What a publisher's listing, and the manifest made from it, declare about a connector's
+/// reach and pace, read one way for both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Declarations {
+    /// `allowed_outbound_hosts` (required).
+    pub egress: EgressDeclaration,
+    /// `rate_limits` (optional: none when absent).
+    pub rate_limits: RateLimits,
+}
+
+impl Declarations {
+    pub fn read(doc: &Value) -> anyhow::Result<Declarations> {
+        let entries: Vec<String> = doc
+            .get("allowed_outbound_hosts")
+            .and_then(Value::as_array)
+            .context("`allowed_outbound_hosts` must list what the connector may reach")?
+            .iter()
+            .map(|e| e.as_str().map(str::to_string))
+            .collect::<Option<_>>()
+            .context("`allowed_outbound_hosts` entries must be text")?;
+        Ok(Declarations {
+            egress: EgressDeclaration::parse(&entries)?,
+            rate_limits: match doc.get("rate_limits") {
+                None => RateLimits::default(),
+                Some(declared) => RateLimits::parse(declared)?,
+            },
         })
     }
 }
@@ -139,7 +142,10 @@ mod tests {
         );
         let p = Package::open(&dir).unwrap();
         assert_eq!((p.id.as_str(), p.version.as_str()), ("demo", "1.2.3"));
-        assert_eq!(p.egress.fields().collect::<Vec<_>>(), ["instance_url"]);
+        assert_eq!(
+            p.declared.egress.fields().collect::<Vec<_>>(),
+            ["instance_url"]
+        );
 
         let altered = package_dir("altered", manifest(&sha, json!([])), b"other");
         let e = Package::open(&altered).unwrap_err().to_string();

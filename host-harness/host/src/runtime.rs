@@ -77,8 +77,8 @@ impl Runtime {
     /// Load a package's component, with egress as its manifest declares (any
     /// `options.egress.declaration` is replaced; the operator's narrowing is kept).
     pub fn load_package(package: &Package, mut options: RuntimeOptions) -> anyhow::Result<Runtime> {
-        options.egress.declaration = package.egress.clone();
-        options.rate_limits = package.rate_limits.clone();
+        options.egress.declaration = package.declared.egress.clone();
+        options.rate_limits = package.declared.rate_limits.clone();
         Runtime::load(&package.component, options)
             .with_context(|| format!("{}@{}", package.id, package.version))
     }
