@@ -12,8 +12,9 @@
 //! into a JSON Schema type union; `format` is an annotation only (as in JSON Schema 2020-12).
 //!
 //! Known mistakes of the official document are corrected before it is parsed, each one an
-//! entry of [`ERRATA`] saying where, what and why; an entry whose spot no longer holds the
-//! mistaken value (Ironclad fixed it) is skipped, and [`Contract::errata`] lists those applied.
+//! entry of [`ERRATA`] saying where, what and why. An entry whose spot no longer holds the
+//! mistaken value (Ironclad fixed it) does not apply, [`Contract::errata`] lists those that
+//! did, and a test fails while the committed contract leaves an entry unused.
 //!
 //! `multipart/form-data` bodies are parsed (module `multipart`): the content type needs a
 //! boundary, the schema's `required` parts must be there, parts it does not declare are refused
@@ -1675,6 +1676,13 @@ components:
         let c = Contract::load(path).unwrap();
         assert_eq!(c.base_path(), "/public/api/v1");
         assert!(c.operation_count() > 70, "{}", c.operation_count());
+        // Every erratum still corrects the committed contract: once Ironclad fixes a mistake
+        // and `catalog-gen` writes the fixed document, this fails until the entry is removed.
+        assert_eq!(
+            c.errata().len(),
+            ERRATA.len(),
+            "an erratum no longer applies; remove it from ERRATA"
+        );
         assert_eq!(
             c.operation_id("GET", "/public/api/v1/records/metadata"),
             Some("list-all-records-metadata")
