@@ -89,7 +89,10 @@ use tokio::task::JoinHandle;
 pub use auth::Actor;
 pub use clickwrap::Fixture as ClickwrapFixture;
 #[cfg(feature = "contract")]
-pub use contract::{Contract, ERRATA, Erratum, Violation};
+pub use contract::{
+    AnswerParts, Contract, ERRATA, Erratum, UNDECLARED_STATUSES, Undeclared, UndeclaredStatus,
+    Violation,
+};
 pub use errors::{ApiError, OAuthError};
 pub use faults::{Fault, FaultConfig};
 pub use ids::TOKEN_PREFIX;
@@ -200,6 +203,22 @@ impl Drop for RunningEmulator {
         self.deliveries.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        // An emulator judging its answers against Ironclad's contract fails the test that made
+        // it break the contract: whatever the test asserted, the answer it saw was not one the
+        // real service can give.
+        #[cfg(feature = "contract")]
+        if let Some(enforced) = self.emulator.contract.as_deref() {
+            let broken = enforced.response_violations();
+            if !broken.is_empty() && !std::thread::panicking() {
+                let list: Vec<String> = broken.iter().map(serde_json::Value::to_string).collect();
+                panic!(
+                    "the emulator answered {} request(s) in breach of Ironclad's OpenAPI \
+                     contract:\n{}",
+                    broken.len(),
+                    list.join("\n")
+                );
+            }
         }
     }
 }

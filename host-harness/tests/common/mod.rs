@@ -158,13 +158,14 @@ pub fn contract_operation_ids(name: &str) -> Vec<String> {
     ids
 }
 
-/// An emulator from the built-in seed that judges every Public API and SCIM request against
-/// Ironclad's official OpenAPI documents (`CONTRACT_VIOLATION` 400s, SCIM-shaped under
-/// `/scim/v2`), as committed in `fixtures/contract/`.
+/// An emulator from the built-in seed that judges every Public API, SCIM and OAuth request,
+/// and its own answers to them, against Ironclad's official OpenAPI documents as committed in
+/// `fixtures/contract/`: a bad request is answered `CONTRACT_VIOLATION` 400 (SCIM-shaped under
+/// `/scim/v2`), a bad answer makes the emulator panic when the test drops it.
 pub async fn start_emulator() -> RunningEmulator {
     static CONTRACTS: std::sync::OnceLock<Vec<emulator::Contract>> = std::sync::OnceLock::new();
     let contracts = CONTRACTS.get_or_init(|| {
-        ["clm-public", "clm-scim"]
+        ["clm-public", "clm-scim", "oauth"]
             .map(|name| emulator::Contract::load(contract_path(name)).expect("the contract loads"))
             .to_vec()
     });

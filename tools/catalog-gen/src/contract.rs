@@ -12,7 +12,7 @@ pub struct ContractFile {
     pub out: &'static str,
 }
 
-pub const CONTRACTS: [ContractFile; 2] = [
+pub const CONTRACTS: [ContractFile; 3] = [
     ContractFile {
         spec: "../shared/ironclad/openapi/ironclad-public-api-openapi.yml",
         out: "fixtures/contract/clm-public.json",
@@ -20,6 +20,10 @@ pub const CONTRACTS: [ContractFile; 2] = [
     ContractFile {
         spec: "../shared/ironclad/openapi/ironclad-scim-api-openapi.yml",
         out: "fixtures/contract/clm-scim.json",
+    },
+    ContractFile {
+        spec: "../shared/ironclad/openapi/ironclad-oauth-20-api-openapi.yml",
+        out: "fixtures/contract/oauth.json",
     },
 ];
 
