@@ -129,7 +129,28 @@ fn begin_authorization(emu: &Emulator, params: &Params) -> Result<String, Redire
 // POST /oauth/token
 
 pub async fn token(State(emu): State<Emulator>, headers: HeaderMap, body: Bytes) -> Response {
-    match exchange(&emu, &headers, &body) {
+    let form = match TokenForm::parse(&headers, &body) {
+        Ok(form) => form,
+        Err(e) => return e.into_response(),
+    };
+    // Clickwrap's token endpoint lives on its own host; here the same path serves its API keys.
+    if let Some(issued) = crate::clickwrap::exchange(
+        &emu,
+        form.get("grant_type"),
+        form.get("client_id"),
+        form.get("client_secret"),
+    ) {
+        let mut answer = token_answer(issued);
+        answer
+            .extensions_mut()
+            .insert(crate::clickwrap::ClickwrapAnswer);
+        return answer;
+    }
+    token_answer(exchange(&emu, &headers, &form))
+}
+
+fn token_answer(issued: Result<Value, OAuthError>) -> Response {
+    match issued {
         Ok(grant) => (
             [
                 (header::CACHE_CONTROL, "no-store"),
@@ -142,17 +163,7 @@ pub async fn token(State(emu): State<Emulator>, headers: HeaderMap, body: Bytes)
     }
 }
 
-fn exchange(emu: &Emulator, headers: &HeaderMap, body: &[u8]) -> Result<Value, OAuthError> {
-    let form = TokenForm::parse(headers, body)?;
-    // Clickwrap's token endpoint lives on its own host; here the same path serves its API keys.
-    if let Some(issued) = crate::clickwrap::exchange(
-        emu,
-        form.get("grant_type"),
-        form.get("client_id"),
-        form.get("client_secret"),
-    ) {
-        return issued;
-    }
+fn exchange(emu: &Emulator, headers: &HeaderMap, form: &TokenForm) -> Result<Value, OAuthError> {
     let grant_type = form
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("missing grant type"))?;

@@ -61,7 +61,7 @@ const IRONCLAD_SIGNATURE: &str = "Ironclad Signature";
 
 pub fn routes() -> Router<Emulator> {
     const W: &str = "/public/api/v1/workflows/{id}";
-    Router::new()
+    let sign_status_routes = Router::new()
         .route(&format!("{W}/sign-status"), get(sign_status))
         .route(
             &format!("{W}/sign-status/send-signature-request"),
@@ -85,6 +85,9 @@ pub fn routes() -> Router<Emulator> {
             &format!("{W}/sign-status/signers/{{signerRoleName}}/remind"),
             post(remind_signer),
         )
+        .route_layer(axum::middleware::map_response(state_coded));
+    Router::new()
+        .merge(sign_status_routes)
         .route(&format!("{W}/signatures"), get(list_signers))
         .route(
             &format!("{W}/signatures/recipient-urls"),
@@ -491,6 +494,26 @@ fn on_sign<'a>(
     }
     let packet = data.sign.packet(workflow, seed);
     Ok((workflow, packet))
+}
+
+/// Ironclad documents one kind of 400 for every sign-status route: `INVALID_STATE`
+/// (`NotOnSignStep400`, its `code` an enum of that one value). The emulator's own checks of a
+/// body there (a missing `reason`, a `notifyAt` in the past) answer that code too, keeping
+/// their message and `param`, so a client never sees a code the spec rules out.
+async fn state_coded(response: Response) -> Response {
+    if response.status() != StatusCode::BAD_REQUEST {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let mut error: Value = match serde_json::from_slice(&bytes) {
+        Ok(Value::Object(map)) => Value::Object(map),
+        _ => return Response::from_parts(parts, axum::body::Body::from(bytes)),
+    };
+    error["code"] = json!("INVALID_STATE");
+    (parts.status, Json(error)).into_response()
 }
 
 /// A JSON object body; an empty body is an empty object.

@@ -377,7 +377,8 @@ async fn signers_are_updated_deleted_and_the_request_cancelled() {
     assert_eq!(listed["signers"][0]["name"], "Rachael Tyrell");
     assert_eq!(listed["signers"][1]["email"], "maria.garcia@acme.example");
 
-    // Ironclad's validation comes back typed, naming its param.
+    // Ironclad's validation comes back typed, naming its param; on sign-status routes the spec
+    // allows one code for a 400, INVALID_STATE.
     let e = report(
         s.execute(
             "update_signer",
@@ -388,7 +389,7 @@ async fn signers_are_updated_deleted_and_the_request_cancelled() {
         .await
         .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_PARAM", Some("assigned.userId"));
+    assert_upstream(&e, "INVALID_STATE", Some("assigned.userId"));
     let e = report(
         s.execute(
             "update_signer",
@@ -397,7 +398,7 @@ async fn signers_are_updated_deleted_and_the_request_cancelled() {
         .await
         .unwrap_err(),
     );
-    assert_upstream(&e, "MISSING_PARAM", Some("reason"));
+    assert_upstream(&e, "INVALID_STATE", Some("reason"));
     let e = report(
         s.execute(
             "update_signer",
@@ -462,7 +463,7 @@ async fn signers_are_updated_deleted_and_the_request_cancelled() {
             .await
             .unwrap_err(),
     );
-    assert_upstream(&e, "MISSING_PARAM", Some("reason"));
+    assert_upstream(&e, "INVALID_STATE", Some("reason"));
     let cancelled = s
         .execute(
             "cancel_signature_request",
@@ -610,7 +611,7 @@ async fn scheduled_send_is_created_updated_and_deleted() {
         .await
         .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_PARAM", Some("notifyAt"));
+    assert_upstream(&e, "INVALID_STATE", Some("notifyAt"));
 
     // IC-30's seeded schedule; sending now clears it.
     let alpine = s

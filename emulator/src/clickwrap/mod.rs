@@ -90,6 +90,11 @@ pub fn routes() -> Router<Emulator> {
     rest::routes().merge(activity::routes())
 }
 
+/// Marks an answer given as Clickwrap, whose hosts share the emulator's origin: Ironclad's CLM
+/// contracts do not judge it (Clickwrap has no OpenAPI document of its own here).
+#[derive(Debug, Clone, Copy)]
+pub struct ClickwrapAnswer;
+
 /// `POST /oauth/token` for Clickwrap API keys: `None` when `client_id` is not one (CLM's
 /// OAuth server answers then). Tokens are long-lived (no `expires_in`), as Clickwrap's look.
 pub fn exchange(

@@ -178,6 +178,13 @@ pub async fn enforce(State(emu): State<Emulator>, req: Request, next: Next) -> R
     let answer = next
         .run(Request::from_parts(parts.clone(), Body::from(bytes)))
         .await;
+    if answer
+        .extensions()
+        .get::<crate::clickwrap::ClickwrapAnswer>()
+        .is_some()
+    {
+        return answer;
+    }
     let (answer_parts, answer_body) = answer.into_parts();
     let answer_bytes = match to_bytes(answer_body, ANSWER_LIMIT).await {
         Ok(bytes) => bytes,

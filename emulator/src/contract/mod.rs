@@ -40,7 +40,10 @@ use serde_json::{Value, json};
 
 pub use enforce::{Enforced, enforce, routes};
 use errata::correct;
-pub use errata::{ERRATA, Erratum, UNDECLARED_STATUSES, Undeclared, UndeclaredStatus};
+pub use errata::{
+    Correction, ERRATA, Erratum, TOLERATED, Tolerated, UNDECLARED_STATUSES, Undeclared,
+    UndeclaredStatus,
+};
 use request::{BodySpec, Location, MULTIPART, MultipartSpec, ParamSpec};
 use request::{check_body, check_headers, check_path, check_query};
 pub use response::AnswerParts;
@@ -253,6 +256,31 @@ impl Contract {
     fn judged<'p>(&self, path: &'p str) -> Option<&'p str> {
         let rest = path.strip_prefix(self.base_path())?;
         ((rest.is_empty() || rest.starts_with('/')) && !EXEMPT.contains(&rest)).then_some(rest)
+    }
+
+    /// Every schema of the document that the validator cannot compile, as
+    /// `operationId: where: why` (a schema that does not compile judges nothing).
+    pub fn uncompilable(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for op in &self.inner.operations {
+            let mut schemas: Vec<(String, &Checked)> = op
+                .params
+                .iter()
+                .map(|p| (format!("parameter {}", p.name), &p.schema))
+                .collect();
+            if let Some(body) = &op.body {
+                schemas.extend(body.schemas().map(|(at, s)| (format!("request {at}"), s)));
+            }
+            for r in &op.responses {
+                schemas.extend(r.schemas().map(|(at, s)| (format!("answer {at}"), s)));
+            }
+            for (at, schema) in schemas {
+                if let Err(why) = schema.compile() {
+                    problems.push(format!("{}: {at}: {why}", op.id));
+                }
+            }
+        }
+        problems
     }
 
     fn matches_path(&self, rest: &str) -> bool {

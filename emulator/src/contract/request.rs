@@ -4,6 +4,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, header};
 use serde_json::{Value, json};
 
+use super::errata::TOLERATED;
 use super::schema::Checked;
 use super::{Operation, Violation};
 use crate::{multipart, query};
@@ -38,6 +39,27 @@ pub(super) struct BodySpec {
     pub(super) content: Vec<(String, Option<Checked>)>,
     /// The parts a `multipart/form-data` body may hold, when that media type has a schema.
     pub(super) multipart: Option<MultipartSpec>,
+}
+
+impl BodySpec {
+    /// Its schemas, each with where it is (`application/json`, `multipart/form-data part data`).
+    pub(super) fn schemas(&self) -> impl Iterator<Item = (String, &Checked)> {
+        let whole = self
+            .content
+            .iter()
+            .filter_map(|(media, schema)| schema.as_ref().map(|s| (media.clone(), s)));
+        let parts = self
+            .multipart
+            .iter()
+            .flat_map(|m| &m.parts)
+            .filter_map(|(name, rule)| match rule {
+                PartRule::File => None,
+                PartRule::Json(s) | PartRule::Text(s) => {
+                    Some((format!("{MULTIPART} part {name}"), s))
+                }
+            });
+        whole.chain(parts)
+    }
 }
 
 /// What a `multipart/form-data` body must hold: its schema's properties are the part names.
@@ -105,11 +127,14 @@ impl MultipartSpec {
 pub(super) fn check_query(op: &Operation, raw: &str) -> Result<(), Violation> {
     let pairs = query::parse_pairs(raw);
     for (name, _) in &pairs {
-        if !op
+        let declared = op
             .params
             .iter()
-            .any(|p| p.location == Location::Query && &p.name == name)
-        {
+            .any(|p| p.location == Location::Query && &p.name == name);
+        let tolerated = TOLERATED
+            .iter()
+            .any(|t| t.operation == op.id && t.parameter == name);
+        if !declared && !tolerated {
             return Err(Violation::new(
                 &op.id,
                 format!("query parameter '{name}' is not declared by the operation"),

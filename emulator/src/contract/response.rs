@@ -58,6 +58,20 @@ pub(super) struct ResponseSpec {
     content: Vec<(String, Option<Checked>)>,
 }
 
+impl ResponseSpec {
+    /// Its schemas, each with where it is (`200 application/json`).
+    pub(super) fn schemas(&self) -> impl Iterator<Item = (String, &Checked)> {
+        let status = match self.key {
+            StatusKey::Exact(s) => s.to_string(),
+            StatusKey::Class(c) => format!("{c}XX"),
+            StatusKey::Default => "default".into(),
+        };
+        self.content.iter().filter_map(move |(media, schema)| {
+            schema.as_ref().map(|s| (format!("{status} {media}"), s))
+        })
+    }
+}
+
 /// The operation's `responses` map, `$ref`s resolved.
 pub(super) fn parse(root: &Value, responses: Option<&Value>) -> anyhow::Result<Vec<ResponseSpec>> {
     let mut out = Vec::new();
