@@ -167,7 +167,7 @@ fn exchange(emu: &Emulator, headers: &HeaderMap, form: &TokenForm) -> Result<Val
     let grant_type = form
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("missing grant type"))?;
-    let client = authenticate_client(emu, headers, &form)?;
+    let client = authenticate_client(emu, headers, form)?;
     if !["client_credentials", "authorization_code", "refresh_token"].contains(&grant_type) {
         return Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
@@ -184,8 +184,8 @@ fn exchange(emu: &Emulator, headers: &HeaderMap, form: &TokenForm) -> Result<Val
                 .map_err(|bad| OAuthError::invalid_scope(format!("invalid scope: {bad}")))?;
             Ok(mint(emu, client, Grant::ClientCredentials, None, scopes))
         }
-        "authorization_code" => redeem_code(emu, client, &form),
-        _ => refresh(emu, client, &form),
+        "authorization_code" => redeem_code(emu, client, form),
+        _ => refresh(emu, client, form),
     }
 }
 
