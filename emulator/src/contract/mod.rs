@@ -47,7 +47,7 @@ pub use errata::{
 use request::{BodySpec, Location, MULTIPART, MultipartSpec, ParamSpec};
 use request::{check_body, check_headers, check_path, check_query};
 pub use response::AnswerParts;
-use schema::{Checked, prepare, resolve_ref};
+use schema::{Checked, Formats, prepare, resolve_ref};
 
 /// Routes the emulator serves under the API base that Ironclad documents elsewhere than in the
 /// Public API OpenAPI (the older userinfo location); never judged by the contract.
@@ -409,17 +409,7 @@ fn parse_operation(
             let rb = resolve_ref(root, rb, 0)?;
             let mut content = Vec::new();
             let mut multipart = None;
-            for (media, entry) in rb
-                .get("content")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-            {
-                let schema = match entry.get("schema") {
-                    Some(s) => Some(Checked::new(prepare(root, s, 0)?)),
-                    None => None,
-                };
-                let media = media.to_ascii_lowercase();
+            for (media, entry, schema) in schema::content(root, rb, Formats::Annotate)? {
                 if media == MULTIPART
                     && let Some(schema) = &schema
                 {

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::errata::{UNDECLARED_STATUSES, Undeclared};
 use super::request::{is_json, media_type};
-use super::schema::{Checked, Formats, prepare, resolve_ref};
+use super::schema::{self, Checked, Formats, resolve_ref};
 use super::{Operation, Violation};
 
 /// Which statuses one entry of an operation's `responses` covers.
@@ -77,19 +77,10 @@ pub(super) fn parse(root: &Value, responses: Option<&Value>) -> anyhow::Result<V
     let mut out = Vec::new();
     for (key, entry) in responses.and_then(Value::as_object).into_iter().flatten() {
         let entry = resolve_ref(root, entry, 0)?;
-        let mut content = Vec::new();
-        for (media, item) in entry
-            .get("content")
-            .and_then(Value::as_object)
+        let content = schema::content(root, entry, Formats::Assert)?
             .into_iter()
-            .flatten()
-        {
-            let schema = match item.get("schema") {
-                Some(s) => Some(Checked::with_formats(prepare(root, s, 0)?, Formats::Assert)),
-                None => None,
-            };
-            content.push((media.to_ascii_lowercase(), schema));
-        }
+            .map(|(media, _, schema)| (media, schema))
+            .collect();
         out.push(ResponseSpec {
             key: StatusKey::parse(key)?,
             content,

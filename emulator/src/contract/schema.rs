@@ -159,3 +159,26 @@ pub(super) fn prepare(root: &Value, schema: &Value, depth: usize) -> anyhow::Res
         other => other.clone(),
     })
 }
+
+/// An OpenAPI `content` map (of a request body or an answer): each media type, lower-cased,
+/// with its schema prepared and judged with `formats`, in the document's order.
+pub(super) fn content<'h>(
+    root: &Value,
+    holder: &'h Value,
+    formats: Formats,
+) -> anyhow::Result<Vec<(String, &'h Value, Option<Checked>)>> {
+    let mut out = Vec::new();
+    for (media, entry) in holder
+        .get("content")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let schema = match entry.get("schema") {
+            Some(s) => Some(Checked::with_formats(prepare(root, s, 0)?, formats)),
+            None => None,
+        };
+        out.push((media.to_ascii_lowercase(), entry, schema));
+    }
+    Ok(out)
+}
