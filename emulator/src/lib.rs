@@ -90,8 +90,8 @@ pub use auth::Actor;
 pub use clickwrap::Fixture as ClickwrapFixture;
 #[cfg(feature = "contract")]
 pub use contract::{
-    AnswerParts, Contract, ERRATA, Erratum, UNDECLARED_STATUSES, Undeclared, UndeclaredStatus,
-    Violation,
+    AnswerParts, Contract, ERRATA, Erratum, RequestParts, UNDECLARED_STATUSES, Undeclared,
+    UndeclaredStatus, Violation,
 };
 pub use errors::{ApiError, OAuthError};
 pub use faults::{Fault, FaultConfig};
