@@ -62,8 +62,12 @@ impl Outcome {
             counter.1 += 1;
         }
         let mut why = Vec::new();
-        if answer.status >= 500 {
-            why.push(format!("a server error ({})", answer.status));
+        match &answer.panic {
+            Some(message) => why.push(format!("the handler panicked: {message}")),
+            None if answer.status >= 500 => {
+                why.push(format!("a server error ({})", answer.status));
+            }
+            None => {}
         }
         match &verdict {
             Err(violation) => {

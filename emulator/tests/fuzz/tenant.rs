@@ -126,6 +126,8 @@ pub struct Answer {
     pub status: u16,
     pub content_type: String,
     pub body: Vec<u8>,
+    /// The handler panicked (a served emulator would drop the connection): its message.
+    pub panic: Option<String>,
 }
 
 impl Answer {
@@ -199,12 +201,24 @@ impl Tenant {
         let built = builder
             .body(Body::from(request.body.clone()))
             .expect("a generated request is well-formed HTTP");
-        let response = self
-            .router
-            .clone()
-            .oneshot(built)
-            .await
-            .expect("the router is infallible");
+        // On a task of its own, so that a panicking handler is one failed exchange.
+        let response = match tokio::spawn(self.router.clone().oneshot(built)).await {
+            Ok(response) => response.expect("the router is infallible"),
+            Err(joined) => {
+                let panic = joined.into_panic();
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                return Answer {
+                    status: 500,
+                    content_type: String::new(),
+                    body: Vec::new(),
+                    panic: Some(message),
+                };
+            }
+        };
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -220,6 +234,7 @@ impl Tenant {
             status,
             content_type,
             body,
+            panic: None,
         }
     }
 
