@@ -55,30 +55,32 @@ pub struct Cases<'a> {
 }
 
 impl Cases<'_> {
-    pub fn valid(&self, generator: &mut Generator<'_>) -> Request {
+    /// The valid request of `turn` (0, 1, …): the last path parameter takes the known values
+    /// in turn, so that twenty requests try twenty workflows rather than a few twice.
+    pub fn valid(&self, generator: &mut Generator<'_>, turn: usize) -> Request {
         let extent = if generator.chance(0.5) {
             Extent::Full
         } else {
             Extent::Required
         };
-        let draft = self.draft(generator, extent);
+        let draft = self.draft(generator, extent, Some(turn));
         self.encode(&draft)
     }
 
     /// A valid request with only what is required (and the walk's path values).
     pub fn required(&self, generator: &mut Generator<'_>) -> Request {
-        let draft = self.draft(generator, Extent::Required);
+        let draft = self.draft(generator, Extent::Required, None);
         self.encode(&draft)
     }
 
     /// A request with one thing broken, and what was broken.
     pub fn invalid(&self, generator: &mut Generator<'_>) -> (String, Request) {
-        let mut draft = self.draft(generator, Extent::Full);
+        let mut draft = self.draft(generator, Extent::Full, None);
         let what = self.break_one(generator, &mut draft);
         (what, self.encode(&draft))
     }
 
-    fn draft(&self, generator: &mut Generator<'_>, extent: Extent) -> Draft {
+    fn draft(&self, generator: &mut Generator<'_>, extent: Extent, turn: Option<usize>) -> Draft {
         let op = self.op;
         let last = op.params_in(Location::Path).last().map(|p| p.name.clone());
         let mut path = Vec::new();
@@ -95,9 +97,12 @@ impl Cases<'_> {
                 Some(v) if known.is_empty() => v.clone(),
                 // Earlier parameters mostly keep the value the walk found children under.
                 Some(v) if Some(&param.name) != last.as_ref() && generator.chance(0.8) => v.clone(),
-                _ if !known.is_empty() && generator.chance(0.85) => {
-                    generator.pick(&known).cloned().unwrap_or_default()
-                }
+                _ if !known.is_empty() && generator.chance(0.85) => match turn {
+                    Some(turn) if Some(&param.name) == last.as_ref() => {
+                        known[turn % known.len()].clone()
+                    }
+                    _ => generator.pick(&known).cloned().unwrap_or_default(),
+                },
                 _ => generator.text(&param.schema, &param.name),
             };
             path.push((param.name.clone(), value));

@@ -21,6 +21,8 @@ pub struct Outcome {
     /// Distinct answer violations: `(status, message)` → times seen.
     pub breaches: BTreeMap<(u16, String), usize>,
     pub failures: Vec<String>,
+    /// Failed exchanges by kind (`server error`, `answer in breach`, …).
+    pub kinds: BTreeMap<&'static str, usize>,
 }
 
 impl Outcome {
@@ -33,6 +35,7 @@ impl Outcome {
             statuses: BTreeMap::new(),
             breaches: BTreeMap::new(),
             failures: Vec::new(),
+            kinds: BTreeMap::new(),
         }
     }
 
@@ -61,43 +64,57 @@ impl Outcome {
         if verdict.is_ok() == intended_valid {
             counter.1 += 1;
         }
-        let mut why = Vec::new();
+        // (kind, what went wrong)
+        let mut why: Vec<(&'static str, String)> = Vec::new();
         match &answer.panic {
-            Some(message) => why.push(format!("the handler panicked: {message}")),
+            Some(message) => why.push(("panic", format!("the handler panicked: {message}"))),
             None if answer.status >= 500 => {
-                why.push(format!("a server error ({})", answer.status));
+                why.push((
+                    "server error",
+                    format!("a server error ({})", answer.status),
+                ));
             }
             None => {}
         }
         match &verdict {
             Err(violation) => {
                 if answer.status != 400 || answer.json() != violation.body() {
-                    why.push(format!(
-                        "the contract refuses it ({}: {}) but the answer is not that \
-                         CONTRACT_VIOLATION",
-                        violation.param, violation.message
+                    why.push((
+                        "refusal not answered as such",
+                        format!(
+                            "the contract refuses it ({}: {}) but the answer is not that \
+                             CONTRACT_VIOLATION",
+                            violation.param, violation.message
+                        ),
                     ));
                 }
             }
             Ok(()) => {
                 *self.statuses.entry(answer.status).or_default() += 1;
                 if answer.json()["code"] == "CONTRACT_VIOLATION" {
-                    why.push("the contract lets it through, but the answer refuses it".into());
+                    why.push((
+                        "pass answered as a refusal",
+                        "the contract lets it through, but the answer refuses it".into(),
+                    ));
                 }
             }
         }
         for breach in breaches {
             let message = breach["message"].as_str().unwrap_or_default();
-            why.push(format!(
-                "the answer breaks the contract: {}",
-                masked(message)
-            ));
+            let text = format!("the answer breaks the contract: {}", masked(message));
+            why.push(("answer in breach", text));
             *self
                 .breaches
                 .entry((answer.status, gist(message)))
                 .or_default() += 1;
         }
+        let mut kinds: Vec<&str> = why.iter().map(|(kind, _)| *kind).collect();
+        kinds.dedup();
+        for kind in kinds {
+            *self.kinds.entry(kind).or_default() += 1;
+        }
         if !why.is_empty() {
+            let why: Vec<String> = why.into_iter().map(|(_, text)| text).collect();
             self.failures
                 .push(describe(&self.operation, what, request, answer, &why));
         }

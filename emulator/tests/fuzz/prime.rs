@@ -157,8 +157,8 @@ impl Walker<'_> {
             paths: values,
             credentials: self.credentials,
         };
-        for _ in 0..CREATION_TRIES {
-            let request = cases.valid(&mut generator);
+        for turn in 0..CREATION_TRIES {
+            let request = cases.valid(&mut generator, turn);
             if request.judged_by(&self.doc.contract).is_err() {
                 continue;
             }

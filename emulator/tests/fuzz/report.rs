@@ -43,6 +43,14 @@ impl Report {
              generated invalid ones",
             valid.1, valid.0, invalid.1, invalid.0
         );
+        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        for outcome in &self.outcomes {
+            for (kind, n) in &outcome.kinds {
+                *kinds.entry(kind).or_default() += n;
+            }
+        }
+        let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+        println!("failed exchanges by kind: {}", kinds.join(", "));
         for outcome in &self.outcomes {
             for failure in outcome.failures.iter().take(SHOWN_PER_OPERATION) {
                 println!("\n{failure}");
