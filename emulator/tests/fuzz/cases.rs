@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::generate::{Extent, Generator, as_text, fields};
 use crate::spec::{Body, Location, Operation};
@@ -110,15 +110,24 @@ impl Cases<'_> {
         let optional = |generator: &mut Generator<'_>, required: bool| {
             required || (extent == Extent::Full && generator.chance(0.5))
         };
-        let mut query = Vec::new();
+        // The query as one object, so that values that go together (a client id and its
+        // redirect URI) can come from one thing the emulator holds.
+        let mut properties = Map::new();
+        let mut required = Vec::new();
         for param in op.params_in(Location::Query) {
-            if optional(generator, param.required) {
-                query.push((
-                    param.name.clone(),
-                    generator.text(&param.schema, &param.name),
-                ));
+            properties.insert(param.name.clone(), param.schema.clone());
+            if param.required {
+                required.push(Value::from(param.name.clone()));
             }
         }
+        let schema = json!({ "type": "object", "properties": properties, "required": required });
+        let query: Vec<(String, String)> = match generator.value(&schema, "query", extent) {
+            Value::Object(values) => values
+                .iter()
+                .map(|(k, v)| (k.clone(), as_text(v)))
+                .collect(),
+            _ => Vec::new(),
+        };
         let mut headers = self.credentials.to_vec();
         for param in op.params_in(Location::Header) {
             if !CREDENTIAL_HEADERS.contains(&param.name.as_str())

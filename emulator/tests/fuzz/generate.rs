@@ -15,6 +15,20 @@ use crate::pool::Pool;
 /// Nesting beyond which only required properties are generated.
 const DEEP: usize = 6;
 
+/// Strings a parser may trip on: multi-byte characters, separators, quotes, escapes, a long one.
+const ODD: &[&str] = &[
+    "é漢字🙂",
+    "a b",
+    "a/b?c=d&e",
+    "100%",
+    "../..",
+    "'\")(",
+    "\\u0000",
+    " leading and trailing ",
+    "name eq \"x\" and (",
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+];
+
 /// Which properties of an object a valid value carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Extent {
@@ -26,6 +40,9 @@ pub enum Extent {
 pub struct Generator<'p> {
     rng: StdRng,
     pool: &'p Pool,
+    /// Values most likely to work: the document's default or example whenever it gives one,
+    /// no odd strings (for the requests that find what the cases need).
+    typical: bool,
 }
 
 impl<'p> Generator<'p> {
@@ -33,7 +50,13 @@ impl<'p> Generator<'p> {
         Generator {
             rng: StdRng::seed_from_u64(seed),
             pool,
+            typical: false,
         }
+    }
+
+    pub fn typical(mut self) -> Self {
+        self.typical = true;
+        self
     }
 
     pub fn chance(&mut self, p: f64) -> bool {
@@ -88,7 +111,7 @@ impl<'p> Generator<'p> {
         // The document's own default or example is often the value that works.
         for annotation in ["default", "example"] {
             if let Some(value) = schema.get(annotation).filter(|v| !v.is_null())
-                && self.chance(0.5)
+                && (self.typical || self.chance(0.5))
             {
                 return value.clone();
             }
@@ -107,11 +130,26 @@ impl<'p> Generator<'p> {
                 let least = count(schema, "minItems").unwrap_or(0);
                 let most = count(schema, "maxItems").unwrap_or(least + 3).max(least);
                 let extra = if extent == Extent::Full { 2 } else { 1 };
-                let n = self.rng.random_range(least..=(least + extra).min(most));
-                let n = n.max(least.min(1));
+                // Mostly not empty: an empty array rarely gets a handler past its checks.
+                let first = if least == 0 && !self.chance(0.1) {
+                    1
+                } else {
+                    least
+                };
+                let n = self
+                    .rng
+                    .random_range(first.min(most)..=(least + extra).min(most));
                 (0..n)
                     .map(|_| self.value_at(&schema["items"], name, extent, depth + 1))
                     .collect()
+            }
+            // The declared bounds themselves, some of the time: where arithmetic overflows.
+            "integer" | "number" if self.chance(0.1) => {
+                let bounds: Vec<Value> = ["minimum", "maximum"]
+                    .iter()
+                    .filter_map(|k| schema.get(*k).cloned())
+                    .collect();
+                self.pick(&bounds).cloned().unwrap_or(json!(0))
             }
             "integer" => {
                 let (low, high) = range(schema, 0.0, 100.0);
@@ -146,24 +184,26 @@ impl<'p> Generator<'p> {
             .collect();
         let pool = self.pool;
         let sources = pool.objects_with(&names);
-        let source = if self.chance(0.5) {
+        let source = if self.chance(0.6) {
             self.pick(&sources).copied()
         } else {
             None
         };
         let mut out = Map::new();
         for (key, property) in properties.into_iter().flatten() {
-            let wanted = required.contains(&key.as_str())
-                || (extent == Extent::Full && property["readOnly"] != true && self.chance(0.5));
-            if !wanted {
-                continue;
-            }
             let along = source.and_then(|s| s.get(key)).filter(|value| {
                 kind(property) == "string"
                     && property["enum"]
                         .as_array()
                         .is_none_or(|e| e.iter().any(|v| v == *value))
             });
+            // What the source holds goes along, optional or not.
+            let wanted = along.is_some()
+                || required.contains(&key.as_str())
+                || (extent == Extent::Full && property["readOnly"] != true && self.chance(0.5));
+            if !wanted {
+                continue;
+            }
             let value = match along {
                 Some(value) => Value::String(value.clone()),
                 None => self.value_at(property, key, extent, depth + 1),
@@ -218,7 +258,11 @@ impl<'p> Generator<'p> {
             _ => {
                 let least = count(schema, "minLength").unwrap_or(0);
                 let most = count(schema, "maxLength").unwrap_or(usize::MAX);
-                let mut text = word;
+                let mut text = if !self.typical && self.chance(0.1) {
+                    self.pick(ODD).map_or(word, |odd| (*odd).to_owned())
+                } else {
+                    word
+                };
                 while text.len() < least {
                     text.push('x');
                 }

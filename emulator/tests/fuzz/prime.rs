@@ -19,7 +19,7 @@ const CREATION_TRIES: usize = 12;
 const POLLS: usize = 3;
 
 /// Generated requests tried for a listing or resource above a parameter.
-const GET_TRIES: usize = 4;
+const GET_TRIES: usize = 8;
 
 /// Candidates of a parameter tried as the way to the next parameter.
 const WALK_TRIES: usize = 25;
@@ -150,7 +150,7 @@ impl Walker<'_> {
             .find(|o| o.method == "POST" && o.template == template)
             .expect("checked");
         let snapshot = pool.clone();
-        let mut generator = Generator::new(self.seed ^ 0xc0ffee, &snapshot);
+        let mut generator = Generator::new(self.seed ^ 0xc0ffee, &snapshot).typical();
         let cases = Cases {
             op,
             base: self.doc.base(),
@@ -214,8 +214,9 @@ impl Walker<'_> {
             paths: &walked,
             credentials: self.credentials,
         };
+        // Without the pool: a known value in an optional filter would narrow the listing.
         let pool = Pool::default();
-        let mut generator = Generator::new(self.seed ^ 0x6e7, &pool);
+        let mut generator = Generator::new(self.seed ^ 0x6e7, &pool).typical();
         for _ in 0..GET_TRIES {
             let request = cases.required(&mut generator);
             if request.judged_by(&self.doc.contract).is_ok() {
