@@ -6,7 +6,8 @@
 //!
 //! Deterministic: a fixed seed mixed with each operation's id. Prints one line per operation
 //! and, per document, how many operations reached a success — asserted against a floor, so that
-//! the fuzzer cannot quietly degrade into 400s and 404s.
+//! the fuzzer cannot quietly degrade into 400s and 404s. `FUZZ_SHOW=<operationId>` prints every
+//! exchange of one operation; `FUZZ_SEED=<n>` explores other cases than the suite's.
 
 mod cases;
 mod generate;
@@ -73,7 +74,12 @@ async fn every_operation_answers_within_the_contract() {
 /// One operation on a fresh emulator: survey, walk its path, then the cases.
 async fn fuzz(document: &Document, operation: &Operation, contracts: &[Contract]) -> Outcome {
     let tenant = Tenant::new(contracts).await;
-    let seed = SEED ^ fnv1a(&operation.id);
+    // `FUZZ_SEED=<n>` explores other cases than the suite's.
+    let base = std::env::var("FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(SEED);
+    let seed = base ^ fnv1a(&operation.id);
     let credentials = tenant.credentials_for(document, operation);
     let walker = Walker {
         tenant: &tenant,
