@@ -90,8 +90,8 @@ pub use auth::Actor;
 pub use clickwrap::Fixture as ClickwrapFixture;
 #[cfg(feature = "contract")]
 pub use contract::{
-    AnswerParts, Contract, Correction, ERRATA, Erratum, TOLERATED, Tolerated, UNDECLARED_STATUSES,
-    Undeclared, UndeclaredStatus, Violation,
+    AnswerParts, Contract, Correction, ERRATA, Erratum, RequestParts, TOLERATED, Tolerated,
+    UNDECLARED_STATUSES, Undeclared, UndeclaredStatus, Violation, apply_errata,
 };
 pub use errors::{ApiError, OAuthError};
 pub use faults::{Fault, FaultConfig};

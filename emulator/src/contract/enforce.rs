@@ -12,6 +12,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use super::redact::secrets_in;
 use super::{AnswerParts, Contract, RequestParts, Violation};
 use crate::state::Emulator;
 
@@ -172,9 +173,11 @@ pub async fn enforce(State(emu): State<Emulator>, req: Request, next: Next) -> R
         body: &bytes,
     });
     if let Err(violation) = verdict {
+        let violation = violation.redacted(&secrets_in(&bytes));
         enforced.record(Side::Request, &parts, &violation);
         return (StatusCode::BAD_REQUEST, Json(violation.body())).into_response();
     }
+    let sent_secrets = secrets_in(&bytes);
     let answer = next
         .run(Request::from_parts(parts.clone(), Body::from(bytes)))
         .await;
@@ -208,6 +211,9 @@ pub async fn enforce(State(emu): State<Emulator>, req: Request, next: Next) -> R
         },
     );
     if let Err(violation) = judged {
+        let mut secrets = sent_secrets;
+        secrets.extend(secrets_in(&answer_bytes));
+        let violation = violation.redacted(&secrets);
         enforced.record(Side::Response, &parts, &violation);
     }
     Response::from_parts(answer_parts, Body::from(answer_bytes))

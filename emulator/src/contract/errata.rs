@@ -220,6 +220,27 @@ pub const ERRATA: &[Erratum] = &[
         why: OVERLAP_WHY,
     },
     Erratum {
+        pointer: "/paths/~1workflows~1{id}~1documents~1{attributeId}/post/responses/400/content/application~1json/schema",
+        correction: Correction::OneOfAsAnyOf,
+        why: "`oneOf` two plain strings (the operation answers its errors as JSON strings): \
+              every message matches both. `anyOf` is meant.",
+    },
+    Erratum {
+        pointer: "/paths/~1workflows~1{id}~1documents~1{attributeId}/post/responses/404/content/application~1json/schema",
+        correction: Correction::OneOfAsAnyOf,
+        why: "as for its 400: `oneOf` two plain strings.",
+    },
+    Erratum {
+        pointer: "/paths/~1workflows~1{id}~1approvals~1{roleId}/patch/requestBody",
+        correction: Correction::Replace {
+            mistaken: r#"{"content": {"application/json": {"schema": {"type": "object", "required": ["status"], "properties": {"user": {"type": "object", "properties": {"email": {"type": "string"}, "type": {"type": "string", "default": "email"}}}, "status": {"type": "string", "enum": ["approved", "pending"]}}}}}}"#,
+            corrected: r#"{"content": {"application/json": {"schema": {"type": "object", "required": ["status"], "properties": {"user": {"type": "object", "properties": {"email": {"type": "string"}, "type": {"type": "string", "default": "email"}}}, "status": {"type": "string", "enum": ["approved", "pending"]}}}}}, "required": true}"#,
+        },
+        why: "the approval update's body is optional while its schema requires `status`, and \
+              the operation's 400s name no answer for a missing one: an update that says \
+              nothing about the approval's status has nothing to do. The body is required.",
+    },
+    Erratum {
         pointer: "/paths/~1token/post/responses/200/content/application~1json/schema",
         correction: Correction::OneOfAsAnyOf,
         why: "OAuth token answers: `oneOf` the authorization-code and the client-credentials \
@@ -234,6 +255,12 @@ pub const ERRATA: &[Erratum] = &[
               `anyOf` is meant.",
     },
 ];
+
+/// Correct an official document (parsed) with [`ERRATA`], as the contract does before parsing
+/// it; returns the errata that applied.
+pub fn apply_errata(root: &mut Value) -> Vec<&'static Erratum> {
+    correct(root, ERRATA)
+}
 
 /// Apply the errata whose spot still holds the mistake; returns them.
 pub(super) fn correct(root: &mut Value, errata: &'static [Erratum]) -> Vec<&'static Erratum> {
@@ -326,6 +353,13 @@ pub const UNDECLARED_STATUSES: &[UndeclaredStatus] = &[
               a 400 with Ironclad's error body across the API (its errors guide); 52 of 80 \
               operations declare it, and e.g. cancelling a completed workflow can only be \
               refused so (inferred for those that do not)",
+    },
+    UndeclaredStatus {
+        status: 409,
+        applies: Undeclared::Everywhere,
+        why: "a write that would duplicate a unique value (a SCIM `userName`) is a 409 \
+              (RFC 7644, section 3.3), and CONFLICT is in the Public API's error vocabulary; \
+              Ironclad's SCIM document declares no 409",
     },
     UndeclaredStatus {
         status: 401,

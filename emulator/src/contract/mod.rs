@@ -25,6 +25,7 @@
 
 mod enforce;
 mod errata;
+mod redact;
 mod request;
 mod response;
 mod schema;
@@ -42,7 +43,7 @@ pub use enforce::{Enforced, enforce, routes};
 use errata::correct;
 pub use errata::{
     Correction, ERRATA, Erratum, TOLERATED, Tolerated, UNDECLARED_STATUSES, Undeclared,
-    UndeclaredStatus,
+    UndeclaredStatus, apply_errata,
 };
 use request::{BodySpec, Location, MULTIPART, MultipartSpec, ParamSpec};
 use request::{check_body, check_headers, check_path, check_query};
