@@ -12,7 +12,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::redact::secrets_in;
+use super::redact::{ANSWERED_SECRETS, SENT_SECRETS, secrets_in};
 use super::{AnswerParts, Contract, RequestParts, Violation};
 use crate::state::Emulator;
 
@@ -30,6 +30,8 @@ const ANSWER_LIMIT: usize = 256 * 1024 * 1024;
 pub struct Enforced {
     contracts: Vec<Contract>,
     violations: Mutex<Vec<Value>>,
+    /// Whether refused requests are printed (answers that break the contract always are).
+    print_refusals: bool,
 }
 
 impl Enforced {
@@ -37,6 +39,7 @@ impl Enforced {
         Self {
             contracts,
             violations: Mutex::new(Vec::new()),
+            print_refusals: true,
         }
     }
 
@@ -58,14 +61,26 @@ impl Emulator {
     /// The same tenant with `contract` enforced on every request under its API base, beside
     /// the contracts already in force (a second document for the same base replaces the first).
     pub fn with_contract(mut self, contract: Contract) -> Self {
-        let mut contracts: Vec<Contract> = self
-            .contract
-            .as_deref()
-            .map(|e| e.contracts.clone())
-            .unwrap_or_default();
+        let previous = self.contract.as_deref();
+        let mut contracts: Vec<Contract> =
+            previous.map(|e| e.contracts.clone()).unwrap_or_default();
+        let print_refusals = previous.is_none_or(|e| e.print_refusals);
         contracts.retain(|c| c.base_path() != contract.base_path());
         contracts.push(contract);
-        self.contract = Some(Arc::new(Enforced::new(contracts)));
+        let mut enforced = Enforced::new(contracts);
+        enforced.print_refusals = print_refusals;
+        self.contract = Some(Arc::new(enforced));
+        self
+    }
+
+    /// The same tenant, refusing requests that break the contract without printing each one
+    /// (they are still kept): for a test that sends thousands on purpose, like the fuzzer.
+    pub fn with_quiet_refusals(mut self) -> Self {
+        if let Some(previous) = self.contract.as_deref() {
+            let mut enforced = Enforced::new(previous.contracts.clone());
+            enforced.print_refusals = false;
+            self.contract = Some(Arc::new(enforced));
+        }
         self
     }
 
@@ -128,6 +143,9 @@ impl Enforced {
             "param": violation.param,
         }));
         drop(list);
+        if side == Side::Request && !self.print_refusals {
+            return;
+        }
         // Shown with the output of the test that caused it.
         eprintln!(
             "emulator: contract violation ({}) on {} {}: {}",
@@ -173,11 +191,11 @@ pub async fn enforce(State(emu): State<Emulator>, req: Request, next: Next) -> R
         body: &bytes,
     });
     if let Err(violation) = verdict {
-        let violation = violation.redacted(&secrets_in(&bytes));
+        let violation = violation.redacted(&secrets_in(&bytes, SENT_SECRETS));
         enforced.record(Side::Request, &parts, &violation);
         return (StatusCode::BAD_REQUEST, Json(violation.body())).into_response();
     }
-    let sent_secrets = secrets_in(&bytes);
+    let sent_secrets = secrets_in(&bytes, SENT_SECRETS);
     let answer = next
         .run(Request::from_parts(parts.clone(), Body::from(bytes)))
         .await;
@@ -212,7 +230,7 @@ pub async fn enforce(State(emu): State<Emulator>, req: Request, next: Next) -> R
     );
     if let Err(violation) = judged {
         let mut secrets = sent_secrets;
-        secrets.extend(secrets_in(&answer_bytes));
+        secrets.extend(secrets_in(&answer_bytes, ANSWERED_SECRETS));
         let violation = violation.redacted(&secrets);
         enforced.record(Side::Response, &parts, &violation);
     }

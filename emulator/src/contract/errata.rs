@@ -241,6 +241,17 @@ pub const ERRATA: &[Erratum] = &[
               nothing about the approval's status has nothing to do. The body is required.",
     },
     Erratum {
+        pointer: "/paths/~1userinfo/get/responses/401/content/application~1json/schema",
+        correction: Correction::OneOfAsAnyOf,
+        why: "OAuth's 401: `oneOf` an invalid, a revoked and an expired token error, three \
+              identical `{code, message}` shapes. `anyOf` is meant.",
+    },
+    Erratum {
+        pointer: "/paths/~1company-info/get/responses/401/content/application~1json/schema",
+        correction: Correction::OneOfAsAnyOf,
+        why: "as for `/userinfo`: three identical token error shapes.",
+    },
+    Erratum {
         pointer: "/paths/~1token/post/responses/200/content/application~1json/schema",
         correction: Correction::OneOfAsAnyOf,
         why: "OAuth token answers: `oneOf` the authorization-code and the client-credentials \

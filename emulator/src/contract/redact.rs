@@ -7,27 +7,28 @@ use serde_json::Value;
 
 use super::Violation;
 
-/// Properties and form fields whose values are secrets wherever they appear.
-const SECRET_NAMES: [&str; 7] = [
+/// Properties and form fields whose values are secrets in a request.
+pub(super) const SENT_SECRETS: &[&str] = &[
     "client_secret",
-    "access_token",
     "refresh_token",
-    "id_token",
     "code",
     "code_verifier",
     "password",
 ];
 
+/// Properties whose values are secrets in an answer (where `code` is an error's code).
+pub(super) const ANSWERED_SECRETS: &[&str] = &["access_token", "refresh_token", "id_token"];
+
 const REDACTED: &str = "<redacted>";
 
-/// The secret values in a JSON or form-encoded body.
-pub(super) fn secrets_in(body: &[u8]) -> Vec<String> {
+/// The values of `names` in a JSON or form-encoded body.
+pub(super) fn secrets_in(body: &[u8], names: &[&str]) -> Vec<String> {
     let mut found = Vec::new();
     match serde_json::from_slice::<Value>(body) {
-        Ok(value) => collect(&value, &mut found),
+        Ok(value) => collect(&value, names, &mut found),
         Err(_) => {
             for (name, value) in form_urlencoded::parse(body) {
-                if SECRET_NAMES.contains(&name.as_ref()) && !value.is_empty() {
+                if names.contains(&name.as_ref()) && !value.is_empty() {
                     found.push(value.into_owned());
                 }
             }
@@ -36,19 +37,19 @@ pub(super) fn secrets_in(body: &[u8]) -> Vec<String> {
     found
 }
 
-fn collect(value: &Value, found: &mut Vec<String>) {
+fn collect(value: &Value, names: &[&str], found: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             for (name, v) in map {
                 match v {
-                    Value::String(s) if SECRET_NAMES.contains(&name.as_str()) && !s.is_empty() => {
+                    Value::String(s) if names.contains(&name.as_str()) && !s.is_empty() => {
                         found.push(s.clone());
                     }
-                    other => collect(other, found),
+                    other => collect(other, names, found),
                 }
             }
         }
-        Value::Array(items) => items.iter().for_each(|v| collect(v, found)),
+        Value::Array(items) => items.iter().for_each(|v| collect(v, names, found)),
         _ => {}
     }
 }
@@ -71,15 +72,18 @@ mod tests {
     #[test]
     fn secrets_are_found_in_json_and_forms_and_replaced() {
         let json = br#"{"grant_type":"client_credentials","client_id":"c1","client_secret":"s3cr3t","nested":{"refresh_token":"r1"}}"#;
-        assert_eq!(secrets_in(json), ["s3cr3t", "r1"]);
+        assert_eq!(secrets_in(json, SENT_SECRETS), ["s3cr3t", "r1"]);
         let form = b"grant_type=authorization_code&code=abc123&client_secret=s%2B1";
-        assert_eq!(secrets_in(form), ["abc123", "s+1"]);
+        assert_eq!(secrets_in(form, SENT_SECRETS), ["abc123", "s+1"]);
+        // In an answer, `code` is an error's code, not a secret.
+        let answer = br#"{"code":"UNAUTHORIZED","access_token":"t1"}"#;
+        assert_eq!(secrets_in(answer, ANSWERED_SECRETS), ["t1"]);
         let v = Violation::new(
             "oauth-token",
             r#"body: {"client_secret":"s3cr3t"} is not valid"#,
             "body",
         )
-        .redacted(&secrets_in(json));
+        .redacted(&secrets_in(json, SENT_SECRETS));
         assert!(!v.message.contains("s3cr3t"), "{}", v.message);
         assert!(v.message.contains(REDACTED), "{}", v.message);
     }

@@ -150,10 +150,14 @@ pub struct Tenant {
 
 impl Tenant {
     pub async fn new(contracts: &[Contract]) -> Tenant {
-        let emulator = contracts.iter().cloned().fold(
-            Emulator::new(default_seed(), BASE_URL),
-            Emulator::with_contract,
-        );
+        let emulator = contracts
+            .iter()
+            .cloned()
+            .fold(
+                Emulator::new(default_seed(), BASE_URL),
+                Emulator::with_contract,
+            )
+            .with_quiet_refusals();
         let router = emulator.router();
         let mut tenant = Tenant {
             emulator,
