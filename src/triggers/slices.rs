@@ -263,6 +263,11 @@ impl Reader<'_> {
         }
         let at = self.watermark;
         let size = self.budget as u64;
+        // A cursor is input: a page past the end is the end.
+        let state = InstantRead {
+            page: state.page.min(state.count.div_ceil(size)),
+            ..state
+        };
         let page = self.fetch(at, Some(at), state.page, size)?;
         if page.count != state.count {
             // Items left the instant (restamped or deleted) and later ones moved up, maybe
@@ -279,7 +284,7 @@ impl Reader<'_> {
             return Ok(Step::Continue);
         }
         let full = page.listed as u64 >= size;
-        let read = state.page * size + page.listed as u64;
+        let read = state.page.saturating_mul(size) + page.listed as u64;
         if !full && read < page.count {
             // Pages are counted in the size asked; a server serving fewer would make the
             // next page skip items.
@@ -288,7 +293,7 @@ impl Reader<'_> {
                     "{}: a page of {size} items held {} although {} of {} were left",
                     self.listing.describe_bound(at),
                     page.listed,
-                    page.count - state.page * size,
+                    page.count - state.page.saturating_mul(size),
                     page.count
                 ),
                 ..Upstream::default()
@@ -670,5 +675,25 @@ mod tests {
         }
         assert_eq!(ids.len(), 247);
         assert_eq!(ids[0], "w000003");
+    }
+
+    /// A cursor is input: an instant's page far past its end is its end, not an overflow.
+    #[test]
+    fn an_instant_page_past_the_end_is_the_end() {
+        let mut items: Vec<(Millis, String)> =
+            (0..150).map(|i| (T0 + 5, format!("same{i:03}"))).collect();
+        items.push((T0 + 6, "later".into()));
+        let listing = Fake::new(items);
+        let mut cursor = Cursor::at(T0 + 5, &owner());
+        cursor.instant = Some(InstantRead {
+            page: u64::MAX,
+            count: 150,
+        });
+        let cursor_json = cursor.to_json();
+        let mut cursor = Cursor::from_json(&cursor_json, &owner()).unwrap();
+        let batch = read(&listing, &mut cursor, 100).unwrap();
+        let ids: Vec<String> = batch.items.into_iter().map(|i| i.id).collect();
+        assert_eq!(ids, ["later"]);
+        assert_eq!(cursor.instant, None);
     }
 }
