@@ -790,14 +790,19 @@ async fn new_acceptances_trigger_once_across_polls() {
         "{polls:?}"
     );
 
-    // From a past instant, the seeded history arrives oldest first, a poll's worth at a time.
+    // From a past instant, the seeded history arrives oldest first, up to a page a poll (a
+    // poll may stop a little short rather than pay a request for the last few).
     let mut replay = PollState::default();
     let since = json!({ "since": "2025-01-01T00:00:00Z" });
     let batch = rest
         .poll_with("clickwrap_acceptance", &since, &mut replay)
         .await
         .unwrap();
-    assert_eq!(batch.events.len(), 100);
+    assert!(
+        (50..=100).contains(&batch.events.len()),
+        "{}",
+        batch.events.len()
+    );
     assert!(batch.has_more);
     assert_eq!(
         batch.events[0].payload["activity"]["signer_id"],
@@ -807,7 +812,11 @@ async fn new_acceptances_trigger_once_across_polls() {
         .poll_with("clickwrap_acceptance", &since, &mut replay)
         .await
         .unwrap();
-    assert_eq!(rest_of.events.len(), F::SIGNERS - 100 + 2);
+    assert_eq!(
+        batch.events.len() + rest_of.events.len(),
+        F::SIGNERS + 2,
+        "the history and both acceptances, each once"
+    );
     assert!(!rest_of.has_more);
 }
 
