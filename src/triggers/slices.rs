@@ -425,12 +425,14 @@ mod tests {
         Newest,
     }
 
-    /// A listing over items `(at, id)` in `order`, honouring `[from, until]`, with a hook
-    /// run before each answer to change the items as the API's users would.
+    /// Run before answer `n` (from 1), on the items, to change them as the API's users would.
+    type Hook = Box<dyn Fn(usize, &mut Vec<(Millis, String)>)>;
+
+    /// A listing over items `(at, id)` in `order`, honouring `[from, until]`.
     struct Fake {
         items: RefCell<Vec<(Millis, String)>>,
         requests: RefCell<usize>,
-        before: Box<dyn Fn(usize, &mut Vec<(Millis, String)>)>,
+        before: Hook,
         ignore_bound: bool,
         order: Order,
     }
