@@ -1,6 +1,7 @@
 //! Test-only controls under `/_emulator/` (not part of Ironclad): expire tokens, read or
 //! clear the request log, reset to the seed, inject rate limiting, watch and steer webhook
-//! deliveries, finish a workflow's Archive step, and add generated records for volume tests.
+//! deliveries, finish a workflow's Archive step, and add generated records, workflows and
+//! Clickwrap acceptances for volume tests.
 //! These routes are neither authenticated nor logged.
 
 use std::time::Duration;
@@ -37,6 +38,8 @@ pub fn routes() -> Router<Emulator> {
             post(complete_workflow),
         )
         .route("/_emulator/bulk-records", post(bulk_records))
+        .route("/_emulator/bulk-workflows", post(bulk_workflows))
+        .route("/_emulator/bulk-acceptances", post(bulk_acceptances))
 }
 
 async fn deliveries(State(emu): State<Emulator>) -> Json<Value> {
@@ -108,6 +111,29 @@ async fn bulk_records(
     let now = data.tick();
     let total = crate::bulk::add_records(&mut data.repository, count as usize, now)?;
     Ok(Json(json!({ "added": count, "records": total })))
+}
+
+/// `{"count": N, "per_instant": K, "spacing_ms": S}`: add a backlog of N active workflows
+/// stamped in the past (module `bulk`); answers `{added, first, last}`.
+async fn bulk_workflows(
+    State(emu): State<Emulator>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let backlog = crate::bulk::Backlog::from_json(&body)?;
+    Ok(Json(crate::bulk::add_workflows(
+        &mut emu.data(),
+        emu.seed(),
+        backlog,
+    )))
+}
+
+/// The same for Clickwrap `agreed` activity in the fixture's site.
+async fn bulk_acceptances(
+    State(emu): State<Emulator>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let backlog = crate::bulk::Backlog::from_json(&body)?;
+    Ok(Json(crate::bulk::add_acceptances(&mut emu.data(), backlog)))
 }
 
 /// `{"enabled": true, "window_ms": 60000, "reset_format": "seconds"}`: enforce Ironclad's

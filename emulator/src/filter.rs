@@ -433,6 +433,16 @@ mod tests {
         ));
         assert!(check("LessThan([startDate], Date(2026, 2, 1))", w.clone()));
         assert!(check("NotEqual([missing], 'x')", w.clone()));
+        // A quoted instant compares as a date, to the millisecond (a polling slice's bound).
+        let stamped = json!({ "lastUpdated": "2026-01-15T00:00:00.001Z" });
+        assert!(check(
+            "LessThanOrEqual([lastUpdated], '2026-01-15T00:00:00.001Z')",
+            stamped.clone()
+        ));
+        assert!(!check(
+            "LessThanOrEqual([lastUpdated], '2026-01-15T00:00:00.000Z')",
+            stamped
+        ));
         assert!(!check("IsNotEmpty([missing])", w.clone()));
         assert!(!check("Equals([title], 'nda')", w));
     }

@@ -39,7 +39,8 @@ impl ExecuteNative for Session<'_> {
             self.route(),
             runtime.options().retry.clone(),
             deadline,
-        );
+        )
+        .with_request_cap(runtime.options().limits.requests_per_call);
         let client = NativeHttp {
             path: Mutex::new(path),
             runtime: tokio::runtime::Handle::current(),

@@ -1,9 +1,9 @@
 //! The Clickwrap polling trigger: new acceptances (REST activity with `event_type==agreed`).
 //!
-//! Each poll reads `GET /activity?filter=event_type==agreed and created_time>=<watermark>`
-//! page by page. The order of `/activity` and the `sort` syntax are undocumented, so the whole
-//! window since the watermark is read (it is small between polls), then ordered locally by
-//! `(created_time, id)`. The cursor is the shared one ([`Cursor`]): the watermark plus the ids
+//! Activity is read in slices of `created_time` by the same reader as CLM workflows
+//! ([`slices`]): the order of `/activity` and the `sort` syntax are undocumented, so the
+//! collection's `total_count` sizes each slice and a poll makes a bounded number of requests
+//! whatever the backlog. The cursor is the shared one ([`Cursor`]): the watermark plus the ids
 //! already emitted at exactly that instant, because the filter is inclusive.
 
 use serde_json::{Map, Value, json};
@@ -15,6 +15,7 @@ use crate::http::{HttpClient, Method, Request, encode_component};
 use crate::owner::Owner;
 use crate::time::{self, Millis};
 use crate::triggers::cursor::Cursor;
+use crate::triggers::slices::{self, Listing, Page, Stamped};
 use crate::triggers::{Event, PollResult};
 
 pub struct Trigger {
@@ -75,7 +76,7 @@ impl Trigger {
     ) -> Result<PollResult, ConnectorError> {
         let input = self.input(input_text)?;
         let owner = Owner::trigger(self.key, conn);
-        let start = match cursor {
+        let mut cursor = match cursor {
             Some(text) => {
                 let value = serde_json::from_str(text)
                     .map_err(|e| ConnectorError::input("cursor", format!("not valid JSON: {e}")))?;
@@ -83,33 +84,26 @@ impl Trigger {
             }
             None => Cursor::at(crate::triggers::polling::since(&input)?, &owner),
         };
-        let w0 = start.millis()?;
-        let mut fresh: Vec<(Millis, String, Value)> = self
-            .window(client, conn, &input, w0)?
+        let listing = Acceptances {
+            trigger: self,
+            client,
+            conn,
+            site: input.get("site_id").and_then(crate::integer::as_u64),
+        };
+        let batch = slices::read(&listing, &mut cursor, BUDGET)?;
+        let events = batch
+            .items
             .into_iter()
-            .filter_map(|a| {
-                let at = a["created_time"].as_str().and_then(time::parse)?;
-                let id = a["id"].as_str()?.to_string();
-                start.is_new(w0, at, &id).then_some((at, id, a))
+            .map(|item| Event {
+                id: format!("clickwrap_activity:{}", item.id),
+                payload: json!({ "event": self.event_type, "occurred_at": time::format(item.at),
+                                 "activity": item.value }),
             })
             .collect();
-        fresh.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        let take = fresh.len().min(BUDGET);
-        let mut cursor = start.clone();
-        let mut watermark = w0;
-        let mut events = Vec::with_capacity(take);
-        for (at, id, activity) in fresh.drain(..take) {
-            cursor.advance(&mut watermark, at, &id);
-            events.push(Event {
-                id: format!("clickwrap_activity:{id}"),
-                payload: json!({ "event": self.event_type, "occurred_at": time::format(at),
-                                 "activity": activity }),
-            });
-        }
         Ok(PollResult {
             events,
             cursor: Some(cursor.to_json()),
-            has_more: !fresh.is_empty(),
+            has_more: batch.has_more,
         })
     }
 
@@ -122,42 +116,83 @@ impl Trigger {
             .map_err(|v| ConnectorError::input(v.pointer, v.message))?;
         Ok(value.as_object().cloned().unwrap_or_default())
     }
+}
 
-    /// Every activity of this event type created at or after `watermark`, in any order.
-    fn window(
-        &self,
-        client: &dyn HttpClient,
-        conn: &Connection,
-        input: &Map<String, Value>,
-        watermark: Millis,
-    ) -> Result<Vec<Value>, ConnectorError> {
+/// `GET /activity` for the slicing reader: `filter=event_type==<type> and created_time>=<from>
+/// [and created_time<=<until>][ and site==<id>]`, 1-based `page` and `per_page`, counted by the
+/// envelope's `total_count` (documented; `no_count=true` would drop it). `==`, `>=` and `and`
+/// are documented; `<=` is INFERRED from them (the digest lists the operators by example), and
+/// an answer showing it was not applied is an error (see `slices`), not a skip.
+struct Acceptances<'a> {
+    trigger: &'a Trigger,
+    client: &'a dyn HttpClient,
+    conn: &'a Connection,
+    site: Option<u64>,
+}
+
+impl Acceptances<'_> {
+    fn filter(&self, from: Millis, until: Option<Millis>) -> String {
         let mut filter = format!(
             "event_type=={} and created_time>={}",
-            self.event_type,
-            time::format(watermark)
+            self.trigger.event_type,
+            time::format(from)
         );
-        if let Some(site) = input.get("site_id").and_then(crate::integer::as_u64) {
+        if let Some(until) = until {
+            filter.push_str(&format!(" and created_time<={}", time::format(until)));
+        }
+        if let Some(site) = self.site {
             filter.push_str(&format!(" and site=={site}"));
         }
-        let mut all = Vec::new();
-        for page in 1.. {
-            let url = format!(
-                "{}/activity?filter={}&no_count=true&page={page}&per_page={PER_PAGE}",
-                super::base_url(conn, self.api),
-                encode_component(&filter)
-            );
-            let request = Request::new(Method::GET, url).header("accept", "application/json");
-            let response = super::send_ok(client, request, self.api, None)?;
-            let envelope = crate::upstream::json(&response, self.key)?;
-            let data = envelope["data"].as_array().ok_or_else(|| {
-                ConnectorError::internal("/activity answered without a `data` array")
-            })?;
-            all.extend(data.iter().cloned());
-            if data.is_empty() || !super::pages::more_after(&envelope, data.len(), PER_PAGE) {
-                break;
-            }
-        }
-        Ok(all)
+        filter
+    }
+}
+
+impl Listing for Acceptances<'_> {
+    fn page(
+        &self,
+        from: Millis,
+        until: Option<Millis>,
+        page: u64,
+        size: u64,
+    ) -> Result<Page, ConnectorError> {
+        let url = format!(
+            "{}/activity?filter={}&page={}&per_page={size}",
+            super::base_url(self.conn, self.trigger.api),
+            encode_component(&self.filter(from, until)),
+            page + 1
+        );
+        let request = Request::new(Method::GET, url).header("accept", "application/json");
+        let response = super::send_ok(self.client, request, self.trigger.api, None)?;
+        let envelope = crate::upstream::json(&response, self.trigger.key)?;
+        let data = envelope["data"]
+            .as_array()
+            .ok_or_else(|| ConnectorError::internal("/activity answered without a `data` array"))?;
+        let count = envelope
+            .get("total_count")
+            .and_then(crate::integer::as_u64)
+            .ok_or_else(|| ConnectorError::internal("/activity answered without `total_count`"))?;
+        let items = data
+            .iter()
+            .filter_map(|a| {
+                Some(Stamped {
+                    at: a["created_time"].as_str().and_then(time::parse)?,
+                    id: a["id"].as_str()?.to_string(),
+                    value: a.clone(),
+                })
+            })
+            .collect();
+        Ok(Page {
+            count,
+            listed: data.len(),
+            items,
+        })
+    }
+
+    fn describe_bound(&self, until: Millis) -> String {
+        format!(
+            "GET /activity with `created_time<={}` in its filter",
+            time::format(until)
+        )
     }
 }
 
@@ -179,24 +214,62 @@ mod tests {
         json!({"id": id, "event_type": "agreed", "created_time": at, "signer_id": "s"})
     }
 
-    #[test]
-    fn reads_the_window_orders_it_and_breaks_ties_by_id() {
-        // Two pages, out of order, one item at the watermark already emitted.
-        let client = scripted(|r| {
+    /// `/activity` over `all` in the given (undocumented) order: the filter's `==`, `>=` and
+    /// `<=` terms joined by `and`, 1-based pages, `total_count`.
+    fn endpoint(all: Vec<Value>) -> impl Fn(&crate::http::Request) -> crate::http::Response {
+        move |r| {
             let q = query(r);
-            assert!(
-                q["filter"].starts_with("event_type==agreed and created_time>=2026-01-01T00:00:00")
-            );
-            assert!(q["filter"].ends_with(" and site==3"));
-            match q["page"].as_str() {
-                "1" => ok_json(&json!({"data": [activity("b", "2026-01-01T00:00:02Z"),
-                                                activity("a", "2026-01-01T00:00:00Z")],
-                                       "has_more": true, "per_page": 2})),
-                _ => ok_json(&json!({"data": [activity("c", "2026-01-01T00:00:01Z"),
-                                              activity("z", "2026-01-01T00:00:00Z")],
-                                     "has_more": false})),
-            }
-        });
+            let keep = |a: &Value| {
+                q["filter"].split(" and ").all(|term| {
+                    let (field, op, value) = ["<=", ">=", "=="]
+                        .iter()
+                        .find_map(|op| term.split_once(op).map(|(f, v)| (f, *op, v)))
+                        .unwrap();
+                    let actual = &a[field];
+                    match (
+                        op,
+                        actual.as_str().and_then(time::parse),
+                        time::parse(value),
+                    ) {
+                        (">=", Some(at), Some(v)) => at >= v,
+                        ("<=", Some(at), Some(v)) => at <= v,
+                        _ => actual.as_str().map_or(actual.to_string(), str::to_string) == value,
+                    }
+                })
+            };
+            let matching: Vec<&Value> = all.iter().filter(|a| keep(a)).collect();
+            let (page, per_page): (usize, usize) =
+                (q["page"].parse().unwrap(), q["per_page"].parse().unwrap());
+            let data: Vec<&Value> = matching
+                .iter()
+                .skip((page - 1) * per_page)
+                .take(per_page)
+                .copied()
+                .collect();
+            ok_json(
+                &json!({ "data": data, "per_page": per_page, "total_count": matching.len(),
+                             "has_more": page * per_page < matching.len() }),
+            )
+        }
+    }
+
+    #[test]
+    fn reads_new_acceptances_orders_them_and_breaks_ties_by_id() {
+        // Out of order, one at the watermark already emitted, one in another site.
+        let mut other_site = activity("x", "2026-01-01T00:00:03Z");
+        other_site["site"] = json!(4);
+        let mut all = vec![
+            activity("b", "2026-01-01T00:00:02Z"),
+            activity("a", "2026-01-01T00:00:00Z"),
+            activity("c", "2026-01-01T00:00:01Z"),
+            activity("z", "2026-01-01T00:00:00Z"),
+            activity("old", "2025-12-31T23:59:59Z"),
+            other_site,
+        ];
+        for a in all.iter_mut().filter(|a| a.get("site").is_none()) {
+            a["site"] = json!(3);
+        }
+        let client = scripted(endpoint(all));
         let cursor = json!({"trigger": "clickwrap_acceptance", "connection": conn().fingerprint(),
                             "watermark": "2026-01-01T00:00:00.000Z", "ids": ["a"]})
         .to_string();
@@ -217,14 +290,60 @@ mod tests {
         let owner = Owner::trigger("clickwrap_acceptance", &conn());
         let next = Cursor::from_json(out.cursor.as_ref().unwrap(), &owner).unwrap();
         assert_eq!(next.ids, ["b"]);
-        assert_eq!(client.sent.borrow().len(), 2);
+        let sent = client.sent.borrow();
+        assert_eq!(sent.len(), 1, "caught up: one request");
+        assert_eq!(
+            query(&sent[0])["filter"],
+            "event_type==agreed and created_time>=2026-01-01T00:00:00.000Z and site==3"
+        );
+        assert!(
+            !sent[0].url.contains("no_count"),
+            "slices are sized by total_count"
+        );
+    }
+
+    #[test]
+    fn a_backlog_is_read_in_slices_each_poll_a_few_requests() {
+        let start = time::parse("2026-01-01T00:00:00Z").unwrap();
+        let all: Vec<Value> = (0..1_000)
+            .map(|i| activity(&format!("ac{i:04}"), &time::format(start + 1 + i * 1_500)))
+            .collect();
+        let client = scripted(endpoint(all));
+        let input = r#"{"since": "2026-01-01T00:00:00Z"}"#;
+        let mut cursor: Option<String> = None;
+        let mut ids = Vec::new();
+        for poll in 0.. {
+            assert!(poll < 20, "the backlog never drained");
+            let before = client.sent.borrow().len();
+            let out = TRIGGERS[0]
+                .poll(&client, &conn(), input, cursor.as_deref())
+                .unwrap();
+            let cost = client.sent.borrow().len() - before;
+            assert!(cost <= slices::MAX_REQUESTS, "poll {poll}: {cost} requests");
+            ids.extend(out.events.into_iter().map(|e| e.id));
+            cursor = out.cursor.map(|c| c.to_string());
+            if !out.has_more {
+                break;
+            }
+        }
+        assert_eq!(ids.len(), 1_000);
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "oldest first, each once"
+        );
+        let sent = client.sent.borrow();
+        assert!(
+            sent.iter()
+                .any(|r| query(r)["filter"].contains(" and created_time<="))
+        );
     }
 
     /// `site_id: 3.0` is the site 3, as validation reads it (it used to be dropped, and the
     /// trigger then reported acceptances of every site).
     #[test]
     fn a_site_written_as_a_float_still_filters() {
-        let client = scripted(|_| ok_json(&json!({"data": [], "has_more": false})));
+        let client =
+            scripted(|_| ok_json(&json!({"data": [], "has_more": false, "total_count": 0})));
         TRIGGERS[0]
             .poll(&client, &conn(), r#"{"site_id": 3.0}"#, None)
             .unwrap();

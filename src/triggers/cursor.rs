@@ -3,6 +3,12 @@
 //! precision, so the ids are the tie-break). Records also keep the highest readable number
 //! seen, which is how "new" is told from "updated" where the API has no creation time.
 //! The cursor names its trigger and connection ([`Owner`]); no other trigger reads it.
+//!
+//! Triggers that read a backlog in slices ([`super::slices`]) also keep the width of the last
+//! slice that fitted a page (`slice_ms`) and, while more than a page of items share the
+//! watermark's millisecond, their reading position (`instant`). Both are optional, so a cursor
+//! of an earlier release (watermark and ids only) is read as it was written. The cursor stays
+//! small: `ids` holds at most a page of ids, because an instant with more is read by position.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -28,6 +34,22 @@ pub struct Cursor {
     /// Highest readable number (`IC-123` → 123) seen, for "new record".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_number: Option<u64>,
+    /// Milliseconds spanned by the last backlog slice that fitted a page: the next poll's
+    /// first guess, so a steady backlog costs no narrowing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slice_ms: Option<i64>,
+    /// Reading the items stamped exactly `watermark` page by page (more than a page of them);
+    /// `ids` is empty meanwhile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instant: Option<InstantRead>,
+}
+
+/// Where the reading of one millisecond's items stands: the next page (of the trigger's
+/// budget in items) and how many items the instant held when last read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstantRead {
+    pub page: u64,
+    pub count: u64,
 }
 
 impl TriggerCursor for Cursor {
@@ -48,6 +70,8 @@ impl Cursor {
             watermark: time::format(watermark),
             ids: Vec::new(),
             max_number: None,
+            slice_ms: None,
+            instant: None,
         }
     }
 
@@ -82,6 +106,13 @@ impl Cursor {
             self.ids.clear();
         }
         self.ids.push(id.to_string());
+    }
+
+    /// Everything stamped up to `through` is handled: the watermark moves just past it.
+    pub fn pass(&mut self, watermark: &mut Millis, through: Millis) {
+        *watermark = through + 1;
+        self.watermark = time::format(*watermark);
+        self.ids.clear();
     }
 
     pub fn to_json(&self) -> Value {

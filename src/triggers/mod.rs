@@ -7,6 +7,7 @@ pub mod cursor;
 mod js_json;
 pub mod polling;
 pub mod signature;
+pub mod slices;
 pub mod webhook;
 
 use serde_json::{Map, Value, json};

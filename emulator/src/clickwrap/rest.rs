@@ -85,11 +85,10 @@ fn site_of(item: &Value) -> i64 {
 }
 
 /// Items of `items` in sites `user` may read.
-fn readable(user: &User, items: &[Value]) -> Vec<Value> {
+fn readable<'a>(user: &User, items: &'a [Value]) -> Vec<&'a Value> {
     items
         .iter()
         .filter(|i| allow(user, site_of(i), "read").is_ok())
-        .cloned()
         .collect()
 }
 
@@ -457,6 +456,7 @@ handler!(get_signer, |user, store, _q, spec: String| {
     readable(&user, &store.signers)
         .into_iter()
         .find(|s| s["signer_id"] == id)
+        .cloned()
         .map(Json)
         .ok_or_else(|| CwError::not_found("Signer"))
 });
@@ -503,6 +503,7 @@ handler!(get_activity, |user, store, _q, id: String| {
     readable(&user, &store.activity)
         .into_iter()
         .find(|a| a["id"] == id)
+        .cloned()
         .map(Json)
         .ok_or_else(|| CwError::not_found("Activity"))
 });

@@ -19,8 +19,8 @@ use crate::secret::{Redactor, Secret};
 /// A guest may ask for less, never more.
 const MAX_TIMEOUT: Duration = Duration::from_secs(120);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// One invocation may not make more requests than this (the largest listing, 100,000 items
-/// at 100 a page, needs 1,000).
+/// One invocation may not make more requests than this by default (the largest listing,
+/// 100,000 items at 100 a page, needs 1,000); `Limits::requests_per_call` sets it.
 pub const MAX_REQUESTS_PER_CALL: u32 = 2_000;
 /// A retry wait must end at least this long before the call's deadline, leaving the
 /// retried request time to answer.
@@ -68,6 +68,8 @@ pub struct HttpPath {
     /// When the call must be over; HTTP timeouts and retry waits stay within it.
     deadline: Instant,
     stats: RequestStats,
+    /// Requests the call may make.
+    request_cap: u32,
     /// A local failure (the token store) behind the last request's error.
     host_failure: Option<anyhow::Error>,
 }
@@ -109,8 +111,15 @@ impl HttpPath {
             retry,
             deadline,
             stats: RequestStats::default(),
+            request_cap: MAX_REQUESTS_PER_CALL,
             host_failure: None,
         }
+    }
+
+    /// Allow the call `cap` requests instead of [`MAX_REQUESTS_PER_CALL`].
+    pub fn with_request_cap(mut self, cap: u32) -> Self {
+        self.request_cap = cap;
+        self
     }
 
     pub fn stats(&self) -> RequestStats {
@@ -170,9 +179,10 @@ impl HttpPath {
     }
 
     fn count_request(&mut self) -> Result<(), HttpError> {
-        if self.stats.requests >= MAX_REQUESTS_PER_CALL {
+        if self.stats.requests >= self.request_cap {
             return Err(HttpError::Denied(format!(
-                "more than {MAX_REQUESTS_PER_CALL} requests in one call"
+                "more than {} requests in one call",
+                self.request_cap
             )));
         }
         self.stats.requests += 1;

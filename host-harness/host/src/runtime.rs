@@ -189,7 +189,8 @@ impl Runtime {
             route,
             self.options.retry.clone(),
             deadline,
-        );
+        )
+        .with_request_cap(limits.requests_per_call);
         let (mut store, made) = match ready {
             Some(ready) => {
                 let (store, instance) = ready.serve(http, redactor, deadline);

@@ -30,6 +30,9 @@ pub struct Limits {
     /// Wall-clock time for one call, instantiation included. Above the longest wait an
     /// action may ask for (`launch_workflow_and_wait` allows 600 s).
     pub call_timeout: Duration,
+    /// HTTP requests one call may make (redirect hops and retries included); one more is
+    /// refused to the guest as `denied`.
+    pub requests_per_call: u32,
 }
 
 impl Default for Limits {
@@ -41,6 +44,7 @@ impl Default for Limits {
             tables: 32,
             memories: 8,
             call_timeout: Duration::from_secs(900),
+            requests_per_call: crate::http_import::MAX_REQUESTS_PER_CALL,
         }
     }
 }

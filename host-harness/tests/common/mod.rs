@@ -59,6 +59,21 @@ pub fn runtime() -> Runtime {
     .expect("component loads")
 }
 
+/// The component under `limits` (a low request cap, a short deadline), otherwise as
+/// [`runtime`].
+pub fn runtime_with(limits: host_harness::sandbox::Limits) -> Runtime {
+    Runtime::load(
+        &component_path(),
+        RuntimeOptions {
+            allow_loopback: true,
+            cache_dir: Some(cache_dir()),
+            limits,
+            ..host_harness::ironclad::options()
+        },
+    )
+    .expect("component loads")
+}
+
 /// The fixture guest under `options` (loopback allowed, the shared cache and the fixture's
 /// egress declaration, whatever `options` says).
 pub fn fixture_runtime(options: RuntimeOptions) -> Runtime {
@@ -243,6 +258,29 @@ pub async fn admin_with(emu: &RunningEmulator, path: &str, body: Value) {
         .unwrap()
         .status();
     assert!(status.is_success(), "admin {path}: {status}");
+}
+
+/// POST a JSON body to an `/_emulator/` control and read its JSON answer.
+pub async fn admin_answer(emu: &RunningEmulator, path: &str, body: Value) -> Value {
+    let url = format!("{}/_emulator/{path}", emu.base_url());
+    let response = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "admin {path}: {}",
+        response.status()
+    );
+    response.json().await.unwrap()
+}
+
+/// A Clickwrap REST connection form against the emulator with an API key.
+pub fn clickwrap_rest_form(emu: &RunningEmulator, client_id: &str, secret: &str) -> Value {
+    json!({ "api_type": "clickwrap_rest", "region": "custom", "instance_url": emu.base_url(),
+            "client_id": client_id, "client_secret": secret })
 }
 
 /// The result of one CLI run.
