@@ -1,7 +1,7 @@
 //! The WIT boundary: converts between the generated bindings and the native logic.
 //! Nothing here decides anything.
 
-wit_bindgen::generate!({ path: "wit/v0.3", world: "connector" });
+wit_bindgen::generate!({ path: "wit/v0.4", world: "connector" });
 
 use exports::ipaas::connector::{actions, builder, connection, metadata, triggers};
 use ipaas::connector::http as wit_http;
