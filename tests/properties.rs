@@ -112,9 +112,8 @@ fn config_for(key: &str) -> (String, &'static str) {
         .map_or(ApiType::ClmPublic, |a| a.api_type);
     match api_type {
         ApiType::ClickwrapRest => (
-            json!({ "api_type": "clickwrap_rest", "region": "na1",
-                    "client_id": "ck", "client_secret": "<secret>" })
-            .to_string(),
+            json!({ "api_type": "clickwrap_rest", "region": "na1", "access_token": "<secret>" })
+                .to_string(),
             "https://api.pactsafe.com/v1.1/",
         ),
         ApiType::ClickwrapActivity => (

@@ -110,6 +110,7 @@ fn validate<'i>(
 
 /// A request prepared from a row and a validated input, sendable once per page.
 struct Call<'a> {
+    conn: &'a Connection,
     action: &'a Action,
     url: String,
     query: Vec<(String, String)>,
@@ -118,7 +119,7 @@ struct Call<'a> {
 
 impl<'a> Call<'a> {
     fn new(
-        conn: &Connection,
+        conn: &'a Connection,
         action: &'a Action,
         input: &Map<String, Value>,
     ) -> Result<Self, ConnectorError> {
@@ -165,6 +166,7 @@ impl<'a> Call<'a> {
             None => None,
         };
         Ok(Call {
+            conn,
             action,
             url: format!("{}{path}", super::base_url(conn, action.api)),
             query,
@@ -218,7 +220,7 @@ impl<'a> Call<'a> {
         if let Some(body) = &self.body {
             request = request.json_body(body);
         }
-        super::send_ok(client, request, self.action.api, self.action.permission)
+        super::send_ok(client, self.conn, request, self.action.permission)
     }
 }
 
@@ -241,7 +243,7 @@ mod tests {
     fn rest() -> Connection {
         Connection::parse(
             &json!({"api_type": "clickwrap_rest", "region": "na1",
-                    "client_id": "ck", "client_secret": "<secret>"})
+                    "access_token": "<secret>"})
             .to_string(),
         )
         .unwrap()

@@ -147,7 +147,7 @@ impl Trigger {
                 encode_component(&filter)
             );
             let request = Request::new(Method::GET, url).header("accept", "application/json");
-            let response = super::send_ok(client, request, self.api, None)?;
+            let response = super::send_ok(client, conn, request, None)?;
             let envelope = crate::upstream::json(&response, self.key)?;
             let data = envelope["data"].as_array().ok_or_else(|| {
                 ConnectorError::internal("/activity answered without a `data` array")
@@ -169,7 +169,7 @@ mod tests {
     fn conn() -> Connection {
         Connection::parse(
             &json!({"api_type": "clickwrap_rest", "region": "na1",
-                    "client_id": "ck", "client_secret": "<secret>"})
+                    "access_token": "<secret>"})
             .to_string(),
         )
         .unwrap()
