@@ -1,12 +1,13 @@
 //! One executor for every Clickwrap row: validate the input against the row's schema, build
 //! the request (path, query, JSON body; the Site Access ID for the Activity API), send it with
 //! the bearer token (REST) or without credentials (Activity), follow pages, and shape the
-//! answer.
+//! answer; an acceptance sent is reported only once it is read back ([`super::recorded`]).
 
 use serde_json::{Map, Value, json};
 
 use super::catalog::{Action, Api, In, Output, Ty};
 use super::pages;
+use super::recorded::{self, Acceptance};
 use crate::config::Connection;
 use crate::error::ConnectorError;
 use crate::http::{HttpClient, Method, Request, Response, encode_component, encode_path_segment};
@@ -32,9 +33,21 @@ pub fn execute(
         }
         Output::Sent => {
             let response = call.send(client, &[])?;
-            // The answer's shape is undocumented (and without `server_side` it is a pixel).
+            // The answer's shape is undocumented (and without `server_side` it is a pixel),
+            // so it is no evidence of anything: an acceptance is read back instead.
             let body = serde_json::from_slice::<Value>(&response.body).ok();
-            Ok(json!({ "status": response.status, "response": body }))
+            let mut output = json!({ "status": response.status, "response": body });
+            if let Some(acceptance) = Acceptance::of(input) {
+                let found = recorded::confirm(
+                    client,
+                    conn,
+                    &acceptance,
+                    response.status,
+                    &recorded::WAITS_MS,
+                )?;
+                output["recorded"] = Value::Object(found);
+            }
+            Ok(output)
         }
         Output::Object | Output::ContractMap(_) => {
             let response = call.send(client, &[])?;
@@ -335,7 +348,15 @@ mod tests {
 
     #[test]
     fn activity_rows_carry_the_site_access_id_and_no_token() {
-        let client = fake(200, &[], br#"{"12": true}"#);
+        let client = scripted(|r| {
+            if r.url.contains("/latest?") {
+                ok_json(&json!({"12": true}))
+            } else if r.url.contains("/retrieve?") {
+                ok_json(&json!({"12": "a1", "13": "b2"}))
+            } else {
+                ok_json(&json!({"success": true}))
+            }
+        });
         let out = run(
             &client,
             &activity(),
@@ -344,7 +365,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, json!({"12": true}));
-        run(
+        let out = run(
             &client,
             &activity(),
             "clickwrap_activity_send",
@@ -352,8 +373,20 @@ mod tests {
                    "cus": {"plan": "pro"}, "tm": true}),
         )
         .unwrap();
+        // The acceptance was read back before the send reported success.
+        assert_eq!(
+            out,
+            json!({"status": 200, "response": {"success": true},
+                   "recorded": {"12": "a1", "13": "b2"}})
+        );
         let sent = client.sent.borrow();
-        assert!(!sent[0].authenticate);
+        assert_eq!(sent.len(), 3);
+        assert!(
+            sent[2]
+                .url
+                .starts_with("https://demo.pactsafe.io/retrieve?")
+        );
+        assert!(sent.iter().all(|r| !r.authenticate));
         assert_eq!(
             sent[0].url,
             "https://demo.pactsafe.io/latest?sid=1e8ddd9d-f32c-4dc7-9c13-62095e6d4317&sig=jo%40x.com&cid=12%2C13"

@@ -4,7 +4,8 @@
 //!
 //! - [`hosts`]: regions to hosts, the connection fields each API type takes.
 //! - [`catalog`]: every action as one data row; [`executor`] runs them, [`pages`] follows
-//!   Clickwrap's 1-based paging.
+//!   Clickwrap's 1-based paging, [`recorded`] reads an acceptance sent back before the send
+//!   reports success.
 //! - [`trigger`]: new acceptances, polled.
 //!
 //! `lib.rs` dispatches here; everything an action or trigger of another API type would do on a
@@ -14,6 +15,7 @@ pub mod catalog;
 pub mod executor;
 pub mod hosts;
 pub mod pages;
+pub mod recorded;
 pub mod trigger;
 
 use serde_json::Value;
