@@ -1,7 +1,7 @@
 //! The WIT boundary: converts between the generated bindings and the native logic.
 //! Nothing here decides anything.
 
-wit_bindgen::generate!({ path: "wit/v0.3", world: "connector" });
+wit_bindgen::generate!({ path: "wit/v0.4", world: "connector" });
 
 use exports::ipaas::connector::{actions, builder, connection, metadata, triggers};
 use ipaas::connector::http as wit_http;
@@ -180,9 +180,14 @@ impl metadata::Guest for Component {
 impl connection::Guest for Component {
     fn plan(config: String) -> Result<connection::ConnectionPlan, WitError> {
         let plan = crate::plan(&config)?;
-        let auth = match plan.oauth {
-            None => connection::AuthPlan::None,
-            Some(o) => connection::AuthPlan::Oauth2(connection::Oauth2 {
+        let auth = match plan.auth {
+            crate::AuthPlan::None => connection::AuthPlan::None,
+            crate::AuthPlan::Bearer { token_field } => {
+                connection::AuthPlan::Bearer(connection::BearerToken {
+                    token_field: token_field.into(),
+                })
+            }
+            crate::AuthPlan::OAuth(o) => connection::AuthPlan::Oauth2(connection::Oauth2 {
                 grant: match o.grant {
                     crate::config::Grant::ClientCredentials => {
                         connection::GrantType::ClientCredentials

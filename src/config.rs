@@ -23,6 +23,8 @@ const FIELDS: &[&str] = &[
     "scopes",
     "impersonate_user",
     "site_access_id",
+    "clickwrap_credential",
+    "access_token",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,11 +49,6 @@ impl ApiType {
             .find(|(_, t)| *t == self)
             .map(|(s, _)| *s)
             .unwrap_or_default()
-    }
-
-    /// API types that authenticate with an OAuth client (Clickwrap Activity uses a site id).
-    fn uses_oauth(self) -> bool {
-        !matches!(self, ApiType::ClickwrapActivity)
     }
 
     /// CLM APIs live on an Ironclad instance host and take the impersonation headers.
@@ -123,13 +120,25 @@ impl OAuthClient {
     }
 }
 
+/// How the host authenticates the connection's requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// Clickwrap Activity: the Site Access ID in every request, no credential.
+    None,
+    /// An OAuth client the host runs (CLM; Clickwrap REST's API key exchange).
+    OAuth(OAuthClient),
+    /// A token in the secret form field `field`, sent by the host as it is (Clickwrap REST's
+    /// access token): nothing is exchanged, so nothing else is revoked.
+    FormToken { field: &'static str },
+}
+
 /// A validated connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connection {
     pub api_type: ApiType,
     /// `scheme://host[:port]` of the Ironclad instance, without a trailing slash.
     pub origin: String,
-    pub oauth: Option<OAuthClient>,
+    pub credential: Credential,
     pub impersonation: Option<Impersonation>,
     pub site_access_id: Option<String>,
 }
@@ -157,10 +166,12 @@ impl Connection {
         }
         let api_type = choice(form, "api_type", &ApiType::ALL)?;
         let origin = origin(form, api_type)?;
-        let oauth = if api_type.uses_oauth() {
-            Some(oauth_client(form, api_type)?)
-        } else {
-            None
+        let credential = match api_type {
+            ApiType::ClickwrapActivity => Credential::None,
+            ApiType::ClickwrapRest => crate::clickwrap::hosts::credential(form)?,
+            ApiType::ClmPublic | ApiType::ClmScim => {
+                Credential::OAuth(oauth_client(form, api_type)?)
+            }
         };
         let impersonation = match text(form, "impersonate_user")? {
             Some(who) if api_type.is_clm() => Some(impersonation(who)?),
@@ -168,9 +179,7 @@ impl Connection {
         };
         if api_type == ApiType::ClmPublic
             && impersonation.is_none()
-            && oauth
-                .as_ref()
-                .is_some_and(|o| o.grant == Grant::ClientCredentials)
+            && matches!(&credential, Credential::OAuth(o) if o.grant == Grant::ClientCredentials)
         {
             return Err(ConnectorError::config(
                 "impersonate_user",
@@ -188,10 +197,18 @@ impl Connection {
         Ok(Connection {
             api_type,
             origin,
-            oauth,
+            credential,
             impersonation,
             site_access_id,
         })
+    }
+
+    /// The OAuth client the host runs for this connection, if it runs one.
+    pub fn oauth(&self) -> Option<&OAuthClient> {
+        match &self.credential {
+            Credential::OAuth(client) => Some(client),
+            Credential::None | Credential::FormToken { .. } => None,
+        }
     }
 
     /// Base URL of the CLM Public API.
@@ -248,14 +265,6 @@ fn oauth_client(
     form: &Map<String, Value>,
     api_type: ApiType,
 ) -> Result<OAuthClient, ConnectorError> {
-    if api_type == ApiType::ClickwrapRest {
-        return crate::clickwrap::hosts::oauth_client(
-            text(form, "grant_type")?,
-            text(form, "client_id")?,
-            text(form, "client_secret")?,
-            text(form, "scopes")?,
-        );
-    }
     let grant = choice(form, "grant_type", &Grant::ALL)?;
     let client_id = text(form, "client_id")?.ok_or_else(|| {
         ConnectorError::config("client_id", "required: the OAuth app's client id")
@@ -485,10 +494,10 @@ mod tests {
             "https://na1.ironcladapp.com/public/api/v1"
         );
         assert_eq!(
-            c.impersonation.unwrap().header(),
+            c.impersonation.as_ref().unwrap().header(),
             ("x-as-user-email", "jane@acme.example")
         );
-        let oauth = c.oauth.unwrap();
+        let oauth = c.oauth().unwrap();
         assert_eq!(oauth.grant, Grant::ClientCredentials);
         assert!(
             oauth
@@ -563,7 +572,7 @@ mod tests {
         let form = json!({"api_type": "clickwrap_activity", "region": "na1",
                           "site_access_id": "1e8ddd9d-f32c-4dc7-9c13-62095e6d4317"});
         let conn = parse(form).unwrap();
-        assert!(conn.oauth.is_none());
+        assert_eq!(conn.credential, Credential::None);
         assert_eq!(conn.origin, "https://pactsafe.io");
     }
 
@@ -571,7 +580,7 @@ mod tests {
     fn scim_defaults_scopes() {
         let c = parse(cc(json!({"api_type": "clm_scim"}))).unwrap();
         assert_eq!(
-            c.oauth.unwrap().scopes(),
+            c.oauth().unwrap().scopes(),
             ["scim.users.readUsers", "scim.groups.readGroups"]
         );
     }
@@ -592,5 +601,10 @@ mod tests {
             parse(form).unwrap();
         }
         assert_eq!(props["client_secret"]["x-secret"], true);
+        assert_eq!(props["access_token"]["x-secret"], true);
+        assert_eq!(
+            props["clickwrap_credential"]["enum"],
+            serde_json::json!(crate::clickwrap::hosts::CREDENTIALS)
+        );
     }
 }

@@ -62,9 +62,29 @@ pub use manifest::describe;
 /// How the host must authenticate a connection, and where it may send requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
-    pub oauth: Option<OAuthPlan>,
+    pub auth: AuthPlan,
     pub allowed_origins: Vec<String>,
     pub base_url: String,
+}
+
+/// WIT `auth-plan`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthPlan {
+    None,
+    OAuth(OAuthPlan),
+    /// The host sends the secret form field `token_field` as a bearer token, as it is.
+    Bearer {
+        token_field: &'static str,
+    },
+}
+
+impl AuthPlan {
+    pub fn oauth(&self) -> Option<&OAuthPlan> {
+        match self {
+            AuthPlan::OAuth(o) => Some(o),
+            AuthPlan::None | AuthPlan::Bearer { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,16 +102,19 @@ pub fn plan(config: &str) -> Result<Plan, ConnectorError> {
     if clickwrap::is_clickwrap(conn.api_type) {
         return Ok(clickwrap::plan(&conn));
     }
-    let oauth = conn.oauth.as_ref().map(|o| OAuthPlan {
-        grant: o.grant,
-        token_url: conn.token_url(),
-        authorize_url: conn.authorize_url(),
-        client_id: o.client_id.clone(),
-        scopes: o.scopes(),
-        client_secret_field: "client_secret",
-    });
+    let auth = match conn.oauth() {
+        Some(o) => AuthPlan::OAuth(OAuthPlan {
+            grant: o.grant,
+            token_url: conn.token_url(),
+            authorize_url: conn.authorize_url(),
+            client_id: o.client_id.clone(),
+            scopes: o.scopes(),
+            client_secret_field: "client_secret",
+        }),
+        None => AuthPlan::None,
+    };
     Ok(Plan {
-        oauth,
+        auth,
         allowed_origins: vec![conn.origin.clone()],
         base_url: match conn.api_type {
             ApiType::ClmScim => scim::base_url(&conn),

@@ -152,8 +152,7 @@ fn no_error_grows_with_the_input() {
                 config().replace("clm_public", "clm_scim")
             }
             ironclad_connector::config::ApiType::ClickwrapRest => json!({
-                "api_type": "clickwrap_rest", "region": "na1", "client_id": "ck",
-                "client_secret": "<secret>" })
+                "api_type": "clickwrap_rest", "region": "na1", "access_token": "<secret>" })
             .to_string(),
             ironclad_connector::config::ApiType::ClickwrapActivity => json!({
                 "api_type": "clickwrap_activity", "region": "na1",

@@ -725,9 +725,11 @@ async fn serve_emulator(
             "clickwrap": {
                 "api_keys": [
                     { "name": "admin", "client_id": emulator::ClickwrapFixture::ADMIN_CLIENT_ID,
-                      "client_secret": emulator::ClickwrapFixture::ADMIN_CLIENT_SECRET },
+                      "client_secret": emulator::ClickwrapFixture::ADMIN_CLIENT_SECRET,
+                      "access_token": emulator::ClickwrapFixture::ADMIN_ACCESS_TOKEN },
                     { "name": "viewer", "client_id": emulator::ClickwrapFixture::VIEWER_CLIENT_ID,
-                      "client_secret": emulator::ClickwrapFixture::VIEWER_CLIENT_SECRET },
+                      "client_secret": emulator::ClickwrapFixture::VIEWER_CLIENT_SECRET,
+                      "access_token": emulator::ClickwrapFixture::VIEWER_ACCESS_TOKEN },
                 ],
                 "site_access_id": emulator::ClickwrapFixture::SITE_ACCESS_ID,
             },

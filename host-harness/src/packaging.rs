@@ -34,6 +34,7 @@ const SAMPLE_FORM: &[(&str, &str)] = &[
     ("client_secret", "<secret>"),
     ("impersonate_user", "packaging@example.com"),
     ("site_access_id", "00000000-0000-4000-8000-000000000000"),
+    ("access_token", "<secret>"),
 ];
 
 /// Write the package into `out` (created; must be empty or absent). Returns the manifest.
@@ -228,14 +229,33 @@ async fn hosts_per_api_type(
 fn sample_form(schema: &Value, api_type: &str, region: &str) -> Value {
     let mut form = json!({ "api_type": api_type, "region": region });
     for (field, value) in SAMPLE_FORM {
-        let visible = schema["properties"][field]["x-visible-if"]["api_type"]
-            .as_array()
-            .is_none_or(|types| types.iter().any(|t| t == api_type));
-        if visible {
+        if visible_in(schema, field, &form) {
             form[*field] = (*value).into();
         }
     }
     form
+}
+
+/// Whether `field` shows in `form` by its builder hint `x-visible-if`: an object holds when
+/// every property it names has one of the values listed (an unset one counts as its
+/// `default`), a list of objects when any holds; without the hint the field always shows.
+fn visible_in(schema: &Value, field: &str, form: &Value) -> bool {
+    let holds = |condition: &Value| {
+        condition.as_object().is_some_and(|all| {
+            all.iter().all(|(property, values)| {
+                let value = form
+                    .get(property)
+                    .or_else(|| schema["properties"][property].get("default"));
+                let values = values.as_array().map(Vec::as_slice).unwrap_or_default();
+                value.is_some_and(|v| values.contains(v))
+            })
+        })
+    };
+    match &schema["properties"][field]["x-visible-if"] {
+        Value::Null => true,
+        Value::Array(any) => any.iter().any(holds),
+        one => holds(one),
+    }
 }
 
 fn read_json(path: &Path) -> anyhow::Result<Value> {
@@ -273,5 +293,32 @@ mod tests {
             sample_form(&schema, "clm_public", "na1")["client_id"],
             "00000000-0000-4000-8000-000000000000"
         );
+    }
+
+    /// Conditions on several fields must all hold, an unset field counting as its default;
+    /// a list of conditions needs one.
+    #[test]
+    fn visibility_follows_defaults_and_alternatives() {
+        let schema = json!({ "properties": {
+            "credential": { "default": "token" },
+            "access_token": { "x-visible-if": { "api_type": ["rest"], "credential": ["token"] } },
+            "client_id": { "x-visible-if": [
+                { "api_type": ["clm"] },
+                { "api_type": ["rest"], "credential": ["exchange"] }
+            ] },
+        }});
+        let shows = |field: &str, form: Value| visible_in(&schema, field, &form);
+        assert!(shows("access_token", json!({ "api_type": "rest" })));
+        assert!(!shows("access_token", json!({ "api_type": "clm" })));
+        assert!(!shows("client_id", json!({ "api_type": "rest" })));
+        assert!(shows(
+            "client_id",
+            json!({ "api_type": "rest", "credential": "exchange" })
+        ));
+        assert!(shows("client_id", json!({ "api_type": "clm" })));
+        assert!(!shows(
+            "access_token",
+            json!({ "api_type": "rest", "credential": "exchange" })
+        ));
     }
 }

@@ -10,28 +10,19 @@ use host_harness::triggers::PollState;
 use host_harness::{Runtime, Session};
 use serde_json::{Value, json};
 
-fn activity_form(emu: &RunningEmulator, sid: &str) -> Value {
-    json!({ "api_type": "clickwrap_activity", "region": "custom", "instance_url": emu.base_url(),
-            "site_access_id": sid })
-}
-
 async fn open<'r>(rt: &'r Runtime, form: Value, name: &str) -> Session<'r> {
     rt.connect(&config(form), tokens(&scratch(name)))
         .await
         .unwrap()
 }
 
+/// The admin API key's user, through the key's access token.
 async fn admin_session<'r>(rt: &'r Runtime, emu: &RunningEmulator, name: &str) -> Session<'r> {
-    open(
-        rt,
-        clickwrap_rest_form(emu, F::ADMIN_CLIENT_ID, F::ADMIN_CLIENT_SECRET),
-        name,
-    )
-    .await
+    open(rt, clickwrap_token_form(emu, F::ADMIN_ACCESS_TOKEN), name).await
 }
 
 async fn activity_session<'r>(rt: &'r Runtime, emu: &RunningEmulator, name: &str) -> Session<'r> {
-    open(rt, activity_form(emu, F::SITE_ACCESS_ID), name).await
+    open(rt, clickwrap_activity_form(emu, F::SITE_ACCESS_ID), name).await
 }
 
 async fn run(session: &Session<'_>, action: &str, input: Value) -> Value {
@@ -140,14 +131,10 @@ async fn rest_connects_with_an_api_key_and_reads_sites() {
     assert_eq!(who["company"]["id"], F::ACCOUNT_ID.to_string());
     let test_query = queries(&emu, "/v1.1/sites").await;
     assert_eq!(test_query, ["per_page=1&no_count=true&lean=true"]);
-    // The token came from the API host's own /oauth/token, with the key's id and secret.
-    let token_calls: Vec<Value> = requests(&emu)
-        .await
-        .into_iter()
-        .filter(|r| r["path"] == "/oauth/token")
-        .collect();
-    assert_eq!(token_calls.len(), 1);
-    assert_eq!(token_calls[0]["body"]["client_id"], F::ADMIN_CLIENT_ID);
+    // The key's access token went as it is: nothing was exchanged.
+    let log = requests(&emu).await;
+    assert!(log.iter().all(|r| r["path"] != "/oauth/token"));
+    assert_eq!(log[0]["headers"]["authorization"], "Bearer <redacted>");
 
     let sites = run(&session, "clickwrap_list_sites", json!({})).await;
     assert_eq!(sites["count"], 2);
@@ -579,7 +566,7 @@ async fn credentials_permissions_and_api_types_fail_with_typed_errors() {
     // A well-formed Site Access ID the site does not have.
     let unknown = open(
         &rt,
-        activity_form(&emu, "00000000-1111-4222-8333-444444444444"),
+        clickwrap_activity_form(&emu, "00000000-1111-4222-8333-444444444444"),
         "cw-bad-sid",
     )
     .await;
@@ -599,7 +586,7 @@ async fn credentials_permissions_and_api_types_fail_with_typed_errors() {
     // Not a UUID at all: refused before any request.
     let err = report(
         rt.connect(
-            &config(activity_form(&emu, "site-42")),
+            &config(clickwrap_activity_form(&emu, "site-42")),
             tokens(&scratch("cw-sid-shape")),
         )
         .await
@@ -615,7 +602,7 @@ async fn credentials_permissions_and_api_types_fail_with_typed_errors() {
     emu.emulator().clear_requests();
     let wrong = open(
         &rt,
-        clickwrap_rest_form(&emu, F::ADMIN_CLIENT_ID, "not-the-secret"),
+        clickwrap_exchange_form(&emu, F::ADMIN_CLIENT_ID, "not-the-secret"),
         "cw-wrong-secret",
     )
     .await;
@@ -630,7 +617,7 @@ async fn credentials_permissions_and_api_types_fail_with_typed_errors() {
     // The viewer may read the site but not create in it.
     let viewer = open(
         &rt,
-        clickwrap_rest_form(&emu, F::VIEWER_CLIENT_ID, F::VIEWER_CLIENT_SECRET),
+        clickwrap_token_form(&emu, F::VIEWER_ACCESS_TOKEN),
         "cw-viewer",
     )
     .await;
@@ -700,7 +687,7 @@ async fn credentials_permissions_and_api_types_fail_with_typed_errors() {
     assert_eq!(err["kind"], "unsupported", "polled only: {err}");
 
     // Clickwrap has no EU stack.
-    let mut eu = clickwrap_rest_form(&emu, F::ADMIN_CLIENT_ID, F::ADMIN_CLIENT_SECRET);
+    let mut eu = clickwrap_token_form(&emu, F::ADMIN_ACCESS_TOKEN);
     eu["region"] = json!("eu1");
     let err = report(
         rt.connect(&config(eu), tokens(&scratch("cw-eu")))
@@ -825,8 +812,9 @@ async fn instance_url_follows_the_clm_rules_and_the_egress_policy() {
     let emu = start_emulator().await;
     let rt = runtime();
     let forms = [
-        clickwrap_rest_form(&emu, F::ADMIN_CLIENT_ID, F::ADMIN_CLIENT_SECRET),
-        activity_form(&emu, F::SITE_ACCESS_ID),
+        clickwrap_exchange_form(&emu, F::ADMIN_CLIENT_ID, F::ADMIN_CLIENT_SECRET),
+        clickwrap_token_form(&emu, F::ADMIN_ACCESS_TOKEN),
+        clickwrap_activity_form(&emu, F::SITE_ACCESS_ID),
     ];
     for (i, base) in forms.into_iter().enumerate() {
         // An origin only: the connector appends the API type's paths itself.
@@ -844,7 +832,8 @@ async fn instance_url_follows_the_clm_rules_and_the_egress_policy() {
             "{err}"
         );
         // Metadata and private addresses are refused before any byte leaves: at connect for
-        // REST (its token endpoint), at the first request for Activity (no token).
+        // the API key exchange (its token endpoint), at the first request for an access token
+        // (the bearer goes nowhere the policy refuses) and for Activity (no token).
         for url in ["https://169.254.169.254", "https://10.0.0.8"] {
             let mut form = base.clone();
             form["instance_url"] = json!(url);
@@ -875,9 +864,19 @@ fn the_example_connections_match_the_emulator_seed() {
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     };
     let rest = read("emulator-clickwrap-rest.json");
+    assert_eq!(rest["access_token"], F::ADMIN_ACCESS_TOKEN);
+    let exchange = read("emulator-clickwrap-rest-exchange.json");
     assert_eq!(
-        (rest["client_id"].as_str(), rest["client_secret"].as_str()),
-        (Some(F::ADMIN_CLIENT_ID), Some(F::ADMIN_CLIENT_SECRET))
+        (
+            exchange["clickwrap_credential"].as_str(),
+            exchange["client_id"].as_str(),
+            exchange["client_secret"].as_str()
+        ),
+        (
+            Some("api_key_exchange"),
+            Some(F::ADMIN_CLIENT_ID),
+            Some(F::ADMIN_CLIENT_SECRET)
+        )
     );
     let activity = read("emulator-clickwrap-activity.json");
     assert_eq!(activity["site_access_id"], F::SITE_ACCESS_ID);

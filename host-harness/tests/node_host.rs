@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use common::*;
+use host_harness::emulator::ClickwrapFixture;
 use host_harness::{Runtime, RuntimeOptions};
 use serde_json::{Value, json};
 
@@ -153,6 +154,35 @@ async fn the_node_host_matches_the_wasmtime_host() {
         &partial_file,
     ];
     assert_eq!(node(&args), expected, "schema");
+
+    // A Clickwrap REST connection: both hosts send the form's access token as it is.
+    let clickwrap = clickwrap_token_form(&emu, ClickwrapFixture::ADMIN_ACCESS_TOKEN);
+    let clickwrap_config = write_json(&dir, "clickwrap.json", &clickwrap);
+    let clickwrap_session = rt
+        .connect(
+            &host_harness::ConnectionConfig::from_value(clickwrap).unwrap(),
+            tokens(&dir),
+        )
+        .await
+        .unwrap();
+    let expected = clickwrap_session
+        .execute("clickwrap_list_sites", &json!({}))
+        .await
+        .unwrap();
+    let no_input = write_json(&dir, "sites.json", &json!({}));
+    let args = [
+        "action",
+        "clickwrap_list_sites",
+        "--config",
+        &clickwrap_config,
+        "--input",
+        &no_input,
+    ];
+    assert_eq!(node(&args), expected, "clickwrap_list_sites");
+    let exchanges = requests(&emu).await.into_iter().filter(|r| {
+        r["path"] == "/oauth/token" && r["body"]["client_id"] == ClickwrapFixture::ADMIN_CLIENT_ID
+    });
+    assert_eq!(exchanges.count(), 0, "no Clickwrap exchange");
 
     // Both hosts reached the emulator with host-obtained tokens and no contract violations.
     assert!(contract_violations(&emu).await.is_empty());

@@ -181,7 +181,7 @@ async fn clickwrap_acceptance_drains_a_20000_acceptance_backlog_in_bounded_polls
     let emu = start_emulator().await;
     let since = backlog(&emu, "bulk-acceptances").await;
     let rt = capped();
-    let form = clickwrap_rest_form(&emu, F::ADMIN_CLIENT_ID, F::ADMIN_CLIENT_SECRET);
+    let form = clickwrap_token_form(&emu, F::ADMIN_ACCESS_TOKEN);
     let session = rt
         .connect(&config(form), tokens(&scratch("backlog-acceptances")))
         .await

@@ -20,10 +20,7 @@ fn fixture_secrets() -> Vec<(String, String)> {
         .clients
         .into_iter()
         .map(|c| (format!("client secret of {}", c.name), c.client_secret))
-        .chain(
-            ClickwrapFixture::secrets()
-                .map(|(name, secret)| (format!("client secret of the {name}"), secret.into())),
-        )
+        .chain(ClickwrapFixture::secrets().map(|(what, secret)| (what.to_string(), secret.into())))
         .collect()
 }
 

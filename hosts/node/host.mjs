@@ -114,6 +114,20 @@ function connect(form, args) {
   const bound = bind(declared, form, args.allowLoopback, args.allowOrigin.length ? args.allowOrigin : undefined);
   const origins = within(plan.allowedOrigins, bound, "the connector's plan asks to reach");
   let oauth = null;
+  let formToken = null;
+  if (plan.auth.tag === 'bearer') {
+    // A long-lived token from the form, sent as it is: nothing to exchange or renew.
+    const field = plan.auth.val.tokenField;
+    if (!fields.includes(field)) {
+      throw new ConfigRefusal(
+        `the connector names \`${shown(field)}\` as the bearer token, which is not a secret field of its form`,
+      );
+    }
+    formToken = form[field];
+    if (typeof formToken !== 'string' || formToken === '') {
+      throw new ConfigRefusal('required: the access token (it is sent as it is; the host cannot renew it)', field);
+    }
+  }
   if (plan.auth.tag === 'oauth2') {
     const o = plan.auth.val;
     // The client secret goes only where the package and the form allow.
@@ -133,7 +147,7 @@ function connect(form, args) {
     }
     oauth = { tokenUrl: o.tokenUrl, clientId: o.clientId, clientSecret, scopes: o.scopes };
   }
-  configure({ allowedOrigins: origins, allowLoopback: args.allowLoopback, oauth, pinned: args.resolve });
+  configure({ allowedOrigins: origins, allowLoopback: args.allowLoopback, oauth, formToken, pinned: args.resolve });
   return guestConfig;
 }
 

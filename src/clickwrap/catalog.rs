@@ -74,7 +74,8 @@ pub enum Output {
     /// A map keyed by contract id (the Activity API's answers), with values of this JSON
     /// Schema type list.
     ContractMap(&'static str),
-    /// The Activity API's `/send`: only the status is documented, so `{status, response}`.
+    /// The Activity API's `/send`: only the status is documented, so `{status, response}`,
+    /// plus for an acceptance what `/retrieve` read back (`recorded`).
     Sent,
 }
 
@@ -488,7 +489,10 @@ pub static ACTIONS: &[Action] = &[
     activity("clickwrap_activity_send", "Send an acceptance or other activity",
         "Record that a signer agreed to (or disagreed with, displayed, visited…) contract \
          versions: `POST /send` with the Site Access ID. Processing is asynchronous on \
-         Ironclad's side; a 200 means it was taken.",
+         Ironclad's side and a 2xx alone proves nothing, so an `agreed` event is read back \
+         through `/retrieve` (same Site Access ID, signer and test mode) for up to about 4 s: \
+         unless every version sent shows as the signer's last accepted one, the action fails \
+         (`upstream`, code `ACCEPTANCE_NOT_RECORDED`). Other events report the status only.",
         Post, "/send", SEND, Output::Sent)
         .unconfirmed("the JSON answered with `server_side=true` (returned as `response`)"),
     activity("clickwrap_activity_latest", "Has the signer accepted the latest versions?",
@@ -585,7 +589,12 @@ impl Action {
                 "type": "object", "required": ["status"],
                 "properties": {
                     "status": { "type": "integer", "description": "The HTTP status (200: taken)." },
-                    "response": { "description": "What the API answered, when it answered JSON." }
+                    "response": { "description": "What the API answered, when it answered JSON." },
+                    "recorded": {
+                        "type": "object",
+                        "description": "`agreed` only: each contract id with the version `/retrieve` reads back as the signer's last accepted, the evidence the acceptance was recorded for this Site Access ID.",
+                        "additionalProperties": { "type": "string" }
+                    }
                 }
             }),
         }

@@ -1,12 +1,13 @@
 //! One executor for every Clickwrap row: validate the input against the row's schema, build
 //! the request (path, query, JSON body; the Site Access ID for the Activity API), send it with
 //! the bearer token (REST) or without credentials (Activity), follow pages, and shape the
-//! answer.
+//! answer; an acceptance sent is reported only once it is read back ([`super::recorded`]).
 
 use serde_json::{Map, Value, json};
 
 use super::catalog::{Action, Api, In, Output, Ty};
 use super::pages;
+use super::recorded::{self, Acceptance};
 use crate::config::Connection;
 use crate::error::ConnectorError;
 use crate::http::{HttpClient, Method, Request, Response, encode_component, encode_path_segment};
@@ -32,9 +33,21 @@ pub fn execute(
         }
         Output::Sent => {
             let response = call.send(client, &[])?;
-            // The answer's shape is undocumented (and without `server_side` it is a pixel).
+            // The answer's shape is undocumented (and without `server_side` it is a pixel),
+            // so it is no evidence of anything: an acceptance is read back instead.
             let body = serde_json::from_slice::<Value>(&response.body).ok();
-            Ok(json!({ "status": response.status, "response": body }))
+            let mut output = json!({ "status": response.status, "response": body });
+            if let Some(acceptance) = Acceptance::of(input) {
+                let found = recorded::confirm(
+                    client,
+                    conn,
+                    &acceptance,
+                    response.status,
+                    &recorded::WAITS_MS,
+                )?;
+                output["recorded"] = Value::Object(found);
+            }
+            Ok(output)
         }
         Output::Object | Output::ContractMap(_) => {
             let response = call.send(client, &[])?;
@@ -110,6 +123,7 @@ fn validate<'i>(
 
 /// A request prepared from a row and a validated input, sendable once per page.
 struct Call<'a> {
+    conn: &'a Connection,
     action: &'a Action,
     url: String,
     query: Vec<(String, String)>,
@@ -118,7 +132,7 @@ struct Call<'a> {
 
 impl<'a> Call<'a> {
     fn new(
-        conn: &Connection,
+        conn: &'a Connection,
         action: &'a Action,
         input: &Map<String, Value>,
     ) -> Result<Self, ConnectorError> {
@@ -165,6 +179,7 @@ impl<'a> Call<'a> {
             None => None,
         };
         Ok(Call {
+            conn,
             action,
             url: format!("{}{path}", super::base_url(conn, action.api)),
             query,
@@ -218,7 +233,7 @@ impl<'a> Call<'a> {
         if let Some(body) = &self.body {
             request = request.json_body(body);
         }
-        super::send_ok(client, request, self.action.api, self.action.permission)
+        super::send_ok(client, self.conn, request, self.action.permission)
     }
 }
 
@@ -241,7 +256,7 @@ mod tests {
     fn rest() -> Connection {
         Connection::parse(
             &json!({"api_type": "clickwrap_rest", "region": "na1",
-                    "client_id": "ck", "client_secret": "<secret>"})
+                    "access_token": "<secret>"})
             .to_string(),
         )
         .unwrap()
@@ -333,7 +348,15 @@ mod tests {
 
     #[test]
     fn activity_rows_carry_the_site_access_id_and_no_token() {
-        let client = fake(200, &[], br#"{"12": true}"#);
+        let client = scripted(|r| {
+            if r.url.contains("/latest?") {
+                ok_json(&json!({"12": true}))
+            } else if r.url.contains("/retrieve?") {
+                ok_json(&json!({"12": "a1", "13": "b2"}))
+            } else {
+                ok_json(&json!({"success": true}))
+            }
+        });
         let out = run(
             &client,
             &activity(),
@@ -342,7 +365,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, json!({"12": true}));
-        run(
+        let out = run(
             &client,
             &activity(),
             "clickwrap_activity_send",
@@ -350,8 +373,20 @@ mod tests {
                    "cus": {"plan": "pro"}, "tm": true}),
         )
         .unwrap();
+        // The acceptance was read back before the send reported success.
+        assert_eq!(
+            out,
+            json!({"status": 200, "response": {"success": true},
+                   "recorded": {"12": "a1", "13": "b2"}})
+        );
         let sent = client.sent.borrow();
-        assert!(!sent[0].authenticate);
+        assert_eq!(sent.len(), 3);
+        assert!(
+            sent[2]
+                .url
+                .starts_with("https://demo.pactsafe.io/retrieve?")
+        );
+        assert!(sent.iter().all(|r| !r.authenticate));
         assert_eq!(
             sent[0].url,
             "https://demo.pactsafe.io/latest?sid=1e8ddd9d-f32c-4dc7-9c13-62095e6d4317&sig=jo%40x.com&cid=12%2C13"

@@ -5,8 +5,10 @@
 //! `pactsafe.io`. No EU host is documented, so `eu1` is refused rather than guessed. The demo
 //! hosts come from third-party code only (UNCONFIRMED, see the README).
 
-use crate::config::{ApiType, Grant, OAuthClient};
-use crate::error::ConnectorError;
+use serde_json::{Map, Value};
+
+use crate::config::{ApiType, Credential, Grant, OAuthClient, text};
+use crate::error::{ConnectorError, excerpt};
 
 /// `(region, REST origin, Activity origin)`; `custom` uses `instance_url`.
 const HOSTS: [(&str, &str, &str); 2] = [
@@ -49,51 +51,107 @@ pub fn origin(api_type: ApiType, region: &str) -> Result<Option<&'static str>, C
         })
 }
 
-/// Clickwrap REST authenticates with an API key's client id and secret, exchanged for a
-/// bearer token (client credentials); the token carries the user's site permissions, not
-/// OAuth scopes.
-pub fn oauth_client(
-    grant_type: Option<&str>,
-    client_id: Option<&str>,
-    client_secret: Option<&str>,
-    scopes: Option<&str>,
-) -> Result<OAuthClient, ConnectorError> {
-    if let Some(other) = grant_type.filter(|g| *g != "client_credentials") {
+/// The values of `clickwrap_credential`; the first is the default.
+pub const CREDENTIALS: [&str; 2] = [ACCESS_TOKEN, API_KEY_EXCHANGE];
+const ACCESS_TOKEN: &str = "access_token";
+const API_KEY_EXCHANGE: &str = "api_key_exchange";
+
+/// How a Clickwrap REST connection authenticates (`clickwrap_credential`).
+///
+/// By default with the access token Clickwrap shows when an API key is registered (User
+/// Profile > API Keys), sent as `Authorization: Bearer` as Clickwrap's own docs do: nothing is
+/// exchanged. The client id and secret exchange at `/oauth/token` is an explicit choice only:
+/// Clickwrap documents that endpoint as "create/regenerate access token", so running it may
+/// replace, and so revoke, the token the key's other integrations use. Clickwrap tokens carry
+/// the key user's site permissions, not OAuth scopes.
+pub fn credential(form: &Map<String, Value>) -> Result<Credential, ConnectorError> {
+    let chosen = text(form, "clickwrap_credential")?.unwrap_or(ACCESS_TOKEN);
+    if let Some(scopes) = text(form, "scopes")? {
         return Err(ConnectorError::config(
-            "grant_type",
+            "scopes",
             format!(
-                "`{}` is not available for the Clickwrap REST API: it issues tokens for an \
-                 API key's client id and secret only (`client_credentials`)",
-                crate::error::excerpt(other)
+                "leave empty (got `{}`): Clickwrap tokens carry the API key user's site \
+                 permissions, not OAuth scopes",
+                excerpt(scopes)
             ),
         ));
     }
-    let client_id = client_id.ok_or_else(|| {
-        ConnectorError::config(
-            "client_id",
-            "required: the client id of a Clickwrap API key (User Profile > API Keys)",
-        )
-    })?;
-    if client_secret.is_none() {
+    if let Some(other) = text(form, "grant_type")?.filter(|g| *g != "client_credentials") {
         return Err(ConnectorError::config(
-            "client_secret",
-            "required: the client secret shown once when the Clickwrap API key was registered",
+            "grant_type",
+            format!(
+                "`{}` is not available for the Clickwrap REST API: use its access token \
+                 (clickwrap_credential `access_token`), or exchange an API key's client id and \
+                 secret (`api_key_exchange`)",
+                excerpt(other)
+            ),
         ));
     }
-    if scopes.is_some() {
-        return Err(ConnectorError::config(
-            "scopes",
-            "leave empty: Clickwrap tokens carry the API key user's site permissions, not OAuth \
-             scopes",
-        ));
+    let client_id = text(form, "client_id")?;
+    let client_secret = text(form, "client_secret")?;
+    let access_token = text(form, ACCESS_TOKEN)?;
+    match chosen {
+        ACCESS_TOKEN => {
+            if access_token.is_some() {
+                // A client id or secret left in the form is not used: nothing is exchanged.
+                return Ok(Credential::FormToken {
+                    field: ACCESS_TOKEN,
+                });
+            }
+            if client_id.is_some() || client_secret.is_some() {
+                return Err(ConnectorError::config(
+                    "clickwrap_credential",
+                    "client_id and client_secret are exchanged for a token only with \
+                     clickwrap_credential `api_key_exchange`, which may regenerate, and so \
+                     revoke, the API key's existing access token; paste that access token \
+                     into access_token instead, or choose `api_key_exchange` knowingly",
+                ));
+            }
+            Err(ConnectorError::config(
+                ACCESS_TOKEN,
+                "required: the access token shown when the Clickwrap API key was registered \
+                 (User Profile > API Keys); it is sent as it is, never exchanged",
+            ))
+        }
+        API_KEY_EXCHANGE => {
+            if access_token.is_some() {
+                return Err(ConnectorError::config(
+                    ACCESS_TOKEN,
+                    "not used with `api_key_exchange`, and the exchange may regenerate, and so \
+                     revoke, this very token; clear it, or choose clickwrap_credential \
+                     `access_token` to use it",
+                ));
+            }
+            let client_id = client_id.ok_or_else(|| {
+                ConnectorError::config(
+                    "client_id",
+                    "required with `api_key_exchange`: the client id of a Clickwrap API key \
+                     (User Profile > API Keys)",
+                )
+            })?;
+            if client_secret.is_none() {
+                return Err(ConnectorError::config(
+                    "client_secret",
+                    "required with `api_key_exchange`: the client secret shown once when the \
+                     Clickwrap API key was registered",
+                ));
+            }
+            Ok(Credential::OAuth(OAuthClient::new(
+                ApiType::ClickwrapRest,
+                Grant::ClientCredentials,
+                client_id.to_string(),
+                Some(Vec::new()),
+            )))
+        }
+        other => Err(ConnectorError::config(
+            "clickwrap_credential",
+            format!(
+                "unknown value `{}`; expected one of {}",
+                excerpt(other),
+                CREDENTIALS.join(", ")
+            ),
+        )),
     }
-    // Clickwrap tokens carry no scopes: ask for none.
-    Ok(OAuthClient::new(
-        ApiType::ClickwrapRest,
-        Grant::ClientCredentials,
-        client_id.to_string(),
-        Some(Vec::new()),
-    ))
 }
 
 /// The Site Access ID is a UUID (Site Settings, or `access_id` of a REST site).
@@ -120,6 +178,8 @@ pub fn site_access_id(given: Option<&str>) -> Result<String, ConnectorError> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -150,31 +210,88 @@ mod tests {
         );
     }
 
-    #[test]
-    fn rest_takes_only_a_client_id_and_secret() {
-        let ok = oauth_client(None, Some("ck_1"), Some("<secret>"), None).unwrap();
-        assert_eq!((ok.grant, ok.scopes().len()), (Grant::ClientCredentials, 0));
-        let field = |e: ConnectorError| match e {
+    fn rest(form: serde_json::Value) -> Result<Credential, ConnectorError> {
+        credential(form.as_object().unwrap())
+    }
+
+    fn field(e: ConnectorError) -> String {
+        match e {
             ConnectorError::InvalidConfig { field, .. } => field,
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_access_token_is_the_default_and_nothing_is_exchanged() {
+        let token = Credential::FormToken {
+            field: "access_token",
         };
-        let bad = [
+        assert_eq!(rest(json!({"access_token": "<secret>"})).unwrap(), token);
+        // A client id and secret left behind are not used: the token is sent as it is.
+        let leftover = json!({"clickwrap_credential": "access_token", "access_token": "<secret>",
+                              "client_id": "ck", "client_secret": "<secret>"});
+        assert_eq!(rest(leftover).unwrap(), token);
+    }
+
+    #[test]
+    fn the_exchange_is_only_an_explicit_choice() {
+        let exchange = rest(json!({"clickwrap_credential": "api_key_exchange",
+                                   "client_id": "ck_1", "client_secret": "<secret>"}))
+        .unwrap();
+        let Credential::OAuth(client) = exchange else {
+            panic!("{exchange:?}")
+        };
+        assert_eq!(
             (
-                Some("authorization_code"),
-                Some("c"),
-                Some("s"),
-                None,
+                client.grant,
+                client.scopes().len(),
+                client.client_id.as_str()
+            ),
+            (Grant::ClientCredentials, 0, "ck_1")
+        );
+        // A client id and secret alone are not taken as consent to the exchange.
+        let err = rest(json!({"client_id": "ck_1", "client_secret": "<secret>"})).unwrap_err();
+        let ConnectorError::InvalidConfig { field, message } = err else {
+            panic!()
+        };
+        assert_eq!(field, "clickwrap_credential");
+        assert!(message.contains("revoke"), "{message}");
+    }
+
+    #[test]
+    fn errors_name_the_field_to_fix() {
+        let bad = [
+            (json!({}), "access_token"),
+            (
+                json!({"clickwrap_credential": "password"}),
+                "clickwrap_credential",
+            ),
+            (json!({"clickwrap_credential": 1}), "clickwrap_credential"),
+            (
+                json!({"access_token": "<secret>", "grant_type": "authorization_code"}),
                 "grant_type",
             ),
-            (None, None, Some("s"), None, "client_id"),
-            (None, Some("c"), None, None, "client_secret"),
-            (None, Some("c"), Some("s"), Some("read"), "scopes"),
+            (
+                json!({"access_token": "<secret>", "scopes": "read"}),
+                "scopes",
+            ),
+            (
+                json!({"clickwrap_credential": "api_key_exchange", "client_secret": "s"}),
+                "client_id",
+            ),
+            (
+                json!({"clickwrap_credential": "api_key_exchange", "client_id": "c"}),
+                "client_secret",
+            ),
+            // The exchange could revoke the very token given beside it.
+            (
+                json!({"clickwrap_credential": "api_key_exchange", "client_id": "c",
+                    "client_secret": "s", "access_token": "<secret>"}),
+                "access_token",
+            ),
         ];
-        for (grant, id, secret, scopes, expected) in bad {
-            assert_eq!(
-                field(oauth_client(grant, id, secret, scopes).unwrap_err()),
-                expected
-            );
+        for (form, expected) in bad {
+            assert_eq!(field(rest(form.clone()).unwrap_err()), expected, "{form}");
         }
     }
 

@@ -1,10 +1,11 @@
-//! Ironclad Clickwrap: the REST API (`clickwrap_rest`: OAuth client → bearer token) and the
-//! Activity API (`clickwrap_activity`: the Site Access ID, no token), served from the same
-//! component as the CLM Public API.
+//! Ironclad Clickwrap: the REST API (`clickwrap_rest`: the API key's access token, or its
+//! client id and secret exchanged for one) and the Activity API (`clickwrap_activity`: the
+//! Site Access ID, no token), served from the same component as the CLM Public API.
 //!
 //! - [`hosts`]: regions to hosts, the connection fields each API type takes.
 //! - [`catalog`]: every action as one data row; [`executor`] runs them, [`pages`] follows
-//!   Clickwrap's 1-based paging.
+//!   Clickwrap's 1-based paging, [`recorded`] reads an acceptance sent back before the send
+//!   reports success.
 //! - [`trigger`]: new acceptances, polled.
 //!
 //! `lib.rs` dispatches here; everything an action or trigger of another API type would do on a
@@ -14,15 +15,16 @@ pub mod catalog;
 pub mod executor;
 pub mod hosts;
 pub mod pages;
+pub mod recorded;
 pub mod trigger;
 
 use serde_json::Value;
 
-use crate::config::{ApiType, Connection};
+use crate::config::{ApiType, Connection, Credential};
 use crate::error::ConnectorError;
 use crate::http::{HttpClient, Method, Request, Response};
 use crate::identity::Identity;
-use crate::{OAuthPlan, Plan, upstream};
+use crate::{AuthPlan, OAuthPlan, Plan, upstream};
 use catalog::Api;
 
 pub fn is_clickwrap(api_type: ApiType) -> bool {
@@ -47,20 +49,25 @@ fn api_of(conn: &Connection) -> Api {
     }
 }
 
-/// REST: a client-credentials token from `/oauth/token` on the API's own host (Clickwrap
-/// documents no authorization-code flow, so there is no authorize URL). Activity: no auth.
-/// Either way the connection reaches exactly one origin.
+/// REST: the access token from the form as it is, or (chosen explicitly) a
+/// client-credentials token from `/oauth/token` on the API's own host (Clickwrap documents no
+/// authorization-code flow, so there is no authorize URL). Activity: no auth. Either way the
+/// connection reaches exactly one origin.
 pub fn plan(conn: &Connection) -> Plan {
-    let oauth = conn.oauth.as_ref().map(|o| OAuthPlan {
-        grant: o.grant,
-        token_url: conn.token_url(),
-        authorize_url: String::new(),
-        client_id: o.client_id.clone(),
-        scopes: Vec::new(),
-        client_secret_field: "client_secret",
-    });
+    let auth = match &conn.credential {
+        Credential::FormToken { field } => AuthPlan::Bearer { token_field: field },
+        Credential::OAuth(o) => AuthPlan::OAuth(OAuthPlan {
+            grant: o.grant,
+            token_url: conn.token_url(),
+            authorize_url: String::new(),
+            client_id: o.client_id.clone(),
+            scopes: Vec::new(),
+            client_secret_field: "client_secret",
+        }),
+        Credential::None => AuthPlan::None,
+    };
     Plan {
-        oauth,
+        auth,
         allowed_origins: vec![conn.origin.clone()],
         base_url: base_url(conn, api_of(conn)),
     }
@@ -89,7 +96,7 @@ pub fn test(client: &dyn HttpClient, conn: &Connection) -> Result<Identity, Conn
         }
     };
     request = request.header("accept", "application/json");
-    let response = send_ok(client, request, api, None)?;
+    let response = send_ok(client, conn, request, None)?;
     let body = upstream::json(&response, "test connection")?;
     let site = &body["data"][0];
     let text = |v: &Value| match v {
@@ -103,22 +110,23 @@ pub fn test(client: &dyn HttpClient, conn: &Connection) -> Result<Identity, Conn
     })
 }
 
-/// Send and require a 2xx; Clickwrap's refusals become typed errors that say what to fix.
+/// Send on `conn` and require a 2xx; Clickwrap's refusals become typed errors that say what
+/// to fix.
 pub fn send_ok(
     client: &dyn HttpClient,
+    conn: &Connection,
     request: Request,
-    api: Api,
     permission: Option<&str>,
 ) -> Result<Response, ConnectorError> {
     let response = upstream::send(client, request)?;
     if response.is_success() {
         return Ok(response);
     }
-    Err(refusal(&response, api, permission))
+    Err(refusal(&response, conn, permission))
 }
 
-fn refusal(response: &Response, api: Api, permission: Option<&str>) -> ConnectorError {
-    match (upstream::status_error(response, &[]), api) {
+fn refusal(response: &Response, conn: &Connection, permission: Option<&str>) -> ConnectorError {
+    match (upstream::status_error(response, &[]), api_of(conn)) {
         // The Activity API takes no token: an authentication refusal is about the `sid`.
         (ConnectorError::Unauthenticated(_), Api::Activity) => ConnectorError::config(
             "site_access_id",
@@ -128,12 +136,21 @@ fn refusal(response: &Response, api: Api, permission: Option<&str>) -> Connector
                 upstream::error_message(response)
             ),
         ),
-        (ConnectorError::Unauthenticated(_), Api::Rest) => {
-            ConnectorError::Unauthenticated(format!(
+        (ConnectorError::Unauthenticated(_), Api::Rest) => match &conn.credential {
+            // The host sends a form's token as it is and cannot renew it: a new one must
+            // come from the user.
+            Credential::FormToken { field } => ConnectorError::Unauthenticated(format!(
+                "Clickwrap refused the access token in `{field}` ({}); it cannot be renewed \
+                 from here: it may have been regenerated (an exchange of the API key's client \
+                 id and secret does that) or its user removed. Paste the key's current access \
+                 token into `{field}`, or register a new API key (User Profile > API Keys)",
+                upstream::error_message(response)
+            )),
+            _ => ConnectorError::Unauthenticated(format!(
                 "Clickwrap refused the API key's token ({}); register a new API key or reconnect",
                 upstream::error_message(response)
-            ))
-        }
+            )),
+        },
         (ConnectorError::Forbidden { message, .. }, _) => ConnectorError::Forbidden {
             message: match permission {
                 Some(p) => format!(
@@ -161,13 +178,24 @@ mod tests {
     #[test]
     fn plans_one_origin_per_api_type() {
         let rest = plan(&conn(
-            json!({"api_type": "clickwrap_rest", "region": "demo",
-                                      "client_id": "ck", "client_secret": "<secret>"}),
+            json!({"api_type": "clickwrap_rest", "region": "demo", "access_token": "<secret>"}),
         ));
         assert_eq!(rest.allowed_origins, ["https://api.demo.pactsafe.com"]);
         assert_eq!(rest.base_url, "https://api.demo.pactsafe.com/v1.1");
         assert_eq!(
-            rest.oauth.unwrap().token_url,
+            rest.auth,
+            AuthPlan::Bearer {
+                token_field: "access_token"
+            }
+        );
+        let exchange = plan(&conn(
+            json!({"api_type": "clickwrap_rest", "region": "demo",
+                   "clickwrap_credential": "api_key_exchange",
+                   "client_id": "ck", "client_secret": "<secret>"}),
+        ));
+        assert_eq!(exchange.allowed_origins, rest.allowed_origins);
+        assert_eq!(
+            exchange.auth.oauth().unwrap().token_url,
             "https://api.demo.pactsafe.com/oauth/token"
         );
         let activity = plan(&conn(
@@ -177,7 +205,7 @@ mod tests {
         ));
         assert_eq!(activity.allowed_origins, ["http://127.0.0.1:9"]);
         assert_eq!(activity.base_url, "http://127.0.0.1:9");
-        assert!(activity.oauth.is_none());
+        assert_eq!(activity.auth, AuthPlan::None);
     }
 
     #[test]
@@ -188,7 +216,9 @@ mod tests {
             headers: vec![],
             body: body.to_vec(),
         };
-        let err = refusal(&r, Api::Activity, None);
+        let activity = conn(json!({"api_type": "clickwrap_activity", "region": "na1",
+                                   "site_access_id": "1e8ddd9d-f32c-4dc7-9c13-62095e6d4317"}));
+        let err = refusal(&r, &activity, None);
         assert!(
             matches!(&err, ConnectorError::InvalidConfig { field, message }
                 if field == "site_access_id" && message.contains("Invalid site access id")),
@@ -203,7 +233,7 @@ mod tests {
         let ConnectorError::Forbidden {
             message,
             missing_scope,
-        } = refusal(&r, Api::Rest, Some("create"))
+        } = refusal(&r, &rest_with_token(), Some("create"))
         else {
             panic!()
         };
@@ -212,6 +242,37 @@ mod tests {
                 && message.contains("`create` permission")
         );
         assert_eq!(missing_scope, None);
+    }
+
+    fn rest_with_token() -> Connection {
+        conn(json!({"api_type": "clickwrap_rest", "region": "na1", "access_token": "<secret>"}))
+    }
+
+    /// A refused access token cannot be renewed by the host: the message says where a new
+    /// one comes from, naming the field; an exchanged token says to reconnect.
+    #[test]
+    fn a_refused_access_token_names_its_field_and_how_to_replace_it() {
+        let r = Response {
+            status: 401,
+            headers: vec![],
+            body: br#"{"error":{"message":"Invalid access token","status":401}}"#.to_vec(),
+        };
+        let ConnectorError::Unauthenticated(message) = refusal(&r, &rest_with_token(), None) else {
+            panic!()
+        };
+        assert!(
+            message.contains("`access_token` (Invalid access token)")
+                && message.contains("cannot be renewed")
+                && message.contains("User Profile > API Keys"),
+            "{message}"
+        );
+        let exchange = conn(json!({"api_type": "clickwrap_rest", "region": "na1",
+                                   "clickwrap_credential": "api_key_exchange",
+                                   "client_id": "ck", "client_secret": "<secret>"}));
+        let ConnectorError::Unauthenticated(message) = refusal(&r, &exchange, None) else {
+            panic!()
+        };
+        assert!(message.contains("reconnect"), "{message}");
     }
 
     #[test]

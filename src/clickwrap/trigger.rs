@@ -162,7 +162,7 @@ impl Listing for Acceptances<'_> {
             page + 1
         );
         let request = Request::new(Method::GET, url).header("accept", "application/json");
-        let response = super::send_ok(self.client, request, self.trigger.api, None)?;
+        let response = super::send_ok(self.client, self.conn, request, None)?;
         let envelope = crate::upstream::json(&response, self.trigger.key)?;
         let data = envelope["data"]
             .as_array()
@@ -204,7 +204,7 @@ mod tests {
     fn conn() -> Connection {
         Connection::parse(
             &json!({"api_type": "clickwrap_rest", "region": "na1",
-                    "client_id": "ck", "client_secret": "<secret>"})
+                    "access_token": "<secret>"})
             .to_string(),
         )
         .unwrap()

@@ -1,15 +1,18 @@
 //! The Clickwrap Activity API: `/send` records events (GET with URL parameters or POST with a
 //! JSON body), `/latest`, `/retrieve` and `/published` read acceptance state. Every call is
-//! keyed by the Site Access ID `sid`; there is no token.
+//! keyed by the Site Access ID `sid`; there is no token. An unknown `sid` is refused, or taken
+//! and dropped, as [`UnknownSid`] says.
 
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::{CwError, Query, Store};
+use super::{CwError, Query, Store, UnknownSid};
 use crate::state::Emulator;
 
 const EVENT_TYPES: [&str; 6] = [
@@ -69,35 +72,44 @@ impl Params {
         self.text(name).as_deref() == Some("true")
     }
 
-    /// The site `sid` names; unknown or missing is 401 (the emulator's documented choice).
-    fn site(&self, store: &Store) -> Result<i64, CwError> {
+    /// The site `sid` names. Unknown or missing is 401, or `None` (taken, nothing to record
+    /// or read) when the store answers unknown ids so.
+    fn site(&self, store: &Store) -> Result<Option<i64>, CwError> {
         let sid = self.text("sid").unwrap_or_default();
-        store
+        let site = store
             .site_by_access_id(&sid.to_ascii_lowercase())
-            .and_then(|s| s["id"].as_i64())
-            .ok_or_else(|| CwError::unauthorized("Invalid or missing site access id (sid)"))
+            .and_then(|s| s["id"].as_i64());
+        match (site, store.unknown_sid) {
+            (Some(site), _) => Ok(Some(site)),
+            (None, UnknownSid::Unrecorded) => Ok(None),
+            (None, UnknownSid::Refused) => Err(CwError::unauthorized(
+                "Invalid or missing site access id (sid)",
+            )),
+        }
     }
 }
 
 async fn send_get(
     State(emu): State<Emulator>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, CwError> {
+) -> Result<Response, CwError> {
     send(&emu, Params::from_query(raw.as_deref()))
 }
 
-async fn send_post(State(emu): State<Emulator>, body: Bytes) -> Result<Json<Value>, CwError> {
+async fn send_post(State(emu): State<Emulator>, body: Bytes) -> Result<Response, CwError> {
     let params = serde_json::from_slice::<Map<String, Value>>(&body)
         .map_err(|_| CwError::bad_request("the body must be a JSON object"))?;
     send(&emu, Params(params))
 }
 
 /// One activity per version in `vid`, for the signer `sig`; the signer record follows.
-fn send(emu: &Emulator, params: Params) -> Result<Json<Value>, CwError> {
+fn send(emu: &Emulator, params: Params) -> Result<Response, CwError> {
     let mut data = emu.data();
     let now = crate::time::format_ms(data.tick());
     let store = &mut data.clickwrap;
-    let site = params.site(store)?;
+    let Some(site) = params.site(store)? else {
+        return Ok(StatusCode::OK.into_response());
+    };
     let signer = params.required("sig")?;
     let event = params.required("et")?;
     if !EVENT_TYPES.contains(&event.as_str()) {
@@ -167,7 +179,7 @@ fn send(emu: &Emulator, params: Params) -> Result<Json<Value>, CwError> {
         &json!({ "additional_attributes": custom_data }),
         Some((&event, &now)),
     );
-    Ok(Json(json!({ "success": true })))
+    Ok(Json(json!({ "success": true })).into_response())
 }
 
 /// Create or update a signer of `site`; `activity` is the event that touched it, if any.
@@ -254,7 +266,9 @@ fn read(
 ) -> Result<Json<Value>, CwError> {
     let params = Params::from_query(raw.as_deref());
     let data = emu.data();
-    let site = params.site(&data.clickwrap)?;
+    let Some(site) = params.site(&data.clickwrap)? else {
+        return Ok(Json(json!({})));
+    };
     answer(&data.clickwrap, site, &params).map(|map| Json(Value::Object(map)))
 }
 

@@ -3,14 +3,17 @@
 //! Clickwrap lives on other hosts (`api.pactsafe.com` for REST, `pactsafe.io` for the
 //! Activity API); here both share the emulator's origin, at the paths the real hosts use, none
 //! of which CLM uses:
-//! - `POST /oauth/token` with a Clickwrap API key's client id and secret issues a bearer token
-//!   (`oauth.rs` hands such requests here, [`exchange`]); the token never works on CLM routes,
-//!   nor CLM tokens here.
+//! - Every API key has one access token, shown when the key is registered (seeded, see
+//!   [`Fixture`]) and accepted by the REST API as it is. `POST /oauth/token` with the key's
+//!   client id and secret issues a new one and revokes the one before, as Clickwrap's
+//!   "Create/Regenerate Access Token" is feared to (`oauth.rs` hands such requests here,
+//!   [`exchange`]). The tokens never work on CLM routes, nor CLM tokens here.
 //! - `/v1.1/**` ([`rest`]): the REST API; every request needs a Clickwrap token, and a token
 //!   acts with its user's site permissions (`read`, `create`, `update`, `publish`).
 //! - `/send`, `/latest`, `/retrieve`, `/published` ([`activity`]): the Activity API, keyed by
-//!   the Site Access ID `sid`. An unknown or missing `sid` answers 401 (Clickwrap's answer is
-//!   UNCONFIRMED; this is the emulator's documented choice).
+//!   the Site Access ID `sid`. An unknown or missing `sid` answers 401 by default; Clickwrap's
+//!   answer is UNCONFIRMED, so [`controls`] can switch to the other reading: a 2xx with
+//!   nothing recorded (`/send` an empty body, the reads `{}`).
 //!
 //! Errors have Clickwrap's shape `{"error": {message, status, name, code}}`; collections its
 //! envelope `{count, has_more, page, per_page, total_count, data}` and `filter` language.
@@ -18,6 +21,7 @@
 //! `/activity`; state starts from [`seed`] and is reset with the rest of the emulator.
 
 mod activity;
+mod controls;
 mod rest;
 pub mod seed;
 
@@ -32,6 +36,7 @@ use serde_json::{Value, json};
 use crate::errors::OAuthError;
 use crate::state::Emulator;
 
+pub use controls::UnknownSid;
 pub use seed::Fixture;
 
 /// A user behind API keys: site id → permissions.
@@ -48,6 +53,9 @@ pub struct ApiKey {
     pub client_id: String,
     pub client_secret: String,
     pub user_id: i64,
+    /// The key's current access token: the one shown at registration until an exchange
+    /// replaces it.
+    pub access_token: String,
 }
 
 /// Everything Clickwrap keeps; entities are JSON objects as the API returns them.
@@ -56,8 +64,10 @@ pub struct Store {
     pub account: i64,
     pub users: Vec<User>,
     pub keys: Vec<ApiKey>,
-    /// Issued bearer token → user id.
+    /// Live access tokens → user id (each key's current one).
     pub tokens: HashMap<String, i64>,
+    /// How the Activity API answers an unknown `sid` (`controls`).
+    pub unknown_sid: UnknownSid,
     pub sites: Vec<Value>,
     pub contracts: Vec<Value>,
     pub versions: Vec<Value>,
@@ -85,10 +95,12 @@ impl Store {
     }
 }
 
-/// Routes served without a CLM token: the Clickwrap REST API (its own bearer check) and the
-/// Activity API.
+/// Routes served without a CLM token: the Clickwrap REST API (its own bearer check), the
+/// Activity API and the emulator's Clickwrap controls.
 pub fn routes() -> Router<Emulator> {
-    rest::routes().merge(activity::routes())
+    rest::routes()
+        .merge(activity::routes())
+        .merge(controls::routes())
 }
 
 /// Marks an answer given as Clickwrap, whose hosts share the emulator's origin: Ironclad's CLM
@@ -98,6 +110,7 @@ pub struct ClickwrapAnswer;
 
 /// `POST /oauth/token` for Clickwrap API keys: `None` when `client_id` is not one (CLM's
 /// OAuth server answers then). Tokens are long-lived (no `expires_in`), as Clickwrap's look.
+/// A key has one token: the new one revokes the previous one, the registration's included.
 pub fn exchange(
     emu: &Emulator,
     grant_type: Option<&str>,
@@ -107,11 +120,7 @@ pub fn exchange(
     let client_id = client_id?;
     let mut data = emu.data();
     let store = &mut data.clickwrap;
-    let key = store
-        .keys
-        .iter()
-        .find(|k| k.client_id == client_id)?
-        .clone();
+    let key = store.keys.iter_mut().find(|k| k.client_id == client_id)?;
     if grant_type.is_some_and(|g| g != "client_credentials") {
         return Some(Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
@@ -123,7 +132,10 @@ pub fn exchange(
         return Some(Err(OAuthError::invalid_client()));
     }
     let token = crate::ids::token();
-    store.tokens.insert(token.clone(), key.user_id);
+    let revoked = std::mem::replace(&mut key.access_token, token.clone());
+    let user_id = key.user_id;
+    store.tokens.remove(&revoked);
+    store.tokens.insert(token.clone(), user_id);
     Some(Ok(json!({ "token_type": "Bearer", "access_token": token })))
 }
 

@@ -1,6 +1,7 @@
 //! The Clickwrap tenant the emulator starts from: one account with a production and a sandbox
 //! site, contracts with versions, a signup group, 120 signers who agreed to the Terms (so
-//! collections span pages), and two API keys — an admin's and a read-only user's.
+//! collections span pages), and two API keys — an admin's and a read-only user's — each with
+//! the access token its user's profile showed when it was registered.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +20,11 @@ impl Fixture {
     /// An API key of a user who may only read the production site.
     pub const VIEWER_CLIENT_ID: &'static str = "cw-viewer-3b8e0a4d";
     pub const VIEWER_CLIENT_SECRET: &'static str = "emulator-clickwrap-viewer-secret-1c4e8a2d";
+    /// The admin key's access token, as User Profile > API Keys showed it at registration:
+    /// valid until an exchange of the key's client id and secret regenerates it.
+    pub const ADMIN_ACCESS_TOKEN: &'static str = "emu_b182475c7dc57df0046daef48d73f166fdb44c44";
+    /// The viewer key's access token.
+    pub const VIEWER_ACCESS_TOKEN: &'static str = "emu_c670debe562775d35cd616d138dd5f54e9abed97";
     pub const SITE_ID: i64 = 1;
     pub const SITE_ACCESS_ID: &'static str = "1e8ddd9d-f32c-4dc7-9c13-62095e6d4317";
     pub const SANDBOX_SITE_ID: i64 = 2;
@@ -37,11 +43,25 @@ impl Fixture {
     /// Both users' ids: admin, viewer.
     pub const USERS: [i64; 2] = [501, 502];
 
-    /// The client secrets, for output scans.
-    pub fn secrets() -> [(&'static str, &'static str); 2] {
+    /// The client secrets and access tokens, by what they are, for output scans.
+    pub fn secrets() -> [(&'static str, &'static str); 4] {
         [
-            ("Clickwrap admin API key", Self::ADMIN_CLIENT_SECRET),
-            ("Clickwrap viewer API key", Self::VIEWER_CLIENT_SECRET),
+            (
+                "client secret of the Clickwrap admin API key",
+                Self::ADMIN_CLIENT_SECRET,
+            ),
+            (
+                "client secret of the Clickwrap viewer API key",
+                Self::VIEWER_CLIENT_SECRET,
+            ),
+            (
+                "access token of the Clickwrap admin API key",
+                Self::ADMIN_ACCESS_TOKEN,
+            ),
+            (
+                "access token of the Clickwrap viewer API key",
+                Self::VIEWER_ACCESS_TOKEN,
+            ),
         ]
     }
 
@@ -91,6 +111,20 @@ pub fn store() -> Store {
                               "connection_data": {}, "test_mode": false }),
         );
     }
+    let keys = vec![
+        ApiKey {
+            client_id: Fixture::ADMIN_CLIENT_ID.into(),
+            client_secret: Fixture::ADMIN_CLIENT_SECRET.into(),
+            user_id: Fixture::USERS[0],
+            access_token: Fixture::ADMIN_ACCESS_TOKEN.into(),
+        },
+        ApiKey {
+            client_id: Fixture::VIEWER_CLIENT_ID.into(),
+            client_secret: Fixture::VIEWER_CLIENT_SECRET.into(),
+            user_id: Fixture::USERS[1],
+            access_token: Fixture::VIEWER_ACCESS_TOKEN.into(),
+        },
+    ];
     let user = |id: i64, email: &str, name: &str, sites: &[(i64, &[&'static str])]| User {
         id,
         email: email.into(),
@@ -116,18 +150,11 @@ pub fn store() -> Store {
                 &[(Fixture::SITE_ID, &["read"])],
             ),
         ],
-        keys: vec![
-            ApiKey {
-                client_id: Fixture::ADMIN_CLIENT_ID.into(),
-                client_secret: Fixture::ADMIN_CLIENT_SECRET.into(),
-                user_id: Fixture::USERS[0],
-            },
-            ApiKey {
-                client_id: Fixture::VIEWER_CLIENT_ID.into(),
-                client_secret: Fixture::VIEWER_CLIENT_SECRET.into(),
-                user_id: Fixture::USERS[1],
-            },
-        ],
+        tokens: keys
+            .iter()
+            .map(|k| (k.access_token.clone(), k.user_id))
+            .collect(),
+        keys,
         sites: vec![
             site(
                 Fixture::SITE_ID,
@@ -207,5 +234,10 @@ mod tests {
         }
         assert_eq!(s.signers.len(), Fixture::SIGNERS);
         assert!(s.keys.iter().all(|k| s.user(k.user_id).is_some()));
+        // Each key's profile token is live and acts as the key's user.
+        for k in &s.keys {
+            assert_eq!(s.tokens.get(&k.access_token), Some(&k.user_id));
+            assert!(k.access_token.starts_with(crate::ids::TOKEN_PREFIX));
+        }
     }
 }

@@ -18,7 +18,7 @@
 
 #![cfg(target_arch = "wasm32")]
 
-wit_bindgen::generate!({ path: "../../wit/v0.3", world: "connector" });
+wit_bindgen::generate!({ path: "../../wit/v0.4", world: "connector" });
 
 use exports::ipaas::connector::{actions, builder, connection, metadata, triggers};
 use ipaas::connector::http;

@@ -3,7 +3,7 @@
 //! never waits, and a guest logs every request, so it skips the async machinery.
 
 wasmtime::component::bindgen!({
-    path: "../../wit/v0.3",
+    path: "../../wit/v0.4",
     world: "connector",
     imports: { "ipaas:connector/log.log": trappable, default: async | trappable },
     exports: { default: async },

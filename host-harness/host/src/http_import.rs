@@ -1,6 +1,7 @@
 //! The host's HTTP path: the guest's only way out. Applies the egress policy (every redirect
-//! hop included), attaches credentials, on a 401 renews the token once and retries once,
-//! paces requests by the rate-limit headers, and retries what [`retry`](crate::retry) allows.
+//! hop included), attaches credentials, on a 401 renews the token once and retries once (a
+//! form's bearer token cannot be renewed: its 401 goes back as it came), paces requests by
+//! the rate-limit headers, and retries what [`retry`](crate::retry) allows.
 //! [`HttpPath`] is shared by the wasm `http` import and the native adapter (`native`), so the
 //! benchmark measures both over the same path.
 
@@ -8,8 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::bindings::http::{self as wit, HttpError, Method, Request, Response};
+use crate::credential::Credential;
 use crate::host_state::HostState;
-use crate::oauth::{AuthError, Authenticator};
+use crate::oauth::AuthError;
 use crate::pacing::Pacer;
 use crate::policy::EgressPolicy;
 use crate::redirect;
@@ -61,7 +63,7 @@ pub struct RequestStats {
 pub struct HttpPath {
     client: reqwest::Client,
     policy: EgressPolicy,
-    auth: Option<Arc<Authenticator>>,
+    auth: Option<Arc<Credential>>,
     redactor: Redactor,
     pacer: Option<Arc<Pacer>>,
     retry: RetryPolicy,
@@ -77,7 +79,7 @@ pub struct HttpPath {
 /// The connection's side of an [`HttpPath`]: where requests may go, and with what credentials.
 pub struct Route {
     pub policy: EgressPolicy,
-    pub auth: Option<Arc<Authenticator>>,
+    pub auth: Option<Arc<Credential>>,
     pub redactor: Redactor,
     pub pacer: Option<Arc<Pacer>>,
 }
@@ -163,19 +165,22 @@ impl HttpPath {
     }
 
     /// One request with credentials: on a 401, exactly one renewal and one retry; a second
-    /// 401 is the connector's to report.
+    /// 401, or the first one of a credential that cannot be renewed, is the connector's to
+    /// report.
     async fn send_authenticated(&mut self, request: &Request) -> Result<Response, HttpError> {
         self.count_request()?;
         if !request.authenticate {
             return self.follow(request, None).await;
         }
-        let token = self.bearer(None).await?;
+        let token = self.bearer().await?;
         let response = self.follow(request, Some(&token)).await?;
         if response.status != 401 {
             return Ok(response);
         }
-        let token = self.bearer(Some(&token)).await?;
-        self.follow(request, Some(&token)).await
+        match self.renewed(&token).await? {
+            Some(token) => self.follow(request, Some(&token)).await,
+            None => Ok(response),
+        }
     }
 
     fn count_request(&mut self) -> Result<(), HttpError> {
@@ -227,17 +232,28 @@ impl HttpPath {
         unreachable!("the loop returns")
     }
 
-    async fn bearer(&mut self, rejected: Option<&Secret>) -> Result<Secret, HttpError> {
-        let Some(auth) = &self.auth else {
-            return Err(HttpError::Unauthenticated(
-                "this connection has no credentials to attach".into(),
-            ));
-        };
-        let result = match rejected {
-            None => auth.bearer().await,
-            Some(old) => auth.after_rejection(old).await,
-        };
-        result.map_err(|e: AuthError| match e {
+    fn credential(&self) -> Result<Arc<Credential>, HttpError> {
+        self.auth.clone().ok_or_else(|| {
+            HttpError::Unauthenticated("this connection has no credentials to attach".into())
+        })
+    }
+
+    async fn bearer(&mut self) -> Result<Secret, HttpError> {
+        let token = self.credential()?.token().await;
+        token.map_err(|e| self.auth_failure(e))
+    }
+
+    /// A token to retry with after `rejected` met a 401; `None` when the credential cannot
+    /// be renewed.
+    async fn renewed(&mut self, rejected: &Secret) -> Result<Option<Secret>, HttpError> {
+        match self.credential()?.renewed(rejected).await {
+            None => Ok(None),
+            Some(token) => token.map(Some).map_err(|e| self.auth_failure(e)),
+        }
+    }
+
+    fn auth_failure(&mut self, error: AuthError) -> HttpError {
+        match error {
             AuthError::Denied(why) => HttpError::Denied(why),
             AuthError::Store(failure) => {
                 let message = self.redactor.redact(&format!("token store: {failure:#}"));
@@ -245,7 +261,7 @@ impl HttpPath {
                 HttpError::Unauthenticated(message)
             }
             e => HttpError::Unauthenticated(self.redactor.redact(&e.to_string())),
-        })
+        }
     }
 
     /// One hop, retried as [`retry`](crate::retry) decides: waits stay within the retry
@@ -431,4 +447,106 @@ pub(crate) fn describe_error(e: &reqwest::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::credential::FormToken;
+
+    /// A server that answers every request with `status` and keeps each request's head.
+    async fn answering(status: &'static str) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = heads.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                seen.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&head).to_lowercase());
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        });
+        (origin, heads)
+    }
+
+    fn path_with_form_token(origin: &str, token: &str) -> HttpPath {
+        let credential = Credential::Bearer(FormToken::new(Secret::new(token), "access_token"));
+        HttpPath::new(
+            reqwest::Client::new(),
+            Route {
+                policy: EgressPolicy::new(vec![origin.to_string()], true),
+                auth: Some(Arc::new(credential)),
+                redactor: Redactor::default(),
+                pacer: None,
+            },
+            RetryPolicy::default(),
+            Instant::now() + Duration::from_secs(30),
+        )
+    }
+
+    fn get(url: String, authenticate: bool) -> Request {
+        Request {
+            method: Method::Get,
+            url,
+            headers: Vec::new(),
+            body: None,
+            authenticate,
+            timeout_ms: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_form_token_is_sent_as_a_bearer_and_its_401_is_not_retried() {
+        let (origin, heads) = answering("401 Unauthorized").await;
+        let mut path = path_with_form_token(&origin, "pasted-profile-token-9f3a");
+        let response = path
+            .send(get(format!("{origin}/v1.1/sites"), true))
+            .await
+            .expect("a 401 is an answer for the guest to report, not a host error");
+        assert_eq!(response.status, 401);
+        let heads = heads.lock().unwrap().clone();
+        assert_eq!(
+            heads.len(),
+            1,
+            "nothing to renew, so no second try: {heads:?}"
+        );
+        assert!(
+            heads[0].contains("authorization: bearer pasted-profile-token-9f3a"),
+            "{}",
+            heads[0]
+        );
+        assert_eq!(path.stats().requests, 1);
+    }
+
+    #[tokio::test]
+    async fn a_form_token_goes_only_where_asked_and_allowed() {
+        let (origin, heads) = answering("200 OK").await;
+        let mut path = path_with_form_token(&origin, "pasted-profile-token-9f3a");
+        path.send(get(format!("{origin}/send"), false))
+            .await
+            .unwrap();
+        let refused = path
+            .send(get("http://127.0.0.2:9/v1.1/sites".into(), true))
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, HttpError::Denied(_)), "{refused:?}");
+        let heads = heads.lock().unwrap().clone();
+        assert_eq!(heads.len(), 1);
+        assert!(!heads[0].contains("authorization"), "{}", heads[0]);
+    }
 }

@@ -11,13 +11,15 @@
 //!   what it may reach (origins, schemes, addresses after DNS resolution), and how fast.
 //! - [`retry`] — which failed requests are sent again, and after how long.
 //! - [`pages`] — long listings read page by page, the host driving the loop.
-//! - [`oauth`] / [`token_store`] / [`secret`] — credentials, owned by the host.
+//! - [`credential`] / [`oauth`] / [`token_store`] / [`secret`] — credentials, owned by the host:
+//!   an OAuth client it runs, or a bearer token from the form it only sends.
 //! - [`triggers`] — polling and webhook triggers, and the state that delivers each event once.
 //! - [`mcp`] — every action as an MCP tool, and an MCP server over stdio.
 //! - [`wit_version`] — which `ipaas:connector` version a component implements; refusing others.
 //! - [`report`] — typed errors as a CLI or a log prints them.
 
 pub mod bindings;
+pub mod credential;
 pub mod egress;
 pub mod host_state;
 pub mod http_import;

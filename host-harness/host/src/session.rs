@@ -6,11 +6,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use serde_json::{Map, Value, json};
 
-use crate::bindings::connection::{AuthPlan, ConnectionPlan, GrantType};
 use crate::bindings::metadata::{Manifest, TriggerMode};
+use crate::credential::Credential;
 use crate::egress::Bound;
 use crate::http_import::{RequestStats, Route};
-use crate::oauth::{Authenticator, Grant, OAuthSettings};
+use crate::oauth::Authenticator;
 use crate::pacing::Pacer;
 use crate::policy::{EgressPolicy, canonical_origin, shown};
 use crate::report::{CallError, ErrorReport};
@@ -82,7 +82,7 @@ impl ConnectionConfig {
         form.to_string()
     }
 
-    fn secret(&self, field: &str) -> Option<Secret> {
+    pub(crate) fn secret(&self, field: &str) -> Option<Secret> {
         self.form
             .get(field)
             .and_then(Value::as_str)
@@ -136,7 +136,7 @@ pub struct Session<'r> {
     runtime: &'r Runtime,
     pub(crate) guest_config: String,
     policy: EgressPolicy,
-    auth: Option<Arc<Authenticator>>,
+    auth: Option<Arc<Credential>>,
     redactor: Redactor,
     /// Shared by every call of the session: rate-limit state outlives one invocation.
     pacer: Arc<Pacer>,
@@ -198,12 +198,13 @@ impl Runtime {
             "the connector's plan asks to reach",
         )?;
         let policy = EgressPolicy::new(origins, allow_loopback);
-        let auth = self.authenticator(
+        let auth = Credential::from_plan(
             &plan,
             config,
             &allowed,
             &secret_fields,
             tokens,
+            self.http_client(),
             &mut redactor,
         )?;
         Ok(Session {
@@ -218,70 +219,15 @@ impl Runtime {
             )),
         })
     }
-
-    fn authenticator(
-        &self,
-        plan: &ConnectionPlan,
-        config: &ConnectionConfig,
-        allowed: &Bound,
-        secret_fields: &[String],
-        tokens: TokenStore,
-        redactor: &mut Redactor,
-    ) -> Result<Option<Arc<Authenticator>>, CallError> {
-        let AuthPlan::Oauth2(oauth) = &plan.auth else {
-            return Ok(None);
-        };
-        // The client secret goes only where the package and the form allow, whatever the
-        // connector's plan says.
-        within(
-            std::slice::from_ref(&oauth.token_url),
-            allowed,
-            "the token endpoint",
-        )?;
-        if !oauth.authorize_url.is_empty() {
-            within(
-                std::slice::from_ref(&oauth.authorize_url),
-                allowed,
-                "the authorization endpoint",
-            )?;
-        }
-        if !secret_fields.contains(&oauth.client_secret_field) {
-            return Err(ErrorReport::new(
-                "invalid_config",
-                format!(
-                    "the connector names `{}` as the client secret, which is not a secret field of its form",
-                    shown(&oauth.client_secret_field)
-                ),
-            )
-            .into());
-        }
-        let client_secret = config.secret(&oauth.client_secret_field).ok_or_else(|| {
-            ErrorReport::new("invalid_config", "required: the OAuth app's client secret")
-                .with_field(oauth.client_secret_field.clone())
-        })?;
-        redactor.add(&client_secret);
-        let settings = OAuthSettings {
-            grant: match oauth.grant {
-                GrantType::ClientCredentials => Grant::ClientCredentials,
-                GrantType::AuthorizationCode => Grant::AuthorizationCode,
-            },
-            token_url: oauth.token_url.clone(),
-            authorize_url: oauth.authorize_url.clone(),
-            client_id: oauth.client_id.clone(),
-            scopes: oauth.scopes.clone(),
-            client_secret,
-        };
-        Ok(Some(Arc::new(Authenticator::new(
-            settings,
-            tokens,
-            self.http_client().clone(),
-        ))))
-    }
 }
 
 /// The canonical origins of `urls`, when every one is among the allowed origins; otherwise
 /// the connection is refused, naming the form field whose value could not be allowed.
-fn within(urls: &[String], allowed: &Bound, what: &str) -> Result<Vec<String>, CallError> {
+pub(crate) fn within(
+    urls: &[String],
+    allowed: &Bound,
+    what: &str,
+) -> Result<Vec<String>, CallError> {
     let mut origins = Vec::new();
     for url in urls {
         let origin = canonical_origin(url).ok();
@@ -339,8 +285,9 @@ impl Session<'_> {
         self.runtime
     }
 
+    /// The OAuth client, when the connection uses one (a form's bearer token has no flows).
     pub fn authenticator(&self) -> Option<&Authenticator> {
-        self.auth.as_deref()
+        self.auth.as_deref().and_then(Credential::oauth)
     }
 
     /// Who the connection acts as.

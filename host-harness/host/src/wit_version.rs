@@ -8,8 +8,8 @@
 
 use std::fmt;
 
-/// The WIT package the host's bindings are generated from (`wit/v0.3/world.wit`).
-const WORLD_WIT: &str = include_str!("../../../wit/v0.3/world.wit");
+/// The WIT package the host's bindings are generated from (`wit/v0.4/world.wit`).
+const WORLD_WIT: &str = include_str!("../../../wit/v0.4/world.wit");
 
 pub const PACKAGE: &str = "ipaas:connector";
 
@@ -55,7 +55,7 @@ impl fmt::Display for WitVersion {
 /// The version this host was built against, read from the WIT it was generated from.
 pub fn supported() -> WitVersion {
     package_version(WORLD_WIT)
-        .expect("wit/v0.3/world.wit declares `package ipaas:connector@X.Y.Z;`")
+        .expect("wit/v0.4/world.wit declares `package ipaas:connector@X.Y.Z;`")
 }
 
 /// The version in a WIT file's `package ipaas:connector@X.Y.Z;` line.
@@ -155,7 +155,7 @@ mod tests {
 
     #[test]
     fn the_host_supports_the_version_in_its_wit() {
-        assert_eq!(supported().line(), "0.3");
+        assert_eq!(supported().line(), "0.4");
     }
 
     #[test]

@@ -225,6 +225,27 @@ pub fn form(emu: &RunningEmulator, client_name: &str, patch: Value) -> Value {
     form
 }
 
+/// A Clickwrap REST form against the emulator with an API key's access token (the default
+/// credential: sent as it is, never exchanged).
+pub fn clickwrap_token_form(emu: &RunningEmulator, access_token: &str) -> Value {
+    json!({ "api_type": "clickwrap_rest", "region": "custom", "instance_url": emu.base_url(),
+            "access_token": access_token })
+}
+
+/// A Clickwrap REST form that exchanges an API key's client id and secret for a token, chosen
+/// explicitly (the exchange may revoke the key's existing token).
+pub fn clickwrap_exchange_form(emu: &RunningEmulator, client_id: &str, secret: &str) -> Value {
+    json!({ "api_type": "clickwrap_rest", "region": "custom", "instance_url": emu.base_url(),
+            "clickwrap_credential": "api_key_exchange",
+            "client_id": client_id, "client_secret": secret })
+}
+
+/// A Clickwrap Activity form against the emulator.
+pub fn clickwrap_activity_form(emu: &RunningEmulator, sid: &str) -> Value {
+    json!({ "api_type": "clickwrap_activity", "region": "custom", "instance_url": emu.base_url(),
+            "site_access_id": sid })
+}
+
 pub fn config(form: Value) -> ConnectionConfig {
     ConnectionConfig::from_value(form).unwrap()
 }
@@ -275,12 +296,6 @@ pub async fn admin_answer(emu: &RunningEmulator, path: &str, body: Value) -> Val
         response.status()
     );
     response.json().await.unwrap()
-}
-
-/// A Clickwrap REST connection form against the emulator with an API key.
-pub fn clickwrap_rest_form(emu: &RunningEmulator, client_id: &str, secret: &str) -> Value {
-    json!({ "api_type": "clickwrap_rest", "region": "custom", "instance_url": emu.base_url(),
-            "client_id": client_id, "client_secret": secret })
 }
 
 /// The result of one CLI run.

@@ -1,5 +1,5 @@
 // The `ipaas:connector/http` import for Node: egress policy, host-owned OAuth (client
-// credentials), request caps, and a synchronous transport (the component model call is
+// credentials) or a bearer token from the form, request caps, and a synchronous transport (the component model call is
 // synchronous, so each exchange runs in a child process that this thread waits for).
 //
 // Every request, the token request included, is checked here (scheme, credentials, literal
@@ -21,6 +21,8 @@ const FETCH = fileURLToPath(new URL('../fetch-sync.mjs', import.meta.url));
 let policy = new EgressPolicy([], false);
 let pinned = {};
 let oauth = null; // { tokenUrl, clientId, clientSecret, scopes }
+/** A bearer token from the connection form (`auth-plan.bearer`), sent as it is. */
+let formToken = null;
 /** Where the token request may go: the token URL's origin, which the host has checked lies
  *  within what the package declares for this form (it need not be among the plan's). */
 let tokenPolicy = new EgressPolicy([], false);
@@ -30,10 +32,11 @@ let requests = 0;
 /** Set by the host after `connection.plan`, before any call that reaches the network.
  *  `allowedOrigins` are the plan's origins, already checked to lie within what the package
  *  declares for this form. */
-export function configure({ allowedOrigins, allowLoopback, oauth: settings, pinned: names }) {
+export function configure({ allowedOrigins, allowLoopback, oauth: settings, formToken: pasted, pinned: names }) {
   policy = new EgressPolicy(allowedOrigins, allowLoopback);
   pinned = names ?? {};
   oauth = settings ?? null;
+  formToken = pasted ?? null;
   tokenPolicy = new EgressPolicy(oauth ? [oauth.tokenUrl] : [], allowLoopback);
   token = null;
   requests = 0;
@@ -64,8 +67,10 @@ function checked(url, by = policy) {
   }
 }
 
-/** A client-credentials token from the plan's token endpoint (the guest never sees it). */
+/** The form's token, or a client-credentials token from the plan's token endpoint (the guest
+ *  never sees either). */
 function bearer(renew) {
+  if (formToken) return formToken;
   if (token && !renew) return token;
   if (!oauth) throw { tag: 'unauthenticated', val: 'this connection has no credentials to attach' };
   const res = exchange(checked(oauth.tokenUrl, tokenPolicy), {
@@ -119,11 +124,12 @@ export function send(req) {
   };
   if (!req.authenticate) return wire(null);
   const res = wire(bearer(false));
-  // One renewal and one retry on a 401, as the wasmtime host does.
-  return res.status === 401 ? wire(bearer(true)) : res;
+  // One renewal and one retry on a 401, as the wasmtime host does; a form's token cannot be
+  // renewed, so its 401 goes to the guest as it came.
+  return res.status === 401 && !formToken ? wire(bearer(true)) : res;
 }
 
-/** The secrets this module holds (client secret, token), for masking host output. */
+/** The secrets this module holds (client secret, tokens), for masking host output. */
 export function heldSecrets() {
-  return [oauth?.clientSecret, token].filter((s) => typeof s === 'string' && s.length >= 6);
+  return [oauth?.clientSecret, token, formToken].filter((s) => typeof s === 'string' && s.length >= 6);
 }

@@ -11,7 +11,14 @@ const SERVER = `
 const http = require('node:http');
 const { parentPort } = require('node:worker_threads');
 let connections = 0;
+const unauthorized = [];
 const server = http.createServer((req, res) => {
+  if (req.url === '/unauthorized') {
+    unauthorized.push(req.headers.authorization ?? null);
+    res.statusCode = 401;
+    res.setHeader('content-length', '2');
+    return res.end('{}');
+  }
   const size = { '/over-declared': ${MAX_RESPONSE_BYTES} + 1, '/over-chunked': ${MAX_RESPONSE_BYTES} + 1,
                  '/exact': ${MAX_RESPONSE_BYTES} }[req.url] ?? 2;
   if (req.url !== '/over-chunked') res.setHeader('content-length', String(size));
@@ -33,6 +40,7 @@ server.on('connection', () => { connections += 1; });
 server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
 parentPort.on('message', (m) => {
   if (m === 'count') parentPort.postMessage({ connections });
+  if (m === 'unauthorized') parentPort.postMessage({ unauthorized });
   if (m === 'close') server.close(() => process.exit(0));
 });
 `;
@@ -88,4 +96,15 @@ test('responses over 64 MiB are refused as too-large, announced or not', () => {
   }
   const exact = send(get(`${origin}/exact`));
   assert.equal(exact.body.length, MAX_RESPONSE_BYTES);
+});
+
+test('a form token is sent as a bearer, and its 401 is the guest\'s: no renewal, no retry', async () => {
+  configure({ allowedOrigins: [origin], allowLoopback: true, oauth: null, formToken: 'pasted-profile-token-9f3a' });
+  const res = send(get(`${origin}/unauthorized`, { authenticate: true }));
+  assert.equal(res.status, 401);
+  const seen = await new Promise((resolve) => {
+    worker.once('message', (m) => resolve(m.unauthorized));
+    worker.postMessage('unauthorized');
+  });
+  assert.deepEqual(seen, ['Bearer pasted-profile-token-9f3a']);
 });
