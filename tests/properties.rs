@@ -5,7 +5,7 @@
 //!
 //! Bounded for CI: each property runs a fixed number of cases (`PROPTEST_CASES` raises it
 //! for a longer local run). The corpus is twofold: the hostile literals every strategy mixes
-//! in (`nasty_string`), and `proptest-regressions/properties.txt`, where proptest records
+//! in (`nasty_string`), and `tests/proptest-regressions/properties.txt`, where proptest records
 //! the seed of any failure it finds; it is committed, so a failure once found is replayed
 //! on every run.
 
@@ -183,7 +183,7 @@ fn percent_decode(text: &str) -> Option<String> {
 proptest! {
     #![proptest_config(ProptestConfig {
         failure_persistence: Some(Box::new(
-            proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/properties.txt"),
+            proptest::test_runner::FileFailurePersistence::Direct("tests/proptest-regressions/properties.txt"),
         )),
         ..ProptestConfig::default()
     })]

@@ -13,6 +13,7 @@ mod concurrency;
 mod invoke;
 mod lab;
 mod load;
+mod machine;
 mod pacing;
 mod report;
 mod schemas;
@@ -33,8 +34,11 @@ pub struct Args {
     #[arg(long)]
     smoke: bool,
     /// Print the results as JSON instead of a table.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     json: bool,
+    /// Print the dated figures page, with the machine it ran on (`docs/bench-figures.md`).
+    #[arg(long)]
+    markdown: bool,
     /// Run only these timed measures (repeatable); size and schemas are always measured.
     #[arg(long, value_enum)]
     only: Vec<Timed>,
@@ -69,6 +73,8 @@ pub async fn run(component: &Path, options: RuntimeOptions, args: Args) -> anyho
         allow_loopback: true,
         ..options
     };
+    // Taken before the run, so the load average is the machine's, not the bench's own.
+    let machine = machine::Machine::now();
     let mut measures = vec![size(component)?];
     let scratch = lab::Scratch::new()?;
     let runtime = if !args.runs(Timed::Load) {
@@ -109,6 +115,8 @@ pub async fn run(component: &Path, options: RuntimeOptions, args: Args) -> anyho
             "{}",
             serde_json::to_string_pretty(&report::json(&measures))?
         );
+    } else if args.markdown {
+        print!("{}", report::markdown(&measures, &machine));
     } else {
         print!("{}", report::table(&measures));
     }

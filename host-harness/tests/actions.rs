@@ -448,17 +448,7 @@ async fn credentials_and_scopes_errors_are_typed() {
         "the secret is not echoed: {e}"
     );
 
-    let narrow = rt
-        .connect(
-            &config(form(
-                &emu,
-                "limited-scopes",
-                json!({ "scopes": "public.workflows.readWorkflows" }),
-            )),
-            tokens(&dir),
-        )
-        .await
-        .unwrap();
+    let narrow = read_workflows_only(&rt, &emu, &dir).await;
     narrow
         .execute("list_workflows", &json!({ "max_items": 1 }))
         .await

@@ -10,12 +10,6 @@ use host_harness::triggers::PollState;
 use host_harness::{Runtime, Session};
 use serde_json::{Value, json};
 
-async fn open<'r>(rt: &'r Runtime, form: Value, name: &str) -> Session<'r> {
-    rt.connect(&config(form), tokens(&scratch(name)))
-        .await
-        .unwrap()
-}
-
 /// The admin API key's user, through the key's access token.
 async fn admin_session<'r>(rt: &'r Runtime, emu: &RunningEmulator, name: &str) -> Session<'r> {
     open(rt, clickwrap_token_form(emu, F::ADMIN_ACCESS_TOKEN), name).await
@@ -23,17 +17,6 @@ async fn admin_session<'r>(rt: &'r Runtime, emu: &RunningEmulator, name: &str) -
 
 async fn activity_session<'r>(rt: &'r Runtime, emu: &RunningEmulator, name: &str) -> Session<'r> {
     open(rt, clickwrap_activity_form(emu, F::SITE_ACCESS_ID), name).await
-}
-
-async fn run(session: &Session<'_>, action: &str, input: Value) -> Value {
-    session
-        .execute(action, &input)
-        .await
-        .unwrap_or_else(|e| panic!("{action}: {}", report(e)))
-}
-
-async fn refused(session: &Session<'_>, action: &str, input: Value) -> Value {
-    report(session.execute(action, &input).await.unwrap_err())
 }
 
 /// Query strings the emulator received on `path`.

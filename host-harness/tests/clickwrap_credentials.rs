@@ -9,14 +9,7 @@ mod common;
 
 use common::*;
 use host_harness::emulator::{ClickwrapFixture as F, RunningEmulator};
-use host_harness::{Runtime, Session};
 use serde_json::{Value, json};
-
-async fn open<'r>(rt: &'r Runtime, form: Value, name: &str) -> Session<'r> {
-    rt.connect(&config(form), tokens(&scratch(name)))
-        .await
-        .unwrap()
-}
 
 /// What the emulator logged for `path`.
 async fn logged(emu: &RunningEmulator, path: &str) -> Vec<Value> {

@@ -7,7 +7,6 @@ mod common;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::*;
-use host_harness::emulator::RunningEmulator;
 use serde_json::{Value, json};
 
 const JANE: &str = "jane.doe@acme.example";
@@ -21,28 +20,6 @@ const IC1002: &str = "b22f8962-20fd-4e25-a835-e2dc7ee69c30";
 const HOOLI: &str = "c34db4218b39e800af82991d";
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-/// The API requests in the log (OAuth token calls left out).
-async fn api_requests(emu: &RunningEmulator) -> Vec<Value> {
-    requests(emu)
-        .await
-        .into_iter()
-        .filter(|r| r["path"].as_str().unwrap().starts_with("/public/"))
-        .collect()
-}
-
-async fn only_request(emu: &RunningEmulator) -> Value {
-    let log = api_requests(emu).await;
-    assert_eq!(log.len(), 1, "{log:#?}");
-    log[0].clone()
-}
-
-fn assert_upstream(e: &Value, status: u16, code: &str, field: Option<&str>) {
-    assert_eq!(e["kind"], "upstream", "{e}");
-    assert_eq!(e["details"]["status"], status, "{e}");
-    assert_eq!(e["details"]["code"], code, "{e}");
-    assert_eq!(e["field"].as_str(), field, "{e}");
-}
 
 /// A PDF-looking file of `len` bytes whose body is every byte value, NULs and invalid UTF-8
 /// included, in a sequence that does not repeat with a short period.
@@ -309,7 +286,7 @@ async fn invalid_files_are_refused_before_any_request() {
         (Some("invalid_input"), Some("/attachment/content_base64"))
     );
     assert!(
-        api_requests(&emu).await.is_empty(),
+        api_calls(&emu).await.is_empty(),
         "nothing was sent for invalid inputs"
     );
 }
@@ -362,7 +339,7 @@ async fn launch_with_files_uploads_each_document() {
         .unwrap();
     // Two requests: the template's launch form (the attributes are checked against it),
     // then the multipart launch, as Jane.
-    let log = api_requests(&emu).await;
+    let log = api_calls(&emu).await;
     assert_eq!(log.len(), 2, "{log:#?}");
     assert_eq!(
         (log[0]["method"].as_str(), log[0]["path"].as_str()),
@@ -477,10 +454,7 @@ async fn launch_with_files_uploads_each_document() {
         );
     }
     assert!(
-        api_requests(&emu)
-            .await
-            .iter()
-            .all(|r| r["method"] == "GET"),
+        api_calls(&emu).await.iter().all(|r| r["method"] == "GET"),
         "nothing but launch forms was read for invalid inputs"
     );
     // Ironclad's own refusal (a day February does not have) comes back typed, naming the

@@ -7,26 +7,6 @@ use common::*;
 use host_harness::Session;
 use serde_json::{Value, json};
 
-/// Every request the connector sent passed the OpenAPI contract.
-async fn assert_no_violations(emu: &host_harness::emulator::RunningEmulator) {
-    assert_eq!(
-        contract_violations(emu).await,
-        Vec::<Value>::new(),
-        "contract violations"
-    );
-}
-
-async fn run(session: &Session<'_>, action: &str, input: Value) -> Value {
-    session
-        .execute(action, &input)
-        .await
-        .unwrap_or_else(|e| panic!("{action} {input}: {}", e.to_json()))
-}
-
-async fn fail(session: &Session<'_>, action: &str, input: Value) -> Value {
-    report(session.execute(action, &input).await.unwrap_err())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_lifecycle() {
     let emu = start_emulator().await;
@@ -104,11 +84,11 @@ async fn webhook_lifecycle() {
 
     let deleted = run(&s, "delete_webhook", json!({ "id": id })).await;
     assert_eq!(deleted, json!({ "status": 204 }));
-    let e = fail(&s, "retrieve_webhook", json!({ "id": id })).await;
+    let e = refused(&s, "retrieve_webhook", json!({ "id": id })).await;
     assert_eq!(e["kind"], "not_found", "{e}");
-    let e = fail(&s, "delete_webhook", json!({ "id": id })).await;
+    let e = refused(&s, "delete_webhook", json!({ "id": id })).await;
     assert_eq!(e["kind"], "not_found", "{e}");
-    let e = fail(
+    let e = refused(
         &s,
         "update_webhook",
         json!({ "id": id, "body": { "status": "enabled" } }),
@@ -163,14 +143,14 @@ async fn webhook_errors() {
         ),
         ("delete_webhook", json!({ "id": "" }), "/id"),
     ] {
-        let e = fail(&s, action, input.clone()).await;
+        let e = refused(&s, action, input.clone()).await;
         assert_eq!(e["kind"], "invalid_input", "{action} {input}: {e}");
         assert_eq!(e["field"], field, "{action} {input}: {e}");
     }
     assert!(api_calls(&emu).await.is_empty(), "nothing was sent");
 
     // Ironclad's own checks come back typed, naming its param.
-    let e = fail(
+    let e = refused(
         &s,
         "create_webhook",
         json!({ "body": { "events": ["*"], "targetURL": "http://insecure.example/hook" } }),
@@ -183,7 +163,7 @@ async fn webhook_errors() {
 
     // One registration per target URL: the spec's message and its misspelled param.
     let seeded = "https://hooks.acme.example/ironclad/workflows";
-    let e = fail(
+    let e = refused(
         &s,
         "create_webhook",
         json!({ "body": { "events": ["workflow_completed"], "targetURL": seeded } }),
@@ -206,7 +186,7 @@ async fn webhook_errors() {
     )
     .await;
     assert_eq!(other["status"], "disabled");
-    let e = fail(
+    let e = refused(
         &s,
         "update_webhook",
         json!({ "id": other["id"], "body": { "targetURL": seeded } }),
@@ -236,7 +216,7 @@ async fn webhook_errors() {
         "{enabled}"
     );
 
-    let e = fail(
+    let e = refused(
         &s,
         "retrieve_webhook",
         json!({ "id": "000000000000000000000000" }),
@@ -367,14 +347,14 @@ async fn data_export_errors_use_the_error_body() {
         ),
         ("export_job", json!({}), "/jobId"),
     ] {
-        let e = fail(&s, action, input.clone()).await;
+        let e = refused(&s, action, input.clone()).await;
         assert_eq!(e["kind"], "invalid_input", "{action} {input}: {e}");
         assert_eq!(e["field"], field, "{action} {input}: {e}");
     }
     assert!(api_calls(&emu).await.is_empty(), "nothing was sent");
 
     // Exports answer `{"error": "..."}` rather than `{code, message, param}`.
-    let e = fail(
+    let e = refused(
         &s,
         "export_job",
         json!({ "jobId": "11111111-2222-4333-8444-555555555555" }),
@@ -389,7 +369,7 @@ async fn data_export_errors_use_the_error_body() {
             .contains("Could not retrieve job status. Please verify the job id and try again."),
         "{e}"
     );
-    let e = fail(
+    let e = refused(
         &s,
         "export",
         json!({ "body": { "exportType": "audit_log", "startDate": "2025-03-01", "endDate": "2025-02-01" } }),
@@ -402,18 +382,8 @@ async fn data_export_errors_use_the_error_body() {
     assert!(log.iter().all(|r| r["status"] == 400), "{log:?}");
 
     // Scopes are checked like everywhere else.
-    let narrow = rt
-        .connect(
-            &config(form(
-                &emu,
-                "limited-scopes",
-                json!({ "scopes": "public.workflows.readWorkflows" }),
-            )),
-            tokens(&scratch("export-narrow")),
-        )
-        .await
-        .unwrap();
-    let e = fail(
+    let narrow = read_workflows_only(&rt, &emu, &scratch("export-narrow")).await;
+    let e = refused(
         &narrow,
         "export_job",
         json!({ "jobId": "0b6f3c1e-9a2d-4c5b-8e7f-1a2b3c4d5e6f" }),
@@ -576,11 +546,11 @@ async fn async_launch_failures() {
             "/body/attributes/paperSource",
         ),
     ] {
-        let e = fail(&s, "create_new_workflow_async", input.clone()).await;
+        let e = refused(&s, "create_new_workflow_async", input.clone()).await;
         assert_eq!(e["kind"], "invalid_input", "{input}: {e}");
         assert_eq!(e["field"], field, "{input}: {e}");
     }
-    let e = fail(&s, "retrieve_asynchronous_workflow_status", json!({})).await;
+    let e = refused(&s, "retrieve_asynchronous_workflow_status", json!({})).await;
     assert_eq!(e["field"], "/asyncJobId");
     assert!(api_calls(&emu).await.is_empty(), "nothing was sent");
 
@@ -602,7 +572,7 @@ async fn async_launch_failures() {
         (incomplete, format!("/body/attributes/{required}")),
         (unknown_template, "/body/template".to_string()),
     ] {
-        let e = fail(&s, "create_new_workflow_async", json!({ "body": payload })).await;
+        let e = refused(&s, "create_new_workflow_async", json!({ "body": payload })).await;
         assert_eq!(
             (e["kind"].as_str(), e["field"].as_str()),
             (Some("invalid_input"), Some(field.as_str())),
@@ -633,7 +603,7 @@ async fn async_launch_failures() {
         assert!(settled.get("workflow").is_none());
     }
 
-    let e = fail(
+    let e = refused(
         &s,
         "retrieve_asynchronous_workflow_status",
         json!({ "asyncJobId": "jobId00000000000000000000000000000000" }),
@@ -642,18 +612,8 @@ async fn async_launch_failures() {
     assert_eq!(e["kind"], "not_found", "{e}");
 
     // The status route needs the create scope, not the read scope.
-    let narrow = rt
-        .connect(
-            &config(form(
-                &emu,
-                "limited-scopes",
-                json!({ "scopes": "public.workflows.readWorkflows" }),
-            )),
-            tokens(&scratch("async-narrow")),
-        )
-        .await
-        .unwrap();
-    let e = fail(
+    let narrow = read_workflows_only(&rt, &emu, &scratch("async-narrow")).await;
+    let e = refused(
         &narrow,
         "retrieve_asynchronous_workflow_status",
         json!({ "asyncJobId": "jobId00000000000000000000000000000000" }),
@@ -722,7 +682,7 @@ async fn conversational_search_answers_from_records_and_workflows() {
         "{nothing}"
     );
 
-    let e = fail(
+    let e = refused(
         &s,
         "run_conversational_search",
         json!({ "body": { "modelTier": "fast" } }),
@@ -733,7 +693,7 @@ async fn conversational_search_answers_from_records_and_workflows() {
         (Some("invalid_input"), Some("/body/query")),
         "{e}"
     );
-    let e = fail(
+    let e = refused(
         &s,
         "run_conversational_search",
         json!({ "body": { "query": "x", "modelTier": "huge" } }),
@@ -742,18 +702,8 @@ async fn conversational_search_answers_from_records_and_workflows() {
     assert_eq!(e["field"], "/body/modelTier", "{e}");
 
     // It needs all three scopes of its `security`.
-    let narrow = rt
-        .connect(
-            &config(form(
-                &emu,
-                "limited-scopes",
-                json!({ "scopes": "public.workflows.readWorkflows" }),
-            )),
-            tokens(&scratch("search-narrow")),
-        )
-        .await
-        .unwrap();
-    let e = fail(
+    let narrow = read_workflows_only(&rt, &emu, &scratch("search-narrow")).await;
+    let e = refused(
         &narrow,
         "run_conversational_search",
         json!({ "body": { "query": "NDA" } }),

@@ -472,17 +472,7 @@ async fn record_errors_are_typed() {
     }
 
     // A token without the records scope.
-    let narrow = rt
-        .connect(
-            &config(form(
-                &emu,
-                "limited-scopes",
-                json!({ "scopes": "public.workflows.readWorkflows" }),
-            )),
-            tokens(&scratch("records-narrow")),
-        )
-        .await
-        .unwrap();
+    let narrow = read_workflows_only(&rt, &emu, &scratch("records-narrow")).await;
     let e = report(
         narrow
             .execute("list_records", &json!({}))

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use host_harness::sandbox::Limits;
 use host_harness::{Instantiation, Runtime, RuntimeOptions, Session};
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn sandboxed(limits: Limits) -> Runtime {
     fixture_runtime(RuntimeOptions {
@@ -23,14 +23,6 @@ fn quick(call_timeout_ms: u64) -> Limits {
     Limits {
         call_timeout: Duration::from_millis(call_timeout_ms),
         ..Limits::default()
-    }
-}
-
-/// The error of a call that must fail, as the CLI prints it.
-async fn failure(session: &Session<'_>, action: &str, input: Value) -> Value {
-    match session.execute(action, &input).await {
-        Ok(v) => panic!("{action} succeeded: {v}"),
-        Err(e) => report(e),
     }
 }
 
@@ -48,7 +40,7 @@ async fn a_guest_that_loops_forever_is_stopped_at_the_deadline() {
     let rt = sandboxed(quick(800));
     let session = fixture_session(&rt, &[], "spin").await;
     let started = Instant::now();
-    let e = failure(&session, "spin", json!({})).await;
+    let e = refused(&session, "spin", json!({})).await;
     let took = started.elapsed();
     assert_eq!(e["kind"], "timeout", "{e}");
     assert_eq!(e["details"]["deadline_ms"], 800);
@@ -64,7 +56,7 @@ async fn a_guest_blocked_in_a_host_wait_is_stopped_at_the_deadline() {
     let rt = sandboxed(quick(500));
     let session = fixture_session(&rt, &[], "sleep").await;
     let started = Instant::now();
-    let e = failure(&session, "sleep", json!({ "ms": 60_000 })).await;
+    let e = refused(&session, "sleep", json!({ "ms": 60_000 })).await;
     assert_eq!(e["kind"], "timeout", "{e}");
     assert!(started.elapsed() < Duration::from_secs(5));
     // A short wait within the deadline completes.
@@ -80,7 +72,7 @@ async fn a_spinning_guest_does_not_starve_other_calls_on_its_thread() {
     let rt = sandboxed(quick(1_500));
     let session = fixture_session(&rt, &[], "starve").await;
     let spin = async {
-        let e = failure(&session, "spin", json!({})).await;
+        let e = refused(&session, "spin", json!({})).await;
         (e, Instant::now())
     };
     let echo = async {
@@ -104,7 +96,7 @@ async fn a_guest_asking_for_too_much_memory_is_refused() {
         ..Limits::default()
     });
     let session = fixture_session(&rt, &[], "grow").await;
-    let e = failure(&session, "grow", json!({})).await;
+    let e = refused(&session, "grow", json!({})).await;
     assert_eq!(e["kind"], "limit_exceeded", "{e}");
     assert_eq!(e["details"]["limit"], "memory");
     assert_eq!(e["details"]["allowed"], 64 << 20);
@@ -122,7 +114,7 @@ async fn a_trap_is_a_typed_error_and_the_next_call_works() {
     let rt = sandboxed(Limits::default());
     let session = fixture_session(&rt, &[], "trap").await;
     for _ in 0..2 {
-        let e = failure(&session, "trap", json!({})).await;
+        let e = refused(&session, "trap", json!({})).await;
         assert_eq!(e["kind"], "internal", "{e}");
         assert!(
             e["details"]["trap"]
@@ -155,7 +147,7 @@ async fn every_call_gets_an_instance_of_its_own() {
                 json!({ "calls": 1 }),
                 "{instantiation:?}, back to back"
             );
-            failure(&session, "trap", json!({})).await;
+            refused(&session, "trap", json!({})).await;
         }
     }
 }

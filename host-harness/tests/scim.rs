@@ -47,11 +47,6 @@ async fn scim_queries(emu: &host_harness::emulator::RunningEmulator) -> Vec<Stri
         .collect()
 }
 
-async fn assert_no_violations(emu: &host_harness::emulator::RunningEmulator) {
-    let violations = contract_violations(emu).await;
-    assert!(violations.is_empty(), "{violations:#?}");
-}
-
 fn new_user(email: &str) -> Value {
     json!({ "body": {
         "userName": email,

@@ -17,30 +17,6 @@ fn user_id(emu: &RunningEmulator, email: &str) -> String {
     emu.seed().user_by_email(email).unwrap().id.clone()
 }
 
-/// The API requests in the log (OAuth token calls left out).
-async fn api_requests(emu: &RunningEmulator) -> Vec<Value> {
-    requests(emu)
-        .await
-        .into_iter()
-        .filter(|r| r["path"].as_str().unwrap().starts_with("/public/"))
-        .collect()
-}
-
-/// The one API request the last call made.
-async fn only_request(emu: &RunningEmulator) -> Value {
-    let log = api_requests(emu).await;
-    assert_eq!(log.len(), 1, "{log:#?}");
-    log[0].clone()
-}
-
-/// An upstream (Ironclad) error: status, code, the param surfaced as `field`, message.
-fn assert_upstream(e: &Value, status: u16, code: &str, field: Option<&str>) {
-    assert_eq!(e["kind"], "upstream", "{e}");
-    assert_eq!(e["details"]["status"], status, "{e}");
-    assert_eq!(e["details"]["code"], code, "{e}");
-    assert_eq!(e["field"].as_str(), field, "{e}");
-}
-
 async fn launch_nda(session: &Session<'_>, counterparty: &str) -> Value {
     let schemas = session
         .execute("list_workflow_schemas", &json!({}))
@@ -707,7 +683,7 @@ async fn participants_roles_and_reassignment() {
         .unwrap();
     assert_eq!(filtered["items"].as_array().unwrap().len(), 1);
     assert_eq!(filtered["items"][0]["email"], RAJ);
-    let log = api_requests(&emu).await;
+    let log = api_calls(&emu).await;
     let query = log[1]["query"].as_str().unwrap();
     assert!(query.contains("email=raj.patel%40acme.example"), "{query}");
     let nobody = jane
@@ -954,7 +930,7 @@ async fn metadata_updates_in_review_only_and_only_when_something_changes() {
         .unwrap();
     // The workflow and its template's launch form are read to check the updates, then the
     // one write.
-    let log = api_requests(&emu).await;
+    let log = api_calls(&emu).await;
     let reads: Vec<&str> = log[..log.len() - 1]
         .iter()
         .map(|r| r["path"].as_str().unwrap())
@@ -1055,10 +1031,7 @@ async fn metadata_updates_in_review_only_and_only_when_something_changes() {
         );
     }
     assert!(
-        api_requests(&emu)
-            .await
-            .iter()
-            .all(|r| r["method"] == "GET"),
+        api_calls(&emu).await.iter().all(|r| r["method"] == "GET"),
         "nothing was written"
     );
     // What only Ironclad knows (documents are patched elsewhere) comes back typed.
@@ -1198,7 +1171,7 @@ async fn missing_input_is_refused_before_any_request() {
         assert_eq!(e["kind"], "invalid_input", "{action} {input}: {e}");
         assert_eq!(e["field"], field, "{action} {input}: {e}");
     }
-    assert!(api_requests(&emu).await.is_empty(), "nothing was sent");
+    assert!(api_calls(&emu).await.is_empty(), "nothing was sent");
     emu.shutdown().await;
 }
 
@@ -1279,17 +1252,7 @@ async fn each_operation_needs_its_scope() {
     let emu = start_emulator().await;
     let dir = scratch("wl-scopes");
     let rt = runtime();
-    let narrow = rt
-        .connect(
-            &config(form(
-                &emu,
-                "limited-scopes",
-                json!({ "scopes": "public.workflows.readWorkflows" }),
-            )),
-            tokens(&dir),
-        )
-        .await
-        .unwrap();
+    let narrow = read_workflows_only(&rt, &emu, &dir).await;
     for (action, input, scope) in [
         (
             "list_workflow_approvals",

@@ -46,17 +46,6 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Upstream 400 with Ironclad's code and param.
-fn assert_upstream(e: &Value, code: &str, field: Option<&str>) {
-    assert_eq!(e["kind"], "upstream", "{e}");
-    assert_eq!(e["details"]["status"], 400, "{e}");
-    assert_eq!(e["details"]["code"], code, "{e}");
-    match field {
-        Some(f) => assert_eq!(e["field"], f, "{e}"),
-        None => assert!(e["field"].is_null(), "{e}"),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_remind_and_sign_until_the_workflow_reaches_archive() {
     let emu = start_emulator().await;
@@ -108,7 +97,7 @@ async fn send_remind_and_sign_until_the_workflow_reaches_archive() {
         .await
         .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_STATE", None);
+    assert_upstream(&e, 400, "INVALID_STATE", None);
 
     let sent = s
         .execute("send_signature_request", &json!({ "id": HOOLI }))
@@ -127,7 +116,7 @@ async fn send_remind_and_sign_until_the_workflow_reaches_archive() {
             .await
             .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_STATE", None);
+    assert_upstream(&e, 400, "INVALID_STATE", None);
 
     // One reminder per signer per hour: the second is refused with 429.
     let reminded = s
@@ -209,7 +198,7 @@ async fn send_remind_and_sign_until_the_workflow_reaches_archive() {
         .await
         .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_PARAM", Some("roleName"));
+    assert_upstream(&e, 400, "INVALID_PARAM", Some("roleName"));
 
     let embedded = s
         .execute(
@@ -241,7 +230,7 @@ async fn send_remind_and_sign_until_the_workflow_reaches_archive() {
         .await
         .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_PARAM", Some("frameAncestor"));
+    assert_upstream(&e, 400, "INVALID_PARAM", Some("frameAncestor"));
 
     // The counterparty signs (through their link, outside the API); the packet stays out.
     let after = emu
@@ -266,7 +255,7 @@ async fn send_remind_and_sign_until_the_workflow_reaches_archive() {
         .await
         .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_STATE", None);
+    assert_upstream(&e, 400, "INVALID_STATE", None);
 
     // The last signature completes the packet: the workflow leaves Sign for Archive.
     let before = s
@@ -290,7 +279,7 @@ async fn send_remind_and_sign_until_the_workflow_reaches_archive() {
             .await
             .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_STATE", None);
+    assert_upstream(&e, 400, "INVALID_STATE", None);
     assert!(
         e["message"]
             .as_str()
@@ -389,7 +378,7 @@ async fn signers_are_updated_deleted_and_the_request_cancelled() {
         .await
         .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_STATE", Some("assigned.userId"));
+    assert_upstream(&e, 400, "INVALID_STATE", Some("assigned.userId"));
     let e = report(
         s.execute(
             "update_signer",
@@ -398,7 +387,7 @@ async fn signers_are_updated_deleted_and_the_request_cancelled() {
         .await
         .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_STATE", Some("reason"));
+    assert_upstream(&e, 400, "INVALID_STATE", Some("reason"));
     let e = report(
         s.execute(
             "update_signer",
@@ -452,7 +441,7 @@ async fn signers_are_updated_deleted_and_the_request_cancelled() {
         .await
         .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_STATE", None);
+    assert_upstream(&e, 400, "INVALID_STATE", None);
     let sent = s
         .execute("send_signature_request", &json!({ "id": TYRELL }))
         .await
@@ -463,7 +452,7 @@ async fn signers_are_updated_deleted_and_the_request_cancelled() {
             .await
             .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_STATE", Some("reason"));
+    assert_upstream(&e, 400, "INVALID_STATE", Some("reason"));
     let cancelled = s
         .execute(
             "cancel_signature_request",
@@ -548,7 +537,7 @@ async fn scheduled_send_is_created_updated_and_deleted() {
         .await
         .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_STATE", None);
+    assert_upstream(&e, 400, "INVALID_STATE", None);
 
     // New time, reminder kept (and moved).
     let moved = s
@@ -611,7 +600,7 @@ async fn scheduled_send_is_created_updated_and_deleted() {
         .await
         .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_STATE", Some("notifyAt"));
+    assert_upstream(&e, 400, "INVALID_STATE", Some("notifyAt"));
 
     // IC-30's seeded schedule; sending now clears it.
     let alpine = s
@@ -640,7 +629,7 @@ async fn scheduled_send_is_created_updated_and_deleted() {
         .await
         .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_STATE", None);
+    assert_upstream(&e, 400, "INVALID_STATE", None);
 
     assert_eq!(contract_violations(&emu).await, Vec::<Value>::new());
     emu.shutdown().await;
@@ -658,7 +647,7 @@ async fn sign_routes_refuse_workflows_outside_a_workable_sign_step() {
                 .await
                 .unwrap_err(),
         );
-        assert_upstream(&e, "INVALID_STATE", None);
+        assert_upstream(&e, 400, "INVALID_STATE", None);
         assert!(
             e["message"]
                 .as_str()
@@ -685,7 +674,7 @@ async fn sign_routes_refuse_workflows_outside_a_workable_sign_step() {
             .await
             .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_STATE", None);
+    assert_upstream(&e, 400, "INVALID_STATE", None);
 
     // A cancelled workflow still in Sign can be read, not acted on.
     let cancelled = s
@@ -698,7 +687,7 @@ async fn sign_routes_refuse_workflows_outside_a_workable_sign_step() {
             .await
             .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_STATE", None);
+    assert_upstream(&e, 400, "INVALID_STATE", None);
 
     // Adobe Sign: delegates shown, no recipient URLs, a reminder reaches every unsigned signer.
     let listed = s
@@ -717,7 +706,7 @@ async fn sign_routes_refuse_workflows_outside_a_workable_sign_step() {
         .await
         .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_STATE", None);
+    assert_upstream(&e, 400, "INVALID_STATE", None);
     s.execute(
         "remind_signer",
         &json!({ "id": PROSEWARE, "signerRoleName": "Counterparty Signer" }),
@@ -743,7 +732,7 @@ async fn sign_routes_refuse_workflows_outside_a_workable_sign_step() {
         .await
         .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_STATE", None);
+    assert_upstream(&e, 400, "INVALID_STATE", None);
     let e = report(
         s.execute(
             "create_embeddable_recipient_url",
@@ -757,17 +746,7 @@ async fn sign_routes_refuse_workflows_outside_a_workable_sign_step() {
     assert_eq!(e["field"], "/body/type", "{e}");
 
     // Scopes are per operation.
-    let narrow = rt
-        .connect(
-            &config(form(
-                &emu,
-                "limited-scopes",
-                json!({ "scopes": "public.workflows.readWorkflows" }),
-            )),
-            tokens(&scratch("sign-narrow")),
-        )
-        .await
-        .unwrap();
+    let narrow = read_workflows_only(&rt, &emu, &scratch("sign-narrow")).await;
     let e = report(
         narrow
             .execute("get_sign_status", &json!({ "id": NORTHWIND }))
@@ -890,7 +869,12 @@ async fn documents_and_the_signature_packet() {
             .await
             .unwrap_err(),
         );
-        assert_upstream(&e, "INVALID_PARAM", Some("signaturePacketDocumentKeys"));
+        assert_upstream(
+            &e,
+            400,
+            "INVALID_PARAM",
+            Some("signaturePacketDocumentKeys"),
+        );
     }
     // Review step only.
     let e = report(
@@ -901,7 +885,7 @@ async fn documents_and_the_signature_packet() {
         .await
         .unwrap_err(),
     );
-    assert_upstream(&e, "INVALID_STATE", None);
+    assert_upstream(&e, 400, "INVALID_STATE", None);
     let e = report(
         s.execute("retrieve_workflow_documents", &json!({ "id": "IC-424242" }))
             .await

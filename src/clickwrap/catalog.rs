@@ -696,13 +696,13 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_lists_every_action_with_its_request() {
-        let readme = include_str!("../../README.md");
+    fn the_docs_list_every_action_with_its_request() {
+        let readme = include_str!("../../docs/clickwrap.md");
         for a in ACTIONS {
             let row = readme
                 .lines()
                 .find(|l| l.starts_with(&format!("| `{}` |", a.key)))
-                .unwrap_or_else(|| panic!("README has no row for {}", a.key));
+                .unwrap_or_else(|| panic!("docs/clickwrap.md has no row for {}", a.key));
             assert!(
                 row.contains(&format!("`{} {}", a.method.as_str(), a.path)),
                 "{row}"

@@ -357,7 +357,7 @@ pub async fn cli_at_once(dir: &std::path::Path, runs: &[Vec<String>]) -> Vec<Run
         .map(|args| {
             let mut cmd = harness(dir);
             cmd.args(args);
-            tokio::spawn(run(cmd))
+            tokio::spawn(run_command(cmd))
         })
         .collect();
     let mut done = Vec::new();
@@ -375,7 +375,7 @@ pub async fn cli_with_component(
 ) -> Run {
     let mut cmd = harness_with(dir, component);
     cmd.args(args);
-    run(cmd).await
+    run_command(cmd).await
 }
 
 /// Run `connector-harness --package PACKAGE` (no `--component`), loopback allowed and a
@@ -387,11 +387,11 @@ pub async fn cli_package(dir: &std::path::Path, package: &str, args: &[&str]) ->
         .arg("--token-store")
         .arg(dir.join("tokens.json"))
         .args(args);
-    run(cmd).await
+    run_command(cmd).await
 }
 
 /// Run a prepared `connector-harness` command and echo what it printed into the suite's log.
-async fn run(mut cmd: Command) -> Run {
+async fn run_command(mut cmd: Command) -> Run {
     let out = tokio::task::spawn_blocking(move || cmd.output().expect("harness runs"))
         .await
         .unwrap();
@@ -534,4 +534,66 @@ pub async fn launch_sample(session: &Session<'_>, counterparty: &str) -> Value {
         )
         .await
         .unwrap()
+}
+
+/// The one Public API request the last call made (the log reset before it).
+pub async fn only_request(emu: &RunningEmulator) -> Value {
+    let log = api_calls(emu).await;
+    assert_eq!(log.len(), 1, "{log:#?}");
+    log[0].clone()
+}
+
+/// An upstream (Ironclad) error: status, code, and the param surfaced as `field`.
+pub fn assert_upstream(e: &Value, status: u16, code: &str, field: Option<&str>) {
+    assert_eq!(e["kind"], "upstream", "{e}");
+    assert_eq!(e["details"]["status"], status, "{e}");
+    assert_eq!(e["details"]["code"], code, "{e}");
+    assert_eq!(e["field"].as_str(), field, "{e}");
+}
+
+/// Every request the connector sent, and every answer, passed the OpenAPI contract.
+pub async fn assert_no_violations(emu: &RunningEmulator) {
+    let violations = contract_violations(emu).await;
+    assert!(
+        violations.is_empty(),
+        "contract violations: {violations:#?}"
+    );
+}
+
+/// A session on `form` with its own scratch directory named `name`.
+pub async fn open<'r>(rt: &'r Runtime, form: Value, name: &str) -> Session<'r> {
+    rt.connect(&config(form), tokens(&scratch(name)))
+        .await
+        .unwrap()
+}
+
+/// The output of a call that must succeed (a failure panics with its report).
+pub async fn run(session: &Session<'_>, action: &str, input: Value) -> Value {
+    session
+        .execute(action, &input)
+        .await
+        .unwrap_or_else(|e| panic!("{action} {input}: {}", report(e)))
+}
+
+/// The error report of a call that must fail (a success panics with its output).
+pub async fn refused(session: &Session<'_>, action: &str, input: Value) -> Value {
+    match session.execute(action, &input).await {
+        Ok(v) => panic!("{action} succeeded: {v}"),
+        Err(e) => report(e),
+    }
+}
+
+/// A session whose token carries only `public.workflows.readWorkflows` (the seed's
+/// `limited-scopes` client): for the refusals of every other scope.
+pub async fn read_workflows_only<'r>(
+    rt: &'r Runtime,
+    emu: &RunningEmulator,
+    dir: &std::path::Path,
+) -> Session<'r> {
+    let form = form(
+        emu,
+        "limited-scopes",
+        json!({ "scopes": "public.workflows.readWorkflows" }),
+    );
+    rt.connect(&config(form), tokens(dir)).await.unwrap()
 }

@@ -1,7 +1,7 @@
 //! `catalog-gen`: generates the connector's action catalogs from Ironclad's official OpenAPI
 //! documents, one per API type ([`APIS`]): the CLM Public API (`src/catalog/generated.rs`,
 //! `fixtures/catalog/clm-public.json`) and the CLM SCIM API (`src/catalog/scim_generated.rs`,
-//! `fixtures/catalog/clm-scim.json`), plus the README's action tables.
+//! `fixtures/catalog/clm-scim.json`), plus the action tables of `docs/actions.md`.
 //!
 //! ```text
 //! cargo run -p catalog-gen                      # regenerate every file
@@ -128,7 +128,7 @@ const SCIM_ENABLED: &[&str] = &[
 
 /// One API type's catalog: where its spec is, what to write, and how its actions are named.
 pub struct Api {
-    /// For the README: "Ironclad's {title}".
+    /// For docs/actions.md: "Ironclad's {title}".
     pub title: &'static str,
     /// Defaults, relative to the workspace root.
     pub spec: &'static str,
@@ -145,7 +145,7 @@ pub struct Api {
     pub area_prefix: &'static str,
     /// operationId → key (before the prefix) where the derived key would mislead.
     pub renames: &'static [(&'static str, &'static str)],
-    /// The README markers' name (see `render::readme_markers`).
+    /// The name of the markers in docs/actions.md (see `render::readme_markers`).
     pub readme_marker: &'static str,
 }
 
@@ -233,8 +233,9 @@ fn run() -> Result<ExitCode> {
         println!("{USAGE}");
         return Ok(ExitCode::SUCCESS);
     };
-    // The README's action tables are generated too, so the docs never lag the catalogs.
-    let readme_path = workspace.join("README.md");
+    // The action tables of docs/actions.md are generated too, so the docs never lag the
+    // catalogs.
+    let readme_path = workspace.join("docs/actions.md");
     let mut readme = std::fs::read_to_string(&readme_path)
         .with_context(|| format!("reading {}", readme_path.display()))?;
     let mut outputs = Vec::new();

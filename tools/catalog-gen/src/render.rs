@@ -260,9 +260,12 @@ pub fn readme_actions(rows: &[Row], api: &Api) -> String {
 pub fn splice_readme(readme: &str, marker: &str, section: &str) -> Result<String> {
     let (open, close) = readme_markers(marker);
     let (Some(begin), Some(end)) = (readme.find(&open), readme.find(&close)) else {
-        bail!("README.md lacks the markers `{open}` and `{close}`");
+        bail!("docs/actions.md lacks the markers `{open}` and `{close}`");
     };
-    anyhow::ensure!(begin < end, "README.md's {marker} markers are out of order");
+    anyhow::ensure!(
+        begin < end,
+        "docs/actions.md's {marker} markers are out of order"
+    );
     Ok(format!(
         "{}{open}\n{section}{}",
         &readme[..begin],
