@@ -382,7 +382,7 @@ async fn every_operation_of_the_official_spec_is_an_action_or_listed_as_not_yet(
         .collect();
     assert_eq!(
         missing, NOT_YET_OFFERED,
-        "update NOT_YET_OFFERED and the README when the catalog grows"
+        "update NOT_YET_OFFERED and docs/actions.md when the catalog grows"
     );
     assert!(
         offered.iter().all(|op| in_spec.contains(op)),

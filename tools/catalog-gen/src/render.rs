@@ -219,7 +219,7 @@ pub fn rustfmt(source: &str, workspace: &Path) -> Result<String> {
     String::from_utf8(output.stdout).context("rustfmt printed non-UTF-8")
 }
 
-/// Markers around a generated actions table in the README: `<!-- {name}:begin … -->` and
+/// Markers around a generated actions table in docs/actions.md: `<!-- {name}:begin … -->` and
 /// `<!-- {name}:end -->`, `name` being the API's `readme_marker` (`actions` for the CLM one).
 pub fn readme_markers(name: &str) -> (String, String) {
     (
@@ -228,7 +228,7 @@ pub fn readme_markers(name: &str) -> (String, String) {
     )
 }
 
-/// The README's actions table: by area, in spec order, with scopes.
+/// The actions table of docs/actions.md: by area, in spec order, with scopes.
 pub fn readme_actions(rows: &[Row], api: &Api) -> String {
     let mut areas: Vec<&str> = Vec::new();
     for row in rows {
