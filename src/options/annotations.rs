@@ -193,37 +193,6 @@ fn workflow_id(key: &str) -> bool {
     crate::catalog::find(key).is_some_and(|op| op.path.starts_with("/workflows/{id}"))
 }
 
-/// Clickwrap REST rows take sites, groups and contracts by id (the Activity API's rows run on
-/// `clickwrap_activity` connections, where these providers do not): a site's groups and
-/// contracts when the row names the site, every site's otherwise.
-fn clickwrap_ids(key: &str) -> Vec<(String, Value)> {
-    let Some(row) = crate::clickwrap::catalog::find(key)
-        .filter(|row| row.api == crate::clickwrap::catalog::Api::Rest)
-    else {
-        return Vec::new();
-    };
-    let has = |name: &str| row.params.iter().any(|p| p.name == name);
-    let of_site = if has("site_id") {
-        json!({ "site_id": { "$input": "/site_id" } })
-    } else {
-        json!({})
-    };
-    [
-        ("site_id", "clickwrap_sites", json!({})),
-        ("group_id", "clickwrap_groups", of_site.clone()),
-        ("contract_id", "clickwrap_contracts", of_site),
-    ]
-    .into_iter()
-    .filter(|(name, ..)| has(name))
-    .map(|(name, provider, params)| {
-        (
-            format!("/properties/{name}"),
-            json!({ "provider": provider, "params": params }),
-        )
-    })
-    .collect()
-}
-
 /// List operations with Ironclad's `filter` formula parameter, which also take the
 /// structured formula (`crate::formula`).
 pub fn takes_filter(key: &str) -> bool {
@@ -263,7 +232,10 @@ pub fn annotate(key: &str, original: &str) -> String {
             json!({ "provider": "workflows", "params": {} }),
         ));
     }
-    marks.extend(clickwrap_ids(key));
+    // Marks an API type adds from its own rows (Clickwrap's ids).
+    for (_, spec) in crate::api_types::all() {
+        marks.extend((spec.option_marks)(key));
+    }
     let filter = takes_filter(key);
     let depends = depends_on(key);
     if marks.is_empty() && !filter && depends.is_none() {
@@ -378,8 +350,8 @@ mod tests {
             let mut providers = Vec::new();
             collect_providers(&schema, &mut providers);
             for key in providers {
-                let provider = super::super::find(&key).unwrap();
-                if let Some(api_type) = provider.api_type {
+                let (provider_api, _) = super::super::find(&key).unwrap();
+                if let Some(api_type) = provider_api {
                     assert_eq!(api_type, action.api_type, "{} {key}", action.key);
                 }
             }

@@ -3,17 +3,34 @@
 
 use serde_json::{Value, json};
 
-use super::providers::text;
-use super::{Choice, Page, Request};
 use crate::error::ConnectorError;
-use crate::pagination::PAGE_SIZE;
+use crate::options::providers::{NO_PARAMS, text};
+use crate::options::{Choice, Page, Provider, Request};
+use crate::pages::PAGE_SIZE;
+
+pub static PROVIDERS: &[Provider] = &[
+    Provider {
+        key: "scim_users",
+        description: "SCIM users (`scim_list_users`): value the id, label the userName.",
+        params: NO_PARAMS,
+        scopes: &["scim.users.readUsers"],
+        list: users,
+    },
+    Provider {
+        key: "scim_groups",
+        description: "SCIM groups (`scim_list_groups`): value the id, label the displayName.",
+        params: NO_PARAMS,
+        scopes: &["scim.groups.readGroups"],
+        list: groups,
+    },
+];
 
 /// Page `req.page` of the listing `key`: resources `page × 100 + 1` on, one SCIM request when
 /// the server serves the 100 asked for, more when it serves fewer (RFC 7644 lets it).
 fn window(req: &Request, key: &str) -> Result<(Vec<Value>, bool), ConnectorError> {
     let op = crate::catalog::find(key)
         .ok_or_else(|| ConnectorError::internal(format!("{key} is not in the catalog")))?;
-    let out = crate::executor::scim_window(
+    let out = crate::executor::window(
         req.client,
         req.conn,
         op,
@@ -25,7 +42,7 @@ fn window(req: &Request, key: &str) -> Result<(Vec<Value>, bool), ConnectorError
     Ok((items, out["truncated"] == Value::Bool(true)))
 }
 
-pub fn users(req: &Request) -> Result<Page, ConnectorError> {
+fn users(req: &Request) -> Result<Page, ConnectorError> {
     let (items, more) = window(req, "scim_list_users")?;
     let choices = items
         .iter()
@@ -42,7 +59,7 @@ pub fn users(req: &Request) -> Result<Page, ConnectorError> {
     Ok(Page { choices, more })
 }
 
-pub fn groups(req: &Request) -> Result<Page, ConnectorError> {
+fn groups(req: &Request) -> Result<Page, ConnectorError> {
     let (items, more) = window(req, "scim_list_groups")?;
     let choices = items
         .iter()
