@@ -4,22 +4,27 @@
 //! here is plain Rust over an [`http::HttpClient`] so it also runs natively in unit tests;
 //! `component.rs` binds it to the WIT exports when built for `wasm32-wasip2`.
 //!
-//! Table of contents:
-//! - [`describe`] — the manifest: connection form, actions ([`manifest`], [`catalog`]).
-//! - [`plan`] — validate a connection form and say how the host authenticates ([`config`]).
-//! - [`test_connection`] — who the connection acts as ([`identity`]).
-//! - [`clickwrap`] — the Clickwrap REST and Activity API types: hosts, action rows, trigger.
-//! - [`execute`] — run one action: a catalog row ([`executor`], [`pagination`], [`schema`],
-//!   [`upstream`]) or a composed one ([`custom`]).
-//! - [`poll`], [`subscribe`], [`unsubscribe`], [`handle_webhook`] — triggers ([`triggers`]).
-//! - [`input_schema`], [`list_options`] — for recipe builders: schemas for the input so far
-//!   ([`dynamic`]) and pick lists ([`options`]); structured filters ([`formula`]).
-//! - Rules every part keeps: integers read as the schema validates them ([`integer`]),
-//!   cursors bound to their action or trigger and connection ([`owner`]), and errors that
-//!   quote input as an excerpt ([`error::excerpt`]).
-//! - API types: `clm_public`, `clm_scim` ([`scim`]), `clickwrap_rest` and
-//!   `clickwrap_activity` ([`clickwrap`]); every action and trigger belongs to one and is
-//!   refused on a connection of another.
+//! Layout, and which way dependencies point:
+//! - This file is the dispatcher: it parses the connection, finds the action or trigger,
+//!   refuses one of another API type (`same_api`) and hands the call to its API type
+//!   through the table, [`api_types::spec`].
+//! - [`api_types`] — one folder per API type (`clm_public`, `clm_scim`, and `clickwrap` for
+//!   both `clickwrap_rest` and `clickwrap_activity`), each owning its hosts and auth plan,
+//!   actions, triggers, pick lists, identity, pagination strategy and error bodies, given to
+//!   the rest of the crate as one [`api_types::ApiTypeSpec`]. Folders depend on the core and
+//!   never on each other.
+//! - The shared core depends on no folder (it asks the table when it needs one): the
+//!   connection form ([`config`]), the manifest ([`manifest`], [`catalog`]'s row types), the
+//!   one executor of generated rows ([`executor`], [`schema`], [`upstream`], [`download`],
+//!   [`multipart`]), the pagination abstraction ([`pages`]), what triggers share
+//!   ([`triggers`]), pick lists ([`options`]), structured filters ([`formula`]) and the rules
+//!   every part keeps: integers read as the schema validates them ([`integer`]), cursors bound
+//!   to their action or trigger and connection ([`owner`]), and errors that quote input as an
+//!   excerpt ([`error::excerpt`]).
+//!
+//! `tests/layering.rs` keeps this layering: it fails when the core names a folder, a folder
+//! names another, or an `ApiType` variant is matched outside the table, this file and
+//! `config.rs`.
 
 pub mod api_types;
 pub mod base64;

@@ -58,9 +58,13 @@ pub struct ApiTypeSpec {
     pub providers: &'static [Provider],
     /// `x-options` marks the API adds to an action's input schema (`(pointer, options)`).
     pub option_marks: fn(&str) -> Vec<(String, Value)>,
-    /// The typed error for an answer in the API's own error format, when it is one.
-    pub error_body: Option<fn(&Response, &[&str]) -> Option<ConnectorError>>,
+    /// The API's own error format, when it has one.
+    pub error_body: Option<ErrorBody>,
 }
+
+/// The typed error for a refusal in an API's own error format (given the scopes the request
+/// needed), or `None` when the answer is not in that format and the generic mapping applies.
+pub type ErrorBody = fn(&Response, &[&str]) -> Option<ConnectorError>;
 
 /// An API's generated catalog and what the executor needs to run its rows.
 pub struct Generated {

@@ -1,6 +1,8 @@
 //! Pick lists (WIT `builder.list-options`): the choices for a dropdown, read from Ironclad or
-//! from the connector's own tables, one page at a time. Each provider is a row of
-//! [`PROVIDERS`]; action schemas point at them with `x-options` ([`annotations`]).
+//! from the connector's own tables, one page at a time. Each provider is a row: the
+//! connector's own in [`providers::PROVIDERS`], those reading an API in its API type's
+//! `providers` (`api_types::ApiTypeSpec`); [`all`] lists both. Action schemas point at them
+//! with `x-options` ([`annotations`]).
 
 pub mod annotations;
 pub mod providers;

@@ -237,8 +237,8 @@ fn text(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::catalog::find;
     use super::*;
-    use crate::api_types::clickwrap::catalog::find;
     use crate::test_support::{fake, ok_json, query, scripted};
 
     fn rest() -> Connection {

@@ -2,14 +2,16 @@
 //! client id and secret exchanged for one) and the Activity API (`clickwrap_activity`: the
 //! Site Access ID, no token), served from the same component as the CLM Public API.
 //!
-//! - [`hosts`]: regions to hosts, the connection fields each API type takes.
-//! - [`catalog`]: every action as one data row; [`executor`] runs them, [`pages`] follows
-//!   Clickwrap's 1-based paging, [`recorded`] reads an acceptance sent back before the send
-//!   reports success.
-//! - [`trigger`]: new acceptances, polled.
+//! This folder owns both API types ([`REST`] and [`ACTIVITY`] in the table):
+//! - [`hosts`]: regions to hosts, the connection fields each API type takes;
+//! - [`catalog`]: every action as one hand-kept [`Endpoint`] row; [`executor`] runs them,
+//!   [`pages`] is Clickwrap's pagination strategy (1-based `page`/`per_page`), [`recorded`]
+//!   reads an acceptance sent back before the send reports success;
+//! - [`trigger`]: new acceptances, polled; `options`: sites, groups and contracts pick lists.
 //!
-//! `lib.rs` dispatches here; everything an action or trigger of another API type would do on a
-//! Clickwrap connection (and the reverse) is refused there, naming `api_type`.
+//! It depends on the shared core only; the core and the dispatcher reach it through the table
+//! (`api_types::spec`), and everything an action or trigger of another API type would do on
+//! a Clickwrap connection (and the reverse) is refused there, naming `api_type`.
 
 pub mod catalog;
 pub mod executor;

@@ -7,7 +7,7 @@
 //! - [`custom`] — the composed actions; [`dynamic`] — schemas that follow the tenant;
 //! - [`triggers`] — the workflow, record, entity and obligation triggers, polled or
 //!   delivered by Ironclad's webhooks;
-//! - [`options`] — its pick lists; [`identity`] — test-connection; [`api`] — requests
+//! - `options` — its pick lists; [`identity`] — test-connection; [`api`] — requests
 //!   outside the catalog.
 //!
 //! It depends on the shared core only; the core reaches it through [`SPEC`] in the table

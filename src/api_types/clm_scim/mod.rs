@@ -6,7 +6,7 @@
 //! owns what SCIM does differently:
 //! - [`paging`] — the `startIndex`/`count`/`totalResults` strategy;
 //! - [`errors`] — SCIM error bodies (`schemas`, `status`, `scimType`, `detail`);
-//! - [`identity`] — test-connection; [`options`] — the user and group pick lists;
+//! - [`identity`] — test-connection; `options` — the user and group pick lists;
 //! - [`trigger`] — the "new or changed user" polling trigger;
 //! - [`complete_body`] — the `schemas` URN every SCIM request body carries.
 //!

@@ -2,7 +2,7 @@
 //! endpoint allows, and turn each changed item into zero or more events with stable ids.
 //!
 //! How each list is read (page size 100 throughout):
-//! - workflows: in slices of time ([`super::slices`]), at most `slices::MAX_REQUESTS` requests
+//! - workflows: in slices of time ([`crate::triggers::slices`]), at most `slices::MAX_REQUESTS` requests
 //!   a poll whatever the backlog: `lastUpdated=<from>` (documented, inclusive) and, for a
 //!   slice's upper bound, `filter=LessThanOrEqual([lastUpdated], '<until>')` (inferred, see
 //!   [`WorkflowListing`]); their order is undocumented, so `count` sizes the slices;
