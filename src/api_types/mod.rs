@@ -25,6 +25,7 @@ use crate::http::{HttpClient, Response};
 use crate::identity::Identity;
 use crate::manifest::{ActionDef, Schemas, TriggerDef};
 use crate::options::Provider;
+use crate::options::annotations::Annotations;
 use crate::pages::PageStrategy;
 use crate::triggers::{PollResult, WebhookRequest, WebhookResult};
 
@@ -56,8 +57,8 @@ pub struct ApiTypeSpec {
 
     pub triggers: &'static dyn Triggers,
     pub providers: &'static [Provider],
-    /// `x-options` marks the API adds to an action's input schema (`(pointer, options)`).
-    pub option_marks: fn(&str) -> Vec<(String, Value)>,
+    /// Where its schemas take values from its pick lists, and what else `describe` adds.
+    pub annotations: &'static Annotations,
     /// The API's own error format, when it has one.
     pub error_body: Option<ErrorBody>,
 }

@@ -29,6 +29,7 @@ use crate::error::ConnectorError;
 use crate::http::{HttpClient, Method, Request, Response};
 use crate::identity::Identity;
 use crate::manifest::{ActionDef, TriggerDef};
+use crate::options::annotations::Annotations;
 use crate::triggers::PollResult;
 use crate::{AuthPlan, OAuthPlan, Plan, upstream};
 use catalog::{Api, Endpoint};
@@ -49,7 +50,10 @@ pub static REST: ApiTypeSpec = ApiTypeSpec {
     dynamic: None,
     triggers: &Triggers(Api::Rest),
     providers: options::PROVIDERS,
-    option_marks: options::marks,
+    annotations: &Annotations {
+        derived: options::marks,
+        ..Annotations::NONE
+    },
     error_body: None,
 };
 
@@ -67,7 +71,7 @@ pub static ACTIVITY: ApiTypeSpec = ApiTypeSpec {
     dynamic: None,
     triggers: &Triggers(Api::Activity),
     providers: &[],
-    option_marks: |_| Vec::new(),
+    annotations: &Annotations::NONE,
     error_body: None,
 };
 

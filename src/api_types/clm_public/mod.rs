@@ -13,6 +13,7 @@
 //! It depends on the shared core only; the core reaches it through [`SPEC`] in the table
 //! (`api_types::spec`).
 
+mod annotations;
 pub mod api;
 pub mod custom;
 pub mod dynamic;
@@ -56,7 +57,7 @@ pub static SPEC: ApiTypeSpec = ApiTypeSpec {
     dynamic: Some(&Dynamic),
     triggers: &Triggers,
     providers: options::PROVIDERS,
-    option_marks: |_| Vec::new(),
+    annotations: &annotations::ANNOTATIONS,
     error_body: None,
 };
 

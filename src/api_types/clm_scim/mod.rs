@@ -58,7 +58,7 @@ pub static SPEC: ApiTypeSpec = ApiTypeSpec {
     dynamic: None,
     triggers: &Triggers,
     providers: options::PROVIDERS,
-    option_marks: |_| Vec::new(),
+    annotations: &options::ANNOTATIONS,
     error_body: Some(errors::status_error),
 };
 

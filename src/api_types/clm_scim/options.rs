@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::error::ConnectorError;
+use crate::options::annotations::{Annotations, Pick, none};
 use crate::options::providers::{NO_PARAMS, text};
 use crate::options::{Choice, Page, Provider, Request};
 use crate::pages::PAGE_SIZE;
@@ -22,6 +23,49 @@ pub static PROVIDERS: &[Provider] = &[
         params: NO_PARAMS,
         scopes: &["scim.groups.readGroups"],
         list: groups,
+    },
+];
+
+/// Where SCIM's action schemas take users and groups from these pick lists.
+pub static ANNOTATIONS: Annotations = Annotations {
+    picks: PICKS,
+    ..Annotations::NONE
+};
+
+const SCIM_USER_IDS: &[&str] = &[
+    "scim_retrieve_user",
+    "scim_patch_user",
+    "scim_replace_user",
+    "scim_delete_user",
+];
+const SCIM_GROUP_IDS: &[&str] = &[
+    "scim_retrieve_group",
+    "scim_patch_group",
+    "scim_replace_group",
+    "scim_delete_group",
+];
+
+static PICKS: &[Pick] = &[
+    Pick {
+        actions: SCIM_USER_IDS,
+        at: "/properties/userId",
+        provider: "scim_users",
+        params: none,
+        join: None,
+    },
+    Pick {
+        actions: SCIM_GROUP_IDS,
+        at: "/properties/groupId",
+        provider: "scim_groups",
+        params: none,
+        join: None,
+    },
+    Pick {
+        actions: &["scim_create_group", "scim_replace_group"],
+        at: "/properties/body/properties/members/items/properties/value",
+        provider: "scim_users",
+        params: none,
+        join: None,
     },
 ];
 
