@@ -203,6 +203,9 @@ pub fn unknown_trigger(key: &str) -> ConnectorError {
 
 /// The table: each API type's folder. Clickwrap's REST and Activity APIs share a folder
 /// and differ in hosts, credential and rows.
+// Not inlined: the optimiser would otherwise see which spec each loop over [`all`] reads and
+// copy every API type's lookups into each caller (about 20 KB of the component).
+#[inline(never)]
 pub fn spec(api_type: ApiType) -> &'static ApiTypeSpec {
     match api_type {
         ApiType::ClmPublic => &clm_public::SPEC,
