@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::api_types::{ActingUser, ApiTypeSpec};
 use crate::error::{ConnectorError, excerpt};
 
 /// The form's JSON Schema (served by `describe`); `tests::schema_and_parser_agree` keeps it
@@ -51,9 +52,15 @@ impl ApiType {
             .unwrap_or_default()
     }
 
-    /// CLM APIs live on an Ironclad instance host and take the impersonation headers.
-    fn is_clm(self) -> bool {
-        matches!(self, ApiType::ClmPublic | ApiType::ClmScim)
+    /// The API type of a form's `api_type` value.
+    #[cfg(test)]
+    pub fn named(name: &str) -> Option<ApiType> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+    }
+
+    /// Every API type, in the order `describe` lists their actions and triggers.
+    pub fn all() -> impl Iterator<Item = ApiType> {
+        Self::ALL.into_iter().map(|(_, t)| t)
     }
 }
 
@@ -116,7 +123,7 @@ impl OAuthClient {
     pub fn scopes(&self) -> Vec<String> {
         self.requested_scopes
             .clone()
-            .unwrap_or_else(|| default_scopes(self.api_type))
+            .unwrap_or_else(|| (crate::api_types::spec(self.api_type).default_scopes)())
     }
 }
 
@@ -165,19 +172,15 @@ impl Connection {
             ));
         }
         let api_type = choice(form, "api_type", &ApiType::ALL)?;
-        let origin = origin(form, api_type)?;
-        let credential = match api_type {
-            ApiType::ClickwrapActivity => Credential::None,
-            ApiType::ClickwrapRest => crate::clickwrap::hosts::credential(form)?,
-            ApiType::ClmPublic | ApiType::ClmScim => {
-                Credential::OAuth(oauth_client(form, api_type)?)
-            }
-        };
+        // What differs by API type is the type's own (`api_types::spec`).
+        let spec = crate::api_types::spec(api_type);
+        let origin = origin(form, spec)?;
+        let credential = (spec.credential)(form, api_type)?;
         let impersonation = match text(form, "impersonate_user")? {
-            Some(who) if api_type.is_clm() => Some(impersonation(who)?),
+            Some(who) if spec.acting_user != ActingUser::Never => Some(impersonation(who)?),
             _ => None,
         };
-        if api_type == ApiType::ClmPublic
+        if spec.acting_user == ActingUser::RequiredWithClientCredentials
             && impersonation.is_none()
             && matches!(&credential, Credential::OAuth(o) if o.grant == Grant::ClientCredentials)
         {
@@ -187,13 +190,7 @@ impl Connection {
                  of the user requests act as",
             ));
         }
-        let site_access_id = match api_type {
-            ApiType::ClickwrapActivity => Some(crate::clickwrap::hosts::site_access_id(text(
-                form,
-                "site_access_id",
-            )?)?),
-            _ => text(form, "site_access_id")?.map(str::to_string),
-        };
+        let site_access_id = (spec.site_access_id)(text(form, "site_access_id")?)?;
         Ok(Connection {
             api_type,
             origin,
@@ -249,16 +246,13 @@ impl Connection {
     }
 }
 
-/// Scopes requested when the form leaves `scopes` empty.
-fn default_scopes(api_type: ApiType) -> Vec<String> {
-    match api_type {
-        ApiType::ClmPublic => crate::catalog::all_scopes(),
-        ApiType::ClmScim => vec![
-            "scim.users.readUsers".into(),
-            "scim.groups.readGroups".into(),
-        ],
-        ApiType::ClickwrapRest | ApiType::ClickwrapActivity => Vec::new(),
-    }
+/// An OAuth client credential from the CLM form fields (`grant_type`, `client_id`,
+/// `client_secret`, `scopes`).
+pub fn oauth_credential(
+    form: &Map<String, Value>,
+    api_type: ApiType,
+) -> Result<Credential, ConnectorError> {
+    Ok(Credential::OAuth(oauth_client(form, api_type)?))
 }
 
 fn oauth_client(
@@ -269,7 +263,7 @@ fn oauth_client(
     let client_id = text(form, "client_id")?.ok_or_else(|| {
         ConnectorError::config("client_id", "required: the OAuth app's client id")
     })?;
-    if api_type.is_clm() && !is_uuid(client_id) {
+    if !is_uuid(client_id) {
         return Err(ConnectorError::config(
             "client_id",
             "Ironclad client ids are UUIDs like 3f2b...-...; copy it from Company Settings > API",
@@ -303,24 +297,27 @@ fn oauth_client(
     })
 }
 
-/// The instance origin for the chosen region (Clickwrap's hosts are its own).
-fn origin(form: &Map<String, Value>, api_type: ApiType) -> Result<String, ConnectorError> {
-    const CLM: [(&str, Option<&str>); 4] = [
-        ("na1", Some("https://na1.ironcladapp.com")),
-        ("eu1", Some("https://eu1.ironcladapp.com")),
-        ("demo", Some("https://demo.ironcladapp.com")),
-        ("custom", None),
-    ];
-    let region = choice(form, "region", &CLM.map(|(name, _)| (name, name)))?;
-    let fixed = match api_type {
-        ApiType::ClickwrapRest | ApiType::ClickwrapActivity => {
-            crate::clickwrap::hosts::origin(api_type, region)?
-        }
-        _ => CLM
-            .iter()
-            .find(|(name, _)| *name == region)
-            .and_then(|(_, o)| *o),
-    };
+/// The form's regions: an Ironclad CLM instance host each (`custom`: the form's
+/// `instance_url`). Other API types map the same names onto their own hosts.
+const REGIONS: [(&str, Option<&str>); 4] = [
+    ("na1", Some("https://na1.ironcladapp.com")),
+    ("eu1", Some("https://eu1.ironcladapp.com")),
+    ("demo", Some("https://demo.ironcladapp.com")),
+    ("custom", None),
+];
+
+/// The Ironclad CLM instance origin of a region (both CLM APIs live on the instance).
+pub fn clm_origin(region: &str) -> Result<Option<&'static str>, ConnectorError> {
+    Ok(REGIONS
+        .iter()
+        .find(|(name, _)| *name == region)
+        .and_then(|(_, o)| *o))
+}
+
+/// The origin for the chosen region, as the API type maps regions to hosts.
+fn origin(form: &Map<String, Value>, spec: &ApiTypeSpec) -> Result<String, ConnectorError> {
+    let region = choice(form, "region", &REGIONS.map(|(name, _)| (name, name)))?;
+    let fixed = (spec.origin)(region)?;
     match fixed {
         Some(fixed) => Ok(fixed.to_string()),
         None => {
@@ -602,9 +599,5 @@ mod tests {
         }
         assert_eq!(props["client_secret"]["x-secret"], true);
         assert_eq!(props["access_token"]["x-secret"], true);
-        assert_eq!(
-            props["clickwrap_credential"]["enum"],
-            serde_json::json!(crate::clickwrap::hosts::CREDENTIALS)
-        );
     }
 }

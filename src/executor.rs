@@ -5,12 +5,14 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::api_types::{self, Generated};
 use crate::catalog::{Body, Operation, Pagination, Param, ParamIn, ParamStyle, Response};
-use crate::config::{ApiType, Connection};
+use crate::config::Connection;
 use crate::error::ConnectorError;
 use crate::http::{HttpClient, Method, Request, encode_component, encode_path_segment};
 use crate::owner::Owner;
-use crate::{download, integer, multipart, pagination, schema, upstream};
+use crate::pages::{self, PageStrategy};
+use crate::{download, integer, multipart, schema, upstream};
 
 pub fn execute(
     client: &dyn HttpClient,
@@ -20,55 +22,59 @@ pub fn execute(
 ) -> Result<Value, ConnectorError> {
     let (input_schema, input) = validated(op, input)?;
     let call = Call::new(conn, op, input)?;
-    match op.pagination {
-        Pagination::None => call.single(client),
-        Pagination::PageSize { has_count } => {
-            let max_items = max_items(&input_schema, input);
-            let fetch = |page: u64, page_size: u64| {
-                let response = call.send(
-                    client,
-                    &[
-                        ("page", page.to_string()),
-                        ("pageSize", page_size.to_string()),
-                    ],
-                )?;
-                upstream::json(&response, op.key)
-            };
-            match input.get("cursor").and_then(Value::as_str) {
-                None => pagination::collect(has_count, max_items, fetch),
-                Some(cursor) => {
-                    let owner = Owner::action(op.key, conn);
-                    let cursor = pagination::Cursor::parse(cursor, max_items, &owner)?;
-                    pagination::one_page(has_count, cursor, &owner, fetch)
-                }
-            }
-        }
-        Pagination::ScimIndex => {
-            let max_items = max_items(&input_schema, input);
-            call.scim_window(client, 1, max_items)
+    let Some(strategy) = paginator(op)? else {
+        return call.single(client);
+    };
+    let max_items = max_items(&input_schema, input);
+    let fetch = |query: &[(&'static str, String)]| {
+        let response = call.send(client, query)?;
+        upstream::json(&response, op.key)
+    };
+    match input.get("cursor").and_then(Value::as_str) {
+        None => pages::collect(strategy, strategy.first(), max_items, fetch),
+        Some(cursor) => {
+            let owner = Owner::action(op.key, conn);
+            let cursor = pages::Cursor::parse(strategy, cursor, max_items, &owner)?;
+            pages::one_page(strategy, cursor, &owner, fetch)
         }
     }
 }
 
-/// Up to `max_items` resources of a SCIM listing row from the one-based `start_index`, as
-/// `{items, count, truncated}` (`truncated`: more follow): pick lists page through a listing
-/// with the row's own request.
-pub fn scim_window(
+/// How the row's API type runs generated rows.
+fn generated(op: &Operation) -> Result<&'static Generated, ConnectorError> {
+    api_types::spec(op.api_type).generated.ok_or_else(|| {
+        ConnectorError::internal(format!(
+            "{}: no executor base for api_type `{}`",
+            op.key,
+            op.api_type.as_str()
+        ))
+    })
+}
+
+/// The API type's strategy for a listing row; `None` for a row that does not page.
+fn paginator(op: &Operation) -> Result<Option<&'static dyn PageStrategy>, ConnectorError> {
+    Ok((generated(op)?.paginator)(op.pagination))
+}
+
+/// Up to `max_items` items of a listing row from position `from` (as its strategy counts),
+/// as `{items, count?, truncated}` (`truncated`: more follow): pick lists page through a
+/// listing with the row's own request.
+pub fn window(
     client: &dyn HttpClient,
     conn: &Connection,
     op: &Operation,
     input: &Value,
-    start_index: u64,
+    from: u64,
     max_items: u64,
 ) -> Result<Value, ConnectorError> {
-    debug_assert_eq!(
-        op.pagination,
-        Pagination::ScimIndex,
-        "{} is not a SCIM listing",
-        op.key
-    );
+    let strategy = paginator(op)?
+        .ok_or_else(|| ConnectorError::internal(format!("{} is not a listing", op.key)))?;
     let (_, input) = validated(op, input)?;
-    Call::new(conn, op, input)?.scim_window(client, start_index, max_items)
+    let call = Call::new(conn, op, input)?;
+    pages::collect(strategy, from, max_items, |query| {
+        let response = call.send(client, query)?;
+        upstream::json(&response, op.key)
+    })
 }
 
 /// [`execute`], answering the JSON text a host receives. The JSON object an unpaged operation
@@ -139,7 +145,7 @@ fn max_items(input_schema: &Value, input: &Map<String, Value>) -> u64 {
         .get("max_items")
         .or_else(|| input_schema.pointer("/properties/max_items/default"))
         .and_then(integer::as_u64)
-        .unwrap_or(pagination::PAGE_SIZE)
+        .unwrap_or(pages::PAGE_SIZE)
 }
 
 /// A request prepared from an operation row and a validated input, sendable several times
@@ -162,13 +168,13 @@ impl<'a> Call<'a> {
         input: &Map<String, Value>,
     ) -> Result<Self, ConnectorError> {
         let mut call = Self::without_body(conn, op, input)?;
+        let complete = generated(op)?.complete_body;
         call.body = match op.body {
             Body::None => None,
             Body::Json { .. } => input.get("body").map(|body| {
                 let mut body = body.clone();
-                if op.api_type == ApiType::ClmScim {
-                    let schema = serde_json::from_str(&op.input_schema.text()).unwrap_or_default();
-                    crate::scim::complete_body(&schema, &mut body);
+                if let Some(complete) = complete {
+                    complete(op, &mut body);
                 }
                 let bytes = serde_json::to_vec(&body).expect("a Value always serialises");
                 // Ironclad's SCIM spec declares `application/json` request bodies too.
@@ -180,24 +186,6 @@ impl<'a> Call<'a> {
             }
         };
         Ok(call)
-    }
-
-    fn scim_window(
-        &self,
-        client: &dyn HttpClient,
-        start_index: u64,
-        max_items: u64,
-    ) -> Result<Value, ConnectorError> {
-        crate::scim::paging::collect_from(start_index, max_items, |start_index, count| {
-            let response = self.send(
-                client,
-                &[
-                    ("startIndex", start_index.to_string()),
-                    ("count", count.to_string()),
-                ],
-            )?;
-            upstream::json(&response, self.op.key)
-        })
     }
 
     /// Path, query and headers from the row and the input; the body is the caller's to set.
@@ -228,7 +216,7 @@ impl<'a> Call<'a> {
         }
         Ok(Call {
             op,
-            url: format!("{}{path}", api_base(conn, op)?),
+            url: format!("{}{path}", (generated(op)?.base)(conn)),
             path,
             query,
             headers,
@@ -288,19 +276,6 @@ impl<'a> Call<'a> {
             (_, Value::Null) if response.status == 204 => Ok(json!({ "status": 204 })),
             (_, value) => Ok(json!({ "result": value })),
         }
-    }
-}
-
-/// The base URL of the API the operation belongs to.
-fn api_base(conn: &Connection, op: &Operation) -> Result<String, ConnectorError> {
-    match op.api_type {
-        ApiType::ClmPublic => Ok(conn.public_api_base()),
-        ApiType::ClmScim => Ok(crate::scim::base_url(conn)),
-        other => Err(ConnectorError::internal(format!(
-            "{}: no executor base for api_type `{}`",
-            op.key,
-            other.as_str()
-        ))),
     }
 }
 

@@ -4,31 +4,33 @@
 //! here is plain Rust over an [`http::HttpClient`] so it also runs natively in unit tests;
 //! `component.rs` binds it to the WIT exports when built for `wasm32-wasip2`.
 //!
-//! Table of contents:
-//! - [`describe`] — the manifest: connection form, actions ([`manifest`], [`catalog`]).
-//! - [`plan`] — validate a connection form and say how the host authenticates ([`config`]).
-//! - [`test_connection`] — who the connection acts as ([`identity`]).
-//! - [`clickwrap`] — the Clickwrap REST and Activity API types: hosts, action rows, trigger.
-//! - [`execute`] — run one action: a catalog row ([`executor`], [`pagination`], [`schema`],
-//!   [`upstream`]) or a composed one ([`custom`]).
-//! - [`poll`], [`subscribe`], [`unsubscribe`], [`handle_webhook`] — triggers ([`triggers`]).
-//! - [`input_schema`], [`list_options`] — for recipe builders: schemas for the input so far
-//!   ([`dynamic`]) and pick lists ([`options`]); structured filters ([`formula`]).
-//! - Rules every part keeps: integers read as the schema validates them ([`integer`]),
-//!   cursors bound to their action or trigger and connection ([`owner`]), and errors that
-//!   quote input as an excerpt ([`error::excerpt`]).
-//! - API types: `clm_public`, `clm_scim` ([`scim`]), `clickwrap_rest` and
-//!   `clickwrap_activity` ([`clickwrap`]); every action and trigger belongs to one and is
-//!   refused on a connection of another.
+//! Layout, and which way dependencies point:
+//! - This file is the dispatcher: it parses the connection, finds the action or trigger,
+//!   refuses one of another API type (`same_api`) and hands the call to its API type
+//!   through the table, [`api_types::spec`].
+//! - [`api_types`] — one folder per API type (`clm_public`, `clm_scim`, and `clickwrap` for
+//!   both `clickwrap_rest` and `clickwrap_activity`), each owning its hosts and auth plan,
+//!   actions, triggers, pick lists, identity, pagination strategy and error bodies, given to
+//!   the rest of the crate as one [`api_types::ApiTypeSpec`]. Folders depend on the core and
+//!   never on each other.
+//! - The shared core depends on no folder (it asks the table when it needs one): the
+//!   connection form ([`config`]), the manifest ([`manifest`], [`catalog`]'s row types), the
+//!   one executor of generated rows ([`executor`], [`schema`], [`upstream`], [`download`],
+//!   [`multipart`]), the pagination abstraction ([`pages`]), what triggers share
+//!   ([`triggers`]), pick lists ([`options`]), structured filters ([`formula`]) and the rules
+//!   every part keeps: integers read as the schema validates them ([`integer`]), cursors bound
+//!   to their action or trigger and connection ([`owner`]), and errors that quote input as an
+//!   excerpt ([`error::excerpt`]).
+//!
+//! `tests/layering.rs` keeps this layering: it fails when the core names a folder, a folder
+//! names another, or an `ApiType` variant is matched outside the table, this file and
+//! `config.rs`.
 
-pub mod api;
+pub mod api_types;
 pub mod base64;
 pub mod catalog;
-pub mod clickwrap;
 pub mod config;
-pub mod custom;
 pub mod download;
-pub mod dynamic;
 pub mod error;
 pub mod executor;
 pub mod formula;
@@ -39,9 +41,8 @@ pub mod manifest;
 pub mod multipart;
 pub mod options;
 pub mod owner;
-pub mod pagination;
+pub mod pages;
 pub mod schema;
-pub mod scim;
 pub mod time;
 pub mod triggers;
 pub mod upstream;
@@ -54,6 +55,7 @@ mod component;
 
 use serde_json::Value;
 
+use api_types::ApiTypeSpec;
 use config::{ApiType, Connection, Grant};
 pub use error::ConnectorError;
 
@@ -97,30 +99,32 @@ pub struct OAuthPlan {
     pub client_secret_field: &'static str,
 }
 
+impl Plan {
+    /// The host runs the connection's OAuth client against the instance's token and
+    /// authorize URLs, and requests go to `base_url` on the connection's one origin.
+    pub fn oauth(conn: &Connection, base_url: String) -> Plan {
+        let auth = match conn.oauth() {
+            Some(o) => AuthPlan::OAuth(OAuthPlan {
+                grant: o.grant,
+                token_url: conn.token_url(),
+                authorize_url: conn.authorize_url(),
+                client_id: o.client_id.clone(),
+                scopes: o.scopes(),
+                client_secret_field: "client_secret",
+            }),
+            None => AuthPlan::None,
+        };
+        Plan {
+            auth,
+            allowed_origins: vec![conn.origin.clone()],
+            base_url,
+        }
+    }
+}
+
 pub fn plan(config: &str) -> Result<Plan, ConnectorError> {
     let conn = Connection::parse(config)?;
-    if clickwrap::is_clickwrap(conn.api_type) {
-        return Ok(clickwrap::plan(&conn));
-    }
-    let auth = match conn.oauth() {
-        Some(o) => AuthPlan::OAuth(OAuthPlan {
-            grant: o.grant,
-            token_url: conn.token_url(),
-            authorize_url: conn.authorize_url(),
-            client_id: o.client_id.clone(),
-            scopes: o.scopes(),
-            client_secret_field: "client_secret",
-        }),
-        None => AuthPlan::None,
-    };
-    Ok(Plan {
-        auth,
-        allowed_origins: vec![conn.origin.clone()],
-        base_url: match conn.api_type {
-            ApiType::ClmScim => scim::base_url(&conn),
-            _ => conn.public_api_base(),
-        },
-    })
+    Ok((api_types::spec(conn.api_type).plan)(&conn))
 }
 
 pub fn test_connection(
@@ -128,19 +132,16 @@ pub fn test_connection(
     config: &str,
 ) -> Result<identity::Identity, ConnectorError> {
     let conn = Connection::parse(config)?;
-    match conn.api_type {
-        ApiType::ClmScim => scim::identity::test(client, &conn),
-        ApiType::ClickwrapRest | ApiType::ClickwrapActivity => clickwrap::test(client, &conn),
-        ApiType::ClmPublic => identity::test(client, &conn),
-    }
+    (api_types::spec(conn.api_type).identity)(client, &conn)
 }
 
-/// An action the connector offers, by where its definition lives.
+/// An action the connector offers, by where its definition lives, with its API type.
 #[derive(Clone, Copy)]
 enum Action {
+    /// A generated catalog row, run by the one executor.
     Catalog(&'static catalog::Operation),
-    Custom(&'static custom::CustomAction),
-    Clickwrap(&'static clickwrap::catalog::Action),
+    /// A hand-written action of an API type.
+    HandWritten(ApiType, &'static dyn api_types::Action),
 }
 
 impl Action {
@@ -148,26 +149,27 @@ impl Action {
         if let Some(op) = catalog::find(key) {
             return Ok(Action::Catalog(op));
         }
-        if let Some(custom) = custom::find(key) {
-            return Ok(Action::Custom(custom));
-        }
-        if let Some(row) = clickwrap::catalog::find(key) {
-            return Ok(Action::Clickwrap(row));
-        }
-        Err(ConnectorError::input(
-            "",
-            format!(
-                "unknown action `{}`; `describe` lists the actions",
-                error::excerpt(key)
-            ),
-        ))
+        api_types::all()
+            .find_map(|(api_type, spec)| {
+                spec.actions
+                    .find(key)
+                    .map(|action| Action::HandWritten(api_type, action))
+            })
+            .ok_or_else(|| {
+                ConnectorError::input(
+                    "",
+                    format!(
+                        "unknown action `{}`; `describe` lists the actions",
+                        error::excerpt(key)
+                    ),
+                )
+            })
     }
 
     fn api_type(self) -> ApiType {
         match self {
             Action::Catalog(op) => op.api_type,
-            Action::Custom(custom) => custom.api_type,
-            Action::Clickwrap(row) => row.api.api_type(),
+            Action::HandWritten(api_type, _) => api_type,
         }
     }
 
@@ -179,8 +181,7 @@ impl Action {
     ) -> Result<Value, ConnectorError> {
         match self {
             Action::Catalog(op) => executor::execute(client, conn, op, input),
-            Action::Custom(custom) => custom::execute(client, conn, custom, input),
-            Action::Clickwrap(row) => clickwrap::executor::execute(client, conn, row, input),
+            Action::HandWritten(_, action) => action.run(client, conn, input),
         }
     }
 }
@@ -229,7 +230,9 @@ fn prepare(
     if options::annotations::takes_filter(action) {
         formula::expand(&mut input)?;
     }
-    dynamic::check(client, &conn, action, &input)?;
+    if let Some(dynamic) = api_types::spec(conn.api_type).dynamic {
+        dynamic.check(client, &conn, action, &input)?;
+    }
     Ok((conn, found, input))
 }
 
@@ -239,7 +242,7 @@ pub fn input_schema(
     config: &str,
     action: &str,
     partial: &str,
-) -> Result<dynamic::Schemas, ConnectorError> {
+) -> Result<manifest::Schemas, ConnectorError> {
     let conn = Connection::parse(config)?;
     same_api("action", action, Action::find(action)?.api_type(), &conn)?;
     let partial: Value = if partial.trim().is_empty() {
@@ -249,11 +252,14 @@ pub fn input_schema(
             ConnectorError::input("/", format!("the partial input is not valid JSON: {e}"))
         })?
     };
-    dynamic::schemas(client, &conn, action, &partial)
+    match api_types::spec(conn.api_type).dynamic {
+        Some(dynamic) => dynamic.schemas(client, &conn, action, &partial),
+        None => manifest::schemas(action),
+    }
 }
 
 /// One page of a pick list. A provider reading an API runs only on a connection of its
-/// API type (`options::Provider::api_type`), refused before any request.
+/// API type (the one whose spec lists it), refused before any request.
 pub fn list_options(
     client: &dyn http::HttpClient,
     config: &str,
@@ -262,10 +268,17 @@ pub fn list_options(
     cursor: Option<&str>,
 ) -> Result<options::ChoicePage, ConnectorError> {
     let conn = Connection::parse(config)?;
-    if let Some(api_type) = options::find(provider).and_then(|p| p.api_type) {
+    if let Some((Some(api_type), _)) = options::find(provider) {
         same_api("options provider", provider, api_type, &conn)?;
     }
     options::list(client, &conn, provider, params, cursor)
+}
+
+/// The API type whose triggers include `key`, with its spec.
+fn trigger_owner(key: &str) -> Result<(ApiType, &'static ApiTypeSpec), ConnectorError> {
+    api_types::all()
+        .find(|(_, spec)| spec.triggers.owns(key))
+        .ok_or_else(|| api_types::unknown_trigger(key))
 }
 
 pub fn poll(
@@ -276,18 +289,9 @@ pub fn poll(
     cursor: Option<&str>,
 ) -> Result<triggers::PollResult, ConnectorError> {
     let conn = Connection::parse(config)?;
-    if let Some(scim_trigger) = scim::trigger::find(trigger) {
-        same_api("trigger", trigger, ApiType::ClmScim, &conn)?;
-        return scim::trigger::poll(client, &conn, scim_trigger, input, cursor);
-    }
-    if let Some(t) = clickwrap::trigger::find(trigger) {
-        same_api("trigger", trigger, t.api.api_type(), &conn)?;
-        return t.poll(client, &conn, input, cursor);
-    }
-    if triggers::find(trigger).is_ok() {
-        same_api("trigger", trigger, ApiType::ClmPublic, &conn)?;
-    }
-    triggers::poll(client, &conn, trigger, input, cursor)
+    let (api_type, spec) = trigger_owner(trigger)?;
+    same_api("trigger", trigger, api_type, &conn)?;
+    spec.triggers.poll(client, &conn, trigger, input, cursor)
 }
 
 pub fn subscribe(
@@ -297,13 +301,8 @@ pub fn subscribe(
     input: &str,
     target_url: &str,
 ) -> Result<Value, ConnectorError> {
-    triggers::subscribe(
-        client,
-        &webhook_connection(config, trigger)?,
-        trigger,
-        input,
-        target_url,
-    )
+    let (conn, webhooks) = webhook_connection(config, trigger)?;
+    webhooks.subscribe(client, &conn, trigger, input, target_url)
 }
 
 pub fn unsubscribe(
@@ -312,12 +311,8 @@ pub fn unsubscribe(
     trigger: &str,
     subscription: &str,
 ) -> Result<(), ConnectorError> {
-    triggers::unsubscribe(
-        client,
-        &webhook_connection(config, trigger)?,
-        trigger,
-        subscription,
-    )
+    let (conn, webhooks) = webhook_connection(config, trigger)?;
+    webhooks.unsubscribe(client, &conn, trigger, subscription)
 }
 
 pub fn handle_webhook(
@@ -328,33 +323,25 @@ pub fn handle_webhook(
     subscription: &str,
     request: &triggers::WebhookRequest,
 ) -> Result<triggers::WebhookResult, ConnectorError> {
-    triggers::handle_webhook(
-        client,
-        &webhook_connection(config, trigger)?,
-        trigger,
-        input,
-        subscription,
-        request,
-    )
+    let (conn, webhooks) = webhook_connection(config, trigger)?;
+    webhooks.handle(client, &conn, trigger, input, subscription, request)
 }
 
-/// A served connection for a webhook trigger: only the CLM Public API has webhooks (the
-/// SCIM and Clickwrap triggers are polled).
-fn webhook_connection(config: &str, trigger: &str) -> Result<Connection, ConnectorError> {
+/// A served connection for a webhook trigger, with its API type's webhooks: only the CLM
+/// Public API has them (the SCIM and Clickwrap triggers are polled).
+fn webhook_connection(
+    config: &str,
+    trigger: &str,
+) -> Result<(Connection, &'static dyn api_types::Webhooks), ConnectorError> {
     let conn = Connection::parse(config)?;
-    if clickwrap::trigger::find(trigger).is_some() {
-        return Err(ConnectorError::Unsupported(format!(
-            "trigger `{trigger}` is polled; Clickwrap has no webhooks"
-        )));
+    let (api_type, spec) = trigger_owner(trigger)?;
+    same_api("trigger", trigger, api_type, &conn)?;
+    match spec.triggers.webhooks() {
+        Ok(webhooks) => Ok((conn, webhooks)),
+        Err(why) => Err(ConnectorError::Unsupported(format!(
+            "trigger `{trigger}` is polled{why}"
+        ))),
     }
-    if scim::trigger::find(trigger).is_some() {
-        same_api("trigger", trigger, ApiType::ClmScim, &conn)?;
-        return Err(ConnectorError::Unsupported(format!(
-            "trigger `{trigger}` is polled: Ironclad's SCIM API sends no webhooks"
-        )));
-    }
-    same_api("trigger", trigger, ApiType::ClmPublic, &conn)?;
-    Ok(conn)
 }
 
 /// An action or trigger runs only on a connection of its own API type: a SCIM action on a

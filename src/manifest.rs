@@ -1,13 +1,13 @@
 //! What `describe` returns: the connection form, every action (straight from the catalog) and
 //! every trigger.
 
+use serde_json::Value;
+
+use crate::api_types;
 use crate::catalog::{self, Method, Operation};
-use crate::clickwrap;
 use crate::config::{ApiType, CONNECTION_SCHEMA};
-use crate::custom::{CUSTOM, CustomAction};
+use crate::error::{ConnectorError, excerpt};
 use crate::options::annotations::annotate;
-use crate::scim::trigger::{SCIM_TRIGGERS, ScimTrigger};
-use crate::triggers::{TRIGGERS, Trigger};
 
 pub const CONNECTOR_ID: &str = "ironclad";
 
@@ -36,38 +36,6 @@ pub struct TriggerDef {
     pub output_schema: String,
 }
 
-impl TriggerDef {
-    fn from_trigger(t: &'static Trigger) -> Self {
-        TriggerDef {
-            key: t.key,
-            api_type: t.api_type,
-            title: t.title,
-            description: t.description,
-            polls: t.polls(),
-            webhooks: t.webhooks(),
-            scopes: t.scopes(),
-            input_schema: annotate(t.key, &t.input_schema().to_string()),
-            output_schema: t.output_schema().to_string(),
-        }
-    }
-}
-
-impl TriggerDef {
-    fn from_scim(t: &'static ScimTrigger) -> Self {
-        TriggerDef {
-            key: t.key,
-            api_type: ApiType::ClmScim,
-            title: t.title,
-            description: t.description,
-            polls: true,
-            webhooks: false,
-            scopes: crate::scim::trigger::SCOPES.to_vec(),
-            input_schema: t.input_schema().to_string(),
-            output_schema: t.output_schema().to_string(),
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionDef {
     pub key: &'static str,
@@ -87,23 +55,6 @@ pub struct ActionDef {
 }
 
 impl ActionDef {
-    fn from_custom(a: &'static CustomAction) -> Self {
-        ActionDef {
-            key: a.key,
-            api_type: a.api_type,
-            title: a.title,
-            description: a.description.to_string(),
-            group: a.group,
-            operation: None,
-            scopes: a.scopes,
-            input_schema: annotate(a.key, &(a.input_schema)().to_string()),
-            output_schema: (a.output_schema)().to_string(),
-            read_only: a.read_only,
-            destructive: a.destructive,
-            idempotent: a.idempotent,
-        }
-    }
-
     fn from_operation(op: &'static Operation) -> Self {
         debug_assert!(op.read_only == (op.method == Method::Get));
         ActionDef {
@@ -121,39 +72,6 @@ impl ActionDef {
             idempotent: op.idempotent,
         }
     }
-
-    fn from_clickwrap(a: &'static clickwrap::catalog::Action) -> Self {
-        ActionDef {
-            key: a.key,
-            api_type: a.api.api_type(),
-            title: a.title,
-            description: a.full_description(),
-            group: a.group,
-            operation: None,
-            scopes: &[],
-            input_schema: annotate(a.key, &a.input_schema().to_string()),
-            output_schema: a.output_schema().to_string(),
-            read_only: a.hints.read_only,
-            destructive: a.hints.destructive,
-            idempotent: a.hints.idempotent,
-        }
-    }
-}
-
-impl TriggerDef {
-    fn from_clickwrap(t: &'static clickwrap::trigger::Trigger) -> Self {
-        TriggerDef {
-            key: t.key,
-            api_type: t.api.api_type(),
-            title: t.title,
-            description: t.description,
-            polls: true,
-            webhooks: false,
-            scopes: Vec::new(),
-            input_schema: t.input_schema().to_string(),
-            output_schema: t.output_schema().to_string(),
-        }
-    }
 }
 
 pub fn describe() -> Manifest {
@@ -168,33 +86,52 @@ pub fn describe() -> Manifest {
         connection_schema: CONNECTION_SCHEMA,
         actions: catalog::all()
             .map(ActionDef::from_operation)
-            .chain(CUSTOM.iter().map(ActionDef::from_custom))
-            .chain(
-                clickwrap::catalog::ACTIONS
-                    .iter()
-                    .map(ActionDef::from_clickwrap),
-            )
+            .chain(api_types::all().flat_map(|(api_type, spec)| {
+                spec.actions
+                    .all()
+                    .into_iter()
+                    .map(move |a| a.describe(api_type))
+            }))
             .collect(),
-        triggers: TRIGGERS
-            .iter()
-            .map(TriggerDef::from_trigger)
-            .chain(SCIM_TRIGGERS.iter().map(TriggerDef::from_scim))
-            .chain(
-                clickwrap::trigger::TRIGGERS
-                    .iter()
-                    .map(TriggerDef::from_clickwrap),
-            )
+        triggers: api_types::all()
+            .flat_map(|(api_type, spec)| spec.triggers.describe(api_type))
             .collect(),
     }
 }
 
 /// One action's definition as `describe` gives it.
 pub fn action(key: &str) -> Option<ActionDef> {
-    if let Some(op) = crate::catalog::find(key) {
+    if let Some(op) = catalog::find(key) {
         return Some(ActionDef::from_operation(op));
     }
-    if let Some(custom) = crate::custom::find(key) {
-        return Some(ActionDef::from_custom(custom));
-    }
-    clickwrap::catalog::find(key).map(ActionDef::from_clickwrap)
+    api_types::all()
+        .find_map(|(api_type, spec)| spec.actions.find(key).map(|a| a.describe(api_type)))
+}
+
+/// An action's input and output schemas, concrete for one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schemas {
+    pub input: Value,
+    pub output: Value,
+}
+
+/// The schemas `describe` gives `action`, parsed.
+pub fn schemas(action: &str) -> Result<Schemas, ConnectorError> {
+    let def = self::action(action).ok_or_else(|| {
+        ConnectorError::input(
+            "",
+            format!(
+                "unknown action `{}`; `describe` lists the actions",
+                excerpt(action)
+            ),
+        )
+    })?;
+    let parse = |text: &str| {
+        serde_json::from_str::<Value>(text)
+            .map_err(|e| ConnectorError::internal(format!("schema of {action}: {e}")))
+    };
+    Ok(Schemas {
+        input: parse(&def.input_schema)?,
+        output: parse(&def.output_schema)?,
+    })
 }

@@ -185,8 +185,10 @@ pub fn error_message(response: &Response) -> String {
 }
 
 pub fn status_error(response: &Response, scopes: &[&str]) -> ConnectorError {
-    if let Some(scim) = crate::scim::errors::status_error(response, scopes) {
-        return scim;
+    // An API type's own error format (SCIM's), recognised by its body wherever it comes from.
+    let own = crate::api_types::all().find_map(|(_, spec)| spec.error_body?(response, scopes));
+    if let Some(error) = own {
+        return error;
     }
     let body = error_body(response);
     let message = body

@@ -85,3 +85,60 @@ fn anchors_follow_github() {
     );
     assert_eq!(links("see [a](b.md#c) and [d](e)"), ["b.md#c", "e"]);
 }
+
+/// The folders a page may name in backticks as a place in this repository.
+const TREE_ROOTS: &[&str] = &[
+    "src/",
+    "emulator/",
+    "host-harness/",
+    "fixtures/",
+    "tools/",
+    "tests/",
+    "wit/",
+    "docs/",
+    "fixture-guest/",
+    "packaging/",
+];
+
+/// Backticked repository paths (`` `src/executor.rs` ``): the first word of each inline code
+/// span that starts at one of [`TREE_ROOTS`]. Patterns (`<name>`, `*`, `{a,b}`, `[-2]`, `…`) are
+/// templates for files a reader would add, not places, so they are left out.
+fn tree_paths(text: &str) -> Vec<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter_map(|span| span.split_whitespace().next())
+        .map(|word| word.trim_end_matches([',', '.', ':', ';', ')']))
+        .filter(|word| TREE_ROOTS.iter().any(|root| word.starts_with(root)))
+        .filter(|word| !word.contains(['<', '*', '{', '[', '…', '$']))
+        .map(|word| word.split_once(':').map_or(word, |(path, _)| path))
+        // A folder ends in `/`, a file has an extension; `tools/list` is an MCP method.
+        .filter(|path| path.ends_with('/') || path.rsplit('/').next().is_some_and(|f| f.contains('.')))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A page that names `src/clickwrap/catalog.rs` after the file moved sends a newcomer looking
+/// for something that is not there: every named path must exist.
+#[test]
+fn every_path_a_page_names_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut missing = Vec::new();
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).unwrap();
+        for path in tree_paths(&text) {
+            if !root.join(&path).exists() {
+                missing.push(format!("{}: `{path}` does not exist", page.display()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
+fn tree_paths_are_the_first_word_of_code_spans() {
+    assert_eq!(
+        tree_paths("see `src/a.rs`, `cargo run`, `emulator/src/x.rs:12`, `tools/list`, `docs/` and `src/<new>/mod.rs`"),
+        ["src/a.rs", "emulator/src/x.rs", "docs/"]
+    );
+}

@@ -14,11 +14,13 @@ mod common;
 use common::config;
 use std::cell::RefCell;
 
+use ironclad_connector::api_types::clm_public::triggers::signature::{
+    Body, PublicKey, Verification,
+};
 use ironclad_connector::config::{ApiType, Connection};
 use ironclad_connector::error::ConnectorError;
 use ironclad_connector::formula::{self, Formula, Operator};
 use ironclad_connector::http::{HttpClient, Request, Response, TransportError};
-use ironclad_connector::triggers::signature::{Body, PublicKey, Verification};
 use ironclad_connector::{download, manifest, schema, upstream};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -311,7 +313,7 @@ proptest! {
                 let key = PublicKey::from_pem(TEST_KEY).unwrap();
                 prop_assert!(v.verify(&key, &event_id, &Body::new(&body)).is_err());
             }
-            Err(ironclad_connector::triggers::signature::Refusal::Malformed(m)) => {
+            Err(ironclad_connector::api_types::clm_public::triggers::signature::Refusal::Malformed(m)) => {
                 prop_assert!(!m.is_empty())
             }
             Err(other) => prop_assert!(false, "{other:?}"),
@@ -412,7 +414,7 @@ proptest! {
         }
         // An acceptance sent is read back once per wait of its schedule, at most.
         let bound = match key {
-            "clickwrap_activity_send" => 1 + ironclad_connector::clickwrap::recorded::WAITS_MS.len(),
+            "clickwrap_activity_send" => 1 + ironclad_connector::api_types::clickwrap::recorded::WAITS_MS.len(),
             _ => 4,
         };
         prop_assert!(fake.sent.borrow().len() <= bound, "bounded paging and reading back");

@@ -7,9 +7,10 @@
 
 use std::collections::BTreeMap;
 
+use ironclad_connector::api_types::clm_public::dynamic;
 use ironclad_connector::config::Connection;
 use ironclad_connector::http::{HttpClient, Request, Response, TransportError};
-use ironclad_connector::{describe, dynamic, schema};
+use ironclad_connector::{describe, schema};
 use serde_json::{Value, json};
 
 /// Each keyword found, with the first place it was seen (`what#/json/pointer`).

@@ -1,10 +1,8 @@
-//! The action catalog: one row per upstream operation, generated from Ironclad's official
-//! OpenAPI documents by `tools/catalog-gen` — the CLM Public API (`generated.rs`) and the CLM
-//! SCIM API (`scim_generated.rs`). The executor is driven entirely by these rows; only
-//! genuinely special operations get code of their own.
-
-mod generated;
-mod scim_generated;
+//! The catalog row type: one row per upstream operation, generated from Ironclad's official
+//! OpenAPI documents by `tools/catalog-gen` into each API type's folder (CLM Public's
+//! `api_types/clm_public/generated.rs`, CLM SCIM's `api_types/clm_scim/generated.rs`). The
+//! executor is driven entirely by these rows; only genuinely special operations get code of
+//! their own.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,8 +10,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::Value;
 
 pub use crate::config::ApiType;
-pub use generated::OPERATIONS;
-pub use scim_generated::SCIM_OPERATIONS;
 
 /// Embedded schemas parsed so far in this process (an instance, in the component).
 static SCHEMAS_PARSED: AtomicU64 = AtomicU64::new(0);
@@ -232,26 +228,14 @@ pub struct Operation {
     pub output_schema: SchemaText,
 }
 
-/// Every operation of every API type, CLM Public first.
+/// Every operation of every API type, in the table's order (CLM Public first).
 pub fn all() -> impl Iterator<Item = &'static Operation> {
-    OPERATIONS.iter().chain(SCIM_OPERATIONS)
+    crate::api_types::all().flat_map(|(_, spec)| spec.operations())
 }
 
 /// Find an operation by action key (keys are unique across API types).
 pub fn find(key: &str) -> Option<&'static Operation> {
     all().find(|op| op.key == key)
-}
-
-/// Every scope some operation needs, in catalog order without repeats: the default request
-/// when a connection leaves `scopes` empty.
-pub fn all_scopes() -> Vec<String> {
-    let mut scopes: Vec<String> = Vec::new();
-    for scope in OPERATIONS.iter().flat_map(|op| op.scopes) {
-        if !scopes.iter().any(|s| s == scope) {
-            scopes.push(scope.to_string());
-        }
-    }
-    scopes
 }
 
 #[cfg(test)]
@@ -261,12 +245,12 @@ mod tests {
     #[test]
     fn every_embedded_schema_is_a_json_object_and_counted() {
         let before = schemas_parsed();
-        for op in OPERATIONS {
+        for op in all() {
             for text in [op.input_schema, op.output_schema] {
                 assert!(schema(text).is_object(), "{}", op.key);
             }
         }
         // Other tests may parse at the same time: at least these were counted.
-        assert!(schemas_parsed() >= before + 2 * OPERATIONS.len() as u64);
+        assert!(schemas_parsed() >= before + 2 * all().count() as u64);
     }
 }

@@ -12,216 +12,56 @@ use serde_json::{Value, json};
 
 /// One annotation: in the schema of `action`, the property at `at` (a JSON Pointer into the
 /// schema) takes its values from `provider` with `params`.
-struct Pick {
-    actions: &'static [&'static str],
-    at: &'static str,
-    provider: &'static str,
-    params: fn() -> Value,
+pub struct Pick {
+    pub actions: &'static [&'static str],
+    pub at: &'static str,
+    pub provider: &'static str,
+    pub params: fn() -> Value,
     /// For a string holding several values: the separator (`x-options.join`).
-    join: Option<&'static str>,
+    pub join: Option<&'static str>,
 }
 
-fn none() -> Value {
-    json!({})
+/// Where an API type's schemas take their values from pick lists, and what else `describe`
+/// adds to them; each API type gives its own (`api_types::ApiTypeSpec::annotations`).
+pub struct Annotations {
+    pub picks: &'static [Pick],
+    /// Marks derived from the API's own rows (`(pointer, x-options)`).
+    pub derived: fn(&str) -> Vec<(String, Value)>,
+    /// Where a structured filter's `field` dropdown comes from.
+    pub filter_fields: fn(&str) -> Option<Value>,
+    /// Actions whose `builder.input-schema` is more precise than `describe`'s, and the input
+    /// pointers it depends on (`[]`: only on the connection).
+    pub depends_on: fn(&str) -> Option<&'static [&'static str]>,
 }
 
-const LAUNCHES: &[&str] = &[
-    "launch_new_workflow",
-    "create_new_workflow_async",
-    "launch_workflow_and_wait",
-    "launch_workflow_with_files",
-];
-const RECORD_WRITES: &[&str] = &["create_record", "replace_record", "update_record_metadata"];
-const ENTITY_WRITES: &[&str] = &["create_entity", "update_entity"];
-const TEMPLATE_TRIGGERS: &[&str] = &[
-    "workflow_launched",
-    "workflow_updated",
-    "workflow_completed",
-    "workflow_step_changed",
-    "workflow_approval_changed",
-];
-const SCIM_USER_IDS: &[&str] = &[
-    "scim_retrieve_user",
-    "scim_patch_user",
-    "scim_replace_user",
-    "scim_delete_user",
-];
-const SCIM_GROUP_IDS: &[&str] = &[
-    "scim_retrieve_group",
-    "scim_patch_group",
-    "scim_replace_group",
-    "scim_delete_group",
-];
+impl Annotations {
+    /// An API type whose schemas get nothing.
+    pub const NONE: Annotations = Annotations {
+        picks: &[],
+        derived: |_| Vec::new(),
+        filter_fields: |_| None,
+        depends_on: |_| None,
+    };
 
-static PICKS: &[Pick] = &[
-    Pick {
-        actions: LAUNCHES,
-        at: "/properties/body/properties/template",
-        provider: "templates",
-        params: none,
-        join: None,
-    },
-    Pick {
-        actions: &["list_workflows"],
-        at: "/properties/template",
-        provider: "templates",
-        params: none,
-        join: None,
-    },
-    Pick {
-        actions: &["retrieve_workflow_schema"],
-        at: "/properties/id",
-        provider: "templates",
-        params: none,
-        join: None,
-    },
-    Pick {
-        actions: TEMPLATE_TRIGGERS,
-        at: "/properties/template",
-        provider: "templates",
-        params: none,
-        join: None,
-    },
-    Pick {
-        actions: &["workflow_step_changed"],
-        at: "/properties/step",
-        provider: "workflow_steps",
-        params: none,
-        join: None,
-    },
-    Pick {
-        actions: &["update_workflow_role_assignment"],
-        at: "/properties/body/properties/userId",
-        provider: "role_assignees",
-        params: || json!({ "workflow": { "$input": "/id" }, "role": { "$input": "/roleName" } }),
-        join: None,
-    },
-    Pick {
-        actions: RECORD_WRITES,
-        at: "/properties/body/properties/type",
-        provider: "record_types",
-        params: none,
-        join: None,
-    },
-    Pick {
-        actions: &["list_records"],
-        at: "/properties/types",
-        provider: "record_types",
-        params: none,
-        join: Some(","),
-    },
-    Pick {
-        actions: &["record_created", "record_updated"],
-        at: "/properties/types/items",
-        provider: "record_types",
-        params: none,
-        join: None,
-    },
-    Pick {
-        actions: &["update_record_metadata"],
-        at: "/properties/body/properties/removeProperties/items",
-        provider: "record_properties",
-        params: none,
-        join: None,
-    },
-    Pick {
-        actions: &["retrieve_xlsx_export_file_of_records"],
-        at: "/properties/types",
-        provider: "record_types",
-        params: none,
-        join: Some(","),
-    },
-    Pick {
-        actions: ENTITY_WRITES,
-        at: "/properties/body/properties/relationshipTypeKey",
-        provider: "entity_relationship_types",
-        params: none,
-        join: None,
-    },
-    Pick {
-        actions: &["create_webhook", "update_webhook"],
-        at: "/properties/body/properties/events/items",
-        provider: "webhook_event_types",
-        params: none,
-        join: None,
-    },
-    Pick {
-        actions: &["webhook_event"],
-        at: "/properties/events/items",
-        provider: "webhook_event_types",
-        params: none,
-        join: None,
-    },
-    Pick {
-        actions: SCIM_USER_IDS,
-        at: "/properties/userId",
-        provider: "scim_users",
-        params: none,
-        join: None,
-    },
-    Pick {
-        actions: SCIM_GROUP_IDS,
-        at: "/properties/groupId",
-        provider: "scim_groups",
-        params: none,
-        join: None,
-    },
-    Pick {
-        actions: &["scim_create_group", "scim_replace_group"],
-        at: "/properties/body/properties/members/items/properties/value",
-        provider: "scim_users",
-        params: none,
-        join: None,
-    },
-];
-
-/// Actions whose `builder.input-schema` is more precise than `describe`'s, and what it
-/// depends on.
-fn depends_on(key: &str) -> Option<&'static [&'static str]> {
-    match key {
-        k if LAUNCHES.contains(&k) => Some(&["/body/template", "/useDefaultValues"]),
-        "update_workflow_metadata" => Some(&["/id"]),
-        k if RECORD_WRITES.contains(&k) || k == "retrieve_record" || k == "list_records" => {
-            Some(&[])
-        }
-        _ => None,
+    /// The marks of `key`: its picks, then what the rows give.
+    fn marks(&self, key: &str) -> impl Iterator<Item = (String, Value)> {
+        self.picks
+            .iter()
+            .filter(move |p| p.actions.contains(&key))
+            .map(|pick| {
+                let mut options = json!({ "provider": pick.provider, "params": (pick.params)() });
+                if let Some(separator) = pick.join {
+                    options["join"] = json!(separator);
+                }
+                (pick.at.to_string(), options)
+            })
+            .chain((self.derived)(key))
     }
 }
 
-/// Workflow-scoped operations take the workflow in `id`: a `workflows` dropdown.
-fn workflow_id(key: &str) -> bool {
-    crate::catalog::find(key).is_some_and(|op| op.path.starts_with("/workflows/{id}"))
-}
-
-/// Clickwrap REST rows take sites, groups and contracts by id (the Activity API's rows run on
-/// `clickwrap_activity` connections, where these providers do not): a site's groups and
-/// contracts when the row names the site, every site's otherwise.
-fn clickwrap_ids(key: &str) -> Vec<(String, Value)> {
-    let Some(row) = crate::clickwrap::catalog::find(key)
-        .filter(|row| row.api == crate::clickwrap::catalog::Api::Rest)
-    else {
-        return Vec::new();
-    };
-    let has = |name: &str| row.params.iter().any(|p| p.name == name);
-    let of_site = if has("site_id") {
-        json!({ "site_id": { "$input": "/site_id" } })
-    } else {
-        json!({})
-    };
-    [
-        ("site_id", "clickwrap_sites", json!({})),
-        ("group_id", "clickwrap_groups", of_site.clone()),
-        ("contract_id", "clickwrap_contracts", of_site),
-    ]
-    .into_iter()
-    .filter(|(name, ..)| has(name))
-    .map(|(name, provider, params)| {
-        (
-            format!("/properties/{name}"),
-            json!({ "provider": provider, "params": params }),
-        )
-    })
-    .collect()
+/// Pick params that take nothing from the input.
+pub fn none() -> Value {
+    json!({})
 }
 
 /// List operations with Ironclad's `filter` formula parameter, which also take the
@@ -230,42 +70,14 @@ pub fn takes_filter(key: &str) -> bool {
     crate::catalog::find(key).is_some_and(|op| op.params.iter().any(|p| p.name == "filter"))
 }
 
-/// Where a structured filter's `field` dropdown comes from: workflow attributes are the
-/// template's fields, record properties the records schema's (entities and obligations have
-/// no schema endpoint in the public API).
-fn filter_fields(key: &str) -> Option<Value> {
-    match key {
-        "list_workflows" => Some(json!({ "provider": "template_fields",
-                                          "params": { "template": { "$input": "/template" } } })),
-        "list_records" => Some(json!({ "provider": "record_properties", "params": {} })),
-        _ => None,
-    }
-}
-
 /// The schema text with this key's `x-options` and `x-schema-depends-on` added.
 pub fn annotate(key: &str, original: &str) -> String {
     // Everything this key gets, decided before parsing: most schemas get nothing and are not
     // parsed at all (`describe` builds every one).
-    let mut marks: Vec<(String, Value)> = PICKS
-        .iter()
-        .filter(|p| p.actions.contains(&key))
-        .map(|pick| {
-            let mut options = json!({ "provider": pick.provider, "params": (pick.params)() });
-            if let Some(separator) = pick.join {
-                options["join"] = json!(separator);
-            }
-            (pick.at.to_string(), options)
-        })
-        .collect();
-    if workflow_id(key) {
-        marks.push((
-            "/properties/id".into(),
-            json!({ "provider": "workflows", "params": {} }),
-        ));
-    }
-    marks.extend(clickwrap_ids(key));
+    let specs = || crate::api_types::all().map(|(_, spec)| spec.annotations);
+    let marks: Vec<(String, Value)> = specs().flat_map(|a| a.marks(key)).collect();
     let filter = takes_filter(key);
-    let depends = depends_on(key);
+    let depends = specs().find_map(|a| (a.depends_on)(key));
     if marks.is_empty() && !filter && depends.is_none() {
         return original.to_string();
     }
@@ -281,7 +93,8 @@ pub fn annotate(key: &str, original: &str) -> String {
     }
     if filter && let Some(slot) = schema.pointer_mut("/properties/filter") {
         let description = slot["description"].as_str().unwrap_or_default().to_string();
-        *slot = crate::formula::schema(&description, filter_fields(key));
+        let fields = specs().find_map(|a| (a.filter_fields)(key));
+        *slot = crate::formula::schema(&description, fields);
         changed = true;
     }
     if let (Some(pointers), Some(root)) = (depends, schema.as_object_mut()) {
@@ -319,7 +132,8 @@ mod tests {
 
     #[test]
     fn every_pick_lands_on_a_property_and_names_a_provider() {
-        for pick in PICKS {
+        let picks = crate::api_types::all().flat_map(|(_, spec)| spec.annotations.picks);
+        for pick in picks {
             assert!(
                 super::super::find(pick.provider).is_some(),
                 "{}",
@@ -378,8 +192,8 @@ mod tests {
             let mut providers = Vec::new();
             collect_providers(&schema, &mut providers);
             for key in providers {
-                let provider = super::super::find(&key).unwrap();
-                if let Some(api_type) = provider.api_type {
+                let (provider_api, _) = super::super::find(&key).unwrap();
+                if let Some(api_type) = provider_api {
                     assert_eq!(api_type, action.api_type, "{} {key}", action.key);
                 }
             }

@@ -1,21 +1,19 @@
 //! Pick lists (WIT `builder.list-options`): the choices for a dropdown, read from Ironclad or
-//! from the connector's own tables, one page at a time. Each provider is a row of
-//! [`PROVIDERS`]; action schemas point at them with `x-options` ([`annotations`]).
+//! from the connector's own tables, one page at a time. Each provider is a row: the
+//! connector's own in [`providers::PROVIDERS`], those reading an API in its API type's
+//! `providers` (`api_types::ApiTypeSpec`); [`all`] lists both. Action schemas point at them
+//! with `x-options` ([`annotations`]).
 
 pub mod annotations;
-mod clickwrap;
-mod providers;
-mod scim;
+pub mod providers;
 
 use serde_json::{Map, Value, json};
 
 use crate::config::{ApiType, Connection};
 use crate::error::{ConnectorError, excerpt};
 use crate::http::HttpClient;
-use crate::pagination::PAGE_SIZE;
+use crate::pages::PAGE_SIZE;
 use crate::schema;
-
-pub use providers::PROVIDERS;
 
 /// One dropdown entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,14 +104,22 @@ pub struct Provider {
     pub params: &'static str,
     /// OAuth scopes the provider's requests need (empty for the connector's own tables).
     pub scopes: &'static [&'static str],
-    /// The connection `api_type` the provider reads; None for the connector's own tables
-    /// that belong to no API (the connection form's regions), listed on any connection.
-    pub api_type: Option<ApiType>,
     pub list: fn(&Request) -> Result<Page, ConnectorError>,
 }
 
-pub fn find(key: &str) -> Option<&'static Provider> {
-    PROVIDERS.iter().find(|p| p.key == key)
+/// Every provider with the API type whose connections it reads; `None` for the connector's
+/// own tables that belong to no API (the connection form's regions), listed on any
+/// connection.
+pub fn all() -> impl Iterator<Item = (Option<ApiType>, &'static Provider)> {
+    let own = providers::PROVIDERS.iter().map(|p| (None, p));
+    own.chain(
+        crate::api_types::all()
+            .flat_map(|(api_type, spec)| spec.providers.iter().map(move |p| (Some(api_type), p))),
+    )
+}
+
+pub fn find(key: &str) -> Option<(Option<ApiType>, &'static Provider)> {
+    all().find(|(_, p)| p.key == key)
 }
 
 /// One page of a provider's choices. `cursor` is what the previous page returned (a page
@@ -126,8 +132,8 @@ pub fn list(
     params: &str,
     cursor: Option<&str>,
 ) -> Result<ChoicePage, ConnectorError> {
-    let provider = find(provider).ok_or_else(|| {
-        let known: Vec<&str> = PROVIDERS.iter().map(|p| p.key).collect();
+    let (_, provider) = find(provider).ok_or_else(|| {
+        let known: Vec<&str> = all().map(|(_, p)| p.key).collect();
         ConnectorError::input(
             "provider",
             format!(
@@ -196,7 +202,7 @@ mod tests {
 
     #[test]
     fn every_provider_has_an_object_params_schema() {
-        for p in PROVIDERS {
+        for (_, p) in all() {
             let schema: Value =
                 serde_json::from_str(p.params).unwrap_or_else(|e| panic!("{}: {e}", p.key));
             assert_eq!(schema["type"], "object", "{}", p.key);

@@ -30,7 +30,7 @@ use serde_json::Value;
 
 use super::cursor::{Cursor, InstantRead};
 use crate::error::{ConnectorError, Upstream};
-use crate::pagination::PAGE_SIZE;
+use crate::pages::PAGE_SIZE;
 use crate::time::{self, Millis};
 
 /// Listing requests one poll may make (the events' own requests, such as approvals, apart).

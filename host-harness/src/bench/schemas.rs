@@ -6,7 +6,8 @@
 use std::time::Instant;
 
 use host_harness::native::ExecuteNative;
-use ironclad_connector::catalog::{self, OPERATIONS};
+use ironclad_connector::api_types::clm_public::OPERATIONS;
+use ironclad_connector::catalog;
 use serde_json::json;
 
 use super::invoke::SMALL_ACTION;

@@ -1,6 +1,6 @@
 //! `catalog-gen`: generates the connector's action catalogs from Ironclad's official OpenAPI
-//! documents, one per API type ([`APIS`]): the CLM Public API (`src/catalog/generated.rs`,
-//! `fixtures/catalog/clm-public.json`) and the CLM SCIM API (`src/catalog/scim_generated.rs`,
+//! documents, one per API type ([`APIS`]): the CLM Public API (`src/api_types/clm_public/generated.rs`,
+//! `fixtures/catalog/clm-public.json`) and the CLM SCIM API (`src/api_types/clm_scim/generated.rs`,
 //! `fixtures/catalog/clm-scim.json`), plus the action tables of `docs/actions.md`.
 //!
 //! ```text
@@ -152,7 +152,7 @@ pub struct Api {
 pub const CLM: Api = Api {
     title: "CLM Public API",
     spec: "../shared/ironclad/openapi/ironclad-public-api-openapi.yml",
-    out: "src/catalog/generated.rs",
+    out: "src/api_types/clm_public/generated.rs",
     fixture: "fixtures/catalog/clm-public.json",
     enabled: ENABLED,
     api_type: "ClmPublic",
@@ -169,7 +169,7 @@ pub const CLM: Api = Api {
 pub const SCIM: Api = Api {
     title: "CLM SCIM API (SCIM 2.0)",
     spec: "../shared/ironclad/openapi/ironclad-scim-api-openapi.yml",
-    out: "src/catalog/scim_generated.rs",
+    out: "src/api_types/clm_scim/generated.rs",
     fixture: "fixtures/catalog/clm-scim.json",
     enabled: SCIM_ENABLED,
     api_type: "ClmScim",
@@ -196,7 +196,7 @@ const DEFAULT_FIXTURE: &str = CLM.fixture;
 const USAGE: &str = "usage: catalog-gen [--spec PATH] [--out PATH] [--fixture PATH] [--check] [--all]
 
   --spec PATH     Ironclad's OpenAPI YAML (default: <workspace>/../shared/ironclad/openapi/ironclad-public-api-openapi.yml)
-  --out PATH      the Rust catalog to write (default: <workspace>/src/catalog/generated.rs)
+  --out PATH      the Rust catalog to write (default: <workspace>/src/api_types/clm_public/generated.rs)
   --fixture PATH  the JSON listing to write (default: <workspace>/fixtures/catalog/clm-public.json)
   --check         write nothing; exit 1 if either file differs from what would be generated
   --all           ignore ENABLED: emit every operation that needs no special module (a test aid)";

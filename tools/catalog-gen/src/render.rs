@@ -1,4 +1,4 @@
-//! Writing rows out: the Rust catalog (`src/catalog/generated.rs`) and the JSON listing
+//! Writing rows out: the Rust catalog (`src/api_types/clm_public/generated.rs`) and the JSON listing
 //! (`fixtures/catalog/clm-public.json`).
 
 use crate::Api;

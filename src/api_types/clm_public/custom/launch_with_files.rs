@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::CustomAction;
 use crate::catalog::{self, Body, Operation, PartKind};
-use crate::config::{ApiType, Connection};
+use crate::config::Connection;
 use crate::error::{ConnectorError, excerpt};
 use crate::executor;
 use crate::http::HttpClient;
@@ -25,7 +25,6 @@ const DATA_PART: &str = "data";
 
 pub const ACTION: CustomAction = CustomAction {
     key: "launch_workflow_with_files",
-    api_type: ApiType::ClmPublic,
     title: "Launch a Workflow with files",
     description: "Launch a workflow synchronously with file bytes for its document attributes: \
                   each entry of `files` is sent as a form-data part named `part`, which \
@@ -78,7 +77,7 @@ fn output_schema() -> Value {
 /// The generated input schema of a file (`{file_name, content_type?, content_base64}`), as every
 /// upload row of the catalog carries it: one definition, not a copy.
 fn file_schema() -> Value {
-    catalog::OPERATIONS
+    super::super::OPERATIONS
         .iter()
         .find_map(|op| {
             let Body::Multipart { parts } = op.body else {

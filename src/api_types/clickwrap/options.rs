@@ -3,17 +3,72 @@
 
 use serde_json::{Value, json};
 
-use super::providers::text;
-use super::{Choice, Page, Request};
-use crate::clickwrap::{catalog, executor, pages};
+use super::{catalog, executor, pages};
 use crate::error::ConnectorError;
-use crate::pagination::PAGE_SIZE;
+use crate::options::providers::{NO_PARAMS, text};
+use crate::options::{Choice, Page, Provider, Request};
+use crate::pages::PAGE_SIZE;
+
+const SITE_PARAM: &str = r#"{"type":"object","additionalProperties":false,"properties":{"site_id":{"type":"integer","minimum":1,"description":"A Clickwrap site id (provider `clickwrap_sites`); without it, every site's."}}}"#;
+
+pub static PROVIDERS: &[Provider] = &[
+    Provider {
+        key: "clickwrap_sites",
+        description: "Clickwrap sites the API key's user can see (`clickwrap_list_sites`), one upstream page per page.",
+        params: NO_PARAMS,
+        scopes: &[],
+        list: sites,
+    },
+    Provider {
+        key: "clickwrap_groups",
+        description: "Clickwrap groups of a site (`clickwrap_list_groups`), one upstream page per page; without `site_id`, of every site.",
+        params: SITE_PARAM,
+        scopes: &[],
+        list: groups,
+    },
+    Provider {
+        key: "clickwrap_contracts",
+        description: "Clickwrap contracts of a site (`clickwrap_list_contracts`), one upstream page per page; without `site_id`, of every site.",
+        params: SITE_PARAM,
+        scopes: &[],
+        list: contracts,
+    },
+];
+
+/// Clickwrap REST rows take sites, groups and contracts by id (the Activity API's rows run on
+/// `clickwrap_activity` connections, where these providers do not): a site's groups and
+/// contracts when the row names the site, every site's otherwise.
+pub fn marks(key: &str) -> Vec<(String, Value)> {
+    let Some(row) = catalog::find(key).filter(|row| row.api == catalog::Api::Rest) else {
+        return Vec::new();
+    };
+    let has = |name: &str| row.params.iter().any(|p| p.name == name);
+    let of_site = if has("site_id") {
+        json!({ "site_id": { "$input": "/site_id" } })
+    } else {
+        json!({})
+    };
+    [
+        ("site_id", "clickwrap_sites", json!({})),
+        ("group_id", "clickwrap_groups", of_site.clone()),
+        ("contract_id", "clickwrap_contracts", of_site),
+    ]
+    .into_iter()
+    .filter(|(name, ..)| has(name))
+    .map(|(name, provider, params)| {
+        (
+            format!("/properties/{name}"),
+            json!({ "provider": provider, "params": params }),
+        )
+    })
+    .collect()
+}
 
 /// A cap on a listing across every site (the sites, then each site's items), so one dropdown
 /// of a very large account stays bounded.
 const ACROSS_SITES_MAX: u64 = 10_000;
 
-fn row(key: &str) -> Result<&'static catalog::Action, ConnectorError> {
+fn row(key: &str) -> Result<&'static catalog::Endpoint, ConnectorError> {
     catalog::find(key)
         .ok_or_else(|| ConnectorError::internal(format!("{key} is not a Clickwrap action")))
 }
@@ -80,7 +135,7 @@ fn of_sites(
     Ok(Page::slice(all, req.page))
 }
 
-pub fn sites(req: &Request) -> Result<Page, ConnectorError> {
+fn sites(req: &Request) -> Result<Page, ConnectorError> {
     let (items, more) = one_page(req, "clickwrap_list_sites", json!({}))?;
     let choices = items
         .iter()
@@ -96,13 +151,13 @@ pub fn sites(req: &Request) -> Result<Page, ConnectorError> {
     Ok(Page { choices, more })
 }
 
-pub fn groups(req: &Request) -> Result<Page, ConnectorError> {
+fn groups(req: &Request) -> Result<Page, ConnectorError> {
     of_sites(req, "clickwrap_list_groups", |g| {
         Choice::new(id(g), text(g, "name")).describe(format!("key `{}`", text(g, "key")))
     })
 }
 
-pub fn contracts(req: &Request) -> Result<Page, ConnectorError> {
+fn contracts(req: &Request) -> Result<Page, ConnectorError> {
     of_sites(req, "clickwrap_list_contracts", |c| {
         Choice::new(id(c), text(c, "title")).describe(format!("key `{}`", text(c, "key")))
     })

@@ -23,6 +23,7 @@ use crate::config::Connection;
 use crate::error::{ConnectorError, excerpt};
 use crate::http::{HttpClient, Method, Request, encode_component};
 use crate::owner::{Owner, TriggerCursor};
+use crate::pages::PageStrategy;
 use crate::time::{self, Millis};
 use crate::triggers::{Event, PollResult};
 use crate::upstream;
@@ -261,11 +262,10 @@ fn list_users(
     conn: &Connection,
     filter: Option<&str>,
 ) -> Result<Vec<Value>, ConnectorError> {
-    let out = super::paging::collect(MAX_USERS + 1, |start_index, count| {
-        let mut url = format!(
-            "{}/Users?startIndex={start_index}&count={count}",
-            super::base_url(conn)
-        );
+    let pages = &super::paging::START_INDEX;
+    let out = crate::pages::collect(pages, pages.first(), MAX_USERS + 1, |paging| {
+        let pairs: Vec<String> = paging.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut url = format!("{}/Users?{}", super::base_url(conn), pairs.join("&"));
         if let Some(filter) = filter {
             url.push_str(&format!("&filter={}", encode_component(filter)));
         }

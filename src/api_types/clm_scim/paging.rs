@@ -1,44 +1,41 @@
-//! SCIM listings (RFC 7644 §3.4.2.4): one-based `startIndex`, `count` per page (Ironclad's
-//! maximum is 1000), and a `ListResponse` envelope with `totalResults` and `Resources`.
-//! Followed until `max_items` or the end, shaped like the CLM listings: `{items, count,
-//! truncated}` (`count` is `totalResults`).
+//! SCIM's pagination strategy (RFC 7644 §3.4.2.4): one-based `startIndex`, `count` per page
+//! (Ironclad's maximum is 1000), and a `ListResponse` envelope with `totalResults` and
+//! `Resources`. A collected listing reports `totalResults` as its `count`.
 
 use serde_json::Value;
 
 use crate::error::ConnectorError;
-use crate::pagination::Gathered;
+use crate::pages::{Page, PageStrategy};
 
 /// Ironclad's largest SCIM page (`count` maximum in the spec).
 pub const MAX_COUNT: u64 = 1000;
 
-/// Fetch pages with `fetch(start_index, count)` until `max_items` resources are collected or
-/// the listing ends.
-///
-/// A SCIM server may return fewer resources than `count` asked for without the listing being
-/// over (§3.4.2.4), so the next page starts after what actually came back, and the end is
-/// `totalResults` reached — or, should an answer lack `totalResults`, an empty or short page.
-pub fn collect(
-    max_items: u64,
-    fetch: impl FnMut(u64, u64) -> Result<Value, ConnectorError>,
-) -> Result<Value, ConnectorError> {
-    collect_from(1, max_items, fetch)
-}
+/// `startIndex`/`count` listings.
+pub struct StartIndex;
 
-/// [`collect`] from the one-based `first` resource on (a pick list's later pages).
-pub fn collect_from(
-    first: u64,
-    max_items: u64,
-    mut fetch: impl FnMut(u64, u64) -> Result<Value, ConnectorError>,
-) -> Result<Value, ConnectorError> {
-    let count = max_items.clamp(1, MAX_COUNT);
-    let mut gathered = Gathered::new(max_items);
-    let mut total = None;
-    let mut start = first.max(1);
-    let truncated = loop {
-        let mut envelope = fetch(start, count)?;
+pub static START_INDEX: StartIndex = StartIndex;
+
+impl PageStrategy for StartIndex {
+    fn first(&self) -> u64 {
+        1
+    }
+
+    fn largest_page(&self) -> u64 {
+        MAX_COUNT
+    }
+
+    fn query(&self, at: u64, size: u64) -> [(&'static str, String); 2] {
+        [("startIndex", at.to_string()), ("count", size.to_string())]
+    }
+
+    /// A SCIM server may return fewer resources than `count` asked for without the listing
+    /// being over (§3.4.2.4), so the next page starts after what actually came back, and the
+    /// end is `totalResults` reached — or, should an answer lack `totalResults`, an empty or
+    /// short page.
+    fn read(&self, mut envelope: Value, start: u64, count: u64) -> Result<Page, ConnectorError> {
         // `Resources` may be omitted when there are none (RFC 7644 §3.4.2: "MAY be omitted"
         // when totalResults is 0).
-        let resources = match envelope.get_mut("Resources").map(Value::take) {
+        let items = match envelope.get_mut("Resources").map(Value::take) {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(list)) => list,
             Some(_) => {
@@ -47,30 +44,56 @@ pub fn collect_from(
                 ));
             }
         };
-        total = envelope
+        let total = envelope
             .get("totalResults")
-            .and_then(crate::integer::as_u64)
-            .or(total);
-        let fetched = resources.len() as u64;
+            .and_then(crate::integer::as_u64);
+        let fetched = items.len() as u64;
         let seen = start - 1 + fetched;
         let more_upstream = match total {
             Some(total) => seen < total && fetched > 0,
             None => fetched == count,
         };
-        if let Some(truncated) = gathered.page(resources, more_upstream) {
-            break truncated;
-        }
-        start += fetched;
-    };
-    // `count` is `totalResults`, or what was collected when an answer lacked it.
-    let collected = gathered.len() as u64;
-    Ok(gathered.output(truncated, Some(total.unwrap_or(collected))))
+        Ok(Page {
+            items,
+            total,
+            more_upstream,
+            next: Some(start + fetched),
+        })
+    }
+
+    /// `totalResults`, or what was collected when no answer had it.
+    fn count(&self, total: Option<u64>, collected: u64) -> Option<u64> {
+        Some(total.unwrap_or(collected))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// `(startIndex, count)` of a request.
+    fn asked(query: &[(&str, String)]) -> (u64, u64) {
+        (query[0].1.parse().unwrap(), query[1].1.parse().unwrap())
+    }
+
+    fn collect_from(
+        first: u64,
+        max_items: u64,
+        mut fetch: impl FnMut(u64, u64) -> Result<Value, ConnectorError>,
+    ) -> Result<Value, ConnectorError> {
+        crate::pages::collect(&START_INDEX, first, max_items, |query| {
+            let (start, count) = asked(query);
+            fetch(start, count)
+        })
+    }
+
+    fn collect(
+        max_items: u64,
+        fetch: impl FnMut(u64, u64) -> Result<Value, ConnectorError>,
+    ) -> Result<Value, ConnectorError> {
+        collect_from(1, max_items, fetch)
+    }
 
     /// A listing of `total` numbered resources that returns at most `server_max` per page;
     /// records the `(startIndex, count)` pairs asked for.

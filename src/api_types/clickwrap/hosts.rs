@@ -3,10 +3,11 @@
 //! Clickwrap (formerly PactSafe) is one US-hosted stack plus Demo: the REST API on
 //! `api.pactsafe.com` (`/v1.1`, token at `/oauth/token` on the same host), the Activity API on
 //! `pactsafe.io`. No EU host is documented, so `eu1` is refused rather than guessed. The demo
-//! hosts come from third-party code only (UNCONFIRMED, see the README).
+//! hosts come from third-party code only (UNCONFIRMED, see `docs/clickwrap.md`).
 
 use serde_json::{Map, Value};
 
+use super::catalog::Api;
 use crate::config::{ApiType, Credential, Grant, OAuthClient, text};
 use crate::error::{ConnectorError, excerpt};
 
@@ -23,8 +24,19 @@ const HOSTS: [(&str, &str, &str); 2] = [
 /// The REST API's path root on its origin.
 pub const REST_ROOT: &str = "/v1.1";
 
-/// The fixed origin for `region`, `None` for `custom` (the caller reads `instance_url`).
-pub fn origin(api_type: ApiType, region: &str) -> Result<Option<&'static str>, ConnectorError> {
+/// The REST API's fixed origin for `region`, `None` for `custom`.
+pub fn rest_origin(region: &str) -> Result<Option<&'static str>, ConnectorError> {
+    origin(Api::Rest, region)
+}
+
+/// The Activity API's fixed origin for `region`, `None` for `custom`.
+pub fn activity_origin(region: &str) -> Result<Option<&'static str>, ConnectorError> {
+    origin(Api::Activity, region)
+}
+
+/// The fixed origin of `api` for `region`, `None` for `custom` (the caller reads
+/// `instance_url`).
+fn origin(api: Api, region: &str) -> Result<Option<&'static str>, ConnectorError> {
     if region == "custom" {
         return Ok(None);
     }
@@ -32,10 +44,9 @@ pub fn origin(api_type: ApiType, region: &str) -> Result<Option<&'static str>, C
         .iter()
         .find(|(name, _, _)| *name == region)
         .map(|(_, rest, activity)| {
-            Some(if api_type == ApiType::ClickwrapActivity {
-                *activity
-            } else {
-                *rest
+            Some(match api {
+                Api::Rest => *rest,
+                Api::Activity => *activity,
             })
         })
         .ok_or_else(|| {
@@ -64,7 +75,10 @@ const API_KEY_EXCHANGE: &str = "api_key_exchange";
 /// Clickwrap documents that endpoint as "create/regenerate access token", so running it may
 /// replace, and so revoke, the token the key's other integrations use. Clickwrap tokens carry
 /// the key user's site permissions, not OAuth scopes.
-pub fn credential(form: &Map<String, Value>) -> Result<Credential, ConnectorError> {
+pub fn credential(
+    form: &Map<String, Value>,
+    api_type: ApiType,
+) -> Result<Credential, ConnectorError> {
     let chosen = text(form, "clickwrap_credential")?.unwrap_or(ACCESS_TOKEN);
     if let Some(scopes) = text(form, "scopes")? {
         return Err(ConnectorError::config(
@@ -137,7 +151,7 @@ pub fn credential(form: &Map<String, Value>) -> Result<Credential, ConnectorErro
                 ));
             }
             Ok(Credential::OAuth(OAuthClient::new(
-                ApiType::ClickwrapRest,
+                api_type,
                 Grant::ClientCredentials,
                 client_id.to_string(),
                 Some(Vec::new()),
@@ -155,7 +169,7 @@ pub fn credential(form: &Map<String, Value>) -> Result<Credential, ConnectorErro
 }
 
 /// The Site Access ID is a UUID (Site Settings, or `access_id` of a REST site).
-pub fn site_access_id(given: Option<&str>) -> Result<String, ConnectorError> {
+pub fn site_access_id(given: Option<&str>) -> Result<Option<String>, ConnectorError> {
     let id = given.ok_or_else(|| {
         ConnectorError::config(
             "site_access_id",
@@ -173,7 +187,7 @@ pub fn site_access_id(given: Option<&str>) -> Result<String, ConnectorError> {
             ),
         ));
     }
-    Ok(id.to_ascii_lowercase())
+    Ok(Some(id.to_ascii_lowercase()))
 }
 
 #[cfg(test)]
@@ -184,25 +198,21 @@ mod tests {
 
     #[test]
     fn regions_map_to_each_api_host() {
-        let o = |t, r| origin(t, r).unwrap();
         assert_eq!(
-            o(ApiType::ClickwrapRest, "na1"),
+            rest_origin("na1").unwrap(),
             Some("https://api.pactsafe.com")
         );
         assert_eq!(
-            o(ApiType::ClickwrapRest, "demo"),
+            rest_origin("demo").unwrap(),
             Some("https://api.demo.pactsafe.com")
         );
+        assert_eq!(activity_origin("na1").unwrap(), Some("https://pactsafe.io"));
         assert_eq!(
-            o(ApiType::ClickwrapActivity, "na1"),
-            Some("https://pactsafe.io")
-        );
-        assert_eq!(
-            o(ApiType::ClickwrapActivity, "demo"),
+            activity_origin("demo").unwrap(),
             Some("https://demo.pactsafe.io")
         );
-        assert_eq!(o(ApiType::ClickwrapActivity, "custom"), None);
-        let err = origin(ApiType::ClickwrapRest, "eu1").unwrap_err();
+        assert_eq!(activity_origin("custom").unwrap(), None);
+        let err = rest_origin("eu1").unwrap_err();
         assert!(
             matches!(&err, ConnectorError::InvalidConfig { field, message }
                 if field == "region" && message.contains("eu1")),
@@ -211,7 +221,8 @@ mod tests {
     }
 
     fn rest(form: serde_json::Value) -> Result<Credential, ConnectorError> {
-        credential(form.as_object().unwrap())
+        let api_type = ApiType::named("clickwrap_rest").unwrap();
+        credential(form.as_object().unwrap(), api_type)
     }
 
     fn field(e: ConnectorError) -> String {
@@ -296,10 +307,20 @@ mod tests {
     }
 
     #[test]
+    fn the_form_offers_every_credential() {
+        let schema: serde_json::Value =
+            serde_json::from_str(crate::config::CONNECTION_SCHEMA).unwrap();
+        assert_eq!(
+            schema["properties"]["clickwrap_credential"]["enum"],
+            json!(CREDENTIALS)
+        );
+    }
+
+    #[test]
     fn site_access_ids_are_uuids() {
         assert_eq!(
             site_access_id(Some("1E8DDD9D-F32C-4DC7-9C13-62095E6D4317")).unwrap(),
-            "1e8ddd9d-f32c-4dc7-9c13-62095e6d4317"
+            Some("1e8ddd9d-f32c-4dc7-9c13-62095e6d4317".to_string())
         );
         for bad in [None, Some("abc")] {
             assert!(matches!(

@@ -2,36 +2,178 @@
 //! client id and secret exchanged for one) and the Activity API (`clickwrap_activity`: the
 //! Site Access ID, no token), served from the same component as the CLM Public API.
 //!
-//! - [`hosts`]: regions to hosts, the connection fields each API type takes.
-//! - [`catalog`]: every action as one data row; [`executor`] runs them, [`pages`] follows
-//!   Clickwrap's 1-based paging, [`recorded`] reads an acceptance sent back before the send
-//!   reports success.
-//! - [`trigger`]: new acceptances, polled.
+//! This folder owns both API types ([`REST`] and [`ACTIVITY`] in the table):
+//! - [`hosts`]: regions to hosts, the connection fields each API type takes;
+//! - [`catalog`]: every action as one hand-kept [`Endpoint`] row; [`executor`] runs them,
+//!   [`pages`] is Clickwrap's pagination strategy (1-based `page`/`per_page`), [`recorded`]
+//!   reads an acceptance sent back before the send reports success;
+//! - [`trigger`]: new acceptances, polled; `options`: sites, groups and contracts pick lists.
 //!
-//! `lib.rs` dispatches here; everything an action or trigger of another API type would do on a
-//! Clickwrap connection (and the reverse) is refused there, naming `api_type`.
+//! It depends on the shared core only; the core and the dispatcher reach it through the table
+//! (`api_types::spec`), and everything an action or trigger of another API type would do on
+//! a Clickwrap connection (and the reverse) is refused there, naming `api_type`.
 
 pub mod catalog;
 pub mod executor;
 pub mod hosts;
+mod options;
 pub mod pages;
 pub mod recorded;
 pub mod trigger;
 
 use serde_json::Value;
 
+use crate::api_types::{self, ActingUser, ApiTypeSpec};
 use crate::config::{ApiType, Connection, Credential};
 use crate::error::ConnectorError;
 use crate::http::{HttpClient, Method, Request, Response};
 use crate::identity::Identity;
+use crate::manifest::{ActionDef, TriggerDef};
+use crate::options::annotations::Annotations;
+use crate::triggers::PollResult;
 use crate::{AuthPlan, OAuthPlan, Plan, upstream};
-use catalog::Api;
+use catalog::{Api, Endpoint};
+use trigger::AcceptanceTrigger;
 
-pub fn is_clickwrap(api_type: ApiType) -> bool {
-    matches!(
-        api_type,
-        ApiType::ClickwrapRest | ApiType::ClickwrapActivity
-    )
+/// `clickwrap_rest`: the API key's token, sites' collections, the acceptance trigger and the
+/// pick lists of sites, groups and contracts.
+pub static REST: ApiTypeSpec = ApiTypeSpec {
+    origin: hosts::rest_origin,
+    credential: hosts::credential,
+    acting_user: ActingUser::Never,
+    site_access_id: |given| Ok(given.map(str::to_string)),
+    default_scopes: Vec::new,
+    plan,
+    identity: test,
+    generated: None,
+    actions: &Rows(Api::Rest),
+    dynamic: None,
+    triggers: &Triggers(Api::Rest),
+    providers: options::PROVIDERS,
+    annotations: &Annotations {
+        derived: options::marks,
+        ..Annotations::NONE
+    },
+    error_body: None,
+};
+
+/// `clickwrap_activity`: the Site Access ID as the key, no credential.
+pub static ACTIVITY: ApiTypeSpec = ApiTypeSpec {
+    origin: hosts::activity_origin,
+    credential: |_, _| Ok(Credential::None),
+    acting_user: ActingUser::Never,
+    site_access_id: hosts::site_access_id,
+    default_scopes: Vec::new,
+    plan,
+    identity: test,
+    generated: None,
+    actions: &Rows(Api::Activity),
+    dynamic: None,
+    triggers: &Triggers(Api::Activity),
+    providers: &[],
+    annotations: &Annotations::NONE,
+    error_body: None,
+};
+
+/// The rows of [`catalog::ACTIONS`] that call one API.
+struct Rows(Api);
+
+impl api_types::Actions for Rows {
+    fn find(&self, key: &str) -> Option<&'static dyn api_types::Action> {
+        catalog::find(key)
+            .filter(|row| row.api == self.0)
+            .map(|row| row as &dyn api_types::Action)
+    }
+
+    fn all(&self) -> Vec<&'static dyn api_types::Action> {
+        catalog::ACTIONS
+            .iter()
+            .filter(|row| row.api == self.0)
+            .map(|row| row as &dyn api_types::Action)
+            .collect()
+    }
+}
+
+impl api_types::Action for Endpoint {
+    fn describe(&self, api_type: ApiType) -> ActionDef {
+        ActionDef {
+            key: self.key,
+            api_type,
+            title: self.title,
+            description: self.full_description(),
+            group: self.group,
+            operation: None,
+            scopes: &[],
+            input_schema: crate::options::annotations::annotate(
+                self.key,
+                &self.input_schema().to_string(),
+            ),
+            output_schema: self.output_schema().to_string(),
+            read_only: self.hints.read_only,
+            destructive: self.hints.destructive,
+            idempotent: self.hints.idempotent,
+        }
+    }
+
+    fn run(
+        &self,
+        client: &dyn HttpClient,
+        conn: &Connection,
+        input: &serde_json::Value,
+    ) -> Result<serde_json::Value, ConnectorError> {
+        executor::execute(client, conn, self, input)
+    }
+}
+
+/// The triggers that read one API (only REST has any).
+struct Triggers(Api);
+
+impl Triggers {
+    fn find(&self, key: &str) -> Option<&'static AcceptanceTrigger> {
+        trigger::find(key).filter(|t| t.api == self.0)
+    }
+}
+
+impl api_types::Triggers for Triggers {
+    fn owns(&self, key: &str) -> bool {
+        self.find(key).is_some()
+    }
+
+    fn describe(&self, api_type: ApiType) -> Vec<TriggerDef> {
+        trigger::TRIGGERS
+            .iter()
+            .filter(|t| t.api == self.0)
+            .map(|t| TriggerDef {
+                key: t.key,
+                api_type,
+                title: t.title,
+                description: t.description,
+                polls: true,
+                webhooks: false,
+                scopes: Vec::new(),
+                input_schema: t.input_schema().to_string(),
+                output_schema: t.output_schema().to_string(),
+            })
+            .collect()
+    }
+
+    fn poll(
+        &self,
+        client: &dyn HttpClient,
+        conn: &Connection,
+        key: &str,
+        input: &str,
+        cursor: Option<&str>,
+    ) -> Result<PollResult, ConnectorError> {
+        let t = self
+            .find(key)
+            .ok_or_else(|| api_types::unknown_trigger(key))?;
+        t.poll(client, conn, input, cursor)
+    }
+
+    fn webhooks(&self) -> Result<&dyn api_types::Webhooks, &'static str> {
+        Err("; Clickwrap has no webhooks")
+    }
 }
 
 /// Where requests of `api` go for this connection.
@@ -42,10 +184,12 @@ pub fn base_url(conn: &Connection, api: Api) -> String {
     }
 }
 
+/// Which API a connection calls: Activity is the one without a credential (its Site Access
+/// ID is the key); REST always has one.
 fn api_of(conn: &Connection) -> Api {
-    match conn.api_type {
-        ApiType::ClickwrapActivity => Api::Activity,
-        _ => Api::Rest,
+    match conn.credential {
+        Credential::None => Api::Activity,
+        Credential::OAuth(_) | Credential::FormToken { .. } => Api::Rest,
     }
 }
 
@@ -76,7 +220,7 @@ pub fn plan(conn: &Connection) -> Plan {
 /// REST: `GET /sites?per_page=1&no_count=true&lean=true` proves the token and reports the
 /// account. Activity: `GET /retrieve?sid=…&sig=connection-test&tm=true` only reads, and proves
 /// the Site Access ID as far as the API tells (whether Clickwrap refuses an unknown `sid` or
-/// answers an empty map is UNCONFIRMED; see the README). `/send` is never used: it writes.
+/// answers an empty map is UNCONFIRMED; see `docs/clickwrap.md`). `/send` is never used: it writes.
 pub fn test(client: &dyn HttpClient, conn: &Connection) -> Result<Identity, ConnectorError> {
     let api = api_of(conn);
     let base = base_url(conn, api);

@@ -3,12 +3,11 @@
 //! API key's user needs, and the hints. There is no official OpenAPI for Clickwrap: the rows
 //! follow the API digest (`ironclad-other-apis.md` §1–2); a row whose endpoint or shape is not
 //! confirmed by Ironclad's reference says so in `unconfirmed`, which `describe` appends to its
-//! description and the README lists. [`super::executor`] runs every row.
+//! description and `docs/clickwrap.md` lists. [`super::executor`] runs every row.
 
 use serde_json::{Map, Value, json};
 
 use crate::catalog::Method;
-use crate::config::ApiType;
 
 /// Which Clickwrap API a row calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,15 +16,6 @@ pub enum Api {
     Rest,
     /// `https://pactsafe.io`, keyed by the Site Access ID (`sid`), no token.
     Activity,
-}
-
-impl Api {
-    pub fn api_type(self) -> ApiType {
-        match self {
-            Api::Rest => ApiType::ClickwrapRest,
-            Api::Activity => ApiType::ClickwrapActivity,
-        }
-    }
 }
 
 /// Where an input property goes.
@@ -104,7 +94,7 @@ const REPEATABLE: Hints = Hints {
 };
 
 #[derive(Debug)]
-pub struct Action {
+pub struct Endpoint {
     pub key: &'static str,
     pub api: Api,
     pub title: &'static str,
@@ -333,8 +323,8 @@ const fn rest(
     path: &'static str,
     params: &'static [Param],
     output: Output,
-) -> Action {
-    Action {
+) -> Endpoint {
+    Endpoint {
         key,
         api: Api::Rest,
         title,
@@ -361,7 +351,7 @@ const fn activity(
     path: &'static str,
     params: &'static [Param],
     output: Output,
-) -> Action {
+) -> Endpoint {
     let mut row = rest(
         key,
         "Clickwrap Activity",
@@ -379,7 +369,7 @@ const fn activity(
     row
 }
 
-impl Action {
+impl Endpoint {
     const fn exactly_one_of(mut self, names: &'static [&'static str]) -> Self {
         self.exactly_one_of = names;
         self
@@ -411,7 +401,7 @@ impl Action {
 use Method::{Get, Patch, Post};
 use Output::{Object, Pages};
 
-pub static ACTIONS: &[Action] = &[
+pub static ACTIONS: &[Endpoint] = &[
     // Sites
     rest("clickwrap_list_sites", "Clickwrap: Sites", "List sites", Get, "/sites", &LIST, Pages)
         .about("Sites the API key's user can see (each with `access_id`, the Activity API's Site Access ID)."),
@@ -511,7 +501,7 @@ pub static ACTIONS: &[Action] = &[
         Output::ContractMap(r#"["string"]"#)),
 ];
 
-pub fn find(key: &str) -> Option<&'static Action> {
+pub fn find(key: &str) -> Option<&'static Endpoint> {
     ACTIONS.iter().find(|a| a.key == key)
 }
 
@@ -519,7 +509,7 @@ pub fn find(key: &str) -> Option<&'static Action> {
 /// (UNCONFIRMED); 100 is what its own bulk guidance implies is reasonable.
 pub const PER_PAGE: u64 = 100;
 
-impl Action {
+impl Endpoint {
     /// The description `describe` shows: the row's, plus what it needs and what is unconfirmed.
     pub fn full_description(&self) -> String {
         let mut text = self.description.to_string();
@@ -697,7 +687,7 @@ mod tests {
 
     #[test]
     fn the_docs_list_every_action_with_its_request() {
-        let readme = include_str!("../../docs/clickwrap.md");
+        let readme = include_str!("../../../docs/clickwrap.md");
         for a in ACTIONS {
             let row = readme
                 .lines()

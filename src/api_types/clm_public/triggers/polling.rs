@@ -2,7 +2,7 @@
 //! endpoint allows, and turn each changed item into zero or more events with stable ids.
 //!
 //! How each list is read (page size 100 throughout):
-//! - workflows: in slices of time ([`super::slices`]), at most `slices::MAX_REQUESTS` requests
+//! - workflows: in slices of time ([`crate::triggers::slices`]), at most `slices::MAX_REQUESTS` requests
 //!   a poll whatever the backlog: `lastUpdated=<from>` (documented, inclusive) and, for a
 //!   slice's upper bound, `filter=LessThanOrEqual([lastUpdated], '<until>')` (inferred, see
 //!   [`WorkflowListing`]); their order is undocumented, so `count` sizes the slices;
@@ -13,17 +13,17 @@
 
 use serde_json::{Map, Value, json};
 
-use super::cursor::Cursor;
-use super::slices::{self, Listing, Page, Stamped};
-use super::{Event, PollResult};
-use crate::api;
+use super::super::api;
 use crate::config::Connection;
-use crate::error::{ConnectorError, excerpt};
+use crate::error::ConnectorError;
 use crate::http::HttpClient;
 use crate::integer;
 use crate::owner::Owner;
-use crate::pagination::PAGE_SIZE;
+use crate::pages::PAGE_SIZE;
 use crate::time::{self, Millis};
+use crate::triggers::cursor::Cursor;
+use crate::triggers::slices::{self, Listing, Page, Stamped};
+use crate::triggers::{Event, PollResult, since};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -199,22 +199,6 @@ pub fn poll(
         cursor: Some(cursor.to_json()),
         has_more,
     })
-}
-
-/// `since` from the input, else now: a new trigger starts from the present.
-pub(crate) fn since(input: &Map<String, Value>) -> Result<Millis, ConnectorError> {
-    match input.get("since").and_then(Value::as_str) {
-        None => Ok(time::now()),
-        Some(text) => time::parse(text).ok_or_else(|| {
-            ConnectorError::input(
-                "/since",
-                format!(
-                    "`{}` is not an ISO-8601 date-time with a time zone (e.g. 2026-01-31T00:00:00Z)",
-                    excerpt(text)
-                ),
-            )
-        }),
-    }
 }
 
 /// The items of a sorted source (records, entities, obligations) not handled yet: a poll's

@@ -14,8 +14,6 @@ use crate::http::HttpClient;
 
 pub struct CustomAction {
     pub key: &'static str,
-    /// The connection `api_type` the action serves (see `catalog::Operation`).
-    pub api_type: crate::config::ApiType,
     pub title: &'static str,
     pub description: &'static str,
     pub group: &'static str,

@@ -206,7 +206,7 @@ mod tests {
 
     // Signatures made with the emulator's test-only key (fixtures/emulator/webhook-signing-key.pem):
     //   printf '%s' "$ID$BODY$NONCE" | openssl dgst -sha256 -sign webhook-signing-key.pem | base64 -w0
-    const KEY: &str = include_str!("../../fixtures/emulator/webhook-verification-key.pem");
+    const KEY: &str = include_str!("../../../../fixtures/emulator/webhook-verification-key.pem");
     const ID: &str = "webhookEvent0123456789abcdef0123456789abcdef";
     const BODY: &str = r#"{"companyID":"5928719b30182d3700364a74","payload":{"event":"workflow_launched","templateID":"t1","workflowID":"w1"},"timestamp":"2026-11-23T10:00:00.000Z","webhookID":"5928719b30182d3700364a75"}"#;
     const NONCE: &str = "9f86d081884c7d65";

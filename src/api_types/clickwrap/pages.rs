@@ -1,43 +1,46 @@
-//! Clickwrap's collection paging: 1-based `page` and `per_page`, an envelope
-//! `{count, has_more, page, per_page, total_count, data}`, read until `has_more` is false or
-//! `max_items` items are collected.
+//! Clickwrap's pagination strategy: 1-based `page` and `per_page`, an envelope
+//! `{count, has_more, page, per_page, total_count, data}`, read until `has_more` is false;
+//! `total_count` is the listing's `count`, absent when Clickwrap does not send it
+//! (`no_count=true`).
 
 use serde_json::Value;
 
 use super::catalog::PER_PAGE;
 use crate::error::ConnectorError;
-use crate::pagination::Gathered;
+use crate::pages::{Page, PageStrategy};
 
-/// Fetch pages with `fetch(page, per_page)` (page from 1) until `max_items` items are collected
-/// or the collection ends. Returns `{items, count?, truncated}`; `count` is `total_count`,
-/// absent when Clickwrap does not send it (`no_count=true`).
-pub fn collect(
-    max_items: u64,
-    mut fetch: impl FnMut(u64, u64) -> Result<Value, ConnectorError>,
-) -> Result<Value, ConnectorError> {
-    // One exact-size page when the caller wants fewer than a full page.
-    let per_page = max_items.clamp(1, PER_PAGE);
-    let mut gathered = Gathered::new(max_items);
-    let mut count = None;
-    let mut page = 1;
-    let truncated = loop {
-        let mut envelope = fetch(page, per_page)?;
-        let Some(Value::Array(data)) = envelope.get_mut("data").map(Value::take) else {
+/// `page`/`per_page` collections.
+pub struct PerPage;
+
+pub static PER_PAGE_PAGES: PerPage = PerPage;
+
+impl PageStrategy for PerPage {
+    fn first(&self) -> u64 {
+        1
+    }
+
+    fn largest_page(&self) -> u64 {
+        PER_PAGE
+    }
+
+    fn query(&self, at: u64, size: u64) -> [(&'static str, String); 2] {
+        [("page", at.to_string()), ("per_page", size.to_string())]
+    }
+
+    fn read(&self, mut envelope: Value, page: u64, per_page: u64) -> Result<Page, ConnectorError> {
+        let Some(Value::Array(items)) = envelope.get_mut("data").map(Value::take) else {
             return Err(ConnectorError::internal(
                 "a Clickwrap collection answered without a `data` array",
             ));
         };
-        count = envelope
-            .get("total_count")
-            .and_then(crate::integer::as_u64)
-            .or(count);
-        let has_more = more_after(&envelope, data.len(), per_page);
-        if let Some(truncated) = gathered.page(data, has_more) {
-            break truncated;
-        }
-        page += 1;
-    };
-    Ok(gathered.output(truncated, count))
+        let has_more = more_after(&envelope, items.len(), per_page);
+        Ok(Page {
+            total: envelope.get("total_count").and_then(crate::integer::as_u64),
+            items,
+            more_upstream: has_more,
+            next: has_more.then_some(page + 1),
+        })
+    }
 }
 
 /// Does the collection go on after this page? A page shorter than the size the answer
@@ -59,6 +62,16 @@ pub fn more_after(envelope: &Value, items: usize, asked: u64) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Follow a collection with the strategy; `fetch(page, per_page)`.
+    fn collect(
+        max_items: u64,
+        mut fetch: impl FnMut(u64, u64) -> Result<Value, ConnectorError>,
+    ) -> Result<Value, ConnectorError> {
+        crate::pages::collect(&PER_PAGE_PAGES, 1, max_items, |query| {
+            fetch(query[0].1.parse().unwrap(), query[1].1.parse().unwrap())
+        })
+    }
 
     /// A collection of `total` numbered items; records the pages asked for.
     fn collection(total: u64, max_items: u64, with_count: bool) -> (Value, Vec<(u64, u64)>) {

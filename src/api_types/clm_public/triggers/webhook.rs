@@ -15,16 +15,16 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::super::api;
 use super::signature::{
     Body, EVENT_ID_HEADER, PublicKey, Refusal, VERIFICATION_HEADER, Verification,
 };
-use super::{Event, WebhookRequest, WebhookResult};
-use crate::api;
 use crate::config::Connection;
 use crate::error::{ConnectorError, Rejection, excerpt};
 use crate::http::{HttpClient, Method, encode_path_segment};
-use crate::pagination::PAGE_SIZE;
+use crate::pages::PAGE_SIZE;
 use crate::time::{self, Millis};
+use crate::triggers::{Event, WebhookRequest, WebhookResult};
 use crate::upstream;
 
 pub const SCOPES: [&str; 4] = [
@@ -413,11 +413,12 @@ mod tests {
 
     // The emulator's test-only keys, and a test-only 1024-bit pair for what a short key must
     // not be trusted with.
-    const SIGNING_KEY: &str = include_str!("../../fixtures/emulator/webhook-signing-key.pem");
-    const KEY: &str = include_str!("../../fixtures/emulator/webhook-verification-key.pem");
+    const SIGNING_KEY: &str = include_str!("../../../../fixtures/emulator/webhook-signing-key.pem");
+    const KEY: &str = include_str!("../../../../fixtures/emulator/webhook-verification-key.pem");
     const OTHER_SIGNING_KEY: &str =
-        include_str!("../../fixtures/emulator/webhook-signing-key-2.pem");
-    const OTHER_KEY: &str = include_str!("../../fixtures/emulator/webhook-verification-key-2.pem");
+        include_str!("../../../../fixtures/emulator/webhook-signing-key-2.pem");
+    const OTHER_KEY: &str =
+        include_str!("../../../../fixtures/emulator/webhook-verification-key-2.pem");
     const WEAK_SIGNING_KEY: &str = include_str!("testdata/weak-1024-signing-key.pem");
     const WEAK_KEY: &str = include_str!("testdata/weak-1024-verification-key.pem");
     const EC_KEY: &str = include_str!("testdata/ec-p256-verification-key.pem");

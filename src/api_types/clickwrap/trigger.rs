@@ -18,7 +18,7 @@ use crate::triggers::cursor::Cursor;
 use crate::triggers::slices::{self, Listing, Page, Stamped};
 use crate::triggers::{Event, PollResult};
 
-pub struct Trigger {
+pub struct AcceptanceTrigger {
     pub key: &'static str,
     pub api: Api,
     pub title: &'static str,
@@ -27,7 +27,7 @@ pub struct Trigger {
     pub event_type: &'static str,
 }
 
-pub static TRIGGERS: &[Trigger] = &[Trigger {
+pub static TRIGGERS: &[AcceptanceTrigger] = &[AcceptanceTrigger {
     key: "clickwrap_acceptance",
     api: Api::Rest,
     title: "New Clickwrap acceptance",
@@ -39,11 +39,11 @@ pub static TRIGGERS: &[Trigger] = &[Trigger {
 /// Events handled per poll; the rest wait for the next (`has_more`).
 const BUDGET: usize = PER_PAGE as usize;
 
-pub fn find(key: &str) -> Option<&'static Trigger> {
+pub fn find(key: &str) -> Option<&'static AcceptanceTrigger> {
     TRIGGERS.iter().find(|t| t.key == key)
 }
 
-impl Trigger {
+impl AcceptanceTrigger {
     pub fn input_schema(&self) -> Value {
         json!({
             "type": "object", "additionalProperties": false,
@@ -82,7 +82,7 @@ impl Trigger {
                     .map_err(|e| ConnectorError::input("cursor", format!("not valid JSON: {e}")))?;
                 Cursor::from_json(&value, &owner)?
             }
-            None => Cursor::at(crate::triggers::polling::since(&input)?, &owner),
+            None => Cursor::at(crate::triggers::since(&input)?, &owner),
         };
         let listing = Acceptances {
             trigger: self,
@@ -124,7 +124,7 @@ impl Trigger {
 /// are documented; `<=` is INFERRED from them (the digest lists the operators by example), and
 /// an answer showing it was not applied is an error (see `slices`), not a skip.
 struct Acceptances<'a> {
-    trigger: &'a Trigger,
+    trigger: &'a AcceptanceTrigger,
     client: &'a dyn HttpClient,
     conn: &'a Connection,
     site: Option<u64>,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::CustomAction;
 use crate::catalog::{self, Operation};
-use crate::config::{ApiType, Connection};
+use crate::config::Connection;
 use crate::error::{ConnectorError, Upstream};
 use crate::executor;
 use crate::http::HttpClient;
@@ -22,7 +22,6 @@ const BACKOFF_MS: [u64; 4] = [250, 500, 1000, 2000];
 
 pub const ACTION: CustomAction = CustomAction {
     key: "launch_workflow_and_wait",
-    api_type: ApiType::ClmPublic,
     title: "Launch a Workflow and wait for it",
     description: "Launch a workflow asynchronously and wait until Ironclad has created it (or \
                   refused it), up to `timeout_seconds`. Returns the launched workflow.",

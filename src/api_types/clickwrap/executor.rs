@@ -5,18 +5,19 @@
 
 use serde_json::{Map, Value, json};
 
-use super::catalog::{Action, Api, In, Output, Ty};
+use super::catalog::{Api, Endpoint, In, Output, Ty};
 use super::pages;
 use super::recorded::{self, Acceptance};
 use crate::config::Connection;
 use crate::error::ConnectorError;
 use crate::http::{HttpClient, Method, Request, Response, encode_component, encode_path_segment};
+use crate::pages::PageStrategy;
 use crate::{integer, schema, upstream};
 
 pub fn execute(
     client: &dyn HttpClient,
     conn: &Connection,
-    action: &Action,
+    action: &Endpoint,
     input: &Value,
 ) -> Result<Value, ConnectorError> {
     let input = validate(action, input)?;
@@ -27,8 +28,9 @@ pub fn execute(
                 .get("max_items")
                 .and_then(integer::as_u64)
                 .unwrap_or(super::catalog::PER_PAGE);
-            pages::collect(max_items, |page, per_page| {
-                call.page(client, page, per_page)
+            crate::pages::collect(&pages::PER_PAGE_PAGES, 1, max_items, |query| {
+                let response = call.send(client, query)?;
+                upstream::json(&response, action.key)
             })
         }
         Output::Sent => {
@@ -68,7 +70,7 @@ pub fn execute(
 pub fn page(
     client: &dyn HttpClient,
     conn: &Connection,
-    action: &Action,
+    action: &Endpoint,
     input: &Value,
     page: u64,
     per_page: u64,
@@ -80,13 +82,15 @@ pub fn page(
         action.key
     );
     let input = validate(action, input)?;
-    Call::new(conn, action, input)?.page(client, page, per_page)
+    let query = pages::PER_PAGE_PAGES.query(page, per_page);
+    let response = Call::new(conn, action, input)?.send(client, &query)?;
+    upstream::json(&response, action.key)
 }
 
 /// The input as an object, checked against the row: exactly-one-of first (its message is
 /// clearer than the schema's `oneOf`), then the schema.
 fn validate<'i>(
-    action: &Action,
+    action: &Endpoint,
     input: &'i Value,
 ) -> Result<&'i Map<String, Value>, ConnectorError> {
     let Value::Object(obj) = input else {
@@ -124,7 +128,7 @@ fn validate<'i>(
 /// A request prepared from a row and a validated input, sendable once per page.
 struct Call<'a> {
     conn: &'a Connection,
-    action: &'a Action,
+    action: &'a Endpoint,
     url: String,
     query: Vec<(String, String)>,
     body: Option<Value>,
@@ -133,7 +137,7 @@ struct Call<'a> {
 impl<'a> Call<'a> {
     fn new(
         conn: &'a Connection,
-        action: &'a Action,
+        action: &'a Endpoint,
         input: &Map<String, Value>,
     ) -> Result<Self, ConnectorError> {
         let mut path = action.path.to_string();
@@ -187,22 +191,6 @@ impl<'a> Call<'a> {
         })
     }
 
-    fn page(
-        &self,
-        client: &dyn HttpClient,
-        page: u64,
-        per_page: u64,
-    ) -> Result<Value, ConnectorError> {
-        let response = self.send(
-            client,
-            &[
-                ("page", page.to_string()),
-                ("per_page", per_page.to_string()),
-            ],
-        )?;
-        upstream::json(&response, self.action.key)
-    }
-
     fn send(
         &self,
         client: &dyn HttpClient,
@@ -249,8 +237,8 @@ fn text(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::catalog::find;
     use super::*;
-    use crate::clickwrap::catalog::find;
     use crate::test_support::{fake, ok_json, query, scripted};
 
     fn rest() -> Connection {

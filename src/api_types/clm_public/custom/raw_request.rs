@@ -3,15 +3,15 @@
 
 use serde_json::{Map, Value, json};
 
+use super::super::api;
 use super::CustomAction;
-use crate::config::{ApiType, Connection};
+use crate::config::Connection;
 use crate::error::{ConnectorError, excerpt};
 use crate::http::{HttpClient, Method, encode_component};
-use crate::{api, upstream};
+use crate::upstream;
 
 pub const ACTION: CustomAction = CustomAction {
     key: "raw_request",
-    api_type: ApiType::ClmPublic,
     title: "Raw API request",
     description: "Send a request to any path under the CLM Public API base (/public/api/v1). \
                   Authentication, the acting user and error handling are applied as for every action.",

@@ -9,19 +9,14 @@ mod records;
 
 use serde_json::{Value, json};
 
-use crate::api;
+use super::api;
 use crate::config::Connection;
 use crate::error::{ConnectorError, excerpt};
 use crate::http::{HttpClient, encode_path_segment};
 use crate::schema;
 use fields::Documents;
 
-/// An action's input and output schemas, concrete for one input.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Schemas {
-    pub input: Value,
-    pub output: Value,
-}
+pub use crate::manifest::Schemas;
 
 /// What makes an action's schema vary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,23 +64,7 @@ pub fn schemas(
     action: &str,
     partial: &Value,
 ) -> Result<Schemas, ConnectorError> {
-    let def = crate::manifest::action(action).ok_or_else(|| {
-        ConnectorError::input(
-            "",
-            format!(
-                "unknown action `{}`; `describe` lists the actions",
-                excerpt(action)
-            ),
-        )
-    })?;
-    let parse = |text: &str| {
-        serde_json::from_str::<Value>(text)
-            .map_err(|e| ConnectorError::internal(format!("schema of {action}: {e}")))
-    };
-    let mut s = Schemas {
-        input: parse(&def.input_schema)?,
-        output: parse(&def.output_schema)?,
-    };
+    let mut s = crate::manifest::schemas(action)?;
     match shape(action) {
         None => {}
         Some(Shape::Launch(documents)) => {
