@@ -38,119 +38,34 @@
 //! # Ok(()) }
 //! ```
 
-mod admin;
-mod async_launch;
-mod auth;
-mod bulk;
-pub mod clickwrap;
-#[cfg(feature = "contract")]
-mod contract;
-mod deliveries;
-mod entities;
-mod errors;
-mod events;
-mod exports;
-mod faults;
-mod files;
-mod filter;
-mod ids;
-mod launch;
-mod multipart;
-mod oauth;
-mod obligations;
-mod pagination;
-mod platform;
-mod query;
-mod rate_limits;
-mod records;
-mod request_log;
-mod scim;
-mod search;
-mod seed;
-mod signing;
-mod state;
-mod time;
-mod webhooks;
-mod workflow_lifecycle;
-mod workflow_schemas;
-mod workflow_sign;
-mod workflows;
+mod api;
+mod emulator;
+mod infra;
+mod router;
+mod store;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::Router;
-use axum::middleware::from_fn_with_state;
-use axum::routing::{any, get, post};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use auth::Actor;
-pub use clickwrap::Fixture as ClickwrapFixture;
+pub use api::clickwrap::Fixture as ClickwrapFixture;
+pub use emulator::{Emulator, Grant};
+pub use infra::auth::Actor;
 #[cfg(feature = "contract")]
-pub use contract::{
+pub use infra::contract::{
     AnswerParts, Contract, Correction, ERRATA, Erratum, RequestParts, TOLERATED, Tolerated,
     UNDECLARED_STATUSES, Undeclared, UndeclaredStatus, Violation, apply_errata,
 };
-pub use errors::{ApiError, OAuthError};
-pub use faults::{Fault, FaultConfig};
-pub use ids::TOKEN_PREFIX;
-pub use seed::{
+pub use infra::errors::{ApiError, OAuthError};
+pub use infra::faults::{Fault, FaultConfig};
+pub use store::ids::TOKEN_PREFIX;
+pub use store::seed::{
     Company, Creator, FieldOptions, FieldSchema, OAuthClient, Role, RoleAssignee, Seed, StepState,
     Template, User, Workflow, default_seed,
 };
-pub use state::{Emulator, Grant};
-
-impl Emulator {
-    /// The whole HTTP surface, for serving or for driving in-process with `tower::ServiceExt`.
-    pub fn router(&self) -> Router {
-        // Everything that needs a bearer token, including unknown /public/api/v1 routes, which
-        // answer 404 only after authentication (as Ironclad does).
-        let authenticated = Router::new()
-            .merge(workflows::routes())
-            .merge(async_launch::routes())
-            .merge(webhooks::routes())
-            .merge(exports::routes())
-            .merge(search::routes())
-            .merge(workflow_schemas::routes())
-            .merge(workflow_lifecycle::routes())
-            .merge(workflow_sign::routes())
-            .merge(records::routes())
-            .merge(entities::routes())
-            .merge(obligations::routes())
-            .merge(files::routes())
-            .route("/public/api/v1/oauth/userinfo", get(oauth::userinfo))
-            .route("/oauth/userinfo", get(oauth::userinfo))
-            .route("/oauth/company-info", get(oauth::company_info))
-            .route("/public/api/v1", any(errors::api_not_found))
-            .route("/public/api/v1/", any(errors::api_not_found))
-            .route("/public/api/v1/{*rest}", any(errors::api_not_found))
-            .method_not_allowed_fallback(errors::api_not_found)
-            // Quotas are per company, so a request is counted only once its token says whose
-            // it is: authentication runs first (the last layer added runs first), and a
-            // request refused with 401 costs no quota.
-            .route_layer(from_fn_with_state(self.clone(), rate_limits::enforce))
-            .route_layer(from_fn_with_state(self.clone(), auth::authenticate));
-        let app = Router::new()
-            .route("/oauth/authorize", get(oauth::authorize))
-            .route("/oauth/token", post(oauth::token))
-            .merge(authenticated)
-            .merge(scim::routes(self))
-            .merge(scim::admin_routes())
-            .merge(clickwrap::routes())
-            .merge(admin::routes())
-            .fallback(errors::not_found);
-        #[cfg(feature = "contract")]
-        let app = app
-            .merge(contract::routes())
-            .layer(from_fn_with_state(self.clone(), contract::enforce));
-        app.merge(faults::routes())
-            .layer(from_fn_with_state(self.clone(), faults::inject))
-            .layer(from_fn_with_state(self.clone(), request_log::observe))
-            .with_state(self.clone())
-    }
-}
 
 /// An emulator serving on a local port until [`RunningEmulator::shutdown`] (or drop).
 pub struct RunningEmulator {
@@ -277,7 +192,7 @@ async fn serve(
     }
     let emulator = prepare(Emulator::new(seed, format!("http://{local_addr}")));
     let app = emulator.router();
-    let deliveries = tokio::spawn(deliveries::run(emulator.clone()));
+    let deliveries = tokio::spawn(infra::deliveries::run(emulator.clone()));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)

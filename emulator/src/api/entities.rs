@@ -1,0 +1,442 @@
+//! `/public/api/v1/entities/**`: counterparty master data. Relationship types (a bare array),
+//! and entities by id or `ENTITY-n`: list (paged, filtered, sorted), create (201), update,
+//! delete (204). Requests say `ACTIVE`/`INACTIVE`; responses say `active`/`inactive`, as
+//! Ironclad's own examples do.
+
+use std::collections::{BTreeMap, HashSet};
+
+use anyhow::ensure;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::api::pagination::PageRequest;
+use crate::api::records::{
+    PropertyDef, SORT_DIRECTIONS, SeededItem, SortKey, check_properties, check_seeded, enum_param,
+    flag, json_object, next_readable, non_empty, optional_object, parse_filter, reject_unknown,
+    required_string, sort_order, string_list,
+};
+use crate::emulator::Emulator;
+use crate::infra::auth::Actor;
+use crate::infra::errors::ApiError;
+use crate::infra::query::Params;
+use crate::{store::ids, store::time};
+
+pub const READ_RELATIONSHIP_TYPES: &str = "public.entities.readRelationshipTypes";
+pub const READ_ENTITIES: &str = "public.entities.readEntities";
+pub const CREATE_ENTITIES: &str = "public.entities.createEntities";
+pub const UPDATE_ENTITIES: &str = "public.entities.updateEntities";
+pub const DELETE_ENTITIES: &str = "public.entities.deleteEntities";
+
+const SORT_FIELDS: [&str; 2] = ["name", "lastUpdated"];
+const STATUSES: [&str; 2] = ["ACTIVE", "INACTIVE"];
+
+pub fn routes() -> Router<Emulator> {
+    Router::new()
+        .route(
+            "/public/api/v1/entities/relationship-types",
+            get(relationship_types),
+        )
+        .route("/public/api/v1/entities", get(list).post(create))
+        .route(
+            "/public/api/v1/entities/{id}",
+            get(retrieve).patch(update).delete(remove),
+        )
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RelationshipType {
+    pub id: String,
+    /// The key requests use in `relationshipTypeKey`.
+    pub name: String,
+    pub display_name: String,
+    pub description: String,
+}
+
+/// A stored entity (`EntityModel`, with its relationship type by key).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Entity {
+    pub id: String,
+    pub ironclad_id: String,
+    pub name: String,
+    /// `active` | `inactive`.
+    pub status: String,
+    pub last_updated: String,
+    #[serde(default)]
+    pub relationship_type: Option<String>,
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    pub properties: Map<String, Value>,
+}
+
+#[derive(Debug, Default)]
+pub struct Entities {
+    pub relationship_types: Vec<RelationshipType>,
+    pub properties: BTreeMap<String, PropertyDef>,
+    pub list: Vec<Entity>,
+    next: u64,
+}
+
+impl Entities {
+    pub fn new(
+        relationship_types: Vec<RelationshipType>,
+        properties: BTreeMap<String, PropertyDef>,
+        list: Vec<Entity>,
+    ) -> anyhow::Result<Self> {
+        let mut seen = HashSet::new();
+        for e in &list {
+            let item = SeededItem {
+                kind: "entity",
+                id: &e.id,
+                ironclad_id: &e.ironclad_id,
+                prefix: "ENTITY-",
+                last_updated: &e.last_updated,
+                properties: &e.properties,
+            };
+            let ctx = check_seeded(item, &mut seen, &properties)?;
+            ensure!(
+                ["active", "inactive"].contains(&e.status.as_str()),
+                "{ctx}: status {}",
+                e.status
+            );
+            if let Some(t) = &e.relationship_type {
+                ensure!(
+                    relationship_types.iter().any(|r| &r.name == t),
+                    "{ctx}: unknown relationship type {t}"
+                );
+            }
+            if let Some(p) = &e.parent_id {
+                ensure!(
+                    list.iter().any(|o| &o.id == p && o.id != e.id),
+                    "{ctx}: unknown parent {p}"
+                );
+            }
+        }
+        let next = next_readable(list.iter().map(|e| e.ironclad_id.as_str()), "ENTITY-");
+        Ok(Self {
+            relationship_types,
+            properties,
+            list,
+            next,
+        })
+    }
+
+    /// An entity's index by id or Ironclad id (`ENTITY-3`, case-insensitive).
+    fn find(&self, key: &str) -> Option<usize> {
+        self.list
+            .iter()
+            .position(|e| e.id == key || e.ironclad_id.eq_ignore_ascii_case(key))
+    }
+
+    fn render(&self, e: &Entity) -> Value {
+        let named: Vec<&str> = e
+            .relationship_type
+            .iter()
+            .filter_map(|key| self.relationship_types.iter().find(|r| &r.name == key))
+            .map(|r| r.id.as_str())
+            .collect();
+        let mut v = json!({
+            "id": e.id,
+            "ironcladId": e.ironclad_id,
+            "name": e.name,
+            "status": e.status,
+            "lastUpdated": e.last_updated,
+            "properties": e.properties,
+            "namedTypeIds": named,
+        });
+        if let Some(p) = &e.parent_id {
+            v["parentId"] = json!(p);
+        }
+        v
+    }
+
+    /// `relationshipTypeKey`: exactly one known key.
+    fn relationship_type(&self, value: &Value) -> Result<String, ApiError> {
+        let keys = match value {
+            Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>(),
+            _ => None,
+        };
+        match keys.as_deref() {
+            Some([key]) => self
+                .relationship_types
+                .iter()
+                .any(|r| &r.name == key)
+                .then(|| key.clone())
+                .ok_or_else(|| {
+                    ApiError::invalid_param(
+                        format!("unknown relationship type {key}"),
+                        "relationshipTypeKey",
+                    )
+                }),
+            _ => Err(ApiError::invalid_param(
+                "relationshipTypeKey must be an array with exactly one relationship type key",
+                "relationshipTypeKey",
+            )),
+        }
+    }
+
+    /// `{recordId}` naming another entity (id or `ENTITY-n`) as parent of `self_id`.
+    fn parent(&self, value: &Value, param: &str, self_id: &str) -> Result<String, ApiError> {
+        let here = format!("{param}.recordId");
+        let key = value
+            .get("recordId")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::missing_param("missing required parameter", &here))?;
+        let parent = self.find(key).map(|i| &self.list[i]).ok_or_else(|| {
+            ApiError::invalid_param(
+                format!("couldn't find an entity matching the id {key}"),
+                &here,
+            )
+        })?;
+        // No cycles: walk up from the proposed parent.
+        let mut current = Some(parent.id.clone());
+        let mut steps = 0;
+        while let Some(id) = current {
+            if id == self_id || steps > self.list.len() {
+                return Err(ApiError::invalid_param(
+                    "an entity cannot be its own parent or the parent of its ancestors",
+                    &here,
+                ));
+            }
+            steps += 1;
+            current = self
+                .list
+                .iter()
+                .find(|e| e.id == id)
+                .and_then(|e| e.parent_id.clone());
+        }
+        Ok(parent.id.clone())
+    }
+}
+
+fn status(value: &Value) -> Result<String, ApiError> {
+    match value.as_str() {
+        Some(s) if STATUSES.contains(&s) => Ok(s.to_ascii_lowercase()),
+        _ => Err(ApiError::invalid_param(
+            format!(
+                "invalid status {value}; value must be one of [{}]",
+                STATUSES.join(", ")
+            ),
+            "status",
+        )),
+    }
+}
+
+fn entity_not_found(key: &str) -> ApiError {
+    ApiError::not_found(
+        format!("couldn't find an entity matching the id {key}"),
+        Some("id"),
+    )
+}
+
+async fn relationship_types(
+    State(emu): State<Emulator>,
+    Extension(actor): Extension<Actor>,
+) -> Result<Json<Value>, ApiError> {
+    actor.require_scope(READ_RELATIONSHIP_TYPES)?;
+    let types = emu.data().repository.entities.relationship_types.clone();
+    Ok(Json(serde_json::to_value(types).expect("types serialise")))
+}
+
+async fn list(
+    State(emu): State<Emulator>,
+    Extension(actor): Extension<Actor>,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
+    actor.require_scope(READ_ENTITIES)?;
+    let page = PageRequest::from_params(&params)?;
+    let filter = parse_filter(&params)?;
+    let sort_field = enum_param(&params, "sortField", &SORT_FIELDS, "name")?;
+    let descending = enum_param(&params, "sortDirection", &SORT_DIRECTIONS, "DESC")? == "DESC";
+    let data = emu.data();
+    let entities = &data.repository.entities;
+    let mut found: Vec<(&Entity, Value)> = entities
+        .list
+        .iter()
+        .map(|e| (e, entities.render(e)))
+        .filter(|(e, v)| {
+            filter
+                .as_ref()
+                .is_none_or(|f| f.matches(&|p| lookup(e, v, p)))
+        })
+        .collect();
+    let key = |e: &Entity| match sort_field {
+        "lastUpdated" => SortKey::from_time(Some(&e.last_updated)),
+        _ => SortKey::Text(e.name.to_lowercase()),
+    };
+    found.sort_by(|(a, _), (b, _)| {
+        sort_order(&key(a), &key(b), descending).then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(Json(
+        page.envelope(found.into_iter().map(|(_, v)| v).collect()),
+    ))
+}
+
+/// A `[property]` of an entity for filters: its properties' values, then top-level fields
+/// (`relationshipType` is the key).
+fn lookup(e: &Entity, rendered: &Value, property: &str) -> Option<Value> {
+    if let Some(p) = e.properties.get(property) {
+        return Some(p["value"].clone());
+    }
+    match property {
+        "relationshipType" | "relationshipTypeKey" => e.relationship_type.clone().map(Value::from),
+        other => rendered.get(other).cloned(),
+    }
+}
+
+async fn retrieve(
+    State(emu): State<Emulator>,
+    Extension(actor): Extension<Actor>,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    actor.require_scope(READ_ENTITIES)?;
+    let data = emu.data();
+    let entities = &data.repository.entities;
+    let index = entities.find(&key).ok_or_else(|| entity_not_found(&key))?;
+    Ok(Json(entities.render(&entities.list[index])))
+}
+
+async fn create(
+    State(emu): State<Emulator>,
+    Extension(actor): Extension<Actor>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    actor.require_scope(CREATE_ENTITIES)?;
+    let body = json_object(&body)?;
+    // `removeParent` appears in the spec's own create example; it is accepted and ignored.
+    reject_unknown(
+        &body,
+        &[
+            "name",
+            "relationshipTypeKey",
+            "status",
+            "properties",
+            "parent",
+            "removeParent",
+        ],
+    )?;
+    let mut data = emu.data();
+    let now = data.tick();
+    let entities = &mut data.repository.entities;
+    let id = ids::uuid();
+    let name = non_empty(required_string(&body, "name")?, "name")?;
+    let relationship_type = match body.get("relationshipTypeKey") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(entities.relationship_type(v)?),
+    };
+    let status = match body.get("status") {
+        None | Some(Value::Null) => "active".to_owned(),
+        Some(v) => status(v)?,
+    };
+    let properties = match optional_object(&body, "properties")? {
+        None => Map::new(),
+        Some(p) => check_properties(&entities.properties, p, "properties")?,
+    };
+    let parent_id = match body.get("parent") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(entities.parent(v, "parent", &id)?),
+    };
+    let entity = Entity {
+        id,
+        ironclad_id: format!("ENTITY-{}", entities.next),
+        name,
+        status,
+        last_updated: time::format_ms(now),
+        relationship_type,
+        parent_id,
+        properties,
+    };
+    entities.next += 1;
+    let rendered = entities.render(&entity);
+    entities.list.push(entity);
+    Ok((StatusCode::CREATED, Json(rendered)).into_response())
+}
+
+async fn update(
+    State(emu): State<Emulator>,
+    Extension(actor): Extension<Actor>,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    actor.require_scope(UPDATE_ENTITIES)?;
+    let body = json_object(&body)?;
+    reject_unknown(
+        &body,
+        &[
+            "name",
+            "relationshipTypeKey",
+            "status",
+            "addProperties",
+            "removeProperties",
+            "setParent",
+            "removeParent",
+        ],
+    )?;
+    let mut data = emu.data();
+    let now = data.tick();
+    let entities = &mut data.repository.entities;
+    let index = entities.find(&key).ok_or_else(|| entity_not_found(&key))?;
+    let mut next = entities.list[index].clone();
+    if let Some(name) = crate::api::records::optional_string(&body, "name")? {
+        next.name = non_empty(name, "name")?;
+    }
+    if let Some(v) = body.get("relationshipTypeKey").filter(|v| !v.is_null()) {
+        next.relationship_type = Some(entities.relationship_type(v)?);
+    }
+    if let Some(v) = body.get("status").filter(|v| !v.is_null()) {
+        next.status = status(v)?;
+    }
+    if let Some(add) = optional_object(&body, "addProperties")? {
+        let checked = check_properties(&entities.properties, add, "addProperties")?;
+        next.properties.extend(checked);
+    }
+    for p in string_list(&body, "removeProperties")?.unwrap_or_default() {
+        next.properties.remove(&p);
+    }
+    let remove_parent = flag(&body, "removeParent")?;
+    match body.get("setParent") {
+        None | Some(Value::Null) => {}
+        Some(_) if remove_parent => {
+            return Err(ApiError::invalid_param(
+                "setParent and removeParent cannot be combined",
+                "removeParent",
+            ));
+        }
+        Some(v) => next.parent_id = Some(entities.parent(v, "setParent", &next.id)?),
+    }
+    if remove_parent {
+        next.parent_id = None;
+    }
+    next.last_updated = time::format_ms(now);
+    let rendered = entities.render(&next);
+    entities.list[index] = next;
+    Ok(Json(rendered))
+}
+
+async fn remove(
+    State(emu): State<Emulator>,
+    Extension(actor): Extension<Actor>,
+    Path(key): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    actor.require_scope(DELETE_ENTITIES)?;
+    let mut data = emu.data();
+    let entities = &mut data.repository.entities;
+    let index = entities.find(&key).ok_or_else(|| entity_not_found(&key))?;
+    let gone = entities.list.remove(index);
+    for e in &mut entities.list {
+        if e.parent_id.as_deref() == Some(gone.id.as_str()) {
+            e.parent_id = None;
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,346 @@
+//! `/public/api/v1/obligations/**`: obligations on contract records, by id or `OB-n`: list
+//! (paged, filtered — `Equals([parentId], '<record id>')` — and sorted), create (201, under an
+//! existing record, exactly one obligation type), retrieve and update.
+
+use std::collections::{BTreeMap, HashSet};
+
+use anyhow::ensure;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::api::pagination::PageRequest;
+use crate::api::records::{
+    PropertyDef, Record, Repository, SORT_DIRECTIONS, SeededItem, SortKey, check_properties,
+    check_seeded, enum_param, json_object, next_readable, non_empty, optional_object,
+    optional_string, parse_filter, reject_unknown, required_string, sort_order,
+};
+use crate::emulator::Emulator;
+use crate::infra::auth::Actor;
+use crate::infra::errors::ApiError;
+use crate::infra::query::Params;
+use crate::{store::ids, store::time};
+
+pub const READ_OBLIGATIONS: &str = "public.obligations.readObligations";
+pub const CREATE_OBLIGATIONS: &str = "public.obligations.createObligations";
+pub const UPDATE_OBLIGATIONS: &str = "public.obligations.updateObligations";
+
+const SORT_FIELDS: [&str; 2] = ["name", "lastUpdated"];
+
+pub fn routes() -> Router<Emulator> {
+    Router::new()
+        .route("/public/api/v1/obligations", get(list).post(create))
+        .route(
+            "/public/api/v1/obligations/{id}",
+            get(retrieve).patch(update),
+        )
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ObligationType {
+    pub id: String,
+    /// The key requests use in `obligationTypeKey`.
+    pub key: String,
+    /// For "Get All Obligation Types", whose path the spec snapshot lacks (not served).
+    #[allow(dead_code)]
+    pub display_name: String,
+}
+
+/// A stored obligation: `ObligationModel` with its type by key and its parent record by id.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Obligation {
+    pub id: String,
+    pub ironclad_id: String,
+    pub name: String,
+    pub last_updated: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub parent_id: String,
+    pub properties: Map<String, Value>,
+}
+
+#[derive(Debug, Default)]
+pub struct Obligations {
+    pub types: Vec<ObligationType>,
+    pub properties: BTreeMap<String, PropertyDef>,
+    pub list: Vec<Obligation>,
+    next: u64,
+}
+
+impl Obligations {
+    pub fn new(
+        types: Vec<ObligationType>,
+        properties: BTreeMap<String, PropertyDef>,
+        list: Vec<Obligation>,
+    ) -> anyhow::Result<Self> {
+        let mut seen = HashSet::new();
+        for o in &list {
+            let item = SeededItem {
+                kind: "obligation",
+                id: &o.id,
+                ironclad_id: &o.ironclad_id,
+                prefix: "OB-",
+                last_updated: &o.last_updated,
+                properties: &o.properties,
+            };
+            let ctx = check_seeded(item, &mut seen, &properties)?;
+            ensure!(
+                types.iter().any(|t| t.key == o.kind),
+                "{ctx}: unknown type {}",
+                o.kind
+            );
+        }
+        let next = next_readable(list.iter().map(|o| o.ironclad_id.as_str()), "OB-");
+        Ok(Self {
+            types,
+            properties,
+            list,
+            next,
+        })
+    }
+
+    /// An obligation's index by id or Ironclad id (`OB-2`, case-insensitive).
+    fn find(&self, key: &str) -> Option<usize> {
+        self.list
+            .iter()
+            .position(|o| o.id == key || o.ironclad_id.eq_ignore_ascii_case(key))
+    }
+
+    /// `obligationTypeKey`: exactly one known key.
+    fn obligation_type(&self, value: &Value) -> Result<String, ApiError> {
+        let keys = match value {
+            Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>(),
+            _ => None,
+        };
+        match keys.as_deref() {
+            Some([key]) => self
+                .types
+                .iter()
+                .any(|t| &t.key == key)
+                .then(|| key.clone())
+                .ok_or_else(|| {
+                    ApiError::invalid_param(
+                        format!("unknown obligation type {key}"),
+                        "obligationTypeKey",
+                    )
+                }),
+            _ => Err(ApiError::invalid_param(
+                "obligationTypeKey must be an array with exactly one obligation type key",
+                "obligationTypeKey",
+            )),
+        }
+    }
+}
+
+/// `ObligationModel`; the parent's readable id and name while the record exists.
+fn render(repo: &Repository, o: &Obligation) -> Value {
+    let named: Vec<&str> = repo
+        .obligations
+        .types
+        .iter()
+        .filter(|t| t.key == o.kind)
+        .map(|t| t.id.as_str())
+        .collect();
+    let mut v = json!({
+        "id": o.id,
+        "ironcladId": o.ironclad_id,
+        "name": o.name,
+        "properties": o.properties,
+        "lastUpdated": o.last_updated,
+        "namedTypeIds": named,
+    });
+    if let Some(parent) = repo.record(&o.parent_id) {
+        v["parentReadableId"] = json!(parent.ironclad_id);
+        v["parentRecordName"] = json!(parent.name);
+    }
+    v
+}
+
+/// A `[property]` of an obligation for filters: its properties' values, then `parentId` (the
+/// parent record's id), `obligationType` (the key) and the served fields.
+fn lookup(o: &Obligation, rendered: &Value, property: &str) -> Option<Value> {
+    if let Some(p) = o.properties.get(property) {
+        return Some(p["value"].clone());
+    }
+    match property {
+        "parentId" => Some(json!(o.parent_id)),
+        "obligationType" | "obligationTypeKey" => Some(json!(o.kind)),
+        other => rendered.get(other).cloned(),
+    }
+}
+
+fn obligation_not_found(key: &str) -> ApiError {
+    ApiError::not_found(
+        format!("Record id {key} doesn't exist, or no access"),
+        Some("id"),
+    )
+}
+
+fn parent_record<'a>(repo: &'a Repository, key: &str) -> Result<&'a Record, ApiError> {
+    repo.record(key).ok_or_else(|| {
+        ApiError::invalid_param(
+            format!("Record id {key} doesn't exist, or no access"),
+            "parentId",
+        )
+    })
+}
+
+async fn list(
+    State(emu): State<Emulator>,
+    Extension(actor): Extension<Actor>,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
+    actor.require_scope(READ_OBLIGATIONS)?;
+    let page = PageRequest::from_params(&params)?;
+    let filter = parse_filter(&params)?;
+    let sort_field = enum_param(&params, "sortField", &SORT_FIELDS, "name")?;
+    let descending = enum_param(&params, "sortDirection", &SORT_DIRECTIONS, "DESC")? == "DESC";
+    let data = emu.data();
+    let repo = &data.repository;
+    let mut found: Vec<(&Obligation, Value)> = repo
+        .obligations
+        .list
+        .iter()
+        .map(|o| (o, render(repo, o)))
+        .filter(|(o, v)| {
+            filter
+                .as_ref()
+                .is_none_or(|f| f.matches(&|p| lookup(o, v, p)))
+        })
+        .collect();
+    let key = |o: &Obligation| match sort_field {
+        "lastUpdated" => SortKey::from_time(Some(&o.last_updated)),
+        _ => SortKey::Text(o.name.to_lowercase()),
+    };
+    found.sort_by(|(a, _), (b, _)| {
+        sort_order(&key(a), &key(b), descending).then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(Json(
+        page.envelope(found.into_iter().map(|(_, v)| v).collect()),
+    ))
+}
+
+async fn retrieve(
+    State(emu): State<Emulator>,
+    Extension(actor): Extension<Actor>,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    actor.require_scope(READ_OBLIGATIONS)?;
+    let data = emu.data();
+    let repo = &data.repository;
+    let index = repo
+        .obligations
+        .find(&key)
+        .ok_or_else(|| obligation_not_found(&key))?;
+    Ok(Json(render(repo, &repo.obligations.list[index])))
+}
+
+async fn create(
+    State(emu): State<Emulator>,
+    Extension(actor): Extension<Actor>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    actor.require_scope(CREATE_OBLIGATIONS)?;
+    let body = json_object(&body)?;
+    reject_unknown(
+        &body,
+        &["name", "properties", "obligationTypeKey", "parentId"],
+    )?;
+    let mut data = emu.data();
+    let now = data.tick();
+    let repo = &mut data.repository;
+    let name = non_empty(required_string(&body, "name")?, "name")?;
+    let parent_key = required_string(&body, "parentId")?;
+    let kind = match body.get("obligationTypeKey") {
+        None | Some(Value::Null) => {
+            return Err(ApiError::missing_param(
+                "missing required parameter",
+                "obligationTypeKey",
+            ));
+        }
+        Some(v) => repo.obligations.obligation_type(v)?,
+    };
+    let parent_id = parent_record(repo, &parent_key)?.id.clone();
+    let properties = match optional_object(&body, "properties")? {
+        None => Map::new(),
+        Some(p) => check_properties(&repo.obligations.properties, p, "properties")?,
+    };
+    let obligation = Obligation {
+        id: ids::uuid(),
+        ironclad_id: format!("OB-{}", repo.obligations.next),
+        name,
+        last_updated: time::format_ms(now),
+        kind,
+        parent_id,
+        properties,
+    };
+    repo.obligations.next += 1;
+    let rendered = render(repo, &obligation);
+    repo.obligations.list.push(obligation);
+    Ok((StatusCode::CREATED, Json(rendered)).into_response())
+}
+
+async fn update(
+    State(emu): State<Emulator>,
+    Extension(actor): Extension<Actor>,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    actor.require_scope(UPDATE_OBLIGATIONS)?;
+    let body = json_object(&body)?;
+    reject_unknown(
+        &body,
+        &[
+            "name",
+            "addProperties",
+            "removeProperties",
+            "obligationTypeKey",
+        ],
+    )?;
+    let mut data = emu.data();
+    let now = data.tick();
+    let repo = &mut data.repository;
+    let index = repo
+        .obligations
+        .find(&key)
+        .ok_or_else(|| obligation_not_found(&key))?;
+    let mut next = repo.obligations.list[index].clone();
+    if let Some(name) = optional_string(&body, "name")? {
+        next.name = non_empty(name, "name")?;
+    }
+    if let Some(add) = optional_object(&body, "addProperties")? {
+        let checked = check_properties(&repo.obligations.properties, add, "addProperties")?;
+        next.properties.extend(checked);
+    }
+    match body.get("removeProperties") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_string) => {
+            for p in items.iter().filter_map(Value::as_str) {
+                next.properties.remove(p);
+            }
+        }
+        Some(_) => {
+            return Err(ApiError::invalid_param(
+                "removeProperties must be a non-empty array of property keys",
+                "removeProperties",
+            ));
+        }
+    }
+    if let Some(v) = body.get("obligationTypeKey").filter(|v| !v.is_null()) {
+        next.kind = repo.obligations.obligation_type(v)?;
+    }
+    next.last_updated = time::format_ms(now);
+    let rendered = render(repo, &next);
+    repo.obligations.list[index] = next;
+    Ok(Json(rendered))
+}

@@ -1,0 +1,553 @@
+//! Webhook deliveries, the emulator's only outbound traffic (§6.2 of the API digest).
+//!
+//! An event ([`crate::infra::events`]) is queued once per enabled webhook subscribed to it, as the
+//! envelope `{"companyID", "payload", "timestamp", "webhookID"}` (compact JSON) with a fresh
+//! `X-Ironclad-Webhook-Event-Id` (`webhookEvent` + 32 hex) and nonce. A background task (started
+//! by `serve`, [`run`]) POSTs each webhook's queue in event order, one delivery at a time, signed
+//! with the key current at its first attempt (module `signing`); a retry resends the very same
+//! bytes, event id, nonce and signature.
+//!
+//! Outcomes, per attempt (10 s timeout, redirects not followed): 2xx delivers and resets
+//! `consecutiveFailureCount`; 410 sets the webhook `disabledBySystem` by `system` and drops its
+//! queue; anything else (or no answer) counts a failure (`consecutiveFailureCount`,
+//! `firstConsecutiveFailure`) and is retried after `base_delay_ms · 2^(retry-1)` up to
+//! `max_retries` times (default 1 s and 10, set with `POST /_emulator/webhook-delivery`).
+//! As in Ironclad, 100 consecutive failures spanning 7 days also disable the webhook.
+//! Every attempt is logged (`GET /_emulator/deliveries`).
+//!
+//! Only loopback targets are called (`webhooks::is_loopback_target`): other registrations are
+//! kept and listed but get no deliveries, so the emulator never reaches beyond this machine.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+use crate::emulator::{Data, Emulator};
+use crate::infra::events::Event;
+use crate::infra::signing::{self, KeyId};
+use crate::store::webhooks_and_jobs::Webhook;
+use crate::{api::webhooks, store::ids, store::time};
+
+/// Ironclad does not document its per-attempt timeout; 10 s keeps a stuck receiver from
+/// holding its queue for long.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Ironclad disables a webhook that has failed this many times in a row…
+const DISABLE_AFTER_FAILURES: u64 = 100;
+/// …over at least this long.
+const DISABLE_AFTER_MS: i64 = 7 * time::DAY_MS;
+
+/// Retry schedule; test-controlled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    pub base_delay_ms: u64,
+    pub max_retries: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            base_delay_ms: 1000,
+            max_retries: 10,
+        }
+    }
+}
+
+impl Config {
+    /// The wait before retry `n` (1-based): base, 2·base, 4·base, …
+    fn delay(self, retry: u32) -> Duration {
+        let factor = 1u64 << (retry.saturating_sub(1)).min(40);
+        Duration::from_millis(self.base_delay_ms.saturating_mul(factor))
+    }
+}
+
+/// What outlives a reset: the wake-up call of the delivery task, the count of logged attempts
+/// (for waiters) and lane ids.
+#[derive(Debug)]
+pub struct Hub {
+    wake: Notify,
+    logged: watch::Sender<usize>,
+    lanes: AtomicU64,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self {
+            wake: Notify::new(),
+            logged: watch::channel(0).0,
+            lanes: AtomicU64::new(0),
+        }
+    }
+}
+
+/// One queued delivery: the exact bytes and headers every attempt sends.
+#[derive(Debug, Clone)]
+struct Delivery {
+    event_id: String,
+    event: &'static str,
+    body: Bytes,
+    nonce: String,
+    /// Attempts made so far.
+    attempts: u32,
+}
+
+/// One attempt, as `GET /_emulator/deliveries` lists it.
+#[derive(Debug, Clone, Serialize)]
+struct Attempt {
+    event_id: String,
+    webhook_id: String,
+    event: &'static str,
+    target_url: String,
+    /// 1 for the first try, 2 for the first retry, …
+    attempt: u32,
+    /// The receiver's HTTP status, if it answered.
+    status: Option<u16>,
+    /// Why there was no answer (connect error, timeout).
+    error: Option<String>,
+    at: String,
+}
+
+/// The deliveries state, one field of `state::Data` (reset with it).
+#[derive(Debug, Default)]
+pub struct Outbox {
+    /// The tenant's company id (`companyID` of every envelope).
+    company_id: String,
+    hub: Arc<Hub>,
+    pub config: Config,
+    /// The key signing deliveries (and served as the verification key).
+    pub key: KeyId,
+    /// Per webhook id, in event order.
+    queues: HashMap<String, VecDeque<Delivery>>,
+    /// Webhook id → the lane (task) working through its queue.
+    lanes: HashMap<String, u64>,
+    log: Vec<Attempt>,
+}
+
+impl Outbox {
+    pub fn new(company_id: String, hub: Arc<Hub>) -> Self {
+        hub.logged.send_replace(0);
+        Self {
+            company_id,
+            hub,
+            ..Self::default()
+        }
+    }
+
+    /// Queue `event` for every enabled webhook subscribed to it whose target the emulator may
+    /// call, and wake the delivery task.
+    pub fn enqueue(&mut self, webhooks: &[Webhook], event: &Event, at: i64) {
+        let kind = event.kind.as_str();
+        let payload = event.payload();
+        let timestamp = time::format_ms(at);
+        let mut queued = false;
+        for webhook in webhooks.iter().filter(|w| {
+            w.status == "enabled"
+                && w.events.iter().any(|e| e == "*" || e == kind)
+                && webhooks::is_loopback_target(&w.target_url)
+        }) {
+            let envelope = Envelope {
+                company_id: &self.company_id,
+                payload: &payload,
+                timestamp: &timestamp,
+                webhook_id: &webhook.id,
+            };
+            let body = serde_json::to_vec(&envelope).expect("envelopes serialise");
+            self.queues
+                .entry(webhook.id.clone())
+                .or_default()
+                .push_back(Delivery {
+                    event_id: format!("webhookEvent{}", ids::hex(16)),
+                    event: kind,
+                    body: Bytes::from(body),
+                    nonce: ids::hex(16),
+                    attempts: 0,
+                });
+            queued = true;
+        }
+        if queued {
+            self.hub.wake.notify_one();
+        }
+    }
+
+    /// Every attempt so far, oldest first.
+    pub fn log(&self) -> Vec<Value> {
+        self.log
+            .iter()
+            .map(|a| serde_json::to_value(a).expect("attempts serialise"))
+            .collect()
+    }
+
+    /// Webhooks with queued deliveries and no lane yet, each given a new lane.
+    fn claim_idle(&mut self) -> Vec<(String, u64)> {
+        let idle: Vec<String> = self
+            .queues
+            .iter()
+            .filter(|(id, queue)| !queue.is_empty() && !self.lanes.contains_key(*id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        idle.into_iter()
+            .map(|id| {
+                let lane = self.hub.lanes.fetch_add(1, Ordering::Relaxed);
+                self.lanes.insert(id.clone(), lane);
+                (id, lane)
+            })
+            .collect()
+    }
+
+    /// Whether `lane` still serves `webhook_id` with `event_id` at the head of its queue (a
+    /// reset or a dropped queue makes an in-flight attempt stale).
+    fn current(&self, webhook_id: &str, lane: u64, event_id: &str) -> bool {
+        self.lanes.get(webhook_id) == Some(&lane)
+            && self
+                .queues
+                .get(webhook_id)
+                .and_then(VecDeque::front)
+                .is_some_and(|d| d.event_id == event_id)
+    }
+
+    fn drop_queue(&mut self, webhook_id: &str) {
+        self.queues.remove(webhook_id);
+    }
+}
+
+/// The envelope, fields in Ironclad's (alphabetical) order.
+#[derive(Serialize)]
+struct Envelope<'a> {
+    #[serde(rename = "companyID")]
+    company_id: &'a str,
+    payload: &'a std::collections::BTreeMap<&'static str, Value>,
+    timestamp: &'a str,
+    #[serde(rename = "webhookID")]
+    webhook_id: &'a str,
+}
+
+/// `X-Ironclad-Webhook-Verification`, fields in the documented order.
+#[derive(Serialize)]
+struct Verification<'a> {
+    nonce: &'a str,
+    #[serde(rename = "signAlgorithm")]
+    sign_algorithm: &'a str,
+    signature: &'a str,
+    encoding: &'a str,
+}
+
+impl Emulator {
+    /// Every webhook delivery attempt so far (`GET /_emulator/deliveries`), oldest first:
+    /// `{event_id, webhook_id, event, target_url, attempt, status, error, at}`.
+    pub fn deliveries(&self) -> Vec<Value> {
+        self.data().deliveries.log()
+    }
+
+    /// Wait until at least `count` delivery attempts are logged: `Ok` with all of them, or
+    /// `Err` with those logged when `timeout` ran out.
+    pub async fn wait_for_deliveries(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Value>, Vec<Value>> {
+        let mut logged = self.data().deliveries.hub.logged.subscribe();
+        let reached = tokio::time::timeout(timeout, logged.wait_for(|n| *n >= count))
+            .await
+            .is_ok_and(|r| r.is_ok());
+        let all = self.deliveries();
+        if reached { Ok(all) } else { Err(all) }
+    }
+
+    /// Set the retry schedule: the wait before the first retry (doubling after it) and how
+    /// many retries follow a failed attempt; `None` keeps a value.
+    pub fn configure_deliveries(&self, base_delay_ms: Option<u64>, max_retries: Option<u32>) {
+        let config = &mut self.data().deliveries.config;
+        if let Some(ms) = base_delay_ms {
+            config.base_delay_ms = ms;
+        }
+        if let Some(n) = max_retries {
+            config.max_retries = n;
+        }
+    }
+
+    /// Sign with the other test key from now on; returns the new verification key (PEM).
+    pub fn rotate_webhook_key(&self) -> &'static str {
+        let outbox = &mut self.data().deliveries;
+        outbox.key = outbox.key.rotated();
+        outbox.key.verification_pem()
+    }
+}
+
+/// The delivery task: starts a lane per webhook with queued deliveries. Lanes live in a
+/// `JoinSet`, so aborting this task (emulator shutdown) stops them all.
+pub async fn run(emu: Emulator) {
+    let hub = emu.data().deliveries.hub.clone();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(ATTEMPT_TIMEOUT)
+        .build()
+        .expect("the delivery HTTP client builds");
+    let mut lanes = JoinSet::new();
+    loop {
+        hub.wake.notified().await;
+        while lanes.try_join_next().is_some() {}
+        let idle = emu.data().deliveries.claim_idle();
+        for (webhook_id, lane) in idle {
+            lanes.spawn(work_lane(emu.clone(), client.clone(), webhook_id, lane));
+        }
+    }
+}
+
+/// Deliver `webhook_id`'s queue, head first, until it is empty. Each attempt starts from the
+/// queue, so a webhook disabled or deleted meanwhile gets nothing more.
+async fn work_lane(emu: Emulator, client: reqwest::Client, webhook_id: String, lane: u64) {
+    // `(event id, X-Ironclad-Webhook-Verification)` of the head: signed at its first attempt,
+    // resent as is by its retries.
+    let mut signed: Option<(String, String)> = None;
+    loop {
+        let Some((delivery, target, key)) = next_delivery(&mut emu.data(), &webhook_id, lane)
+        else {
+            return;
+        };
+        let verification = match &signed {
+            Some((event_id, header)) if *event_id == delivery.event_id => header.clone(),
+            _ => {
+                let header = verification(key, &delivery);
+                signed = Some((delivery.event_id.clone(), header.clone()));
+                header
+            }
+        };
+        let outcome = client
+            .post(&target)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("X-Ironclad-Webhook-Event-Id", &delivery.event_id)
+            .header("X-Ironclad-Webhook-Verification", verification)
+            .body(delivery.body.clone())
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .map_err(describe);
+        let retry = settle(
+            &mut emu.data(),
+            &webhook_id,
+            lane,
+            &delivery,
+            &target,
+            outcome,
+        );
+        if let Some(wait) = retry {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// The `X-Ironclad-Webhook-Verification` header of `delivery`, signed with `key`.
+fn verification(key: KeyId, delivery: &Delivery) -> String {
+    let signature = signing::sign(key, &delivery.event_id, &delivery.body, &delivery.nonce);
+    serde_json::to_string(&Verification {
+        nonce: &delivery.nonce,
+        sign_algorithm: "sha256",
+        signature: &signature,
+        encoding: "base64",
+    })
+    .expect("verification headers serialise")
+}
+
+/// The head of the lane's queue with the webhook's target and the signing key, or `None` when
+/// the lane is done: its queue is empty, its webhook gone or no longer enabled (its queue is
+/// dropped), or a reset replaced it.
+fn next_delivery(
+    data: &mut Data,
+    webhook_id: &str,
+    lane: u64,
+) -> Option<(Delivery, String, KeyId)> {
+    let outbox = &mut data.deliveries;
+    if outbox.lanes.get(webhook_id) != Some(&lane) {
+        return None;
+    }
+    let target = data
+        .platform
+        .webhooks
+        .iter()
+        .find(|w| w.id == webhook_id && w.status == "enabled")
+        .map(|w| w.target_url.clone());
+    let head = outbox.queues.get(webhook_id).and_then(VecDeque::front);
+    match (head, target) {
+        (Some(head), Some(target)) => Some((head.clone(), target, outbox.key)),
+        _ => {
+            outbox.drop_queue(webhook_id);
+            outbox.lanes.remove(webhook_id);
+            None
+        }
+    }
+}
+
+/// Log one attempt and apply its outcome to the webhook and the queue; returns the wait
+/// before retrying the head, if it is to be retried. An attempt whose delivery is no longer at
+/// the head of this lane's queue (a reset, a dropped queue) is not logged.
+fn settle(
+    data: &mut Data,
+    webhook_id: &str,
+    lane: u64,
+    delivery: &Delivery,
+    target: &str,
+    outcome: Result<u16, String>,
+) -> Option<Duration> {
+    if !data
+        .deliveries
+        .current(webhook_id, lane, &delivery.event_id)
+    {
+        return None;
+    }
+    let now = data.tick();
+    let outbox = &mut data.deliveries;
+    let attempt = delivery.attempts + 1;
+    let (status, error) = match &outcome {
+        Ok(status) => (Some(*status), None),
+        Err(e) => (None, Some(e.clone())),
+    };
+    outbox.log.push(Attempt {
+        event_id: delivery.event_id.clone(),
+        webhook_id: webhook_id.to_owned(),
+        event: delivery.event,
+        target_url: target.to_owned(),
+        attempt,
+        status,
+        error,
+        at: time::format_ms(now),
+    });
+    outbox.hub.logged.send_replace(outbox.log.len());
+    let queue = outbox.queues.entry(webhook_id.to_owned()).or_default();
+    let Some(webhook) = data
+        .platform
+        .webhooks
+        .iter_mut()
+        .find(|w| w.id == webhook_id)
+    else {
+        queue.clear();
+        return None;
+    };
+    if matches!(outcome, Ok(200..=299)) {
+        webhook.consecutive_failure_count = 0;
+        webhook.first_consecutive_failure = None;
+        queue.pop_front();
+        return None;
+    }
+    let disabled = record_failure(webhook, now, outcome == Ok(410));
+    if disabled || webhook.status != "enabled" {
+        // Disabled by the system now, or by its owner meanwhile: nothing more goes out.
+        queue.clear();
+        None
+    } else if attempt <= outbox.config.max_retries {
+        if let Some(head) = queue.front_mut() {
+            head.attempts = attempt;
+        }
+        Some(outbox.config.delay(attempt))
+    } else {
+        // Out of retries: Ironclad gives this event up.
+        queue.pop_front();
+        None
+    }
+}
+
+/// Count a failed attempt; returns whether the webhook is now disabled by the system (at once
+/// for `410 Gone`, else after 100 consecutive failures spanning 7 days).
+fn record_failure(webhook: &mut Webhook, now: i64, gone: bool) -> bool {
+    webhook.consecutive_failure_count += 1;
+    let first = webhook
+        .first_consecutive_failure
+        .get_or_insert_with(|| time::format_ms(now));
+    let failing_since = time::parse(first).unwrap_or(now);
+    let worn_out = webhook.consecutive_failure_count >= DISABLE_AFTER_FAILURES
+        && now - failing_since >= DISABLE_AFTER_MS;
+    if gone || worn_out {
+        webhook.status = "disabledBySystem".into();
+        webhook.status_last_updated_by = Some("system".into());
+        webhook.status_last_updated_at = Some(time::format_ms(now));
+        true
+    } else {
+        false
+    }
+}
+
+/// A transport error with its causes (`error sending request: … Connection refused`), without
+/// the URL (the attempt lists it).
+fn describe(error: reqwest::Error) -> String {
+    if error.is_timeout() {
+        return format!("timed out after {} s", ATTEMPT_TIMEOUT.as_secs());
+    }
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    let mut text = error.without_url().to_string();
+    for cause in causes {
+        if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn webhook() -> Webhook {
+        Webhook {
+            id: "w".into(),
+            events: vec!["*".into()],
+            target_url: "http://127.0.0.1:9/hook".into(),
+            status: "enabled".into(),
+            status_last_updated_at: None,
+            status_last_updated_by: None,
+            consecutive_failure_count: 0,
+            first_consecutive_failure: None,
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_from_the_base() {
+        let config = Config::default();
+        let waits: Vec<u64> = (1..=4)
+            .map(|n| config.delay(n).as_millis() as u64)
+            .collect();
+        assert_eq!(waits, [1000, 2000, 4000, 8000]);
+        assert_eq!(config.delay(10).as_secs(), 512);
+        let huge = Config {
+            base_delay_ms: u64::MAX / 2,
+            max_retries: 100,
+        };
+        assert_eq!(huge.delay(100), Duration::from_millis(u64::MAX));
+    }
+
+    #[test]
+    fn failures_disable_after_100_over_7_days_or_at_once_on_410() {
+        let start = time::parse("2025-01-01T00:00:00Z").unwrap();
+        let mut w = webhook();
+        assert!(!record_failure(&mut w, start, false));
+        assert_eq!(w.consecutive_failure_count, 1);
+        assert_eq!(
+            w.first_consecutive_failure.as_deref(),
+            Some("2025-01-01T00:00:00.000Z")
+        );
+        for _ in 0..98 {
+            assert!(!record_failure(&mut w, start + 3_600_000, false));
+        }
+        // 100 failures, but within a day: still enabled.
+        assert!(!record_failure(&mut w, start + 7_200_000, false));
+        assert_eq!(w.consecutive_failure_count, 100);
+        assert_eq!(w.status, "enabled");
+        assert!(record_failure(&mut w, start + DISABLE_AFTER_MS, false));
+        assert_eq!(w.status, "disabledBySystem");
+        assert_eq!(w.status_last_updated_by.as_deref(), Some("system"));
+
+        let mut gone = webhook();
+        assert!(record_failure(&mut gone, start, true));
+        assert_eq!(gone.status, "disabledBySystem");
+    }
+}

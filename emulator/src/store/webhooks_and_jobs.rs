@@ -1,0 +1,121 @@
+//! State shared by the "platform" areas — webhooks (`webhooks`), data exports (`exports`) and
+//! asynchronous workflow launches (`async_launch`) — seeded from
+//! `fixtures/emulator/platform.json`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::store::seed::User;
+
+const FIXTURE: &str = include_str!("../../../fixtures/emulator/platform.json");
+
+#[derive(Debug, Default)]
+pub struct PlatformStore {
+    /// In creation order.
+    pub webhooks: Vec<Webhook>,
+    pub exports: Vec<ExportJob>,
+    pub async_jobs: Vec<AsyncJob>,
+}
+
+impl PlatformStore {
+    /// The built-in seed (`fixtures/emulator/platform.json`).
+    pub fn seeded() -> Self {
+        Self::from_json(FIXTURE).expect("fixtures/emulator/platform.json is valid")
+    }
+
+    pub fn from_json(text: &str) -> anyhow::Result<Self> {
+        let fixture: Fixture = serde_json::from_str(text)?;
+        let mut ids = std::collections::HashSet::new();
+        let mut targets = std::collections::HashSet::new();
+        for w in &fixture.webhooks {
+            anyhow::ensure!(ids.insert(w.id.clone()), "duplicate webhook {}", w.id);
+            anyhow::ensure!(
+                targets.insert(w.target_url.clone()),
+                "two webhooks target {}",
+                w.target_url
+            );
+        }
+        Ok(Self {
+            webhooks: fixture.webhooks,
+            exports: fixture.exports,
+            async_jobs: Vec::new(),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fixture {
+    #[serde(rename = "_comment", default)]
+    _comment: Option<String>,
+    webhooks: Vec<Webhook>,
+    exports: Vec<ExportJob>,
+}
+
+/// `WebhookModel` without `companyId` (the tenant's, added when served).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Webhook {
+    pub id: String,
+    pub events: Vec<String>,
+    #[serde(rename = "targetURL")]
+    pub target_url: String,
+    /// `enabled` | `disabled` | `disabledBySystem`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_last_updated_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_last_updated_by: Option<String>,
+    pub consecutive_failure_count: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_consecutive_failure: Option<String>,
+}
+
+/// A data export job; its status advances one step per status poll.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExportJob {
+    pub job_id: String,
+    /// `pending` | `running` | `done` | `failed`.
+    pub job_status: String,
+    /// The `DataExportRequestModel` it was submitted with.
+    pub request: Value,
+}
+
+/// An asynchronous launch: validated when submitted, settled on the second status poll.
+#[derive(Debug, Clone)]
+pub struct AsyncJob {
+    pub id: String,
+    /// The body as sent (`requestPayload`).
+    pub payload: Value,
+    pub polls: u32,
+    pub outcome: AsyncOutcome,
+}
+
+#[derive(Debug, Clone)]
+pub enum AsyncOutcome {
+    /// Valid: the workflow is created from these when the job completes.
+    Launch {
+        template: String,
+        attributes: Map<String, Value>,
+        user: User,
+    },
+    /// Launched: the new workflow's id.
+    Launched { workflow_id: String },
+    /// Invalid: `{code, message, param}`.
+    Failed(Value),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixture_loads() {
+        let store = PlatformStore::seeded();
+        assert_eq!(store.webhooks.len(), 2);
+        assert_eq!(store.exports.len(), 1);
+        let dup = FIXTURE.replace("64b7f0c2a1d3e5f7092b4c6e", "64b7f0c2a1d3e5f7092b4c6d");
+        assert!(PlatformStore::from_json(&dup).is_err());
+    }
+}
