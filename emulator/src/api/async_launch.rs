@@ -25,7 +25,9 @@ use crate::store::webhooks_and_jobs::{AsyncJob, AsyncOutcome};
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
+        // action: create_new_workflow_async, launch_workflow_and_wait
         .route("/public/api/v1/workflows/async", post(submit))
+        // action: retrieve_asynchronous_workflow_status, launch_workflow_and_wait
         .route("/public/api/v1/workflows/async/{asyncJobId}", get(status))
 }
 

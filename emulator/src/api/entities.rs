@@ -38,11 +38,14 @@ const STATUSES: [&str; 2] = ["ACTIVE", "INACTIVE"];
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
+        // action: get_entity_relationship_types
         .route(
             "/public/api/v1/entities/relationship-types",
             get(relationship_types),
         )
+        // action: list_entities, create_entity
         .route("/public/api/v1/entities", get(list).post(create))
+        // action: delete_entity, retrieve_entity, update_entity
         .route(
             "/public/api/v1/entities/{id}",
             get(retrieve).patch(update).delete(remove),

@@ -27,7 +27,9 @@ const UNKNOWN_JOB: &str = "Could not retrieve job status. Please verify the job 
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
+        // action: export
         .route("/public/api/v1/exports", post(submit))
+        // action: export_job
         .route("/public/api/v1/exports/{jobId}", get(status))
 }
 

@@ -34,7 +34,9 @@ const SORT_FIELDS: [&str; 2] = ["name", "lastUpdated"];
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
+        // action: list_obligations, create_obligation
         .route("/public/api/v1/obligations", get(list).post(create))
+        // action: retrieve_obligation, update_obligation
         .route(
             "/public/api/v1/obligations/{id}",
             get(retrieve).patch(update),

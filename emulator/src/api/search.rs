@@ -72,6 +72,7 @@ const STOPWORDS: [&str; 40] = [
 ];
 
 pub fn routes() -> Router<Emulator> {
+    // action: run_conversational_search
     Router::new().route("/public/api/v1/search/conversational", post(run))
 }
 

@@ -72,7 +72,9 @@ const SETTABLE_STATUSES: [&str; 2] = ["enabled", "disabled"];
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
+        // action: list_webhooks, create_webhook
         .route("/public/api/v1/webhooks", get(list).post(create))
+        // action: delete_webhook, retrieve_webhook, update_webhook
         .route(
             "/public/api/v1/webhooks/{id}",
             get(retrieve).patch(update).delete(remove),

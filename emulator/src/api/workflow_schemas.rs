@@ -18,7 +18,9 @@ const FORMS: [&str; 1] = ["launch"];
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
+        // action: list_workflow_schemas
         .route("/public/api/v1/workflow-schemas", get(list))
+        // action: retrieve_workflow_schema
         .route("/public/api/v1/workflow-schemas/{id}", get(retrieve))
 }
 

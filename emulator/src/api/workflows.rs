@@ -27,12 +27,14 @@ pub const CREATE_WORKFLOWS: &str = "public.workflows.createWorkflows";
 pub fn routes() -> Router<Emulator> {
     Router::new()
         // A launch may carry files (multipart): the upload routes' body limit.
+        // action: list_workflows, launch_new_workflow, launch_workflow_with_files
         .route(
             "/public/api/v1/workflows",
             get(list)
                 .post(create)
                 .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
+        // action: retrieve_workflow
         .route("/public/api/v1/workflows/{id}", get(retrieve))
 }
 

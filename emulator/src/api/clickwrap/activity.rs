@@ -26,9 +26,13 @@ const EVENT_TYPES: [&str; 6] = [
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
+        // action: clickwrap_activity_send
         .route("/send", get(send_get).post(send_post))
+        // action: clickwrap_activity_latest
         .route("/latest", get(latest))
+        // action: clickwrap_activity_retrieve
         .route("/retrieve", get(retrieve))
+        // action: clickwrap_activity_published
         .route("/published", get(published))
 }
 

@@ -14,40 +14,60 @@ type Answer = Result<Json<Value>, CwError>;
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
+        // action: clickwrap_list_sites
         .route("/v1.1/sites", get(list_sites))
+        // action: clickwrap_get_site
         .route("/v1.1/sites/{site}", get(get_site))
+        // action: clickwrap_list_contracts
         .route("/v1.1/sites/{site}/contract", get(list_contracts))
+        // action: clickwrap_get_contract
         .route("/v1.1/contracts/{id}", get(get_contract))
+        // action: clickwrap_create_version
         .route("/v1.1/contracts/{id}/versions", post(create_version))
+        // action: clickwrap_get_latest_version, clickwrap_get_published_version
         .route(
             "/v1.1/contracts/{id}/versions/{which}",
             get(contract_version),
         )
+        // action: clickwrap_publish_version, clickwrap_publish_latest_version
         .route(
             "/v1.1/contracts/{id}/versions/{which}/publish",
             post(publish_version),
         )
+        // action: clickwrap_get_version
         .route("/v1.1/versions/{id}", get(get_version))
+        // action: clickwrap_list_groups, clickwrap_create_group
         .route(
             "/v1.1/sites/{site}/groups",
             get(list_groups).post(create_group),
         )
+        // action: clickwrap_get_group, clickwrap_update_group
         .route("/v1.1/groups/{id}", get(get_group).patch(update_group))
+        // action: clickwrap_publish_group
         .route("/v1.1/groups/{id}/publish", post(publish_group))
+        // action: clickwrap_list_signers
         .route("/v1.1/signers", get(list_signers))
+        // action: clickwrap_list_site_signers, clickwrap_upsert_signer
         .route(
             "/v1.1/sites/{site}/signers",
             get(list_site_signers).post(upsert_signers),
         )
+        // action: clickwrap_get_signer
         .route("/v1.1/signers/{spec}", get(get_signer))
+        // action: clickwrap_list_activity
         .route("/v1.1/activity", get(list_activity))
+        // action: clickwrap_get_activity
         .route("/v1.1/activity/{id}", get(get_activity))
+        // action: clickwrap_list_signer_activity
         .route(
             "/v1.1/sites/{site}/signers/{spec}/activity",
             get(list_signer_activity),
         )
+        // action: clickwrap_list_account_members
         .route("/v1.1/accounts/{id}/members", get(list_members))
+        // action: clickwrap_list_site_memberships
         .route("/v1.1/sites/{site}/memberships", get(list_memberships))
+        // action: clickwrap_get_site_membership
         .route("/v1.1/sites/{site}/memberships/{user}", get(get_membership))
         .route("/v1.1/{*rest}", any(unknown))
 }

@@ -26,10 +26,12 @@ const UNKNOWN_JOB: &str = "Could not retrieve job status. Please verify the job 
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
+        // action: export_job_download
         .route(
             "/public/api/v1/exports/{jobId}/download",
             get(export_download),
         )
+        // action: retrieve_webhook_verification_key
         .route(
             "/public/api/v1/webhooks/verification-key",
             get(verification_key),

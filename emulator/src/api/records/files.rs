@@ -48,6 +48,7 @@ const DEFAULT_IMPORT_TYPE: &str = "imported";
 pub fn routes() -> Router<Emulator> {
     let upload_limit = || DefaultBodyLimit::max(UPLOAD_BODY_LIMIT);
     Router::new()
+        // action: delete_attachment_on_record, retrieve_attachment_on_record, create_attachment_on_record
         .route(
             "/public/api/v1/records/{id}/attachments/{key}",
             post(create_attachment)
@@ -55,14 +56,17 @@ pub fn routes() -> Router<Emulator> {
                 .get(retrieve_attachment)
                 .delete(delete_attachment),
         )
+        // action: create_smart_import_record
         .route(
             "/public/api/v1/records/smart-import",
             post(smart_import).layer(upload_limit()),
         )
+        // action: create_smart_import_record_to_import
         .route(
             "/public/api/v1/records/smart-import/{importId}",
             post(smart_import_to).layer(upload_limit()),
         )
+        // action: retrieve_xlsx_export_file_of_records
         .route("/public/api/v1/records/export", get(export))
 }
 

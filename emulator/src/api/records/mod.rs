@@ -86,21 +86,28 @@ mod files;
 pub fn routes() -> Router<Emulator> {
     Router::new()
         .merge(files::routes())
+        // action: list_records, create_record
         .route("/public/api/v1/records", get(list).post(create))
+        // action: list_records_metadata
         .route("/public/api/v1/records/metadata", get(metadata))
+        // action: retrieve_import_predictions
         .route("/public/api/v1/records/smart-import", get(predictions))
+        // action: create_attachment_download_urls
         .route(
             "/public/api/v1/records/attachments/download-urls",
             post(create_download_job),
         )
+        // action: get_attachment_download_urls_status
         .route(
             "/public/api/v1/records/attachments/download-urls/{jobId}",
             get(download_job_status),
         )
+        // action: delete_record, retrieve_record, update_record_metadata, replace_record
         .route(
             "/public/api/v1/records/{id}",
             get(retrieve).put(replace).patch(update).delete(remove),
         )
+        // action: run_action_on_record
         .route("/public/api/v1/records/{id}/actions", post(run_action))
 }
 

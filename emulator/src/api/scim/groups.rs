@@ -30,7 +30,9 @@ const FILTERABLE: &[&str] = &[
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
+        // action: scim_list_groups, scim_create_group
         .route("/scim/v2/Groups", get(list).post(create))
+        // action: scim_delete_group, scim_retrieve_group, scim_patch_group, scim_replace_group
         .route(
             "/scim/v2/Groups/{id}",
             get(retrieve).put(replace).patch(patch).delete(remove),

@@ -109,7 +109,9 @@ pub fn routes(emu: &Emulator) -> Router<Emulator> {
     Router::new()
         .merge(users::routes())
         .merge(groups::routes())
+        // action: scim_list_schemas
         .route("/scim/v2/Schemas", get(list_schemas))
+        // action: scim_retrieve_schema
         .route("/scim/v2/Schemas/{id}", get(retrieve_schema))
         .route("/scim/v2", axum::routing::any(unknown))
         .route("/scim/v2/{*rest}", axum::routing::any(unknown))

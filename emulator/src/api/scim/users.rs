@@ -37,7 +37,9 @@ const FILTERABLE: &[&str] = &[
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
+        // action: scim_list_users, scim_create_user
         .route("/scim/v2/Users", get(list).post(create))
+        // action: scim_delete_user, scim_retrieve_user, scim_patch_user, scim_replace_user
         .route(
             "/scim/v2/Users/{id}",
             get(retrieve).put(replace).patch(patch).delete(remove),

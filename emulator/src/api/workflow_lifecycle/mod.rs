@@ -37,44 +37,59 @@ pub use store::LifecycleStore;
 pub fn routes() -> Router<Emulator> {
     const W: &str = "/public/api/v1/workflows/{id}";
     Router::new()
+        // action: list_workflow_approvals
         .route(&format!("{W}/approvals"), get(approvals::list))
+        // action: update_workflow_approval
         .route(
             &format!("{W}/approvals/{{roleId}}"),
             patch(approvals::update),
         )
+        // action: approval_requests
         .route(&format!("{W}/approval-requests"), get(approvals::requests))
+        // action: turn_history
         .route(&format!("{W}/turn-history"), get(approvals::turn_history))
+        // action: pause_workflow
         .route(&format!("{W}/pause"), post(transitions::pause))
+        // action: resume_workflow
         .route(&format!("{W}/resume"), post(transitions::resume))
+        // action: cancel_workflow
         .route(&format!("{W}/cancel"), post(transitions::cancel))
+        // action: revert_to_review
         .route(
             &format!("{W}/revert-to-review"),
             patch(transitions::revert_to_review),
         )
+        // action: update_workflow_metadata
         .route(
             &format!("{W}/attributes"),
             patch(transitions::update_metadata),
         )
+        // action: list_comments_in_workflow, create_comment_on_workflow
         .route(
             &format!("{W}/comments"),
             get(collaboration::list_comments).post(collaboration::create_comment),
         )
+        // action: deprecated_create_comment_on_workflow
         .route(
             &format!("{W}/comment"),
             post(collaboration::create_comment_deprecated),
         )
+        // action: list_comment_from_workflow
         .route(
             &format!("{W}/comments/{{commentId}}"),
             get(collaboration::retrieve_comment),
         )
+        // action: list_workflow_participants
         .route(
             &format!("{W}/participants"),
             get(collaboration::participants),
         )
+        // action: update_workflow_role_assignment
         .route(
             &format!("{W}/roles/{{roleName}}"),
             patch(collaboration::assign_role),
         )
+        // action: list_workflow_role_eligible_assignees
         .route(
             &format!("{W}/roles/{{roleName}}/eligible-assignees"),
             get(collaboration::eligible_assignees),

@@ -27,7 +27,9 @@ const PARAM: &str = "signaturePacketDocumentKeys";
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
+        // action: retrieve_workflow_documents
         .route("/public/api/v1/workflows/{id}/documents", get(retrieve))
+        // action: update_workflow_signature_packet
         .route(
             "/public/api/v1/workflows/{id}/signature-packet",
             patch(update_packet),

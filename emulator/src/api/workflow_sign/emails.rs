@@ -24,11 +24,14 @@ pub const READ_EMAILS: &str = "public.workflows.readEmailCommunications";
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
+        // action: retrieve_email_threads_from_workflow
         .route("/public/api/v1/workflows/{id}/emails", get(list))
+        // action: retrieve_email_thread_from_workflow
         .route(
             "/public/api/v1/workflows/{id}/emails/{emailThreadId}",
             get(retrieve),
         )
+        // action: retrieve_attachment_from_email_thread
         .route(
             "/public/api/v1/workflows/{id}/emails/{emailThreadId}/attachments/{attachmentId}",
             get(attachment),

@@ -38,14 +38,17 @@ pub fn routes() -> Router<Emulator> {
     const W: &str = "/public/api/v1/workflows/{id}";
     let upload_limit = || DefaultBodyLimit::max(UPLOAD_BODY_LIMIT);
     Router::new()
+        // action: workflow_upload_signed_document
         .route(
             &format!("{W}/upload-signed"),
             post(upload_signed).layer(upload_limit()),
         )
+        // action: create_workflow_document
         .route(
             &format!("{W}/documents/{{attributeId}}"),
             post(create_document).layer(upload_limit()),
         )
+        // action: retrieve_workflow_document
         .route(&format!("{W}/document/{{key}}/download"), get(download))
 }
 

@@ -62,25 +62,31 @@ const IRONCLAD_SIGNATURE: &str = "Ironclad Signature";
 pub fn routes() -> Router<Emulator> {
     const W: &str = "/public/api/v1/workflows/{id}";
     let sign_status_routes = Router::new()
+        // action: get_sign_status
         .route(&format!("{W}/sign-status"), get(sign_status))
+        // action: send_signature_request
         .route(
             &format!("{W}/sign-status/send-signature-request"),
             post(send_signature_request),
         )
+        // action: delete_scheduled_signature_request, update_scheduled_signature_request, schedule_send_signature_request
         .route(
             &format!("{W}/sign-status/scheduled-send"),
             post(schedule_send)
                 .patch(update_scheduled_send)
                 .delete(delete_scheduled_send),
         )
+        // action: cancel_signature_request
         .route(
             &format!("{W}/sign-status/cancel-signature-request"),
             post(cancel_signature_request),
         )
+        // action: delete_signer, update_signer
         .route(
             &format!("{W}/sign-status/signers/{{signerRoleName}}"),
             patch(update_signer).delete(delete_signer),
         )
+        // action: remind_signer
         .route(
             &format!("{W}/sign-status/signers/{{signerRoleName}}/remind"),
             post(remind_signer),
@@ -88,11 +94,14 @@ pub fn routes() -> Router<Emulator> {
         .route_layer(axum::middleware::map_response(state_coded));
     Router::new()
         .merge(sign_status_routes)
+        // action: list_workflow_signers
         .route(&format!("{W}/signatures"), get(list_signers))
+        // action: create_recipient_url
         .route(
             &format!("{W}/signatures/recipient-urls"),
             post(create_recipient_url),
         )
+        // action: create_embeddable_recipient_url
         .route(
             &format!("{W}/signatures/recipient-urls/embedded"),
             post(create_embeddable_recipient_url),
