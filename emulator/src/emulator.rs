@@ -65,7 +65,7 @@ pub struct Data {
     /// Approvals, turns, comments and participants per workflow (`workflow_lifecycle`).
     pub workflow_lifecycle: crate::api::workflow_lifecycle::LifecycleStore,
     /// Records, entities and obligations (`records`).
-    pub repository: crate::api::records::Repository,
+    pub repository: crate::store::repository::Repository,
     /// Signature packets, packet document order and email threads per workflow (`workflow_sign`).
     pub sign: crate::api::workflow_sign::SignStore,
     /// Uploaded file bytes and smart-import credits (`files`).
@@ -84,7 +84,7 @@ impl Data {
         Self {
             workflows: seed.workflows.clone(),
             workflow_lifecycle: crate::api::workflow_lifecycle::LifecycleStore::from_seed(seed),
-            repository: crate::api::records::Repository::seeded(),
+            repository: crate::store::repository::Repository::seeded(),
             sign: crate::api::workflow_sign::SignStore::from_seed(seed),
             platform: crate::store::webhooks_and_jobs::PlatformStore::seeded(),
             files: crate::api::files::FileStore::seeded(),

@@ -3,28 +3,25 @@
 //! delete (204). Requests say `ACTIVE`/`INACTIVE`; responses say `active`/`inactive`, as
 //! Ironclad's own examples do.
 
-use std::collections::{BTreeMap, HashSet};
-
-use anyhow::ensure;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::api::pagination::PageRequest;
-use crate::api::records::{
-    PropertyDef, SORT_DIRECTIONS, SeededItem, SortKey, check_properties, check_seeded, enum_param,
-    flag, json_object, next_readable, non_empty, optional_object, parse_filter, reject_unknown,
-    required_string, sort_order, string_list,
+use crate::api::body::{
+    SORT_DIRECTIONS, SortKey, enum_param, flag, json_object, non_empty, optional_object,
+    parse_filter, reject_unknown, required_string, sort_order, string_list,
 };
+use crate::api::pagination::PageRequest;
 use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
 use crate::infra::errors::ApiError;
 use crate::infra::query::Params;
+use crate::store::entities::{Entities, Entity};
+use crate::store::properties::check_properties;
 use crate::{store::ids, store::time};
 
 pub const READ_RELATIONSHIP_TYPES: &str = "public.entities.readRelationshipTypes";
@@ -52,97 +49,12 @@ pub fn routes() -> Router<Emulator> {
         )
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RelationshipType {
-    pub id: String,
-    /// The key requests use in `relationshipTypeKey`.
-    pub name: String,
-    pub display_name: String,
-    pub description: String,
-}
-
-/// A stored entity (`EntityModel`, with its relationship type by key).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Entity {
-    pub id: String,
-    pub ironclad_id: String,
-    pub name: String,
-    /// `active` | `inactive`.
-    pub status: String,
-    pub last_updated: String,
-    #[serde(default)]
-    pub relationship_type: Option<String>,
-    #[serde(default)]
-    pub parent_id: Option<String>,
-    pub properties: Map<String, Value>,
-}
-
-#[derive(Debug, Default)]
-pub struct Entities {
-    pub relationship_types: Vec<RelationshipType>,
-    pub properties: BTreeMap<String, PropertyDef>,
-    pub list: Vec<Entity>,
-    next: u64,
-}
-
 impl Entities {
-    pub fn new(
-        relationship_types: Vec<RelationshipType>,
-        properties: BTreeMap<String, PropertyDef>,
-        list: Vec<Entity>,
-    ) -> anyhow::Result<Self> {
-        let mut seen = HashSet::new();
-        for e in &list {
-            let item = SeededItem {
-                kind: "entity",
-                id: &e.id,
-                ironclad_id: &e.ironclad_id,
-                prefix: "ENTITY-",
-                last_updated: &e.last_updated,
-                properties: &e.properties,
-            };
-            let ctx = check_seeded(item, &mut seen, &properties)?;
-            ensure!(
-                ["active", "inactive"].contains(&e.status.as_str()),
-                "{ctx}: status {}",
-                e.status
-            );
-            if let Some(t) = &e.relationship_type {
-                ensure!(
-                    relationship_types.iter().any(|r| &r.name == t),
-                    "{ctx}: unknown relationship type {t}"
-                );
-            }
-            if let Some(p) = &e.parent_id {
-                ensure!(
-                    list.iter().any(|o| &o.id == p && o.id != e.id),
-                    "{ctx}: unknown parent {p}"
-                );
-            }
-        }
-        let next = next_readable(list.iter().map(|e| e.ironclad_id.as_str()), "ENTITY-");
-        Ok(Self {
-            relationship_types,
-            properties,
-            list,
-            next,
-        })
-    }
-
-    /// An entity's index by id or Ironclad id (`ENTITY-3`, case-insensitive).
-    fn find(&self, key: &str) -> Option<usize> {
-        self.list
-            .iter()
-            .position(|e| e.id == key || e.ironclad_id.eq_ignore_ascii_case(key))
-    }
-
     fn render(&self, e: &Entity) -> Value {
         let named: Vec<&str> = e
             .relationship_type
             .iter()
-            .filter_map(|key| self.relationship_types.iter().find(|r| &r.name == key))
+            .filter_map(|key| self.types.iter().find(|r| &r.name == key))
             .map(|r| r.id.as_str())
             .collect();
         let mut v = json!({
@@ -171,7 +83,7 @@ impl Entities {
         };
         match keys.as_deref() {
             Some([key]) => self
-                .relationship_types
+                .types
                 .iter()
                 .any(|r| &r.name == key)
                 .then(|| key.clone())
@@ -247,7 +159,7 @@ async fn relationship_types(
     Extension(actor): Extension<Actor>,
 ) -> Result<Json<Value>, ApiError> {
     actor.require_scope(READ_RELATIONSHIP_TYPES)?;
-    let types = emu.data().repository.entities.relationship_types.clone();
+    let types = emu.data().repository.entities.types.clone();
     Ok(Json(serde_json::to_value(types).expect("types serialise")))
 }
 
@@ -351,7 +263,7 @@ async fn create(
     };
     let entity = Entity {
         id,
-        ironclad_id: format!("ENTITY-{}", entities.next),
+        ironclad_id: entities.allocate_ironclad_id(),
         name,
         status,
         last_updated: time::format_ms(now),
@@ -359,7 +271,6 @@ async fn create(
         parent_id,
         properties,
     };
-    entities.next += 1;
     let rendered = entities.render(&entity);
     entities.list.push(entity);
     Ok((StatusCode::CREATED, Json(rendered)).into_response())
@@ -390,7 +301,7 @@ async fn update(
     let entities = &mut data.repository.entities;
     let index = entities.find(&key).ok_or_else(|| entity_not_found(&key))?;
     let mut next = entities.list[index].clone();
-    if let Some(name) = crate::api::records::optional_string(&body, "name")? {
+    if let Some(name) = crate::api::body::optional_string(&body, "name")? {
         next.name = non_empty(name, "name")?;
     }
     if let Some(v) = body.get("relationshipTypeKey").filter(|v| !v.is_null()) {

@@ -2,6 +2,7 @@
 //! call the stores (`store`) and answer in Ironclad's wire shapes and errors (`infra::errors`).
 
 pub mod async_launch;
+pub mod body;
 pub mod clickwrap;
 pub mod entities;
 pub mod exports;

@@ -2,28 +2,26 @@
 //! (paged, filtered — `Equals([parentId], '<record id>')` — and sorted), create (201, under an
 //! existing record, exactly one obligation type), retrieve and update.
 
-use std::collections::{BTreeMap, HashSet};
-
-use anyhow::ensure;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::api::pagination::PageRequest;
-use crate::api::records::{
-    PropertyDef, Record, Repository, SORT_DIRECTIONS, SeededItem, SortKey, check_properties,
-    check_seeded, enum_param, json_object, next_readable, non_empty, optional_object,
-    optional_string, parse_filter, reject_unknown, required_string, sort_order,
+use crate::api::body::{
+    SORT_DIRECTIONS, SortKey, enum_param, json_object, non_empty, optional_object, optional_string,
+    parse_filter, reject_unknown, required_string, sort_order,
 };
+use crate::api::pagination::PageRequest;
 use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
 use crate::infra::errors::ApiError;
 use crate::infra::query::Params;
+use crate::store::obligations::{Obligation, Obligations};
+use crate::store::properties::check_properties;
+use crate::store::repository::{Record, Repository};
 use crate::{store::ids, store::time};
 
 pub const READ_OBLIGATIONS: &str = "public.obligations.readObligations";
@@ -43,78 +41,7 @@ pub fn routes() -> Router<Emulator> {
         )
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ObligationType {
-    pub id: String,
-    /// The key requests use in `obligationTypeKey`.
-    pub key: String,
-    /// For "Get All Obligation Types", whose path the spec snapshot lacks (not served).
-    #[allow(dead_code)]
-    pub display_name: String,
-}
-
-/// A stored obligation: `ObligationModel` with its type by key and its parent record by id.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Obligation {
-    pub id: String,
-    pub ironclad_id: String,
-    pub name: String,
-    pub last_updated: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub parent_id: String,
-    pub properties: Map<String, Value>,
-}
-
-#[derive(Debug, Default)]
-pub struct Obligations {
-    pub types: Vec<ObligationType>,
-    pub properties: BTreeMap<String, PropertyDef>,
-    pub list: Vec<Obligation>,
-    next: u64,
-}
-
 impl Obligations {
-    pub fn new(
-        types: Vec<ObligationType>,
-        properties: BTreeMap<String, PropertyDef>,
-        list: Vec<Obligation>,
-    ) -> anyhow::Result<Self> {
-        let mut seen = HashSet::new();
-        for o in &list {
-            let item = SeededItem {
-                kind: "obligation",
-                id: &o.id,
-                ironclad_id: &o.ironclad_id,
-                prefix: "OB-",
-                last_updated: &o.last_updated,
-                properties: &o.properties,
-            };
-            let ctx = check_seeded(item, &mut seen, &properties)?;
-            ensure!(
-                types.iter().any(|t| t.key == o.kind),
-                "{ctx}: unknown type {}",
-                o.kind
-            );
-        }
-        let next = next_readable(list.iter().map(|o| o.ironclad_id.as_str()), "OB-");
-        Ok(Self {
-            types,
-            properties,
-            list,
-            next,
-        })
-    }
-
-    /// An obligation's index by id or Ironclad id (`OB-2`, case-insensitive).
-    fn find(&self, key: &str) -> Option<usize> {
-        self.list
-            .iter()
-            .position(|o| o.id == key || o.ironclad_id.eq_ignore_ascii_case(key))
-    }
-
     /// `obligationTypeKey`: exactly one known key.
     fn obligation_type(&self, value: &Value) -> Result<String, ApiError> {
         let keys = match value {
@@ -279,14 +206,13 @@ async fn create(
     };
     let obligation = Obligation {
         id: ids::uuid(),
-        ironclad_id: format!("OB-{}", repo.obligations.next),
+        ironclad_id: repo.obligations.allocate_ironclad_id(),
         name,
         last_updated: time::format_ms(now),
         kind,
         parent_id,
         properties,
     };
-    repo.obligations.next += 1;
     let rendered = render(repo, &obligation);
     repo.obligations.list.push(obligation);
     Ok((StatusCode::CREATED, Json(rendered)).into_response())

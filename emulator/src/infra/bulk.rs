@@ -9,9 +9,10 @@
 use serde_json::{Map, Value, json};
 
 use crate::api::clickwrap::Fixture;
-use crate::api::records::{NewRecord, Repository, check_properties};
 use crate::emulator::Data;
 use crate::infra::errors::ApiError;
+use crate::store::properties::check_properties;
+use crate::store::repository::{NewRecord, Repository};
 use crate::store::seed::{Creator, Seed, StepState, Workflow};
 use crate::{store::ids, store::time};
 

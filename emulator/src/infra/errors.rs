@@ -6,6 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use crate::store::properties::PropertyError;
+
 /// A Public API error (`/public/api/v1/**`, `/oauth/userinfo`, `/oauth/company-info`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -13,6 +15,17 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub param: Option<String>,
+}
+
+/// A refused `{type, value}` property is a 400 naming it.
+impl From<PropertyError> for ApiError {
+    fn from(err: PropertyError) -> Self {
+        if err.missing {
+            Self::missing_param(err.message, err.param.as_deref().unwrap_or_default())
+        } else {
+            Self::invalid_param(err.message, err.param.as_deref().unwrap_or_default())
+        }
+    }
 }
 
 impl ApiError {

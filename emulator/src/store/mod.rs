@@ -1,9 +1,14 @@
 //! Plain data stores per area, seeded from `fixtures/emulator/*.json`: no HTTP here; they hold,
 //! look up and change data and answer in domain types. Imported by `api` and `infra`, never the reverse.
 
+pub mod catalog;
+pub mod entities;
 pub mod filter;
 pub mod ids;
 pub mod lifecycle;
+pub mod obligations;
+pub mod properties;
+pub mod repository;
 pub mod seed;
 pub mod time;
 pub mod webhooks_and_jobs;

@@ -2,8 +2,8 @@
 //! milliseconds) and accepts several date formats on input. The grammar of those inputs is
 //! here; the calendar is jiff's, without a time-zone database (every instant is UTC).
 
-use jiff::SignedDuration;
 use jiff::civil::{self, Date, DateTime};
+use jiff::{SignedDuration, Span};
 
 pub const DAY_MS: i64 = 86_400_000;
 
@@ -129,6 +129,79 @@ fn digits(s: &str) -> Option<i64> {
     (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
         .then(|| s.parse().ok())
         .flatten()
+}
+
+/// An ISO-8601 duration (`P1Y2M3W4DT5H6M7S`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Duration {
+    years: i64,
+    months: i64,
+    weeks: i64,
+    days: i64,
+    hours: i64,
+    minutes: i64,
+    seconds: i64,
+}
+
+impl Duration {
+    pub fn parse(text: &str) -> Option<Self> {
+        let rest = text.strip_prefix('P')?;
+        let (date, clock) = match rest.split_once('T') {
+            Some((d, c)) if !c.is_empty() => (d, Some(c)),
+            Some(_) => return None,
+            None => (rest, None),
+        };
+        let mut d = Duration::default();
+        let mut any = false;
+        let mut read = |part: &str, units: &[(char, u8)]| -> Option<()> {
+            let mut number = String::new();
+            let mut last = 0u8;
+            for c in part.chars() {
+                if c.is_ascii_digit() {
+                    number.push(c);
+                    continue;
+                }
+                let &(_, rank) = units.iter().find(|(u, _)| *u == c)?;
+                if number.is_empty() || rank <= last {
+                    return None;
+                }
+                let n: i64 = number.parse().ok()?;
+                match (c, units.len()) {
+                    ('Y', 4) => d.years = n,
+                    ('M', 4) => d.months = n,
+                    ('W', 4) => d.weeks = n,
+                    ('D', 4) => d.days = n,
+                    ('H', 3) => d.hours = n,
+                    ('M', 3) => d.minutes = n,
+                    _ => d.seconds = n,
+                }
+                any = true;
+                last = rank;
+                number.clear();
+            }
+            number.is_empty().then_some(())
+        };
+        read(date, &[('Y', 1), ('M', 2), ('W', 3), ('D', 4)])?;
+        if let Some(clock) = clock {
+            read(clock, &[('H', 1), ('M', 2), ('S', 3)])?;
+        }
+        any.then_some(d)
+    }
+
+    /// `ms` plus this duration, calendar-wise (month ends clamp: Jan 31 + P1M = Feb 28/29);
+    /// None when the sum is past the calendar's last year (9999).
+    pub fn add_to(&self, ms: i64) -> Option<i64> {
+        let span = Span::new()
+            .try_years(self.years)
+            .and_then(|s| s.try_months(self.months))
+            .and_then(|s| s.try_weeks(self.weeks))
+            .and_then(|s| s.try_days(self.days))
+            .and_then(|s| s.try_hours(self.hours))
+            .and_then(|s| s.try_minutes(self.minutes))
+            .and_then(|s| s.try_seconds(self.seconds))
+            .ok()?;
+        utc(ms).checked_add(span).ok().map(instant)
+    }
 }
 
 #[cfg(test)]

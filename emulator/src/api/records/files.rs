@@ -18,12 +18,13 @@ use serde_json::{Map, Value, json};
 use crate::api::files::{
     Blob, FileStore, content_type_for, download, extension, form, generate, json_part,
 };
-use crate::api::records::{self, NewRecord, Prediction, Repository};
+use crate::api::records::{self};
 use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
 use crate::infra::errors::ApiError;
 use crate::infra::multipart::{Form, MAX_FILE_BYTES, UPLOAD_BODY_LIMIT};
 use crate::infra::query::Params;
+use crate::store::repository::{NewRecord, Prediction, Repository};
 use crate::{store::ids, store::time};
 
 pub const CREATE_ATTACHMENTS: &str = "public.records.createAttachments";
@@ -535,7 +536,7 @@ async fn export(
         .iter()
         .filter(|r| types.as_ref().is_none_or(|t| t.contains(&r.kind)))
         .collect();
-    records.sort_by_key(|r| records::readable_number(&r.ironclad_id, "IC-"));
+    records.sort_by_key(|r| crate::store::repository::readable_number(&r.ironclad_id, "IC-"));
     let mut rows = vec![header];
     for r in records {
         let mut row = vec![

@@ -21,12 +21,12 @@ use serde_json::{Map, Value, json};
 
 use super::{Access, on_sign, workflow_index};
 use crate::api::files::{self, Blob, extension, generate};
-use crate::api::records::{self, NewRecord, Repository};
 use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
 use crate::infra::errors::ApiError;
 use crate::infra::events::{Event, Kind};
 use crate::infra::multipart::UPLOAD_BODY_LIMIT;
+use crate::store::repository::{NewRecord, Repository};
 use crate::store::seed::{Seed, StepState, Workflow};
 use crate::{store::ids, store::time};
 
@@ -239,9 +239,11 @@ fn record_from_workflow(
             continue;
         };
         let property = json!({ "type": def.kind, "value": value });
-        if let Ok(checked) =
-            records::check_property(&format!("properties.{attribute}"), &property, &def.kind)
-        {
+        if let Ok(checked) = crate::store::properties::check_property(
+            &format!("properties.{attribute}"),
+            &property,
+            &def.kind,
+        ) {
             properties.insert(attribute.clone(), checked);
         }
     }
