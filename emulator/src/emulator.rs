@@ -67,7 +67,7 @@ pub struct Data {
     /// Records, entities and obligations (`records`).
     pub repository: crate::store::repository::Repository,
     /// Signature packets, packet document order and email threads per workflow (`workflow_sign`).
-    pub sign: crate::api::workflow_sign::SignStore,
+    pub sign: crate::store::signatures::SignStore,
     /// Uploaded file bytes and smart-import credits (`files`).
     pub files: crate::api::files::FileStore,
     /// Webhook delivery queues, attempt log, retry schedule and signing key (`deliveries`).
@@ -85,7 +85,7 @@ impl Data {
             workflows: seed.workflows.clone(),
             workflow_lifecycle: crate::api::workflow_lifecycle::LifecycleStore::from_seed(seed),
             repository: crate::store::repository::Repository::seeded(),
-            sign: crate::api::workflow_sign::SignStore::from_seed(seed),
+            sign: crate::store::signatures::SignStore::from_seed(seed),
             platform: crate::store::webhooks_and_jobs::PlatformStore::seeded(),
             files: crate::api::files::FileStore::seeded(),
             deliveries: crate::infra::deliveries::Outbox::new(seed.company.id.clone(), hub),

@@ -10,5 +10,6 @@ pub mod obligations;
 pub mod properties;
 pub mod repository;
 pub mod seed;
+pub mod signatures;
 pub mod time;
 pub mod webhooks_and_jobs;
