@@ -69,13 +69,13 @@ pub struct Data {
     /// Signature packets, packet document order and email threads per workflow (`workflow_sign`).
     pub sign: crate::store::signatures::SignStore,
     /// Uploaded file bytes and smart-import credits (`files`).
-    pub files: crate::api::files::FileStore,
+    pub files: crate::store::files::FileStore,
     /// Webhook delivery queues, attempt log, retry schedule and signing key (`deliveries`).
     pub deliveries: crate::infra::deliveries::Outbox,
     /// SCIM users and groups (`scim`).
-    pub scim: crate::api::scim::ScimStore,
+    pub scim: crate::store::scim::ScimStore,
     /// Ironclad Clickwrap's sites, contracts, groups, signers, activity and API keys.
-    pub clickwrap: crate::api::clickwrap::Store,
+    pub clickwrap: crate::store::clickwrap::Store,
     last_ms: i64,
 }
 
@@ -87,10 +87,10 @@ impl Data {
             repository: crate::store::repository::Repository::seeded(),
             sign: crate::store::signatures::SignStore::from_seed(seed),
             platform: crate::store::webhooks_and_jobs::PlatformStore::seeded(),
-            files: crate::api::files::FileStore::seeded(),
+            files: crate::store::files::FileStore::seeded(),
             deliveries: crate::infra::deliveries::Outbox::new(seed.company.id.clone(), hub),
-            scim: crate::api::scim::ScimStore::from_seed(seed),
-            clickwrap: crate::api::clickwrap::seed::store(),
+            scim: crate::store::scim::ScimStore::from_seed(seed),
+            clickwrap: crate::store::clickwrap::seed::store(),
             ..Self::default()
         }
     }

@@ -51,7 +51,6 @@ use anyhow::Context;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use api::clickwrap::Fixture as ClickwrapFixture;
 pub use emulator::{Emulator, Grant};
 pub use infra::auth::Actor;
 #[cfg(feature = "contract")]
@@ -61,6 +60,7 @@ pub use infra::contract::{
 };
 pub use infra::errors::{ApiError, OAuthError};
 pub use infra::faults::{Fault, FaultConfig};
+pub use store::clickwrap::Fixture as ClickwrapFixture;
 pub use store::ids::TOKEN_PREFIX;
 pub use store::seed::{
     Company, Creator, FieldOptions, FieldSchema, OAuthClient, Role, RoleAssignee, Seed, StepState,

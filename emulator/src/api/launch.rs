@@ -9,10 +9,11 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, header};
 use serde_json::{Map, Value, json};
 
-use crate::api::files::{self, Blob};
+use crate::api::files;
 use crate::emulator::Data;
 use crate::infra::errors::ApiError;
 use crate::infra::events::{Event, Kind};
+use crate::store::files::Blob;
 use crate::store::seed::{
     Creator, FieldSchema, Role, RoleAssignee, Seed, StepState, Template, User, Workflow,
     ironclad_number,

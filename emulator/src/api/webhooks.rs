@@ -21,51 +21,12 @@ use crate::infra::query::Params;
 use crate::store::ids;
 use crate::store::time;
 use crate::store::webhooks_and_jobs::Webhook;
+use crate::store::webhooks_and_jobs::{EVENTS, Target};
 
 pub const CREATE_WEBHOOKS: &str = "public.webhooks.createWebhooks";
 pub const READ_WEBHOOKS: &str = "public.webhooks.readWebhooks";
 pub const UPDATE_WEBHOOKS: &str = "public.webhooks.updateWebhooks";
 pub const DELETE_WEBHOOKS: &str = "public.webhooks.deleteWebhooks";
-
-/// The spec's `WebhookEvent` enum, `*` (every event) first.
-pub const EVENTS: [&str; 36] = [
-    "*",
-    "workflow_launched",
-    "workflow_updated",
-    "workflow_cancelled",
-    "workflow_completed",
-    "workflow_approval_status_changed",
-    "workflow_attribute_updated",
-    "workflow_comment_added",
-    "workflow_comment_removed",
-    "workflow_comment_updated",
-    "workflow_comment_reaction_added",
-    "workflow_comment_reaction_removed",
-    "workflow_counterparty_invite_sent",
-    "workflow_counterparty_invite_revoked",
-    "workflow_documents_added",
-    "workflow_documents_removed",
-    "workflow_documents_updated",
-    "workflow_documents_renamed",
-    "workflow_document_edited",
-    "workflow_changed_turn",
-    "workflow_paused",
-    "workflow_resumed",
-    "workflow_signature_packet_cancelled",
-    "workflow_signature_packet_document_moved",
-    "workflow_signature_packet_fully_signed",
-    "workflow_signature_packet_sent",
-    "workflow_signature_packet_signatures_collected",
-    "workflow_signature_packet_signer_first_viewed",
-    "workflow_signature_packet_signer_viewed",
-    "workflow_signature_packet_uploaded",
-    "workflow_signer_added",
-    "workflow_signer_removed",
-    "workflow_signer_reassigned",
-    "workflow_step_updated",
-    "workflow_roles_assigned",
-    "record_contract_status_changed",
-];
 
 /// Statuses a client may set (`disabledBySystem` is the system's).
 const SETTABLE_STATUSES: [&str; 2] = ["enabled", "disabled"];
@@ -330,42 +291,6 @@ fn target_url(value: &Value) -> Result<String, ApiError> {
     Ok(url.to_owned())
 }
 
-/// Whether the emulator may call `url`: its host is this machine's loopback interface.
-pub fn is_loopback_target(url: &str) -> bool {
-    Target::parse(url).is_some_and(|t| {
-        t.host == "127.0.0.1" || t.host == "[::1]" || t.host.eq_ignore_ascii_case("localhost")
-    })
-}
-
-/// The parts of a target URL that decide where it connects.
-struct Target<'a> {
-    https: bool,
-    /// As written (`[::1]` keeps its brackets); a URL with credentials (`user@host`) keeps
-    /// them here, so it never passes for a loopback host.
-    host: &'a str,
-    port: Option<&'a str>,
-}
-
-impl<'a> Target<'a> {
-    fn parse(url: &'a str) -> Option<Self> {
-        let (https, rest) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
-            (Some(rest), _) => (true, rest),
-            (None, Some(rest)) => (false, rest),
-            (None, None) => return None,
-        };
-        // URL parsers end the authority at a backslash too.
-        let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or_default();
-        let (host, port) = match authority.rfind(':') {
-            _ if authority.contains('@') => (authority, None),
-            Some(i) if !authority[i..].contains(']') => {
-                (&authority[..i], Some(&authority[i + 1..]))
-            }
-            _ => (authority, None),
-        };
-        Some(Self { https, host, port })
-    }
-}
-
 fn status(value: &Value) -> Result<String, ApiError> {
     match value.as_str() {
         Some(s) if SETTABLE_STATUSES.contains(&s) => Ok(s.to_owned()),
@@ -396,6 +321,7 @@ fn duplicate(existing: &Webhook, events: &[String], target: &str) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::webhooks_and_jobs::is_loopback_target;
 
     #[test]
     fn validates_fields() {

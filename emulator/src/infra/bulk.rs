@@ -8,9 +8,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::api::clickwrap::Fixture;
 use crate::emulator::Data;
 use crate::infra::errors::ApiError;
+use crate::store::clickwrap::Fixture;
 use crate::store::properties::check_properties;
 use crate::store::repository::{NewRecord, Repository};
 use crate::store::seed::{Creator, Seed, StepState, Workflow};

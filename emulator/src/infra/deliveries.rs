@@ -33,7 +33,8 @@ use crate::emulator::{Data, Emulator};
 use crate::infra::events::Event;
 use crate::infra::signing::{self, KeyId};
 use crate::store::webhooks_and_jobs::Webhook;
-use crate::{api::webhooks, store::ids, store::time};
+use crate::store::webhooks_and_jobs::is_loopback_target;
+use crate::{store::ids, store::time};
 
 /// Ironclad does not document its per-attempt timeout; 10 s keeps a stuck receiver from
 /// holding its queue for long.
@@ -150,7 +151,7 @@ impl Outbox {
         for webhook in webhooks.iter().filter(|w| {
             w.status == "enabled"
                 && w.events.iter().any(|e| e == "*" || e == kind)
-                && webhooks::is_loopback_target(&w.target_url)
+                && is_loopback_target(&w.target_url)
         }) {
             let envelope = Envelope {
                 company_id: &self.company_id,

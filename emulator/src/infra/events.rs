@@ -171,7 +171,7 @@ impl Data {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::webhooks::EVENTS;
+    use crate::store::webhooks_and_jobs::EVENTS;
 
     #[test]
     fn kinds_are_spec_event_types() {

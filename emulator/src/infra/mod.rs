@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod auth;
 pub mod bulk;
+pub mod clickwrap_keys;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod deliveries;

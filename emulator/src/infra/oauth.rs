@@ -134,7 +134,7 @@ pub async fn token(State(emu): State<Emulator>, headers: HeaderMap, body: Bytes)
         Err(e) => return e.into_response(),
     };
     // Clickwrap's token endpoint lives on its own host; here the same path serves its API keys.
-    if let Some(issued) = crate::api::clickwrap::exchange(
+    if let Some(issued) = crate::infra::clickwrap_keys::exchange(
         &emu,
         form.get("grant_type"),
         form.get("client_id"),
@@ -143,7 +143,7 @@ pub async fn token(State(emu): State<Emulator>, headers: HeaderMap, body: Bytes)
         let mut answer = token_answer(issued);
         answer
             .extensions_mut()
-            .insert(crate::api::clickwrap::ClickwrapAnswer);
+            .insert(crate::infra::clickwrap_keys::ClickwrapAnswer);
         return answer;
     }
     token_answer(exchange(&emu, &headers, &form))

@@ -11,7 +11,8 @@ use serde_json::Value;
 use crate::store::seed::{Seed, Workflow};
 use crate::store::time;
 
-/// The signature provider packets use unless seeded otherwise.
+/// The signature provider packets use unless seeded otherwise; recipient URLs work only with
+/// this provider.
 pub const IRONCLAD_SIGNATURE: &str = "Ironclad Signature";
 
 const FIXTURE: &str = include_str!("../../../fixtures/emulator/workflow-sign.json");

@@ -12,8 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::{CwError, Query, Store, UnknownSid};
+use super::{CwError, Query};
 use crate::emulator::Emulator;
+use crate::store::clickwrap::{Store, UnknownSid};
 
 const EVENT_TYPES: [&str; 6] = [
     "agreed",

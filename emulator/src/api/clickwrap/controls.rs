@@ -10,17 +10,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::emulator::Emulator;
-
-/// How the Activity API answers an unknown or missing `sid`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum UnknownSid {
-    /// 401 with Clickwrap's error body (the emulator's default).
-    #[default]
-    Refused,
-    /// Taken and dropped: `/send` answers 200 with no body and records nothing; the reads
-    /// answer `{}`, as for a signer who never agreed to anything.
-    Unrecorded,
-}
+use crate::store::clickwrap::UnknownSid;
 
 pub fn routes() -> Router<Emulator> {
     Router::new().route("/_emulator/clickwrap/unknown-sid", post(unknown_sid))

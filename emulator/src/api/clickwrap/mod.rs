@@ -4,10 +4,10 @@
 //! Activity API); here both share the emulator's origin, at the paths the real hosts use, none
 //! of which CLM uses:
 //! - Every API key has one access token, shown when the key is registered (seeded, see
-//!   [`Fixture`]) and accepted by the REST API as it is. `POST /oauth/token` with the key's
+//!   `store::clickwrap::Fixture`) and accepted by the REST API as it is. `POST /oauth/token` with the key's
 //!   client id and secret issues a new one and revokes the one before, as Clickwrap's
-//!   "Create/Regenerate Access Token" is feared to (`oauth.rs` hands such requests here,
-//!   [`exchange`]). The tokens never work on CLM routes, nor CLM tokens here.
+//!   "Create/Regenerate Access Token" is feared to (`infra::oauth` hands such requests to
+//!   `infra::clickwrap_keys`). The tokens never work on CLM routes, nor CLM tokens here.
 //! - `/v1.1/**` ([`rest`]): the REST API; every request needs a Clickwrap token, and a token
 //!   acts with its user's site permissions (`read`, `create`, `update`, `publish`).
 //! - `/send`, `/latest`, `/retrieve`, `/published` ([`activity`]): the Activity API, keyed by
@@ -18,15 +18,13 @@
 //! Errors have Clickwrap's shape `{"error": {message, status, name, code}}`; collections its
 //! envelope `{count, has_more, page, per_page, total_count, data}` and `filter` language.
 //! An acceptance sent to `/send` is answered by `/latest` and `/retrieve` and listed by REST
-//! `/activity`; state starts from [`seed`] and is reset with the rest of the emulator.
+//! `/activity`; state starts from `store::clickwrap::seed` and is reset with the rest of the emulator.
 
 mod activity;
 mod controls;
 mod rest;
-pub mod seed;
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashMap};
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -34,66 +32,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::emulator::Emulator;
-use crate::infra::errors::OAuthError;
-
-pub use controls::UnknownSid;
-pub use seed::Fixture;
-
-/// A user behind API keys: site id → permissions.
-#[derive(Debug, Clone)]
-pub struct User {
-    pub id: i64,
-    pub email: String,
-    pub name: String,
-    pub sites: BTreeMap<i64, Vec<&'static str>>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ApiKey {
-    pub client_id: String,
-    pub client_secret: String,
-    pub user_id: i64,
-    /// The key's current access token: the one shown at registration until an exchange
-    /// replaces it.
-    pub access_token: String,
-}
-
-/// Everything Clickwrap keeps; entities are JSON objects as the API returns them.
-#[derive(Debug, Default)]
-pub struct Store {
-    pub account: i64,
-    pub users: Vec<User>,
-    pub keys: Vec<ApiKey>,
-    /// Live access tokens → user id (each key's current one).
-    pub tokens: HashMap<String, i64>,
-    /// How the Activity API answers an unknown `sid` (`controls`).
-    pub unknown_sid: UnknownSid,
-    pub sites: Vec<Value>,
-    pub contracts: Vec<Value>,
-    pub versions: Vec<Value>,
-    pub groups: Vec<Value>,
-    pub signers: Vec<Value>,
-    pub activity: Vec<Value>,
-    next_id: i64,
-}
-
-impl Store {
-    /// A fresh integer id for sites, contracts and groups.
-    fn next_id(&mut self) -> i64 {
-        self.next_id += 1;
-        self.next_id
-    }
-
-    fn user(&self, id: i64) -> Option<&User> {
-        self.users.iter().find(|u| u.id == id)
-    }
-
-    fn site_by_access_id(&self, sid: &str) -> Option<&Value> {
-        self.sites
-            .iter()
-            .find(|s| s["access_id"].as_str() == Some(sid))
-    }
-}
 
 /// Routes served without a CLM token: the Clickwrap REST API (its own bearer check), the
 /// Activity API and the emulator's Clickwrap controls.
@@ -101,42 +39,6 @@ pub fn routes() -> Router<Emulator> {
     rest::routes()
         .merge(activity::routes())
         .merge(controls::routes())
-}
-
-/// Marks an answer given as Clickwrap, whose hosts share the emulator's origin: Ironclad's CLM
-/// contracts do not judge it (Clickwrap has no OpenAPI document of its own here).
-#[derive(Debug, Clone, Copy)]
-pub struct ClickwrapAnswer;
-
-/// `POST /oauth/token` for Clickwrap API keys: `None` when `client_id` is not one (CLM's
-/// OAuth server answers then). Tokens are long-lived (no `expires_in`), as Clickwrap's look.
-/// A key has one token: the new one revokes the previous one, the registration's included.
-pub fn exchange(
-    emu: &Emulator,
-    grant_type: Option<&str>,
-    client_id: Option<&str>,
-    client_secret: Option<&str>,
-) -> Option<Result<Value, OAuthError>> {
-    let client_id = client_id?;
-    let mut data = emu.data();
-    let store = &mut data.clickwrap;
-    let key = store.keys.iter_mut().find(|k| k.client_id == client_id)?;
-    if grant_type.is_some_and(|g| g != "client_credentials") {
-        return Some(Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "Clickwrap API keys use client_credentials",
-        )));
-    }
-    if client_secret != Some(key.client_secret.as_str()) {
-        return Some(Err(OAuthError::invalid_client()));
-    }
-    let token = crate::store::ids::token();
-    let revoked = std::mem::replace(&mut key.access_token, token.clone());
-    let user_id = key.user_id;
-    store.tokens.remove(&revoked);
-    store.tokens.insert(token.clone(), user_id);
-    Some(Ok(json!({ "token_type": "Bearer", "access_token": token })))
 }
 
 /// A Clickwrap error answer.

@@ -7,8 +7,9 @@ use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::{CwError, Query, Store, User, collection};
+use super::{CwError, Query, collection};
 use crate::emulator::Emulator;
+use crate::store::clickwrap::{Store, User};
 
 type Answer = Result<Json<Value>, CwError>;
 

@@ -16,82 +16,28 @@
 pub mod generate;
 mod reports;
 
-use std::collections::{HashMap, HashSet};
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::emulator::Emulator;
 use crate::infra::errors::ApiError;
 use crate::infra::multipart::{self, Form};
+use crate::store::files::Blob;
 use crate::{store::ids, store::time};
-
-const FIXTURE: &str = include_str!("../../../../fixtures/emulator/files.json");
 
 pub fn routes() -> Router<Emulator> {
     Router::new().merge(reports::routes())
 }
 
-/// A stored file.
-#[derive(Clone)]
-pub struct Blob {
-    pub filename: String,
-    pub content_type: String,
-    pub data: Bytes,
-}
-
-impl std::fmt::Debug for Blob {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Blob")
-            .field("filename", &self.filename)
-            .field("content_type", &self.content_type)
-            .field("bytes", &self.data.len())
-            .finish()
-    }
-}
-
+/// What the API does with a stored file.
 impl Blob {
     /// The download: `200` with the bytes, their type and `attachment; filename=…`.
     pub fn into_response(self) -> Response {
         download(&self.filename, &self.content_type, self.data)
-    }
-}
-
-/// This area's state: uploaded bytes and smart-import bookkeeping.
-#[derive(Debug, Default)]
-pub struct FileStore {
-    /// Workflow document bytes by (workflow id, document key).
-    pub documents: HashMap<(String, String), Blob>,
-    /// Record attachment bytes by (record id, attachment key).
-    pub attachments: HashMap<(String, String), Blob>,
-    /// AI Contract Credits left for smart import.
-    pub credits: u64,
-    /// Imports smart import created.
-    pub imports: HashSet<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Fixture {
-    #[serde(rename = "_comment", default)]
-    _comment: Option<String>,
-    smart_import_credits: u64,
-}
-
-impl FileStore {
-    /// The built-in store (`fixtures/emulator/files.json`).
-    pub fn seeded() -> Self {
-        let f: Fixture =
-            serde_json::from_str(FIXTURE).expect("fixtures/emulator/files.json parses");
-        Self {
-            credits: f.smart_import_credits,
-            ..Self::default()
-        }
     }
 }
 
@@ -248,6 +194,6 @@ mod tests {
             content_disposition("résumé.pdf"),
             "attachment; filename=\"r_sum_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf"
         );
-        assert_eq!(FileStore::seeded().credits, 50);
+        assert_eq!(crate::store::files::FileStore::seeded().credits, 50);
     }
 }

@@ -15,15 +15,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
-use crate::api::files::{
-    Blob, FileStore, content_type_for, download, extension, form, generate, json_part,
-};
+use crate::api::files::{content_type_for, download, extension, form, generate, json_part};
 use crate::api::records::{self};
 use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
 use crate::infra::errors::ApiError;
 use crate::infra::multipart::{Form, MAX_FILE_BYTES, UPLOAD_BODY_LIMIT};
 use crate::infra::query::Params;
+use crate::store::files::{Blob, FileStore};
 use crate::store::repository::{NewRecord, Prediction, Repository};
 use crate::{store::ids, store::time};
 

@@ -10,10 +10,11 @@ use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
 use super::schemas::GROUP;
-use super::{ScimActor, ScimError, ScimStore, find};
+use super::{ScimActor, ScimError, find};
 use crate::emulator::Emulator;
 use crate::infra::query::Params;
 use crate::store::ids;
+use crate::store::scim::ScimStore;
 
 const READ: &str = "scim.groups.readGroups";
 const CREATE: &str = "scim.groups.createGroups";

@@ -31,63 +31,10 @@ use crate::emulator::{Emulator, Grant};
 use crate::infra::auth::{AS_USER_EMAIL, AS_USER_ID};
 use crate::infra::errors::ApiError;
 use crate::infra::query::Params;
-use crate::store::seed::Seed;
 
 pub const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 pub const LIST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 pub const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-/// When the seeded users and group were created.
-const SEEDED_AT: &str = "2025-01-06T09:00:00.000Z";
-
-/// Users and groups, in the order they were added (SCIM lists them so).
-#[derive(Debug, Default)]
-pub struct ScimStore {
-    pub users: Vec<Value>,
-    pub groups: Vec<Value>,
-    /// Most resources one page returns whatever `count` asks (RFC 7644 §3.4.2.4 lets a server
-    /// return fewer); set by `POST /_emulator/scim-page-limit`, none by default.
-    pub page_limit: Option<usize>,
-}
-
-impl ScimStore {
-    pub fn from_seed(seed: &Seed) -> Self {
-        let users: Vec<Value> = seed
-            .users
-            .iter()
-            .map(|u| {
-                json!({
-                    "schemas": [schemas::USER, schemas::ENTERPRISE, schemas::IRONCLAD],
-                    "id": u.id, "userName": u.email,
-                    "name": { "givenName": u.first_name, "familyName": u.last_name },
-                    "title": u.title,
-                    "emails": [{ "value": u.email, "type": "work", "primary": true }],
-                    "active": true,
-                    schemas::ENTERPRISE: { "department": "Legal" },
-                    schemas::IRONCLAD: { "provider": "local", "allowProviderConversion": false },
-                    "meta": { "resourceType": "User", "created": SEEDED_AT, "lastModified": SEEDED_AT },
-                })
-            })
-            .collect();
-        let members: Vec<Value> = users
-            .iter()
-            .take(2)
-            .map(|u| json!({ "type": "User", "value": u["id"] }))
-            .collect();
-        let groups = vec![json!({
-            "schemas": [schemas::GROUP],
-            "id": "74906dd6-f2c6-4442-8875-57846f15b061",
-            "displayName": "Legal Ops Group",
-            "members": members,
-            "meta": { "resourceType": "Group" },
-        })];
-        Self {
-            users,
-            groups,
-            page_limit: None,
-        }
-    }
-}
 
 /// Test control (not Ironclad): `POST /_emulator/scim-page-limit` `{"max": N}` caps SCIM pages
 /// at N resources (`{"max": null}` lifts it), so a client's paging can be seen across pages

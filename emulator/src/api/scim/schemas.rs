@@ -4,10 +4,7 @@
 
 use serde_json::{Value, json};
 
-pub const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-pub const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-pub const IRONCLAD: &str = "urn:ietf:params:scim:schemas:extension:ironclad:2.0:User";
+pub use crate::store::scim::{ENTERPRISE, GROUP, IRONCLAD, USER};
 
 /// `(name, type, multiValued, required, mutability, description)`.
 type Attribute = (

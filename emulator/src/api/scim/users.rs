@@ -172,7 +172,7 @@ fn store(data: &mut crate::emulator::Data, user: Value) {
 }
 
 /// The user leaves the company and every group.
-fn delete_user(store: &mut super::ScimStore, id: &str) {
+fn delete_user(store: &mut crate::store::scim::ScimStore, id: &str) {
     store.users.retain(|u| u["id"] != id);
     for group in &mut store.groups {
         if let Some(members) = group["members"].as_array_mut() {

@@ -20,12 +20,13 @@ use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
 use super::{Access, on_sign, workflow_index};
-use crate::api::files::{self, Blob, extension, generate};
+use crate::api::files::{self, extension, generate};
 use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
 use crate::infra::errors::ApiError;
 use crate::infra::events::{Event, Kind};
 use crate::infra::multipart::UPLOAD_BODY_LIMIT;
+use crate::store::files::Blob;
 use crate::store::repository::{NewRecord, Repository};
 use crate::store::seed::{Seed, StepState, Workflow};
 use crate::{store::ids, store::time};

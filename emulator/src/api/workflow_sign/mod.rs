@@ -57,8 +57,6 @@ pub const CREATE_EMBEDDABLE_URLS: &str = "public.workflows.createEmbeddableSigne
 /// One reminder per signer per hour.
 pub const REMINDER_INTERVAL_MS: i64 = 3_600_000;
 
-/// Recipient URLs work only with this provider.
-
 pub fn routes() -> Router<Emulator> {
     const W: &str = "/public/api/v1/workflows/{id}";
     let sign_status_routes = Router::new()

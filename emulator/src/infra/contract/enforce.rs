@@ -201,7 +201,7 @@ pub async fn enforce(State(emu): State<Emulator>, req: Request, next: Next) -> R
         .await;
     if answer
         .extensions()
-        .get::<crate::api::clickwrap::ClickwrapAnswer>()
+        .get::<crate::infra::clickwrap_keys::ClickwrapAnswer>()
         .is_some()
     {
         return answer;
