@@ -6,47 +6,23 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
 
+use crate::store::clickwrap;
+use crate::store::deliveries::{Hub, Outbox};
+use crate::store::events::{Event, with_updates};
+use crate::store::faults::Faults;
+use crate::store::files::FileStore;
+use crate::store::lifecycle::LifecycleStore;
+use crate::store::rate_limits::{RateLimits, ResetFormat};
+use crate::store::repository::Repository;
+use crate::store::scim::ScimStore;
 use crate::store::seed::{Seed, Workflow};
+use crate::store::signatures::SignStore;
 use crate::store::time;
+use crate::store::tokens::{AccessToken, AuthCode, RefreshGrant};
+use crate::store::webhooks_and_jobs::PlatformStore;
 
 /// Most entries the request log keeps (oldest dropped first).
 const REQUEST_LOG_CAP: usize = 10_000;
-
-/// How an access token was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Grant {
-    ClientCredentials,
-    AuthorizationCode,
-}
-
-#[derive(Debug, Clone)]
-pub struct AccessToken {
-    pub client_id: String,
-    pub grant: Grant,
-    /// The consenting user for authorization-code tokens.
-    pub user_id: Option<String>,
-    pub scopes: Vec<String>,
-    pub expires_at_ms: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct RefreshGrant {
-    pub client_id: String,
-    pub user_id: String,
-    /// The scopes originally granted; a refresh may narrow but never widen them.
-    pub scopes: Vec<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct AuthCode {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub user_id: String,
-    pub scopes: Vec<String>,
-    /// `(method, challenge)` when the authorize request carried PKCE.
-    pub pkce: Option<(String, String)>,
-    pub expires_at_ms: i64,
-}
 
 /// Everything that changes while the emulator runs.
 #[derive(Debug, Default)]
@@ -57,40 +33,40 @@ pub struct Data {
     pub auth_codes: HashMap<String, AuthCode>,
     pub request_log: Vec<Value>,
     /// Ironclad's rate-limit buckets and injected 429s (`rate_limits`).
-    pub rate_limits: crate::infra::rate_limits::RateLimits,
+    pub rate_limits: RateLimits,
     /// Seeded fault injection and its log (`faults`).
-    pub faults: crate::infra::faults::Faults,
+    pub faults: Faults,
     /// Webhooks, export jobs and async launch jobs (`platform`).
-    pub platform: crate::store::webhooks_and_jobs::PlatformStore,
+    pub platform: PlatformStore,
     /// Approvals, turns, comments and participants per workflow (`workflow_lifecycle`).
-    pub workflow_lifecycle: crate::api::workflow_lifecycle::LifecycleStore,
+    pub workflow_lifecycle: LifecycleStore,
     /// Records, entities and obligations (`records`).
-    pub repository: crate::store::repository::Repository,
+    pub repository: Repository,
     /// Signature packets, packet document order and email threads per workflow (`workflow_sign`).
-    pub sign: crate::store::signatures::SignStore,
+    pub sign: SignStore,
     /// Uploaded file bytes and smart-import credits (`files`).
-    pub files: crate::store::files::FileStore,
+    pub files: FileStore,
     /// Webhook delivery queues, attempt log, retry schedule and signing key (`deliveries`).
-    pub deliveries: crate::infra::deliveries::Outbox,
+    pub deliveries: Outbox,
     /// SCIM users and groups (`scim`).
-    pub scim: crate::store::scim::ScimStore,
+    pub scim: ScimStore,
     /// Ironclad Clickwrap's sites, contracts, groups, signers, activity and API keys.
-    pub clickwrap: crate::store::clickwrap::Store,
+    pub clickwrap: clickwrap::Store,
     last_ms: i64,
 }
 
 impl Data {
-    fn from_seed(seed: &Seed, hub: Arc<crate::infra::deliveries::Hub>) -> Self {
+    fn from_seed(seed: &Seed, hub: Arc<Hub>) -> Self {
         Self {
             workflows: seed.workflows.clone(),
-            workflow_lifecycle: crate::api::workflow_lifecycle::LifecycleStore::from_seed(seed),
-            repository: crate::store::repository::Repository::seeded(),
-            sign: crate::store::signatures::SignStore::from_seed(seed),
-            platform: crate::store::webhooks_and_jobs::PlatformStore::seeded(),
-            files: crate::store::files::FileStore::seeded(),
-            deliveries: crate::infra::deliveries::Outbox::new(seed.company.id.clone(), hub),
-            scim: crate::store::scim::ScimStore::from_seed(seed),
-            clickwrap: crate::store::clickwrap::seed::store(),
+            workflow_lifecycle: LifecycleStore::from_seed(seed),
+            repository: Repository::seeded(),
+            sign: SignStore::from_seed(seed),
+            platform: PlatformStore::seeded(),
+            files: FileStore::seeded(),
+            deliveries: Outbox::new(seed.company.id.clone(), hub),
+            scim: ScimStore::from_seed(seed),
+            clickwrap: clickwrap::seed::store(),
             ..Self::default()
         }
     }
@@ -99,6 +75,24 @@ impl Data {
     pub fn tick(&mut self) -> i64 {
         self.last_ms = time::system_now_ms().max(self.last_ms + 1);
         self.last_ms
+    }
+
+    /// Raise the events of one change, in order: each is queued for every enabled webhook
+    /// subscribed to its type (or to `*`).
+    pub fn emit(&mut self, events: impl IntoIterator<Item = Event>) {
+        let events = with_updates(events.into_iter().collect());
+        if events.is_empty() {
+            return;
+        }
+        let at = self.now();
+        let Data {
+            platform,
+            deliveries,
+            ..
+        } = self;
+        for event in &events {
+            deliveries.enqueue(&platform.webhooks, event, at);
+        }
     }
 
     /// The clock without advancing it.
@@ -112,22 +106,32 @@ struct Inner {
     base_url: String,
     data: Mutex<Data>,
     /// What the delivery task and waiters hold on to across resets.
-    hub: Arc<crate::infra::deliveries::Hub>,
+    hub: Arc<Hub>,
+}
+
+/// The contracts in force on an emulator, as the handle keeps them. `infra::contract` installs
+/// the one implementation (and downcasts to it, through `Any`); a trait object so that this
+/// module, below `infra`, need not name the contract's types.
+#[cfg(feature = "contract")]
+pub(crate) trait Judge: std::any::Any + Send + Sync {
+    /// The violations by the emulator's own answers: a test server that made any fails when it
+    /// stops (`RunningEmulator`'s drop).
+    fn response_violations(&self) -> Vec<Value>;
 }
 
 /// A handle on one emulated Ironclad tenant; cheap to clone, shared by every handler.
 #[derive(Clone)]
 pub struct Emulator {
     inner: Arc<Inner>,
-    /// The OpenAPI contract enforced on requests, if any (see `contract`).
+    /// The OpenAPI contracts enforced on requests, if any (see `infra::contract`).
     #[cfg(feature = "contract")]
-    pub(crate) contract: Option<Arc<crate::infra::contract::Enforced>>,
+    pub(crate) contract: Option<Arc<dyn Judge>>,
 }
 
 impl Emulator {
     /// A tenant seeded from `seed`, serving absolute URLs (approval/signature links) on `base_url`.
     pub fn new(seed: Seed, base_url: impl Into<String>) -> Self {
-        let hub = Arc::new(crate::infra::deliveries::Hub::default());
+        let hub = Arc::new(Hub::default());
         let data = Mutex::new(Data::from_seed(&seed, hub.clone()));
         Self {
             inner: Arc::new(Inner {
@@ -175,11 +179,9 @@ impl Emulator {
 
     /// Enforce Ironclad's per-bucket rate limits (per minute unless `window_ms` is given).
     pub fn enforce_rate_limits(&self, window_ms: Option<i64>) {
-        self.data().rate_limits.configure(
-            true,
-            window_ms,
-            crate::infra::rate_limits::ResetFormat::default(),
-        );
+        self.data()
+            .rate_limits
+            .configure(true, window_ms, ResetFormat::default());
     }
 
     /// The requests received so far (see `request_log`).

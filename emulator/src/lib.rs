@@ -51,7 +51,7 @@ use anyhow::Context;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use emulator::{Emulator, Grant};
+pub use emulator::Emulator;
 pub use infra::auth::Actor;
 #[cfg(feature = "contract")]
 pub use infra::contract::{
@@ -59,13 +59,14 @@ pub use infra::contract::{
     UNDECLARED_STATUSES, Undeclared, UndeclaredStatus, Violation, apply_errata,
 };
 pub use infra::errors::{ApiError, OAuthError};
-pub use infra::faults::{Fault, FaultConfig};
 pub use store::clickwrap::Fixture as ClickwrapFixture;
+pub use store::faults::{Fault, FaultConfig};
 pub use store::ids::TOKEN_PREFIX;
 pub use store::seed::{
     Company, Creator, FieldOptions, FieldSchema, OAuthClient, Role, RoleAssignee, Seed, StepState,
     Template, User, Workflow, default_seed,
 };
+pub use store::tokens::Grant;
 
 /// An emulator serving on a local port until [`RunningEmulator::shutdown`] (or drop).
 pub struct RunningEmulator {

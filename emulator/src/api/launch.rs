@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::api::files;
 use crate::emulator::Data;
 use crate::infra::errors::ApiError;
-use crate::infra::events::{Event, Kind};
+use crate::store::events::{Event, Kind};
 use crate::store::files::Blob;
 use crate::store::seed::{
     Creator, FieldSchema, Role, RoleAssignee, Seed, StepState, Template, User, Workflow,

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::emulator::Emulator;
 use crate::infra::errors::ApiError;
-use crate::infra::rate_limits::ResetFormat;
+use crate::store::rate_limits::ResetFormat;
 
 /// The longest `wait-deliveries` waits.
 const MAX_WAIT_MS: u64 = 120_000;

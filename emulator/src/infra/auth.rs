@@ -6,9 +6,10 @@ use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::emulator::{AccessToken, Emulator, Grant};
+use crate::emulator::Emulator;
 use crate::infra::errors::ApiError;
 use crate::store::seed::User;
+use crate::store::tokens::{AccessToken, Grant};
 
 pub const AS_USER_EMAIL: &str = "x-as-user-email";
 pub const AS_USER_ID: &str = "x-as-user-id";

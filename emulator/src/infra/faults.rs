@@ -25,124 +25,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use crate::emulator::Emulator;
 use crate::infra::errors::ApiError;
+use crate::store::faults::{Fault, FaultConfig};
 
 const API: &str = "/public/api/v1/";
 /// Bodies the fault layer buffers to cut or drop; far above any emulator answer.
 const BODY_LIMIT: usize = 256 << 20;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
-    RateLimited,
-    Unavailable,
-    Slow,
-    ExpiredToken,
-    ServerError,
-    Dropped,
-    TruncatedJson,
-}
-
-impl Fault {
-    pub const ALL: [Fault; 7] = [
-        Fault::RateLimited,
-        Fault::Unavailable,
-        Fault::Slow,
-        Fault::ExpiredToken,
-        Fault::ServerError,
-        Fault::Dropped,
-        Fault::TruncatedJson,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Fault::RateLimited => "rate_limited",
-            Fault::Unavailable => "unavailable",
-            Fault::Slow => "slow",
-            Fault::ExpiredToken => "expired_token",
-            Fault::ServerError => "server_error",
-            Fault::Dropped => "dropped",
-            Fault::TruncatedJson => "truncated_json",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Fault> {
-        Fault::ALL.into_iter().find(|f| f.name() == name)
-    }
-}
-
-/// How faults are drawn.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FaultConfig {
-    pub seed: u64,
-    /// Share of API requests that get a fault, 0.0–1.0.
-    pub rate: f64,
-    /// The faults to draw from, evenly.
-    pub kinds: Vec<Fault>,
-    /// `Retry-After` of injected 429s.
-    pub retry_after_seconds: u64,
-}
-
-impl FaultConfig {
-    /// Every fault, on 30% of API requests, 429s asking for one second.
-    pub fn seeded(seed: u64) -> Self {
-        FaultConfig {
-            seed,
-            rate: 0.3,
-            kinds: Fault::ALL.to_vec(),
-            retry_after_seconds: 1,
-        }
-    }
-}
-
-#[derive(Debug, Default)]
-pub struct Faults {
-    active: Option<(FaultConfig, StdRng)>,
-    log: Vec<Value>,
-}
-
-impl Faults {
-    fn configure(&mut self, config: Option<FaultConfig>) {
-        self.active = config.map(|c| {
-            let rng = StdRng::seed_from_u64(c.seed);
-            (c, rng)
-        });
-        self.log.clear();
-    }
-
-    /// The fault for the next API request (None: untouched), logged; returns its log index.
-    fn draw(&mut self, method: &str, path: &str) -> Option<(usize, Option<Fault>, FaultConfig)> {
-        let (config, rng) = self.active.as_mut()?;
-        let hit = !config.kinds.is_empty() && rng.random_bool(config.rate.clamp(0.0, 1.0));
-        let fault = hit.then(|| config.kinds[rng.random_range(0..config.kinds.len())]);
-        let config = config.clone();
-        self.log.push(json!({
-            "seq": self.log.len(),
-            "method": method,
-            "path": path,
-            "fault": fault.map(Fault::name),
-            "handler_status": null,
-        }));
-        Some((self.log.len() - 1, fault, config))
-    }
-
-    fn handled(&mut self, index: usize, status: StatusCode) {
-        if let Some(entry) = self.log.get_mut(index) {
-            entry["handler_status"] = json!(status.as_u16());
-        }
-    }
-
-    /// A slow answer's delay, from the same generator.
-    fn delay_ms(&mut self) -> u64 {
-        self.active
-            .as_mut()
-            .map_or(0, |(_, rng)| rng.random_range(50..=400))
-    }
-}
 
 impl Emulator {
     /// Start drawing faults (see the module docs); replaces any earlier configuration and
@@ -158,7 +49,7 @@ impl Emulator {
     /// Every API request seen while faults were on: `{seq, method, path, fault,
     /// handler_status}`.
     pub fn fault_log(&self) -> Vec<Value> {
-        self.data().faults.log.clone()
+        self.data().faults.log().to_vec()
     }
 }
 
@@ -174,7 +65,7 @@ pub async fn inject(State(emu): State<Emulator>, req: Request, next: Next) -> Re
     };
     let handle = async |req: Request| {
         let response = next.run(req).await;
-        emu.data().faults.handled(index, response.status());
+        emu.data().faults.handled(index, response.status().as_u16());
         response
     };
     match fault {
@@ -325,35 +216,4 @@ async fn configure(State(emu): State<Emulator>, Json(body): Json<Value>) -> Resp
     });
     emu.enable_faults(config);
     Json(echo).into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn draws(seed: u64, n: usize) -> Vec<Option<Fault>> {
-        let mut faults = Faults::default();
-        faults.configure(Some(FaultConfig::seeded(seed)));
-        (0..n)
-            .map(|_| faults.draw("GET", "/public/api/v1/records").unwrap().1)
-            .collect()
-    }
-
-    #[test]
-    fn the_same_seed_gives_the_same_faults() {
-        assert_eq!(draws(7, 200), draws(7, 200));
-        assert_ne!(draws(7, 200), draws(8, 200));
-        let hit = draws(7, 1000).iter().filter(|f| f.is_some()).count();
-        assert!((200..400).contains(&hit), "about 30%: {hit}");
-        for kind in Fault::ALL {
-            assert!(draws(7, 1000).contains(&Some(kind)), "{kind:?} is drawn");
-        }
-    }
-
-    #[test]
-    fn off_draws_nothing_and_logs_nothing() {
-        let mut faults = Faults::default();
-        assert!(faults.draw("GET", "/public/api/v1/records").is_none());
-        assert!(faults.log.is_empty());
-    }
 }

@@ -1,6 +1,7 @@
-//! What every area shares and no area owns: authentication and OAuth, error bodies, request
-//! parsing, the contract, faults, rate limits, the request log, test controls, events and signed
-//! webhook deliveries. Uses `store`; never imports `api`.
+//! What every area shares and no area owns, as behaviour: authentication and OAuth, error
+//! bodies, request parsing, the contract, the fault and rate-limit middleware, the request log,
+//! test controls and the signed webhook delivery task. Their state lives in `store` (held by
+//! `emulator::Data`); this layer uses `emulator` and `store` and never imports `api`.
 
 pub mod admin;
 pub mod auth;
@@ -10,7 +11,6 @@ pub mod clickwrap_keys;
 pub mod contract;
 pub mod deliveries;
 pub mod errors;
-pub mod events;
 pub mod faults;
 pub mod multipart;
 pub mod oauth;

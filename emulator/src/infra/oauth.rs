@@ -14,12 +14,13 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::emulator::{AccessToken, AuthCode, Emulator, Grant, RefreshGrant};
+use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
 use crate::infra::errors::OAuthError;
 use crate::infra::query::{Params, decode, parse_pairs, with_query};
 use crate::store::ids;
 use crate::store::seed::OAuthClient;
+use crate::store::tokens::{AccessToken, AuthCode, Grant, RefreshGrant};
 
 const UUID_EXPECTED: &str = "Invalid value for client_id, expected type UUID";
 

@@ -1,10 +1,9 @@
 //! Webhook signatures as Ironclad makes them (§6.3 of the API digest): RSA PKCS#1 v1.5 with
 //! SHA-256 over the event id, then the exact body bytes sent, then the nonce; base64.
 //!
-//! The emulator signs with one of two TEST-ONLY key pairs committed under `fixtures/emulator/`
-//! (`webhook-signing-key[-2].pem`, public halves `webhook-verification-key[-2].pem`), so a
-//! test can rotate the key (`POST /_emulator/webhook-key/rotate`) and see
-//! `GET /webhooks/verification-key` change. Never use them for anything real.
+//! The emulator signs with one of two TEST-ONLY key pairs (`store::webhook_keys`), so a test can
+//! rotate the key (`POST /_emulator/webhook-key/rotate`) and see
+//! `GET /webhooks/verification-key` change.
 
 use std::sync::OnceLock;
 
@@ -16,41 +15,16 @@ use rsa::pkcs8::DecodePrivateKey;
 use rsa::signature::{SignatureEncoding, Signer};
 use sha2::Sha256;
 
-/// `(private PEM, public PEM)` of each test key, in rotation order.
-const KEYS: [(&str, &str); 2] = [
-    (
-        include_str!("../../../fixtures/emulator/webhook-signing-key.pem"),
-        include_str!("../../../fixtures/emulator/webhook-verification-key.pem"),
-    ),
-    (
-        include_str!("../../../fixtures/emulator/webhook-signing-key-2.pem"),
-        include_str!("../../../fixtures/emulator/webhook-verification-key-2.pem"),
-    ),
-];
+use crate::store::webhook_keys::KeyId;
 
-/// Which test key signs deliveries now.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct KeyId(usize);
-
-impl KeyId {
-    /// The other key (rotation alternates between the two).
-    pub fn rotated(self) -> Self {
-        Self((self.0 + 1) % KEYS.len())
-    }
-
-    /// The PEM public key `GET /webhooks/verification-key` serves.
-    pub fn verification_pem(self) -> &'static str {
-        KEYS[self.0].1
-    }
-
-    fn signing_key(self) -> &'static SigningKey<Sha256> {
-        static PARSED: [OnceLock<SigningKey<Sha256>>; 2] = [OnceLock::new(), OnceLock::new()];
-        PARSED[self.0].get_or_init(|| {
-            let key = RsaPrivateKey::from_pkcs8_pem(KEYS[self.0].0)
-                .expect("the committed webhook signing keys are PKCS#8 RSA keys");
-            SigningKey::new(key)
-        })
-    }
+/// The parsed private key of `key`, parsed once per process.
+fn signing_key(key: KeyId) -> &'static SigningKey<Sha256> {
+    static PARSED: [OnceLock<SigningKey<Sha256>>; 2] = [OnceLock::new(), OnceLock::new()];
+    PARSED[key.index()].get_or_init(|| {
+        let private = RsaPrivateKey::from_pkcs8_pem(key.signing_pem())
+            .expect("the committed webhook signing keys are PKCS#8 RSA keys");
+        SigningKey::new(private)
+    })
 }
 
 /// The base64 signature of one delivery with `key`.
@@ -59,7 +33,7 @@ pub fn sign(key: KeyId, event_id: &str, body: &[u8], nonce: &str) -> String {
     signed.extend_from_slice(event_id.as_bytes());
     signed.extend_from_slice(body);
     signed.extend_from_slice(nonce.as_bytes());
-    STANDARD.encode(key.signing_key().sign(&signed).to_bytes())
+    STANDARD.encode(signing_key(key).sign(&signed).to_bytes())
 }
 
 #[cfg(test)]

@@ -134,7 +134,7 @@ pub struct Extras {
     pub added_participants: Vec<(String, String)>,
 }
 
-/// The area's store, one field of `state::Data`.
+/// The area's store, one field of `Data`.
 #[derive(Debug, Default)]
 pub struct LifecycleStore {
     workflows: HashMap<String, Extras>,

@@ -8,7 +8,7 @@
 //!   email attachments) lives with the Sign step, in `workflow_sign::files` and
 //!   `workflow_sign::emails`.
 //!
-//! Uploaded bytes are kept in [`FileStore`] (one field of `state::Data`) and come back
+//! Uploaded bytes are kept in [`FileStore`] (one field of `Data`) and come back
 //! byte-identical. Files the seed only names (drafts, record attachments, email attachments)
 //! download as emulator-generated files (module `generate`). Upload routes accept bodies up to
 //! [`multipart::UPLOAD_BODY_LIMIT`] (Ironclad documents 100 MB).

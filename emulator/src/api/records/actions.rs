@@ -12,7 +12,7 @@ use crate::api::body::{json_object, reject_unknown};
 use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
 use crate::infra::errors::ApiError;
-use crate::infra::events::{Event, Kind};
+use crate::store::events::{Event, Kind};
 use crate::store::properties::check_property;
 use crate::store::repository::{Record, Snapshot};
 use crate::store::time;

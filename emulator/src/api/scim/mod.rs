@@ -27,10 +27,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use crate::emulator::{Emulator, Grant};
+use crate::emulator::Emulator;
 use crate::infra::auth::{AS_USER_EMAIL, AS_USER_ID};
 use crate::infra::errors::ApiError;
 use crate::infra::query::Params;
+use crate::store::tokens::Grant;
 
 pub const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 pub const LIST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";

@@ -14,8 +14,8 @@ use crate::api::pagination::PageRequest;
 use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
 use crate::infra::errors::ApiError;
-use crate::infra::events::{Event, Kind};
 use crate::infra::query::Params;
+use crate::store::events::{Event, Kind};
 use crate::store::seed::{Seed, User, Workflow};
 use crate::store::time;
 

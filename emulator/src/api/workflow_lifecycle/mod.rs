@@ -11,7 +11,7 @@
 //!   (`roles/{roleName}`, `…/eligible-assignees`) (module `collaboration`).
 //!
 //! Every `{id}` is a workflow id or Ironclad id, resolved as `GET /workflows/{id}` does. The
-//! area's own state lives in [`LifecycleStore`] (one field of `state::Data`), keyed by workflow
+//! area's own state lives in [`LifecycleStore`] (`store::lifecycle`, one field of `Data`), keyed by workflow
 //! id; the shared `Workflow` is changed only where Ironclad's own view of it changes (step,
 //! status, approvals/signatures state, roles, attributes, `lastUpdated`). Each change raises
 //! its webhook events (`Ctx::events`).
@@ -29,10 +29,8 @@ use serde_json::{Map, Value};
 use crate::api::workflows;
 use crate::emulator::{Data, Emulator};
 use crate::infra::errors::ApiError;
-use crate::infra::events::Event;
+use crate::store::events::Event;
 use crate::store::seed::{Seed, Workflow};
-
-pub use store::LifecycleStore;
 
 pub fn routes() -> Router<Emulator> {
     const W: &str = "/public/api/v1/workflows/{id}";

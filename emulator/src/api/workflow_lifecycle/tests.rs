@@ -6,10 +6,11 @@ use serde_json::{Value, json};
 use super::store::{self, RequestStatus};
 use super::{approvals, collaboration, transitions};
 use crate::api::launch;
-use crate::emulator::{Emulator, Grant};
+use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
 use crate::infra::query::Params;
 use crate::store::seed::{StepState, default_seed};
+use crate::store::tokens::Grant;
 
 fn emulator() -> Emulator {
     Emulator::new(default_seed(), "http://emulator.test")

@@ -17,7 +17,7 @@ use crate::api::launch;
 use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
 use crate::infra::errors::ApiError;
-use crate::infra::events::{Event, Kind};
+use crate::store::events::{Event, Kind};
 use crate::store::seed::{StepState, Template, Workflow};
 use crate::{api::workflows, store::time};
 

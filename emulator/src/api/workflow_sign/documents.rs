@@ -16,7 +16,7 @@ use super::{invalid_state, object_body, workflow_index};
 use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
 use crate::infra::errors::ApiError;
-use crate::infra::events::{Event, Kind};
+use crate::store::events::{Event, Kind};
 use crate::store::seed::Workflow;
 use crate::store::time;
 

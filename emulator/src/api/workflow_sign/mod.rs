@@ -9,7 +9,7 @@
 //!
 //! Every `{id}` is a workflow id or Ironclad id, resolved as `GET /workflows/{id}` does. Sign
 //! routes answer `400 INVALID_STATE` unless the workflow is in the Sign step. Each workflow's
-//! signature packet lives in [`SignStore`] (one field of `state::Data`), keyed by workflow id:
+//! signature packet lives in [`SignStore`] (one field of `Data`), keyed by workflow id:
 //! seeded from `fixtures/emulator/workflow-sign.json`, or built from its template's default the
 //! first time a workflow that reached Sign later is asked about. Signing itself happens outside
 //! the API (the signer's link); [`Emulator::sign_packet`] stands in for it. When every signer has
@@ -36,7 +36,7 @@ use self::signers::{delete_signer, list_signers, remind_signer, update_signer};
 use crate::emulator::{Data, Emulator};
 use crate::infra::auth::Actor;
 use crate::infra::errors::ApiError;
-use crate::infra::events::{Event, Kind};
+use crate::store::events::{Event, Kind};
 use crate::store::seed::{Seed, Workflow};
 use crate::store::signatures::{Packet, Scheduled};
 use crate::{api::workflows, store::time};

@@ -16,7 +16,7 @@ use super::{
 use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
 use crate::infra::errors::ApiError;
-use crate::infra::events::{Event, Kind};
+use crate::store::events::{Event, Kind};
 use crate::store::seed::StepState;
 
 /// `InternalAssignment` | `ExternalAssignment`, validated.

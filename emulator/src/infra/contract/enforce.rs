@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::redact::{ANSWERED_SECRETS, SENT_SECRETS, secrets_in};
 use super::{AnswerParts, Contract, RequestParts, Violation};
-use crate::emulator::Emulator;
+use crate::emulator::{Emulator, Judge};
 
 /// Most violations kept (oldest dropped first).
 const VIOLATION_CAP: usize = 10_000;
@@ -57,11 +57,17 @@ impl Enforced {
     }
 }
 
+/// The contracts in force on `emu`, as installed by [`Emulator::with_contract`].
+fn enforced(emu: &Emulator) -> Option<&Enforced> {
+    let judge: &dyn std::any::Any = emu.contract.as_deref()?;
+    judge.downcast_ref()
+}
+
 impl Emulator {
     /// The same tenant with `contract` enforced on every request under its API base, beside
     /// the contracts already in force (a second document for the same base replaces the first).
     pub fn with_contract(mut self, contract: Contract) -> Self {
-        let previous = self.contract.as_deref();
+        let previous = enforced(&self);
         let mut contracts: Vec<Contract> =
             previous.map(|e| e.contracts.clone()).unwrap_or_default();
         let print_refusals = previous.is_none_or(|e| e.print_refusals);
@@ -76,7 +82,7 @@ impl Emulator {
     /// The same tenant, refusing requests that break the contract without printing each one
     /// (they are still kept): for a test that sends thousands on purpose, like the fuzzer.
     pub fn with_quiet_refusals(mut self) -> Self {
-        if let Some(previous) = self.contract.as_deref() {
+        if let Some(previous) = enforced(&self) {
             let mut enforced = Enforced::new(previous.contracts.clone());
             enforced.print_refusals = false;
             self.contract = Some(Arc::new(enforced));
@@ -86,13 +92,12 @@ impl Emulator {
 
     /// The first contract in force (the Public API's, as tests set them up), if any.
     pub fn contract(&self) -> Option<&Contract> {
-        self.contract.as_deref().and_then(|e| e.contracts.first())
+        enforced(self).and_then(|e| e.contracts.first())
     }
 
     /// Every contract in force.
     pub fn contracts(&self) -> Vec<Contract> {
-        self.contract
-            .as_deref()
+        enforced(self)
             .map(|e| e.contracts.clone())
             .unwrap_or_default()
     }
@@ -101,8 +106,7 @@ impl Emulator {
     /// `{side, method, path, query, operation, message, param}`, `side` being `request` (the
     /// client broke the contract) or `response` (the emulator did).
     pub fn contract_violations(&self) -> Vec<Value> {
-        self.contract
-            .as_deref()
+        enforced(self)
             .map(|e| e.violations().clone())
             .unwrap_or_default()
     }
@@ -155,9 +159,10 @@ impl Enforced {
             violation.body()
         );
     }
+}
 
-    /// The violations by the emulator's own answers.
-    pub fn response_violations(&self) -> Vec<Value> {
+impl Judge for Enforced {
+    fn response_violations(&self) -> Vec<Value> {
         self.violations()
             .iter()
             .filter(|v| v["side"] == Side::Response.as_str())
@@ -169,7 +174,10 @@ impl Enforced {
 /// Middleware: judge each request under a contract's API base, and the answer to each request
 /// that passed.
 pub async fn enforce(State(emu): State<Emulator>, req: Request, next: Next) -> Response {
-    let Some(enforced) = emu.contract.clone() else {
+    let Some(judge) = emu.contract.clone() else {
+        return next.run(req).await;
+    };
+    let Some(enforced) = (judge.as_ref() as &dyn std::any::Any).downcast_ref::<Enforced>() else {
         return next.run(req).await;
     };
     let Some(contract) = enforced.for_path(req.uri().path()).cloned() else {
@@ -250,9 +258,7 @@ async fn list_violations(State(emu): State<Emulator>) -> Json<Value> {
 }
 
 async fn clear_violations(State(emu): State<Emulator>) -> Json<Value> {
-    let cleared = emu
-        .contract
-        .as_deref()
+    let cleared = enforced(&emu)
         .map(|e| std::mem::take(&mut *e.violations()).len())
         .unwrap_or(0);
     Json(json!({ "cleared": cleared }))

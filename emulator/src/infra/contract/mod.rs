@@ -39,7 +39,7 @@ use anyhow::{Context, anyhow, bail};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-pub use enforce::{Enforced, enforce, routes};
+pub use enforce::{enforce, routes};
 use errata::correct;
 pub use errata::{
     Correction, ERRATA, Erratum, TOLERATED, Tolerated, UNDECLARED_STATUSES, Undeclared,

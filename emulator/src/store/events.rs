@@ -1,8 +1,9 @@
 //! Webhook events: what changed, named and shaped as Ironclad's deliveries name them (§6.1,
 //! §6.2 of the API digest). A handler builds an [`Event`] where its change happens and raises
-//! it, still inside the data lock, with [`Data::emit`] (workflow-lifecycle handlers push onto
+//! it, still inside the data lock, with `Data::emit` (`emulator`) (workflow-lifecycle handlers push onto
 //! their `Ctx::events`, emitted when the change succeeds); module `deliveries` turns each into
-//! one signed delivery per subscribed webhook.
+//! one delivery queued per subscribed webhook (`store::deliveries`), signed and sent by
+//! `infra::deliveries`.
 //!
 //! Payloads are thin, as Ironclad's are: `event`, `workflowID` and `templateID` for workflow
 //! events, plus the extras Ironclad is known to send (approvals: `approvalID`, `approvalName`,
@@ -13,7 +14,6 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::emulator::Data;
 use crate::store::seed::{User, Workflow};
 
 /// `Kind` and its names, from one table.
@@ -127,7 +127,7 @@ impl Event {
 /// The events of one change, completed by the `workflow_updated` Ironclad also sends for every
 /// change to a workflow: one per changed workflow (not for a launch), after its specific
 /// events. An explicit `workflow_updated` stands for itself.
-fn with_updates(mut events: Vec<Event>) -> Vec<Event> {
+pub fn with_updates(mut events: Vec<Event>) -> Vec<Event> {
     let mut changed: Vec<(String, String)> = Vec::new();
     for event in &events {
         if let Some(w) = &event.workflow
@@ -146,26 +146,6 @@ fn with_updates(mut events: Vec<Event>) -> Vec<Event> {
         }
     }
     events
-}
-
-impl Data {
-    /// Raise the events of one change, in order: each is queued for every enabled webhook
-    /// subscribed to its type (or to `*`).
-    pub fn emit(&mut self, events: impl IntoIterator<Item = Event>) {
-        let events = with_updates(events.into_iter().collect());
-        if events.is_empty() {
-            return;
-        }
-        let at = self.now();
-        let Data {
-            platform,
-            deliveries,
-            ..
-        } = self;
-        for event in &events {
-            deliveries.enqueue(&platform.webhooks, event, at);
-        }
-    }
 }
 
 #[cfg(test)]
