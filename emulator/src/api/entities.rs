@@ -12,10 +12,10 @@ use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
 use crate::api::body::{
-    SORT_DIRECTIONS, SortKey, enum_param, flag, json_object, non_empty, optional_object,
-    parse_filter, reject_unknown, required_string, sort_order, string_list,
+    flag, json_object, non_empty, optional_object, optional_string, reject_unknown,
+    required_string, string_list,
 };
-use crate::api::pagination::PageRequest;
+use crate::api::catalog::{ListQuery, one_type_key};
 use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
 use crate::infra::errors::ApiError;
@@ -30,7 +30,6 @@ pub const CREATE_ENTITIES: &str = "public.entities.createEntities";
 pub const UPDATE_ENTITIES: &str = "public.entities.updateEntities";
 pub const DELETE_ENTITIES: &str = "public.entities.deleteEntities";
 
-const SORT_FIELDS: [&str; 2] = ["name", "lastUpdated"];
 const STATUSES: [&str; 2] = ["ACTIVE", "INACTIVE"];
 
 pub fn routes() -> Router<Emulator> {
@@ -74,30 +73,9 @@ impl Entities {
 
     /// `relationshipTypeKey`: exactly one known key.
     fn relationship_type(&self, value: &Value) -> Result<String, ApiError> {
-        let keys = match value {
-            Value::Array(items) => items
-                .iter()
-                .map(|i| i.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>(),
-            _ => None,
-        };
-        match keys.as_deref() {
-            Some([key]) => self
-                .types
-                .iter()
-                .any(|r| &r.name == key)
-                .then(|| key.clone())
-                .ok_or_else(|| {
-                    ApiError::invalid_param(
-                        format!("unknown relationship type {key}"),
-                        "relationshipTypeKey",
-                    )
-                }),
-            _ => Err(ApiError::invalid_param(
-                "relationshipTypeKey must be an array with exactly one relationship type key",
-                "relationshipTypeKey",
-            )),
-        }
+        one_type_key(value, "relationshipTypeKey", "relationship type", |key| {
+            self.types.iter().any(|r| r.name == key)
+        })
     }
 
     /// `{recordId}` naming another entity (id or `ENTITY-n`) as parent of `self_id`.
@@ -169,32 +147,10 @@ async fn list(
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
     actor.require_scope(READ_ENTITIES)?;
-    let page = PageRequest::from_params(&params)?;
-    let filter = parse_filter(&params)?;
-    let sort_field = enum_param(&params, "sortField", &SORT_FIELDS, "name")?;
-    let descending = enum_param(&params, "sortDirection", &SORT_DIRECTIONS, "DESC")? == "DESC";
+    let query = ListQuery::parse(&params)?;
     let data = emu.data();
     let entities = &data.repository.entities;
-    let mut found: Vec<(&Entity, Value)> = entities
-        .list
-        .iter()
-        .map(|e| (e, entities.render(e)))
-        .filter(|(e, v)| {
-            filter
-                .as_ref()
-                .is_none_or(|f| f.matches(&|p| lookup(e, v, p)))
-        })
-        .collect();
-    let key = |e: &Entity| match sort_field {
-        "lastUpdated" => SortKey::from_time(Some(&e.last_updated)),
-        _ => SortKey::Text(e.name.to_lowercase()),
-    };
-    found.sort_by(|(a, _), (b, _)| {
-        sort_order(&key(a), &key(b), descending).then_with(|| a.id.cmp(&b.id))
-    });
-    Ok(Json(
-        page.envelope(found.into_iter().map(|(_, v)| v).collect()),
-    ))
+    Ok(query.answer(&entities.list, |e| entities.render(e), lookup))
 }
 
 /// A `[property]` of an entity for filters: its properties' values, then top-level fields
@@ -301,7 +257,7 @@ async fn update(
     let entities = &mut data.repository.entities;
     let index = entities.find(&key).ok_or_else(|| entity_not_found(&key))?;
     let mut next = entities.list[index].clone();
-    if let Some(name) = crate::api::body::optional_string(&body, "name")? {
+    if let Some(name) = optional_string(&body, "name")? {
         next.name = non_empty(name, "name")?;
     }
     if let Some(v) = body.get("relationshipTypeKey").filter(|v| !v.is_null()) {

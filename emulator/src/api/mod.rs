@@ -3,6 +3,7 @@
 
 pub mod async_launch;
 pub mod body;
+pub mod catalog;
 pub mod clickwrap;
 pub mod entities;
 pub mod exports;

@@ -11,10 +11,9 @@ use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
 use crate::api::body::{
-    SORT_DIRECTIONS, SortKey, enum_param, json_object, non_empty, optional_object, optional_string,
-    parse_filter, reject_unknown, required_string, sort_order,
+    json_object, non_empty, optional_object, optional_string, reject_unknown, required_string,
 };
-use crate::api::pagination::PageRequest;
+use crate::api::catalog::{ListQuery, one_type_key};
 use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
 use crate::infra::errors::ApiError;
@@ -28,8 +27,6 @@ pub const READ_OBLIGATIONS: &str = "public.obligations.readObligations";
 pub const CREATE_OBLIGATIONS: &str = "public.obligations.createObligations";
 pub const UPDATE_OBLIGATIONS: &str = "public.obligations.updateObligations";
 
-const SORT_FIELDS: [&str; 2] = ["name", "lastUpdated"];
-
 pub fn routes() -> Router<Emulator> {
     Router::new()
         // action: list_obligations, create_obligation
@@ -41,34 +38,11 @@ pub fn routes() -> Router<Emulator> {
         )
 }
 
-impl Obligations {
-    /// `obligationTypeKey`: exactly one known key.
-    fn obligation_type(&self, value: &Value) -> Result<String, ApiError> {
-        let keys = match value {
-            Value::Array(items) => items
-                .iter()
-                .map(|i| i.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>(),
-            _ => None,
-        };
-        match keys.as_deref() {
-            Some([key]) => self
-                .types
-                .iter()
-                .any(|t| &t.key == key)
-                .then(|| key.clone())
-                .ok_or_else(|| {
-                    ApiError::invalid_param(
-                        format!("unknown obligation type {key}"),
-                        "obligationTypeKey",
-                    )
-                }),
-            _ => Err(ApiError::invalid_param(
-                "obligationTypeKey must be an array with exactly one obligation type key",
-                "obligationTypeKey",
-            )),
-        }
-    }
+/// `obligationTypeKey`: exactly one known key.
+fn obligation_type(obligations: &Obligations, value: &Value) -> Result<String, ApiError> {
+    one_type_key(value, "obligationTypeKey", "obligation type", |key| {
+        obligations.types.iter().any(|t| t.key == key)
+    })
 }
 
 /// `ObligationModel`; the parent's readable id and name while the record exists.
@@ -130,33 +104,10 @@ async fn list(
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
     actor.require_scope(READ_OBLIGATIONS)?;
-    let page = PageRequest::from_params(&params)?;
-    let filter = parse_filter(&params)?;
-    let sort_field = enum_param(&params, "sortField", &SORT_FIELDS, "name")?;
-    let descending = enum_param(&params, "sortDirection", &SORT_DIRECTIONS, "DESC")? == "DESC";
+    let query = ListQuery::parse(&params)?;
     let data = emu.data();
     let repo = &data.repository;
-    let mut found: Vec<(&Obligation, Value)> = repo
-        .obligations
-        .list
-        .iter()
-        .map(|o| (o, render(repo, o)))
-        .filter(|(o, v)| {
-            filter
-                .as_ref()
-                .is_none_or(|f| f.matches(&|p| lookup(o, v, p)))
-        })
-        .collect();
-    let key = |o: &Obligation| match sort_field {
-        "lastUpdated" => SortKey::from_time(Some(&o.last_updated)),
-        _ => SortKey::Text(o.name.to_lowercase()),
-    };
-    found.sort_by(|(a, _), (b, _)| {
-        sort_order(&key(a), &key(b), descending).then_with(|| a.id.cmp(&b.id))
-    });
-    Ok(Json(
-        page.envelope(found.into_iter().map(|(_, v)| v).collect()),
-    ))
+    Ok(query.answer(&repo.obligations.list, |o| render(repo, o), lookup))
 }
 
 async fn retrieve(
@@ -197,7 +148,7 @@ async fn create(
                 "obligationTypeKey",
             ));
         }
-        Some(v) => repo.obligations.obligation_type(v)?,
+        Some(v) => obligation_type(&repo.obligations, v)?,
     };
     let parent_id = parent_record(repo, &parent_key)?.id.clone();
     let properties = match optional_object(&body, "properties")? {
@@ -265,7 +216,7 @@ async fn update(
         }
     }
     if let Some(v) = body.get("obligationTypeKey").filter(|v| !v.is_null()) {
-        next.kind = repo.obligations.obligation_type(v)?;
+        next.kind = obligation_type(&repo.obligations, v)?;
     }
     next.last_updated = time::format_ms(now);
     let rendered = render(repo, &next);

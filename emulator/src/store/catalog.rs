@@ -19,9 +19,37 @@ pub trait Item {
     const PREFIX: &'static str;
     fn id(&self) -> &str;
     fn ironclad_id(&self) -> &str;
+    fn name(&self) -> &str;
     fn last_updated(&self) -> &str;
     fn properties(&self) -> &Map<String, Value>;
 }
+
+/// [`Item`] for a struct with the fields `id`, `ironclad_id`, `name`, `last_updated` and
+/// `properties`, given its kind and readable-id prefix.
+macro_rules! item {
+    ($type:ty, $kind:literal, $prefix:literal) => {
+        impl $crate::store::catalog::Item for $type {
+            const KIND: &'static str = $kind;
+            const PREFIX: &'static str = $prefix;
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn ironclad_id(&self) -> &str {
+                &self.ironclad_id
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn last_updated(&self) -> &str {
+                &self.last_updated
+            }
+            fn properties(&self) -> &serde_json::Map<String, serde_json::Value> {
+                &self.properties
+            }
+        }
+    };
+}
+pub(crate) use item;
 
 /// The objects of one kind `T`, the company's types of them `K` and its property definitions.
 #[derive(Debug)]

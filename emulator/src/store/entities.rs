@@ -7,7 +7,7 @@ use anyhow::ensure;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::store::catalog::{Catalog, Item};
+use crate::store::catalog::{Catalog, item};
 use crate::store::properties::PropertyDef;
 
 pub type Entities = Catalog<Entity, RelationshipType>;
@@ -40,22 +40,7 @@ pub struct Entity {
     pub properties: Map<String, Value>,
 }
 
-impl Item for Entity {
-    const KIND: &'static str = "entity";
-    const PREFIX: &'static str = "ENTITY-";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn ironclad_id(&self) -> &str {
-        &self.ironclad_id
-    }
-    fn last_updated(&self) -> &str {
-        &self.last_updated
-    }
-    fn properties(&self) -> &Map<String, Value> {
-        &self.properties
-    }
-}
+item!(Entity, "entity", "ENTITY-");
 
 /// The seeded entities, checked: a known status and relationship type, an existing parent.
 pub fn new(

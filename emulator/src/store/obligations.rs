@@ -7,7 +7,7 @@ use anyhow::ensure;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::store::catalog::{Catalog, Item};
+use crate::store::catalog::{Catalog, item};
 use crate::store::properties::PropertyDef;
 
 pub type Obligations = Catalog<Obligation, ObligationType>;
@@ -37,22 +37,7 @@ pub struct Obligation {
     pub properties: Map<String, Value>,
 }
 
-impl Item for Obligation {
-    const KIND: &'static str = "obligation";
-    const PREFIX: &'static str = "OB-";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn ironclad_id(&self) -> &str {
-        &self.ironclad_id
-    }
-    fn last_updated(&self) -> &str {
-        &self.last_updated
-    }
-    fn properties(&self) -> &Map<String, Value> {
-        &self.properties
-    }
-}
+item!(Obligation, "obligation", "OB-");
 
 /// The seeded obligations, checked: a known type. (Their parent records are the repository's
 /// to check.)

@@ -1,137 +1,78 @@
 //! `/scim/v2/Groups`: list (filter, paging), create, retrieve, replace (PUT), patch
 //! (membership: `add` / `remove` on `members`, as the spec documents) and delete.
 
-use axum::body::Bytes;
-use axum::extract::{Extension, Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::Router;
 use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
+use super::ScimError;
+use super::resource::{Resource, create, invalid, list, patch, remove, replace, retrieve};
 use super::schemas::GROUP;
-use super::{ScimActor, ScimError, find};
-use crate::emulator::Emulator;
-use crate::infra::query::Params;
+use crate::emulator::{Data, Emulator};
 use crate::store::ids;
 use crate::store::scim::ScimStore;
 
-const READ: &str = "scim.groups.readGroups";
-const CREATE: &str = "scim.groups.createGroups";
-const UPDATE: &str = "scim.groups.updateGroups";
-const DELETE: &str = "scim.groups.deleteGroups";
+/// `/scim/v2/Groups`, through the handlers every SCIM resource shares.
+pub struct Groups;
 
-const FILTERABLE: &[&str] = &[
-    "id",
-    "displayname",
-    "externalid",
-    "members",
-    "members.value",
-];
+impl Resource for Groups {
+    const PLURAL: &'static str = "Groups";
+    const READ: &'static str = "scim.groups.readGroups";
+    const CREATE: &'static str = "scim.groups.createGroups";
+    const UPDATE: &'static str = "scim.groups.updateGroups";
+    const DELETE: &'static str = "scim.groups.deleteGroups";
+    const FILTERABLE: &'static [&'static str] = &[
+        "id",
+        "displayname",
+        "externalid",
+        "members",
+        "members.value",
+    ];
+
+    fn all(store: &ScimStore) -> &Vec<Value> {
+        &store.groups
+    }
+
+    fn all_mut(store: &mut ScimStore) -> &mut Vec<Value> {
+        &mut store.groups
+    }
+
+    fn create(body: &Map<String, Value>, data: &mut Data) -> Result<Value, ScimError> {
+        group_from(body, &ids::uuid(), &data.scim, None)
+    }
+
+    fn replace(
+        body: &Map<String, Value>,
+        current: &Value,
+        data: &mut Data,
+    ) -> Result<Value, ScimError> {
+        let id = current["id"].as_str().unwrap_or_default();
+        group_from(body, id, &data.scim, Some(id))
+    }
+
+    fn patch(mut group: Value, operations: &[Value], data: &mut Data) -> Result<Value, ScimError> {
+        for operation in operations {
+            apply(&mut group, operation, &data.scim)?;
+        }
+        Ok(group)
+    }
+}
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
         // action: scim_list_groups, scim_create_group
-        .route("/scim/v2/Groups", get(list).post(create))
+        .route(
+            "/scim/v2/Groups",
+            get(list::<Groups>).post(create::<Groups>),
+        )
         // action: scim_delete_group, scim_retrieve_group, scim_patch_group, scim_replace_group
         .route(
             "/scim/v2/Groups/{id}",
-            get(retrieve).put(replace).patch(patch).delete(remove),
+            get(retrieve::<Groups>)
+                .put(replace::<Groups>)
+                .patch(patch::<Groups>)
+                .delete(remove::<Groups>),
         )
-}
-
-async fn list(
-    State(emu): State<Emulator>,
-    Extension(actor): Extension<ScimActor>,
-    params: Params,
-) -> Result<Json<Value>, ScimError> {
-    actor.require(READ)?;
-    let all = emu.data().scim.groups.clone();
-    super::listing(&emu, &params, &all, FILTERABLE, "Groups")
-}
-
-async fn create(
-    State(emu): State<Emulator>,
-    Extension(actor): Extension<ScimActor>,
-    params: Params,
-    body: Bytes,
-) -> Result<Response, ScimError> {
-    actor.require(CREATE)?;
-    let body = super::json_object(&body)?;
-    let mut data = emu.data();
-    let group = group_from(&body, &ids::uuid(), &data.scim, None)?;
-    data.scim.groups.push(group.clone());
-    drop(data);
-    Ok(super::created(&emu, &group, "Groups", &params))
-}
-
-async fn retrieve(
-    State(emu): State<Emulator>,
-    Extension(actor): Extension<ScimActor>,
-    Path(id): Path<String>,
-    params: Params,
-) -> Result<Json<Value>, ScimError> {
-    actor.require(READ)?;
-    let group = find(&emu.data().scim.groups, &id)?.clone();
-    Ok(super::served(&emu, &group, "Groups", &params))
-}
-
-async fn replace(
-    State(emu): State<Emulator>,
-    Extension(actor): Extension<ScimActor>,
-    Path(id): Path<String>,
-    params: Params,
-    body: Bytes,
-) -> Result<Json<Value>, ScimError> {
-    actor.require(UPDATE)?;
-    let body = super::json_object(&body)?;
-    let mut data = emu.data();
-    find(&data.scim.groups, &id)?;
-    let group = group_from(&body, &id, &data.scim, Some(&id))?;
-    put(&mut data.scim, group.clone());
-    drop(data);
-    Ok(super::served(&emu, &group, "Groups", &params))
-}
-
-async fn patch(
-    State(emu): State<Emulator>,
-    Extension(actor): Extension<ScimActor>,
-    Path(id): Path<String>,
-    params: Params,
-    body: Bytes,
-) -> Result<Json<Value>, ScimError> {
-    actor.require(UPDATE)?;
-    let operations = super::patch_operations(&body)?;
-    let mut data = emu.data();
-    let mut group = find(&data.scim.groups, &id)?.clone();
-    for operation in &operations {
-        apply(&mut group, operation, &data.scim)?;
-    }
-    put(&mut data.scim, group.clone());
-    drop(data);
-    Ok(super::served(&emu, &group, "Groups", &params))
-}
-
-async fn remove(
-    State(emu): State<Emulator>,
-    Extension(actor): Extension<ScimActor>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ScimError> {
-    actor.require(DELETE)?;
-    let mut data = emu.data();
-    find(&data.scim.groups, &id)?;
-    data.scim.groups.retain(|g| g["id"] != id.as_str());
-    Ok(StatusCode::NO_CONTENT)
-}
-
-fn put(store: &mut ScimStore, group: Value) {
-    if let Some(slot) = store.groups.iter_mut().find(|g| g["id"] == group["id"]) {
-        *slot = group;
-    }
-}
-
-fn invalid(at: &str, why: impl std::fmt::Display) -> ScimError {
-    ScimError::bad("invalidValue", format!("Invalid value at {at}: {why}"))
 }
 
 /// A stored group from a create/replace body (the spec's GroupCreateRequestBody); `replacing`

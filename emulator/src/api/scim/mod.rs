@@ -15,6 +15,7 @@
 
 mod filter;
 mod groups;
+mod resource;
 mod schemas;
 mod users;
 

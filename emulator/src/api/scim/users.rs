@@ -1,188 +1,130 @@
 //! `/scim/v2/Users`: list (filter, paging), create, retrieve, replace (PUT), patch (PatchOp)
 //! and delete. `active: false` removes the user, as Ironclad documents.
 
-use axum::body::Bytes;
-use axum::extract::{Extension, Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::Router;
 use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
+use super::ScimError;
+use super::resource::{Resource, create, invalid, list, patch, remove, replace, retrieve};
 use super::schemas::{ENTERPRISE, IRONCLAD, USER};
-use super::{ScimActor, ScimError, find};
-use crate::emulator::Emulator;
-use crate::infra::query::Params;
+use crate::emulator::{Data, Emulator};
+use crate::store::scim::ScimStore;
 use crate::{store::ids, store::time};
 
-const READ: &str = "scim.users.readUsers";
-const CREATE: &str = "scim.users.createUsers";
-const UPDATE: &str = "scim.users.updateUsers";
-const DELETE: &str = "scim.users.deleteUsers";
+/// `/scim/v2/Users`, through the handlers every SCIM resource shares. `active: false` removes
+/// the user (`put`).
+pub struct Users;
 
-/// Attributes a filter may name (lower case).
-const FILTERABLE: &[&str] = &[
-    "id",
-    "username",
-    "name.givenname",
-    "name.familyname",
-    "title",
-    "active",
-    "emails",
-    "emails.value",
-    "meta.created",
-    "meta.lastmodified",
-    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:department",
-];
+impl Resource for Users {
+    const PLURAL: &'static str = "Users";
+    const READ: &'static str = "scim.users.readUsers";
+    const CREATE: &'static str = "scim.users.createUsers";
+    const UPDATE: &'static str = "scim.users.updateUsers";
+    const DELETE: &'static str = "scim.users.deleteUsers";
+    const FILTERABLE: &'static [&'static str] = &[
+        "id",
+        "username",
+        "name.givenname",
+        "name.familyname",
+        "title",
+        "active",
+        "emails",
+        "emails.value",
+        "meta.created",
+        "meta.lastmodified",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:department",
+    ];
+
+    fn all(store: &ScimStore) -> &Vec<Value> {
+        &store.users
+    }
+
+    fn all_mut(store: &mut ScimStore) -> &mut Vec<Value> {
+        &mut store.users
+    }
+
+    fn create(body: &Map<String, Value>, data: &mut Data) -> Result<Value, ScimError> {
+        if body.get("active") == Some(&Value::Bool(false)) {
+            return Err(ScimError::bad(
+                "invalidValue",
+                "Invalid value at active: a new user is active",
+            ));
+        }
+        let now = time::format_ms(data.tick());
+        user_from(body, &ids::object_id(), &now, &now, &data.scim.users)
+    }
+
+    fn replace(
+        body: &Map<String, Value>,
+        current: &Value,
+        data: &mut Data,
+    ) -> Result<Value, ScimError> {
+        let id = current["id"].as_str().unwrap_or_default();
+        let created = current["meta"]["created"].as_str().unwrap_or_default();
+        let now = time::format_ms(data.tick());
+        let others = others(&data.scim.users, id);
+        let mut user = user_from(body, id, created, &now, &others)?;
+        if body.get("active") == Some(&Value::Bool(false)) {
+            user["active"] = json!(false);
+        }
+        Ok(user)
+    }
+
+    fn patch(mut user: Value, operations: &[Value], data: &mut Data) -> Result<Value, ScimError> {
+        for operation in operations {
+            apply(&mut user, operation)?;
+        }
+        // Re-validate the patched user as a whole, as a PUT would be.
+        let id = user["id"].as_str().unwrap_or_default();
+        let others = others(&data.scim.users, id);
+        let mut as_body = user.as_object().cloned().unwrap_or_default();
+        as_body.remove("meta");
+        let created = user["meta"]["created"].as_str().unwrap_or_default();
+        let now = time::format_ms(data.tick());
+        let mut patched = user_from(&as_body, id, created, &now, &others)?;
+        patched["active"] = user["active"].clone();
+        Ok(patched)
+    }
+
+    /// Keep `user` in place of its old version, or remove it when it is no longer active.
+    fn put(store: &mut ScimStore, user: Value) {
+        let id = user["id"].as_str().unwrap_or_default().to_string();
+        if user["active"] == json!(false) {
+            Self::delete(store, &id);
+        } else if let Some(slot) = store.users.iter_mut().find(|u| u["id"] == id.as_str()) {
+            *slot = user;
+        }
+    }
+
+    /// The user leaves the company and every group.
+    fn delete(store: &mut ScimStore, id: &str) {
+        store.users.retain(|u| u["id"] != id);
+        for group in &mut store.groups {
+            if let Some(members) = group["members"].as_array_mut() {
+                members.retain(|m| m["value"] != id);
+            }
+        }
+    }
+}
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
         // action: scim_list_users, scim_create_user
-        .route("/scim/v2/Users", get(list).post(create))
+        .route("/scim/v2/Users", get(list::<Users>).post(create::<Users>))
         // action: scim_delete_user, scim_retrieve_user, scim_patch_user, scim_replace_user
         .route(
             "/scim/v2/Users/{id}",
-            get(retrieve).put(replace).patch(patch).delete(remove),
+            get(retrieve::<Users>)
+                .put(replace::<Users>)
+                .patch(patch::<Users>)
+                .delete(remove::<Users>),
         )
-}
-
-async fn list(
-    State(emu): State<Emulator>,
-    Extension(actor): Extension<ScimActor>,
-    params: Params,
-) -> Result<Json<Value>, ScimError> {
-    actor.require(READ)?;
-    let all = emu.data().scim.users.clone();
-    super::listing(&emu, &params, &all, FILTERABLE, "Users")
-}
-
-async fn create(
-    State(emu): State<Emulator>,
-    Extension(actor): Extension<ScimActor>,
-    params: Params,
-    body: Bytes,
-) -> Result<Response, ScimError> {
-    actor.require(CREATE)?;
-    let body = super::json_object(&body)?;
-    let mut data = emu.data();
-    if body.get("active") == Some(&Value::Bool(false)) {
-        return Err(ScimError::bad(
-            "invalidValue",
-            "Invalid value at active: a new user is active",
-        ));
-    }
-    let now = time::format_ms(data.tick());
-    let user = user_from(&body, &ids::object_id(), &now, &now, &data.scim.users)?;
-    data.scim.users.push(user.clone());
-    drop(data);
-    Ok(super::created(&emu, &user, "Users", &params))
-}
-
-async fn retrieve(
-    State(emu): State<Emulator>,
-    Extension(actor): Extension<ScimActor>,
-    Path(id): Path<String>,
-    params: Params,
-) -> Result<Json<Value>, ScimError> {
-    actor.require(READ)?;
-    let user = find(&emu.data().scim.users, &id)?.clone();
-    Ok(super::served(&emu, &user, "Users", &params))
-}
-
-async fn replace(
-    State(emu): State<Emulator>,
-    Extension(actor): Extension<ScimActor>,
-    Path(id): Path<String>,
-    params: Params,
-    body: Bytes,
-) -> Result<Json<Value>, ScimError> {
-    actor.require(UPDATE)?;
-    let body = super::json_object(&body)?;
-    let mut data = emu.data();
-    let created = find(&data.scim.users, &id)?["meta"]["created"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let now = time::format_ms(data.tick());
-    let others = others(&data.scim.users, &id);
-    let mut user = user_from(&body, &id, &created, &now, &others)?;
-    if body.get("active") == Some(&Value::Bool(false)) {
-        user["active"] = json!(false);
-    }
-    store(&mut data, user.clone());
-    drop(data);
-    Ok(super::served(&emu, &user, "Users", &params))
-}
-
-async fn patch(
-    State(emu): State<Emulator>,
-    Extension(actor): Extension<ScimActor>,
-    Path(id): Path<String>,
-    params: Params,
-    body: Bytes,
-) -> Result<Json<Value>, ScimError> {
-    actor.require(UPDATE)?;
-    let operations = super::patch_operations(&body)?;
-    let mut data = emu.data();
-    let mut user = find(&data.scim.users, &id)?.clone();
-    for operation in &operations {
-        apply(&mut user, operation)?;
-    }
-    // Re-validate the patched user as a whole, as a PUT would be.
-    let others = others(&data.scim.users, &id);
-    let mut as_body = user.as_object().cloned().unwrap_or_default();
-    as_body.remove("meta");
-    let created = user["meta"]["created"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let now = time::format_ms(data.tick());
-    let mut patched = user_from(&as_body, &id, &created, &now, &others)?;
-    patched["active"] = user["active"].clone();
-    store(&mut data, patched.clone());
-    drop(data);
-    Ok(super::served(&emu, &patched, "Users", &params))
-}
-
-async fn remove(
-    State(emu): State<Emulator>,
-    Extension(actor): Extension<ScimActor>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ScimError> {
-    actor.require(DELETE)?;
-    let mut data = emu.data();
-    find(&data.scim.users, &id)?;
-    delete_user(&mut data.scim, &id);
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Every user but `id` (what a changed user must not collide with).
 fn others(users: &[Value], id: &str) -> Vec<Value> {
     users.iter().filter(|u| u["id"] != id).cloned().collect()
-}
-
-/// Keep `user` in place of its old version, or remove it when it is no longer active.
-fn store(data: &mut crate::emulator::Data, user: Value) {
-    let id = user["id"].as_str().unwrap_or_default().to_string();
-    if user["active"] == json!(false) {
-        delete_user(&mut data.scim, &id);
-    } else if let Some(slot) = data.scim.users.iter_mut().find(|u| u["id"] == id.as_str()) {
-        *slot = user;
-    }
-}
-
-/// The user leaves the company and every group.
-fn delete_user(store: &mut crate::store::scim::ScimStore, id: &str) {
-    store.users.retain(|u| u["id"] != id);
-    for group in &mut store.groups {
-        if let Some(members) = group["members"].as_array_mut() {
-            members.retain(|m| m["value"] != id);
-        }
-    }
-}
-
-fn invalid(at: &str, why: impl std::fmt::Display) -> ScimError {
-    ScimError::bad("invalidValue", format!("Invalid value at {at}: {why}"))
 }
 
 /// A stored user from a create/replace body (the spec's UserCreateRequestBody).
