@@ -1,5 +1,7 @@
-//! The in-memory store: everything mutable lives in one [`Data`] behind one lock, taken
-//! briefly and never across an `.await`.
+//! The tenant: the [`Emulator`] handle and everything mutable in one [`Data`] behind one lock,
+//! taken briefly and never across an `.await`. Sits between `infra` and `store`: `Data`'s
+//! fields are all `store` types (the cross-cutting state included), so this file names nothing
+//! above it, and the contract (`infra::contract`) is held as a `Judge` trait object.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -36,7 +38,7 @@ pub struct Data {
     pub rate_limits: RateLimits,
     /// Seeded fault injection and its log (`faults`).
     pub faults: Faults,
-    /// Webhooks, export jobs and async launch jobs (`platform`).
+    /// Webhooks, export jobs and async launch jobs (`store::webhooks_and_jobs`).
     pub platform: PlatformStore,
     /// Approvals, turns, comments and participants per workflow (`workflow_lifecycle`).
     pub workflow_lifecycle: LifecycleStore,

@@ -3,7 +3,7 @@
 //!
 //! Targets must be HTTPS, as in Ironclad — with one emulator-only allowance: plain
 //! `http://127.0.0.1:<port>/…` and `http://localhost:<port>/…`, so a test can receive
-//! deliveries on a local port without TLS. Deliveries (module `deliveries`) go to loopback
+//! deliveries on a local port without TLS. Deliveries (`infra::deliveries`) go to loopback
 //! targets only; others are accepted and listed but never called.
 
 use axum::body::Bytes;

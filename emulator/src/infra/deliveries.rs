@@ -4,7 +4,7 @@
 //! envelope `{"companyID", "payload", "timestamp", "webhookID"}` (compact JSON) with a fresh
 //! `X-Ironclad-Webhook-Event-Id` (`webhookEvent` + 32 hex) and nonce. A background task (started
 //! by `serve`, [`run`]) POSTs each webhook's queue in event order, one delivery at a time, signed
-//! with the key current at its first attempt (module `signing`); a retry resends the very same
+//! with the key current at its first attempt (`infra::signing`); a retry resends the very same
 //! bytes, event id, nonce and signature.
 //!
 //! Outcomes, per attempt (10 s timeout, redirects not followed): 2xx delivers and resets

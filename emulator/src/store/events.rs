@@ -1,8 +1,8 @@
 //! Webhook events: what changed, named and shaped as Ironclad's deliveries name them (§6.1,
 //! §6.2 of the API digest). A handler builds an [`Event`] where its change happens and raises
-//! it, still inside the data lock, with `Data::emit` (`emulator`) (workflow-lifecycle handlers push onto
-//! their `Ctx::events`, emitted when the change succeeds); module `deliveries` turns each into
-//! one delivery queued per subscribed webhook (`store::deliveries`), signed and sent by
+//! it, still inside the data lock, with `Data::emit` in `emulator.rs` (workflow-lifecycle
+//! handlers push onto their `Ctx::events`, emitted when the change succeeds), which queues one
+//! delivery per subscribed webhook (`store::deliveries`), signed and sent by
 //! `infra::deliveries`.
 //!
 //! Payloads are thin, as Ironclad's are: `event`, `workflowID` and `templateID` for workflow

@@ -1,6 +1,6 @@
 //! `GET /exports/{jobId}/download` (the finished data export, CSV or JSON per the job's
 //! `exportFormat`) and `GET /webhooks/verification-key` (the PEM public key of the test key
-//! webhooks are signed with now — module `signing` —, `text/plain`, no scope).
+//! webhooks are signed with now — `store::webhook_keys` —, `text/plain`, no scope).
 //!
 //! Export contents are made from the tenant's state when downloaded: `workflow_activities` has
 //! a row per workflow (launched within `startDate`..`endDate` when given, plus the attributes
