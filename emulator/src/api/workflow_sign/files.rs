@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
-use super::{Access, on_sign, workflow_index};
+use super::{Access, on_sign, signer_views, workflow_index};
 use crate::api::files::{self, extension, generate};
 use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
@@ -146,19 +146,7 @@ async fn upload_signed(
             if packet.status == "sent" {
                 packet.advance();
             }
-            let signers: Vec<Value> = packet
-                .signers
-                .iter()
-                .map(|s| {
-                    json!({
-                        "name": s.name,
-                        "email": s.email,
-                        "roleName": s.role_name,
-                        "signatureStatus": { "status": s.status },
-                        "delegates": s.delegates,
-                    })
-                })
-                .collect();
+            let signers = signer_views(packet);
             (workflow.clone(), document, Some(signers))
         }
     };

@@ -11,7 +11,8 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Access, DELETE_SIGNERS, READ_SIGNATURES, REMIND_SIGNERS, REMINDER_INTERVAL_MS, UPDATE_SIGNERS,
-    fully_signed, invalid_state, is_email, missing, object_body, on_sign, required_string, touch,
+    fully_signed, invalid_state, is_email, missing, object_body, on_sign, required_string,
+    signer_views, touch,
 };
 use crate::emulator::Emulator;
 use crate::infra::auth::Actor;
@@ -207,19 +208,7 @@ pub(super) async fn list_signers(
     actor.require_scope(READ_SIGNATURES)?;
     let mut data = emu.data();
     let (workflow, packet) = on_sign(&mut data, emu.seed(), &id, Access::Read)?;
-    let signers: Vec<Value> = packet
-        .signers
-        .iter()
-        .map(|s| {
-            json!({
-                "name": s.name,
-                "email": s.email,
-                "roleName": s.role_name,
-                "signatureStatus": { "status": s.status },
-                "delegates": s.delegates,
-            })
-        })
-        .collect();
+    let signers = signer_views(packet);
     Ok(Json(
         json!({ "workflowId": workflow.id, "title": workflow.title, "signers": signers }),
     ))
