@@ -1,4 +1,6 @@
-//! Webhook deliveries, the emulator's only outbound traffic (§6.2 of the API digest).
+//! Webhook deliveries, the emulator's only outbound traffic (§6.2 of the API digest). The
+//! queues, retry schedule and attempt log are tenant state (`store::deliveries`, reset with
+//! `Data`); this module is the task that works through them and what it does per attempt.
 //!
 //! An event ([`crate::store::events`]) is queued once per enabled webhook subscribed to it, as the
 //! envelope `{"companyID", "payload", "timestamp", "webhookID"}` (compact JSON) with a fresh
@@ -15,7 +17,7 @@
 //! As in Ironclad, 100 consecutive failures spanning 7 days also disable the webhook.
 //! Every attempt is logged (`GET /_emulator/deliveries`).
 //!
-//! Only loopback targets are called (`webhooks::is_loopback_target`): other registrations are
+//! Only loopback targets are called (`store::webhooks_and_jobs::is_loopback_target`): other registrations are
 //! kept and listed but get no deliveries, so the emulator never reaches beyond this machine.
 
 use std::collections::VecDeque;

@@ -95,8 +95,21 @@ pub(super) fn check_record_type(repo: &Repository, kind: &str) -> Result<(), Api
     }
 }
 
+/// `body[param]` as record ids ([`resolve_record_refs`]); none when absent or null.
+pub(super) fn record_refs(
+    repo: &Repository,
+    body: &Map<String, Value>,
+    param: &str,
+    self_id: &str,
+) -> Result<Vec<String>, ApiError> {
+    match body.get(param) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(v) => resolve_record_refs(repo, v, param, self_id),
+    }
+}
+
 /// `[{recordId}]` → record ids (each must exist and differ from `self_id`).
-pub(super) fn resolve_record_refs(
+fn resolve_record_refs(
     repo: &Repository,
     value: &Value,
     param: &str,

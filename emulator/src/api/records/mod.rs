@@ -23,8 +23,8 @@ use serde_json::{Map, Value};
 
 use self::actions::run_action;
 use self::content::{
-    RecordContent, check_record_type, is_ancestor, parse_parent, properties_to_amend,
-    resolve_record_refs, set_children, set_link,
+    RecordContent, check_record_type, is_ancestor, parse_parent, properties_to_amend, record_refs,
+    set_children, set_link,
 };
 use self::downloads::{create_download_job, download_job_status, predictions};
 pub use self::render::address_text;
@@ -272,10 +272,7 @@ async fn create(
     let repo = &mut data.repository;
     let id = ids::uuid();
     let content = RecordContent::parse(repo, &body, &id)?;
-    let links = match body.get("links") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(v) => resolve_record_refs(repo, v, "links", &id)?,
-    };
+    let links = record_refs(repo, &body, "links", &id)?;
     repo.add_record(
         id.clone(),
         NewRecord {
@@ -399,14 +396,8 @@ async fn update(
     for p in string_list(&body, "removeProperties")?.unwrap_or_default() {
         next.properties.remove(&p);
     }
-    let add_links = match body.get("addLinks") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(v) => resolve_record_refs(repo, v, "addLinks", &id)?,
-    };
-    let remove_links = match body.get("removeLinks") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(v) => resolve_record_refs(repo, v, "removeLinks", &id)?,
-    };
+    let add_links = record_refs(repo, &body, "addLinks", &id)?;
+    let remove_links = record_refs(repo, &body, "removeLinks", &id)?;
     let remove_parent = flag(&body, "removeParent")?;
     match body.get("setParent") {
         None | Some(Value::Null) => {}
@@ -427,14 +418,8 @@ async fn update(
         next.parent_link_type = None;
         next.properties_to_amend.clear();
     }
-    let add_children = match body.get("addChildren") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(v) => resolve_record_refs(repo, v, "addChildren", &id)?,
-    };
-    let remove_children = match body.get("removeChildren") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(v) => resolve_record_refs(repo, v, "removeChildren", &id)?,
-    };
+    let add_children = record_refs(repo, &body, "addChildren", &id)?;
+    let remove_children = record_refs(repo, &body, "removeChildren", &id)?;
     if let Some(child) = add_children
         .iter()
         .find(|c| Some(*c) == next.parent_id.as_ref() || is_ancestor(repo, c, &id))
