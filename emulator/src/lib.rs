@@ -1,34 +1,47 @@
 //! An offline, stateful emulator of Ironclad's CLM Public API and its OAuth 2.0 server, built
 //! from Ironclad's published OpenAPI documents, for tests and demos.
 //!
-//! - `/oauth/authorize|token|userinfo|company-info` (module `oauth`); consent is automatic.
-//! - `/scim/v2/**`: Ironclad's SCIM 2.0 API (module `scim`): Users, Groups and Schemas, with
+//! - `/oauth/authorize|token|userinfo|company-info` (`infra::oauth`); consent is automatic.
+//! - `/scim/v2/**`: Ironclad's SCIM 2.0 API (`api::scim`): Users, Groups and Schemas, with
 //!   SCIM's own error bodies and paging, and the same tokens and scope checks.
-//! - `/public/api/v1/**`: bearer token, acting user and scope checks (`auth`), then the
-//!   handlers by area (`workflows`, `workflow_schemas`); unknown routes answer Ironclad's
+//! - `/public/api/v1/**`: bearer token, acting user and scope checks (`infra::auth`), then
+//!   the handlers by area (`api::workflows`, `api::records`, …); unknown routes answer Ironclad's
 //!   `NOT_FOUND` after authentication.
-//! - Ironclad Clickwrap (module `clickwrap`): the REST API under `/v1.1/**`, the Activity API
+//! - Ironclad Clickwrap (`api::clickwrap`): the REST API under `/v1.1/**`, the Activity API
 //!   (`/send`, `/latest`, `/retrieve`, `/published`) and Clickwrap API keys at `/oauth/token`.
-//! - `/_emulator/**`: test controls (`admin`), not part of Ironclad: `POST expire-tokens`,
+//! - `/_emulator/**`: test controls (`infra::admin`), not part of Ironclad: `POST expire-tokens`,
 //!   `GET requests` (the request log, secrets redacted), `POST reset-request-log`, `POST reset`,
 //!   `POST throttle` (the next N API requests answer 429 with `Retry-After`), `POST rate-limits`
-//!   (enforce Ironclad's per-bucket quotas, module `rate_limits`; off by default),
-//!   `GET|POST faults` (seeded fault injection, module `faults`; off by default), and the
+//!   (enforce Ironclad's per-bucket quotas, `infra::rate_limits`; off by default),
+//!   `GET|POST faults` (seeded fault injection, `infra::faults`; off by default), and the
 //!   webhook controls (`GET deliveries`, `GET wait-deliveries`, `POST webhook-delivery`,
 //!   `POST webhook-key/rotate`, `POST workflows/{id}/complete`), `POST bulk-records`
-//!   (add N generated records for volume tests, module `bulk`) and `POST scim-page-limit`.
-//! - Webhooks are delivered as Ironclad delivers them: state changes raise events (`events`),
-//!   queued per subscribed webhook and POSTed signed, in order, with retries (`deliveries`,
-//!   `signing`) by a task `serve` starts. Only loopback targets are called.
+//!   (add N generated records for volume tests, `infra::bulk`) and `POST scim-page-limit`.
+//! - Webhooks are delivered as Ironclad delivers them: state changes raise events (`store::events`),
+//!   queued per subscribed webhook (`store::deliveries`) and POSTed signed, in order, with
+//!   retries (`infra::deliveries`, `infra::signing`) by a task `serve` starts. Only loopback targets are called.
 //! - Optionally (`start_with_contract`, [`Emulator::with_contract`]), every `/public/api/v1/**`
-//!   request is first judged against Ironclad's official OpenAPI (module `contract`): a
+//!   request is first judged against Ironclad's official OpenAPI (`infra::contract`): a
 //!   violation answers 400 `CONTRACT_VIOLATION` before any handler and is listed at
 //!   `GET /_emulator/contract-violations`.
 //!
 //! Everything starts from a [`Seed`] (`fixtures/emulator/seed.json` by default) and lives in
-//! memory (`state`). To grow it: add a module per area with a `routes()` merged into the
-//! authenticated router in [`Emulator::router`], handlers that begin with
-//! `actor.require_scope(..)`, errors as [`ApiError`], lists through `pagination::PageRequest`.
+//! memory. The source is layered, each folder using only those after it (checked by
+//! `tests/layering.rs`):
+//!
+//! - `router.rs`: the whole HTTP surface, every area's routes behind the middleware.
+//! - `api/`: Ironclad's endpoints by area, axum handlers in Ironclad's wire shapes.
+//! - `infra/`: what the areas share as behaviour: authentication and OAuth, errors, request
+//!   parsing, the contract, the fault and rate-limit middleware, the request log, test
+//!   controls, the webhook delivery task.
+//! - `emulator.rs`: the [`Emulator`] handle and `Data`, all mutable state behind one lock.
+//! - `store/`: the state itself per area (and the cross-cutting state: tokens, rate-limit
+//!   buckets, the fault log, webhook delivery queues), no HTTP.
+//!
+//! To grow it: the area's state in `store/<area>.rs` (a field of `Data`), its handlers in
+//! `api/<area>.rs` with a `routes()` merged in `router.rs`; handlers begin with
+//! `actor.require_scope(..)`, answer errors as [`ApiError`] and page lists through
+//! `api::pagination::PageRequest`.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -38,119 +51,35 @@
 //! # Ok(()) }
 //! ```
 
-mod admin;
-mod async_launch;
-mod auth;
-mod bulk;
-pub mod clickwrap;
-#[cfg(feature = "contract")]
-mod contract;
-mod deliveries;
-mod entities;
-mod errors;
-mod events;
-mod exports;
-mod faults;
-mod files;
-mod filter;
-mod ids;
-mod launch;
-mod multipart;
-mod oauth;
-mod obligations;
-mod pagination;
-mod platform;
-mod query;
-mod rate_limits;
-mod records;
-mod request_log;
-mod scim;
-mod search;
-mod seed;
-mod signing;
-mod state;
-mod time;
-mod webhooks;
-mod workflow_lifecycle;
-mod workflow_schemas;
-mod workflow_sign;
-mod workflows;
+mod api;
+mod emulator;
+mod infra;
+mod router;
+mod store;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::Router;
-use axum::middleware::from_fn_with_state;
-use axum::routing::{any, get, post};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use auth::Actor;
-pub use clickwrap::Fixture as ClickwrapFixture;
+pub use emulator::Emulator;
+pub use infra::auth::Actor;
 #[cfg(feature = "contract")]
-pub use contract::{
+pub use infra::contract::{
     AnswerParts, Contract, Correction, ERRATA, Erratum, RequestParts, TOLERATED, Tolerated,
     UNDECLARED_STATUSES, Undeclared, UndeclaredStatus, Violation, apply_errata,
 };
-pub use errors::{ApiError, OAuthError};
-pub use faults::{Fault, FaultConfig};
-pub use ids::TOKEN_PREFIX;
-pub use seed::{
+pub use infra::errors::{ApiError, OAuthError};
+pub use store::clickwrap::Fixture as ClickwrapFixture;
+pub use store::faults::{Fault, FaultConfig};
+pub use store::ids::TOKEN_PREFIX;
+pub use store::seed::{
     Company, Creator, FieldOptions, FieldSchema, OAuthClient, Role, RoleAssignee, Seed, StepState,
     Template, User, Workflow, default_seed,
 };
-pub use state::{Emulator, Grant};
-
-impl Emulator {
-    /// The whole HTTP surface, for serving or for driving in-process with `tower::ServiceExt`.
-    pub fn router(&self) -> Router {
-        // Everything that needs a bearer token, including unknown /public/api/v1 routes, which
-        // answer 404 only after authentication (as Ironclad does).
-        let authenticated = Router::new()
-            .merge(workflows::routes())
-            .merge(async_launch::routes())
-            .merge(webhooks::routes())
-            .merge(exports::routes())
-            .merge(search::routes())
-            .merge(workflow_schemas::routes())
-            .merge(workflow_lifecycle::routes())
-            .merge(workflow_sign::routes())
-            .merge(records::routes())
-            .merge(entities::routes())
-            .merge(obligations::routes())
-            .merge(files::routes())
-            .route("/public/api/v1/oauth/userinfo", get(oauth::userinfo))
-            .route("/oauth/userinfo", get(oauth::userinfo))
-            .route("/oauth/company-info", get(oauth::company_info))
-            .route("/public/api/v1", any(errors::api_not_found))
-            .route("/public/api/v1/", any(errors::api_not_found))
-            .route("/public/api/v1/{*rest}", any(errors::api_not_found))
-            .method_not_allowed_fallback(errors::api_not_found)
-            // Quotas are per company, so a request is counted only once its token says whose
-            // it is: authentication runs first (the last layer added runs first), and a
-            // request refused with 401 costs no quota.
-            .route_layer(from_fn_with_state(self.clone(), rate_limits::enforce))
-            .route_layer(from_fn_with_state(self.clone(), auth::authenticate));
-        let app = Router::new()
-            .route("/oauth/authorize", get(oauth::authorize))
-            .route("/oauth/token", post(oauth::token))
-            .merge(authenticated)
-            .merge(scim::routes(self))
-            .merge(scim::admin_routes())
-            .merge(clickwrap::routes())
-            .merge(admin::routes())
-            .fallback(errors::not_found);
-        #[cfg(feature = "contract")]
-        let app = app
-            .merge(contract::routes())
-            .layer(from_fn_with_state(self.clone(), contract::enforce));
-        app.merge(faults::routes())
-            .layer(from_fn_with_state(self.clone(), faults::inject))
-            .layer(from_fn_with_state(self.clone(), request_log::observe))
-            .with_state(self.clone())
-    }
-}
+pub use store::tokens::Grant;
 
 /// An emulator serving on a local port until [`RunningEmulator::shutdown`] (or drop).
 pub struct RunningEmulator {
@@ -277,7 +206,7 @@ async fn serve(
     }
     let emulator = prepare(Emulator::new(seed, format!("http://{local_addr}")));
     let app = emulator.router();
-    let deliveries = tokio::spawn(deliveries::run(emulator.clone()));
+    let deliveries = tokio::spawn(infra::deliveries::run(emulator.clone()));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)

@@ -6,11 +6,8 @@
 use ironclad_emulator::{ClickwrapFixture as F, RunningEmulator};
 use serde_json::{Value, json};
 
-async fn start() -> RunningEmulator {
-    ironclad_emulator::start(([127, 0, 0, 1], 0).into())
-        .await
-        .unwrap()
-}
+mod common;
+use common::start;
 
 /// `GET path` with `token` as the bearer (none: no Authorization header): status and JSON.
 async fn get(emu: &RunningEmulator, path: &str, token: Option<&str>) -> (u16, Value) {

@@ -4,7 +4,9 @@
 use std::panic::AssertUnwindSafe;
 
 use ironclad_emulator::{Contract, RunningEmulator};
-use serde_json::{Value, json};
+use serde_json::Value;
+
+mod common;
 
 /// A document that promises `GET /workflows` answers 201: the emulator's 200 breaks it.
 const WRONG_PROMISE: &str = r##"
@@ -38,32 +40,10 @@ async fn start(contract: Contract) -> RunningEmulator {
 
 /// `GET /public/api/v1/workflows?page=0` as the seed's client-credentials client.
 async fn list_workflows(emu: &RunningEmulator) -> u16 {
-    let client = emu
-        .seed()
-        .clients
-        .iter()
-        .find(|c| c.name == "demo-client-credentials")
-        .unwrap()
-        .clone();
-    let http = reqwest::Client::new();
-    let form = json!({
-        "grant_type": "client_credentials",
-        "client_id": client.client_id,
-        "client_secret": client.client_secret,
-    });
-    let answer = http
-        .post(format!("{}/oauth/token", emu.base_url()))
-        .header("content-type", "application/json")
-        .body(form.to_string())
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let token: Value = serde_json::from_slice(&answer).unwrap();
-    http.get(format!("{}/public/api/v1/workflows?page=0", emu.base_url()))
-        .bearer_auth(token["access_token"].as_str().unwrap())
+    let token = common::cc_token(emu, "demo-client-credentials", None).await;
+    reqwest::Client::new()
+        .get(format!("{}/public/api/v1/workflows?page=0", emu.base_url()))
+        .bearer_auth(token)
         .header("x-as-user-email", &emu.seed().users[0].email)
         .send()
         .await

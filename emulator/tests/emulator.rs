@@ -2,32 +2,15 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use ironclad_emulator::{OAuthClient, RunningEmulator};
+use ironclad_emulator::RunningEmulator;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+mod common;
+use common::{Resp, client, parse, start};
+
 // --- a tiny client ---------------------------------------------------------------------------
-
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
 
 struct Req<'a> {
     method: &'a str,
@@ -117,67 +100,7 @@ impl<'a> Req<'a> {
     }
 }
 
-fn parse(raw: &[u8]) -> Resp {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a response head");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
-    {
-        let mut out = Vec::new();
-        let mut rest = &body[..];
-        loop {
-            let eol = rest.windows(2).position(|w| w == b"\r\n").unwrap();
-            let size = usize::from_str_radix(std::str::from_utf8(&rest[..eol]).unwrap().trim(), 16)
-                .unwrap();
-            if size == 0 {
-                break;
-            }
-            out.extend_from_slice(&rest[eol + 2..eol + 2 + size]);
-            rest = &rest[eol + 4 + size..];
-        }
-        body = out;
-    }
-    Resp {
-        status,
-        headers,
-        body,
-    }
-}
-
 // --- helpers ---------------------------------------------------------------------------------
-
-async fn emulator() -> RunningEmulator {
-    ironclad_emulator::start(([127, 0, 0, 1], 0).into())
-        .await
-        .expect("emulator starts")
-}
-
-fn client(emu: &RunningEmulator, name: &str) -> OAuthClient {
-    emu.seed()
-        .clients
-        .iter()
-        .find(|c| c.name == name)
-        .cloned()
-        .unwrap()
-}
 
 fn jane(emu: &RunningEmulator) -> String {
     emu.seed().users[0].email.clone()
@@ -219,7 +142,7 @@ fn location_param(location: &str, name: &str) -> Option<String> {
 
 #[tokio::test]
 async fn client_credentials_in_json_form_and_basic() {
-    let emu = emulator().await;
+    let emu = start().await;
     let c = client(&emu, "demo-client-credentials");
     let json_grant = Req::new("POST", "/oauth/token")
         .json(json!({ "grant_type": "client_credentials", "client_id": c.client_id, "client_secret": c.client_secret, "scope": "public.workflows.readWorkflows" }))
@@ -264,7 +187,7 @@ async fn client_credentials_in_json_form_and_basic() {
 
 #[tokio::test]
 async fn token_endpoint_errors() {
-    let emu = emulator().await;
+    let emu = start().await;
     let c = client(&emu, "demo-client-credentials");
     let token = |body: Value| Req::new("POST", "/oauth/token").json(body);
 
@@ -317,7 +240,7 @@ async fn token_endpoint_errors() {
 
 #[tokio::test]
 async fn authorization_code_with_pkce_and_rotating_refresh_tokens() {
-    let emu = emulator().await;
+    let emu = start().await;
     let c = client(&emu, "demo-authorization-code");
     let redirect = &c.redirect_uris[0];
     let verifier = "a-long-random-verifier-string-with-enough-entropy-0123456789";
@@ -434,7 +357,7 @@ async fn authorization_code_with_pkce_and_rotating_refresh_tokens() {
 
 #[tokio::test]
 async fn authorize_errors() {
-    let emu = emulator().await;
+    let emu = start().await;
     let ac = client(&emu, "demo-authorization-code");
     let cc = client(&emu, "demo-client-credentials");
     let redirect = "http%3A%2F%2F127.0.0.1%3A8976%2Fcallback";
@@ -499,7 +422,7 @@ async fn authorize_errors() {
 
 #[tokio::test]
 async fn bearer_impersonation_and_scopes() {
-    let emu = emulator().await;
+    let emu = start().await;
     let token = cc_token(&emu, "demo-client-credentials").await;
 
     let none = Req::new("GET", "/public/api/v1/workflows").send(&emu).await;
@@ -664,7 +587,7 @@ const ALL: &str = "status=active,paused,completed,cancelled";
 
 #[tokio::test]
 async fn pages_through_all_45_workflows() {
-    let emu = emulator().await;
+    let emu = start().await;
     let token = cc_token(&emu, "demo-client-credentials").await;
     let mut seen = Vec::new();
     for page in 0..3 {
@@ -772,7 +695,7 @@ async fn pages_through_all_45_workflows() {
 
 #[tokio::test]
 async fn list_filters() {
-    let emu = emulator().await;
+    let emu = start().await;
     let token = cc_token(&emu, "demo-client-credentials").await;
     let list = |q: String| {
         let token = token.clone();
@@ -900,7 +823,7 @@ fn enc(s: &str) -> String {
 
 #[tokio::test]
 async fn launch_then_retrieve_and_list() {
-    let emu = emulator().await;
+    let emu = start().await;
     let token = cc_token(&emu, "demo-client-credentials").await;
     let raj = emu.seed().users[1].email.clone();
     let nda = emu.seed().template_named("Mutual NDA").unwrap().id.clone();
@@ -1072,7 +995,7 @@ async fn launch_then_retrieve_and_list() {
 
 #[tokio::test]
 async fn workflow_schemas() {
-    let emu = emulator().await;
+    let emu = start().await;
     let token = cc_token(&emu, "demo-client-credentials").await;
     let missing = api_get(&emu, &token, "/public/api/v1/workflow-schemas").await;
     assert_eq!(
@@ -1146,7 +1069,7 @@ async fn workflow_schemas() {
 
 #[tokio::test]
 async fn request_log_redacts_secrets() {
-    let emu = emulator().await;
+    let emu = start().await;
     let token = cc_token(&emu, "demo-client-credentials").await;
     api_get(
         &emu,
@@ -1194,7 +1117,7 @@ async fn request_log_redacts_secrets() {
 
 #[tokio::test]
 async fn serves_on_an_ephemeral_port_and_shuts_down() {
-    let emu = emulator().await;
+    let emu = start().await;
     let base = emu.base_url().to_owned();
     assert!(
         base.starts_with("http://127.0.0.1:") && !base.ends_with('/'),
@@ -1211,7 +1134,7 @@ async fn serves_on_an_ephemeral_port_and_shuts_down() {
 
 #[tokio::test]
 async fn bulk_records_for_volume_tests() {
-    let emu = emulator().await;
+    let emu = start().await;
     let token = cc_token(&emu, "demo-client-credentials").await;
     let before = api_get(&emu, &token, "/public/api/v1/records?pageSize=1")
         .await
@@ -1298,7 +1221,7 @@ async fn bulk_records_for_volume_tests() {
 /// answers 401 (not 429) and costs nothing.
 #[tokio::test]
 async fn rate_limits_count_only_authenticated_requests() {
-    let emu = emulator().await;
+    let emu = start().await;
     let token = cc_token(&emu, "demo-client-credentials").await;
     let throttled = Req::new("POST", "/_emulator/throttle")
         .json(json!({ "count": 1, "retry_after_seconds": 7 }))

@@ -5,6 +5,8 @@ use ironclad_emulator::RunningEmulator;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+mod common;
+
 /// One HTTP/1.1 exchange on a fresh connection, read to EOF: (status line, headers, body).
 async fn exchange(
     emu: &RunningEmulator,
@@ -53,13 +55,7 @@ async fn fault_log(emu: &RunningEmulator) -> Vec<Value> {
 }
 
 async fn token(emu: &RunningEmulator) -> String {
-    let client = emu
-        .seed()
-        .clients
-        .iter()
-        .find(|c| c.name == "demo-client-credentials")
-        .unwrap()
-        .clone();
+    let client = common::client(emu, "demo-client-credentials");
     let body = json!({
         "grant_type": "client_credentials", "client_id": client.client_id,
         "client_secret": client.client_secret, "scope": "public.workflows.readWorkflows",

@@ -5,37 +5,10 @@ use ironclad_emulator::RunningEmulator;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+mod common;
+use common::{Resp, parse, start};
+
 // --- a tiny client ---------------------------------------------------------------------------
-
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// `(code, message, param)` of an Ironclad error body.
-    fn error(&self) -> (String, String, Option<String>) {
-        let v = self.json();
-        (
-            v["code"].as_str().unwrap_or_default().to_owned(),
-            v["message"].as_str().unwrap_or_default().to_owned(),
-            v["param"].as_str().map(str::to_owned),
-        )
-    }
-}
 
 /// A file part or a text/JSON part of a form.
 struct Part<'a> {
@@ -152,83 +125,8 @@ impl Api<'_> {
     }
 }
 
-fn parse(raw: &[u8]) -> Resp {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a response head");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
-    {
-        let mut out = Vec::new();
-        let mut rest = &body[..];
-        loop {
-            let eol = rest.windows(2).position(|w| w == b"\r\n").unwrap();
-            let size = usize::from_str_radix(std::str::from_utf8(&rest[..eol]).unwrap().trim(), 16)
-                .unwrap();
-            if size == 0 {
-                break;
-            }
-            out.extend_from_slice(&rest[eol + 2..eol + 2 + size]);
-            rest = &rest[eol + 4 + size..];
-        }
-        body = out;
-    }
-    Resp {
-        status,
-        headers,
-        body,
-    }
-}
-
-async fn emulator() -> RunningEmulator {
-    ironclad_emulator::start(([127, 0, 0, 1], 0).into())
-        .await
-        .expect("emulator starts")
-}
-
 async fn token(emu: &RunningEmulator, client: &str) -> String {
-    let c = emu
-        .seed()
-        .clients
-        .iter()
-        .find(|c| c.name == client)
-        .unwrap()
-        .clone();
-    let api = Api {
-        emu,
-        token: String::new(),
-    };
-    let mut stream = tokio::net::TcpStream::connect(api.emu.local_addr())
-        .await
-        .unwrap();
-    let body = json!({ "grant_type": "client_credentials", "client_id": c.client_id, "client_secret": c.client_secret }).to_string();
-    let req = format!(
-        "POST /oauth/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let r = parse(&raw);
-    assert_eq!(r.status, 200);
-    r.json()["access_token"].as_str().unwrap().to_owned()
+    common::cc_token(emu, client, None).await
 }
 
 async fn api(emu: &RunningEmulator) -> Api<'_> {
@@ -256,7 +154,7 @@ fn path_of(href: &str) -> &str {
 
 #[tokio::test]
 async fn record_attachment_round_trip_and_errors() {
-    let emu = emulator().await;
+    let emu = start().await;
     let api = api(&emu).await;
     let created = api
         .post_json(
@@ -430,7 +328,7 @@ async fn record_attachment_round_trip_and_errors() {
 
 #[tokio::test]
 async fn seeded_attachments_download_as_generated_pdfs() {
-    let emu = emulator().await;
+    let emu = start().await;
     let api = api(&emu).await;
     let record = api.get("/records/IC-9").await.json();
     let href = record["attachments"]["signedCopy"]["href"]
@@ -453,7 +351,7 @@ async fn seeded_attachments_download_as_generated_pdfs() {
 
 #[tokio::test]
 async fn upload_signed_completes_the_workflow_and_creates_its_record() {
-    let emu = emulator().await;
+    let emu = start().await;
     let api = api(&emu).await;
     // IC-5 is in Sign, its packet not sent yet.
     let bytes = binary(1_200_000);
@@ -536,7 +434,7 @@ async fn upload_signed_completes_the_workflow_and_creates_its_record() {
 
 #[tokio::test]
 async fn upload_signed_partially_and_errors() {
-    let emu = emulator().await;
+    let emu = start().await;
     let api = api(&emu).await;
     // IC-10's packet is out for signature with a counterparty and a company signer.
     let target = "/workflows/213b14890a64d86c102c230f/upload-signed";
@@ -650,7 +548,7 @@ async fn upload_signed_partially_and_errors() {
 
 #[tokio::test]
 async fn workflow_documents_upload_version_and_download() {
-    let emu = emulator().await;
+    let emu = start().await;
     let api = api(&emu).await;
     // IC-1 (Review) has one draft, dmCwvkwp, known only by name: generated bytes.
     let seeded = api.get("/workflows/IC-1/document/dmCwvkwp/download").await;
@@ -797,7 +695,7 @@ async fn workflow_documents_upload_version_and_download() {
 
 #[tokio::test]
 async fn multipart_launch_keeps_its_files() {
-    let emu = emulator().await;
+    let emu = start().await;
     let api = api(&emu).await;
     let nda = emu.seed().template_named("Mutual NDA").unwrap().id.clone();
     let data = |draft: Value| {
@@ -905,7 +803,7 @@ async fn multipart_launch_keeps_its_files() {
 
 #[tokio::test]
 async fn email_attachments() {
-    let emu = emulator().await;
+    let emu = start().await;
     let api = api(&emu).await;
     let base = "/workflows/IC-5/emails/emailThread5f1c0e2a9b7d4c3e8a6f1b2c3d4e5f60";
     let thread = api.get(base).await.json();
@@ -946,7 +844,7 @@ async fn email_attachments() {
 
 #[tokio::test]
 async fn smart_import_creates_records_and_spends_credits() {
-    let emu = emulator().await;
+    let emu = start().await;
     let api = api(&emu).await;
     // 20 MB: past axum's default limit and the old 16 MB request-log limit.
     let big = binary(20 * 1024 * 1024);
@@ -1163,7 +1061,7 @@ fn zip_entry(archive: &[u8], name: &str) -> String {
 
 #[tokio::test]
 async fn records_xlsx_export() {
-    let emu = emulator().await;
+    let emu = start().await;
     let api = api(&emu).await;
     let r = api.get("/records/export").await;
     assert_eq!(r.status, 200);
@@ -1211,7 +1109,7 @@ async fn records_xlsx_export() {
 
 #[tokio::test]
 async fn data_export_downloads() {
-    let emu = emulator().await;
+    let emu = start().await;
     let api = api(&emu).await;
     // The seeded audit-log job is done, CSV.
     let r = api
@@ -1290,7 +1188,7 @@ async fn data_export_downloads() {
 
 #[tokio::test]
 async fn webhook_verification_key() {
-    let emu = emulator().await;
+    let emu = start().await;
     // No scope is needed: the limited client (read workflows only) may read it.
     let limited = Api {
         emu: &emu,

@@ -4,29 +4,13 @@
 use ironclad_emulator::RunningEmulator;
 use serde_json::{Value, json};
 
+mod common;
+use common::start;
+
 const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
 async fn token(emu: &RunningEmulator, scope: Option<&str>) -> String {
-    let c = &emu.seed().clients[0];
-    let mut form = vec![
-        ("grant_type", "client_credentials"),
-        ("client_id", c.client_id.as_str()),
-        ("client_secret", c.client_secret.as_str()),
-    ];
-    if let Some(scope) = scope {
-        form.push(("scope", scope));
-    }
-    let text = reqwest::Client::new()
-        .post(format!("{}/oauth/token", emu.base_url()))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let body: Value = serde_json::from_str(&text).unwrap();
-    body["access_token"].as_str().unwrap().to_string()
+    common::cc_token(emu, &emu.seed().clients[0].name, scope).await
 }
 
 async fn call(
@@ -55,12 +39,6 @@ async fn call(
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn start() -> RunningEmulator {
-    ironclad_emulator::start(([127, 0, 0, 1], 0).into())
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

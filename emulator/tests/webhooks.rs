@@ -22,6 +22,8 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::sync::mpsc;
 
+mod common;
+
 const NDA: &str = "b726879760dd434eed596e05";
 
 /// `(method, path under /workflows/{id}, JSON body or null for none)`.
@@ -164,7 +166,7 @@ impl Api {
             .await
             .expect("emulator starts");
         let http = reqwest::Client::new();
-        let token = token(&http, &emu).await;
+        let token = common::cc_token(&emu, &emu.seed().clients[0].name, None).await;
         let api = Self { emu, http, token };
         // Fast retries, so a test sees them in milliseconds.
         api.admin("POST", "webhook-delivery", json!({ "base_delay_ms": 20 }))
@@ -319,25 +321,6 @@ impl Api {
         assert_eq!(status, 200, "{log}");
         log.as_array().unwrap().clone()
     }
-}
-
-/// A client-credentials token of the demo client.
-async fn token(http: &reqwest::Client, emu: &RunningEmulator) -> String {
-    let client = &emu.seed().clients[0];
-    let (status, token) = answer(
-        http.post(format!("{}/oauth/token", emu.base_url()))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", client.client_id.as_str()),
-                ("client_secret", client.client_secret.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 200, "{token}");
-    token["access_token"].as_str().unwrap().to_owned()
 }
 
 async fn answer(resp: reqwest::Response) -> (u16, Value) {
@@ -880,7 +863,7 @@ async fn rotating_the_key_changes_what_signs_and_what_is_served() {
     // A reset goes back to the first key, an empty log and no webhooks of the test's own.
     api.attempts(2).await;
     api.admin("POST", "reset", json!({})).await;
-    api.token = token(&api.http, &api.emu).await;
+    api.token = common::cc_token(&api.emu, &api.emu.seed().clients[0].name, None).await;
     assert_eq!(api.verification_key().await, first);
     let (_, log) = api.admin_call("GET", "deliveries", None).await;
     assert_eq!(log, json!([]));
