@@ -113,7 +113,9 @@ fn tree_paths(text: &str) -> Vec<String> {
         .filter(|word| !word.contains(['<', '*', '{', '[', '…', '$']))
         .map(|word| word.split_once(':').map_or(word, |(path, _)| path))
         // A folder ends in `/`, a file has an extension; `tools/list` is an MCP method.
-        .filter(|path| path.ends_with('/') || path.rsplit('/').next().is_some_and(|f| f.contains('.')))
+        .filter(|path| {
+            path.ends_with('/') || path.rsplit('/').next().is_some_and(|f| f.contains('.'))
+        })
         .map(str::to_owned)
         .collect()
 }
@@ -138,7 +140,9 @@ fn every_path_a_page_names_exists() {
 #[test]
 fn tree_paths_are_the_first_word_of_code_spans() {
     assert_eq!(
-        tree_paths("see `src/a.rs`, `cargo run`, `emulator/src/x.rs:12`, `tools/list`, `docs/` and `src/<new>/mod.rs`"),
+        tree_paths(
+            "see `src/a.rs`, `cargo run`, `emulator/src/x.rs:12`, `tools/list`, `docs/` and `src/<new>/mod.rs`"
+        ),
         ["src/a.rs", "emulator/src/x.rs", "docs/"]
     );
 }

@@ -67,10 +67,12 @@ fn emulator_tags() -> BTreeMap<String, Vec<Tag>> {
         let text = std::fs::read_to_string(&file).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         for (n, line) in lines.iter().enumerate() {
-            let Some((_, keys)) = line.split_once("// action:") else {
+            // A tag is a comment line of its own, above the route it names; prose that
+            // mentions the tag syntax (a doc comment) is no tag.
+            let Some(keys) = line.trim_start().strip_prefix("// action:") else {
                 continue;
             };
-            let path = route_path(line).or_else(|| lines.get(n + 1).and_then(|l| route_path(l)));
+            let path = lines.get(n + 1).and_then(|l| route_path(l));
             for key in keys.split(',').map(str::trim).filter(|k| !k.is_empty()) {
                 tags.entry(key.to_string()).or_default().push(Tag {
                     file: relative(&file),
