@@ -191,6 +191,9 @@ enum Command {
         listing: PathBuf,
         #[arg(long, default_value = "CHANGELOG.md")]
         changelog: PathBuf,
+        /// The source revision (commit) embedded in the component's metadata.
+        #[arg(long)]
+        revision: Option<String>,
     },
     /// Measure the connector (size, load, per-call cost, bulk read, pacing, concurrency)
     /// against the in-process emulator; print each measure with its target and PASS/FAIL.
@@ -338,17 +341,25 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
     };
     let load = || Runtime::load(&component, options.clone()).map_err(Failure::Usage);
     match cli.command {
-        Command::Describe => Ok(Some(load()?.describe().await.map_err(CallError::Host)?)),
+        Command::Describe => {
+            let runtime = load()?;
+            let mut describe = runtime.describe().await.map_err(CallError::Host)?;
+            // What the component says of itself beside what it answers: which build this is.
+            describe["component_metadata"] = json!(runtime.metadata());
+            Ok(Some(describe))
+        }
         Command::Package {
             out,
             listing,
             changelog,
+            revision,
         } => {
             let runtime = load()?;
             let sources = host_harness::packaging::PackageSources {
                 component: component.clone(),
                 listing,
                 changelog,
+                revision,
             };
             let manifest = host_harness::packaging::write_package(&runtime, &sources, &out)
                 .await

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use connector_host::bindings::connection::AuthPlan;
 use connector_host::egress::EgressDeclaration;
+use connector_host::metadata::ComponentMetadata;
 use connector_host::package::Declarations;
 use connector_host::package::hex;
 use connector_host::policy::canonical_origin;
@@ -24,6 +25,8 @@ pub struct PackageSources {
     /// `{"publisher": {...}, "icon": "file relative to the listing", "allowed_outbound_hosts": [...]}`.
     pub listing: PathBuf,
     pub changelog: PathBuf,
+    /// The source revision (commit) the component was built from, embedded in its metadata.
+    pub revision: Option<String>,
 }
 
 /// Placeholder values that make a connection form plan-able for every API type, to learn the
@@ -74,9 +77,12 @@ pub async fn write_package(
         .with_context(|| sources.listing.display().to_string())?
         .egress;
 
-    let wasm = std::fs::read(&sources.component)
+    let built = std::fs::read(&sources.component)
         .with_context(|| format!("reading {}", sources.component.display()))?;
     let describe = runtime.describe().await?;
+    // The shipped component names itself: `wasm-tools metadata show` and hosts read it.
+    let metadata = component_metadata(&listing, &describe, sources)?;
+    let wasm = metadata.embed(&built)?;
     let schemas = write_schemas(&describe, &out.join("schemas"))?;
 
     let wasm_name = sources
@@ -104,6 +110,7 @@ pub async fn write_package(
             "file": wasm_name.to_string_lossy(),
             "sha256": hex(&Sha256::digest(&wasm)),
             "bytes": wasm.len(),
+            "metadata": metadata,
         },
         "allowed_outbound_hosts": declaration.entries(),
         "hosts": hosts,
@@ -120,6 +127,42 @@ pub async fn write_package(
         serde_json::to_string_pretty(&manifest)? + "\n",
     )?;
     Ok(manifest)
+}
+
+/// Name, version and description from the component's own `describe`; licence, source,
+/// homepage and authors from the listing's `component_metadata`; the revision from the caller.
+fn component_metadata(
+    listing: &Value,
+    describe: &Value,
+    sources: &PackageSources,
+) -> anyhow::Result<ComponentMetadata> {
+    let from_listing = |field: &str| -> anyhow::Result<Option<String>> {
+        match listing.get("component_metadata").and_then(|m| m.get(field)) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => anyhow::bail!(
+                "{}: `component_metadata.{field}` must be a string",
+                sources.listing.display()
+            ),
+        }
+    };
+    let licenses = from_listing("licenses")?.with_context(|| {
+        format!(
+            "{}: `component_metadata.licenses` (an SPDX expression) is required: a buyer must know the licence",
+            sources.listing.display()
+        )
+    })?;
+    let text = |field: &str| describe[field].as_str().map(str::to_owned);
+    Ok(ComponentMetadata {
+        name: text("id"),
+        version: text("version"),
+        description: text("description"),
+        licenses: Some(licenses),
+        source: from_listing("source")?,
+        revision: sources.revision.clone(),
+        homepage: from_listing("homepage")?,
+        authors: from_listing("authors")?,
+    })
 }
 
 /// `schemas/connection.json`, `schemas/actions/KEY.{input,output}.json` and the same for

@@ -10,6 +10,8 @@ use common::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use connector_host::metadata::ComponentMetadata;
+
 fn repo(rel: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
@@ -17,6 +19,9 @@ fn repo(rel: &str) -> String {
         .to_string_lossy()
         .into_owned()
 }
+
+/// The commit `scripts/package` would pass.
+const REVISION: &str = "0123456789abcdef0123456789abcdef01234567";
 
 async fn package(dir: &Path, out: &Path) -> Run {
     let out = out.to_string_lossy().into_owned();
@@ -30,6 +35,8 @@ async fn package(dir: &Path, out: &Path) -> Run {
         &listing,
         "--changelog",
         &changelog,
+        "--revision",
+        REVISION,
     ];
     cli(dir, &args).await
 }
@@ -85,10 +92,38 @@ async fn the_package_is_complete_consistent_and_reproducible() {
         host_harness::wit_version::supported().to_string()
     );
 
-    // The component, named and hashed.
+    // The component, named and hashed: the build, plus the metadata it carries of itself.
     let wasm = std::fs::read(root.join(manifest["component"]["file"].as_str().unwrap())).unwrap();
-    assert_eq!(wasm, std::fs::read(component_path()).unwrap());
     assert_eq!(manifest["component"]["sha256"], sha256(&wasm));
+    let built = std::fs::read(component_path()).unwrap();
+    let embedded = ComponentMetadata::read(&wasm).unwrap();
+    assert_eq!(
+        embedded,
+        ComponentMetadata {
+            name: describe["id"].as_str().map(str::to_owned),
+            version: describe["version"].as_str().map(str::to_owned),
+            description: describe["description"].as_str().map(str::to_owned),
+            licenses: Some("Apache-2.0".into()),
+            revision: Some(REVISION.into()),
+            authors: Some("Ironclad connector maintainers".into()),
+            ..ComponentMetadata::default()
+        }
+    );
+    assert_eq!(
+        manifest["component"]["metadata"],
+        serde_json::json!(embedded)
+    );
+    assert_eq!(ComponentMetadata::read(&built).unwrap().licenses, None);
+    // Embedding into the build again gives the shipped bytes: only the metadata was added.
+    assert_eq!(embedded.embed(&built).unwrap(), wasm);
+    // The host names the build it runs, revision included.
+    let shown = cli_package(&dir, root.to_str().unwrap(), &["describe"])
+        .await
+        .json();
+    assert_eq!(
+        shown["component_metadata"],
+        manifest["component"]["metadata"]
+    );
 
     // Ironclad's published quotas travel with the package, as hosts read them.
     let limits = host_harness::pacing::RateLimits::parse(&manifest["rate_limits"]).unwrap();

@@ -60,6 +60,28 @@ fn a_component_of_another_wit_line_is_refused_naming_both_versions() {
     );
 }
 
+/// A refusal names the build, as its metadata says, not just a file path: a platform's log
+/// must tell which vendor release failed.
+#[test]
+fn a_refused_component_is_named_by_its_metadata() {
+    let host = wit_version::supported();
+    let other = format!("{}.{}.0", host.major, host.minor + 1);
+    let path = component_claiming(&host.to_string(), &other);
+    let metadata = connector_host::metadata::ComponentMetadata {
+        name: Some("ironclad".into()),
+        version: Some("9.9.9".into()),
+        revision: Some("fedcba9876543210fedcba9876543210fedcba98".into()),
+        ..Default::default()
+    };
+    let named = metadata.embed(&std::fs::read(&path).unwrap()).unwrap();
+    std::fs::write(&path, named).unwrap();
+    let err = format!("{:#}", load(&path).err().expect("refused"));
+    assert!(
+        err.contains("loading ironclad 9.9.9 (fedcba987654) from "),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_compatible_patch_release_loads() {
     let host = wit_version::supported();

@@ -15,6 +15,7 @@
 //!   an OAuth client it runs, or a bearer token from the form it only sends.
 //! - [`triggers`] — polling and webhook triggers, and the state that delivers each event once.
 //! - [`mcp`] — every action as an MCP tool, and an MCP server over stdio.
+//! - [`metadata`] — the component's own name, version, licence, source and revision.
 //! - [`wit_version`] — which `ipaas:connector` version a component implements; refusing others.
 //! - [`report`] — typed errors as a CLI or a log prints them.
 
@@ -24,6 +25,7 @@ pub mod egress;
 pub mod host_state;
 pub mod http_import;
 pub mod mcp;
+pub mod metadata;
 pub mod oauth;
 pub mod pacing;
 pub mod package;

@@ -24,6 +24,7 @@ use crate::bindings::{
 use crate::egress::Egress;
 use crate::host_state::HostState;
 use crate::http_import::{HttpPath, Route};
+use crate::metadata::ComponentMetadata;
 use crate::package::Package;
 use crate::report::CallError;
 use crate::resolver::GuardedResolver;
@@ -71,6 +72,7 @@ pub struct Runtime {
     exports: ExportIndices,
     options: RuntimeOptions,
     wit_version: wit_version::WitVersion,
+    metadata: ComponentMetadata,
 }
 
 impl Runtime {
@@ -91,6 +93,13 @@ impl Runtime {
                 component_path.display()
             )
         })?;
+        // Read before compiling, so every later failure can say which build it was.
+        let metadata = ComponentMetadata::read(&bytes)
+            .with_context(|| format!("loading {}", component_path.display()))?;
+        let named = match metadata.label() {
+            Some(label) => format!("{label} from {}", component_path.display()),
+            None => component_path.display().to_string(),
+        };
         let engine = Engine::new(&engine_config(&options.limits))?;
         sandbox::start_epoch_ticker(&engine);
         let component = compile_cached(&engine, &bytes, options.cache_dir.as_deref())?;
@@ -101,7 +110,7 @@ impl Runtime {
                 .map(String::as_str),
             wit_version::supported(),
         )
-        .with_context(|| format!("loading {}", component_path.display()))?;
+        .with_context(|| format!("loading {named}"))?;
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Connector::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
@@ -117,10 +126,12 @@ impl Runtime {
                 options.pinned_hosts.clone(),
             )))
             .build()?;
-        let label = component_path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let label = metadata.label().unwrap_or_else(|| {
+            component_path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
         Ok(Runtime {
             manifest: tokio::sync::OnceCell::new(),
             factory: Arc::new(Factory {
@@ -135,7 +146,14 @@ impl Runtime {
             exports,
             options,
             wit_version,
+            metadata,
         })
+    }
+
+    /// What the component says of itself (name, version, licence, source, revision…); empty
+    /// for a component built without them.
+    pub fn metadata(&self) -> &ComponentMetadata {
+        &self.metadata
     }
 
     /// The `ipaas:connector` version the loaded component implements.
@@ -229,11 +247,13 @@ impl Runtime {
         result.map_err(|e| self.labelled(crate::session::redacted(e, &masks)))
     }
 
-    /// `id@version` of the loaded connector (its file name until `describe` has answered).
+    /// `id@version` of the loaded connector, with the source revision its metadata names
+    /// (until `describe` has answered: its metadata's name and version, or its file name).
     pub fn label(&self) -> String {
-        match self.manifest.get() {
-            Some(m) => format!("{}@{}", m.id, m.version),
-            None => self.factory.label.clone(),
+        match (self.manifest.get(), self.metadata.short_revision()) {
+            (Some(m), Some(rev)) => format!("{}@{} ({rev})", m.id, m.version),
+            (Some(m), None) => format!("{}@{}", m.id, m.version),
+            (None, _) => self.factory.label.clone(),
         }
     }
 
