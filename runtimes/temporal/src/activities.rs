@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use connector_host::{Runtime, Session, TokenStore};
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use temporalio_macros::activities;
@@ -21,6 +22,9 @@ use crate::failure;
 /// lost machine) is retried elsewhere within seconds, not after the whole start-to-close
 /// timeout, while a slow API call that is still being made is left to finish.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
+
+/// Downstream workflow starts one poll has in flight at once.
+const DELIVERIES_AT_ONCE: usize = 16;
 
 /// `run_action`'s input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,20 +126,31 @@ impl ConnectorActivities {
                 .await
                 .map_err(failure::activity_error)?;
             let client = ctx.client();
+            // Starts go out a few at a time: each is a round trip to the cluster, and their
+            // order does not matter (each event has its own workflow id).
+            let outcomes: Vec<Result<Delivery, downstream::DeliveryError>> =
+                futures::stream::iter(polled.events)
+                    .map(|event| {
+                        let (client, request) = (&client, &request);
+                        async move {
+                            downstream::deliver(
+                                client,
+                                &request.downstream,
+                                &request.trigger,
+                                &request.connection,
+                                &event,
+                            )
+                            .await
+                        }
+                    })
+                    .buffer_unordered(DELIVERIES_AT_ONCE)
+                    .collect()
+                    .await;
             let (mut delivered, mut already_delivered) = (0, 0);
-            for event in &polled.events {
-                // A failed start is retried with the whole poll: Temporal's own errors here
-                // (unavailable, throttled) are transient.
-                let outcome = downstream::deliver(
-                    &client,
-                    &request.downstream,
-                    &request.trigger,
-                    &request.connection,
-                    event,
-                )
-                .await
-                .map_err(|e| ActivityError::from(anyhow::Error::from(e)))?;
-                match outcome {
+            for outcome in outcomes {
+                // A failed start fails the attempt, and the poll is retried from the same
+                // cursor: Temporal's own errors here (unavailable, throttled) are transient.
+                match outcome.map_err(|e| ActivityError::from(anyhow::Error::from(e)))? {
                     Delivery::Started => delivered += 1,
                     Delivery::AlreadyDelivered => already_delivered += 1,
                 }
