@@ -19,6 +19,7 @@ use temporalio_client::{
     WorkflowTerminateOptions,
 };
 use temporalio_common::UntypedWorkflow;
+use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{Worker, WorkerOptions, WorkflowContext, WorkflowResult};
 
@@ -262,11 +263,23 @@ async fn worker_running_the_poll(client: &Client, workflow_id: &str) -> Option<u
         .describe(Default::default())
         .await
         .ok()?;
+    // Only an attempt started a moment ago: one about to finish would leave nothing to
+    // retry once its worker is killed.
+    let fresh = |seconds: i64, nanos: i32| {
+        let started = std::time::UNIX_EPOCH + Duration::new(seconds as u64, nanos as u32);
+        std::time::SystemTime::now()
+            .duration_since(started)
+            .is_ok_and(|age| age < Duration::from_millis(250))
+    };
     description
         .raw_description
         .pending_activities
         .iter()
-        .filter(|a| !a.last_worker_identity.is_empty() && a.last_started_time.is_some())
+        .filter(|a| {
+            a.last_started_time
+                .as_ref()
+                .is_some_and(|t| fresh(t.seconds, t.nanos))
+        })
         .find_map(|a| a.last_worker_identity.split('@').next()?.parse().ok())
 }
 
@@ -376,6 +389,29 @@ async fn three_workers_deliver_every_polled_event_once_though_one_is_killed_mid_
         "an event was delivered again"
     );
     assert_eq!(after.len(), expected.len());
+
+    // The killed worker's poll was retried by another worker (the attempt that completed).
+    let first_run = WorkflowExecutionInfo::builder()
+        .namespace("default")
+        .workflow_id(workflow_id.as_str())
+        .run_id(started["run_id"].as_str().unwrap())
+        .build()
+        .bind_untyped(client.clone())
+        .fetch_history(WorkflowFetchHistoryOptions::default())
+        .into_events()
+        .await
+        .unwrap();
+    let retried_elsewhere = first_run.iter().any(|e| {
+        matches!(
+            &e.attributes,
+            Some(Attributes::ActivityTaskStartedEventAttributes(a))
+                if a.attempt >= 2 && !a.identity.starts_with(&format!("{killed}@"))
+        )
+    });
+    assert!(
+        retried_elsewhere,
+        "the killed poll was not retried by another worker"
+    );
 
     // The cursor lives in the workflow and moved: the current run (continued as new several
     // times) knows where the trigger is.
