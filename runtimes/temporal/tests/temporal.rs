@@ -9,16 +9,20 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use connector_temporal::activities::ActionRequest;
 use connector_temporal::downstream::DeliveredEvent;
-use connector_temporal::workflows::{TriggerStatus, TriggerWorkflow, trigger_workflow_id};
+use connector_temporal::workflows::{
+    ActionWorkflow, TriggerStatus, TriggerWorkflow, trigger_workflow_id,
+};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use support::*;
 use temporalio_client::{
     Client, WorkflowExecutionInfo, WorkflowFetchHistoryOptions, WorkflowQueryOptions,
-    WorkflowTerminateOptions,
+    WorkflowStartOptions, WorkflowTerminateOptions,
 };
 use temporalio_common::UntypedWorkflow;
+use temporalio_common::protos::temporal::api::failure::v1::failure::FailureInfo;
 use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{Worker, WorkerOptions, WorkflowContext, WorkflowResult};
@@ -163,6 +167,74 @@ async fn actions_run_as_activities_and_caller_errors_are_not_retried() {
         (1, Some("unknown_connection")),
         "{out}"
     );
+
+    // rate_limited is retried, after the connector's retry_after rather than the policy's
+    // 1 s backoff. 45 s is past the host's own 30 s retry budget, so the host hands it to
+    // the connector, and the connector to Temporal, at once.
+    admin(
+        &stage.emu,
+        "faults",
+        json!({ "seed": 1, "rate": 1.0, "kinds": ["rate_limited"], "retry_after_seconds": 45 }),
+    )
+    .await;
+    let client = stage.server.client().await;
+    let workflow_id = "action:rate-limited";
+    client
+        .start_workflow(
+            ActionWorkflow::run,
+            ActionRequest {
+                connection: "acme".into(),
+                action: "list_workflow_schemas".into(),
+                input: json!({}),
+            },
+            WorkflowStartOptions::new(queue, workflow_id).build(),
+        )
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let waiting = loop {
+        let description = client
+            .get_workflow_handle::<UntypedWorkflow>(workflow_id)
+            .describe(Default::default())
+            .await
+            .unwrap();
+        if let Some(a) = description
+            .raw_description
+            .pending_activities
+            .into_iter()
+            .find(|a| a.attempt >= 2 && a.last_failure.is_some())
+        {
+            break a;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the rate-limited action was not retried"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let failure = waiting.last_failure.unwrap();
+    assert!(
+        matches!(&failure.failure_info, Some(FailureInfo::ApplicationFailureInfo(i)) if i.r#type == "rate_limited" && !i.non_retryable),
+        "{failure:?}"
+    );
+    let interval = waiting
+        .current_retry_interval
+        .expect("a retry is scheduled");
+    assert!(
+        (40..=46).contains(&interval.seconds),
+        "the next attempt waits the connector's retry_after (45 s), not {}s",
+        interval.seconds
+    );
+    client
+        .get_workflow_handle::<UntypedWorkflow>(workflow_id)
+        .terminate(
+            WorkflowTerminateOptions::builder()
+                .reason("test done")
+                .build(),
+        )
+        .await
+        .unwrap();
+    admin(&stage.emu, "faults", json!({ "enabled": false })).await;
 
     workers.assert_running(&stage.dir);
     stage.assert_no_secret_in_any_history().await;
