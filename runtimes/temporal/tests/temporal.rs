@@ -238,6 +238,7 @@ async fn actions_run_as_activities_and_caller_errors_are_not_retried() {
 
     workers.assert_running(&stage.dir);
     stage.assert_no_secret_in_any_history().await;
+    let _ = std::fs::remove_dir_all(&stage.dir);
 }
 
 /// The downstream stand-in: a workflow per event that does nothing. Temporal records each
