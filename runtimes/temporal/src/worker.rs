@@ -74,6 +74,7 @@ pub async fn run(
         return Err(WorkerError::Slots);
     }
     let connections = Connections::from_file(&args.connections)?;
+    let connection_names: Vec<String> = connections.names().map(str::to_string).collect();
     let tokens = TokenStore::new(match &args.token_store {
         Some(path) => path.clone(),
         None => TokenStore::default_path().map_err(WorkerError::Host)?,
@@ -120,9 +121,14 @@ pub async fn run(
         wait_for_stop().await;
         shutdown();
     });
+    // Names only: they are what workflows carry, the forms behind them stay here.
     eprintln!(
-        "connector-temporal: serving {}@{} on task queue `{task_queue}` of namespace `{}` at {}",
-        package.id, package.version, frontend.namespace, frontend.address
+        "connector-temporal: serving {}@{} for connections [{}] on task queue `{task_queue}` of namespace `{}` at {}",
+        package.id,
+        package.version,
+        connection_names.join(", "),
+        frontend.namespace,
+        frontend.address
     );
     worker.run().await.map_err(|e| temporal(&e))
 }
