@@ -225,15 +225,7 @@ async fn actions_run_as_activities_and_caller_errors_are_not_retried() {
         "the next attempt waits the connector's retry_after (45 s), not {}s",
         interval.seconds
     );
-    client
-        .get_workflow_handle::<UntypedWorkflow>(workflow_id)
-        .terminate(
-            WorkflowTerminateOptions::builder()
-                .reason("test done")
-                .build(),
-        )
-        .await
-        .unwrap();
+    terminate(&client, workflow_id).await;
     admin(&stage.emu, "faults", json!({ "enabled": false })).await;
 
     workers.assert_running(&stage.dir);
@@ -501,8 +493,16 @@ async fn three_workers_deliver_every_polled_event_once_though_one_is_killed_mid_
     let runs = count(&client, &format!("WorkflowId = '{workflow_id}'")).await;
     assert!(runs > 1, "the trigger continued as new ({runs} runs)");
     // The run ends: the poller is stopped, the surviving workers go on without errors.
+    terminate(&client, &workflow_id).await;
+    workers.assert_running(&stage.dir);
+    stage.assert_no_secret_in_any_history().await;
+    let _ = std::fs::remove_dir_all(&stage.dir);
+}
+
+/// Stop a workflow the test started, once it has seen what it needed.
+async fn terminate(client: &Client, workflow_id: &str) {
     client
-        .get_workflow_handle::<UntypedWorkflow>(workflow_id.as_str())
+        .get_workflow_handle::<UntypedWorkflow>(workflow_id)
         .terminate(
             WorkflowTerminateOptions::builder()
                 .reason("test done")
@@ -510,9 +510,6 @@ async fn three_workers_deliver_every_polled_event_once_though_one_is_killed_mid_
         )
         .await
         .unwrap();
-    workers.assert_running(&stage.dir);
-    stage.assert_no_secret_in_any_history().await;
-    let _ = std::fs::remove_dir_all(&stage.dir);
 }
 
 async fn count(client: &Client, query: &str) -> usize {
