@@ -683,7 +683,7 @@ async fn listen_prints_a_launched_workflow_once_then_unsubscribes() {
 
     // Issue #23: idle connections cannot pile up. Beyond the connection limit they are
     // closed on arrival, and the rest once the header deadline passes...
-    use host_harness::listen::{HEADER_DEADLINE, MAX_BODY_BYTES, MAX_CONNECTIONS};
+    use connector_receiver::{HEADER_DEADLINE, MAX_BODY_BYTES, MAX_CONNECTIONS};
     let mut idle = Vec::new();
     for _ in 0..MAX_CONNECTIONS + 36 {
         idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());

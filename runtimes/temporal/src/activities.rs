@@ -1,30 +1,27 @@
-//! The activities this worker serves: one action through the host, and one poll of a trigger
-//! with the delivery of its events. They run on the activity worker, the only place that
+//! The activities this worker serves: one action through the host, one poll of a trigger
+//! with the delivery of its events, and subscribing or unsubscribing a webhook. They run on the activity worker, the only place that
 //! holds connection forms and tokens; their inputs and outputs, which Temporal records,
 //! carry connection names, action inputs and outputs, events and cursors, nothing secret.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use connector_host::{Runtime, Session, TokenStore};
-use futures::StreamExt;
+use connector_host::Session;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
-use crate::connections::Connections;
-use crate::downstream::{self, Delivery, Downstream};
+use crate::connector::{Connector, SessionError};
+use crate::downstream::{self, Downstream};
 use crate::failure;
+use crate::subscription::WebhookRequest;
 
 /// How often a running activity tells the cluster its worker is alive. The workflows set a
 /// heartbeat timeout a few times this, so the attempt of a worker that died (`kill -9`, a
 /// lost machine) is retried elsewhere within seconds, not after the whole start-to-close
 /// timeout, while a slow API call that is still being made is left to finish.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
-
-/// Downstream workflow starts one poll has in flight at once.
-const DELIVERIES_AT_ONCE: usize = 16;
 
 /// `run_action`'s input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,34 +56,28 @@ pub struct PollOutcome {
     pub already_delivered: u32,
 }
 
-/// A loaded connector package and what it needs to act for a connection.
+/// The activities of one worker, over its [`Connector`].
 pub struct ConnectorActivities {
-    runtime: Runtime,
-    connections: Connections,
-    tokens: TokenStore,
+    connector: Arc<Connector>,
 }
 
 impl ConnectorActivities {
-    pub fn new(runtime: Runtime, connections: Connections, tokens: TokenStore) -> Self {
-        ConnectorActivities {
-            runtime,
-            connections,
-            tokens,
-        }
+    pub fn new(connector: Arc<Connector>) -> Self {
+        ConnectorActivities { connector }
     }
 
-    /// A session for the referenced connection. A session per activity: connecting only runs
-    /// the connector's `plan` (the token lives in the token store, not in the session), and
-    /// nothing of one tenant's call stays in memory for the next.
+    /// A session for the referenced connection; an unknown name is a non-retryable
+    /// `unknown_connection` failure (another attempt would find the same file).
     async fn session(&self, connection: &str) -> Result<Session<'_>, ActivityError> {
-        let form = self
-            .connections
-            .resolve(connection)
-            .map_err(|e| failure::non_retryable("unknown_connection", e.to_string()))?;
-        self.runtime
-            .connect(form, self.tokens.clone())
+        self.connector
+            .session(connection)
             .await
-            .map_err(failure::activity_error)
+            .map_err(|e| match e {
+                SessionError::Unknown(e) => {
+                    failure::non_retryable("unknown_connection", e.to_string())
+                }
+                SessionError::Connect(e) => failure::activity_error(e),
+            })
     }
 }
 
@@ -125,43 +116,63 @@ impl ConnectorActivities {
                 .poll(&request.trigger, &request.input, request.cursor.as_ref())
                 .await
                 .map_err(failure::activity_error)?;
-            let client = ctx.client();
-            // Starts go out a few at a time: each is a round trip to the cluster, and their
-            // order does not matter (each event has its own workflow id).
-            let outcomes: Vec<Result<Delivery, downstream::DeliveryError>> =
-                futures::stream::iter(polled.events)
-                    .map(|event| {
-                        let (client, request) = (&client, &request);
-                        async move {
-                            downstream::deliver(
-                                client,
-                                &request.downstream,
-                                &request.trigger,
-                                &request.connection,
-                                &event,
-                            )
-                            .await
-                        }
-                    })
-                    .buffer_unordered(DELIVERIES_AT_ONCE)
-                    .collect()
-                    .await;
-            let (mut delivered, mut already_delivered) = (0, 0);
-            for outcome in outcomes {
-                // A failed start fails the attempt, and the poll is retried from the same
-                // cursor: Temporal's own errors here (unavailable, throttled) are transient.
-                match outcome.map_err(|e| ActivityError::from(anyhow::Error::from(e)))? {
-                    Delivery::Started => delivered += 1,
-                    Delivery::AlreadyDelivered => already_delivered += 1,
-                }
-            }
+            // A failed start fails the attempt, and the poll is retried from the same
+            // cursor: Temporal's own errors here (unavailable, throttled) are transient.
+            let tally = downstream::deliver_all(
+                &ctx.client(),
+                &request.downstream,
+                &request.trigger,
+                &request.connection,
+                polled.events,
+            )
+            .await
+            .map_err(|e| ActivityError::from(anyhow::Error::from(e)))?;
             Ok(PollOutcome {
                 // A poll that returns no cursor leaves the trigger where it was.
                 cursor: polled.cursor.or(request.cursor.clone()),
                 has_more: polled.has_more,
-                delivered,
-                already_delivered,
+                delivered: tally.started,
+                already_delivered: tally.already_delivered,
             })
+        };
+        while_heartbeating(&ctx, work).await
+    }
+
+    /// Register the webhook of a trigger with the API, delivering to the request's target
+    /// (the ingress), and return the connector's subscription state.
+    #[activity(name = "subscribe_webhook")]
+    pub async fn subscribe_webhook(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: WebhookRequest,
+    ) -> Result<Value, ActivityError> {
+        let work = async {
+            let session = self.session(&request.connection).await?;
+            session
+                .subscribe(&request.trigger, &request.input, &request.target_url)
+                .await
+                .map(|sub| sub.state)
+                .map_err(failure::activity_error)
+        };
+        while_heartbeating(&ctx, work).await
+    }
+
+    /// Remove the webhook registration the subscription state names.
+    #[activity(name = "unsubscribe_webhook")]
+    pub async fn unsubscribe_webhook(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: WebhookRequest,
+    ) -> Result<(), ActivityError> {
+        let work = async {
+            let Some(sub) = request.host_subscription() else {
+                return Ok(()); // never subscribed: nothing to remove
+            };
+            let session = self.session(&request.connection).await?;
+            session
+                .unsubscribe(&sub)
+                .await
+                .map_err(failure::activity_error)
         };
         while_heartbeating(&ctx, work).await
     }

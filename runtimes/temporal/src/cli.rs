@@ -8,7 +8,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::frontend::Frontend;
-use crate::start::{self, RunActionArgs, StartTriggerArgs};
+use crate::start::{self, RunActionArgs, StartTriggerArgs, StartWebhookArgs, StopWebhookArgs};
 use crate::worker::{self, DEFAULT_TASK_QUEUE, WorkerArgs};
 
 #[derive(Debug, Parser)]
@@ -35,26 +35,33 @@ pub enum Command {
     RunAction(RunActionArgs),
     /// Start a polling trigger's workflow (one per connection and trigger) and print its id.
     StartTrigger(StartTriggerArgs),
+    /// Subscribe a webhook trigger, delivering to the workers' ingress, as a workflow that
+    /// holds the subscription (one per connection and trigger); print its id and target.
+    StartWebhook(StartWebhookArgs),
+    /// Unsubscribe a webhook trigger and end its workflow.
+    StopWebhook(StopWebhookArgs),
 }
 
 /// Run the command line; returns the process's exit code.
 pub async fn run(cli: Cli) -> i32 {
     let identity = format!("connector-temporal-cli@{}", std::process::id());
+    if let Command::Worker(args) = &cli.command {
+        return match worker::run(&cli.frontend, &cli.task_queue, args).await {
+            Ok(()) => 0,
+            Err(e) => usage(&e),
+        };
+    }
+    let client = match cli.frontend.connect(identity).await {
+        Ok(client) => client,
+        Err(e) => return usage(&e),
+    };
+    let queue = &cli.task_queue;
     let outcome = match cli.command {
-        Command::Worker(args) => {
-            return match worker::run(&cli.frontend, &cli.task_queue, &args).await {
-                Ok(()) => 0,
-                Err(e) => usage(&e),
-            };
-        }
-        Command::RunAction(args) => match cli.frontend.connect(identity).await {
-            Ok(client) => start::run_action(&client, &cli.task_queue, args).await,
-            Err(e) => return usage(&e),
-        },
-        Command::StartTrigger(args) => match cli.frontend.connect(identity).await {
-            Ok(client) => start::start_trigger(&client, &cli.task_queue, args).await,
-            Err(e) => return usage(&e),
-        },
+        Command::Worker(_) => unreachable!("served above"),
+        Command::RunAction(args) => start::run_action(&client, queue, args).await,
+        Command::StartTrigger(args) => start::start_trigger(&client, queue, args).await,
+        Command::StartWebhook(args) => start::start_webhook(&client, queue, args).await,
+        Command::StopWebhook(args) => start::stop_webhook(&client, args).await,
     };
     match outcome {
         Ok(value) => {

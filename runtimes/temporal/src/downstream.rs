@@ -7,6 +7,7 @@
 //! often. This holds while the first execution is within the namespace's retention period;
 //! cursors move past an event long before that.
 
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use temporalio_client::errors::WorkflowStartError;
@@ -49,6 +50,45 @@ pub struct DeliveryError {
     pub workflow_id: String,
     pub workflow_type: String,
     pub reason: String,
+}
+
+/// Downstream workflow starts one poll or delivery has in flight at once.
+const STARTS_AT_ONCE: usize = 16;
+
+/// What became of a batch of events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Events whose downstream workflow this call started.
+    pub started: u32,
+    /// Events whose downstream workflow existed already.
+    pub already_delivered: u32,
+}
+
+/// Start every event's downstream workflow unless it exists already. Starts go out a few at a
+/// time: each is a round trip to the cluster, and their order does not matter (each event
+/// has its own workflow id). Any failed start fails the whole batch, after every start has
+/// been tried: the caller retries the batch, and the events started by this call are then
+/// refused by their ids, so none is delivered twice and none is lost.
+pub async fn deliver_all(
+    client: &Client,
+    downstream: &Downstream,
+    trigger: &str,
+    connection: &str,
+    events: Vec<Event>,
+) -> Result<Tally, DeliveryError> {
+    let outcomes: Vec<Result<Delivery, DeliveryError>> = futures::stream::iter(events)
+        .map(|event| async move { deliver(client, downstream, trigger, connection, &event).await })
+        .buffer_unordered(STARTS_AT_ONCE)
+        .collect()
+        .await;
+    let mut tally = Tally::default();
+    for outcome in outcomes {
+        match outcome? {
+            Delivery::Started => tally.started += 1,
+            Delivery::AlreadyDelivered => tally.already_delivered += 1,
+        }
+    }
+    Ok(tally)
 }
 
 /// The downstream workflow id of an event.

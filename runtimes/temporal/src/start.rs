@@ -1,17 +1,18 @@
-//! Starting work on the cluster from the command line: one action as a workflow, and a
-//! polling trigger's workflow. What they send is a connection reference and the action's or
+//! Starting work on the cluster from the command line: one action as a workflow, a polling
+//! trigger's workflow, and a webhook subscription's workflow (and stopping it). What they send is a connection reference and the action's or
 //! trigger's input, never a form.
 
 use serde_json::{Value, json};
 use temporalio_client::errors::{WorkflowGetResultError, WorkflowStartError};
 use temporalio_client::{
-    Client, WorkflowGetResultOptions, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
-    WorkflowStartOptions,
+    Client, Url, WorkflowGetResultOptions, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
+    WorkflowSignalOptions, WorkflowStartOptions,
 };
 use temporalio_common::protos::temporal::api::failure::v1::{Failure, failure::FailureInfo};
 
 use crate::activities::ActionRequest;
 use crate::downstream::Downstream;
+use crate::subscription::{WebhookRequest, WebhookWorkflow, webhook_workflow_id};
 use crate::workflows::{
     ActionWorkflow, POLLS_PER_RUN, TriggerRequest, TriggerWorkflow, trigger_workflow_id,
 };
@@ -58,6 +59,60 @@ pub struct StartTriggerArgs {
     pub polls_per_run: u32,
 }
 
+#[derive(Debug, Clone, clap::Args)]
+pub struct StartWebhookArgs {
+    /// The connection reference.
+    #[arg(long)]
+    pub connection: String,
+    /// The trigger's key; it must support webhooks.
+    #[arg(long)]
+    pub trigger: String,
+    /// The trigger's input, JSON.
+    #[arg(long, default_value = "{}", value_parser = parse_json)]
+    pub input: Value,
+    /// The public URL of the workers' `--ingress` (a load balancer in front of them);
+    /// deliveries go to `{URL}/webhooks/{connection}/{trigger}`.
+    #[arg(long, value_parser = parse_url)]
+    pub ingress_url: Url,
+    /// The workflow type each event starts (with the id `{trigger}:{event id}`).
+    #[arg(long)]
+    pub downstream_workflow: String,
+    /// The task queue of the downstream workflows.
+    #[arg(long)]
+    pub downstream_task_queue: String,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct StopWebhookArgs {
+    /// The connection reference.
+    #[arg(long)]
+    pub connection: String,
+    /// The trigger's key.
+    #[arg(long)]
+    pub trigger: String,
+}
+
+fn parse_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
+    match url.scheme() {
+        "http" | "https" if url.has_host() => Ok(url),
+        _ => Err("an http(s) URL with a host, e.g. https://hooks.example.com".to_string()),
+    }
+}
+
+/// Where a subscription's deliveries go: `{ingress}/webhooks/{connection}/{trigger}`, each
+/// name one percent-encoded path segment.
+pub fn delivery_url(ingress: &Url, connection: &str, trigger: &str) -> String {
+    let mut url = ingress.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    url.path_segments_mut()
+        .expect("an http(s) URL has a path")
+        .pop_if_empty()
+        .extend(["webhooks", connection, trigger]);
+    url.to_string()
+}
+
 fn parse_json(text: &str) -> Result<Value, String> {
     serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))
 }
@@ -67,6 +122,11 @@ pub enum StartError {
     /// The one poller of this (connection, trigger) runs already: nothing was started.
     #[error("trigger workflow `{workflow_id}` is already running: one poller per trigger")]
     AlreadyPolling { workflow_id: String },
+    /// The subscription of this (connection, trigger) exists already.
+    #[error("webhook workflow `{workflow_id}` is already running: one subscription per trigger")]
+    AlreadySubscribed { workflow_id: String },
+    #[error("no webhook workflow `{workflow_id}` is running")]
+    NotSubscribed { workflow_id: String },
     #[error("starting workflow `{workflow_id}`: {reason}")]
     Start { workflow_id: String, reason: String },
     /// The action failed; `kind` is the connector's error kind when it was one.
@@ -82,6 +142,8 @@ impl StartError {
         let (kind, message) = match self {
             StartError::Failed { kind, message } => (kind.as_str(), message.clone()),
             StartError::AlreadyPolling { .. } => ("already_polling", self.to_string()),
+            StartError::AlreadySubscribed { .. } => ("already_subscribed", self.to_string()),
+            StartError::NotSubscribed { .. } => ("not_subscribed", self.to_string()),
             _ => ("temporal", self.to_string()),
         };
         json!({ "error": { "kind": kind, "message": message } })
@@ -164,6 +226,82 @@ pub async fn start_trigger(
     }
 }
 
+/// Start the subscription workflow of a webhook trigger unless it runs already; it
+/// subscribes, then holds the subscription until `stop-webhook`.
+pub async fn start_webhook(
+    client: &Client,
+    task_queue: &str,
+    args: StartWebhookArgs,
+) -> Result<Value, StartError> {
+    let workflow_id = webhook_workflow_id(&args.connection, &args.trigger);
+    let target_url = delivery_url(&args.ingress_url, &args.connection, &args.trigger);
+    let request = WebhookRequest {
+        connection: args.connection,
+        trigger: args.trigger,
+        input: args.input,
+        target_url: target_url.clone(),
+        downstream: Downstream {
+            workflow_type: args.downstream_workflow,
+            task_queue: args.downstream_task_queue,
+        },
+        state: None,
+    };
+    let options = WorkflowStartOptions::new(task_queue.to_string(), workflow_id.clone())
+        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
+        .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
+        .build();
+    match client
+        .start_workflow(WebhookWorkflow::run, request, options)
+        .await
+    {
+        Ok(handle) => Ok(json!({
+            "workflow_id": workflow_id,
+            "run_id": handle.run_id(),
+            "target_url": target_url,
+        })),
+        Err(WorkflowStartError::AlreadyStarted { .. }) => {
+            Err(StartError::AlreadySubscribed { workflow_id })
+        }
+        Err(e) => Err(StartError::Start {
+            workflow_id,
+            reason: e.to_string(),
+        }),
+    }
+}
+
+/// Tell a subscription to unsubscribe, and wait until it has.
+pub async fn stop_webhook(client: &Client, args: StopWebhookArgs) -> Result<Value, StartError> {
+    let workflow_id = webhook_workflow_id(&args.connection, &args.trigger);
+    let handle = client.get_workflow_handle::<WebhookWorkflow>(workflow_id.as_str());
+    let signalled = handle
+        .signal(WebhookWorkflow::stop, (), WorkflowSignalOptions::default())
+        .await;
+    if let Err(e) = signalled {
+        let reason = e.to_string();
+        return Err(
+            if reason.to_lowercase().contains("not found") || reason.contains("already completed") {
+                StartError::NotSubscribed { workflow_id }
+            } else {
+                StartError::Start {
+                    workflow_id,
+                    reason,
+                }
+            },
+        );
+    }
+    match handle.get_result(WorkflowGetResultOptions::default()).await {
+        Ok(()) => Ok(json!({ "workflow_id": workflow_id, "unsubscribed": true })),
+        Err(WorkflowGetResultError::Failed(e)) => {
+            let (kind, message) = application_failure(e.failure());
+            Err(StartError::Failed { kind, message })
+        }
+        Err(e) => Err(StartError::Result {
+            workflow_id,
+            reason: e.to_string(),
+        }),
+    }
+}
+
 /// The innermost application failure's type and message (the connector's error kind, set by
 /// [`crate::failure`]); else the outermost message.
 fn application_failure(failure: &Failure) -> (String, String) {
@@ -176,4 +314,26 @@ fn application_failure(failure: &Failure) -> (String, String) {
         next = f.cause.as_deref();
     }
     found.unwrap_or_else(|| ("failed".to_string(), failure.message.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deliveries_go_to_one_encoded_path_per_subscription() {
+        let at = |base: &str, connection: &str| {
+            delivery_url(&parse_url(base).unwrap(), connection, "workflow_launched")
+        };
+        assert_eq!(
+            at("https://hooks.example.com", "acme"),
+            "https://hooks.example.com/webhooks/acme/workflow_launched"
+        );
+        assert_eq!(
+            at("https://hooks.example.com/ironclad/?x=1#f", "acme prod/eu"),
+            "https://hooks.example.com/ironclad/webhooks/acme%20prod%2Feu/workflow_launched"
+        );
+        assert!(parse_url("ftp://hooks.example.com").is_err());
+        assert!(parse_url("hooks.example.com").is_err());
+    }
 }

@@ -2,7 +2,9 @@
 //! store, and serves the activities and workflows of this crate on one task queue. Any number
 //! of them may run, on any machines; Temporal hands each task to one of them.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use connector_host::package::Package;
 use connector_host::runtime::MAX_CONCURRENT_CALLS;
@@ -12,7 +14,10 @@ use temporalio_sdk::{Worker, WorkerOptions};
 
 use crate::activities::ConnectorActivities;
 use crate::connections::{Connections, ConnectionsError};
+use crate::connector::Connector;
 use crate::frontend::{Frontend, FrontendError};
+use crate::ingress::Ingress;
+use crate::subscription::WebhookWorkflow;
 use crate::workflows::{ActionWorkflow, TriggerWorkflow};
 
 /// The task queue workers poll and starters send to, unless told otherwise.
@@ -43,6 +48,10 @@ pub struct WorkerArgs {
     /// Activities run at once by this worker; at most the host's concurrent calls.
     #[arg(long, default_value_t = 32)]
     pub max_concurrent_activities: usize,
+    /// Also serve the webhook ingress here (`POST /webhooks/{connection}/{trigger}`), e.g.
+    /// `0.0.0.0:8080` behind the load balancer the subscriptions' `--ingress-url` names.
+    #[arg(long)]
+    pub ingress: Option<SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +69,11 @@ pub enum WorkerError {
     Host(anyhow::Error),
     #[error("the Temporal worker: {0}")]
     Temporal(String),
+    #[error("serving the webhook ingress on {address}: {source}")]
+    Ingress {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// Load everything, connect, and serve until the process ends.
@@ -93,6 +107,17 @@ pub async fn run(
     .map_err(WorkerError::Host)?;
     let identity = format!("{}@{}", std::process::id(), hostname());
     let client = frontend.connect(identity).await?;
+    let connector = Arc::new(Connector::new(runtime, connections, tokens));
+    // Bound before the worker starts, so a taken port fails the start, not a delivery.
+    let ingress = match args.ingress {
+        Some(address) => Some((
+            address,
+            tokio::net::TcpListener::bind(address)
+                .await
+                .map_err(|source| WorkerError::Ingress { address, source })?,
+        )),
+        None => None,
+    };
 
     let temporal = |e: &dyn std::fmt::Display| WorkerError::Temporal(e.to_string());
     let sdk_runtime = temporalio_sdk::Runtime::from_current_tokio(Default::default())
@@ -108,19 +133,33 @@ pub async fn run(
                 .nexus_task_slot_supplier(FixedSizeSlotSupplier::new(1))
                 .build(),
         )
-        .register_activities(ConnectorActivities::new(runtime, connections, tokens))
+        .register_activities(ConnectorActivities::new(connector.clone()))
         .register_workflow::<ActionWorkflow>()
         .map_err(|e| temporal(&e))?
         .register_workflow::<TriggerWorkflow>()
         .map_err(|e| temporal(&e))?
+        .register_workflow::<WebhookWorkflow>()
+        .map_err(|e| temporal(&e))?
         .build();
-    let mut worker = Worker::new(&sdk_runtime, client, options).map_err(|e| temporal(&e))?;
+    let mut worker =
+        Worker::new(&sdk_runtime, client.clone(), options).map_err(|e| temporal(&e))?;
     let shutdown = worker.shutdown_handle();
-    // SIGINT or SIGTERM: stop polling, let running tasks finish, then exit 0.
+    // SIGINT or SIGTERM: stop taking deliveries and polling, let running tasks finish, then
+    // exit 0.
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         wait_for_stop().await;
+        let _ = stopping.send(true);
         shutdown();
     });
+    if let Some((address, listener)) = ingress {
+        let ingress = Arc::new(Ingress::new(connector, client));
+        let mut stopped = stopped.clone();
+        tokio::spawn(ingress.serve(listener, async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }));
+        eprintln!("connector-temporal: webhook ingress on http://{address}");
+    }
     // Names only: they are what workflows carry, the forms behind them stay here.
     eprintln!(
         "connector-temporal: serving {}@{} for connections [{}] on task queue `{task_queue}` of namespace `{}` at {}",

@@ -230,6 +230,8 @@ pub fn connector_temporal(server: &DevServer, task_queue: &str) -> Command {
 /// Worker processes, killed when dropped.
 pub struct Workers {
     pub children: Vec<Child>,
+    /// Each worker's webhook ingress port, by pid (workers started with an ingress).
+    pub ingress: Vec<(u32, u16)>,
 }
 
 /// A worker's stderr, kept in the test's directory under the worker's pid.
@@ -239,11 +241,39 @@ fn worker_log(dir: &Path, pid: u32) -> PathBuf {
 
 impl Workers {
     pub fn start(server: &DevServer, task_queue: &str, dir: &Path, count: usize) -> Workers {
-        let children = (0..count)
-            .map(|i| {
+        Self::spawn(server, task_queue, dir, vec![None; count])
+    }
+
+    /// Workers that also serve the webhook ingress, each on a port of its own.
+    pub fn start_with_ingress(
+        server: &DevServer,
+        task_queue: &str,
+        dir: &Path,
+        count: usize,
+    ) -> Workers {
+        Self::spawn(
+            server,
+            task_queue,
+            dir,
+            (0..count).map(|_| Some(free_port())).collect(),
+        )
+    }
+
+    fn spawn(server: &DevServer, task_queue: &str, dir: &Path, ports: Vec<Option<u16>>) -> Workers {
+        let mut ingress = Vec::new();
+        let children = ports
+            .into_iter()
+            .enumerate()
+            .map(|(i, port)| {
                 let log = dir.join(format!("worker-starting-{i}.log"));
-                let child = connector_temporal(server, task_queue)
-                    .arg("worker")
+                let mut cmd = connector_temporal(server, task_queue);
+                if let Some(port) = port {
+                    cmd.arg("worker")
+                        .args(["--ingress", &format!("127.0.0.1:{port}")]);
+                } else {
+                    cmd.arg("worker");
+                }
+                let child = cmd
                     .arg("--package")
                     .arg(dir.join("package"))
                     .arg("--connections")
@@ -259,10 +289,13 @@ impl Workers {
                     .spawn()
                     .expect("connector-temporal worker starts");
                 std::fs::rename(&log, worker_log(dir, child.id())).unwrap();
+                if let Some(port) = port {
+                    ingress.push((child.id(), port));
+                }
                 child
             })
             .collect();
-        Workers { children }
+        Workers { children, ingress }
     }
 
     pub fn pids(&self) -> Vec<u32> {
@@ -277,7 +310,8 @@ impl Workers {
             .position(|c| c.id() == pid)
             .expect("one of ours");
         let mut child = self.children.remove(at);
-        child.kill().unwrap();
+        // Killed already (by the balancer) is fine: this reaps it.
+        let _ = child.kill();
         child.wait().unwrap();
     }
 
@@ -364,4 +398,92 @@ pub fn issued_tokens(dir: &Path) -> Vec<String> {
         collect(&serde_json::from_str(&text).unwrap(), &mut out);
     }
     out
+}
+
+/// A TCP load balancer in front of the workers' ingress ports, as a platform runs one: each
+/// connection goes to the next worker that accepts it. It can also `kill -9` a worker at the
+/// worst moment for a webhook delivery: once the worker has answered 200 (its starts are
+/// durable) and before that answer reaches the sender, who then sees the connection drop
+/// and retries.
+pub struct Balancer {
+    pub port: u16,
+    state: std::sync::Arc<BalancerState>,
+}
+
+struct BalancerState {
+    backends: Vec<(u32, u16)>,
+    next: std::sync::atomic::AtomicUsize,
+    kill_armed: std::sync::atomic::AtomicBool,
+    killed: std::sync::Mutex<Option<u32>>,
+}
+
+impl Balancer {
+    pub async fn start(backends: Vec<(u32, u16)>) -> Balancer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = std::sync::Arc::new(BalancerState {
+            backends,
+            next: Default::default(),
+            kill_armed: Default::default(),
+            killed: Default::default(),
+        });
+        let shared = state.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                tokio::spawn(forward(shared.clone(), client));
+            }
+        });
+        Balancer { port, state }
+    }
+
+    /// Kill the worker whose 200 answer to a delivery comes back next.
+    pub fn kill_at_the_next_accepted_delivery(&self) {
+        self.state
+            .kill_armed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn killed(&self) -> Option<u32> {
+        *self.state.killed.lock().unwrap()
+    }
+}
+
+async fn forward(state: std::sync::Arc<BalancerState>, client: tokio::net::TcpStream) {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let n = state.backends.len();
+    let first = state.next.fetch_add(1, Ordering::SeqCst);
+    let mut chosen = None;
+    for i in 0..n {
+        let (pid, port) = state.backends[(first + i) % n];
+        if let Ok(stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            chosen = Some((pid, stream));
+            break;
+        }
+    }
+    let Some((pid, backend)) = chosen else {
+        return; // every worker is down: the sender sees the connection close, and retries
+    };
+    let (mut from_client, mut to_client) = client.into_split();
+    let (mut from_backend, mut to_backend) = backend.into_split();
+    let upstream = tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut from_client, &mut to_backend).await;
+    });
+    let mut buf = vec![0u8; 64 * 1024];
+    while let Ok(read) = from_backend.read(&mut buf).await {
+        if read == 0 {
+            break;
+        }
+        if buf[..read].starts_with(b"HTTP/1.1 200")
+            && state.kill_armed.swap(false, Ordering::SeqCst)
+        {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            *state.killed.lock().unwrap() = Some(pid);
+            break; // the answer is dropped with the connection
+        }
+        if to_client.write_all(&buf[..read]).await.is_err() {
+            break;
+        }
+    }
+    upstream.abort();
 }
