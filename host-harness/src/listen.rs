@@ -18,10 +18,10 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
-use connector_receiver::Answer;
 use connector_host::report::CallError;
 use connector_host::session::Session;
 use connector_host::triggers::{self, Subscription};
+use connector_receiver::Answer;
 
 pub const PATH: &str = "/ironclad-webhook";
 

@@ -7,6 +7,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::bench::{self, BenchArgs};
 use crate::frontend::Frontend;
 use crate::start::{self, RunActionArgs, StartTriggerArgs, StartWebhookArgs, StopWebhookArgs};
 use crate::worker::{self, DEFAULT_TASK_QUEUE, WorkerArgs};
@@ -40,6 +41,9 @@ pub enum Command {
     StartWebhook(StartWebhookArgs),
     /// Unsubscribe a webhook trigger and end its workflow.
     StopWebhook(StopWebhookArgs),
+    /// Measure the Temporal path against direct calls (a worker of its own, in-process) and
+    /// print the figures (JSON). Point it at a development cluster.
+    Bench(BenchArgs),
 }
 
 /// Run the command line; returns the process's exit code.
@@ -62,6 +66,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::StartTrigger(args) => start::start_trigger(&client, queue, args).await,
         Command::StartWebhook(args) => start::start_webhook(&client, queue, args).await,
         Command::StopWebhook(args) => start::stop_webhook(&client, args).await,
+        Command::Bench(args) => bench::run(&cli.frontend, &client, args).await,
     };
     match outcome {
         Ok(value) => {

@@ -31,6 +31,11 @@ impl Connector {
         }
     }
 
+    /// The connection reference names this worker knows.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.connections.names()
+    }
+
     /// A session for the referenced connection. A session per activity or delivery:
     /// connecting only runs the connector's `plan` (the token lives in the token store, not
     /// in the session), and nothing of one tenant's call stays in memory for the next.

@@ -32,8 +32,8 @@ use temporalio_client::{
 };
 use tokio::net::TcpListener;
 
-use connector_receiver::{Answer, Delivery};
 use connector_host::triggers::Subscription;
+use connector_receiver::{Answer, Delivery};
 
 use crate::connector::Connector;
 use crate::downstream;

@@ -14,9 +14,11 @@
 //! - [`downstream`] — an event's downstream workflow, started once by its id.
 //! - [`failure`] — connector errors as Temporal retries and non-retryable failures.
 //! - [`connections`] — connection references, resolved on the worker only.
-//! - [`start`] — starting an action or a trigger from the command line.
+//! - [`start`] — starting an action, a trigger or a webhook subscription from the command line.
+//! - [`bench`] — the Temporal path's cost against direct calls.
 
 pub mod activities;
+pub mod bench;
 pub mod cli;
 pub mod connections;
 pub mod connector;

@@ -113,7 +113,7 @@ pub fn delivery_url(ingress: &Url, connection: &str, trigger: &str) -> String {
     url.to_string()
 }
 
-fn parse_json(text: &str) -> Result<Value, String> {
+pub(crate) fn parse_json(text: &str) -> Result<Value, String> {
     serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))
 }
 

@@ -76,19 +76,24 @@ pub enum WorkerError {
     },
 }
 
-/// Load everything, connect, and serve until the process ends.
+/// Load everything, connect, and serve until SIGINT or SIGTERM.
 pub async fn run(
     frontend: &Frontend,
     task_queue: &str,
     args: &WorkerArgs,
 ) -> Result<(), WorkerError> {
+    serve(frontend, task_queue, args, wait_for_stop()).await
+}
+
+/// The connector a worker acts with, loaded from its arguments: the package, the
+/// connections file and the token store.
+pub fn load(args: &WorkerArgs) -> Result<(Arc<Connector>, Package), WorkerError> {
     if args.max_concurrent_activities == 0
         || args.max_concurrent_activities > MAX_CONCURRENT_CALLS as usize
     {
         return Err(WorkerError::Slots);
     }
     let connections = Connections::from_file(&args.connections)?;
-    let connection_names: Vec<String> = connections.names().map(str::to_string).collect();
     let tokens = TokenStore::new(match &args.token_store {
         Some(path) => path.clone(),
         None => TokenStore::default_path().map_err(WorkerError::Host)?,
@@ -105,9 +110,24 @@ pub async fn run(
         },
     )
     .map_err(WorkerError::Host)?;
+    Ok((
+        Arc::new(Connector::new(runtime, connections, tokens)),
+        package,
+    ))
+}
+
+/// Load everything, connect, and serve until `stop` completes; then stop taking deliveries
+/// and tasks, let running ones finish, and return.
+pub async fn serve(
+    frontend: &Frontend,
+    task_queue: &str,
+    args: &WorkerArgs,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), WorkerError> {
+    let (connector, package) = load(args)?;
+    let connection_names: Vec<String> = connector.names().map(str::to_string).collect();
     let identity = format!("{}@{}", std::process::id(), hostname());
     let client = frontend.connect(identity).await?;
-    let connector = Arc::new(Connector::new(runtime, connections, tokens));
     // Bound before the worker starts, so a taken port fails the start, not a delivery.
     let ingress = match args.ingress {
         Some(address) => Some((
@@ -144,11 +164,9 @@ pub async fn run(
     let mut worker =
         Worker::new(&sdk_runtime, client.clone(), options).map_err(|e| temporal(&e))?;
     let shutdown = worker.shutdown_handle();
-    // SIGINT or SIGTERM: stop taking deliveries and polling, let running tasks finish, then
-    // exit 0.
     let (stopping, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
-        wait_for_stop().await;
+        stop.await;
         let _ = stopping.send(true);
         shutdown();
     });

@@ -726,6 +726,30 @@ async fn three_workers_deliver_every_event_once_though_one_dies_mid_poll_and_one
     let runs = count(&client, &format!("WorkflowId = '{poll_workflow}'")).await;
     assert!(runs > 1, "the trigger continued as new ({runs} runs)");
 
+    // The ingress refuses what Ironclad did not sign, and what is too large to read.
+    let survivor = workers
+        .ingress
+        .iter()
+        .find(|(pid, _)| workers.pids().contains(pid))
+        .map(|(_, port)| format!("http://127.0.0.1:{port}/webhooks/acme/{hooked}"))
+        .unwrap();
+    let post = |body: Vec<u8>| {
+        let survivor = survivor.clone();
+        async move {
+            reqwest::Client::new()
+                .post(survivor)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(post(br#"{"payload": {}}"#.to_vec()).await, 401, "unsigned");
+    assert_eq!(post(vec![b' '; (1 << 20) + 1]).await, 413, "oversized");
+
     // Stopping the subscription unsubscribes from Ironclad and ends its workflow.
     let mut stop = connector_temporal(&stage.server, queue);
     stop.args(["stop-webhook", "--connection", "acme", "--trigger", hooked]);
@@ -745,12 +769,63 @@ async fn three_workers_deliver_every_event_once_though_one_dies_mid_poll_and_one
         !hooks.to_string().contains(&target),
         "the webhook is still registered: {hooks}"
     );
+    // A delivery for a subscription that does not run is answered 410 Gone, which makes
+    // Ironclad disable an orphaned webhook. (A stopped one's path answers so once the
+    // ingress's 30 s keep of it has passed.)
+    let orphan = reqwest::Client::new()
+        .post(survivor.replace(hooked, "workflow_completed"))
+        .body(r#"{"payload": {}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(orphan.status().as_u16(), 410);
 
     // The run ends: the pollers are stopped, the surviving worker goes on without errors.
     for trigger in polled {
         terminate(&client, &trigger_workflow_id("acme", trigger)).await;
     }
     workers.assert_running(&stage.dir);
+    stage.assert_no_secret_in_any_history().await;
+    let _ = std::fs::remove_dir_all(&stage.dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bench_prints_the_temporal_path_against_direct_calls() {
+    let Some(stage) = Stage::new("bench").await else {
+        return;
+    };
+    admin(&stage.emu, "bulk-records", json!({ "count": 120 })).await;
+    let mut cmd = connector_temporal(&stage.server, "unused");
+    cmd.arg("bench");
+    with_worker_files(&mut cmd, &stage.dir)
+        .args(["--connection", "acme", "--calls", "3"])
+        .args(["--trigger", "record_updated"]);
+    let (code, figures) = run(cmd).await;
+    assert_eq!(code, 0, "{figures}");
+    eprintln!("{figures:#}");
+    let action = &figures["action"];
+    assert_eq!(action["calls"], 3);
+    for key in ["direct_median_ms", "workflow_median_ms"] {
+        assert!(action[key].as_f64().unwrap() > 0.0, "{key}: {action}");
+    }
+    // A workflow runs the same call and more: its median cannot be below the direct one's by
+    // more than noise.
+    assert!(
+        action["overhead_per_activity_ms"].as_f64().is_some(),
+        "{action}"
+    );
+    let trigger = &figures["trigger"];
+    let events = trigger["events"].as_u64().unwrap();
+    assert!(events >= 120, "{trigger}");
+    // A fresh server: every event was started by this run, none refused as seen before.
+    assert_eq!(trigger["delivered"].as_u64(), Some(events), "{trigger}");
+    for key in [
+        "direct_events_per_s",
+        "workflow_events_per_s",
+        "workflow_vs_direct",
+    ] {
+        assert!(trigger[key].as_f64().unwrap() > 0.0, "{key}: {trigger}");
+    }
     stage.assert_no_secret_in_any_history().await;
     let _ = std::fs::remove_dir_all(&stage.dir);
 }

@@ -227,6 +227,20 @@ pub fn connector_temporal(server: &DevServer, task_queue: &str) -> Command {
     cmd
 }
 
+/// A worker's files in the test's directory: the package, the connections, the token store
+/// and the compile cache; loopback allowed (the emulator).
+pub fn with_worker_files<'c>(cmd: &'c mut Command, dir: &Path) -> &'c mut Command {
+    cmd.arg("--package")
+        .arg(dir.join("package"))
+        .arg("--connections")
+        .arg(dir.join("connections.json"))
+        .arg("--token-store")
+        .arg(dir.join("tokens/tokens.json"))
+        .arg("--cache-dir")
+        .arg(dir.join("cache"))
+        .arg("--allow-loopback")
+}
+
 /// Worker processes, killed when dropped.
 pub struct Workers {
     pub children: Vec<Child>,
@@ -273,16 +287,7 @@ impl Workers {
                 } else {
                     cmd.arg("worker");
                 }
-                let child = cmd
-                    .arg("--package")
-                    .arg(dir.join("package"))
-                    .arg("--connections")
-                    .arg(dir.join("connections.json"))
-                    .arg("--token-store")
-                    .arg(dir.join("tokens/tokens.json"))
-                    .arg("--cache-dir")
-                    .arg(dir.join("cache"))
-                    .arg("--allow-loopback")
+                let child = with_worker_files(&mut cmd, dir)
                     .stdin(Stdio::null())
                     .stdout(Stdio::null())
                     .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
