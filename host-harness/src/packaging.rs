@@ -19,6 +19,49 @@ use connector_host::report::CallError;
 use connector_host::runtime::Runtime;
 use connector_host::wit_version;
 
+/// Copy the listing's SBOM (`"sbom": "file relative to the listing"`, CycloneDX JSON) beside
+/// the component, refusing one that describes another version (a stale file); returns the
+/// manifest's `sbom` entry.
+fn ship_sbom(
+    listing: &Value,
+    listing_path: &Path,
+    describe: &Value,
+    out: &Path,
+) -> anyhow::Result<Value> {
+    let rel = listing
+        .get("sbom")
+        .and_then(Value::as_str)
+        .with_context(|| {
+            format!(
+                "{}: `sbom` must name the component's CycloneDX SBOM",
+                listing_path.display()
+            )
+        })?;
+    let path = listing_path.parent().unwrap_or(Path::new(".")).join(rel);
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let sbom: Value = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not JSON", path.display()))?;
+    if sbom["bomFormat"] != "CycloneDX" {
+        anyhow::bail!("{} is not a CycloneDX document", path.display());
+    }
+    let described = &sbom["metadata"]["component"]["version"];
+    if described != &describe["version"] {
+        anyhow::bail!(
+            "{} describes version {described}, the component is {}: regenerate it (UPDATE_SBOM=1 cargo test --workspace --test sbom)",
+            path.display(),
+            describe["version"]
+        );
+    }
+    let name = path.file_name().context("the SBOM has no file name")?;
+    std::fs::write(out.join(name), &bytes)?;
+    Ok(json!({
+        "file": name.to_string_lossy(),
+        "format": "CycloneDX",
+        "spec_version": sbom["specVersion"],
+        "sha256": hex(&Sha256::digest(&bytes)),
+    }))
+}
+
 /// Inputs that do not come from the component.
 pub struct PackageSources {
     pub component: PathBuf,
@@ -92,6 +135,7 @@ pub async fn write_package(
     std::fs::write(out.join(wasm_name), &wasm)?;
     copy(&icon, &out.join(icon_name))?;
     copy(&sources.changelog, &out.join("CHANGELOG.md"))?;
+    let sbom = ship_sbom(&listing, &sources.listing, &describe, out)?;
 
     let (hosts, unsupported) =
         hosts_per_api_type(runtime, &describe["connection_schema"], &declaration).await?;
@@ -116,6 +160,7 @@ pub async fn write_package(
         "hosts": hosts,
         "unsupported_api_types": unsupported,
         "changelog": "CHANGELOG.md",
+        "sbom": sbom,
     });
     if let Some(declared) = listing.get("rate_limits") {
         manifest["rate_limits"] = declared.clone();

@@ -86,6 +86,17 @@ async fn the_package_is_complete_consistent_and_reproducible() {
     assert!(manifest["publisher"]["name"].is_string());
     assert!(root.join(manifest["icon"].as_str().unwrap()).is_file());
     assert!(root.join("CHANGELOG.md").is_file());
+    // The SBOM ships beside the component, as committed (tests/sbom.rs keeps it current).
+    let sbom = std::fs::read(root.join(manifest["sbom"]["file"].as_str().unwrap())).unwrap();
+    assert_eq!(sbom, std::fs::read(repo("package/sbom.cdx.json")).unwrap());
+    assert_eq!(manifest["sbom"]["sha256"], sha256(&sbom));
+    assert_eq!(
+        (
+            &manifest["sbom"]["format"],
+            &manifest["sbom"]["spec_version"]
+        ),
+        (&serde_json::json!("CycloneDX"), &serde_json::json!("1.5"))
+    );
     assert_eq!(manifest["wit"]["package"], "ipaas:connector");
     assert_eq!(
         manifest["wit"]["version"],
@@ -196,6 +207,42 @@ async fn refuses_to_package_into_a_non_empty_directory() {
     let run = package(&dir, &out).await;
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("is not empty"), "{}", run.stderr);
+}
+
+/// An SBOM of another version (not regenerated after a bump) is not shipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_a_stale_sbom() {
+    let dir = scratch("package-sbom");
+    let listing_dir = dir.join("listing");
+    std::fs::create_dir_all(&listing_dir).unwrap();
+    for file in ["listing.json", "icon.svg"] {
+        std::fs::copy(repo(&format!("package/{file}")), listing_dir.join(file)).unwrap();
+    }
+    let mut sbom: Value =
+        serde_json::from_slice(&std::fs::read(repo("package/sbom.cdx.json")).unwrap()).unwrap();
+    sbom["metadata"]["component"]["version"] = "0.0.9".into();
+    std::fs::write(listing_dir.join("sbom.cdx.json"), sbom.to_string()).unwrap();
+    let (out, listing) = (dir.join("out"), listing_dir.join("listing.json"));
+    let changelog = repo("CHANGELOG.md");
+    let run = cli(
+        &dir,
+        &[
+            "package",
+            "--out",
+            out.to_str().unwrap(),
+            "--listing",
+            listing.to_str().unwrap(),
+            "--changelog",
+            &changelog,
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("describes version \"0.0.9\"") && run.stderr.contains("UPDATE_SBOM=1"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// The generic host runs a connector from its package, and the package decides what the
