@@ -91,6 +91,93 @@ fn a_compatible_patch_release_loads() {
     assert_eq!(runtime.wit_version(), WitVersion::parse(&patch).unwrap());
 }
 
+/// Components built before the line's latest patch (0.4.0 ones, for a 0.4.1 host) load:
+/// a patch only adds gates and items, so every earlier name is still served.
+#[test]
+fn an_earlier_patch_release_of_the_line_loads() {
+    let host = wit_version::supported();
+    let first = format!("{}.{}.0", host.major, host.minor);
+    let path = component_claiming(&host.to_string(), &first);
+    let runtime = load(&path).expect("the line's first release loads");
+    assert_eq!(runtime.wit_version(), WitVersion::parse(&first).unwrap());
+}
+
+/// WIT hygiene, as `wasi:http` practises it: every item of the current line (interfaces,
+/// the world and its imports and exports, types, functions, `use`s) says since when it
+/// exists (`@since(version = ...)`, no later than the package's version), or that it is
+/// experimental (`@unstable(feature = ...)`).
+#[test]
+fn every_item_of_the_current_line_is_gated() {
+    let dir = wit_root().join(format!("v{}", wit_version::supported().line()));
+    let item = |line: &str, depth: usize| {
+        let keywords = [
+            "interface",
+            "world",
+            "enum",
+            "record",
+            "variant",
+            "flags",
+            "type",
+            "resource",
+            "use",
+            "import",
+            "export",
+            "include",
+        ];
+        let first = line.split_whitespace().next().unwrap_or_default();
+        (depth == 0 && matches!(first, "interface" | "world"))
+            || (depth == 1
+                && (keywords.contains(&first)
+                    || line
+                        .split(':')
+                        .nth(1)
+                        .is_some_and(|t| t.trim_start().starts_with("func"))))
+    };
+    let mut ungated = Vec::new();
+    let mut gates = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (mut depth, mut previous) = (0usize, "");
+        for (n, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if !line.starts_with("//") && item(line, depth) {
+                if previous.starts_with("@since(version = ") {
+                    let since = previous
+                        .trim_start_matches("@since(version = ")
+                        .trim_end_matches(')');
+                    let since = WitVersion::parse(since).expect("a version");
+                    let host = wit_version::supported();
+                    assert!(
+                        (since.major, since.minor, since.patch)
+                            <= (host.major, host.minor, host.patch),
+                        "{}:{}: @since({since}) is after the package",
+                        path.display(),
+                        n + 1
+                    );
+                    gates += 1;
+                } else if !previous.starts_with("@unstable(feature = ") {
+                    ungated.push(format!("{}:{}: {line}", path.display(), n + 1));
+                }
+            }
+            let code = line.split("//").next().unwrap_or_default();
+            depth = (depth + code.matches('{').count()).saturating_sub(code.matches('}').count());
+            if !line.is_empty() && !line.starts_with("//") {
+                previous = line;
+            }
+        }
+    }
+    assert!(
+        ungated.is_empty(),
+        "items without @since or @unstable:\n{}",
+        ungated.join("\n")
+    );
+    assert!(
+        gates > 40,
+        "only {gates} gated items found: is the scan reading the WIT?"
+    );
+}
+
 // ---- the published WIT is frozen per version ----
 
 fn wit_root() -> PathBuf {
