@@ -10,7 +10,7 @@ use host_harness::package::Package;
 use host_harness::secret::redact_known;
 use host_harness::{
     CallError, ConnectionConfig, Runtime, RuntimeOptions, TokenStore, emulator, ironclad, listen,
-    mcp, policy, runtime, triggers,
+    mcp, oci, policy, runtime, triggers,
 };
 use serde_json::{Value, json};
 
@@ -21,7 +21,9 @@ use serde_json::{Value, json};
     about = "Run the Ironclad connector component: describe it, test connections, run actions, and serve an offline Ironclad emulator."
 )]
 struct Cli {
-    /// The connector component (.wasm). Default: target/wasm32-wasip2/release/ironclad_connector.wasm
+    /// The connector component (.wasm), or `oci://REGISTRY/REPOSITORY:TAG[@sha256:...]` to
+    /// pull it from a registry (every digest checked; pin one to refuse anything else).
+    /// Default: target/wasm32-wasip2/release/ironclad_connector.wasm
     #[arg(long, global = true)]
     component: Option<PathBuf>,
     /// A connector package directory (manifest.json + component): its component runs with the
@@ -195,6 +197,19 @@ enum Command {
         #[arg(long)]
         revision: Option<String>,
     },
+    /// Push the package's component (--package DIR) to an OCI registry as a Wasm artifact;
+    /// print the manifest digest to pin (`--component oci://REF@DIGEST`). Credentials:
+    /// OCI_USERNAME / OCI_PASSWORD.
+    Publish {
+        /// REGISTRY/REPOSITORY:TAG, e.g. ghcr.io/acme/ironclad:0.1.0
+        reference: String,
+    },
+    /// Push the WIT package the connector implements to an OCI registry.
+    PublishWit {
+        reference: String,
+        #[arg(long, default_value = "wit/v0.4")]
+        wit: PathBuf,
+    },
     /// Measure the connector (size, load, per-call cost, bulk read, pacing, concurrency)
     /// against the in-process emulator; print each measure with its target and PASS/FAIL.
     Bench(crate::bench::Args),
@@ -291,6 +306,36 @@ fn print_json(value: &Value) {
     let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
+/// `path` itself, or for `oci://REF` the component pulled from the registry (digests checked)
+/// into the cache directory, named by its digest.
+async fn pulled_if_oci(path: &Path, cli: &Cli) -> Result<PathBuf, Failure> {
+    let Some(reference) = path.to_str().and_then(|p| p.strip_prefix("oci://")) else {
+        return Ok(path.to_path_buf());
+    };
+    let reference = oci::Reference::parse(reference).map_err(Failure::Usage)?;
+    let pulled = oci::pull(
+        &reference,
+        host_harness::publish::credentials_from_env().as_ref(),
+    )
+    .await
+    .map_err(Failure::Usage)?;
+    let dir = match (&cli.cache_dir, cli.no_cache) {
+        (Some(dir), false) => dir.clone(),
+        (None, false) => runtime::default_cache_dir().unwrap_or_else(std::env::temp_dir),
+        (_, true) => std::env::temp_dir(),
+    }
+    .join("oci");
+    std::fs::create_dir_all(&dir).map_err(|e| Failure::Usage(e.into()))?;
+    let digest = oci::sha256_digest(&pulled.layer);
+    let file = dir.join(format!("{}.wasm", digest.replace(':', "-")));
+    std::fs::write(&file, &pulled.layer).map_err(|e| Failure::Usage(e.into()))?;
+    eprintln!(
+        "pulled {reference} (manifest {}, component {digest})",
+        pulled.manifest_digest
+    );
+    Ok(file)
+}
+
 async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
     for origin in &cli.allow_origin {
         policy::canonical_origin(origin)
@@ -305,9 +350,10 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
     let (component, declared) = match &package {
         Some(p) => (p.component.clone(), p.declared.clone()),
         None => (
-            cli.component
-                .clone()
-                .unwrap_or_else(ironclad::default_component_path),
+            match &cli.component {
+                Some(path) => pulled_if_oci(path, &cli).await?,
+                None => ironclad::default_component_path(),
+            },
             ironclad::declarations().map_err(Failure::Usage)?,
         ),
     };
@@ -365,6 +411,26 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
                 .await
                 .map_err(Failure::Usage)?;
             Ok(Some(manifest))
+        }
+        Command::Publish { reference } => {
+            let (Some(package), Some(dir)) = (&package, &cli.package) else {
+                return Err(Failure::Usage(anyhow::anyhow!(
+                    "publish needs --package DIR (a directory `package` wrote)"
+                )));
+            };
+            let reference = oci::Reference::parse(&reference).map_err(Failure::Usage)?;
+            let runtime = load()?;
+            let pushed = host_harness::publish::publish(&runtime, package, dir, &reference)
+                .await
+                .map_err(Failure::Usage)?;
+            Ok(Some(pushed))
+        }
+        Command::PublishWit { reference, wit } => {
+            let reference = oci::Reference::parse(&reference).map_err(Failure::Usage)?;
+            let pushed = host_harness::publish::publish_wit(&wit, &reference)
+                .await
+                .map_err(Failure::Usage)?;
+            Ok(Some(pushed))
         }
         Command::TestConnection { config } => {
             let runtime = load()?;

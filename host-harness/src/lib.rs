@@ -7,6 +7,7 @@
 //! - [`native`] — the same connector compiled natively over the host's HTTP path (benchmarks).
 //! - [`listen`] — a loopback webhook receiver for `connector-harness listen`.
 //! - [`packaging`] — writing the release artifact a marketplace ingests.
+//! - [`publish`] — pushing it (and the WIT package) to an OCI registry.
 //! - [`ironclad`] — what this CLI knows of the Ironclad connector: its egress declaration and
 //!   where its component is built.
 
@@ -14,6 +15,7 @@ pub mod ironclad;
 pub mod listen;
 pub mod native;
 pub mod packaging;
+pub mod publish;
 
 pub use connector_host::*;
 pub use ironclad_emulator as emulator;

@@ -16,6 +16,8 @@
 //! - [`triggers`] — polling and webhook triggers, and the state that delivers each event once.
 //! - [`mcp`] — every action as an MCP tool, and an MCP server over stdio.
 //! - [`metadata`] — the component's own name, version, licence, source and revision.
+//! - [`oci`] — components in OCI registries (the CNCF Wasm artifact layout): push, and pull
+//!   with every digest checked.
 //! - [`wit_version`] — which `ipaas:connector` version a component implements; refusing others.
 //! - [`report`] — typed errors as a CLI or a log prints them.
 
@@ -27,6 +29,7 @@ pub mod http_import;
 pub mod mcp;
 pub mod metadata;
 pub mod oauth;
+pub mod oci;
 pub mod pacing;
 pub mod package;
 pub mod pages;

@@ -72,6 +72,7 @@ pub struct Runtime {
     exports: ExportIndices,
     options: RuntimeOptions,
     wit_version: wit_version::WitVersion,
+    world: wit_version::WorldNames,
     metadata: ComponentMetadata,
 }
 
@@ -104,13 +105,9 @@ impl Runtime {
         sandbox::start_epoch_ticker(&engine);
         let component = compile_cached(&engine, &bytes, options.cache_dir.as_deref())?;
         // Before linking: a version mismatch would otherwise surface as a missing import.
-        let wit_version = wit_version::check(
-            wit_version::component_names(&engine, &component)
-                .iter()
-                .map(String::as_str),
-            wit_version::supported(),
-        )
-        .with_context(|| format!("loading {named}"))?;
+        let world = wit_version::WorldNames::of(&engine, &component);
+        let wit_version = wit_version::check(world.all(), wit_version::supported())
+            .with_context(|| format!("loading {named}"))?;
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Connector::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
@@ -146,6 +143,7 @@ impl Runtime {
             exports,
             options,
             wit_version,
+            world,
             metadata,
         })
     }
@@ -154,6 +152,11 @@ impl Runtime {
     /// for a component built without them.
     pub fn metadata(&self) -> &ComponentMetadata {
         &self.metadata
+    }
+
+    /// What the loaded component imports and exports, by name.
+    pub fn world(&self) -> &wit_version::WorldNames {
+        &self.world
     }
 
     /// The `ipaas:connector` version the loaded component implements.

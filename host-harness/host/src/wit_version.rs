@@ -133,16 +133,26 @@ pub fn check<'a>(
     }
 }
 
-/// The import and export names of a compiled component.
-pub fn component_names(
-    engine: &wasmtime::Engine,
-    component: &wasmtime::component::Component,
-) -> Vec<String> {
-    let ty = component.component_type();
-    ty.imports(engine)
-        .map(|(n, _)| n.to_string())
-        .chain(ty.exports(engine).map(|(n, _)| n.to_string()))
-        .collect()
+/// The import and export names of a compiled component (`wasi:io/streams@0.2.0`,
+/// `ipaas:connector/actions@0.4.1`, ...), in its own order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorldNames {
+    pub imports: Vec<String>,
+    pub exports: Vec<String>,
+}
+
+impl WorldNames {
+    pub fn of(engine: &wasmtime::Engine, component: &wasmtime::component::Component) -> Self {
+        let ty = component.component_type();
+        WorldNames {
+            imports: ty.imports(engine).map(|(n, _)| n.to_string()).collect(),
+            exports: ty.exports(engine).map(|(n, _)| n.to_string()).collect(),
+        }
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &str> {
+        self.imports.iter().chain(&self.exports).map(String::as_str)
+    }
 }
 
 #[cfg(test)]
