@@ -26,6 +26,10 @@ struct Cli {
     /// Default: target/wasm32-wasip2/release/ironclad_connector.wasm
     #[arg(long, global = true)]
     component: Option<PathBuf>,
+    /// With --component oci://…: load it only when its manifest is signed by this OpenSSH
+    /// public key (KEY.pub, Ed25519); an unsigned artifact or another signer is refused.
+    #[arg(long, global = true, value_name = "KEY.pub")]
+    require_signature: Option<PathBuf>,
     /// A connector package directory (manifest.json + component): its component runs with the
     /// egress its manifest declares. Without it, --component runs with the Ironclad
     /// connector's declaration (package/listing.json).
@@ -203,6 +207,10 @@ enum Command {
     Publish {
         /// REGISTRY/REPOSITORY:TAG, e.g. ghcr.io/acme/ironclad:0.1.0
         reference: String,
+        /// Sign the manifest digest with this OpenSSH private key (Ed25519, unencrypted) and
+        /// push the signature beside it (tag `sha256-<hex>.sig`).
+        #[arg(long, value_name = "KEY")]
+        sign_key: Option<PathBuf>,
     },
     /// Push the WIT package the connector implements to an OCI registry.
     PublishWit {
@@ -309,13 +317,26 @@ fn print_json(value: &Value) {
 /// `path` itself, or for `oci://REF` the component pulled from the registry (digests checked)
 /// into the cache directory, named by its digest.
 async fn pulled_if_oci(path: &Path, cli: &Cli) -> Result<PathBuf, Failure> {
+    let trusted = match &cli.require_signature {
+        Some(key) => Some(
+            host_harness::signature::TrustedKey::from_file(key)
+                .map_err(|e| Failure::Usage(e.into()))?,
+        ),
+        None => None,
+    };
     let Some(reference) = path.to_str().and_then(|p| p.strip_prefix("oci://")) else {
+        if trusted.is_some() {
+            return Err(Failure::Usage(anyhow::anyhow!(
+                "--require-signature checks components pulled from a registry: use --component oci://REF"
+            )));
+        }
         return Ok(path.to_path_buf());
     };
     let reference = oci::Reference::parse(reference).map_err(Failure::Usage)?;
     let pulled = oci::pull(
         &reference,
         host_harness::publish::credentials_from_env().as_ref(),
+        trusted.as_ref(),
     )
     .await
     .map_err(Failure::Usage)?;
@@ -412,7 +433,10 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
                 .map_err(Failure::Usage)?;
             Ok(Some(manifest))
         }
-        Command::Publish { reference } => {
+        Command::Publish {
+            reference,
+            sign_key,
+        } => {
             let (Some(package), Some(dir)) = (&package, &cli.package) else {
                 return Err(Failure::Usage(anyhow::anyhow!(
                     "publish needs --package DIR (a directory `package` wrote)"
@@ -420,9 +444,15 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
             };
             let reference = oci::Reference::parse(&reference).map_err(Failure::Usage)?;
             let runtime = load()?;
-            let pushed = host_harness::publish::publish(&runtime, package, dir, &reference)
-                .await
-                .map_err(Failure::Usage)?;
+            let pushed = host_harness::publish::publish(
+                &runtime,
+                package,
+                dir,
+                &reference,
+                sign_key.as_deref(),
+            )
+            .await
+            .map_err(Failure::Usage)?;
             Ok(Some(pushed))
         }
         Command::PublishWit { reference, wit } => {

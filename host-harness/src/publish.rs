@@ -12,6 +12,7 @@ use connector_host::oci::{self, Credentials, Reference};
 use connector_host::package::Package;
 use connector_host::runtime::Runtime;
 use connector_host::secret::Secret;
+use connector_host::signature;
 
 /// Registry credentials from `OCI_USERNAME` / `OCI_PASSWORD`, when both are set.
 pub fn credentials_from_env() -> Option<Credentials> {
@@ -52,6 +53,7 @@ pub async fn publish(
     package: &Package,
     package_dir: &Path,
     reference: &Reference,
+    sign_key: Option<&Path>,
 ) -> anyhow::Result<Value> {
     let manifest: Value = serde_json::from_slice(
         &std::fs::read(package_dir.join("manifest.json"))
@@ -83,7 +85,23 @@ pub async fn publish(
         &annotations,
     )
     .await?;
-    Ok(pushed_json(reference, &pushed))
+    let mut out = pushed_json(reference, &pushed);
+    if let Some(key) = sign_key {
+        let (armored, fingerprint) = signature::sign(key, pushed.manifest_digest.as_bytes())?;
+        oci::push_signature(
+            reference,
+            credentials_from_env().as_ref(),
+            &pushed.manifest_digest,
+            &armored,
+        )
+        .await?;
+        out["signature"] = json!({
+            "tag": oci::signature_tag(&pushed.manifest_digest),
+            "key": fingerprint,
+            "namespace": signature::NAMESPACE,
+        });
+    }
+    Ok(out)
 }
 
 /// Push a WIT package directory (`wit/v0.4`), encoded as a component the way `wasm-tools

@@ -3,7 +3,10 @@
 //! `package` → `publish` → the manifest and config as the CNCF Wasm OCI layout has them →
 //! `--component oci://REF` pulls, checks the digests and runs it; a pinned digest that does not
 //! match, or a layer changed in the registry's storage, is refused. `publish-wit` pushes the WIT
-//! package, which decodes back to `ipaas:connector`.
+//! package, which decodes back to `ipaas:connector`. Signed artifacts: `publish --sign-key`
+//! signs the manifest digest (OpenSSH SSHSIG, checked by `ssh-keygen -Y verify` too) and
+//! `--require-signature KEY.pub` admits that signer's artifact and refuses another signer's,
+//! an unsigned one, and a tampered layer.
 
 mod common;
 
@@ -77,11 +80,13 @@ impl LocalRegistry {
             ),
         )
         .unwrap();
+        // Its log (a line per 404, which the tests cause on purpose) stays in the directory.
+        let log = std::fs::File::create(dir.join("registry.log")).unwrap();
         let child = Command::new(binary)
             .arg("serve")
             .arg(&config)
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(log)
             .spawn()
             .expect("docker-registry starts");
         let registry = LocalRegistry {
@@ -133,6 +138,54 @@ impl Drop for LocalRegistry {
     }
 }
 
+/// `connector-harness package` of the commit `revision` into `dir/package-REVISION`; its
+/// manifest.
+async fn packaged(dir: &Path, revision: &str) -> (PathBuf, Value) {
+    let package = dir.join(format!("package-{revision}"));
+    let packaged = cli(
+        dir,
+        &[
+            "package",
+            "--out",
+            package.to_str().unwrap(),
+            "--listing",
+            &repo("package/listing.json"),
+            "--changelog",
+            &repo("CHANGELOG.md"),
+            "--revision",
+            revision,
+        ],
+    )
+    .await;
+    assert_eq!(packaged.code, 0, "{}", packaged.stderr);
+    let manifest = packaged.json();
+    (package, manifest)
+}
+
+/// An Ed25519 key pair made by `ssh-keygen` (the tool a buyer checks signatures with):
+/// `dir/NAME` and `dir/NAME.pub`, and the key's fingerprint.
+fn ssh_key_pair(dir: &Path, name: &str) -> (PathBuf, PathBuf, String) {
+    let key = dir.join(name);
+    let made = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen runs (openssh-client)");
+    assert!(made.success());
+    let listed = Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(key.with_extension("pub"))
+        .output()
+        .unwrap();
+    let fingerprint = String::from_utf8(listed.stdout)
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    (key.clone(), key.with_extension("pub"), fingerprint)
+}
+
 fn json(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).unwrap()
 }
@@ -144,24 +197,7 @@ async fn a_published_component_is_pulled_verified_and_run() {
     };
     let dir = scratch("oci");
     let registry = LocalRegistry::start(&binary, &dir).await;
-    let package = dir.join("package");
-    let packaged = cli(
-        &dir,
-        &[
-            "package",
-            "--out",
-            package.to_str().unwrap(),
-            "--listing",
-            &repo("package/listing.json"),
-            "--changelog",
-            &repo("CHANGELOG.md"),
-            "--revision",
-            REVISION,
-        ],
-    )
-    .await;
-    assert_eq!(packaged.code, 0, "{}", packaged.stderr);
-    let shipped = packaged.json();
+    let (package, shipped) = packaged(&dir, REVISION).await;
 
     // Publish: the package's component, as a Wasm artifact.
     let reference = format!("{}/acme/ironclad:0.1.0", registry.address);
@@ -349,5 +385,148 @@ async fn a_published_component_is_pulled_verified_and_run() {
     let decoded = wit_component::decode(&layer).unwrap();
     let name = &decoded.resolve().packages[decoded.package()].name;
     assert_eq!(name.to_string(), wit);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_required_signature_admits_the_vendors_artifact_and_nothing_else() {
+    let Some(binary) = registry_binary() else {
+        return;
+    };
+    let dir = scratch("oci-signed");
+    let registry = LocalRegistry::start(&binary, &dir).await;
+    let (package, _) = packaged(&dir, REVISION).await;
+    let (vendor_key, vendor_pub, vendor_fingerprint) = ssh_key_pair(&dir, "vendor");
+    let (_, stranger_pub, _) = ssh_key_pair(&dir, "stranger");
+
+    let reference = format!("{}/acme/ironclad:0.1.0", registry.address);
+    let published = cli_package(
+        &dir,
+        package.to_str().unwrap(),
+        &[
+            "publish",
+            &reference,
+            "--sign-key",
+            vendor_key.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(published.code, 0, "{}", published.stderr);
+    let published = published.json();
+    let digest = published["manifest_digest"].as_str().unwrap().to_string();
+    assert_eq!(published["signature"]["key"], vendor_fingerprint.as_str());
+    let tag = format!("{}.sig", digest.replace(':', "-"));
+    assert_eq!(published["signature"]["tag"], tag.as_str());
+
+    // The signature is a plain OpenSSH signature: `ssh-keygen -Y verify` accepts it for the
+    // vendor, over the manifest digest, in the `ipaas-connector` namespace.
+    let signature_manifest = json(
+        &registry
+            .get(
+                &format!("acme/ironclad/manifests/{tag}"),
+                "application/vnd.oci.image.manifest.v1+json",
+            )
+            .await,
+    );
+    let armored = registry
+        .get(
+            &format!(
+                "acme/ironclad/blobs/{}",
+                signature_manifest["layers"][0]["digest"].as_str().unwrap()
+            ),
+            "*/*",
+        )
+        .await;
+    std::fs::write(dir.join("artifact.sig"), &armored).unwrap();
+    let public = std::fs::read_to_string(&vendor_pub).unwrap();
+    std::fs::write(dir.join("allowed_signers"), format!("vendor {public}")).unwrap();
+    let mut verify = Command::new("ssh-keygen")
+        .args([
+            "-Y",
+            "verify",
+            "-I",
+            "vendor",
+            "-n",
+            "ipaas-connector",
+            "-f",
+        ])
+        .arg(dir.join("allowed_signers"))
+        .arg("-s")
+        .arg(dir.join("artifact.sig"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    verify
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(digest.as_bytes())
+        .unwrap();
+    let verified = verify.wait_with_output().unwrap();
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+
+    let run_requiring = |key: PathBuf, source: String| {
+        let dir = dir.clone();
+        async move {
+            let mut cmd = harness_with(&dir, Path::new(&source));
+            cmd.arg("--require-signature").arg(&key).arg("describe");
+            run_command(cmd).await
+        }
+    };
+    let tagged = format!("oci://{reference}");
+    // The vendor's key admits it.
+    let run = run_requiring(vendor_pub.clone(), tagged.clone()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["id"], "ironclad");
+    // Another key does not, and says who signed.
+    let run = run_requiring(stranger_pub.clone(), tagged.clone()).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("signed by key {vendor_fingerprint}"))
+            && run.stderr.contains("refused"),
+        "{}",
+        run.stderr
+    );
+    // An unsigned artifact (another build: the next commit) is refused when a signature is
+    // required.
+    let (next, _) = packaged(&dir, "fedcba9876543210fedcba9876543210fedcba98").await;
+    let unsigned = format!("{}/acme/ironclad:unsigned", registry.address);
+    let pushed = cli_package(&dir, next.to_str().unwrap(), &["publish", &unsigned]).await;
+    assert_eq!(pushed.code, 0, "{}", pushed.stderr);
+    let run = run_requiring(vendor_pub.clone(), format!("oci://{unsigned}")).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is not signed"), "{}", run.stderr);
+    // A tampered layer is refused though the signature over the manifest verifies.
+    let manifest = json(
+        &registry
+            .get(
+                "acme/ironclad/manifests/0.1.0",
+                "application/vnd.oci.image.manifest.v1+json",
+            )
+            .await,
+    );
+    let blob = registry.blob_file(manifest["layers"][0]["digest"].as_str().unwrap());
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[100] ^= 0x01;
+    std::fs::write(&blob, bytes).unwrap();
+    let run = run_requiring(vendor_pub.clone(), tagged).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the component has digest"),
+        "{}",
+        run.stderr
+    );
+    // A signature is checked on what a registry serves, not on a local file.
+    let run = run_requiring(vendor_pub, component_path().to_string_lossy().into_owned()).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--component oci://"), "{}", run.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -18,6 +18,7 @@
 //! - [`metadata`] — the component's own name, version, licence, source and revision.
 //! - [`oci`] — components in OCI registries (the CNCF Wasm artifact layout): push, and pull
 //!   with every digest checked.
+//! - [`signature`] — OpenSSH signatures over an artifact's manifest digest.
 //! - [`wit_version`] — which `ipaas:connector` version a component implements; refusing others.
 //! - [`report`] — typed errors as a CLI or a log prints them.
 
@@ -43,6 +44,7 @@ pub mod runtime;
 pub mod sandbox;
 pub mod secret;
 pub mod session;
+pub mod signature;
 pub mod spares;
 pub mod token_store;
 pub mod triggers;

@@ -301,24 +301,48 @@ pub async fn push(
         .tag
         .as_deref()
         .with_context(|| format!("{reference}: publishing needs a tag"))?;
+    let artifact = Artifact {
+        config_media_type: CONFIG_MEDIA_TYPE,
+        config: serde_json::to_vec(config)?,
+        layer_media_type: LAYER_MEDIA_TYPE,
+        layer: layer.to_vec(),
+        annotations: annotations.clone(),
+    };
+    push_artifact(reference, credentials, tag, &artifact).await
+}
+
+/// One manifest, its config and its one layer, as pushed.
+struct Artifact {
+    config_media_type: &'static str,
+    config: Vec<u8>,
+    layer_media_type: &'static str,
+    layer: Vec<u8>,
+    annotations: BTreeMap<String, String>,
+}
+
+async fn push_artifact(
+    reference: &Reference,
+    credentials: Option<&Credentials>,
+    tag: &str,
+    artifact: &Artifact,
+) -> anyhow::Result<Pushed> {
     let mut registry = Registry::new(reference, credentials)?;
-    let config_bytes = serde_json::to_vec(config)?;
-    let layer_digest = registry.upload_blob(layer).await?;
-    let config_digest = registry.upload_blob(&config_bytes).await?;
+    let layer_digest = registry.upload_blob(&artifact.layer).await?;
+    let config_digest = registry.upload_blob(&artifact.config).await?;
     let manifest = json!({
         "schemaVersion": 2,
         "mediaType": MANIFEST_MEDIA_TYPE,
         "config": {
-            "mediaType": CONFIG_MEDIA_TYPE,
+            "mediaType": artifact.config_media_type,
             "digest": config_digest,
-            "size": config_bytes.len(),
+            "size": artifact.config.len(),
         },
         "layers": [{
-            "mediaType": LAYER_MEDIA_TYPE,
+            "mediaType": artifact.layer_media_type,
             "digest": layer_digest,
-            "size": layer.len(),
+            "size": artifact.layer.len(),
         }],
-        "annotations": annotations,
+        "annotations": artifact.annotations,
     });
     let manifest_bytes = serde_json::to_vec(&manifest)?;
     let url = format!("{}/manifests/{tag}", reference.base());
@@ -344,6 +368,88 @@ pub async fn push(
     })
 }
 
+/// The media type of a signature artifact's layer: an armored OpenSSH signature.
+pub const SIGNATURE_MEDIA_TYPE: &str = "application/vnd.ipaas.connector.sshsig.v1";
+const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
+
+/// Where the signature of the artifact with `manifest_digest` is kept in its repository: the
+/// tag `sha256-<hex>.sig` (the tag scheme cosign uses, and OCI 1.1's fallback for registries
+/// without the referrers API).
+pub fn signature_tag(manifest_digest: &str) -> String {
+    format!("{}.sig", manifest_digest.replace(':', "-"))
+}
+
+/// Push `armored` (an OpenSSH signature of `manifest_digest`) beside the artifact.
+pub async fn push_signature(
+    reference: &Reference,
+    credentials: Option<&Credentials>,
+    manifest_digest: &str,
+    armored: &str,
+) -> anyhow::Result<Pushed> {
+    let artifact = Artifact {
+        config_media_type: EMPTY_MEDIA_TYPE,
+        config: b"{}".to_vec(),
+        layer_media_type: SIGNATURE_MEDIA_TYPE,
+        layer: armored.as_bytes().to_vec(),
+        annotations: BTreeMap::from([
+            (
+                "dev.ipaas.connector.signed".to_string(),
+                manifest_digest.to_string(),
+            ),
+            (
+                "dev.ipaas.connector.signature-namespace".to_string(),
+                crate::signature::NAMESPACE.to_string(),
+            ),
+        ]),
+    };
+    let tag = signature_tag(manifest_digest);
+    push_artifact(reference, credentials, &tag, &artifact).await
+}
+
+/// The armored signature kept for `manifest_digest`, if the artifact was signed.
+pub async fn fetch_signature(
+    reference: &Reference,
+    credentials: Option<&Credentials>,
+    manifest_digest: &str,
+) -> anyhow::Result<Option<String>> {
+    let mut registry = Registry::new(reference, credentials)?;
+    let url = format!(
+        "{}/manifests/{}",
+        reference.base(),
+        signature_tag(manifest_digest)
+    );
+    let response = registry
+        .send(|c| {
+            c.get(url.as_str())
+                .header(reqwest::header::ACCEPT, MANIFEST_MEDIA_TYPE)
+        })
+        .await?;
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    if !response.status().is_success() {
+        bail!("GET {url}: {}", response.status());
+    }
+    let manifest: Value = serde_json::from_slice(&response.bytes().await?)
+        .context("the signature's manifest is not JSON")?;
+    let layer = &manifest["layers"][0];
+    if layer["mediaType"] != SIGNATURE_MEDIA_TYPE {
+        bail!("{url}: not a signature ({})", layer["mediaType"]);
+    }
+    let digest = layer["digest"]
+        .as_str()
+        .context("the signature has no digest")?;
+    let bytes = registry
+        .fetch(&format!("blobs/{digest}"), "*/*", MAX_DOCUMENT_BYTES as u64)
+        .await?;
+    if sha256_digest(&bytes) != digest {
+        bail!("{url}: the signature's bytes do not match their digest");
+    }
+    Ok(Some(
+        String::from_utf8(bytes).context("the signature is not text")?,
+    ))
+}
+
 /// A pulled artifact: its layer's bytes, checked against the manifest's digest.
 #[derive(Debug, Clone)]
 pub struct Pulled {
@@ -354,11 +460,13 @@ pub struct Pulled {
 }
 
 /// Fetch the artifact `reference` names and check it: the manifest against a pinned digest,
-/// its media types against the Wasm OCI layout (one `application/wasm` layer), and the layer
-/// and config against the digests and sizes the manifest gives.
+/// its signature when a key is required (before anything else is fetched), its media types
+/// against the Wasm OCI layout (one `application/wasm` layer), and the layer and config
+/// against the digests and sizes the manifest gives.
 pub async fn pull(
     reference: &Reference,
     credentials: Option<&Credentials>,
+    required_signer: Option<&crate::signature::TrustedKey>,
 ) -> anyhow::Result<Pulled> {
     let mut registry = Registry::new(reference, credentials)?;
     let manifest_bytes = registry
@@ -375,6 +483,19 @@ pub async fn pull(
         bail!(
             "{reference}: the registry's manifest has digest {manifest_digest}, not the pinned one"
         );
+    }
+    if let Some(key) = required_signer {
+        let armored = fetch_signature(reference, credentials, &manifest_digest)
+            .await?
+            .with_context(|| {
+                format!(
+                    "{reference} ({manifest_digest}) is not signed (no {} in its repository), and a signature by {} is required: refused",
+                    signature_tag(&manifest_digest),
+                    key.fingerprint()
+                )
+            })?;
+        key.verify(manifest_digest.as_bytes(), &armored)
+            .with_context(|| format!("{reference} ({manifest_digest})"))?;
     }
     let manifest: Value =
         serde_json::from_slice(&manifest_bytes).context("the manifest is not JSON")?;

@@ -391,7 +391,7 @@ pub async fn cli_package(dir: &std::path::Path, package: &str, args: &[&str]) ->
 }
 
 /// Run a prepared `connector-harness` command and echo what it printed into the suite's log.
-async fn run_command(mut cmd: Command) -> Run {
+pub async fn run_command(mut cmd: Command) -> Run {
     let out = tokio::task::spawn_blocking(move || cmd.output().expect("harness runs"))
         .await
         .unwrap();
