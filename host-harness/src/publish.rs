@@ -77,15 +77,7 @@ pub async fn publish(
         "dev.ipaas.connector.wit".into(),
         format!("ipaas:connector@{}", runtime.wit_version()),
     );
-    let pushed = oci::push(
-        reference,
-        credentials_from_env().as_ref(),
-        &layer,
-        &config,
-        &annotations,
-    )
-    .await?;
-    let mut out = pushed_json(reference, &pushed);
+    let (pushed, mut out) = push(reference, &layer, &config, &annotations).await?;
     if let Some(key) = sign_key {
         let (armored, fingerprint) = signature::sign(key, pushed.manifest_digest.as_bytes())?;
         oci::push_signature(
@@ -132,17 +124,22 @@ pub async fn publish_wit(dir: &Path, reference: &Reference) -> anyhow::Result<Va
             "The ipaas:connector WIT package: the contract between an iPaaS host and a connector component".to_string(),
         ),
     ]);
-    let pushed = oci::push(
-        reference,
-        credentials_from_env().as_ref(),
-        &layer,
-        &config,
-        &annotations,
-    )
-    .await?;
-    let mut out = pushed_json(reference, &pushed);
+    let (_, mut out) = push(reference, &layer, &config, &annotations).await?;
     out["package"] = json!(name.to_string());
     Ok(out)
+}
+
+/// Push one artifact with the environment's credentials; what was pushed, and what to print.
+async fn push(
+    reference: &Reference,
+    layer: &[u8],
+    config: &Value,
+    annotations: &BTreeMap<String, String>,
+) -> anyhow::Result<(oci::Pushed, Value)> {
+    let credentials = credentials_from_env();
+    let pushed = oci::push(reference, credentials.as_ref(), layer, config, annotations).await?;
+    let printed = pushed_json(reference, &pushed);
+    Ok((pushed, printed))
 }
 
 fn pushed_json(reference: &Reference, pushed: &oci::Pushed) -> Value {

@@ -18,14 +18,6 @@ use common::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-fn repo(rel: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(rel)
-        .to_string_lossy()
-        .into_owned()
-}
-
 const REVISION: &str = "89abcdef0123456789abcdef0123456789abcdef";
 
 /// `docker-registry` (`apt-get install docker-registry`; `scripts/test` does), or

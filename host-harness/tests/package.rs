@@ -12,14 +12,6 @@ use sha2::{Digest, Sha256};
 
 use connector_host::metadata::ComponentMetadata;
 
-fn repo(rel: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(rel)
-        .to_string_lossy()
-        .into_owned()
-}
-
 /// The commit `scripts/package` would pass.
 const REVISION: &str = "0123456789abcdef0123456789abcdef01234567";
 

@@ -4,8 +4,9 @@
 //! with version, licence, the registry's SHA-256 and the dependency graph, in CycloneDX 1.5
 //! JSON. `connector-harness package` ships it beside the component.
 //!
-//! Generated from `cargo metadata --locked --filter-platform wasm32-wasip2` and `Cargo.lock`,
-//! deterministically (no timestamp, no random serial number), so the file changes exactly when
+//! Generated from `cargo tree -p ironclad-connector --target wasm32-wasip2 -e normal` (the
+//! graph as a build of the guest alone resolves it), `cargo metadata` (licences) and
+//! `Cargo.lock` (checksums), deterministically (no timestamp, no random serial number), so the file changes exactly when
 //! the guest's dependencies do. This test fails when the committed file is stale;
 //! `UPDATE_SBOM=1` rewrites it. `scripts/test` validates it against the CycloneDX schema with
 //! the CycloneDX project's own validator (`cyclonedx-python-lib`).
@@ -51,78 +52,107 @@ fn purl(package: &Value) -> String {
     )
 }
 
-/// The CycloneDX document for the guest, from `cargo metadata` and `Cargo.lock`.
-fn generate() -> Value {
-    let output = Command::new(env!("CARGO"))
-        .current_dir(workspace())
-        .args(["metadata", "--format-version", "1", "--locked"])
-        .args(["--filter-platform", "wasm32-wasip2"])
-        .output()
-        .expect("cargo metadata runs");
-    assert!(
-        output.status.success(),
-        "cargo metadata: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let metadata: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let packages: BTreeMap<&str, &Value> = metadata["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p["id"].as_str().unwrap(), p))
-        .collect();
-    let nodes: BTreeMap<&str, &Value> = metadata["resolve"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| (n["id"].as_str().unwrap(), n))
-        .collect();
-    let root = packages
-        .values()
-        .find(|p| p["name"] == GUEST && p["source"].is_null())
-        .map(|p| p["id"].as_str().unwrap())
-        .expect("the guest is a workspace member");
+/// One line of `cargo tree --prefix depth -f '{p}'`: depth, name, version, and whether it is
+/// a procedural macro.
+fn tree_line(line: &str) -> (usize, String, String, bool) {
+    let digits = line.chars().take_while(char::is_ascii_digit).count();
+    let depth = line[..digits].parse().expect("a depth prefix");
+    let mut words = line[digits..].split_whitespace();
+    let name = words.next().expect("a name").to_string();
+    let version = words
+        .next()
+        .expect("a version")
+        .trim_start_matches('v')
+        .to_string();
+    (depth, name, version, line.contains("(proc-macro)"))
+}
 
-    // Normal dependencies only (no build scripts' or dev-dependencies: nothing of theirs is in
-    // the component), followed from the guest.
-    let normal = |dep: &Value| {
-        dep["dep_kinds"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|k| k["kind"].is_null())
+/// The CycloneDX document for the guest: its dependency graph as `cargo tree` resolves it for
+/// building the guest alone (so the host crates' features do not leak in), licences from
+/// `cargo metadata`, checksums from `Cargo.lock`.
+fn generate() -> Value {
+    let cargo = |args: &[&str]| {
+        let output = Command::new(env!("CARGO"))
+            .current_dir(workspace())
+            .args(args)
+            .output()
+            .expect("cargo runs");
+        assert!(
+            output.status.success(),
+            "cargo {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
     };
-    // A procedural macro runs in the compiler; neither it nor what it depends on is linked
-    // into the component.
-    let proc_macro = |package: &Value| {
-        package["targets"].as_array().unwrap().iter().any(|t| {
-            t["kind"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|k| k == "proc-macro")
+    let tree = cargo(&[
+        "tree",
+        "--locked",
+        "-p",
+        GUEST,
+        "--target",
+        "wasm32-wasip2",
+        "-e",
+        "normal",
+        "--prefix",
+        "depth",
+        "-f",
+        "{p}",
+    ]);
+    let registry: Value = serde_json::from_str(&cargo(&[
+        "metadata",
+        "--format-version",
+        "1",
+        "--locked",
+        "--filter-platform",
+        "wasm32-wasip2",
+    ]))
+    .unwrap();
+    let packages: BTreeMap<(String, String), &Value> = registry["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                (
+                    p["name"].as_str().unwrap().to_string(),
+                    p["version"].as_str().unwrap().to_string(),
+                ),
+                p,
+            )
         })
-    };
-    let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    let mut todo = vec![root];
-    while let Some(id) = todo.pop() {
-        if edges.contains_key(id) {
+        .collect();
+
+    // Edges from the indented tree. A procedural macro runs in the compiler: neither it nor
+    // what it depends on is linked into the component, so its subtree is skipped.
+    let mut edges: BTreeMap<(String, String), BTreeSet<(String, String)>> = BTreeMap::new();
+    let mut parents: Vec<(String, String)> = Vec::new();
+    let mut skip_below: Option<usize> = None;
+    let mut root = None;
+    for line in tree.lines().filter(|l| !l.trim().is_empty()) {
+        let (depth, name, version, proc_macro) = tree_line(line);
+        if skip_below.is_some_and(|d| depth > d) {
             continue;
         }
-        let deps: BTreeSet<&str> = nodes[id]["deps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|d| normal(d) && !proc_macro(packages[d["pkg"].as_str().unwrap()]))
-            .map(|d| d["pkg"].as_str().unwrap())
-            .collect();
-        todo.extend(deps.iter().copied());
-        edges.insert(id, deps);
+        skip_below = None;
+        if proc_macro {
+            skip_below = Some(depth);
+            continue;
+        }
+        let id = (name, version);
+        parents.truncate(depth);
+        if let Some(parent) = parents.last() {
+            edges.entry(parent.clone()).or_default().insert(id.clone());
+        } else {
+            root = Some(id.clone());
+        }
+        edges.entry(id.clone()).or_default();
+        parents.push(id);
     }
-
+    let root = root.expect("the tree starts at the guest");
     let lock = std::fs::read_to_string(workspace().join("Cargo.lock")).unwrap();
     let sums = checksums(&lock);
-    let describe = |package: &Value| {
+    let describe = |id: &(String, String)| {
+        let package = packages[id];
         let mut c = json!({
             "type": "library",
             "bom-ref": purl(package),
@@ -145,7 +175,7 @@ fn generate() -> Value {
     let mut components: Vec<Value> = edges
         .keys()
         .filter(|id| **id != root)
-        .map(|id| describe(packages[id]))
+        .map(describe)
         .collect();
     components.sort_by_key(|c| c["bom-ref"].as_str().unwrap().to_string());
     let dependencies: Vec<Value> = edges
@@ -162,7 +192,7 @@ fn generate() -> Value {
         .collect::<BTreeMap<String, Value>>()
         .into_values()
         .collect();
-    let mut guest = describe(packages[root]);
+    let mut guest = describe(&root);
     guest["type"] = json!("application");
     json!({
         "bomFormat": "CycloneDX",

@@ -418,6 +418,15 @@ pub fn write_json(dir: &std::path::Path, name: &str, value: &Value) -> String {
 }
 
 /// A connector error as the CLI prints it (`{kind, message, field, details}`).
+/// A path in the repository, as text (for command-line arguments).
+pub fn repo(rel: &str) -> String {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
+}
+
 pub fn report(e: CallError) -> Value {
     e.to_json()["error"].clone()
 }

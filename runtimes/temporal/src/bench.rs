@@ -152,10 +152,7 @@ async fn per_action(
                 WorkflowStartOptions::new(queue.to_string(), workflow_id.clone()).build(),
             )
             .await
-            .map_err(|e| StartError::Start {
-                workflow_id: workflow_id.clone(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| StartError::start(&workflow_id, e))?;
         handle
             .get_result(WorkflowGetResultOptions::default())
             .await
@@ -232,10 +229,7 @@ async fn per_event(
             WorkflowStartOptions::new(queue.to_string(), workflow_id.clone()).build(),
         )
         .await
-        .map_err(|e| StartError::Start {
-            workflow_id: workflow_id.clone(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| StartError::start(&workflow_id, e))?;
     let handle = client.get_workflow_handle::<TriggerWorkflow>(workflow_id.as_str());
     let deadline = began + Duration::from_secs(args.timeout_secs);
     let status = loop {

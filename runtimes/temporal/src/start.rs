@@ -34,26 +34,43 @@ pub struct RunActionArgs {
     pub workflow_id: Option<String>,
 }
 
+/// Which trigger of which connection, and what each of its events starts: what every trigger
+/// workflow, polling or webhook, is started with.
 #[derive(Debug, Clone, clap::Args)]
-pub struct StartTriggerArgs {
+pub struct TriggerArgs {
     /// The connection reference.
     #[arg(long)]
     pub connection: String,
-    /// The trigger's key; it must support polling.
+    /// The trigger's key; it must support the mode started (polling or webhook).
     #[arg(long)]
     pub trigger: String,
     /// The trigger's input, JSON.
     #[arg(long, default_value = "{}", value_parser = parse_json)]
     pub input: Value,
-    /// Seconds between polls that found nothing more to read.
-    #[arg(long, default_value_t = 60)]
-    pub interval: u64,
     /// The workflow type each event starts (with the id `{trigger}:{event id}`).
     #[arg(long)]
     pub downstream_workflow: String,
     /// The task queue of the downstream workflows.
     #[arg(long)]
     pub downstream_task_queue: String,
+}
+
+impl TriggerArgs {
+    fn downstream(&self) -> Downstream {
+        Downstream {
+            workflow_type: self.downstream_workflow.clone(),
+            task_queue: self.downstream_task_queue.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct StartTriggerArgs {
+    #[command(flatten)]
+    pub trigger: TriggerArgs,
+    /// Seconds between polls that found nothing more to read.
+    #[arg(long, default_value_t = 60)]
+    pub interval: u64,
     /// Polls per workflow run before it continues as new.
     #[arg(long, default_value_t = POLLS_PER_RUN)]
     pub polls_per_run: u32,
@@ -61,25 +78,12 @@ pub struct StartTriggerArgs {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct StartWebhookArgs {
-    /// The connection reference.
-    #[arg(long)]
-    pub connection: String,
-    /// The trigger's key; it must support webhooks.
-    #[arg(long)]
-    pub trigger: String,
-    /// The trigger's input, JSON.
-    #[arg(long, default_value = "{}", value_parser = parse_json)]
-    pub input: Value,
+    #[command(flatten)]
+    pub trigger: TriggerArgs,
     /// The public URL of the workers' `--ingress` (a load balancer in front of them);
     /// deliveries go to `{URL}/webhooks/{connection}/{trigger}`.
     #[arg(long, value_parser = parse_url)]
     pub ingress_url: Url,
-    /// The workflow type each event starts (with the id `{trigger}:{event id}`).
-    #[arg(long)]
-    pub downstream_workflow: String,
-    /// The task queue of the downstream workflows.
-    #[arg(long)]
-    pub downstream_task_queue: String,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -137,6 +141,14 @@ pub enum StartError {
 }
 
 impl StartError {
+    /// The cluster refused to start `workflow_id`.
+    pub fn start(workflow_id: &str, reason: impl std::fmt::Display) -> Self {
+        StartError::Start {
+            workflow_id: workflow_id.to_string(),
+            reason: reason.to_string(),
+        }
+    }
+
     /// `{"error": {"kind", "message"}}`, as `connector-harness` prints a failed call.
     pub fn to_json(&self) -> Value {
         let (kind, message) = match self {
@@ -170,10 +182,7 @@ pub async fn run_action(
     let handle = client
         .start_workflow(ActionWorkflow::run, request, options)
         .await
-        .map_err(|e| StartError::Start {
-            workflow_id: workflow_id.clone(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| StartError::start(&workflow_id, e))?;
     match handle.get_result(WorkflowGetResultOptions::default()).await {
         Ok(output) => Ok(output),
         Err(WorkflowGetResultError::Failed(e)) => {
@@ -187,6 +196,15 @@ pub async fn run_action(
     }
 }
 
+/// Start options for a workflow that runs once per id: refused while one runs, allowed again
+/// once it has ended.
+fn one_per_id(task_queue: &str, workflow_id: &str) -> WorkflowStartOptions {
+    WorkflowStartOptions::new(task_queue.to_string(), workflow_id.to_string())
+        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
+        .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
+        .build()
+}
+
 /// Start the trigger's poller unless it runs already. Its id is derived from (connection,
 /// trigger), so this is refused while it runs; a trigger stopped before may start again.
 pub async fn start_trigger(
@@ -194,35 +212,30 @@ pub async fn start_trigger(
     task_queue: &str,
     args: StartTriggerArgs,
 ) -> Result<Value, StartError> {
-    let workflow_id = trigger_workflow_id(&args.connection, &args.trigger);
+    let t = args.trigger;
+    let workflow_id = trigger_workflow_id(&t.connection, &t.trigger);
     let request = TriggerRequest {
-        connection: args.connection,
-        trigger: args.trigger,
-        input: args.input,
+        downstream: t.downstream(),
+        connection: t.connection,
+        trigger: t.trigger,
+        input: t.input,
         interval_secs: args.interval,
-        downstream: Downstream {
-            workflow_type: args.downstream_workflow,
-            task_queue: args.downstream_task_queue,
-        },
         cursor: None,
         polls_per_run: args.polls_per_run,
     };
-    let options = WorkflowStartOptions::new(task_queue.to_string(), workflow_id.clone())
-        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
-        .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
-        .build();
     match client
-        .start_workflow(TriggerWorkflow::run, request, options)
+        .start_workflow(
+            TriggerWorkflow::run,
+            request,
+            one_per_id(task_queue, &workflow_id),
+        )
         .await
     {
         Ok(handle) => Ok(json!({ "workflow_id": workflow_id, "run_id": handle.run_id() })),
         Err(WorkflowStartError::AlreadyStarted { .. }) => {
             Err(StartError::AlreadyPolling { workflow_id })
         }
-        Err(e) => Err(StartError::Start {
-            workflow_id,
-            reason: e.to_string(),
-        }),
+        Err(e) => Err(StartError::start(&workflow_id, e)),
     }
 }
 
@@ -233,25 +246,23 @@ pub async fn start_webhook(
     task_queue: &str,
     args: StartWebhookArgs,
 ) -> Result<Value, StartError> {
-    let workflow_id = webhook_workflow_id(&args.connection, &args.trigger);
-    let target_url = delivery_url(&args.ingress_url, &args.connection, &args.trigger);
+    let t = args.trigger;
+    let workflow_id = webhook_workflow_id(&t.connection, &t.trigger);
+    let target_url = delivery_url(&args.ingress_url, &t.connection, &t.trigger);
     let request = WebhookRequest {
-        connection: args.connection,
-        trigger: args.trigger,
-        input: args.input,
+        downstream: t.downstream(),
+        connection: t.connection,
+        trigger: t.trigger,
+        input: t.input,
         target_url: target_url.clone(),
-        downstream: Downstream {
-            workflow_type: args.downstream_workflow,
-            task_queue: args.downstream_task_queue,
-        },
         state: None,
     };
-    let options = WorkflowStartOptions::new(task_queue.to_string(), workflow_id.clone())
-        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
-        .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
-        .build();
     match client
-        .start_workflow(WebhookWorkflow::run, request, options)
+        .start_workflow(
+            WebhookWorkflow::run,
+            request,
+            one_per_id(task_queue, &workflow_id),
+        )
         .await
     {
         Ok(handle) => Ok(json!({
@@ -262,10 +273,7 @@ pub async fn start_webhook(
         Err(WorkflowStartError::AlreadyStarted { .. }) => {
             Err(StartError::AlreadySubscribed { workflow_id })
         }
-        Err(e) => Err(StartError::Start {
-            workflow_id,
-            reason: e.to_string(),
-        }),
+        Err(e) => Err(StartError::start(&workflow_id, e)),
     }
 }
 
@@ -282,10 +290,7 @@ pub async fn stop_webhook(client: &Client, args: StopWebhookArgs) -> Result<Valu
             if reason.to_lowercase().contains("not found") || reason.contains("already completed") {
                 StartError::NotSubscribed { workflow_id }
             } else {
-                StartError::Start {
-                    workflow_id,
-                    reason,
-                }
+                StartError::start(&workflow_id, reason)
             },
         );
     }
