@@ -82,10 +82,11 @@ impl Ingress {
 
     /// Verify one delivery and start its events' workflows; the answer for the sender.
     pub async fn handle(&self, connection: &str, trigger: &str, delivery: Delivery) -> Answer {
-        let (request, mut subscription) = match self.subscription(connection, trigger).await {
-            Ok(found) => found,
-            Err(answer) => return answer,
-        };
+        let (request, mut subscription, read_at) =
+            match self.subscription(connection, trigger).await {
+                Ok(found) => found,
+                Err(answer) => return answer,
+            };
         let session = match self.connector.session(connection).await {
             Ok(session) => session,
             // This worker cannot act for the connection (its connections file lacks it, or
@@ -102,11 +103,11 @@ impl Ingress {
         let events = match handled {
             Ok(events) => events,
             Err(e) => {
-                self.keep(connection, trigger, request, subscription);
+                self.keep(connection, trigger, request, subscription, read_at);
                 return Answer::refusal(&e);
             }
         };
-        self.keep(connection, trigger, request.clone(), subscription);
+        self.keep(connection, trigger, request.clone(), subscription, read_at);
         let received = events.len();
         match downstream::deliver_all(
             &self.client,
@@ -129,18 +130,19 @@ impl Ingress {
         }
     }
 
-    /// The subscription of (connection, trigger): kept, or read from its workflow.
+    /// The subscription of (connection, trigger), and when it was read from its workflow: kept,
+    /// or read now.
     async fn subscription(
         &self,
         connection: &str,
         trigger: &str,
-    ) -> Result<(WebhookRequest, Subscription), Answer> {
+    ) -> Result<(WebhookRequest, Subscription, Instant), Answer> {
         let workflow_id = webhook_workflow_id(connection, trigger);
         let forgeries = {
             let kept = self.kept.lock().expect("the ingress's subscriptions");
             match kept.get(&workflow_id) {
                 Some(k) if k.read_at.elapsed() < KEEP_FOR => {
-                    return Ok((k.request.clone(), k.subscription.clone()));
+                    return Ok((k.request.clone(), k.subscription.clone(), k.read_at));
                 }
                 Some(k) => k.subscription.forgeries.clone(),
                 None => Default::default(),
@@ -149,6 +151,7 @@ impl Ingress {
         let options = WorkflowQueryOptions::builder()
             .reject_condition(QueryRejectCondition::NotOpen)
             .build();
+        let read_at = Instant::now();
         let status = self
             .client
             .get_workflow_handle::<WebhookWorkflow>(workflow_id.as_str())
@@ -175,10 +178,17 @@ impl Ingress {
             ));
         };
         subscription.forgeries = forgeries;
-        Ok((request, subscription))
+        Ok((request, subscription, read_at))
     }
 
-    fn keep(&self, connection: &str, trigger: &str, request: WebhookRequest, sub: Subscription) {
+    fn keep(
+        &self,
+        connection: &str,
+        trigger: &str,
+        request: WebhookRequest,
+        sub: Subscription,
+        read_at: Instant,
+    ) {
         let mut kept = self.kept.lock().expect("the ingress's subscriptions");
         if kept.len() >= KEPT_AT_MOST {
             let mut ages: Vec<Instant> = kept.values().map(|k| k.read_at).collect();
@@ -186,9 +196,6 @@ impl Ingress {
             let cut = ages[ages.len() / 2];
             kept.retain(|_, k| k.read_at > cut);
         }
-        let read_at = kept
-            .get(&webhook_workflow_id(connection, trigger))
-            .map_or_else(Instant::now, |k| k.read_at);
         kept.insert(
             webhook_workflow_id(connection, trigger),
             Kept {
