@@ -183,17 +183,10 @@ pub async fn run_action(
         .start_workflow(ActionWorkflow::run, request, options)
         .await
         .map_err(|e| StartError::start(&workflow_id, e))?;
-    match handle.get_result(WorkflowGetResultOptions::default()).await {
-        Ok(output) => Ok(output),
-        Err(WorkflowGetResultError::Failed(e)) => {
-            let (kind, message) = application_failure(e.failure());
-            Err(StartError::Failed { kind, message })
-        }
-        Err(e) => Err(StartError::Result {
-            workflow_id,
-            reason: e.to_string(),
-        }),
-    }
+    handle
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .map_err(|e| result_error(&workflow_id, e))
 }
 
 /// Start options for a workflow that runs once per id: refused while one runs, allowed again
@@ -294,16 +287,25 @@ pub async fn stop_webhook(client: &Client, args: StopWebhookArgs) -> Result<Valu
             },
         );
     }
-    match handle.get_result(WorkflowGetResultOptions::default()).await {
-        Ok(()) => Ok(json!({ "workflow_id": workflow_id, "unsubscribed": true })),
-        Err(WorkflowGetResultError::Failed(e)) => {
+    handle
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .map_err(|e| result_error(&workflow_id, e))?;
+    Ok(json!({ "workflow_id": workflow_id, "unsubscribed": true }))
+}
+
+/// A workflow that failed (with the connector's error kind when it was one), or whose result
+/// could not be read.
+fn result_error(workflow_id: &str, e: WorkflowGetResultError) -> StartError {
+    match e {
+        WorkflowGetResultError::Failed(e) => {
             let (kind, message) = application_failure(e.failure());
-            Err(StartError::Failed { kind, message })
+            StartError::Failed { kind, message }
         }
-        Err(e) => Err(StartError::Result {
-            workflow_id,
+        e => StartError::Result {
+            workflow_id: workflow_id.to_string(),
             reason: e.to_string(),
-        }),
+        },
     }
 }
 
