@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
     ActivityOptions, ContinueAsNewOptions, SyncWorkflowContext, WorkflowContext,
@@ -20,8 +19,9 @@ use temporalio_sdk::{
 
 use connector_host::triggers::{Forgeries, SeenIds, Subscription};
 
-use crate::activities::{ConnectorActivities, HEARTBEAT_EVERY};
+use crate::activities::ConnectorActivities;
 use crate::downstream::Downstream;
+use crate::workflows::retried;
 
 /// The workflow type, as other SDKs and `temporal workflow start --type` name it.
 pub const WEBHOOK_WORKFLOW: &str = "connector_webhook";
@@ -79,17 +79,7 @@ pub struct WebhookStatus {
 /// Subscribing and unsubscribing: a few attempts; the connector re-points an existing
 /// registration of the same target, so a repeated subscribe makes no second webhook.
 fn options() -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(120))
-        .heartbeat_timeout(HEARTBEAT_EVERY * 5)
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_secs(1))
-                .backoff_coefficient(2.0)
-                .maximum_interval(Duration::from_secs(60))
-                .maximum_attempts(10)
-                .build(),
-        )
-        .build()
+    retried(Duration::from_secs(120), Duration::from_secs(60), 10)
 }
 
 #[workflow]

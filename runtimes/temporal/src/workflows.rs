@@ -38,36 +38,38 @@ fn heartbeat_timeout() -> Duration {
     HEARTBEAT_EVERY * 5
 }
 
-/// An action's attempts: a few, backing off to a minute. Caller errors fail at once
-/// (non-retryable failures); a `rate_limited` answer sets the next delay itself.
-fn action_options() -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(START_TO_CLOSE)
+/// Activity options that heartbeat and retry with exponential backoff from 1 s up to
+/// `max_interval`, at most `attempts` times (0: without end). Every activity of this crate is
+/// started with them; what differs is how long an attempt may take and how often to try.
+pub(crate) fn retried(
+    start_to_close: Duration,
+    max_interval: Duration,
+    attempts: u32,
+) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(start_to_close)
         .heartbeat_timeout(heartbeat_timeout())
         .retry_policy(
             RetryPolicy::builder()
                 .initial_interval(Duration::from_secs(1))
                 .backoff_coefficient(2.0)
-                .maximum_interval(Duration::from_secs(60))
-                .maximum_attempts(5)
+                .maximum_interval(max_interval)
+                .maximum_attempts(attempts)
                 .build(),
         )
         .build()
+}
+
+/// An action's attempts: a few, backing off to a minute. Caller errors fail at once
+/// (non-retryable failures); a `rate_limited` answer sets the next delay itself.
+fn action_options() -> ActivityOptions {
+    retried(START_TO_CLOSE, Duration::from_secs(60), 5)
 }
 
 /// A poll's attempts: without end while the failure is transient (an outage must not stop a
 /// trigger), backing off to the poll interval; a non-retryable failure (forbidden, invalid
 /// input) ends the trigger workflow as failed, for the operator to see.
 fn poll_options(interval: Duration) -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(START_TO_CLOSE)
-        .heartbeat_timeout(heartbeat_timeout())
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_secs(1))
-                .backoff_coefficient(2.0)
-                .maximum_interval(interval.max(Duration::from_secs(1)))
-                .build(),
-        )
-        .build()
+    retried(START_TO_CLOSE, interval.max(Duration::from_secs(1)), 0)
 }
 
 /// Runs one action and returns its output.
