@@ -6,7 +6,7 @@
 use ironclad_emulator::{ClickwrapFixture as F, RunningEmulator};
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::start;
 
 /// `GET path` with `token` as the bearer (none: no Authorization header): status and JSON.

@@ -6,7 +6,7 @@ use std::panic::AssertUnwindSafe;
 use ironclad_emulator::{Contract, RunningEmulator};
 use serde_json::Value;
 
-mod common;
+use crate::common;
 
 /// A document that promises `GET /workflows` answers 201: the emulator's 200 breaks it.
 const WRONG_PROMISE: &str = r##"

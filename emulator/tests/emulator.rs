@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-mod common;
+use crate::common;
 use common::{Resp, client, parse, start};
 
 // --- a tiny client ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ use ironclad_emulator::RunningEmulator;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-mod common;
+use crate::common;
 
 /// One HTTP/1.1 exchange on a fresh connection, read to EOF: (status line, headers, body).
 async fn exchange(

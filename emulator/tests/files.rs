@@ -5,7 +5,7 @@ use ironclad_emulator::RunningEmulator;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-mod common;
+use crate::common;
 use common::{Resp, parse, start};
 
 // --- a tiny client ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 use ironclad_emulator::RunningEmulator;
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::start;
 
 const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";

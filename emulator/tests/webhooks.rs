@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::sync::mpsc;
 
-mod common;
+use crate::common;
 
 const NDA: &str = "b726879760dd434eed596e05";
 

@@ -47,7 +47,7 @@ fn ship_sbom(
     let described = &sbom["metadata"]["component"]["version"];
     if described != &describe["version"] {
         anyhow::bail!(
-            "{} describes version {described}, the component is {}: regenerate it (UPDATE_SBOM=1 cargo test --workspace --test sbom)",
+            "{} describes version {described}, the component is {}: regenerate it (UPDATE_SBOM=1 cargo test --workspace --test integration sbom::)",
             path.display(),
             describe["version"]
         );

@@ -212,7 +212,7 @@ fn every_action_is_found_by_its_key() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == page,
-        "{INDEX} is stale: run `UPDATE_ACTION_INDEX=1 cargo test -p host-harness --test action_index` and commit it"
+        "{INDEX} is stale: run `UPDATE_ACTION_INDEX=1 cargo test --workspace --test integration action_index::` and commit it"
     );
 }
 

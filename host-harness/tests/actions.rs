@@ -1,7 +1,7 @@
 //! The connector's actions, driven through the compiled component and the wasmtime host
 //! against the emulator.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! refused before anything is launched, pick lists page through everything, structured
 //! filters become Ironclad formulas, and the CLI's `schema` and `options` commands.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -8,7 +8,7 @@
 //! - nothing swallowed: a call succeeds exactly when the last request it made was answered
 //!   normally, and every failure is a typed error.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The `connector-harness` command line as a contract: JSON on stdout, exit codes, the
 //! OAuth commands, and no secret in any output.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! (`clickwrap_rest`, an API key's token) and the Activity API (`clickwrap_activity`, the Site
 //! Access ID), every action, their errors, paging, and the acceptance trigger across polls.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_harness::emulator::{ClickwrapFixture as F, RunningEmulator};

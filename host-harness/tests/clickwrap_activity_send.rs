@@ -4,7 +4,7 @@
 //! UNCONFIRMED; the emulator plays both, and under the second the send fails with a typed
 //! error instead of reporting success.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_harness::Session;

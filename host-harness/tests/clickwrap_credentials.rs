@@ -5,7 +5,7 @@
 //! integration of the same key uses. That integration then fails `unauthenticated`, naming the
 //! field to fix, after one request: a token from the form cannot be renewed.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_harness::emulator::{ClickwrapFixture as F, RunningEmulator};

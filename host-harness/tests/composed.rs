@@ -1,7 +1,7 @@
 //! Actions beyond single catalog rows (`launch_workflow_and_wait`, `raw_request`), the host's
 //! rate-limit handling, and the catalog measured against the whole official spec.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_harness::{Runtime, RuntimeOptions};

@@ -4,7 +4,7 @@
 //! request count and size caps hold. Every target here is on loopback: a refused request
 //! to a private or metadata address is refused before a connection is attempted.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! workflow documents, signed documents, smart import), binary downloads, the text
 //! verification key, and the invalid inputs the connector refuses before any request.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

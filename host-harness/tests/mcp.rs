@@ -1,7 +1,7 @@
 //! The connector as MCP tools: the exported definitions, and a scripted MCP client session
 //! against `connector-harness mcp-serve` (stdio) calling tools through the component.
 
-mod common;
+use crate::common;
 
 use std::process::Stdio;
 use std::time::Duration;

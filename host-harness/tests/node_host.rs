@@ -6,7 +6,7 @@
 //! `npm ci` in hosts/node (scripts/test does it); without it the test says so and passes,
 //! unless NODE_HOST_REQUIRED is set (scripts/test sets it).
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -37,7 +37,7 @@ fn prepared() -> bool {
 }
 
 /// Transpile the test component into hosts/node/build (where host.mjs imports it from), once
-/// per test binary: the tests run in parallel and share the directory.
+/// per test process: the tests run in parallel and share the directory.
 fn transpile() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(transpile_now);

@@ -8,7 +8,7 @@
 //! `--require-signature KEY.pub` admits that signer's artifact and refuses another signer's,
 //! an unsigned one, and a tampered layer.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,7 +1,7 @@
 //! `connector-harness package`: the release artifact is complete, self-consistent and
 //! byte-for-byte the same when packaged twice.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

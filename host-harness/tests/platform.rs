@@ -1,7 +1,7 @@
 //! Webhooks management, data exports, conversational search and asynchronous launches,
 //! driven through the compiled component against the emulator (contract-checked).
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_harness::Session;

@@ -4,7 +4,7 @@
 //! exactly once, each poll within a constant number of requests, under a per-call request cap
 //! twenty times below what one read of the window costs (200 pages), so no poll is stuck.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -2,7 +2,7 @@
 //! the emulator, as scenarios (create → retrieve → list → update → delete → not found) plus
 //! the errors a caller must be able to tell apart.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_harness::Session;

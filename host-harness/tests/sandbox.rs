@@ -3,7 +3,7 @@
 //! deadline, one that asks for too much memory is refused, a trap is a typed error, WASI
 //! grants nothing, and after each of these the next call on the same runtime works.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

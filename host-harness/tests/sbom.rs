@@ -222,7 +222,7 @@ fn the_committed_sbom_lists_every_crate_in_the_component() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == text,
-        "{} is stale (the guest's dependencies changed): run `UPDATE_SBOM=1 cargo test --workspace --test sbom`",
+        "{} is stale (the guest's dependencies changed): run `UPDATE_SBOM=1 cargo test --workspace --test integration sbom::`",
         path.display()
     );
 

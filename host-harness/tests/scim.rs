@@ -4,7 +4,7 @@
 //! errors, test-connection, the `scim_user_changed` trigger across polls, and actions and
 //! triggers refused on a connection of the other API type.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_harness::triggers::PollState;

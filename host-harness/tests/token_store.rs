@@ -4,7 +4,7 @@
 //! next renewal would fail with `invalid_grant`). And a store that cannot be written never
 //! costs the user their refresh token.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_harness::emulator;

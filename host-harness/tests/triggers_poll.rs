@@ -1,7 +1,7 @@
 //! Polling triggers through the component: explicit cursors, stable event ids, exactly-once
 //! delivery with the host's state, resumption, and clear errors.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -2,7 +2,7 @@
 //! subscribe, receive once, and refuse what must not become an event (forged, tampered,
 //! unsigned, stale, replayed, wrong key), surviving a key rotation.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

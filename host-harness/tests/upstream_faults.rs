@@ -2,7 +2,7 @@
 //! not), within the retry budget and the call's deadline, and how answers that are not
 //! what Ironclad promises become typed errors.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};

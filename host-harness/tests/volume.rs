@@ -2,7 +2,7 @@
 //! driving a 10,000-record read while the guest holds one page, the guest's memory as the
 //! host measures it, and the natively compiled connector answering exactly like the component.
 
-mod common;
+use crate::common;
 
 use std::ops::ControlFlow;
 

@@ -1,7 +1,7 @@
 //! The WIT contract's versioning: the host refuses components built against another
 //! `ipaas:connector` line, and the published WIT cannot change without a version bump.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

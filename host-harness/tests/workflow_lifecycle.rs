@@ -2,7 +2,7 @@
 //! pause/resume/cancel, revert to review, comments, metadata updates), driven through the
 //! compiled component and the wasmtime host against the emulator.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_harness::Session;

@@ -1,7 +1,7 @@
 //! The Sign step, signers, recipient URLs, workflow documents / signature packet and email
 //! threads, driven through the compiled component against the emulator.
 
-mod common;
+use crate::common;
 
 use common::*;
 use host_harness::emulator::RunningEmulator;

@@ -2,7 +2,6 @@
 //! and their client-credentials tokens, and reading a raw HTTP/1.1 answer (for the tests that
 //! speak HTTP by hand, to see exactly what goes over the wire). Each test file is a crate of its
 //! own and uses only part of this, hence `dead_code` is allowed.
-#![allow(dead_code)]
 
 use ironclad_emulator::{OAuthClient, RunningEmulator};
 use serde_json::Value;

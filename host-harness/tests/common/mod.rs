@@ -1,8 +1,6 @@
 //! Shared setup for the integration tests: the compiled component, an emulator per test,
 //! connection configs, and the CLI binary.
 
-#![allow(dead_code)] // each test binary uses a different subset
-
 pub mod scripted;
 
 use std::path::PathBuf;

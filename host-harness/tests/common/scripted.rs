@@ -58,10 +58,6 @@ impl ScriptedServer {
         &self.base_url
     }
 
-    pub fn port(&self) -> u16 {
-        self.base_url.rsplit(':').next().unwrap().parse().unwrap()
-    }
-
     pub fn hits(&self) -> Vec<Hit> {
         self.hits.lock().unwrap().clone()
     }
