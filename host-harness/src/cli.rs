@@ -218,6 +218,17 @@ enum Command {
         #[arg(long, default_value = "wit/v0.4")]
         wit: PathBuf,
     },
+    /// Compose the connector (--component) with the adapters in `adapters/` into a
+    /// `wasi:http` proxy component that `wasmtime serve` runs (needs the `wac` CLI).
+    ComposeWasiHttp {
+        /// Where to write the composed component.
+        #[arg(long, default_value = "target/wasi-http/connector-http.wasm")]
+        out: PathBuf,
+        /// Where the adapters' components are (`cargo build --release --target
+        /// wasm32-wasip2 -p ipaas-http-ingress -p ipaas-credentials -p ipaas-http-egress`).
+        #[arg(long, default_value = "target/wasm32-wasip2/release")]
+        adapters: PathBuf,
+    },
     /// Measure the connector (size, load, per-call cost, bulk read, pacing, concurrency)
     /// against the in-process emulator; print each measure with its target and PASS/FAIL.
     Bench(crate::bench::Args),
@@ -461,6 +472,11 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
                 .await
                 .map_err(Failure::Usage)?;
             Ok(Some(pushed))
+        }
+        Command::ComposeWasiHttp { out, adapters } => {
+            let composed = host_harness::wasi_http::compose(&component, &adapters, &out)
+                .map_err(Failure::Usage)?;
+            Ok(Some(composed))
         }
         Command::TestConnection { config } => {
             let runtime = load()?;

@@ -33,6 +33,7 @@ mod triggers_poll;
 mod triggers_webhook;
 mod upstream_faults;
 mod volume;
+mod wasi_http;
 mod wit_versions;
 mod workflow_lifecycle;
 mod workflow_sign;
