@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use host_harness::Session;
 use host_harness::egress::Egress;
 use host_harness::package::Package;
 use host_harness::secret::redact_known;
@@ -55,6 +56,10 @@ struct Cli {
     /// Show the connector's debug logs on stderr.
     #[arg(long, short, global = true)]
     verbose: bool,
+    /// Print every HTTP exchange the call made on stderr (method, URL, status, time, bytes,
+    /// retries; secrets masked) — test-connection, action, options, schema, poll.
+    #[arg(long, global = true)]
+    trace: bool,
     /// Stop any one call of the connector after this many seconds (wall clock, default 900).
     #[arg(long, global = true, value_name = "SECONDS")]
     call_timeout: Option<f64>,
@@ -407,6 +412,7 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
         },
         rate_limits: declared.rate_limits,
     };
+    let trace = cli.trace;
     // Found when a command needs it: `describe` runs without a safe place for tokens.
     let token_path = cli.token_store.clone();
     let tokens = move || -> Result<TokenStore, Failure> {
@@ -480,13 +486,21 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
         }
         Command::TestConnection { config } => {
             let runtime = load()?;
-            let session = runtime.connect(&read_config(&config)?, tokens()?).await?;
+            let session = traced(
+                runtime.connect(&read_config(&config)?, tokens()?).await?,
+                trace,
+            );
+            let _printed = PrintTrace(&session);
             Ok(Some(session.test().await?))
         }
         Command::Action { key, config, input } => {
             let input = read_input(input.as_deref())?;
             let runtime = load()?;
-            let session = runtime.connect(&read_config(&config)?, tokens()?).await?;
+            let session = traced(
+                runtime.connect(&read_config(&config)?, tokens()?).await?,
+                trace,
+            );
+            let _printed = PrintTrace(&session);
             Ok(Some(session.execute(&key, &input).await?))
         }
         Command::Options {
@@ -502,7 +516,11 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
                 })?,
             };
             let runtime = load()?;
-            let session = runtime.connect(&read_config(&config)?, tokens()?).await?;
+            let session = traced(
+                runtime.connect(&read_config(&config)?, tokens()?).await?,
+                trace,
+            );
+            let _printed = PrintTrace(&session);
             Ok(Some(match cursor {
                 Some(cursor) => {
                     session
@@ -519,7 +537,11 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
         } => {
             let partial = read_input(input.as_deref())?;
             let runtime = load()?;
-            let session = runtime.connect(&read_config(&config)?, tokens()?).await?;
+            let session = traced(
+                runtime.connect(&read_config(&config)?, tokens()?).await?,
+                trace,
+            );
+            let _printed = PrintTrace(&session);
             Ok(Some(session.input_schema(&action, &partial).await?))
         }
         Command::Poll {
@@ -530,7 +552,11 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
         } => {
             let input = read_input(input.as_deref())?;
             let runtime = load()?;
-            let session = runtime.connect(&read_config(&config)?, tokens()?).await?;
+            let session = traced(
+                runtime.connect(&read_config(&config)?, tokens()?).await?,
+                trace,
+            );
+            let _printed = PrintTrace(&session);
             // Held from reading the state to writing it back: one poll per state file at a
             // time, whatever the number of processes.
             let _lock = match &state {
@@ -861,4 +887,21 @@ async fn serve_emulator(
     tokio::signal::ctrl_c().await?;
     running.shutdown().await;
     Ok(())
+}
+
+/// `session`, recording its HTTP exchanges when `--trace` asked for them.
+fn traced(session: Session<'_>, trace: bool) -> Session<'_> {
+    if trace { session.traced() } else { session }
+}
+
+/// Prints a traced session's exchanges on stderr when the command is done with it, whether
+/// it succeeded or not (a failed call's trace is the one worth reading).
+struct PrintTrace<'a, 'r>(&'a Session<'r>);
+
+impl Drop for PrintTrace<'_, '_> {
+    fn drop(&mut self) {
+        for exchange in self.0.take_trace() {
+            eprintln!("http: {}", exchange.line());
+        }
+    }
 }

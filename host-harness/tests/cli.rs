@@ -72,6 +72,32 @@ async fn client_credentials_test_connection_and_actions() {
     let run = cli(&dir, &["action", "list_workflow_schemas", "--config", &cfg]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!run.json()["list"].as_array().unwrap().is_empty());
+
+    // --trace: the call's HTTP exchanges on stderr, stdout unchanged.
+    let args = [
+        "action",
+        "list_workflow_schemas",
+        "--config",
+        &cfg,
+        "--trace",
+    ];
+    let run = cli(&dir, &args).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.json()["list"].as_array().unwrap().is_empty());
+    let traced: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("http: "))
+        .collect();
+    let expected = format!(
+        "http: GET {}/public/api/v1/workflow-schemas",
+        emu.base_url()
+    );
+    assert!(
+        traced.len() == 1 && traced[0].starts_with(&expected) && traced[0].contains(" → 200 ("),
+        "{}",
+        run.stderr
+    );
     emu.shutdown().await;
 }
 

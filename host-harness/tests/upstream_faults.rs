@@ -107,6 +107,77 @@ async fn reads_are_retried_through_5xx_until_they_succeed() {
     assert_eq!(server.hits_under("/public/api/v1/").len(), 3);
 }
 
+/// `--trace` and the studio read this: each attempt on its own line, retries numbered, the
+/// token masked and no secret anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_traced_session_records_every_attempt_with_the_token_masked() {
+    let server = upstream(|_, n| match n {
+        0 => unavailable(),
+        _ => scripted::json(200, json!({ "ok": true })),
+    })
+    .await;
+    let rt = runtime_for(Limits::default());
+    let form = form_at(server.base_url());
+    let session = rt
+        .connect(&config(form.clone()), tokens(&scratch("trace-retry")))
+        .await
+        .unwrap()
+        .traced();
+    session
+        .execute(
+            "raw_request",
+            &json!({ "method": "GET", "path": "/records" }),
+        )
+        .await
+        .unwrap();
+    let trace = session.take_trace();
+    assert_eq!(trace.len(), 2, "{trace:#?}");
+    assert_eq!(
+        (
+            trace[0].status,
+            trace[0].retry,
+            trace[1].status,
+            trace[1].retry
+        ),
+        (Some(503), 0, Some(200), 1),
+        "{trace:#?}"
+    );
+    let url = format!("{}/public/api/v1/records", server.base_url());
+    assert!(
+        trace.iter().all(|e| e.method == "GET" && e.url == url),
+        "{trace:#?}"
+    );
+    assert!(trace[1].response_bytes > 0 && trace[1].duration_ms > 0.0);
+    assert!(
+        trace[1]
+            .request_headers
+            .contains(&("authorization".into(), "Bearer <redacted>".into())),
+        "{trace:#?}"
+    );
+    let text = format!("{trace:?}");
+    let secret = form["client_secret"].as_str().unwrap();
+    let token = serde_json::from_slice::<Value>(&scripted::token().2).unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!text.contains(secret) && !text.contains(&token), "{text}");
+    assert!(session.take_trace().is_empty(), "taking empties it");
+
+    // An untraced session records nothing.
+    let plain = rt
+        .connect(&config(form), tokens(&scratch("trace-off")))
+        .await
+        .unwrap();
+    plain
+        .execute(
+            "raw_request",
+            &json!({ "method": "GET", "path": "/records" }),
+        )
+        .await
+        .unwrap();
+    assert!(plain.take_trace().is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_answered_5xx_is_reported_not_repeated() {
     let server = upstream(|_, _| unavailable()).await;

@@ -17,6 +17,7 @@ use crate::policy::EgressPolicy;
 use crate::redirect;
 use crate::retry::{Attempt, RetryPolicy};
 use crate::secret::{Redactor, Secret};
+use crate::trace::TraceSink;
 
 /// A guest may ask for less, never more.
 const MAX_TIMEOUT: Duration = Duration::from_secs(120);
@@ -74,6 +75,8 @@ pub struct HttpPath {
     request_cap: u32,
     /// A local failure (the token store) behind the last request's error.
     host_failure: Option<anyhow::Error>,
+    /// Where each exchange is recorded, when the session traces.
+    trace: Option<TraceSink>,
 }
 
 /// The connection's side of an [`HttpPath`]: where requests may go, and with what credentials.
@@ -82,6 +85,8 @@ pub struct Route {
     pub auth: Option<Arc<Credential>>,
     pub redactor: Redactor,
     pub pacer: Option<Arc<Pacer>>,
+    /// Record every exchange here (`Session::traced`).
+    pub trace: Option<TraceSink>,
 }
 
 impl Route {
@@ -93,6 +98,7 @@ impl Route {
             auth: None,
             redactor: Redactor::default(),
             pacer: None,
+            trace: None,
         }
     }
 }
@@ -115,6 +121,7 @@ impl HttpPath {
             stats: RequestStats::default(),
             request_cap: MAX_REQUESTS_PER_CALL,
             host_failure: None,
+            trace: route.trace,
         }
     }
 
@@ -277,7 +284,19 @@ impl HttpPath {
             // Counted before sending and taken back once answered or certainly unsent: a
             // call stopped mid-request leaves it counted.
             self.stats.writes_in_doubt += u32::from(write);
+            let sent = Instant::now();
             let outcome = self.transmit(request, token).await;
+            if let Some(sink) = &self.trace {
+                let exchange = crate::trace::exchange(
+                    request,
+                    token.is_some(),
+                    outcome.as_ref().map_err(|f| &f.error),
+                    sent.elapsed(),
+                    retry,
+                    &self.redactor,
+                );
+                sink.lock().expect("the trace lock").push(exchange);
+            }
             if write && matches!(&outcome, Ok(_) | Err(Failed { unsent: true, .. })) {
                 self.stats.writes_in_doubt -= 1;
             }
@@ -493,6 +512,7 @@ mod tests {
                 auth: Some(Arc::new(credential)),
                 redactor: Redactor::default(),
                 pacer: None,
+                trace: None,
             },
             RetryPolicy::default(),
             Instant::now() + Duration::from_secs(30),

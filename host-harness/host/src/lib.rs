@@ -47,6 +47,7 @@ pub mod session;
 pub mod signature;
 pub mod spares;
 pub mod token_store;
+pub mod trace;
 pub mod triggers;
 pub mod wit_version;
 

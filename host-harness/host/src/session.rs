@@ -17,6 +17,7 @@ use crate::report::{CallError, ErrorReport};
 use crate::runtime::Runtime;
 use crate::secret::{Redactor, Secret};
 use crate::token_store::TokenStore;
+use crate::trace::{Exchange, TraceSink};
 
 /// What the guest sees in place of a secret value.
 const SECRET_PLACEHOLDER: &str = "<secret>";
@@ -140,6 +141,8 @@ pub struct Session<'r> {
     redactor: Redactor,
     /// Shared by every call of the session: rate-limit state outlives one invocation.
     pacer: Arc<Pacer>,
+    /// Every exchange of the session's calls, when it traces ([`Session::traced`]).
+    trace: Option<TraceSink>,
 }
 
 /// What one call cost: its requests, and the guest's peak linear memory in bytes.
@@ -217,6 +220,7 @@ impl Runtime {
                 &plan.base_url,
                 self.options().rate_limits.clone(),
             )),
+            trace: None,
         })
     }
 }
@@ -285,6 +289,21 @@ impl Session<'_> {
         self.runtime
     }
 
+    /// Record every HTTP exchange of this session's calls, for [`Session::take_trace`].
+    pub fn traced(mut self) -> Self {
+        self.trace = Some(TraceSink::default());
+        self
+    }
+
+    /// The exchanges recorded since the last take, oldest first; empty unless
+    /// [`Session::traced`].
+    pub fn take_trace(&self) -> Vec<Exchange> {
+        self.trace
+            .as_ref()
+            .map(|sink| std::mem::take(&mut *sink.lock().expect("the trace lock")))
+            .unwrap_or_default()
+    }
+
     /// The OAuth client, when the connection uses one (a form's bearer token has no flows).
     pub fn authenticator(&self) -> Option<&Authenticator> {
         self.auth.as_deref().and_then(Credential::oauth)
@@ -343,6 +362,7 @@ impl Session<'_> {
             auth: self.auth.clone(),
             redactor: self.redactor.clone(),
             pacer: Some(self.pacer.clone()),
+            trace: self.trace.clone(),
         }
     }
 
