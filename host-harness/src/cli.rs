@@ -154,10 +154,18 @@ enum Command {
     },
     /// Print every action as an MCP tool definition: {"tools": [...]}.
     McpTools,
-    /// Serve MCP (JSON-RPC, one message per line) on stdin/stdout: tools/list, tools/call.
+    /// Serve MCP: tools/list, tools/call. On stdin/stdout (one JSON-RPC message per line),
+    /// or with --http PORT over Streamable HTTP at http://ADDR:PORT/mcp.
     McpServe {
         #[arg(long)]
         config: PathBuf,
+        /// Serve Streamable HTTP on this port (0 picks a free one) instead of stdio.
+        #[arg(long, value_name = "PORT")]
+        http: Option<u16>,
+        /// The address --http listens on. Only loopback unless you choose otherwise: the
+        /// server acts with the connection's credentials for whoever reaches it.
+        #[arg(long, default_value = "127.0.0.1", requires = "http")]
+        bind: std::net::IpAddr,
     },
     /// Start the OAuth authorization code flow: print the URL to open in a browser.
     Authorize {
@@ -600,11 +608,34 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
             let manifest = load()?.describe().await.map_err(CallError::Host)?;
             Ok(Some(json!({ "tools": mcp::tools(&manifest) })))
         }
-        Command::McpServe { config } => {
+        Command::McpServe { config, http, bind } => {
             let runtime = load()?;
+            let Some(port) = http else {
+                let session = runtime.connect(&read_config(&config)?, tokens()?).await?;
+                let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+                mcp::serve(&session, stdin, tokio::io::stdout())
+                    .await
+                    .map_err(CallError::Host)?;
+                return Ok(None);
+            };
+            let listener = tokio::net::TcpListener::bind((bind, port))
+                .await
+                .map_err(|e| Failure::Usage(anyhow::anyhow!("binding {bind}:{port}: {e}")))?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| Failure::Usage(e.into()))?;
+            // The server answers until the process ends, and its handlers need the runtime
+            // and the session for that long: they are given the process's lifetime.
+            let runtime: &'static host_harness::Runtime = Box::leak(Box::new(runtime));
             let session = runtime.connect(&read_config(&config)?, tokens()?).await?;
-            let stdin = tokio::io::BufReader::new(tokio::io::stdin());
-            mcp::serve(&session, stdin, tokio::io::stdout())
+            let session: &'static Session<'static> = Box::leak(Box::new(session));
+            let server = mcp::Server::new(session).await.map_err(CallError::Host)?;
+            let server: &'static mcp::Server<'static, 'static> = Box::leak(Box::new(server));
+            eprintln!(
+                "MCP (Streamable HTTP) on {}",
+                crate::mcp_http::endpoint(addr)
+            );
+            crate::mcp_http::serve(server, listener)
                 .await
                 .map_err(CallError::Host)?;
             Ok(None)

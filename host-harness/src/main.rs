@@ -4,6 +4,7 @@
 mod bench;
 mod cli;
 mod demo;
+mod mcp_http;
 
 fn main() -> std::process::ExitCode {
     cli::main()

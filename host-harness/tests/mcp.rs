@@ -156,6 +156,22 @@ async fn an_mcp_client_lists_and_calls_tools_over_stdio() {
     assert_eq!(method["error"]["code"], -32601);
     assert_eq!(client.request("ping", json!({})).await["result"], json!({}));
 
+    // A request stamped with a revision this server does not speak: -32022, naming the
+    // ones it does; stamped with 2026-07-28, answers carry that era's fields.
+    let meta_key = "io.modelcontextprotocol/protocolVersion";
+    let future = client
+        .request("tools/list", json!({ "_meta": { meta_key: "2099-01-01" } }))
+        .await;
+    assert_eq!(future["error"]["code"], -32022, "{future}");
+    let supported = future["error"]["data"]["supported"].as_array().unwrap();
+    assert!(supported.contains(&json!("2026-07-28")) && supported.contains(&json!("2024-11-05")));
+    let modern = client
+        .request("tools/list", json!({ "_meta": { meta_key: "2026-07-28" } }))
+        .await;
+    assert_eq!(modern["result"]["resultType"], "complete", "{modern}");
+    assert_eq!(modern["result"]["cacheScope"], "public");
+    assert!(modern["result"]["ttlMs"].as_u64().unwrap() > 0);
+
     // A line that is not UTF-8 is a parse error, and the session goes on.
     client
         .stdin
@@ -178,5 +194,139 @@ async fn an_mcp_client_lists_and_calls_tools_over_stdio() {
         .unwrap()
         .unwrap();
     assert!(status.success(), "the server exits when stdin closes");
+    emu.shutdown().await;
+}
+
+/// `connector-harness mcp-serve --http 0` for `cfg`, and the endpoint it printed.
+async fn http_server(dir: &std::path::Path, cfg: &str) -> (tokio::process::Child, String) {
+    let mut child = tokio::process::Command::from(harness(dir))
+        .args(["mcp-serve", "--config", cfg, "--http", "0"])
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = stderr.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("MCP (Streamable HTTP) on ") {
+                return url.to_string();
+            }
+        }
+        panic!("mcp-serve --http ended without printing its endpoint");
+    })
+    .await
+    .expect("the endpoint in time");
+    (child, url)
+}
+
+/// The official Python SDK (PyPI `mcp`, installed by scripts/test) in both protocol eras
+/// over both transports: tools listed with output schemas, a call's structured content
+/// validated by the SDK against them, a refused input as a readable tool error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_sdk_client_speaks_both_eras_over_stdio_and_streamable_http() {
+    let emu = start_emulator().await;
+    let dir = scratch("mcp-sdk");
+    let cfg = write_json(
+        &dir,
+        "config.json",
+        &form(&emu, "demo-client-credentials", json!({})),
+    );
+    let stdio = {
+        let command = harness(&dir);
+        let mut line = vec![command.get_program().to_string_lossy().into_owned()];
+        line.extend(command.get_args().map(|a| a.to_string_lossy().into_owned()));
+        line.extend(["mcp-serve", "--config", &cfg].map(String::from));
+        serde_json::to_string(&line).unwrap()
+    };
+    let (_server, url) = http_server(&dir, &cfg).await;
+    let script = format!("{}/tests/mcp_sdk.py", env!("CARGO_MANIFEST_DIR"));
+    for (mode, era) in [("legacy", "2025-11-25"), ("auto", "2026-07-28")] {
+        for target in [&stdio, &url] {
+            let out = tokio::process::Command::new("python3")
+                .args([&script, mode, target])
+                .output()
+                .await
+                .expect("python3 runs");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                out.status.success(),
+                "the MCP SDK client failed ({mode}, {target}); `pip install mcp==2.3.0` if it is missing:\n{stderr}"
+            );
+            let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(seen["protocol_version"], era, "{mode} {target}: {seen}");
+            assert_eq!(seen["server"], "ironclad");
+            assert!(seen["tools"].as_u64().unwrap() > 100);
+            assert_eq!(seen["list_workflows_output_schema"]["type"], "object");
+            assert_eq!(seen["listed"]["is_error"], false, "{seen}");
+            assert_eq!(
+                seen["listed"]["structured"]["items"]
+                    .as_array()
+                    .unwrap()
+                    .len(),
+                2
+            );
+            assert_eq!(seen["refused"]["is_error"], true);
+            let refused: Value =
+                serde_json::from_str(seen["refused"]["text"].as_str().unwrap()).unwrap();
+            assert_eq!(refused["error"]["field"], "/page_size", "{seen}");
+        }
+    }
+    emu.shutdown().await;
+}
+
+/// What Streamable HTTP asks of a local server: only loopback origins (a web page cannot
+/// drive it through the user's browser), no stream it would never use, unknown revisions
+/// refused, notifications accepted without a body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_http_transport_answers_only_what_a_local_server_should() {
+    let emu = start_emulator().await;
+    let dir = scratch("mcp-http");
+    let cfg = write_json(
+        &dir,
+        "config.json",
+        &form(&emu, "demo-client-credentials", json!({})),
+    );
+    let (_server, url) = http_server(&dir, &cfg).await;
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let http = reqwest::Client::new();
+    let ping = json!({ "jsonrpc": "2.0", "id": 1, "method": "ping" });
+
+    let answer = http.post(&url).json(&ping).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.json::<Value>().await.unwrap()["result"], json!({}));
+
+    let forged = http
+        .post(&url)
+        .header("origin", "https://evil.example")
+        .json(&ping)
+        .send();
+    assert_eq!(forged.await.unwrap().status(), 403);
+    let local = http
+        .post(&url)
+        .header("origin", "http://localhost:3000")
+        .json(&ping)
+        .send();
+    assert_eq!(local.await.unwrap().status(), 200);
+
+    let stream = http.get(&url).send().await.unwrap();
+    assert_eq!(stream.status(), 405);
+    let future = http
+        .post(&url)
+        .header("mcp-protocol-version", "2099-01-01")
+        .json(&ping)
+        .send();
+    assert_eq!(future.await.unwrap().status(), 400);
+
+    let notification = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
+    let accepted = http.post(&url).json(&notification).send().await.unwrap();
+    assert_eq!(accepted.status(), 202);
+    assert!(accepted.bytes().await.unwrap().is_empty());
+
+    let garbled = http.post(&url).body("{not json").send().await.unwrap();
+    assert_eq!(garbled.status(), 400);
+    assert_eq!(
+        garbled.json::<Value>().await.unwrap()["error"]["code"],
+        -32700
+    );
     emu.shutdown().await;
 }

@@ -370,7 +370,7 @@ impl Direct {
 
 /// The worker currently running the trigger workflow's poll, by the pid in its identity
 /// (`{pid}@{host}`, as `connector-temporal worker` names itself).
-async fn worker_running_the_poll(client: &Client, workflow_id: &str) -> Option<u32> {
+async fn worker_running_the_poll(client: &Client, workflow_id: &str) -> Option<(u32, String)> {
     let description = client
         .get_workflow_handle::<UntypedWorkflow>(workflow_id)
         .describe(Default::default())
@@ -384,6 +384,16 @@ async fn worker_running_the_poll(client: &Client, workflow_id: &str) -> Option<u
             .duration_since(started)
             .is_ok_and(|age| age < Duration::from_millis(250))
     };
+    // The run the activity belongs to: the trigger continues as new every few polls, so the
+    // interrupted poll is in whichever run is current now, not necessarily the first.
+    let run_id = description
+        .raw_description
+        .workflow_execution_info
+        .as_ref()?
+        .execution
+        .as_ref()?
+        .run_id
+        .clone();
     description
         .raw_description
         .pending_activities
@@ -394,6 +404,7 @@ async fn worker_running_the_poll(client: &Client, workflow_id: &str) -> Option<u
                 .is_some_and(|t| fresh(t.seconds, t.nanos))
         })
         .find_map(|a| a.last_worker_identity.split('@').next()?.parse().ok())
+        .map(|pid| (pid, run_id))
 }
 
 /// Start a polling trigger's workflow from the command line.
@@ -522,7 +533,6 @@ async fn three_workers_deliver_every_event_once_though_one_dies_mid_poll_and_one
     .await;
 
     // Two polling triggers; one poller per trigger, refused by its workflow id.
-    let mut first_runs = BTreeMap::new();
     for trigger in polled {
         let (code, started) = run(start_trigger(&stage, queue, trigger, &since)).await;
         assert_eq!(code, 0, "{started}");
@@ -530,7 +540,7 @@ async fn three_workers_deliver_every_event_once_though_one_dies_mid_poll_and_one
             started["workflow_id"],
             trigger_workflow_id("acme", trigger).as_str()
         );
-        first_runs.insert(trigger, started["run_id"].as_str().unwrap().to_string());
+        assert!(started["run_id"].is_string(), "{started}");
     }
     let (code, refused) = run(start_trigger(&stage, queue, polled[0], &since)).await;
     assert_eq!(
@@ -570,12 +580,12 @@ async fn three_workers_deliver_every_event_once_though_one_dies_mid_poll_and_one
     // kill -9 the worker that is running a poll, as soon as one is.
     let poll_workflow = trigger_workflow_id("acme", polled[0]);
     let deadline = Instant::now() + Duration::from_secs(60);
-    let killed_mid_poll = loop {
-        if let Some(pid) = worker_running_the_poll(&client, &poll_workflow).await
+    let (killed_mid_poll, killed_run) = loop {
+        if let Some((pid, run)) = worker_running_the_poll(&client, &poll_workflow).await
             && workers.pids().contains(&pid)
         {
             workers.kill(pid);
-            break pid;
+            break (pid, run);
         }
         assert!(
             Instant::now() < deadline,
@@ -692,18 +702,19 @@ async fn three_workers_deliver_every_event_once_though_one_dies_mid_poll_and_one
         );
     }
 
-    // The killed worker's poll was retried by another worker (the attempt that completed).
-    let first_run = WorkflowExecutionInfo::builder()
+    // The killed worker's poll was retried by another worker (the attempt that completed),
+    // in the run it belonged to.
+    let killed_run_history = WorkflowExecutionInfo::builder()
         .namespace("default")
         .workflow_id(poll_workflow.as_str())
-        .run_id(first_runs[polled[0]].as_str())
+        .run_id(killed_run.as_str())
         .build()
         .bind_untyped(client.clone())
         .fetch_history(WorkflowFetchHistoryOptions::default())
         .into_events()
         .await
         .unwrap();
-    let retried_elsewhere = first_run.iter().any(|e| {
+    let retried_elsewhere = killed_run_history.iter().any(|e| {
         matches!(
             &e.attributes,
             Some(Attributes::ActivityTaskStartedEventAttributes(a))
