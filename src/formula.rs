@@ -276,9 +276,54 @@ pub fn schema(description: &str, field_options: Option<Value>) -> Value {
     })
 }
 
+/// [`schema`] as JSON text, put together from a template serialised once per instance:
+/// `describe` gives every list action with a `filter` the same structure, and building and
+/// serialising it anew for each was most of `describe`'s time.
+pub fn schema_text(description: &str, field_options: Option<&Value>) -> String {
+    const DESCRIPTION: &str = "\u{0}description\u{0}";
+    const OPTIONS: &str = "\u{0}options\u{0}";
+    static TEMPLATES: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    let (plain, with_options) = TEMPLATES.get_or_init(|| {
+        (
+            schema(DESCRIPTION, None).to_string(),
+            schema(DESCRIPTION, Some(json!(OPTIONS))).to_string(),
+        )
+    });
+    // The marks as serde_json writes them: inside a string, and as a whole string value.
+    let in_string = |mark: &str| {
+        let quoted = serde_json::to_string(mark).expect("a str serialises");
+        quoted[1..quoted.len() - 1].to_string()
+    };
+    let escaped = serde_json::to_string(description).expect("a str serialises");
+    let text = match field_options {
+        None => plain.clone(),
+        Some(options) => with_options.replace(
+            &serde_json::to_string(OPTIONS).expect("a str serialises"),
+            &options.to_string(),
+        ),
+    };
+    text.replacen(&in_string(DESCRIPTION), &escaped[1..escaped.len() - 1], 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The template gives what building the schema gives, with and without field options
+    /// and for descriptions that need escaping.
+    #[test]
+    fn schema_text_is_the_schema() {
+        for description in ["Filter formula.", "Quotes \" and \\ and\nlines \u{0}"] {
+            for options in [
+                None,
+                Some(json!({ "provider": "record_fields", "params": {} })),
+            ] {
+                let text: Value =
+                    serde_json::from_str(&schema_text(description, options.as_ref())).unwrap();
+                assert_eq!(text, schema(description, options), "{description}");
+            }
+        }
+    }
 
     fn rendered(input: Value) -> Result<String, String> {
         parse(&input, "/filter")

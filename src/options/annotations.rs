@@ -72,32 +72,88 @@ pub fn takes_filter(key: &str) -> bool {
 
 /// The schema text with this key's `x-options` and `x-schema-depends-on` added.
 pub fn annotate(key: &str, original: &str) -> String {
-    // Everything this key gets, decided before parsing: most schemas get nothing and are not
-    // parsed at all (`describe` builds every one).
+    // Everything this key gets, decided before reading the text: most schemas get nothing
+    // (`describe` builds every one).
     let specs = || crate::api_types::all().map(|(_, spec)| spec.annotations);
     let marks: Vec<(String, Value)> = specs().flat_map(|a| a.marks(key)).collect();
-    let filter = takes_filter(key);
+    let filter = takes_filter(key).then(|| specs().find_map(|a| (a.filter_fields)(key)));
     let depends = specs().find_map(|a| (a.depends_on)(key));
-    if marks.is_empty() && !filter && depends.is_none() {
+    if marks.is_empty() && filter.is_none() && depends.is_none() {
         return original.to_string();
     }
+    let wanted = Wanted {
+        marks,
+        filter,
+        depends,
+    };
+    // Edited as text: the rest of the schema keeps its bytes, and nothing is parsed but the
+    // filter's description. The tree is the fallback for text the edits cannot place.
+    spliced(original, &wanted).unwrap_or_else(|| rebuilt(original, &wanted))
+}
+
+/// What one schema gets: `(pointer, x-options)` marks, a structured filter (with its field
+/// list), the pointers its concrete form depends on.
+struct Wanted {
+    marks: Vec<(String, Value)>,
+    filter: Option<Option<Value>>,
+    depends: Option<&'static [&'static str]>,
+}
+
+fn spliced(original: &str, wanted: &Wanted) -> Option<String> {
+    use super::splice::{Edit, add_member, apply, locate};
+    let mut edits = Vec::new();
+    for (at, options) in &wanted.marks {
+        // A pointer the schema lacks is skipped, as the tree would.
+        if let Some(slot) = locate(original, at) {
+            edits.push(add_member(
+                original,
+                slot,
+                "x-options",
+                &options.to_string(),
+            )?);
+        }
+    }
+    if let Some(fields) = &wanted.filter
+        && let Some(slot) = locate(original, "/properties/filter")
+    {
+        let old: Value = serde_json::from_str(&original[slot.clone()]).ok()?;
+        let description = old["description"].as_str().unwrap_or_default();
+        edits.push(Edit {
+            range: slot,
+            with: crate::formula::schema_text(description, fields.as_ref()),
+        });
+    }
+    if let Some(pointers) = wanted.depends {
+        let root = locate(original, "")?;
+        edits.push(add_member(
+            original,
+            root,
+            "x-schema-depends-on",
+            &json!(pointers).to_string(),
+        )?);
+    }
+    apply(original, edits)
+}
+
+fn rebuilt(original: &str, wanted: &Wanted) -> String {
     let Ok(mut schema) = serde_json::from_str::<Value>(original) else {
         return original.to_string();
     };
     let mut changed = false;
-    for (at, options) in marks {
-        if let Some(Value::Object(slot)) = schema.pointer_mut(&at) {
-            slot.insert("x-options".into(), options);
+    for (at, options) in &wanted.marks {
+        if let Some(Value::Object(slot)) = schema.pointer_mut(at) {
+            slot.insert("x-options".into(), options.clone());
             changed = true;
         }
     }
-    if filter && let Some(slot) = schema.pointer_mut("/properties/filter") {
+    if let Some(fields) = &wanted.filter
+        && let Some(slot) = schema.pointer_mut("/properties/filter")
+    {
         let description = slot["description"].as_str().unwrap_or_default().to_string();
-        let fields = specs().find_map(|a| (a.filter_fields)(key));
-        *slot = crate::formula::schema(&description, fields);
+        *slot = crate::formula::schema(&description, fields.clone());
         changed = true;
     }
-    if let (Some(pointers), Some(root)) = (depends, schema.as_object_mut()) {
+    if let (Some(pointers), Some(root)) = (wanted.depends, schema.as_object_mut()) {
         root.insert("x-schema-depends-on".into(), json!(pointers));
         changed = true;
     }
@@ -112,6 +168,67 @@ pub fn annotate(key: &str, original: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The text edits say what the tree would: for every action and trigger, the spliced
+    /// schema parses to the rebuilt one.
+    #[test]
+    fn splicing_and_rebuilding_agree_on_every_schema() {
+        let m = crate::describe();
+        let mut spliced_count = 0;
+        let inputs = m
+            .actions
+            .iter()
+            .map(|a| a.key)
+            .chain(m.triggers.iter().map(|t| t.key));
+        for key in inputs {
+            let original = crate::catalog::find(key)
+                .map(|op| op.input_schema.text().into_owned())
+                .or_else(|| {
+                    crate::api_types::all().find_map(|(api_type, spec)| {
+                        spec.actions.find(key).map(|a| {
+                            let described = a.describe(api_type);
+                            strip_annotations(&described.input_schema)
+                        })
+                    })
+                });
+            let Some(original) = original else { continue };
+            let specs = || crate::api_types::all().map(|(_, spec)| spec.annotations);
+            let wanted = Wanted {
+                marks: specs().flat_map(|a| a.marks(key)).collect(),
+                filter: takes_filter(key).then(|| specs().find_map(|a| (a.filter_fields)(key))),
+                depends: specs().find_map(|a| (a.depends_on)(key)),
+            };
+            let rebuilt: Value = serde_json::from_str(&rebuilt(&original, &wanted)).unwrap();
+            if let Some(text) = spliced(&original, &wanted) {
+                spliced_count += 1;
+                let spliced: Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(spliced, rebuilt, "{key}");
+            }
+        }
+        assert!(
+            spliced_count > 100,
+            "only {spliced_count} schemas were spliced"
+        );
+    }
+
+    /// A described schema without what `annotate` adds (for actions outside the catalog,
+    /// whose source text is built by their own code).
+    fn strip_annotations(text: &str) -> String {
+        fn strip(v: &mut Value) {
+            match v {
+                Value::Object(map) => {
+                    map.remove("x-options");
+                    map.remove("x-schema-depends-on");
+                    map.values_mut().for_each(strip);
+                }
+                Value::Array(items) => items.iter_mut().for_each(strip),
+                _ => {}
+            }
+        }
+        let mut v: Value = serde_json::from_str(text).unwrap();
+        strip(&mut v);
+        v.to_string()
+    }
 
     fn described(key: &str) -> Value {
         let m = crate::describe();

@@ -6,6 +6,7 @@
 
 pub mod annotations;
 pub mod providers;
+pub mod splice;
 
 use serde_json::{Map, Value, json};
 
