@@ -130,12 +130,16 @@ pub async fn serve(
     let client = frontend.connect(identity).await?;
     // Bound before the worker starts, so a taken port fails the start, not a delivery.
     let ingress = match args.ingress {
-        Some(address) => Some((
-            address,
-            tokio::net::TcpListener::bind(address)
+        Some(address) => {
+            let listener = tokio::net::TcpListener::bind(address)
                 .await
-                .map_err(|source| WorkerError::Ingress { address, source })?,
-        )),
+                .map_err(|source| WorkerError::Ingress { address, source })?;
+            // The address bound, which names the port when the flag asked for port 0.
+            let bound = listener
+                .local_addr()
+                .map_err(|source| WorkerError::Ingress { address, source })?;
+            Some((bound, listener))
+        }
         None => None,
     };
 

@@ -568,10 +568,15 @@ async fn three_workers_deliver_every_event_once_though_one_dies_mid_poll_and_one
                 )
                 .await
                 .unwrap();
-            handle
-                .get_result(Default::default())
-                .await
-                .unwrap_or_else(|e| panic!("launch {n}: {e}"));
+            // Bounded: with no worker left (one that never started, say) the run must fail
+            // rather than wait for CI's limit.
+            tokio::time::timeout(
+                Duration::from_secs(180),
+                handle.get_result(Default::default()),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("launch {n} did not finish in 3 minutes"))
+            .unwrap_or_else(|e| panic!("launch {n}: {e}"));
         }
     };
     let launches = 24;

@@ -248,6 +248,34 @@ pub struct Workers {
     pub ingress: Vec<(u32, u16)>,
 }
 
+/// The port a worker's ingress bound, from the line it logs once listening; a worker that
+/// exits first, or says nothing for two minutes, fails the test with its log.
+fn ingress_port(dir: &Path, child: &mut Child) -> u16 {
+    const SAID: &str = "connector-temporal: webhook ingress on http://";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let log = std::fs::read_to_string(worker_log(dir, child.id())).unwrap_or_default();
+        if let Some(port) = log
+            .lines()
+            .find_map(|l| l.strip_prefix(SAID)?.rsplit(':').next()?.parse().ok())
+        {
+            return port;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "worker {} exited ({status}) before listening:\n{log}",
+                child.id()
+            );
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "worker {} did not start its ingress:\n{log}",
+            child.id()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// A worker's stderr, kept in the test's directory under the worker's pid.
 fn worker_log(dir: &Path, pid: u32) -> PathBuf {
     dir.join(format!("worker-{pid}.log"))
@@ -258,19 +286,21 @@ impl Workers {
         Self::spawn(server, task_queue, dir, vec![None; count])
     }
 
-    /// Workers that also serve the webhook ingress, each on a port of its own.
+    /// Workers that also serve the webhook ingress, each on a port it picks itself (port 0;
+    /// a port chosen here could be taken before the worker binds it), read from its log.
     pub fn start_with_ingress(
         server: &DevServer,
         task_queue: &str,
         dir: &Path,
         count: usize,
     ) -> Workers {
-        Self::spawn(
-            server,
-            task_queue,
-            dir,
-            (0..count).map(|_| Some(free_port())).collect(),
-        )
+        let mut workers = Self::spawn(server, task_queue, dir, vec![Some(0); count]);
+        workers.ingress = workers
+            .children
+            .iter_mut()
+            .map(|child| (child.id(), ingress_port(dir, child)))
+            .collect();
+        workers
     }
 
     fn spawn(server: &DevServer, task_queue: &str, dir: &Path, ports: Vec<Option<u16>>) -> Workers {
