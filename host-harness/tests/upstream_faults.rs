@@ -366,11 +366,7 @@ async fn dropped_connections_and_truncated_bodies_retry_reads_but_not_writes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_that_never_connected_is_retried() {
     // A port with nothing listening: the connection is refused, nothing was sent.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let rt = fixture_runtime(RuntimeOptions {
         retry: fast_retries(),

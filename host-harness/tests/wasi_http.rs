@@ -11,7 +11,9 @@ use base64::Engine as _;
 use host_harness::emulator::RunningEmulator;
 use serde_json::{Value, json};
 
-use crate::common::{self, client, component_path, first_user_email, launch_sample, scratch};
+use crate::common::{
+    self, client, component_path, first_user_email, free_port, launch_sample, scratch,
+};
 
 /// The `wasmtime` CLI: `$WASMTIME` (scripts/test sets it), else `wasmtime` on the PATH.
 fn wasmtime_cli() -> PathBuf {
@@ -72,14 +74,6 @@ impl Served {
             .unwrap_or_else(|e| panic!("{path} answered {status} with non-JSON ({e}): {text}"));
         (status, json)
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Serve the composed component with these `wasi:config` settings on a free loopback port.

@@ -40,6 +40,16 @@ fn built_component(env_var: &str, package: &str) -> PathBuf {
     path
 }
 
+/// A loopback port nothing listens on now (for a server the test starts next, or for a
+/// refused connection).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn cache_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/connector-cache")
 }
