@@ -200,6 +200,17 @@ enum Command {
     },
     /// Start the emulator in-process and walk through a scenario with the connector.
     Demo,
+    /// Serve a local web page (127.0.0.1 only) to fill in the connection form, browse the
+    /// catalog, run actions with their forms and pick lists, poll triggers and watch webhook
+    /// deliveries, each with its HTTP trace. Prints {"url": …} (with its per-run token).
+    Studio {
+        /// 0 picks a free port.
+        #[arg(long, default_value_t = 8700)]
+        port: u16,
+        /// Start the emulator in-process and offer a working connection per API type.
+        #[arg(long)]
+        emulator: bool,
+    },
     /// Write the release artifact (component, manifest.json, schemas/, icon, CHANGELOG.md)
     /// into a new directory; print the manifest. `scripts/package` builds and calls this.
     Package {
@@ -688,6 +699,23 @@ async fn run(cli: Cli) -> Result<Option<Value>, Failure> {
             };
             let runtime = Runtime::load(&component, options).map_err(Failure::Usage)?;
             crate::demo::run(runtime)
+                .await
+                .map(|_| None)
+                .map_err(Failure::Usage)
+        }
+        Command::Studio { port, emulator } => {
+            // The emulator is on loopback; otherwise the operator's --allow-loopback holds.
+            let options = RuntimeOptions {
+                allow_loopback: options.allow_loopback || emulator,
+                ..options
+            };
+            let runtime = Runtime::load(&component, options).map_err(Failure::Usage)?;
+            let studio = host_harness::studio::Options {
+                port,
+                emulator,
+                assets_dir: std::env::var_os("STUDIO_ASSETS_DIR").map(PathBuf::from),
+            };
+            host_harness::studio::run(runtime, studio)
                 .await
                 .map(|_| None)
                 .map_err(Failure::Usage)

@@ -8,6 +8,7 @@
 //! - [`listen`] — a loopback webhook receiver for `connector-harness listen`.
 //! - [`packaging`] — writing the release artifact a marketplace ingests.
 //! - [`publish`] — pushing it (and the WIT package) to an OCI registry.
+//! - [`studio`] — the local web page for trying the connector (`connector-harness studio`).
 //! - [`wasi_http`] — composing it with the `adapters/` into a `wasi:http` proxy.
 //! - [`ironclad`] — what this CLI knows of the Ironclad connector: its egress declaration and
 //!   where its component is built.
@@ -17,6 +18,7 @@ pub mod listen;
 pub mod native;
 pub mod packaging;
 pub mod publish;
+pub mod studio;
 pub mod wasi_http;
 
 pub use connector_host::*;

@@ -28,6 +28,7 @@ mod sandbox;
 mod sbom;
 mod scim;
 mod secret_leaks;
+mod studio;
 mod token_store;
 mod triggers_poll;
 mod triggers_webhook;

@@ -429,7 +429,9 @@ fn now() -> u64 {
         .unwrap_or_default()
 }
 
-fn random_token(bytes: usize) -> String {
+/// `bytes` random bytes as unpadded URL-safe base64: OAuth `state`, PKCE verifiers, the studio's
+/// per-run token.
+pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
     URL_SAFE_NO_PAD.encode(buf)
