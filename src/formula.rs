@@ -276,9 +276,10 @@ pub fn schema(description: &str, field_options: Option<Value>) -> Value {
     })
 }
 
-/// [`schema`] as JSON text, put together from a template serialised once per instance:
-/// `describe` gives every list action with a `filter` the same structure, and building and
-/// serialising it anew for each was most of `describe`'s time.
+/// [`schema`] as JSON text, put together from a template serialised once: every list action
+/// with a `filter` gets the same structure, and building and serialising it anew for each
+/// was most of the time it took to annotate the schemas (now done once, for the generated
+/// manifest).
 pub fn schema_text(description: &str, field_options: Option<&Value>) -> String {
     const DESCRIPTION: &str = "\u{0}description\u{0}";
     const OPTIONS: &str = "\u{0}options\u{0}";

@@ -176,3 +176,57 @@ pub fn schemas(action: &str) -> Result<Schemas, ConnectorError> {
         output: parse(&def.output_schema)?,
     })
 }
+
+/// `describe`'s time natively: its first call in the process (what a fresh instance pays,
+/// roughly), then the median and best of 200 more. Run in release:
+/// `cargo test --release -p ironclad-connector --lib describe_timing -- --ignored --nocapture`.
+#[cfg(test)]
+#[test]
+#[ignore = "a timing, not a check; run in release with --nocapture"]
+fn describe_timing() {
+    use std::time::{Duration, Instant};
+    // Minor page faults so far (field 10 of /proc/self/stat): a fresh instance's first
+    // touch of its heap and of the static text.
+    let faults = || {
+        std::fs::read_to_string("/proc/self/stat")
+            .ok()
+            .and_then(|s| {
+                s.rsplit(')')
+                    .next()?
+                    .split_whitespace()
+                    .nth(7)?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .unwrap_or(0)
+    };
+    let before = faults();
+    let started = Instant::now();
+    let m = std::hint::black_box(describe());
+    let first = started.elapsed();
+    let first_faults = faults() - before;
+    let mut runs: Vec<Duration> = (0..200)
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(describe());
+            started.elapsed()
+        })
+        .collect();
+    runs.sort();
+    let text: usize = m
+        .actions
+        .iter()
+        .map(|a| a.input_schema.len() + a.output_schema.len())
+        .chain(
+            m.triggers
+                .iter()
+                .map(|t| t.input_schema.len() + t.output_schema.len()),
+        )
+        .sum();
+    println!(
+        "describe: first {first:?} ({first_faults} page faults), median {:?}, best {:?}; \
+         {text} bytes of schemas",
+        runs[runs.len() / 2],
+        runs[0]
+    );
+}

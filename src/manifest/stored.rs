@@ -98,7 +98,8 @@ mod tests {
         let row = SchemaText(&ROW);
         let whole = row.text().into_owned();
         assert_eq!(whole, "abcdefg");
-        let cases: Vec<(Vec<(u32, u32, SchemaText)>, &str)> = vec![
+        type Case = (Vec<(u32, u32, SchemaText)>, &'static str);
+        let cases: Vec<Case> = vec![
             (vec![], "abcdefg"),
             (vec![(0, 0, with(&X))], "Xabcdefg"),
             (vec![(7, 7, with(&X))], "abcdefgX"),

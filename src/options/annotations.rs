@@ -6,7 +6,8 @@
 //! depends on in `x-schema-depends-on` at its root (`[]`: only on the connection); a builder
 //! calls `builder.input-schema` when one of them changes.
 //!
-//! Added when `describe` builds the manifest, so the generated catalog stays the spec's.
+//! Added when the generated manifest is made (`manifest::generate`), so the generated catalog
+//! stays the spec's and `describe` only copies the result.
 
 use serde_json::{Value, json};
 

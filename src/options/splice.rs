@@ -1,7 +1,8 @@
 //! Edits to a schema's JSON text without parsing it into a tree: find where the value at a
-//! JSON Pointer lies, then insert members or replace the value in place. `describe` adds its
-//! annotations this way — parsing and re-serialising every input schema was two thirds of
-//! its time — and falls back to the tree when a text edit cannot be made.
+//! JSON Pointer lies, then insert members or replace the value in place. Annotations are added
+//! this way (parsing and re-serialising every input schema was two thirds of `describe`'s
+//! time when it annotated them itself), falling back to the tree when a text edit cannot be
+//! made; the generated manifest stores these edits for catalog rows (`manifest::stored`).
 
 use std::ops::Range;
 
