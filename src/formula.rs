@@ -286,8 +286,8 @@ pub fn schema_text(description: &str, field_options: Option<&Value>) -> String {
     static TEMPLATES: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
     let (plain, with_options) = TEMPLATES.get_or_init(|| {
         (
-            schema(DESCRIPTION, None).to_string(),
-            schema(DESCRIPTION, Some(json!(OPTIONS))).to_string(),
+            crate::json_text::sorted(&schema(DESCRIPTION, None)),
+            crate::json_text::sorted(&schema(DESCRIPTION, Some(json!(OPTIONS)))),
         )
     });
     // The marks as serde_json writes them: inside a string, and as a whole string value.
@@ -300,7 +300,7 @@ pub fn schema_text(description: &str, field_options: Option<&Value>) -> String {
         None => plain.clone(),
         Some(options) => with_options.replace(
             &serde_json::to_string(OPTIONS).expect("a str serialises"),
-            &options.to_string(),
+            &crate::json_text::sorted(options),
         ),
     };
     text.replacen(&in_string(DESCRIPTION), &escaped[1..escaped.len() - 1], 1)

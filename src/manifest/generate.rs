@@ -19,6 +19,7 @@ use std::fmt::Write as _;
 
 use crate::api_types;
 use crate::catalog::{self, Operation};
+use crate::json_text;
 use crate::options::annotations::{annotate, edits};
 use crate::options::splice::{self, string_end, value_end};
 
@@ -40,8 +41,8 @@ pub fn computed() -> (Vec<Computed>, Vec<Computed>) {
     let built = |b: crate::manifest::Built| Computed {
         key: b.key,
         row: None,
-        input: annotate(b.key, &b.input.to_string()),
-        output: b.output.to_string(),
+        input: annotate(b.key, &json_text::sorted(&b.input)),
+        output: json_text::sorted(&b.output),
     };
     let rows = catalog::all().map(|op| Computed {
         key: op.key,

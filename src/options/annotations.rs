@@ -132,7 +132,7 @@ fn spliced(original: &str, wanted: &Wanted) -> Option<Vec<super::splice::Edit>> 
                 original,
                 slot,
                 "x-options",
-                &options.to_string(),
+                &crate::json_text::sorted(options),
             )?);
         }
     }
@@ -152,7 +152,7 @@ fn spliced(original: &str, wanted: &Wanted) -> Option<Vec<super::splice::Edit>> 
             original,
             root,
             "x-schema-depends-on",
-            &json!(pointers).to_string(),
+            &crate::json_text::sorted(&json!(pointers)),
         )?);
     }
     Some(edits)
@@ -181,7 +181,7 @@ fn rebuilt(original: &str, wanted: &Wanted) -> String {
         changed = true;
     }
     if changed {
-        serde_json::to_string(&schema).expect("a Value always serialises")
+        crate::json_text::sorted(&schema)
     } else {
         // Untouched schemas keep their text byte for byte.
         original.to_string()
