@@ -276,17 +276,18 @@ pub fn schema(description: &str, field_options: Option<Value>) -> Value {
     })
 }
 
-/// [`schema`] as JSON text, put together from a template serialised once per instance:
-/// `describe` gives every list action with a `filter` the same structure, and building and
-/// serialising it anew for each was most of `describe`'s time.
+/// [`schema`] as JSON text, put together from a template serialised once: every list action
+/// with a `filter` gets the same structure, and building and serialising it anew for each
+/// was most of the time it took to annotate the schemas (now done once, for the generated
+/// manifest).
 pub fn schema_text(description: &str, field_options: Option<&Value>) -> String {
     const DESCRIPTION: &str = "\u{0}description\u{0}";
     const OPTIONS: &str = "\u{0}options\u{0}";
     static TEMPLATES: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
     let (plain, with_options) = TEMPLATES.get_or_init(|| {
         (
-            schema(DESCRIPTION, None).to_string(),
-            schema(DESCRIPTION, Some(json!(OPTIONS))).to_string(),
+            crate::json_text::sorted(&schema(DESCRIPTION, None)),
+            crate::json_text::sorted(&schema(DESCRIPTION, Some(json!(OPTIONS)))),
         )
     });
     // The marks as serde_json writes them: inside a string, and as a whole string value.
@@ -299,7 +300,7 @@ pub fn schema_text(description: &str, field_options: Option<&Value>) -> String {
         None => plain.clone(),
         Some(options) => with_options.replace(
             &serde_json::to_string(OPTIONS).expect("a str serialises"),
-            &options.to_string(),
+            &crate::json_text::sorted(options),
         ),
     };
     text.replacen(&in_string(DESCRIPTION), &escaped[1..escaped.len() - 1], 1)

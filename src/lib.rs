@@ -37,6 +37,7 @@ pub mod formula;
 pub mod http;
 pub mod identity;
 pub mod integer;
+pub mod json_text;
 pub mod manifest;
 pub mod multipart;
 pub mod options;

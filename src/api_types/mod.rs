@@ -23,7 +23,7 @@ use crate::config::{ApiType, Connection, Credential};
 use crate::error::ConnectorError;
 use crate::http::{HttpClient, Response};
 use crate::identity::Identity;
-use crate::manifest::{ActionDef, Schemas, TriggerDef};
+use crate::manifest::{ActionDef, Built, Schemas, TriggerDef};
 use crate::options::Provider;
 use crate::options::annotations::Annotations;
 use crate::pages::PageStrategy;
@@ -118,7 +118,11 @@ impl Actions for NoActions {
 
 /// A hand-written action.
 pub trait Action: Sync {
+    /// Its `describe` entry, with the schemas of the generated manifest
+    /// (`manifest::action_schemas`).
     fn describe(&self, api_type: ApiType) -> ActionDef;
+    /// Its key and schemas as its code builds them: what the generated manifest is made of.
+    fn schemas(&self) -> Built;
     /// Validates `input` against its own schema, then runs.
     fn run(
         &self,
@@ -149,7 +153,11 @@ pub trait DynamicSchemas: Sync {
 /// An API type's triggers.
 pub trait Triggers: Sync {
     fn owns(&self, key: &str) -> bool;
+    /// Their `describe` entries, with the schemas of the generated manifest
+    /// (`manifest::trigger_schemas`).
     fn describe(&self, api_type: ApiType) -> Vec<TriggerDef>;
+    /// Each one's key and schemas as its code builds them (see [`Action::schemas`]).
+    fn schemas(&self) -> Vec<Built>;
     fn poll(
         &self,
         client: &dyn HttpClient,

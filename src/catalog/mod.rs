@@ -54,6 +54,31 @@ impl SchemaText {
     }
 }
 
+impl SchemaText {
+    /// The length of its text.
+    pub fn len(self) -> usize {
+        len(self.0)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// Its text, piece by piece in order, to copy without putting it together first.
+    pub fn for_each_chunk(self, f: &mut impl FnMut(&'static str)) {
+        chunks(self.0, f);
+    }
+}
+
+fn chunks(pieces: &'static [Piece], f: &mut impl FnMut(&'static str)) {
+    for piece in pieces {
+        match piece {
+            Piece::Text(text) => f(text),
+            Piece::Shared(inner) => chunks(inner, f),
+        }
+    }
+}
+
 fn len(pieces: &[Piece]) -> usize {
     pieces
         .iter()

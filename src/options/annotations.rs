@@ -6,7 +6,8 @@
 //! depends on in `x-schema-depends-on` at its root (`[]`: only on the connection); a builder
 //! calls `builder.input-schema` when one of them changes.
 //!
-//! Added when `describe` builds the manifest, so the generated catalog stays the spec's.
+//! Added when the generated manifest is made (`manifest::generate`), so the generated catalog
+//! stays the spec's and `describe` only copies the result.
 
 use serde_json::{Value, json};
 
@@ -71,24 +72,30 @@ pub fn takes_filter(key: &str) -> bool {
 }
 
 /// The schema text with this key's `x-options` and `x-schema-depends-on` added.
+///
+/// `describe` does not call this at run time: the generated manifest (`manifest::stored`)
+/// holds what it gives for every action and trigger, made by `manifest::generate`.
 pub fn annotate(key: &str, original: &str) -> String {
-    // Everything this key gets, decided before reading the text: most schemas get nothing
-    // (`describe` builds every one).
-    let specs = || crate::api_types::all().map(|(_, spec)| spec.annotations);
-    let marks: Vec<(String, Value)> = specs().flat_map(|a| a.marks(key)).collect();
-    let filter = takes_filter(key).then(|| specs().find_map(|a| (a.filter_fields)(key)));
-    let depends = specs().find_map(|a| (a.depends_on)(key));
-    if marks.is_empty() && filter.is_none() && depends.is_none() {
+    let wanted = wanted(key);
+    if wanted.is_none() {
         return original.to_string();
     }
-    let wanted = Wanted {
-        marks,
-        filter,
-        depends,
-    };
     // Edited as text: the rest of the schema keeps its bytes, and nothing is parsed but the
     // filter's description. The tree is the fallback for text the edits cannot place.
-    spliced(original, &wanted).unwrap_or_else(|| rebuilt(original, &wanted))
+    spliced(original, &wanted)
+        .and_then(|edits| super::splice::apply(original, edits))
+        .unwrap_or_else(|| rebuilt(original, &wanted))
+}
+
+/// The text edits that annotate `key`'s schema `original`, in the order they apply (none
+/// when it gets nothing), or `None` when they cannot be placed (`annotate` then rebuilds
+/// the tree).
+pub fn edits(key: &str, original: &str) -> Option<Vec<super::splice::Edit>> {
+    let wanted = wanted(key);
+    if wanted.is_none() {
+        return Some(Vec::new());
+    }
+    super::splice::sorted(spliced(original, &wanted)?)
 }
 
 /// What one schema gets: `(pointer, x-options)` marks, a structured filter (with its field
@@ -99,8 +106,24 @@ struct Wanted {
     depends: Option<&'static [&'static str]>,
 }
 
-fn spliced(original: &str, wanted: &Wanted) -> Option<String> {
-    use super::splice::{Edit, add_member, apply, locate};
+/// Everything `key` gets, decided before reading the text: most schemas get nothing.
+fn wanted(key: &str) -> Wanted {
+    let specs = || crate::api_types::all().map(|(_, spec)| spec.annotations);
+    Wanted {
+        marks: specs().flat_map(|a| a.marks(key)).collect(),
+        filter: takes_filter(key).then(|| specs().find_map(|a| (a.filter_fields)(key))),
+        depends: specs().find_map(|a| (a.depends_on)(key)),
+    }
+}
+
+impl Wanted {
+    fn is_none(&self) -> bool {
+        self.marks.is_empty() && self.filter.is_none() && self.depends.is_none()
+    }
+}
+
+fn spliced(original: &str, wanted: &Wanted) -> Option<Vec<super::splice::Edit>> {
+    use super::splice::{Edit, add_member, locate};
     let mut edits = Vec::new();
     for (at, options) in &wanted.marks {
         // A pointer the schema lacks is skipped, as the tree would.
@@ -109,7 +132,7 @@ fn spliced(original: &str, wanted: &Wanted) -> Option<String> {
                 original,
                 slot,
                 "x-options",
-                &options.to_string(),
+                &crate::json_text::sorted(options),
             )?);
         }
     }
@@ -129,10 +152,10 @@ fn spliced(original: &str, wanted: &Wanted) -> Option<String> {
             original,
             root,
             "x-schema-depends-on",
-            &json!(pointers).to_string(),
+            &crate::json_text::sorted(&json!(pointers)),
         )?);
     }
-    apply(original, edits)
+    Some(edits)
 }
 
 fn rebuilt(original: &str, wanted: &Wanted) -> String {
@@ -158,7 +181,7 @@ fn rebuilt(original: &str, wanted: &Wanted) -> String {
         changed = true;
     }
     if changed {
-        serde_json::to_string(&schema).expect("a Value always serialises")
+        crate::json_text::sorted(&schema)
     } else {
         // Untouched schemas keep their text byte for byte.
         original.to_string()
@@ -173,33 +196,20 @@ mod tests {
     /// schema parses to the rebuilt one.
     #[test]
     fn splicing_and_rebuilding_agree_on_every_schema() {
-        let m = crate::describe();
+        let rows = crate::catalog::all().map(|op| (op.key, op.input_schema.text().into_owned()));
+        let built = crate::api_types::all()
+            .flat_map(|(_, spec)| {
+                let actions = spec.actions.all().into_iter().map(|a| a.schemas());
+                actions.chain(spec.triggers.schemas())
+            })
+            .map(|b| (b.key, b.input.to_string()));
         let mut spliced_count = 0;
-        let inputs = m
-            .actions
-            .iter()
-            .map(|a| a.key)
-            .chain(m.triggers.iter().map(|t| t.key));
-        for key in inputs {
-            let original = crate::catalog::find(key)
-                .map(|op| op.input_schema.text().into_owned())
-                .or_else(|| {
-                    crate::api_types::all().find_map(|(api_type, spec)| {
-                        spec.actions.find(key).map(|a| {
-                            let described = a.describe(api_type);
-                            strip_annotations(&described.input_schema)
-                        })
-                    })
-                });
-            let Some(original) = original else { continue };
-            let specs = || crate::api_types::all().map(|(_, spec)| spec.annotations);
-            let wanted = Wanted {
-                marks: specs().flat_map(|a| a.marks(key)).collect(),
-                filter: takes_filter(key).then(|| specs().find_map(|a| (a.filter_fields)(key))),
-                depends: specs().find_map(|a| (a.depends_on)(key)),
-            };
+        for (key, original) in rows.chain(built) {
+            let wanted = wanted(key);
             let rebuilt: Value = serde_json::from_str(&rebuilt(&original, &wanted)).unwrap();
-            if let Some(text) = spliced(&original, &wanted) {
+            let text = spliced(&original, &wanted)
+                .and_then(|edits| super::super::splice::apply(&original, edits));
+            if let Some(text) = text {
                 spliced_count += 1;
                 let spliced: Value = serde_json::from_str(&text).unwrap();
                 assert_eq!(spliced, rebuilt, "{key}");
@@ -209,25 +219,6 @@ mod tests {
             spliced_count > 100,
             "only {spliced_count} schemas were spliced"
         );
-    }
-
-    /// A described schema without what `annotate` adds (for actions outside the catalog,
-    /// whose source text is built by their own code).
-    fn strip_annotations(text: &str) -> String {
-        fn strip(v: &mut Value) {
-            match v {
-                Value::Object(map) => {
-                    map.remove("x-options");
-                    map.remove("x-schema-depends-on");
-                    map.values_mut().for_each(strip);
-                }
-                Value::Array(items) => items.iter_mut().for_each(strip),
-                _ => {}
-            }
-        }
-        let mut v: Value = serde_json::from_str(text).unwrap();
-        strip(&mut v);
-        v.to_string()
     }
 
     fn described(key: &str) -> Value {

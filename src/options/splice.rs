@@ -1,7 +1,8 @@
 //! Edits to a schema's JSON text without parsing it into a tree: find where the value at a
-//! JSON Pointer lies, then insert members or replace the value in place. `describe` adds its
-//! annotations this way — parsing and re-serialising every input schema was two thirds of
-//! its time — and falls back to the tree when a text edit cannot be made.
+//! JSON Pointer lies, then insert members or replace the value in place. Annotations are added
+//! this way (parsing and re-serialising every input schema was two thirds of `describe`'s
+//! time when it annotated them itself), falling back to the tree when a text edit cannot be
+//! made; the generated manifest stores these edits for catalog rows (`manifest::stored`).
 
 use std::ops::Range;
 
@@ -73,7 +74,7 @@ fn skip_ws(bytes: &[u8], mut at: usize) -> usize {
 }
 
 /// One past the end of the string starting at `at` (its opening quote).
-fn string_end(bytes: &[u8], at: usize) -> Option<usize> {
+pub fn string_end(bytes: &[u8], at: usize) -> Option<usize> {
     if bytes.get(at) != Some(&b'"') {
         return None;
     }
@@ -88,7 +89,7 @@ fn string_end(bytes: &[u8], at: usize) -> Option<usize> {
 }
 
 /// One past the end of the value starting at `at`.
-fn value_end(bytes: &[u8], at: usize) -> Option<usize> {
+pub fn value_end(bytes: &[u8], at: usize) -> Option<usize> {
     match bytes.get(at)? {
         b'"' => string_end(bytes, at),
         b'{' | b'[' => {
@@ -152,8 +153,8 @@ pub fn add_member(text: &str, object: Range<usize>, name: &str, value: &str) -> 
     })
 }
 
-/// `text` with `edits` applied, or `None` when two of them touch the same bytes.
-pub fn apply(text: &str, mut edits: Vec<Edit>) -> Option<String> {
+/// `edits` in the order they apply, or `None` when two of them touch the same bytes.
+pub fn sorted(mut edits: Vec<Edit>) -> Option<Vec<Edit>> {
     edits.sort_by_key(|e| (e.range.start, e.range.end));
     for pair in edits.windows(2) {
         if pair[1].range.start < pair[0].range.end
@@ -162,6 +163,12 @@ pub fn apply(text: &str, mut edits: Vec<Edit>) -> Option<String> {
             return None;
         }
     }
+    Some(edits)
+}
+
+/// `text` with `edits` applied, or `None` when two of them touch the same bytes.
+pub fn apply(text: &str, edits: Vec<Edit>) -> Option<String> {
+    let edits = sorted(edits)?;
     let extra: usize = edits.iter().map(|e| e.with.len()).sum();
     let mut out = String::with_capacity(text.len() + extra);
     let mut at = 0;

@@ -28,7 +28,7 @@ use crate::config::{ApiType, Connection, Credential};
 use crate::error::ConnectorError;
 use crate::http::{HttpClient, Method, Request, Response};
 use crate::identity::Identity;
-use crate::manifest::{ActionDef, TriggerDef};
+use crate::manifest::{ActionDef, Built, TriggerDef};
 use crate::options::annotations::Annotations;
 use crate::triggers::PollResult;
 use crate::{AuthPlan, OAuthPlan, Plan, upstream};
@@ -96,6 +96,7 @@ impl api_types::Actions for Rows {
 
 impl api_types::Action for Endpoint {
     fn describe(&self, api_type: ApiType) -> ActionDef {
+        let (input_schema, output_schema) = crate::manifest::action_schemas(self.key);
         ActionDef {
             key: self.key,
             api_type,
@@ -104,14 +105,19 @@ impl api_types::Action for Endpoint {
             group: self.group,
             operation: None,
             scopes: &[],
-            input_schema: crate::options::annotations::annotate(
-                self.key,
-                &self.input_schema().to_string(),
-            ),
-            output_schema: self.output_schema().to_string(),
+            input_schema,
+            output_schema,
             read_only: self.hints.read_only,
             destructive: self.hints.destructive,
             idempotent: self.hints.idempotent,
+        }
+    }
+
+    fn schemas(&self) -> Built {
+        Built {
+            key: self.key,
+            input: self.input_schema(),
+            output: self.output_schema(),
         }
     }
 
@@ -143,16 +149,31 @@ impl api_types::Triggers for Triggers {
         trigger::TRIGGERS
             .iter()
             .filter(|t| t.api == self.0)
-            .map(|t| TriggerDef {
+            .map(|t| {
+                let (input_schema, output_schema) = crate::manifest::trigger_schemas(t.key);
+                TriggerDef {
+                    key: t.key,
+                    api_type,
+                    title: t.title,
+                    description: t.description,
+                    polls: true,
+                    webhooks: false,
+                    scopes: Vec::new(),
+                    input_schema,
+                    output_schema,
+                }
+            })
+            .collect()
+    }
+
+    fn schemas(&self) -> Vec<Built> {
+        trigger::TRIGGERS
+            .iter()
+            .filter(|t| t.api == self.0)
+            .map(|t| Built {
                 key: t.key,
-                api_type,
-                title: t.title,
-                description: t.description,
-                polls: true,
-                webhooks: false,
-                scopes: Vec::new(),
-                input_schema: t.input_schema().to_string(),
-                output_schema: t.output_schema().to_string(),
+                input: t.input_schema(),
+                output: t.output_schema(),
             })
             .collect()
     }

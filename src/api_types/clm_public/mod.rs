@@ -32,7 +32,7 @@ use crate::catalog::*;
 use crate::config::{ApiType, Connection};
 use crate::error::ConnectorError;
 use crate::http::HttpClient;
-use crate::manifest::{ActionDef, Schemas, TriggerDef};
+use crate::manifest::{ActionDef, Built, Schemas, TriggerDef};
 use crate::pages::PageStrategy;
 use crate::triggers::{PollResult, WebhookRequest, WebhookResult};
 use custom::CustomAction;
@@ -99,6 +99,7 @@ impl api_types::Actions for Composed {
 
 impl api_types::Action for CustomAction {
     fn describe(&self, api_type: ApiType) -> ActionDef {
+        let (input_schema, output_schema) = crate::manifest::action_schemas(self.key);
         ActionDef {
             key: self.key,
             api_type,
@@ -107,14 +108,19 @@ impl api_types::Action for CustomAction {
             group: self.group,
             operation: None,
             scopes: self.scopes,
-            input_schema: crate::options::annotations::annotate(
-                self.key,
-                &(self.input_schema)().to_string(),
-            ),
-            output_schema: (self.output_schema)().to_string(),
+            input_schema,
+            output_schema,
             read_only: self.read_only,
             destructive: self.destructive,
             idempotent: self.idempotent,
+        }
+    }
+
+    fn schemas(&self) -> Built {
+        Built {
+            key: self.key,
+            input: (self.input_schema)(),
+            output: (self.output_schema)(),
         }
     }
 
@@ -163,19 +169,30 @@ impl api_types::Triggers for Triggers {
     fn describe(&self, api_type: ApiType) -> Vec<TriggerDef> {
         triggers::TRIGGERS
             .iter()
-            .map(|t| TriggerDef {
+            .map(|t| {
+                let (input_schema, output_schema) = crate::manifest::trigger_schemas(t.key);
+                TriggerDef {
+                    key: t.key,
+                    api_type,
+                    title: t.title,
+                    description: t.description,
+                    polls: t.polls(),
+                    webhooks: t.webhooks(),
+                    scopes: t.scopes(),
+                    input_schema,
+                    output_schema,
+                }
+            })
+            .collect()
+    }
+
+    fn schemas(&self) -> Vec<Built> {
+        triggers::TRIGGERS
+            .iter()
+            .map(|t| Built {
                 key: t.key,
-                api_type,
-                title: t.title,
-                description: t.description,
-                polls: t.polls(),
-                webhooks: t.webhooks(),
-                scopes: t.scopes(),
-                input_schema: crate::options::annotations::annotate(
-                    t.key,
-                    &t.input_schema().to_string(),
-                ),
-                output_schema: t.output_schema().to_string(),
+                input: t.input_schema(),
+                output: t.output_schema(),
             })
             .collect()
     }

@@ -29,7 +29,7 @@ use crate::catalog::*;
 use crate::config::{ApiType, Connection};
 use crate::error::ConnectorError;
 use crate::http::HttpClient;
-use crate::manifest::TriggerDef;
+use crate::manifest::{Built, TriggerDef};
 use crate::pages::PageStrategy;
 use crate::triggers::PollResult;
 
@@ -86,16 +86,30 @@ impl api_types::Triggers for Triggers {
     fn describe(&self, api_type: ApiType) -> Vec<TriggerDef> {
         trigger::SCIM_TRIGGERS
             .iter()
-            .map(|t| TriggerDef {
+            .map(|t| {
+                let (input_schema, output_schema) = crate::manifest::trigger_schemas(t.key);
+                TriggerDef {
+                    key: t.key,
+                    api_type,
+                    title: t.title,
+                    description: t.description,
+                    polls: true,
+                    webhooks: false,
+                    scopes: trigger::SCOPES.to_vec(),
+                    input_schema,
+                    output_schema,
+                }
+            })
+            .collect()
+    }
+
+    fn schemas(&self) -> Vec<Built> {
+        trigger::SCIM_TRIGGERS
+            .iter()
+            .map(|t| Built {
                 key: t.key,
-                api_type,
-                title: t.title,
-                description: t.description,
-                polls: true,
-                webhooks: false,
-                scopes: trigger::SCOPES.to_vec(),
-                input_schema: t.input_schema().to_string(),
-                output_schema: t.output_schema().to_string(),
+                input: t.input_schema(),
+                output: t.output_schema(),
             })
             .collect()
     }

@@ -1,0 +1,375 @@
+//! Writes `generated.rs`, the schemas `describe` gives, from the code that builds and
+//! annotates them, and checks that the committed file is current. Test-only: the component
+//! carries the result, not the making of it.
+//!
+//! ```text
+//! cargo test -p ironclad-connector --lib generated_manifest_is_current                    # check
+//! UPDATE_MANIFEST=1 cargo test -p ironclad-connector --lib generated_manifest_is_current  # rewrite
+//! ```
+//!
+//! A catalog row's schema is already in the component (`catalog::SchemaText`), so a row's
+//! entry stores only the edits annotations make to it (their text found by
+//! `options::annotations::edits`). Everything else is written out, each subtree of at least
+//! [`MIN_SHARED_BYTES`] that the written texts repeat stored once, as `tools/catalog-gen`
+//! stores the catalog's; subtrees are found in the text itself, so every schema keeps its
+//! bytes.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use crate::api_types;
+use crate::catalog::{self, Operation};
+use crate::json_text;
+use crate::options::annotations::{annotate, edits};
+use crate::options::splice::{self, string_end, value_end};
+
+const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/manifest/generated.rs");
+
+/// Subtrees shorter than this are written in place: a reference would save too little.
+const MIN_SHARED_BYTES: usize = 200;
+
+/// One action's or trigger's schemas as the code gives them, with its catalog row if any.
+pub struct Computed {
+    pub key: &'static str,
+    pub row: Option<&'static Operation>,
+    pub input: String,
+    pub output: String,
+}
+
+/// Every action's schemas, then every trigger's, in `describe` order.
+pub fn computed() -> (Vec<Computed>, Vec<Computed>) {
+    let built = |b: crate::manifest::Built| Computed {
+        key: b.key,
+        row: None,
+        input: annotate(b.key, &json_text::sorted(&b.input)),
+        output: json_text::sorted(&b.output),
+    };
+    let rows = catalog::all().map(|op| Computed {
+        key: op.key,
+        row: Some(op),
+        input: annotate(op.key, &op.input_schema.text()),
+        output: op.output_schema.text().into_owned(),
+    });
+    let hand_written = api_types::all()
+        .flat_map(|(_, spec)| spec.actions.all())
+        .map(|a| built(a.schemas()));
+    let actions = rows.chain(hand_written).collect();
+    let triggers = api_types::all()
+        .flat_map(|(_, spec)| spec.triggers.schemas())
+        .map(built)
+        .collect();
+    (actions, triggers)
+}
+
+/// One table's rows: key, input schema, output schema.
+type Rows = Vec<(&'static str, Stored, Stored)>;
+
+/// How one schema is stored (`stored::Schema`, before it is written as Rust).
+enum Stored {
+    Text(String),
+    /// `(start, end, with)` edits of the row's text.
+    Row(Vec<(usize, usize, String)>),
+}
+
+fn stored(c: &Computed) -> (Stored, Stored) {
+    let Some(op) = c.row else {
+        return (
+            Stored::Text(c.input.clone()),
+            Stored::Text(c.output.clone()),
+        );
+    };
+    let original = op.input_schema.text();
+    let input = match edits(c.key, &original) {
+        Some(edits) => {
+            // Stored as edits only when they give exactly what `annotate` gave.
+            let applied = splice::apply(&original, edits.clone());
+            assert_eq!(applied.as_deref(), Some(c.input.as_str()), "{}", c.key);
+            Stored::Row(
+                edits
+                    .into_iter()
+                    .map(|e| (e.range.start, e.range.end, e.with))
+                    .collect(),
+            )
+        }
+        None => Stored::Text(c.input.clone()),
+    };
+    let output = if c.output == op.output_schema.text() {
+        Stored::Row(Vec::new())
+    } else {
+        Stored::Text(c.output.clone())
+    };
+    (input, output)
+}
+
+/// The text of `generated.rs`.
+pub fn file_text() -> String {
+    let (actions, triggers) = computed();
+    let tables: Vec<(&str, Rows)> = [("ACTIONS", actions), ("TRIGGERS", triggers)]
+        .into_iter()
+        .map(|(name, entries)| {
+            let mut rows: Rows = entries
+                .iter()
+                .map(|c| {
+                    let (input, output) = stored(c);
+                    (c.key, input, output)
+                })
+                .collect();
+            rows.sort_by_key(|(key, _, _)| *key);
+            for pair in rows.windows(2) {
+                assert_ne!(pair[0].0, pair[1].0, "two entries of one key in {name}");
+            }
+            (name, rows)
+        })
+        .collect();
+    let written = tables
+        .iter()
+        .flat_map(|(_, rows)| rows)
+        .flat_map(|(_, i, o)| [i, o]);
+    let texts = written.flat_map(|s| match s {
+        Stored::Text(text) => vec![text.as_str()],
+        Stored::Row(edits) => edits.iter().map(|(_, _, with)| with.as_str()).collect(),
+    });
+    let shared = Shared::plan(texts);
+
+    let mut out = String::from(
+        "// @generated by `manifest::generate` from the code that builds and annotates describe's \
+         schemas. Do not edit; regenerate with:\n\
+         // UPDATE_MANIFEST=1 cargo test -p ironclad-connector --lib generated_manifest_is_current\n\n\
+         use super::stored::{Edit, Entry, Schema};\n\
+         use crate::catalog::{Piece, SchemaText};\n\n",
+    );
+    out.push_str(&shared.statics());
+    for (name, rows) in &tables {
+        writeln!(out, "\npub static {name}: [Entry; {}] = [", rows.len()).unwrap();
+        for (key, input, output) in rows {
+            writeln!(
+                out,
+                "    ({key:?}, {}, {}),",
+                shared.schema(input),
+                shared.schema(output)
+            )
+            .unwrap();
+        }
+        out.push_str("];\n");
+    }
+    out
+}
+
+/// The subtrees the written texts repeat, each stored once as a static `S0`, `S1`, …
+struct Shared {
+    texts: Vec<String>,
+    ids: HashMap<String, usize>,
+}
+
+impl Shared {
+    fn plan<'a>(texts: impl IntoIterator<Item = &'a str>) -> Shared {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut order = Vec::new();
+        for text in texts {
+            for range in subtrees(text) {
+                let sub = &text[range];
+                if sub.len() >= MIN_SHARED_BYTES {
+                    let n = seen.entry(sub).or_insert_with(|| {
+                        order.push(sub);
+                        0
+                    });
+                    *n += 1;
+                }
+            }
+        }
+        let texts: Vec<String> = order
+            .into_iter()
+            .filter(|sub| seen[sub] >= 2)
+            .map(str::to_string)
+            .collect();
+        let ids = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i))
+            .collect();
+        Shared { texts, ids }
+    }
+
+    fn statics(&self) -> String {
+        let mut out = String::new();
+        for (id, text) in self.texts.iter().enumerate() {
+            // Its own pieces: the subtree itself is not a reference to itself.
+            let close = text.len() - 1;
+            let mut pieces = vec![Piece::Text(text[..1].to_string())];
+            self.write(text, 1, close, &mut pieces);
+            push_text(&mut pieces, &text[close..]);
+            writeln!(
+                out,
+                "static S{id}: [Piece; {}] = [{}];",
+                pieces.len(),
+                rust_pieces(&pieces)
+            )
+            .unwrap();
+        }
+        out
+    }
+
+    /// A `stored::Schema` expression.
+    fn schema(&self, stored: &Stored) -> String {
+        match stored {
+            Stored::Text(text) => format!("Schema::Text({})", self.text(text)),
+            Stored::Row(edits) => {
+                let edits: Vec<String> = edits
+                    .iter()
+                    .map(|(start, end, with)| {
+                        format!(
+                            "Edit {{ start: {start}, end: {end}, with: {} }}",
+                            self.text(with)
+                        )
+                    })
+                    .collect();
+                format!("Schema::Row(&[{}])", edits.join(", "))
+            }
+        }
+    }
+
+    /// A `SchemaText` expression for `text`.
+    fn text(&self, text: &str) -> String {
+        if let Some(id) = self.ids.get(text) {
+            return format!("SchemaText(&S{id})");
+        }
+        let mut pieces = Vec::new();
+        self.write(text, 0, text.len(), &mut pieces);
+        debug_assert_eq!(self.rebuild(&pieces), text);
+        format!("SchemaText(&[{}])", rust_pieces(&pieces))
+    }
+
+    /// `text[from..to]` as pieces, shared subtrees by reference.
+    fn write(&self, text: &str, from: usize, to: usize, out: &mut Vec<Piece>) {
+        let bytes = text.as_bytes();
+        let mut at = from;
+        while at < to {
+            match bytes[at] {
+                b'"' => {
+                    let end = string_end(bytes, at).expect("JSON text");
+                    push_text(out, &text[at..end]);
+                    at = end;
+                }
+                b'{' | b'[' => {
+                    let end = value_end(bytes, at).expect("JSON text");
+                    match self.ids.get(&text[at..end]) {
+                        Some(id) => out.push(Piece::Shared(*id)),
+                        None => {
+                            push_text(out, &text[at..at + 1]);
+                            self.write(text, at + 1, end - 1, out);
+                            push_text(out, &text[end - 1..end]);
+                        }
+                    }
+                    at = end;
+                }
+                // Outside strings JSON is ASCII.
+                _ => {
+                    push_text(out, &text[at..at + 1]);
+                    at += 1;
+                }
+            }
+        }
+    }
+
+    fn rebuild(&self, pieces: &[Piece]) -> String {
+        pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => t.as_str(),
+                Piece::Shared(id) => self.texts[*id].as_str(),
+            })
+            .collect()
+    }
+}
+
+/// The byte range of every object and array in `text` (JSON, or members of one), nested
+/// ones included.
+fn subtrees(text: &str) -> Vec<std::ops::Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => at = string_end(bytes, at).expect("JSON text"),
+            b'{' | b'[' => {
+                found.push(at..value_end(bytes, at).expect("JSON text"));
+                at += 1;
+            }
+            _ => at += 1,
+        }
+    }
+    found
+}
+
+enum Piece {
+    Text(String),
+    Shared(usize),
+}
+
+fn push_text(out: &mut Vec<Piece>, s: &str) {
+    match out.last_mut() {
+        Some(Piece::Text(t)) => t.push_str(s),
+        _ => out.push(Piece::Text(s.to_string())),
+    }
+}
+
+fn rust_pieces(pieces: &[Piece]) -> String {
+    pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Text(t) => format!("Piece::Text({})", raw_string(t)),
+            Piece::Shared(id) => format!("Piece::Shared(&S{id})"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn raw_string(text: &str) -> String {
+    let mut hashes = String::from("#");
+    while text.contains(&format!("\"{hashes}")) {
+        hashes.push('#');
+    }
+    format!("r{hashes}\"{text}\"{hashes}")
+}
+
+/// The committed `generated.rs` is what the code gives; `UPDATE_MANIFEST=1` rewrites it.
+#[test]
+fn generated_manifest_is_current() {
+    let generated = file_text();
+    if std::env::var_os("UPDATE_MANIFEST").is_some() {
+        std::fs::write(PATH, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(PATH).unwrap();
+    assert!(
+        committed == generated,
+        "src/manifest/generated.rs is stale; rewrite it with \
+         `UPDATE_MANIFEST=1 cargo test -p ironclad-connector --lib generated_manifest_is_current`"
+    );
+}
+
+/// What `describe` copies out of the generated manifest is, byte for byte, what the code
+/// builds and annotates.
+#[test]
+fn describe_gives_what_the_code_builds() {
+    let m = crate::describe();
+    let (actions, triggers) = computed();
+    let described = m
+        .actions
+        .iter()
+        .map(|a| (a.key, &a.input_schema, &a.output_schema))
+        .chain(
+            m.triggers
+                .iter()
+                .map(|t| (t.key, &t.input_schema, &t.output_schema)),
+        );
+    let code = actions.iter().chain(&triggers);
+    let mut n = 0;
+    for ((key, input, output), c) in described.zip(code) {
+        assert_eq!(key, c.key);
+        assert!(*input == c.input, "{key}: input schema");
+        assert!(*output == c.output, "{key}: output schema");
+        n += 1;
+    }
+    assert_eq!(n, m.actions.len() + m.triggers.len());
+    assert_eq!(n, actions.len() + triggers.len());
+}
