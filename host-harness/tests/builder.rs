@@ -307,6 +307,17 @@ async fn a_launch_breaking_the_template_is_refused_before_anything_is_launched()
         json!(["Europe", "North America"])
     );
     assert_eq!(launches(&emu).await.len(), 1);
+    // A creator, by email or by id, is accepted as the spec's branches describe it (the spec
+    // closes the outer object too, which would refuse any creator; catalog-gen drops that).
+    let creator = json!({ "type": "email", "email": first_user_email(&emu) });
+    session
+        .execute(
+            "launch_new_workflow",
+            &json!({ "body": { "template": consulting, "attributes": valid, "creator": creator } }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(launches(&emu).await.len(), 2);
 
     // Metadata updates follow the workflow's template.
     let id = launched["id"].as_str().unwrap();

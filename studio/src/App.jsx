@@ -3,13 +3,17 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, hasToken } from './api.js';
 import { ErrorBox } from './components/ErrorBox.jsx';
-import { canCompile } from './form/validator.js';
 import { ActionPanel } from './panels/ActionPanel.jsx';
 import { Catalog } from './panels/Catalog.jsx';
 import { ConnectionPanel } from './panels/ConnectionPanel.jsx';
 import { TriggerPanel } from './panels/TriggerPanel.jsx';
 
 const CONNECTION = { kind: 'connection' };
+
+/** Whom a tested connection acts as, in a few words (Clickwrap knows only the company). */
+function who({ user, company, api_type }) {
+  return user?.email ?? user?.name ?? user?.id ?? company?.name ?? (company?.id && `company ${company.id}`) ?? api_type;
+}
 
 /** The API types of the connection form, with their labels, for the catalog's filter. */
 function apiTypesOf(schema) {
@@ -84,7 +88,8 @@ export function App() {
         >
           {connected ? (
             <>
-              <span className="dot ok" aria-hidden="true" /> Connected as {connected.user?.email ?? connected.user?.name}
+              <span className="dot ok" aria-hidden="true" /> Connected
+              {who(connected) && <> as {who(connected)}</>}
             </>
           ) : (
             <>
@@ -95,12 +100,6 @@ export function App() {
         </button>
       </header>
       {boot.error && <ErrorBox error={boot.error} title="Presets unavailable" />}
-      {!canCompile && (
-        <p className="note" role="note">
-          Checks in the browser are off: this page's Content-Security-Policy forbids compiling schemas
-          (&apos;unsafe-eval&apos;). Inputs go to the connector unchecked, and it answers for them.
-        </p>
-      )}
       <div className="layout">
         <Catalog
           manifest={manifest}

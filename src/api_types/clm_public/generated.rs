@@ -86,11 +86,11 @@ static F14: [Piece; 1] = [Piece::Text(
     r#""Indicate the type of paper source used on a contract that supports both templatized and third party paper functionality. This field is required when there exists a question for selecting paper source on the template""#,
 )];
 static F15: [Piece; 5] = [
-    Piece::Text(r#"{"type":"object","additionalProperties":false,"description":"#),
+    Piece::Text(r#"{"type":"object","title":"creator","description":"#),
     Piece::Shared(&F16),
     Piece::Text(r#","oneOf":"#),
     Piece::Shared(&F17),
-    Piece::Text(r#","title":"creator"}"#),
+    Piece::Text(r#"}"#),
 ];
 static F16: [Piece; 1] = [Piece::Text(
     r#""The Ironclad user (must be a user in your Ironclad account) to be used for launching the workflow. This is required when using a legacy bearer token but will be ignored when using an OAuth token. If the token was generated with the Authorization Code grant, the associated token user will be used. If the token was generated with the Client Credentials grant, the required `x-as-user-id` or `x-as-user-email` header will be used.""#,
@@ -1749,7 +1749,7 @@ static F295: [Piece; 3] = [
 static F296: [Piece; 3] = [
     Piece::Text(r#"{"type":"object","allOf":"#),
     Piece::Shared(&F297),
-    Piece::Text(r#","additionalProperties":false}"#),
+    Piece::Text(r#"}"#),
 ];
 static F297: [Piece; 7] = [
     Piece::Text(r#"["#),
@@ -2031,7 +2031,7 @@ pub static OPERATIONS: &[Operation] = &[
         )]),
         output_schema: SchemaText(&[
             Piece::Text(
-                r#"{"type":"object","additionalProperties":false,"description":"The current status of the launch workflow job.","oneOf":[{"type":"object","additionalProperties":false,"properties":{"status":{"type":"string","default":"success","description":"","readOnly":true,"title":""},"requestPayload":"#,
+                r#"{"type":"object","title":"Workflow Launch Status","description":"The current status of the launch workflow job.","oneOf":[{"type":"object","additionalProperties":false,"properties":{"status":{"type":"string","default":"success","description":"","readOnly":true,"title":""},"requestPayload":"#,
             ),
             Piece::Shared(&F2),
             Piece::Text(
@@ -2047,7 +2047,7 @@ pub static OPERATIONS: &[Operation] = &[
             ),
             Piece::Shared(&F2),
             Piece::Text(
-                r#"},"required":["status","requestPayload"],"readOnly":true,"description":"","title":"Workflow Launch In Progress"}],"readOnly":true,"title":"Workflow Launch Status"}"#,
+                r#"},"required":["status","requestPayload"],"readOnly":true,"description":"","title":"Workflow Launch In Progress"}],"readOnly":true}"#,
             ),
         ]),
     },

@@ -18,6 +18,8 @@ export function FileField(props) {
   const { schema, formData, onChange, fieldPathId, required, disabled, readonly, name, rawErrors } =
     props;
   const [problem, setProblem] = useState(null);
+  // The native picker keeps showing a cleared file's name; a new key gives a fresh one.
+  const [generation, setGeneration] = useState(0);
   const id = fieldPathId.$id;
   const title = props.title ?? schema.title ?? name;
 
@@ -48,6 +50,7 @@ export function FileField(props) {
         </div>
       )}
       <input
+        key={generation}
         type="file"
         id={id}
         onChange={choose}
@@ -59,7 +62,14 @@ export function FileField(props) {
         <p className="file-chosen">
           {formData.file_name}
           {formData.content_type ? ` (${formData.content_type}, ` : ' ('}~{size} bytes)
-          <button type="button" className="link" onClick={() => onChange(undefined, fieldPathId.path)}>
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              onChange(undefined, fieldPathId.path);
+              setGeneration((g) => g + 1);
+            }}
+          >
             Clear
           </button>
         </p>

@@ -75,6 +75,9 @@ export function ActionPanel({ action, drafts, connected }) {
 
   async function submit(data) {
     const sent = JSON.stringify(data ?? {});
+    // What rjsf submits can hold defaults it never reported through onChange; keep the two
+    // the same so the refused field's highlight (tied to this input) shows.
+    setInput(data ?? {});
     setRun({ busy: true, answer: null, sent });
     const answer = await api.run(action.key, data ?? {});
     setRun({ busy: false, answer, sent });
@@ -107,15 +110,20 @@ export function ActionPanel({ action, drafts, connected }) {
             <button type="submit" className="primary" disabled={run.busy}>
               {run.busy ? 'Running…' : 'Run action'}
             </button>
-            <label className="inline">
-              <input
-                type="checkbox"
-                checked={validate}
-                disabled={!canCompile}
-                onChange={(e) => setValidate(e.target.checked)}
-              />
-              Check the input in the browser first
-            </label>
+            {canCompile ? (
+              <label className="inline">
+                <input
+                  type="checkbox"
+                  checked={validate}
+                  onChange={(e) => setValidate(e.target.checked)}
+                />
+                Check the input in the browser first
+              </label>
+            ) : (
+              // The studio's Content-Security-Policy lets no page code be generated (a hostile
+              // connector's schemas must not become script), so the connector is the checker.
+              <span className="muted">The connector checks the input when it runs.</span>
+            )}
           </div>
         </SchemaForm>
       </section>

@@ -15,6 +15,7 @@ function Identity({ ok }) {
       <dl>
         <dt>User</dt>
         <dd>
+          {!user?.name && !user?.email && !user?.id && '—'}
           {user?.name && <>{user.name} </>}
           {user?.email && <span data-testid="identity-email">&lt;{user.email}&gt;</span>}
           {user?.id && <span className="muted"> (id {user.id})</span>}
@@ -27,13 +28,19 @@ function Identity({ ok }) {
         <dt>Scopes</dt>
         <dd>
           {scopes?.length ? (
-            <ul className="scopes">
-              {scopes.map((s) => (
-                <li key={s}>
-                  <code>{s}</code>
-                </li>
-              ))}
-            </ul>
+            // A CLM token carries dozens: listed on demand.
+            <details>
+              <summary>
+                {scopes.length} scope{scopes.length === 1 ? '' : 's'}
+              </summary>
+              <ul className="scopes">
+                {scopes.map((s) => (
+                  <li key={s}>
+                    <code>{s}</code>
+                  </li>
+                ))}
+              </ul>
+            </details>
           ) : (
             '—'
           )}

@@ -40,6 +40,18 @@ const SCHEMA_KEYWORDS: &[&str] = &["items", "additionalProperties"];
 /// Keywords whose value is a list of schemas.
 const SCHEMA_LIST_KEYWORDS: &[&str] = &["oneOf", "anyOf", "allOf"];
 
+/// Ironclad's spec closes some objects that name no property of their own and take their
+/// shape from a combinator (`CreatorModel`: `additionalProperties: false` beside a `oneOf`
+/// of closed objects). In JSON Schema that refuses every property, so no input could pass;
+/// the branches are closed already, and the outer keyword is dropped.
+fn drop_closed_combinator(schema: &mut Map<String, Value>) {
+    let closed = schema.get("additionalProperties") == Some(&Value::Bool(false));
+    let names_none = !schema.contains_key("properties");
+    if closed && names_none && SCHEMA_LIST_KEYWORDS.iter().any(|k| schema.contains_key(*k)) {
+        schema.remove("additionalProperties");
+    }
+}
+
 /// Inlines refs and strips a schema down to the keywords the connector understands.
 pub struct Cleaner<'a> {
     spec: &'a Spec,
@@ -117,6 +129,7 @@ impl<'a> Cleaner<'a> {
         if map.get("nullable") == Some(&Value::Bool(true)) {
             make_nullable(&mut out);
         }
+        drop_closed_combinator(&mut out);
         Ok(out)
     }
 
@@ -214,6 +227,24 @@ mod tests {
                 "children": {"type": "array", "items": {}},
             }})
         );
+    }
+
+    #[test]
+    fn a_closed_object_shaped_by_its_one_of_accepts_what_a_branch_accepts() {
+        let spec = spec_with(
+            json!({"Email": {"type": "object", "additionalProperties": false,
+            "properties": {"email": {"type": "string"}}}}),
+        );
+        let creator = json!({"type": "object", "additionalProperties": false,
+            "oneOf": [{"$ref": "#/components/schemas/Email"}]});
+        let cleaned = Cleaner::new(&spec).clean(&creator).unwrap();
+        assert_eq!(cleaned.get("additionalProperties"), None);
+        assert_eq!(cleaned["oneOf"][0]["additionalProperties"], false);
+        // An object naming its properties stays closed.
+        let named = json!({"type": "object", "additionalProperties": false,
+            "properties": {"a": {}}, "oneOf": [{"required": ["a"]}]});
+        let cleaned = Cleaner::new(&spec).clean(&named).unwrap();
+        assert_eq!(cleaned["additionalProperties"], false);
     }
 
     #[test]

@@ -46,6 +46,17 @@ const OVERLAP_WHY: &str = "`oneOf` over error shapes that differ only in their t
 /// The official documents' known mistakes, each with its evidence.
 pub const ERRATA: &[Erratum] = &[
     Erratum {
+        pointer: "/components/schemas/CreatorModel/additionalProperties",
+        correction: Correction::Replace {
+            mistaken: "false",
+            corrected: "true",
+        },
+        why: "the launch's `creator` is closed (`additionalProperties: false`) while it names no \
+              property of its own: its shape is a `oneOf` of CreatorEmailModel and \
+              CreatorIdModel, each closed already. As written every creator is refused, though \
+              the description says a creator is taken (and ignored with OAuth tokens).",
+    },
+    Erratum {
         pointer: "/components/schemas/WorkflowLaunchMultipartModel/properties/data/required",
         correction: Correction::Replace {
             mistaken: r#"["template", "attribute"]"#,
