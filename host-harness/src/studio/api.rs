@@ -139,10 +139,13 @@ impl State {
         mut form: Map<String, Value>,
         preset: Option<&str>,
         previous: Option<&Connected>,
-    ) -> Result<Map<String, Value>, ErrorReport> {
+    ) -> Result<Map<String, Value>, CallError> {
         let preset = match preset {
             Some(id) => Some(self.presets.iter().find(|p| p.id == id).ok_or_else(|| {
-                ErrorReport::new("invalid_config", format!("there is no preset `{id}`"))
+                CallError::from(ErrorReport::new(
+                    "invalid_config",
+                    format!("there is no preset `{id}`"),
+                ))
             })?),
             None => None,
         };
@@ -163,7 +166,8 @@ impl State {
                         "invalid_config",
                         "enter this secret: the studio holds no value for it",
                     )
-                    .with_field(field.clone()));
+                    .with_field(field.clone())
+                    .into());
                 }
             }
         }
@@ -271,7 +275,7 @@ async fn connect(Extract(s): Studio, Json(body): Json<Value>) -> Json<Value> {
     let mut connection = s.connection.lock().await;
     let form = match s.unmasked(form, body["preset"].as_str(), connection.as_ref()) {
         Ok(form) => form,
-        Err(report) => return answer(Err(report.into()), Vec::new()),
+        Err(e) => return answer(Err(e), Vec::new()),
     };
     let config = match ConnectionConfig::from_value(Value::Object(form.clone())) {
         Ok(config) => config,
