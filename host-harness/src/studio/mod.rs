@@ -79,13 +79,19 @@ impl Studio {
         let state = api::State::new(runtime, addr, token.clone(), presets, assets).await?;
         let state: &'static api::State = Box::leak(Box::new(state));
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(connector_receiver::serve(
-            listener,
-            api::router(state),
-            async {
+        // Not `connector_receiver::serve`: its bounds are for receivers facing whoever can
+        // reach them, and its connection lifetime would cut a long action (or the page's
+        // once-a-second deliveries poll) mid-request. Here only loopback and the token holder
+        // get past the guard.
+        let app = api::router(state);
+        let server = tokio::spawn(async move {
+            let serving = axum::serve(listener, app).with_graceful_shutdown(async {
                 let _ = stopped.await;
-            },
-        ));
+            });
+            if let Err(e) = serving.await {
+                eprintln!("studio: the server stopped: {e}");
+            }
+        });
         Ok(Studio {
             addr,
             token,
