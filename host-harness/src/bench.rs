@@ -5,7 +5,8 @@
 //! One module per measure: `load` (compile vs cached artifact), `invoke` (instantiate + call,
 //! and a small action as a component vs natively), `bulk` (a 10,000-record read), `pacing`
 //! (a long read against Ironclad's rate limits), `concurrency` (calls per second on 1 and 2
-//! workers), `schemas` (what a call parses of the static catalog). `--smoke` keeps the exact
+//! workers), `memory` (resident memory of a runtime idle and of concurrent calls), `schemas`
+//! (what a call parses of the static catalog). `--smoke` keeps the exact
 //! measures only (size, request counts, guest memory, schemas parsed) for CI.
 
 mod bulk;
@@ -14,6 +15,7 @@ mod invoke;
 mod lab;
 mod load;
 mod machine;
+mod memory;
 mod pacing;
 mod report;
 mod schemas;
@@ -52,6 +54,7 @@ enum Timed {
     Bulk,
     Pacing,
     Concurrency,
+    Memory,
 }
 
 impl Args {
@@ -108,6 +111,10 @@ pub async fn run(component: &Path, options: RuntimeOptions, args: Args) -> anyho
     if args.runs(Timed::Concurrency) {
         progress("concurrency: calls per second on 1 and 2 workers");
         measures.extend(concurrency::measure(&lab).await?);
+    }
+    if args.runs(Timed::Memory) {
+        progress("memory: a runtime idle, and concurrent calls at their peak");
+        measures.extend(memory::measure(&lab, component, &options).await?);
     }
     lab.shutdown().await;
     if args.json {
