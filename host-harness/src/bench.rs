@@ -3,7 +3,8 @@
 //! taken within one run (the compared calls interleaved), because these machines are noisy.
 //!
 //! One module per measure: `load` (compile vs cached artifact), `invoke` (instantiate + call,
-//! and a small action as a component vs natively), `bulk` (a 10,000-record read), `pacing`
+//! and a small action as a component vs natively), `cpu` (all the CPU a call costs, wherever
+//! it runs), `bulk` (a 10,000-record read), `pacing`
 //! (a long read against Ironclad's rate limits), `concurrency` (calls per second on 1 and 2
 //! workers), `memory` (resident memory of a runtime idle and of concurrent calls), `schemas`
 //! (what a call parses of the static catalog). `--smoke` keeps the exact
@@ -11,6 +12,7 @@
 
 mod bulk;
 mod concurrency;
+mod cpu;
 mod invoke;
 mod lab;
 mod load;
@@ -51,6 +53,7 @@ pub struct Args {
 enum Timed {
     Load,
     Invoke,
+    Cpu,
     Bulk,
     Pacing,
     Concurrency,
@@ -98,6 +101,12 @@ pub async fn run(component: &Path, options: RuntimeOptions, args: Args) -> anyho
         };
         let on_call = Runtime::load(component, on_call)?;
         measures.extend(invoke::measure(&lab, &on_call).await?);
+    }
+    if args.runs(Timed::Cpu) {
+        progress(
+            "all-in CPU: a small action as component and native, the emulator in its own process",
+        );
+        measures.push(cpu::measure(&lab.runtime, scratch.path()).await?);
     }
     // The smoke run asserts the bulk read's exact counts; the timed run adds throughput.
     if args.smoke || args.runs(Timed::Bulk) {
