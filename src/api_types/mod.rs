@@ -154,7 +154,7 @@ pub trait DynamicSchemas: Sync {
 pub trait Triggers: Sync {
     fn owns(&self, key: &str) -> bool;
     /// Their `describe` entries, with the schemas of the generated manifest
-    /// (`manifest::trigger_schemas`).
+    /// (`TriggerDef::described`).
     fn describe(&self, api_type: ApiType) -> Vec<TriggerDef>;
     /// Each one's key and schemas as its code builds them (see [`Action::schemas`]).
     fn schemas(&self) -> Vec<Built>;

@@ -76,8 +76,32 @@ pub fn action_schemas(key: &str) -> (String, String) {
 }
 
 /// A trigger's schemas (input, output) as `describe` gives them.
-pub fn trigger_schemas(key: &str) -> (String, String) {
+fn trigger_schemas(key: &str) -> (String, String) {
     schemas_of(&generated::TRIGGERS, key, None)
+}
+
+impl TriggerDef {
+    /// A trigger as `describe` lists it: what its API type's folder knows of it, with the
+    /// schemas generated for its key. `modes` is (polls, webhooks).
+    pub fn described(
+        api_type: ApiType,
+        (key, title, description): (&'static str, &'static str, &'static str),
+        (polls, webhooks): (bool, bool),
+        scopes: Vec<&'static str>,
+    ) -> TriggerDef {
+        let (input_schema, output_schema) = trigger_schemas(key);
+        TriggerDef {
+            key,
+            api_type,
+            title,
+            description,
+            polls,
+            webhooks,
+            scopes,
+            input_schema,
+            output_schema,
+        }
+    }
 }
 
 fn schemas_of(

@@ -150,18 +150,12 @@ impl api_types::Triggers for Triggers {
             .iter()
             .filter(|t| t.api == self.0)
             .map(|t| {
-                let (input_schema, output_schema) = crate::manifest::trigger_schemas(t.key);
-                TriggerDef {
-                    key: t.key,
+                TriggerDef::described(
                     api_type,
-                    title: t.title,
-                    description: t.description,
-                    polls: true,
-                    webhooks: false,
-                    scopes: Vec::new(),
-                    input_schema,
-                    output_schema,
-                }
+                    (t.key, t.title, t.description),
+                    (true, false),
+                    Vec::new(),
+                )
             })
             .collect()
     }

@@ -170,18 +170,12 @@ impl api_types::Triggers for Triggers {
         triggers::TRIGGERS
             .iter()
             .map(|t| {
-                let (input_schema, output_schema) = crate::manifest::trigger_schemas(t.key);
-                TriggerDef {
-                    key: t.key,
+                TriggerDef::described(
                     api_type,
-                    title: t.title,
-                    description: t.description,
-                    polls: t.polls(),
-                    webhooks: t.webhooks(),
-                    scopes: t.scopes(),
-                    input_schema,
-                    output_schema,
-                }
+                    (t.key, t.title, t.description),
+                    (t.polls(), t.webhooks()),
+                    t.scopes(),
+                )
             })
             .collect()
     }

@@ -87,18 +87,12 @@ impl api_types::Triggers for Triggers {
         trigger::SCIM_TRIGGERS
             .iter()
             .map(|t| {
-                let (input_schema, output_schema) = crate::manifest::trigger_schemas(t.key);
-                TriggerDef {
-                    key: t.key,
+                TriggerDef::described(
                     api_type,
-                    title: t.title,
-                    description: t.description,
-                    polls: true,
-                    webhooks: false,
-                    scopes: trigger::SCOPES.to_vec(),
-                    input_schema,
-                    output_schema,
-                }
+                    (t.key, t.title, t.description),
+                    (true, false),
+                    trigger::SCOPES.to_vec(),
+                )
             })
             .collect()
     }
