@@ -163,6 +163,11 @@ impl Runtime {
             .await
     }
 
+    /// The connection form's secret fields (`x-secret`): what the host keeps from the guest.
+    pub async fn secret_fields(&self) -> anyhow::Result<Vec<String>> {
+        secret_fields(self.manifest().await?)
+    }
+
     /// `describe` as JSON (schemas parsed, so the output is one JSON document).
     pub async fn describe(&self) -> anyhow::Result<Value> {
         Ok(manifest_json(self.manifest().await?))

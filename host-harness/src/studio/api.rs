@@ -61,16 +61,7 @@ impl State {
         assets: Assets,
     ) -> anyhow::Result<State> {
         let manifest = runtime.describe().await?;
-        let secret_fields = manifest["connection_schema"]["properties"]
-            .as_object()
-            .map(|props| {
-                props
-                    .iter()
-                    .filter(|(_, p)| p["x-secret"] == json!(true))
-                    .map(|(k, _)| k.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let secret_fields = runtime.secret_fields().await?;
         let private = std::env::temp_dir().join(format!(
             "connector-studio-{}-{}",
             std::process::id(),
