@@ -93,20 +93,23 @@ pub async fn run(component: &Path, options: RuntimeOptions, args: Args) -> anyho
     };
     let lab = lab::Lab::start(runtime, scratch.path()).await?;
     measures.extend(schemas::measure(&lab).await?);
-    if args.runs(Timed::Invoke) {
-        progress("per-invocation: instantiate + describe, a small action as component and native");
-        let on_call = RuntimeOptions {
+    // The same component with each call's instance made on its path, nothing in the background.
+    let on_call = || {
+        let options = RuntimeOptions {
             instantiation: Instantiation::OnCall,
             ..options.clone()
         };
-        let on_call = Runtime::load(component, on_call)?;
-        measures.extend(invoke::measure(&lab, &on_call).await?);
+        Runtime::load(component, options)
+    };
+    if args.runs(Timed::Invoke) {
+        progress("per-invocation: instantiate + describe, a small action as component and native");
+        measures.extend(invoke::measure(&lab, &on_call()?).await?);
     }
     if args.runs(Timed::Cpu) {
         progress(
             "all-in CPU: a small action as component and native, the emulator in its own process",
         );
-        measures.push(cpu::measure(&lab.runtime, scratch.path()).await?);
+        measures.extend(cpu::measure(component, &options, scratch.path()).await?);
     }
     // The smoke run asserts the bulk read's exact counts; the timed run adds throughput.
     if args.smoke || args.runs(Timed::Bulk) {

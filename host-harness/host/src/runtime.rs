@@ -67,8 +67,8 @@ pub struct RuntimeOptions {
 pub struct Runtime {
     /// `describe` never changes for a loaded component: asked once.
     pub(crate) manifest: tokio::sync::OnceCell<crate::bindings::metadata::Manifest>,
-    factory: Arc<Factory>,
-    spares: Arc<Spares>,
+    factory: Factory,
+    spares: Spares,
     exports: ExportIndices,
     options: RuntimeOptions,
     wit_version: wit_version::WitVersion,
@@ -131,14 +131,14 @@ impl Runtime {
         });
         Ok(Runtime {
             manifest: tokio::sync::OnceCell::new(),
-            factory: Arc::new(Factory {
+            factory: Factory {
                 engine,
                 pre,
                 http,
                 limits: options.limits.clone(),
                 verbose: options.verbose,
                 label,
-            }),
+            },
             spares: Spares::new(options.instantiation),
             exports,
             options,
@@ -172,9 +172,11 @@ impl Runtime {
         &self.factory.http
     }
 
-    /// Once no store teardown or instance refill is under way in the background.
+    /// Tear down the last calls' stores and make the next call's instance now (both
+    /// otherwise happen during the next call's waits): a quiet host for benchmarks, and the
+    /// last call's memory released when a host goes idle.
     pub async fn settled(&self) {
-        self.spares.settled().await
+        self.spares.settled(&self.factory).await
     }
 
     /// One call in a fresh store and instance, inside the sandbox: the store's limits,
@@ -219,7 +221,7 @@ impl Runtime {
             }
             None => (self.factory.store(http, redactor, deadline), None),
         };
-        let outcome = tokio::time::timeout_at(deadline.into(), async {
+        let call = async {
             let instance = match made {
                 Some(instance) => instance,
                 None => self.factory.instantiate(&mut store).await?,
@@ -229,6 +231,12 @@ impl Runtime {
                 exports: &self.exports,
             };
             f(&mut store, &guest).await
+        };
+        let outcome = tokio::time::timeout_at(deadline.into(), async {
+            // The call first; the last call's teardown and the next call's instance fill its
+            // waits on the network, in this task (see `spares`).
+            let (outcome, ()) = tokio::join!(biased; call, self.spares.replenish(&self.factory));
+            outcome
         })
         .await;
 
@@ -245,7 +253,7 @@ impl Runtime {
             Err(_elapsed) => Err(sandbox::deadline_report(limits.call_timeout)),
         };
         let result = result.map_err(|e| maybe_processed(e, store.data().http.stats()));
-        self.spares.finished(&self.factory, store);
+        self.spares.finished(store);
         // Nothing the connector says leaves the host with a secret in it.
         result.map_err(|e| self.labelled(crate::session::redacted(e, &masks)))
     }

@@ -1,11 +1,10 @@
 //! Instances made ahead of the calls that will use them. A call still gets a store and an
-//! instance nothing has run in; what moves is when the work happens: the next call's
-//! instance is made, and a finished call's store torn down (its linear memory reset), in a
-//! background task after the answer is returned, instead of on the call's path. Against a
+//! instance nothing has run in; what moves is when the work happens: while a call waits on
+//! the network, its own task tears down the previous call's store (its linear memory reset)
+//! and makes the next call's instance, instead of either sitting on a call's path. Against a
 //! fast upstream that is about a sixth of a small call's latency (`connector-harness bench`).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use wasmtime::component::{Instance, InstancePre};
@@ -19,10 +18,10 @@ use crate::secret::Redactor;
 /// When a call's instance is made.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Instantiation {
-    /// One instance is kept ready for the next call, and finished stores are torn down in
-    /// the background (needs a tokio runtime; without one, calls fall back to [`OnCall`]).
-    ///
-    /// [`OnCall`]: Instantiation::OnCall
+    /// One instance is kept ready for the next call; finished stores are torn down, and the
+    /// next instance made, by the next call while it waits on the network (or by
+    /// `Runtime::settled`). An idle runtime holds one ready instance and the last call's
+    /// store.
     #[default]
     Ahead,
     /// Instantiate when the call starts and tear down before it returns.
@@ -32,7 +31,7 @@ pub enum Instantiation {
 /// Instances ready to be used, at most this many.
 const READY: usize = 1;
 
-/// What making a store and an instance needs; shared with the background tasks.
+/// What making a store and an instance needs.
 pub(crate) struct Factory {
     pub engine: Engine,
     pub pre: InstancePre<HostState>,
@@ -95,23 +94,27 @@ impl Ready {
     }
 }
 
-/// The ready instances and the background work that tears down and refills.
+/// The ready instances, and the stores of finished calls waiting to be torn down.
+///
+/// Nothing here runs in a task of its own: a call does this work in its own task, beside its
+/// own, while it waits on the network ([`Spares::replenish`]). A background task would hand
+/// every call's store to another thread — a wakeup, a context switch, cold caches — which
+/// cost more CPU than the work itself (`connector-harness bench --only cpu`).
 pub(crate) struct Spares {
     mode: Instantiation,
     ready: Mutex<Vec<Ready>>,
-    /// Background tasks not finished yet.
-    busy: AtomicUsize,
-    settled: tokio::sync::Notify,
+    /// Stores of finished calls: torn down by the next call while it waits, or by
+    /// [`Spares::settled`]. At most one per call that finished since.
+    retired: Mutex<Vec<Store<HostState>>>,
 }
 
 impl Spares {
-    pub fn new(mode: Instantiation) -> Arc<Self> {
-        Arc::new(Spares {
+    pub fn new(mode: Instantiation) -> Self {
+        Spares {
             mode,
             ready: Mutex::new(Vec::new()),
-            busy: AtomicUsize::new(0),
-            settled: tokio::sync::Notify::new(),
-        })
+            retired: Mutex::new(Vec::new()),
+        }
     }
 
     /// A ready instance, if one is waiting.
@@ -119,48 +122,48 @@ impl Spares {
         if self.mode == Instantiation::OnCall {
             return None;
         }
-        self.lock().pop()
+        lock(&self.ready).pop()
     }
 
-    /// A call is over: tear its store down and make the next call's instance, in the
-    /// background when instances are made ahead and a tokio runtime is at hand.
-    pub fn finished(self: &Arc<Self>, factory: &Arc<Factory>, store: Store<HostState>) {
-        let handle = match (self.mode, tokio::runtime::Handle::try_current()) {
-            (Instantiation::Ahead, Ok(handle)) => handle,
-            _ => return drop(store),
-        };
-        self.busy.fetch_add(1, Ordering::AcqRel);
-        let (spares, factory) = (self.clone(), factory.clone());
-        handle.spawn(async move {
-            drop(store);
-            if spares.lock().len() < READY {
-                // A failure here is left to the next call, which instantiates on its path
-                // and reports it.
-                if let Ok(ready) = factory.ready().await {
-                    let mut waiting = spares.lock();
-                    if waiting.len() < READY {
-                        waiting.push(ready);
-                    }
-                }
-            }
-            if spares.busy.fetch_sub(1, Ordering::AcqRel) == 1 {
-                spares.settled.notify_waiters();
-            }
-        });
-    }
-
-    /// Once no teardown or refill is under way (benchmarks time calls from a quiet host).
-    pub async fn settled(&self) {
-        loop {
-            let notified = self.settled.notified();
-            if self.busy.load(Ordering::Acquire) == 0 {
-                return;
-            }
-            notified.await;
+    /// A call is over: its store is torn down now when instances are made on the call's
+    /// path, or by the next call beside its own work.
+    pub fn finished(&self, store: Store<HostState>) {
+        match self.mode {
+            Instantiation::OnCall => drop(store),
+            Instantiation::Ahead => lock(&self.retired).push(store),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Ready>> {
-        self.ready.lock().unwrap_or_else(|p| p.into_inner())
+    /// Tear down finished calls' stores and make the next call's instance. A call runs this
+    /// beside its own work (polled after it, so it fills the call's waits on the network).
+    pub async fn replenish(&self, factory: &Factory) {
+        if self.mode == Instantiation::OnCall {
+            return;
+        }
+        // Let the tasks the call has just woken run first (the HTTP connection that sends its
+        // request): this work then overlaps the round trip instead of delaying it.
+        tokio::task::yield_now().await;
+        let retired = std::mem::take(&mut *lock(&self.retired));
+        drop(retired);
+        if lock(&self.ready).len() < READY {
+            // A failure here is left to the next call, which instantiates on its path and
+            // reports it.
+            if let Ok(ready) = factory.ready().await {
+                let mut waiting = lock(&self.ready);
+                if waiting.len() < READY {
+                    waiting.push(ready);
+                }
+            }
+        }
     }
+
+    /// No finished call's store left and the next instance made (benchmarks time calls from
+    /// a quiet host; an idle host calls it to release the last call's memory).
+    pub async fn settled(&self, factory: &Factory) {
+        self.replenish(factory).await
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }

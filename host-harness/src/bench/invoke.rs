@@ -2,11 +2,11 @@
 //! `describe`), and a small action end to end against the emulator as a component and as the
 //! same connector compiled natively over the same HTTP path, the two interleaved call by call.
 //!
-//! The runtime makes each call's instance ahead of it and tears finished stores down after
-//! the answer ([`Instantiation::Ahead`](host_harness::Instantiation)); every timed call
-//! starts from a settled host, so no background work overlaps a measurement, and that work
-//! is reported on its own. The same action on a runtime that instantiates on the call's path
-//! is reported too.
+//! The runtime makes each call's instance ahead of it, during the previous call's wait on the
+//! network, and leaves a finished store to be torn down during the next call's wait
+//! ([`Instantiation::Ahead`](host_harness::Instantiation)); every timed call starts from a
+//! settled host, and the teardown it leaves is reported on its own. The same action on a
+//! runtime that instantiates on the call's path is reported too.
 
 use host_harness::native::ExecuteNative;
 use serde_json::json;
@@ -79,9 +79,10 @@ pub async fn measure(lab: &Lab, on_call: &Runtime) -> anyhow::Result<Vec<Measure
             Verdict::of(ratio <= TARGET_RATIO),
         ),
         Measure::info(
-            "  off the call's path: teardown + next instance",
+            "  off the call's path: its teardown",
             format!(
-                "{} per call, in the background (median of {ACTION_RUNS})",
+                "{} per call, left to the next call's wait (median of {ACTION_RUNS}; the next \
+                 instance is made during the call's own wait)",
                 duration(ahead.background.median())
             ),
         ),
@@ -100,7 +101,7 @@ pub async fn measure(lab: &Lab, on_call: &Runtime) -> anyhow::Result<Vec<Measure
 struct Compared {
     component: Samples,
     native: Samples,
-    /// How long the runtime's background work ran after each component call.
+    /// How long tearing down each component call's store took afterwards.
     background: Samples,
 }
 
