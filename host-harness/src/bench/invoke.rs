@@ -16,8 +16,9 @@ use host_harness::{Runtime, Session};
 use super::lab::Lab;
 use super::report::{Measure, Samples, Verdict, duration, timed};
 
-/// The component may cost at most this much more than native code, end to end.
-const TARGET_RATIO: f64 = 1.2;
+/// The component may cost at most this much more than native code, end to end (issue #22;
+/// it was 1.2 before).
+const TARGET_RATIO: f64 = 1.10;
 const WARMUP: usize = 20;
 const BARE_RUNS: usize = 300;
 const ACTION_RUNS: usize = 400;
