@@ -84,7 +84,31 @@ pub fn parse(text: &str) -> Option<i64> {
     let ms = date_ms + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis - offset_ms;
     // An offset can carry 9999-12-31 past the calendar's last year, where [`format_ms`]
     // could not write it back.
-    within_calendar(ms).map(|_| ms)
+    (first_ms()..=last_ms()).contains(&ms).then_some(ms)
+}
+
+/// The calendar's first instant (-9999-01-01T00:00:00.000Z) in epoch milliseconds.
+fn first_ms() -> i64 {
+    epoch_day(-9999, 1, 1) * DAY_MS
+}
+
+/// The calendar's last whole millisecond (9999-12-31T23:59:59.999Z).
+fn last_ms() -> i64 {
+    epoch_day(9999, 12, 31) * DAY_MS + DAY_MS - 1
+}
+
+/// Days from 1970-01-01 to a valid civil date (proleptic Gregorian), by arithmetic: a listing
+/// parses a date per record per page, and jiff's span arithmetic made that most of the
+/// emulator's time in a 10,000-record read. (The algorithm is Howard Hinnant's
+/// `days_from_civil`; `epoch_days_match_jiff` checks it against jiff.)
+fn epoch_day(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_from_march = (month + 9) % 12;
+    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 /// Normalise any accepted timestamp to the canonical form.
@@ -94,12 +118,14 @@ pub fn normalize(text: &str) -> Option<String> {
 
 /// Midnight UTC of the given civil date; None for a date the calendar lacks.
 pub fn date_ms(year: i64, month: i64, day: i64) -> Option<i64> {
-    let date = Date::new(
+    // jiff decides which dates exist (its constructor only checks); the arithmetic is ours.
+    Date::new(
         year.try_into().ok()?,
         month.try_into().ok()?,
         day.try_into().ok()?,
-    );
-    Some(instant(date.ok()?.into()))
+    )
+    .ok()?;
+    Some(epoch_day(year, month, day) * DAY_MS)
 }
 
 fn split_offset(rest: &str) -> Option<(&str, i64)> {
@@ -207,6 +233,26 @@ impl Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn epoch_days_match_jiff() {
+        let mut date = civil::date(1600, 1, 1);
+        let last = civil::date(2400, 12, 31);
+        while date <= last {
+            let (y, m, d) = (date.year().into(), date.month().into(), date.day().into());
+            assert_eq!(date_ms(y, m, d), Some(instant(date.into())), "{date}");
+            date = date.tomorrow().unwrap();
+        }
+        for (y, m, d) in [(-9999, 1, 1), (-1, 3, 1), (0, 2, 29), (9999, 12, 31)] {
+            let date = civil::date(y, m, d);
+            assert_eq!(
+                date_ms(y.into(), m.into(), d.into()),
+                Some(instant(date.into()))
+            );
+        }
+        assert_eq!(first_ms(), instant(DateTime::MIN));
+        assert_eq!(last_ms(), instant(DateTime::MAX));
+    }
 
     #[test]
     fn round_trips_and_offsets() {
