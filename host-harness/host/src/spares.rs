@@ -31,6 +31,11 @@ pub enum Instantiation {
 /// Instances ready to be used, at most this many.
 const READY: usize = 1;
 
+/// Finished stores a call tears down beside its own work. Each call leaves one, so two keep
+/// the backlog from growing, and a call after a burst of concurrent ones is not held up
+/// tearing down all of theirs.
+const TEARDOWNS_PER_CALL: usize = 2;
+
 /// What making a store and an instance needs.
 pub(crate) struct Factory {
     pub engine: Engine,
@@ -103,8 +108,8 @@ impl Ready {
 pub(crate) struct Spares {
     mode: Instantiation,
     ready: Mutex<Vec<Ready>>,
-    /// Stores of finished calls: torn down by the next call while it waits, or by
-    /// [`Spares::settled`]. At most one per call that finished since.
+    /// Stores of finished calls, oldest first: torn down by the next calls while they wait,
+    /// or by [`Spares::settled`].
     retired: Mutex<Vec<Store<HostState>>>,
 }
 
@@ -134,16 +139,31 @@ impl Spares {
         }
     }
 
-    /// Tear down finished calls' stores and make the next call's instance. A call runs this
-    /// beside its own work (polled after it, so it fills the call's waits on the network).
+    /// Tear down finished calls' stores (the oldest few) and make the next call's instance. A
+    /// call runs this beside its own work (polled after it, so it fills the call's waits on
+    /// the network).
     pub async fn replenish(&self, factory: &Factory) {
+        self.tidy(TEARDOWNS_PER_CALL, factory).await
+    }
+
+    /// No finished call's store left and the next instance made (benchmarks time calls from
+    /// a quiet host; an idle host calls it to release the last call's memory).
+    pub async fn settled(&self, factory: &Factory) {
+        self.tidy(usize::MAX, factory).await
+    }
+
+    async fn tidy(&self, at_most: usize, factory: &Factory) {
         if self.mode == Instantiation::OnCall {
             return;
         }
         // No `yield_now` first to let the call's request go out: a yield goes back through
         // tokio's queue, which wakes a parked worker on the other core, the very cost this
         // design avoids (measured: all-in CPU about 1.25× native without it, 1.43× with it).
-        let retired = std::mem::take(&mut *lock(&self.retired));
+        let retired: Vec<_> = {
+            let mut retired = lock(&self.retired);
+            let n = retired.len().min(at_most);
+            retired.drain(..n).collect()
+        };
         drop(retired);
         if lock(&self.ready).len() < READY {
             // A failure here is left to the next call, which instantiates on its path and
@@ -155,12 +175,6 @@ impl Spares {
                 }
             }
         }
-    }
-
-    /// No finished call's store left and the next instance made (benchmarks time calls from
-    /// a quiet host; an idle host calls it to release the last call's memory).
-    pub async fn settled(&self, factory: &Factory) {
-        self.replenish(factory).await
     }
 }
 
