@@ -67,6 +67,19 @@ impl Args {
     }
 }
 
+/// The component loaded again, with its instances made as `instantiation` says.
+fn load_with(
+    component: &Path,
+    options: &RuntimeOptions,
+    instantiation: Instantiation,
+) -> anyhow::Result<Runtime> {
+    let options = RuntimeOptions {
+        instantiation,
+        ..options.clone()
+    };
+    Runtime::load(component, options)
+}
+
 /// Run the measures, print them, and fail when any measure misses its target.
 pub async fn run(component: &Path, options: RuntimeOptions, args: Args) -> anyhow::Result<()> {
     if cfg!(debug_assertions) && !args.smoke {
@@ -93,23 +106,16 @@ pub async fn run(component: &Path, options: RuntimeOptions, args: Args) -> anyho
     };
     let lab = lab::Lab::start(runtime, scratch.path()).await?;
     measures.extend(schemas::measure(&lab).await?);
-    // The same component with each call's instance made on its path, nothing in the background.
-    let on_call = || {
-        let options = RuntimeOptions {
-            instantiation: Instantiation::OnCall,
-            ..options.clone()
-        };
-        Runtime::load(component, options)
-    };
     if args.runs(Timed::Invoke) {
         progress("per-invocation: instantiate + describe, a small action as component and native");
-        measures.extend(invoke::measure(&lab, &on_call()?).await?);
+        let on_call = load_with(component, &options, Instantiation::OnCall)?;
+        measures.extend(invoke::measure(&lab, &on_call).await?);
     }
     if args.runs(Timed::Cpu) {
         progress(
             "all-in CPU: a small action as component and native, the emulator in its own process",
         );
-        measures.extend(cpu::measure(component, &options, scratch.path()).await?);
+        measures.extend(cpu::measure(&lab.runtime, component, &options, scratch.path()).await?);
     }
     // The smoke run asserts the bulk read's exact counts; the timed run adds throughput.
     if args.smoke || args.runs(Timed::Bulk) {

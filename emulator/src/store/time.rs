@@ -1,6 +1,7 @@
 //! ISO-8601 timestamps: Ironclad serialises instants as `2016-11-17T00:37:22.318Z` (UTC,
 //! milliseconds) and accepts several date formats on input. The grammar of those inputs is
-//! here; the calendar is jiff's, without a time-zone database (every instant is UTC).
+//! here; the calendar is jiff's, without a time-zone database (every instant is UTC), except
+//! that parsing counts days by arithmetic (`epoch_day`).
 
 use jiff::civil::{self, Date, DateTime};
 use jiff::{SignedDuration, Span};

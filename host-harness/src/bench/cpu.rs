@@ -31,7 +31,9 @@ const WARMUP: usize = 20;
 const BLOCKS: usize = 20;
 const CALLS_PER_BLOCK: usize = 100;
 
+/// `native_runtime` serves the native path's session (its component is never called).
 pub async fn measure(
+    native_runtime: &Runtime,
     component: &Path,
     options: &RuntimeOptions,
     scratch: &Path,
@@ -39,29 +41,20 @@ pub async fn measure(
     let emulator = Emulator::start()?;
     let (action, id) = SMALL_ACTION;
     let input = json!({ "id": id });
-    let with = |instantiation| {
-        let options = RuntimeOptions {
-            instantiation,
-            ..options.clone()
-        };
-        Runtime::load(component, options)
+    let driver = |instantiation, tokens: &str| -> anyhow::Result<Driver> {
+        let runtime = super::load_with(component, options, instantiation)?;
+        Ok(Driver::spawn(runtime, &emulator, scratch.join(tokens)))
     };
-    let ahead = Driver::spawn(
-        with(Instantiation::Ahead)?,
-        &emulator,
-        scratch.join("tokens-cpu-ahead.json"),
-    );
-    let on_call = Driver::spawn(
-        with(Instantiation::OnCall)?,
-        &emulator,
-        scratch.join("tokens-cpu-on-call.json"),
-    );
+    let ahead = driver(Instantiation::Ahead, "tokens-cpu-ahead.json")?;
+    let on_call = driver(Instantiation::OnCall, "tokens-cpu-on-call.json")?;
     // The native path runs where it costs least: straight on this thread, its blocking HTTP
     // client driving the runtime from outside.
-    let runtime = with(Instantiation::OnCall)?;
-    let native = emulator
-        .connect(&runtime, scratch.join("tokens-cpu-native.json"))
-        .await?;
+    let native = Emulator::session(
+        native_runtime,
+        emulator.form.clone(),
+        scratch.join("tokens-cpu-native.json"),
+    )
+    .await?;
     let run_native = async |calls: usize| -> anyhow::Result<()> {
         for _ in 0..calls {
             native.execute_native(action, &input).await?;
@@ -221,14 +214,6 @@ impl Emulator {
             "client_secret": client["client_secret"], "impersonate_user": started["users"][0],
         });
         Ok(Emulator { child, form })
-    }
-
-    async fn connect<'r>(
-        &self,
-        runtime: &'r Runtime,
-        tokens: PathBuf,
-    ) -> anyhow::Result<Session<'r>> {
-        Self::session(runtime, self.form.clone(), tokens).await
     }
 
     async fn session(

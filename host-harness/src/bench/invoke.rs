@@ -84,7 +84,7 @@ pub async fn measure(lab: &Lab, on_call: &Runtime) -> anyhow::Result<Vec<Measure
             format!(
                 "{} per call, left to the next call's wait (median of {ACTION_RUNS}; the next \
                  instance is made during the call's own wait)",
-                duration(ahead.background.median())
+                duration(ahead.teardown.median())
             ),
         ),
         Measure::info(
@@ -103,7 +103,7 @@ struct Compared {
     component: Samples,
     native: Samples,
     /// How long tearing down each component call's store took afterwards.
-    background: Samples,
+    teardown: Samples,
 }
 
 impl Compared {
@@ -119,19 +119,19 @@ async fn interleaved(lab: &Lab, session: &Session<'_>, ahead: bool) -> anyhow::R
     let mut compared = Compared {
         component: Samples::default(),
         native: Samples::default(),
-        background: Samples::default(),
+        teardown: Samples::default(),
     };
     for run in 0..WARMUP + ACTION_RUNS {
         let (out, wasm_took) = timed(session.execute(action, &input)).await;
         out.map_err(|e| anyhow::anyhow!("{action} as a component: {e}"))?;
-        let ((), background) = timed(session.runtime().settled()).await;
+        let ((), teardown) = timed(session.runtime().settled()).await;
         let (out, native_took) = timed(session.execute_native(action, &input)).await;
         out.map_err(|e| anyhow::anyhow!("{action} natively: {e}"))?;
         if run >= WARMUP {
             compared.component.push(wasm_took);
             compared.native.push(native_took);
             if ahead {
-                compared.background.push(background);
+                compared.teardown.push(teardown);
             }
         }
     }
